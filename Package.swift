@@ -1,0 +1,28 @@
+// swift-tools-version:5.9
+// arc: collect exchange market-data archives, verified, into a data lake.
+// No Swift package dependencies: system C libraries only (libcurl, SQLite, libcrypto).
+import PackageDescription
+
+let package = Package(
+    name: "arc",
+    products: [
+        .executable(name: "arc-discover", targets: ["arc-discover"]),
+        .executable(name: "arc-plan", targets: ["arc-plan"]),
+        .executable(name: "arc-collect", targets: ["arc-collect"]),
+        .library(name: "ArcCore", targets: ["ArcCore"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .target(name: "ArcCore", dependencies: ["CCurl", "CSQLite", "CCrypto"]),
+        .executableTarget(name: "arc-discover", dependencies: ["ArcCore"]),
+        .executableTarget(name: "arc-plan", dependencies: ["ArcCore"]),
+        .executableTarget(name: "arc-collect", dependencies: ["ArcCore"]),
+        .testTarget(name: "ArcCoreTests", dependencies: ["ArcCore"]),
+    ],
+    swiftLanguageVersions: [.v5]
+)

@@ -1,0 +1,202 @@
+import Glibc
+
+/// The result of parsing a command line against a `CommandSpec`.
+public struct ParsedCommand {
+    /// The command and any subcommand chosen, e.g. `["arc-discover", "binance"]`.
+    public var path: [String]
+    /// The spec of the innermost command chosen.
+    public var spec: CommandSpec
+    /// Values by long option name, in the order given; flags hold "true".
+    public var values: [String: [String]] = [:]
+    /// Options that were given on the command line (not from the environment or defaults).
+    public var explicit: Set<String> = []
+    public var positionals: [String] = []
+    /// An unknown subcommand (a plugin name) and every argument after it, untouched.
+    public var external: (name: String, arguments: [String])?
+
+    public func flag(_ name: String) -> Bool { values[name] != nil }
+
+    public func value(_ name: String) -> String? { values[name]?.last }
+
+    /// All values of a list option, with comma-separated values split and blanks dropped.
+    public func list(_ name: String) -> [String] {
+        (values[name] ?? []).flatMap { $0.split(separator: ",").map { $0.trimmingSpaces } }.filter { !$0.isEmpty }
+    }
+
+    public func int(_ name: String, range: ClosedRange<Int> = Int.min...Int.max) throws -> Int? {
+        guard let text = value(name) else { return nil }
+        guard let v = Int(text), range.contains(v) else {
+            let bounds = range.upperBound == Int.max ? "an integer of at least \(range.lowerBound)"
+                : "an integer from \(range.lowerBound) to \(range.upperBound)"
+            throw UsageError("--\(name): expected \(bounds), got '\(text)'")
+        }
+        return v
+    }
+
+    /// A duration such as `500ms`, `30s`, `5m`, in seconds.
+    public func duration(_ name: String) throws -> Double? {
+        guard let text = value(name) else { return nil }
+        guard let v = parseDuration(text) else {
+            throw UsageError("--\(name): expected a duration such as 500ms, 30s or 5m, got '\(text)'")
+        }
+        return v
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: String {
+        var s = self
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+public enum ArgumentParser {
+    /// Parses `arguments` (without the program name). `--help` and `--version` are left in
+    /// `values` for the caller to act on, so they win over any other error.
+    public static func parse(_ arguments: [String], spec root: CommandSpec,
+                             environment: (String) -> String? = { getenv($0).map { String(cString: $0) } }) throws -> ParsedCommand {
+        var parsed = ParsedCommand(path: [root.name], spec: root)
+        // Options of outer commands stay valid inside subcommands (global options).
+        var scope = root.options
+        var spec = root
+        var i = 0
+        var onlyPositionals = false
+
+        func take(_ option: OptionSpec, _ value: String?, _ arg: String) throws {
+            parsed.explicit.insert(option.long)
+            guard option.takesValue else {
+                if value != nil { throw UsageError("--\(option.long) takes no value") }
+                parsed.values[option.long] = ["true"]
+                return
+            }
+            var v = value
+            if v == nil {
+                i += 1
+                guard i < arguments.count else { throw UsageError("\(arg) needs a value (\(option.valueName))") }
+                v = arguments[i]
+            }
+            try check(option, v!)
+            if option.kind == .list {
+                parsed.values[option.long, default: []].append(v!)
+            } else {
+                parsed.values[option.long] = [v!]
+            }
+        }
+
+        while i < arguments.count {
+            let arg = arguments[i]
+            if onlyPositionals || arg == "-" || !arg.hasPrefix("-") {
+                if parsed.positionals.isEmpty && !onlyPositionals, !spec.subcommands.isEmpty || spec.externalSubcommand != nil {
+                    if let sub = spec.subcommand(arg) {
+                        spec = sub
+                        scope += sub.options
+                        parsed.path.append(sub.name)
+                        parsed.spec = sub
+                        i += 1
+                        continue
+                    }
+                    if spec.externalSubcommand != nil {
+                        parsed.external = (arg, Array(arguments[(i + 1)...]))
+                        break
+                    }
+                    throw UsageError("unknown command '\(arg)'")
+                }
+                parsed.positionals.append(arg)
+            } else if arg == "--" {
+                onlyPositionals = true
+            } else if arg.hasPrefix("--") {
+                let body = arg.dropFirst(2)
+                let name: String
+                var value: String?
+                if let eq = body.firstIndex(of: "=") {
+                    name = String(body[..<eq])
+                    value = String(body[body.index(after: eq)...])
+                } else {
+                    name = String(body)
+                }
+                guard let option = scope.last(where: { $0.long == name }) else {
+                    throw UsageError("unknown option '--\(name)'" + suggestion(name, scope))
+                }
+                try take(option, value, "--\(name)")
+            } else {
+                // One or more short options: -q, -j64, -j 64, -vq.
+                var chars = Array(arg.dropFirst())
+                while !chars.isEmpty {
+                    let c = chars.removeFirst()
+                    guard let option = scope.last(where: { $0.short == c }) else {
+                        throw UsageError("unknown option '-\(c)'")
+                    }
+                    if option.takesValue {
+                        try take(option, chars.isEmpty ? nil : String(chars), "-\(c)")
+                        chars = []
+                    } else {
+                        try take(option, nil, "-\(c)")
+                    }
+                }
+            }
+            i += 1
+        }
+
+        if parsed.values["help"] != nil || parsed.values["version"] != nil { return parsed }
+
+        // The environment, then defaults, fill what the command line left out.
+        for option in scope where parsed.values[option.long] == nil {
+            if let name = option.environment, let v = environment(name), !v.isEmpty {
+                do { try check(option, v) } catch let e as UsageError {
+                    throw UsageError("\(name): \(e.message)")
+                }
+                parsed.values[option.long] = [v]
+            } else if let d = option.defaultValue {
+                parsed.values[option.long] = [d]
+            }
+        }
+
+        let required = spec.arguments.filter { !$0.optional }
+        if parsed.external == nil && parsed.positionals.count < required.count {
+            if spec.externalSubcommand != nil || !spec.subcommands.isEmpty {
+                throw UsageError("missing \(spec.externalSubcommand?.name ?? "command")")
+            }
+            throw UsageError("missing \(required[parsed.positionals.count].name)")
+        }
+        if !spec.arguments.contains(where: { $0.repeating }) && parsed.positionals.count > spec.arguments.count {
+            throw UsageError("unexpected argument '\(parsed.positionals[spec.arguments.count])'")
+        }
+        if parsed.external == nil && parsed.positionals.isEmpty && spec.arguments.isEmpty
+            && (!spec.subcommands.isEmpty || spec.externalSubcommand != nil) {
+            throw UsageError("missing \(spec.externalSubcommand?.name ?? "command")")
+        }
+        return parsed
+    }
+
+    private static func check(_ option: OptionSpec, _ value: String) throws {
+        guard !option.choices.isEmpty else { return }
+        let items = option.kind == .list ? value.split(separator: ",").map { $0.trimmingSpaces } : [value]
+        for item in items where !item.isEmpty && !option.choices.contains(item) {
+            throw UsageError("--\(option.long): '\(item)' is not one of \(option.choices.joined(separator: ", "))")
+        }
+    }
+
+    private static func suggestion(_ name: String, _ scope: [OptionSpec]) -> String {
+        let best = scope.filter { !$0.hidden }.min { distance($0.long, name) < distance($1.long, name) }
+        guard let best, distance(best.long, name) <= max(2, name.count / 3) else { return "" }
+        return "; did you mean '--\(best.long)'?"
+    }
+
+    /// Levenshtein distance, for "did you mean".
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var prev = row[0]
+            row[0] = i
+            for j in stride(from: 1, through: b.count, by: 1) {
+                let cur = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+                prev = cur
+            }
+        }
+        return row[b.count]
+    }
+}

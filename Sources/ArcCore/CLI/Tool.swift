@@ -1,0 +1,106 @@
+import Glibc
+
+/// What every tool's `main.swift` calls: parse the command line against the spec, answer
+/// --help, --version and the doc generators, set up logging, run, and exit with the
+/// status DESIGN.md defines. Errors become one line on stderr.
+public enum Tool {
+    public static let version = "0.1.0"
+
+    /// Options every tool has.
+    public static let commonOptions: [OptionSpec] = [
+        OptionSpec("state", valueName: "PATH",
+                   help: "state database (ledger, catalog) [default: $XDG_STATE_HOME/arc/state.db]",
+                   environment: "ARC_STATE", completion: .file),
+        OptionSpec("log-level", valueName: "LEVEL", help: "lowest level of log line written to stderr",
+                   choices: LogLevel.allCases.map { $0.name }, defaultValue: "info", environment: "ARC_LOG_LEVEL"),
+        OptionSpec("log-format", valueName: "FORMAT",
+                   help: "log format on stderr; human on a terminal, json otherwise unless set",
+                   choices: LogFormat.allCases.map { $0.rawValue }, environment: "ARC_LOG_FORMAT"),
+        .flag("quiet", short: "q", help: "only warnings and errors on stderr, no progress line"),
+        .flag("help", short: "h", help: "print help and exit"),
+        .flag("version", short: "V", help: "print the version and exit"),
+        .flag("generate-man", help: "print the man page (roff) and exit", hidden: true),
+        OptionSpec("generate-completion", valueName: "SHELL", help: "print a completion script and exit",
+                   choices: CompletionShell.allCases.map { $0.rawValue }, hidden: true),
+    ]
+
+    /// The spec as users see it: the tool's own options plus the common ones.
+    public static func fullSpec(_ spec: CommandSpec) -> CommandSpec {
+        var full = spec
+        full.options += commonOptions
+        return full
+    }
+
+    public static func main(_ spec: CommandSpec, arguments: [String] = Array(CommandLine.arguments.dropFirst()),
+                            run: (ToolContext) throws -> ExitStatus) -> Never {
+        ignoreSIGPIPE()
+        let spec = fullSpec(spec)
+        let log = Logger(tool: spec.name)
+        var status: ExitStatus
+        do {
+            let parsed = try ArgumentParser.parse(arguments, spec: spec)
+            if parsed.flag("help") {
+                let inherited = parsed.path.count > 1 ? spec.options : []
+                try OutputStream.stdout.write(HelpText.render(parsed.spec, path: parsed.path, inherited: inherited))
+                try OutputStream.stdout.flush()
+                exit(0)
+            }
+            if parsed.flag("version") {
+                try OutputStream.stdout.write("\(spec.name) \(version)\n")
+                try OutputStream.stdout.flush()
+                exit(0)
+            }
+            if parsed.flag("generate-man") {
+                try OutputStream.stdout.write(ManPage.render(spec, version: version))
+                try OutputStream.stdout.flush()
+                exit(0)
+            }
+            if let shell = parsed.value("generate-completion").flatMap(CompletionShell.init(rawValue:)) {
+                try OutputStream.stdout.write(Completions.render(spec, shell: shell))
+                try OutputStream.stdout.flush()
+                exit(0)
+            }
+            if parsed.flag("quiet") { log.level = .warn }
+            if let level = parsed.value("log-level").flatMap(LogLevel.init(name:)), parsed.explicit.contains("log-level") || !parsed.flag("quiet") {
+                log.level = level
+            }
+            if let format = parsed.value("log-format").flatMap(LogFormat.init(rawValue:)) { log.format = format }
+            let context = ToolContext(parsed: parsed, log: log)
+            status = try run(context)
+            try OutputStream.stdout.flush()
+        } catch let error as UsageError {
+            log.error(error.message)
+            if log.format == .human { fputs("Try '\(spec.name) --help' for more information.\n", Glibc.stderr) }
+            exit(ExitStatus.usage.rawValue)
+        } catch is BrokenPipeError {
+            // The reader closed our stdout (`| head`): stop quietly, as programs killed by SIGPIPE do.
+            exit(128 + SIGPIPE)
+        } catch let error as ArcError {
+            log.error(error.description, ["code": .string(error.code)])
+            status = error.exitStatus
+        } catch {
+            log.error("\(error)")
+            status = .unavailable
+        }
+        exit(status.rawValue)
+    }
+}
+
+/// What a running tool gets: its parsed command line and its logger.
+public struct ToolContext {
+    public let parsed: ParsedCommand
+    public let log: Logger
+
+    public var quiet: Bool { parsed.flag("quiet") }
+
+    /// The state database: `--state`, else `$ARC_STATE`, else `$XDG_STATE_HOME/arc/state.db`,
+    /// else `~/.local/state/arc/state.db`.
+    public var statePath: String {
+        if let path = parsed.value("state") { return path }
+        if let xdg = getenv("XDG_STATE_HOME").map({ String(cString: $0) }), !xdg.isEmpty {
+            return xdg + "/arc/state.db"
+        }
+        let home = getenv("HOME").map { String(cString: $0) } ?? "."
+        return home + "/.local/state/arc/state.db"
+    }
+}

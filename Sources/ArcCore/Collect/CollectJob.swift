@@ -1,0 +1,29 @@
+/// One task on its way through arc-collect: its transfers (CHECKSUM and archive, at once),
+/// then verification and the safe write, then the ledger and the result record.
+final class CollectJob {
+    enum Phase {
+        /// Downloading the archive (and its CHECKSUM).
+        case download
+        /// The file at dest already has the listed size: fetch only the CHECKSUM and hash it.
+        case checkExisting
+    }
+
+    let task: CollectTask
+    let started = MonotonicClock.nanos()
+    var phase: Phase
+    var sink: FileSink?
+    var pending = 0
+    var checksum: Result<[UInt8], TransferError>?
+    var download: Result<TransferResponse, TransferError>?
+    var attempts = 0
+    /// Set once a resumed download failed verification and was fetched again from byte 0.
+    var refetched = false
+    var outcome: CollectOutcome?
+
+    init(task: CollectTask, phase: Phase) {
+        self.task = task
+        self.phase = phase
+    }
+
+    var elapsedMillis: Int64 { Int64((MonotonicClock.nanos() - started) / 1_000_000) }
+}

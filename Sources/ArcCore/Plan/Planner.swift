@@ -1,0 +1,81 @@
+/// Why a task is planned.
+public enum PlanReason: String, Sendable {
+    /// Not held at its destination.
+    case new
+    /// Held, but the source now lists a different ETag or size: republished upstream.
+    case changed
+    /// The last attempt failed.
+    case retry
+    /// Held and unchanged, planned anyway (--force).
+    case forced
+}
+
+/// Decides, archive by archive, whether it must be fetched, against the ledger.
+public final class Planner {
+    private let destRoot: String
+    private let layout: Layout
+    private let ledger: Ledger?
+    private let force: Bool
+    private let hasher = SHA256()
+    private var builder = RecordBuilder()
+
+    public private(set) var counts: [PlanReason: Int] = [:]
+    public private(set) var held = 0
+
+    /// Fields a task adds to its archive (any with these names in the input are replaced).
+    public static let taskFields = ["task_id", "dest", "reason"]
+
+    public init(destRoot: String, layout: Layout, ledger: Ledger?, force: Bool) {
+        self.destRoot = destRoot
+        self.layout = layout
+        self.ledger = ledger
+        self.force = force
+    }
+
+    /// The task record for `archive` (with its newline), or nil when it is already held.
+    /// Throws `FieldError` for a record that cannot be planned.
+    public func plan(_ archive: Record) throws -> [UInt8]? {
+        let url = try archive.requiredString("url")
+        let dest = destRoot + "/" + (try layout.path(for: archive))
+        let size = try archive.int("size")
+        let etag = try archive.string("etag")
+
+        let reason: PlanReason
+        if let entry = try ledger?.entry(dest: dest) {
+            if entry.status != "ok" {
+                reason = .retry
+            } else if differs(entry.etag, etag) || differs(entry.size, size) {
+                reason = .changed
+            } else if force {
+                reason = .forced
+            } else {
+                held += 1
+                return nil
+            }
+        } else {
+            reason = .new
+        }
+        counts[reason, default: 0] += 1
+
+        builder.begin()
+        builder.copyFields(of: archive, except: Planner.taskFields)
+        builder.string("task_id", taskID(url: url, dest: dest, etag: etag, size: size))
+        builder.string("dest", dest)
+        builder.string("reason", reason.rawValue)
+        builder.end()
+        return builder.bytes
+    }
+
+    /// Both known and not equal (an unknown value on either side is no evidence of change).
+    private func differs<T: Equatable>(_ held: T?, _ listed: T?) -> Bool {
+        guard let held, let listed else { return false }
+        return held != listed
+    }
+
+    /// Stable across runs for the same work: the same archive version to the same place.
+    func taskID(url: String, dest: String, etag: String?, size: Int64?) -> String {
+        hasher.reset()
+        hasher.update(Array("\(url)\n\(dest)\n\(etag ?? "")\n\(size.map(String.init) ?? "")".utf8))
+        return String(hasher.finalizeHex().prefix(16))
+    }
+}

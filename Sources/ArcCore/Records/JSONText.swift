@@ -1,0 +1,108 @@
+/// Escaping and unescaping of JSON string contents, on bytes.
+public enum JSONText {
+    /// Decodes the contents of a JSON string (between the quotes) with escapes.
+    public static func unescape(_ slice: ArraySlice<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(slice.count)
+        var i = slice.startIndex
+        let end = slice.endIndex
+        while i < end {
+            let c = slice[i]
+            guard c == UInt8(ascii: "\\"), i + 1 < end else {
+                out.append(c)
+                i += 1
+                continue
+            }
+            let e = slice[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                guard var scalar = hex4(slice, i) else { out.append(UInt8(ascii: "?")); continue }
+                i += 4
+                // A high surrogate followed by \uDC00-\uDFFF is one scalar.
+                if scalar >= 0xD800 && scalar < 0xDC00, i + 5 < end, slice[i] == UInt8(ascii: "\\"),
+                   slice[i + 1] == UInt8(ascii: "u"), let low = hex4(slice, i + 2), low >= 0xDC00 && low < 0xE000 {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    i += 6
+                }
+                let u = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+                out.append(contentsOf: Array(String(Character(u)).utf8))
+            default: out.append(e)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func hex4(_ s: ArraySlice<UInt8>, _ at: Int) -> UInt32? {
+        guard at + 4 <= s.endIndex else { return nil }
+        var v: UInt32 = 0
+        for k in at..<at + 4 {
+            let c = s[k]
+            let d: UInt8
+            switch c {
+            case 48...57: d = c - 48
+            case 65...70: d = c - 55
+            case 97...102: d = c - 87
+            default: return nil
+            }
+            v = v << 4 | UInt32(d)
+        }
+        return v
+    }
+
+    /// Appends `s` as a quoted JSON string.
+    @inline(__always)
+    public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { appendEscaped($0, to: &out) }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    public static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var runStart = 0
+        for (i, c) in bytes.enumerated() where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") {
+            if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+            runStart = i + 1
+            out.append(UInt8(ascii: "\\"))
+            switch c {
+            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "t"))
+            case 0x08: out.append(UInt8(ascii: "b"))
+            case 0x0C: out.append(UInt8(ascii: "f"))
+            default:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [UInt8(ascii: "u"), 48, 48, hex[Int(c >> 4)], hex[Int(c & 15)]])
+            }
+        }
+        if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
+    }
+
+    /// Parses a JSON integer (no fraction or exponent) that fits in Int64.
+    public static func parseInt(_ s: ArraySlice<UInt8>) -> Int64? {
+        var i = s.startIndex
+        guard i < s.endIndex else { return nil }
+        let negative = s[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        guard i < s.endIndex else { return nil }
+        var v: Int64 = 0
+        while i < s.endIndex {
+            let c = s[i]
+            guard c >= 48 && c <= 57 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int64(c - 48))
+            if o1 || o2 { return nil }
+            v = a
+            i += 1
+        }
+        return negative ? -v : v
+    }
+}

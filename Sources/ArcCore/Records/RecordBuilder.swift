@@ -1,0 +1,163 @@
+/// Writes one JSON object into a reusable byte buffer. Tools build their output by copying
+/// the input record's members they do not own (unknown fields pass through untouched)
+/// and appending their own.
+public struct RecordBuilder {
+    public private(set) var bytes: [UInt8] = []
+    private var needsComma = false
+
+    public init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
+
+    /// Starts a new object, reusing the buffer.
+    public mutating func begin() {
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+    }
+
+    /// Closes the object and appends the newline that ends every record.
+    public mutating func end() {
+        bytes.append(UInt8(ascii: "}"))
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// Copies every member of `record` except those named in `except`.
+    public mutating func copyFields(of record: Record, except: [String] = []) {
+        record.bytes.withUnsafeBufferPointer { b in
+            for f in record.fields {
+                if !except.isEmpty, except.contains(where: { keyMatches(record, f, b, $0) }) { continue }
+                comma()
+                let start = Int(f.keyStart) - 1
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<Int(f.keyEnd) + 1]))
+                bytes.append(UInt8(ascii: ":"))
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[Int(f.valueStart)..<Int(f.valueEnd)]))
+            }
+        }
+    }
+
+    private func keyMatches(_ r: Record, _ f: JSONField, _ b: UnsafeBufferPointer<UInt8>, _ key: String) -> Bool {
+        if f.keyEscaped { return r.keyText(f) == key }
+        let len = Int(f.keyEnd - f.keyStart)
+        guard len == key.utf8.count else { return false }
+        var i = Int(f.keyStart)
+        for c in key.utf8 {
+            if b[i] != c { return false }
+            i += 1
+        }
+        return true
+    }
+
+    @inline(__always) private mutating func comma() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        needsComma = true
+    }
+
+    @inline(__always) private mutating func key(_ k: String) {
+        comma()
+        JSONText.appendQuoted(k, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    public mutating func string(_ k: String, _ v: String) {
+        key(k)
+        JSONText.appendQuoted(v, to: &bytes)
+    }
+
+    /// Writes the string, or nothing at all when it is nil.
+    public mutating func optionalString(_ k: String, _ v: String?) {
+        if let v { string(k, v) }
+    }
+
+    /// Writes the string, or `null` when it is nil.
+    public mutating func stringOrNull(_ k: String, _ v: String?) {
+        if let v { string(k, v) } else { null(k) }
+    }
+
+    public mutating func int(_ k: String, _ v: Int64) {
+        key(k)
+        appendDecimal(v)
+    }
+    public mutating func int(_ k: String, _ v: Int) { int(k, Int64(v)) }
+
+    public mutating func intOrNull(_ k: String, _ v: Int64?) {
+        if let v { int(k, v) } else { null(k) }
+    }
+
+    public mutating func double(_ k: String, _ v: Double) {
+        key(k)
+        if v.isFinite {
+            bytes.append(contentsOf: Array(String(v).utf8))
+        } else {
+            bytes.append(contentsOf: Array("null".utf8))
+        }
+    }
+
+    public mutating func bool(_ k: String, _ v: Bool) {
+        key(k)
+        bytes.append(contentsOf: v ? Array("true".utf8) : Array("false".utf8))
+    }
+
+    public mutating func null(_ k: String) {
+        key(k)
+        bytes.append(contentsOf: [110, 117, 108, 108])
+    }
+
+    /// A value that is already JSON (an object, array or number built elsewhere).
+    public mutating func raw<C: Collection>(_ k: String, _ json: C) where C.Element == UInt8 {
+        key(k)
+        bytes.append(contentsOf: json)
+    }
+
+    /// A nested object built by `body` with the same builder.
+    public mutating func object(_ k: String, _ body: (inout RecordBuilder) -> Void) {
+        key(k)
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+        body(&self)
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    /// An array of strings.
+    public mutating func strings(_ k: String, _ values: [String]) {
+        key(k)
+        bytes.append(UInt8(ascii: "["))
+        for (i, v) in values.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            JSONText.appendQuoted(v, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// An array of objects, each built by `body`.
+    public mutating func objects<T>(_ k: String, _ items: [T], _ body: (inout RecordBuilder, T) -> Void) {
+        key(k)
+        bytes.append(UInt8(ascii: "["))
+        for (i, item) in items.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "{"))
+            needsComma = false
+            body(&self, item)
+            bytes.append(UInt8(ascii: "}"))
+        }
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
+
+    private mutating func appendDecimal(_ v: Int64) {
+        if v == 0 { bytes.append(48); return }
+        var n = v.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            while n > 0 {
+                d[count] = UInt8(n % 10) + 48
+                n /= 10
+                count += 1
+            }
+            if v < 0 { bytes.append(UInt8(ascii: "-")) }
+            for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(d[i]) }
+        }
+    }
+}

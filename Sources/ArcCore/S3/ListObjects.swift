@@ -1,0 +1,112 @@
+/// One object in a listing.
+public struct ListedObject: Sendable, Equatable {
+    public var key: String
+    public var size: Int64
+    /// Without the quotes S3 puts around it.
+    public var etag: String
+    public var lastModified: String
+}
+
+/// One page of an S3 ListObjects (v1) answer.
+public struct ListPage: Sendable {
+    public var objects: [ListedObject] = []
+    /// Sub-folders under the prefix (with a delimiter). The `<Prefix>` echo of the request
+    /// at the top of the page is not one of them.
+    public var commonPrefixes: [String] = []
+    public var isTruncated = false
+    public var nextMarker: String?
+
+    /// Where the next page starts: NextMarker when the server sent one (it does with a
+    /// delimiter), else the last key or prefix of this page (markers are exclusive).
+    public var continuationMarker: String? {
+        guard isTruncated else { return nil }
+        if let m = nextMarker, !m.isEmpty { return m }
+        return [objects.last?.key, commonPrefixes.last].compactMap { $0 }.max()
+    }
+}
+
+public struct ListParseError: ArcError {
+    public let message: String
+    public var code: String { "bad_listing" }
+    public var exitStatus: ExitStatus { .unavailable }
+    public var description: String { "unexpected listing response: \(message)" }
+}
+
+public enum ListObjects {
+    /// The query for one page: `?prefix=...&delimiter=/&marker=...`.
+    public static func query(prefix: String, delimiter: String?, marker: String?, maxKeys: Int? = nil) -> String {
+        var q = "prefix=" + URLEncoding.component(prefix)
+        if let delimiter { q += "&delimiter=" + URLEncoding.component(delimiter) }
+        if let marker, !marker.isEmpty { q += "&marker=" + URLEncoding.component(marker) }
+        if let maxKeys { q += "&max-keys=\(maxKeys)" }
+        return q
+    }
+
+    public static func parse(_ body: [UInt8]) throws -> ListPage {
+        var page = ListPage()
+        var scanner = XMLScanner(body)
+        var sawRoot = false
+        var inContents = false
+        var inPrefixes = false
+        var object = ListedObject(key: "", size: 0, etag: "", lastModified: "")
+        while let e = scanner.next() {
+            switch (e.name, e.isClosing) {
+            case ("ListBucketResult", false): sawRoot = true
+            case ("Error", false):
+                throw ListParseError(message: XMLText.firstElement("Message", in: String(decoding: body, as: UTF8.self)) ?? "error document")
+            case ("Contents", false):
+                inContents = true
+                object = ListedObject(key: "", size: 0, etag: "", lastModified: "")
+            case ("Contents", true):
+                inContents = false
+                page.objects.append(object)
+            case ("CommonPrefixes", false): inPrefixes = true
+            case ("CommonPrefixes", true): inPrefixes = false
+            case ("Key", false) where inContents: object.key = e.text ?? ""
+            case ("Size", false) where inContents: object.size = Int64(e.text ?? "") ?? 0
+            case ("ETag", false) where inContents: object.etag = unquote(e.text ?? "")
+            case ("LastModified", false) where inContents: object.lastModified = e.text ?? ""
+            case ("Prefix", false) where inPrefixes: page.commonPrefixes.append(e.text ?? "")
+            case ("IsTruncated", false) where !inContents: page.isTruncated = e.text == "true"
+            case ("NextMarker", false): page.nextMarker = e.text
+            default: break
+            }
+        }
+        guard sawRoot else {
+            throw ListParseError(message: String(decoding: body.prefix(120), as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "empty body")
+        }
+        return page
+    }
+
+    static func unquote(_ etag: String) -> String {
+        var s = Substring(etag)
+        if s.hasPrefix("W/") { s = s.dropFirst(2) }
+        if s.hasPrefix("\"") && s.hasSuffix("\"") && s.count >= 2 { s = s.dropFirst().dropLast() }
+        return String(s)
+    }
+}
+
+/// Percent-encoding for URL paths and query components (RFC 3986 unreserved kept).
+public enum URLEncoding {
+    public static func component(_ s: String) -> String { encode(s, keepSlash: false) }
+    public static func path(_ s: String) -> String { encode(s, keepSlash: true) }
+
+    static func encode(_ s: String, keepSlash: Bool) -> String {
+        let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count)
+        for c in s.utf8 {
+            switch c {
+            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.append(c)
+            case UInt8(ascii: "/") where keepSlash:
+                out.append(c)
+            default:
+                out.append(UInt8(ascii: "%"))
+                out.append(hex[Int(c >> 4)])
+                out.append(hex[Int(c & 15)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

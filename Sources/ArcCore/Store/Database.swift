@@ -1,0 +1,192 @@
+import CSQLite
+import Glibc
+
+/// A failure of the state database. `busy` means another process held the write lock for
+/// longer than the busy timeout.
+public struct StoreError: ArcError {
+    public let path: String
+    public let message: String
+    public let sqliteCode: Int32
+    public var code: String { sqliteCode == SQLITE_BUSY || sqliteCode == SQLITE_LOCKED ? "store_busy" : "store_error" }
+    public var exitStatus: ExitStatus { .unavailable }
+    public var description: String { "state database \(path): \(message)" }
+}
+
+/// One connection to the SQLite state database: WAL (readers never block the writer, so
+/// several tools can share the file), a busy timeout, prepared statements, transactions
+/// and `user_version` migrations.
+public final class Database {
+    public let path: String
+    fileprivate let handle: OpaquePointer
+    private var cache: [String: Statement] = [:]
+
+    /// Opens (creating it and its directory if needed) the database at `path`.
+    public init(path: String, busyTimeoutMillis: Int32 = 30_000) throws {
+        self.path = path
+        if path != ":memory:" { try FileSystem.makeDirectories(FileSystem.parent(of: path)) }
+        var db: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let db { sqlite3_close_v2(db) }
+            throw StoreError(path: path, message: message, sqliteCode: rc)
+        }
+        handle = db
+        sqlite3_busy_timeout(db, busyTimeoutMillis)
+        sqlite3_extended_result_codes(db, 1)
+        try execute("PRAGMA journal_mode=WAL")
+        // NORMAL in WAL mode: a commit survives a crash of the process (the guarantee the
+        // ledger needs); only a power cut can lose the last commits, never corrupt the file.
+        try execute("PRAGMA synchronous=NORMAL")
+        try execute("PRAGMA foreign_keys=ON")
+    }
+
+    deinit {
+        for statement in cache.values { statement.finalize() }
+        sqlite3_close_v2(handle)
+    }
+
+    func error(_ rc: Int32, _ context: String? = nil) -> StoreError {
+        let message = String(cString: sqlite3_errmsg(handle))
+        return StoreError(path: path, message: context.map { "\($0): \(message)" } ?? message, sqliteCode: rc & 0xFF)
+    }
+
+    /// Runs SQL without results (several statements allowed).
+    public func execute(_ sql: String) throws {
+        var errmsg: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &errmsg)
+        guard rc == SQLITE_OK else {
+            let message = errmsg.map { String(cString: $0) } ?? "error \(rc)"
+            sqlite3_free(errmsg)
+            throw StoreError(path: path, message: message, sqliteCode: rc & 0xFF)
+        }
+    }
+
+    /// A prepared statement, compiled once per connection and reused.
+    public func statement(_ sql: String) throws -> Statement {
+        if let cached = cache[sql] {
+            cached.reset()
+            return cached
+        }
+        var raw: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
+        guard rc == SQLITE_OK, let raw else { throw error(rc, "prepare") }
+        let statement = Statement(raw, database: self)
+        cache[sql] = statement
+        return statement
+    }
+
+    /// Runs `body` in a write transaction. BEGIN IMMEDIATE takes the write lock up front,
+    /// so two processes wait for each other (busy timeout) instead of deadlocking.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    public var userVersion: Int {
+        get throws {
+            let s = try statement("PRAGMA user_version")
+            return try s.step() ? Int(s.int(0)) : 0
+        }
+    }
+
+    /// Applies the migrations newer than `user_version`, each in its own transaction.
+    /// A database written by a newer arc keeps working: newer tables are left alone.
+    public func migrate(_ migrations: [String]) throws {
+        for (index, sql) in migrations.enumerated() {
+            let target = index + 1
+            try transaction {
+                // Re-read inside the lock: another process may have migrated meanwhile.
+                guard try userVersion < target else { return }
+                try execute(sql)
+                try execute("PRAGMA user_version = \(target)")
+            }
+        }
+    }
+
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+}
+
+/// A prepared statement. Bind parameters (1-based), step through rows, read columns (0-based).
+public final class Statement {
+    private var raw: OpaquePointer?
+    private unowned let database: Database
+
+    fileprivate init(_ raw: OpaquePointer, database: Database) {
+        self.raw = raw
+        self.database = database
+    }
+
+    fileprivate func finalize() {
+        sqlite3_finalize(raw)
+        raw = nil
+    }
+
+    public func reset() {
+        sqlite3_reset(raw)
+        sqlite3_clear_bindings(raw)
+    }
+
+    @discardableResult
+    public func bind(_ index: Int32, _ value: String?) -> Statement {
+        if var value {
+            value.withUTF8 { u in
+                u.withMemoryRebound(to: CChar.self) { c in
+                    if let base = c.baseAddress {
+                        _ = arc_sqlite3_bind_text(raw, index, base, Int32(c.count))
+                    } else {
+                        _ = arc_sqlite3_bind_text(raw, index, "", 0)
+                    }
+                }
+            }
+        } else {
+            sqlite3_bind_null(raw, index)
+        }
+        return self
+    }
+
+    @discardableResult
+    public func bind(_ index: Int32, _ value: Int64?) -> Statement {
+        if let value { sqlite3_bind_int64(raw, index, value) } else { sqlite3_bind_null(raw, index) }
+        return self
+    }
+
+    @discardableResult
+    public func bind(_ index: Int32, _ value: Int?) -> Statement { bind(index, value.map(Int64.init)) }
+
+    @discardableResult
+    public func bind(_ index: Int32, _ value: Bool?) -> Statement { bind(index, value.map { $0 ? Int64(1) : 0 }) }
+
+    /// Advances to the next row; false when done.
+    public func step() throws -> Bool {
+        let rc = sqlite3_step(raw)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { return false }
+        throw database.error(rc)
+    }
+
+    /// Runs a statement that returns no rows.
+    public func run() throws {
+        _ = try step()
+        sqlite3_reset(raw)
+    }
+
+    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(raw, column) == SQLITE_NULL }
+
+    public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(raw, column) }
+
+    public func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
+
+    public func text(_ column: Int32) -> String? {
+        guard let p = sqlite3_column_text(raw, column) else { return nil }
+        return String(cString: p)
+    }
+}

@@ -1,0 +1,43 @@
+/// The state database shared by every tool. Each tool owns its tables; the schema grows
+/// by appending migrations here, never by editing one that has shipped.
+public enum StateStore {
+    public static let migrations: [String] = [
+        // 1: arc-collect's ledger of what is held where, and arc-discover's listing catalog.
+        """
+        CREATE TABLE ledger (
+            dest          TEXT PRIMARY KEY,   -- where the archive is stored (absolute path or URL)
+            url           TEXT NOT NULL,      -- where it came from
+            key           TEXT,
+            source        TEXT, market TEXT, period TEXT, type TEXT, symbol TEXT, interval TEXT, date TEXT,
+            -- What is held at dest (set on success, kept when a later attempt fails):
+            size          INTEGER,
+            etag          TEXT,
+            last_modified TEXT,
+            sha256        TEXT,
+            verified      INTEGER,
+            collected_at  TEXT,
+            -- The last attempt:
+            status        TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+            error_code    TEXT,
+            error_message TEXT,
+            attempts      INTEGER NOT NULL DEFAULT 0,
+            task_id       TEXT,
+            updated_at    TEXT NOT NULL
+        );
+        CREATE INDEX ledger_series ON ledger (source, market, type, symbol, interval, period, date);
+        CREATE TABLE catalog (
+            prefix     TEXT PRIMARY KEY,      -- a listed folder, e.g. data/spot/daily/klines/BTCUSDT/1m/
+            last_key   TEXT NOT NULL,         -- listings start after this key with --incremental
+            updated_at TEXT NOT NULL
+        );
+        """,
+    ]
+
+    /// Opens the database at `path` and brings its schema up to date. A database that
+    /// cannot be opened is a required file that could not be reached: exit 3.
+    public static func open(_ path: String) throws -> Database {
+        let db = try Database(path: path)
+        try db.migrate(migrations)
+        return db
+    }
+}

@@ -1,0 +1,130 @@
+import Glibc
+
+/// Small POSIX file helpers. Errors carry the path and errno (`SystemError`).
+public enum FileSystem {
+    public static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    public static func baseName(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    public static func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return "." }
+        return String(cString: buffer)
+    }
+
+    /// An absolute, normalised path (`.` and `..` resolved lexically; symlinks are kept).
+    public static func absolute(_ path: String) -> String {
+        let joined = path.hasPrefix("/") ? path : currentDirectory() + "/" + path
+        var parts: [Substring] = []
+        for part in joined.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// The size of a regular file, or nil if there is none.
+    public static func size(_ path: String) -> Int64? {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int64(st.st_size)
+    }
+
+    /// `mkdir -p`.
+    public static func makeDirectories(_ path: String) throws {
+        if path.isEmpty || path == "/" || path == "." { return }
+        var st = stat()
+        if stat(path, &st) == 0 {
+            if (st.st_mode & S_IFMT) == S_IFDIR { return }
+            throw SystemError("mkdir", path: path, errno: ENOTDIR)
+        }
+        try makeDirectories(parent(of: path))
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", path: path, errno: errno) }
+    }
+
+    /// fsyncs a directory so a rename inside it survives a crash.
+    public static func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open", path: path, errno: errno) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw SystemError("fsync", path: path, errno: errno) }
+    }
+
+    public static func rename(_ from: String, _ to: String) throws {
+        if Glibc.rename(from, to) != 0 { throw SystemError("rename", path: to, errno: errno) }
+    }
+
+    public static func remove(_ path: String) {
+        unlink(path)
+    }
+
+    /// Writes a whole file safely: temporary name in the same directory, fsync, rename.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
+        try makeDirectories(parent(of: path))
+        let temp = path + ".tmp-\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SystemError("open", path: temp, errno: errno) }
+        var ok = false
+        defer {
+            close(fd)
+            if !ok { unlink(temp) }
+        }
+        try writeAll(fd, bytes, path: temp)
+        if fsync(fd) != 0 { throw SystemError("fsync", path: temp, errno: errno) }
+        try rename(temp, path)
+        ok = true
+    }
+
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+        try bytes.withUnsafeBytes { try writeAll(fd, $0, path: path) }
+    }
+
+    public static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < raw.count {
+            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n > 0 { offset += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            throw SystemError("write", path: path, errno: n < 0 ? errno : EIO)
+        }
+    }
+
+    /// Reads a whole (small) file.
+    public static func read(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open", path: path, errno: errno) }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n > 0 { out.append(contentsOf: chunk[0..<n]); continue }
+            if n == 0 { return out }
+            if errno == EINTR { continue }
+            throw SystemError("read", path: path, errno: errno)
+        }
+    }
+
+    /// Looks `name` up in $PATH; returns the first executable found.
+    public static func which(_ name: String) -> String? {
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":") {
+            let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
+            if access(candidate, X_OK) == 0, size(candidate) != nil { return candidate }
+        }
+        return nil
+    }
+
+    public static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+}

@@ -1,0 +1,57 @@
+import Glibc
+
+/// SIGINT and SIGTERM, turned from asynchronous signals into an ordinary event: the
+/// signals are blocked in every thread and one watcher thread waits for them with
+/// `sigwait`, so stop handlers run as normal code (they may take locks, wake event
+/// loops). A second signal exits at once: every write is already safe to cut short.
+public final class StopSignal: @unchecked Sendable {
+    private let lock = Lock()
+    private var handlers: [(Int32) -> Void] = []
+    private var received: Int32 = 0
+
+    public static let shared = StopSignal()
+
+    /// The signal that asked us to stop, or 0.
+    public var signal: Int32 { lock.withLock { received } }
+    public var requested: Bool { signal != 0 }
+
+    /// The exit status for a clean stop after the signal received.
+    public var exitStatus: ExitStatus { signal == SIGTERM ? .terminated : .interrupted }
+
+    /// Blocks SIGINT and SIGTERM and starts the watcher. Call before starting other threads,
+    /// which inherit the mask.
+    public func install() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        _ = WorkerThread(name: "signals") { [self] in
+            while true {
+                var sig: Int32 = 0
+                guard sigwait(&set, &sig) == 0 else { continue }
+                let (first, toRun): (Bool, [(Int32) -> Void]) = lock.withLock {
+                    let first = received == 0
+                    if first { received = sig }
+                    return (first, handlers)
+                }
+                if !first { _exit(sig == SIGTERM ? ExitStatus.terminated.rawValue : ExitStatus.interrupted.rawValue) }
+                for handler in toRun { handler(sig) }
+            }
+        }
+    }
+
+    /// Runs `handler` (on the watcher thread) when a stop is requested.
+    public func onStop(_ handler: @escaping (Int32) -> Void) {
+        let already: Int32 = lock.withLock {
+            handlers.append(handler)
+            return received
+        }
+        if already != 0 { handler(already) }
+    }
+}
+
+/// Ignore SIGPIPE: a closed pipe shows up as EPIPE from write, which tools handle.
+public func ignoreSIGPIPE() {
+    signal(SIGPIPE, SIG_IGN)
+}

@@ -1,0 +1,67 @@
+import Glibc
+
+/// A child process started with posix_spawn. The child gets default signal handling
+/// and an empty signal mask even though the tools block SIGINT/SIGTERM and ignore SIGPIPE.
+public final class Subprocess {
+    public let pid: pid_t
+    /// The read end of the child's stdout, when captured.
+    public let stdout: Int32?
+
+    /// Starts `executable` with `arguments` (argv[0] included). With `captureStdout`, the
+    /// child's stdout is a pipe readable from `stdout`; stdin and stderr are inherited.
+    public init(executable: String, arguments: [String], captureStdout: Bool,
+                environment: [String]? = nil) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var fds: [Int32] = [-1, -1]
+        if captureStdout {
+            guard pipe(&fds) == 0 else { throw SystemError("pipe", path: executable, errno: errno) }
+            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for sig in [SIGPIPE, SIGINT, SIGTERM] { sigaddset(&defaults, sig) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let rc: Int32
+        if let environment {
+            let envp = environment.map { strdup($0) } + [nil]
+            defer { envp.forEach { free($0) } }
+            rc = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+        } else {
+            rc = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
+        }
+        if captureStdout { close(fds[1]) }
+        guard rc == 0 else {
+            if captureStdout { close(fds[0]) }
+            throw SystemError("spawn", path: executable, errno: rc)
+        }
+        pid = child
+        stdout = captureStdout ? fds[0] : nil
+    }
+
+    /// Waits for the child; returns its exit status, or 128 + the signal that killed it.
+    public func wait() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return 127 }
+        }
+        if status & 0x7F == 0 { return (status >> 8) & 0xFF }
+        return 128 + (status & 0x7F)
+    }
+
+    public func signal(_ sig: Int32) { kill(pid, sig) }
+}

@@ -1,0 +1,80 @@
+import Glibc
+
+/// Logs go to stderr only (stdout carries records). Human lines on a terminal, NDJSON
+/// (`ts level tool msg ...fields`) otherwise or with `--log-format json`.
+public final class Logger: @unchecked Sendable {
+    public let tool: String
+    public var level: LogLevel
+    public var format: LogFormat
+    private let terminal: Terminal
+    /// The seam for tracing: fields every line carries (trace_id and span_id once spans exist).
+    public var contextFields: (() -> [(String, LogValue)])?
+    private var buffer = RecordBuilder(capacity: 512)
+
+    public init(tool: String, level: LogLevel = .info, format: LogFormat? = nil, terminal: Terminal = .stderr) {
+        self.tool = tool
+        self.level = level
+        self.terminal = terminal
+        self.format = format ?? (terminal.isTTY ? .human : .json)
+    }
+
+    public func debug(_ msg: @autoclosure () -> String, _ fields: KeyValuePairs<String, LogValue> = [:]) {
+        if level <= .debug { log(.debug, msg(), fields) }
+    }
+    public func info(_ msg: @autoclosure () -> String, _ fields: KeyValuePairs<String, LogValue> = [:]) {
+        if level <= .info { log(.info, msg(), fields) }
+    }
+    public func warn(_ msg: @autoclosure () -> String, _ fields: KeyValuePairs<String, LogValue> = [:]) {
+        if level <= .warn { log(.warn, msg(), fields) }
+    }
+    public func error(_ msg: @autoclosure () -> String, _ fields: KeyValuePairs<String, LogValue> = [:]) {
+        if level <= .error { log(.error, msg(), fields) }
+    }
+
+    public func log(_ lineLevel: LogLevel, _ msg: String, _ fields: KeyValuePairs<String, LogValue>) {
+        guard lineLevel >= level else { return }
+        var all = Array(fields.map { ($0.key, $0.value) })
+        if let context = contextFields { all.append(contentsOf: context()) }
+        terminal.withLock {
+            let line = format == .json ? jsonLine(lineLevel, msg, all) : humanLine(lineLevel, msg, all)
+            terminal.writeLineLocked(line)
+        }
+    }
+
+    private func jsonLine(_ lineLevel: LogLevel, _ msg: String, _ fields: [(String, LogValue)]) -> [UInt8] {
+        buffer.begin()
+        buffer.string("ts", WallClock.now())
+        buffer.string("level", lineLevel.name)
+        buffer.string("tool", tool)
+        buffer.string("msg", msg)
+        for (key, value) in fields {
+            switch value {
+            case .string(let s): buffer.string(key, s)
+            case .int(let i): buffer.int(key, i)
+            case .double(let d): buffer.double(key, d)
+            case .bool(let b): buffer.bool(key, b)
+            }
+        }
+        buffer.end()
+        return buffer.bytes
+    }
+
+    private func humanLine(_ lineLevel: LogLevel, _ msg: String, _ fields: [(String, LogValue)]) -> [UInt8] {
+        var line = tool + ": "
+        let color = terminal.isTTY && terminal.colors
+        switch lineLevel {
+        case .debug: line += color ? "\u{1B}[2mdebug:\u{1B}[0m " : "debug: "
+        case .info: break
+        case .warn: line += color ? "\u{1B}[33mwarning:\u{1B}[0m " : "warning: "
+        case .error: line += color ? "\u{1B}[31merror:\u{1B}[0m " : "error: "
+        }
+        line += msg
+        for (key, value) in fields {
+            let text = value.text
+            let quoted = text.isEmpty || text.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" })
+            line += " " + key + "=" + (quoted ? "\"" + text.replacing("\"", with: "\\\"") + "\"" : text)
+        }
+        line += "\n"
+        return Array(line.utf8)
+    }
+}

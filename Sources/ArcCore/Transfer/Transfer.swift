@@ -1,0 +1,123 @@
+import CCurl
+
+/// Response headers a transfer cares about (the rest are not kept).
+public struct ResponseHeaders: Sendable {
+    public var etag: String?
+    public var contentLength: Int64?
+    public var contentType: String?
+    public var lastModified: String?
+    /// `Content-Range: bytes START-END/TOTAL`: START, for checking a resumed download.
+    public var rangeStart: Int64?
+    public var retryAfter: Double?
+}
+
+/// What a finished transfer reports to its completion handler.
+public struct TransferResponse: Sendable {
+    public var status: Int
+    public var headers: ResponseHeaders
+    /// Body bytes received over the network in all attempts.
+    public var bytesReceived: Int64
+    public var durationMillis: Int64
+}
+
+/// Called once per transfer, on the engine thread, with the outcome and the number of
+/// attempts made.
+public typealias TransferCompletion = (_ result: Result<TransferResponse, TransferError>, _ attempts: Int) -> Void
+
+/// One request in flight inside the engine, with its per-attempt state.
+/// Touched only by the engine's thread once submitted.
+public final class Transfer {
+    public let request: TransferRequest
+    public let sink: TransferSink
+    let completion: TransferCompletion
+
+    var easy: UnsafeMutableRawPointer?
+    var headerList: UnsafeMutablePointer<curl_slist>?
+    var attempt = 0
+    var offset: Int64 = 0
+    var status = 0
+    var headers = ResponseHeaders()
+    var decided = false
+    var acceptBody = false
+    var errorBody: [UInt8] = []
+    var sinkError: Error?
+    var rangeMismatch = false
+    var notBefore: UInt64 = 0
+    let createdAt = MonotonicClock.nanos()
+    var bytesReceived: Int64 = 0
+    var cancelled = false
+    var stats: TransferStats?
+
+    public init(_ request: TransferRequest, sink: TransferSink, completion: @escaping TransferCompletion) {
+        self.request = request
+        self.sink = sink
+        self.completion = completion
+    }
+
+    func resetAttemptState() {
+        status = 0
+        headers = ResponseHeaders()
+        decided = false
+        acceptBody = false
+        errorBody.removeAll()
+        rangeMismatch = false
+    }
+
+    /// Called on the first body bytes of an attempt: is this the body we asked for?
+    func decide() throws {
+        decided = true
+        var code = 0
+        if let easy { arc_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code) }
+        status = code
+        guard (200..<300).contains(code) else { return }
+        if offset > 0 {
+            if let start = headers.rangeStart {
+                // Some servers (rclone serve s3 among them) answer a range with 200 and a
+                // Content-Range; what counts is that the range starts where we stopped.
+                guard start == offset else {
+                    rangeMismatch = true
+                    return
+                }
+            } else {
+                try sink.restart()
+                offset = 0
+            }
+        }
+        acceptBody = true
+    }
+
+    /// Parses one header line (`Name: value\r\n` or a status line).
+    func header(_ line: UnsafeRawBufferPointer) {
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+            if line.starts(with: "HTTP/".utf8) { headers = ResponseHeaders() }
+            return
+        }
+        let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
+        var value = String(decoding: line[(colon + 1)...], as: UTF8.self)
+        while let last = value.last, last == "\r" || last == "\n" || last == " " { value.removeLast() }
+        while value.first == " " { value.removeFirst() }
+        switch name {
+        case "etag": headers.etag = value
+        case "content-length": headers.contentLength = Int64(value)
+        case "content-type": headers.contentType = value
+        case "last-modified": headers.lastModified = value
+        case "retry-after": headers.retryAfter = Double(value)
+        case "content-range":
+            // bytes 100-199/200
+            if let space = value.firstIndex(of: " "), let dash = value.firstIndex(of: "-") {
+                headers.rangeStart = Int64(value[value.index(after: space)..<dash])
+            }
+        default: break
+        }
+    }
+
+    var errorDetail: String {
+        let text = String(decoding: errorBody.prefix(2048), as: UTF8.self)
+        // S3-style XML errors: keep Code and Message, which say what happened.
+        if let code = XMLText.firstElement("Code", in: text) {
+            let message = XMLText.firstElement("Message", in: text)
+            return message.map { "\(code): \($0)" } ?? code
+        }
+        return String(text.prefix(200).split(separator: "\n").first ?? "")
+    }
+}

@@ -1,0 +1,312 @@
+import CCurl
+import Glibc
+
+/// Counters the progress display and summaries read while transfers run.
+public final class TransferStats: @unchecked Sendable {
+    private let lock = Lock()
+    private var _bytes: Int64 = 0
+    private var _retries = 0
+
+    public var bytesReceived: Int64 { lock.withLock { _bytes } }
+    public var retries: Int { lock.withLock { _retries } }
+    func add(bytes: Int) { lock.withLock { _bytes += Int64(bytes) } }
+    func addRetry() { lock.withLock { _retries += 1 } }
+}
+
+/// A libcurl multi engine: one thread, one event loop, driving every transfer at once.
+/// Connections are cached in the multi handle and reused across transfers; bodies stream
+/// into sinks as they arrive; failed attempts are retried with backoff, resuming with a
+/// Range request where the sink kept what arrived.
+///
+/// `submit` may be called from any thread. Completion handlers run on the engine thread
+/// and must be quick: hand heavy work (fsync, database) to other threads.
+public final class TransferEngine: @unchecked Sendable {
+    public let configuration: TransferConfiguration
+    public let stats = TransferStats()
+    private let multi: UnsafeMutableRawPointer
+    private let lock = Lock()
+    private var inbox: [Transfer] = []
+    private var finishing = false
+    private var cancelling = false
+    private var thread: WorkerThread?
+
+    // Engine-thread state.
+    private var waiting: [Transfer] = []
+    private var waitingHead = 0
+    private var delayed: [Transfer] = []
+    /// Transfers with an easy handle in the multi handle, by identity.
+    private var running: [ObjectIdentifier: Transfer] = [:]
+    private var active: Int { running.count }
+    private var idleHandles: [UnsafeMutableRawPointer] = []
+
+    public init(_ configuration: TransferConfiguration) {
+        Curl.ensureInitialized()
+        self.configuration = configuration
+        multi = curl_multi_init()
+        arc_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.maxConnections)
+        arc_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+    }
+
+    deinit {
+        for handle in idleHandles { curl_easy_cleanup(handle) }
+        curl_multi_cleanup(multi)
+    }
+
+    /// Starts the event loop on its own thread.
+    public func start() {
+        thread = WorkerThread(name: "transfers") { [self] in loop() }
+    }
+
+    /// Queues a transfer; it starts when a slot is free.
+    public func submit(_ transfer: Transfer) {
+        lock.withLock { inbox.append(transfer) }
+        curl_multi_wakeup(multi)
+    }
+
+    /// No more submissions will come: the loop ends once everything queued is done.
+    public func finishWhenIdle() {
+        lock.withLock { finishing = true }
+        curl_multi_wakeup(multi)
+    }
+
+    /// Aborts everything in flight and queued; each completes with `.cancelled`.
+    public func cancelAll() {
+        lock.withLock {
+            cancelling = true
+            finishing = true
+        }
+        curl_multi_wakeup(multi)
+    }
+
+    /// Waits for the loop to end (after `finishWhenIdle` or `cancelAll`).
+    public func wait() { thread?.join() }
+
+    // MARK: the loop
+
+    private func loop() {
+        var stillRunning: Int32 = 0
+        while true {
+            let (incoming, finish, cancel) = lock.withLock { () -> ([Transfer], Bool, Bool) in
+                defer { inbox.removeAll(keepingCapacity: true) }
+                return (inbox, finishing, cancelling)
+            }
+            waiting.append(contentsOf: incoming)
+            if cancel { cancelEverything() }
+            startReady()
+            curl_multi_perform(multi, &stillRunning)
+            drainMessages()
+            if finish && active == 0 && waitingHead == waiting.count && delayed.isEmpty {
+                if lock.withLock({ inbox.isEmpty }) { break }
+                continue
+            }
+            var timeout: Int = 0
+            curl_multi_timeout(multi, &timeout)
+            if timeout < 0 || timeout > 500 { timeout = 500 }
+            if let next = delayed.map({ $0.notBefore }).min() {
+                let now = MonotonicClock.nanos()
+                let untilRetry = next > now ? Int((next - now) / 1_000_000) + 1 : 0
+                timeout = min(timeout, untilRetry)
+            }
+            if waitingHead < waiting.count && active < configuration.maxConcurrent { timeout = 0 }
+            curl_multi_poll(multi, nil, 0, Int32(timeout), nil)
+        }
+    }
+
+    private func startReady() {
+        if !delayed.isEmpty {
+            let now = MonotonicClock.nanos()
+            var still: [Transfer] = []
+            for t in delayed {
+                if t.notBefore <= now { waiting.append(t) } else { still.append(t) }
+            }
+            delayed = still
+        }
+        while active < configuration.maxConcurrent && waitingHead < waiting.count {
+            let t = waiting[waitingHead]
+            waitingHead += 1
+            begin(t)
+        }
+        if waitingHead > 256 && waitingHead * 2 > waiting.count {
+            waiting.removeFirst(waitingHead)
+            waitingHead = 0
+        }
+    }
+
+    private func begin(_ t: Transfer) {
+        t.attempt += 1
+        t.resetAttemptState()
+        do {
+            t.offset = try t.sink.beginAttempt()
+        } catch {
+            t.completion(.failure(.sink(url: t.request.url, error: error)), t.attempt)
+            return
+        }
+        let easy = idleHandles.popLast() ?? curl_easy_init()!
+        t.easy = easy
+        t.stats = stats
+        configure(easy, for: t)
+        running[ObjectIdentifier(t)] = t
+        curl_multi_add_handle(multi, easy)
+    }
+
+    private func configure(_ easy: UnsafeMutableRawPointer, for t: Transfer) {
+        let c = configuration
+        let me = Unmanaged.passUnretained(t).toOpaque()
+        arc_easy_setopt_str(easy, CURLOPT_URL, t.request.url)
+        arc_easy_setopt_ptr(easy, CURLOPT_PRIVATE, me)
+        arc_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        arc_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1)
+        arc_easy_setopt_long(easy, CURLOPT_MAXREDIRS, 5)
+        arc_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
+        arc_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, c.bufferSize)
+        arc_easy_setopt_str(easy, CURLOPT_USERAGENT, c.userAgent)
+        arc_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(c.connectTimeout * 1000))
+        if c.stallTimeout > 0 {
+            arc_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
+            arc_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, Int(c.stallTimeout.rounded(.up))))
+        }
+        if c.attemptTimeout > 0 { arc_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(c.attemptTimeout * 1000)) }
+        if t.request.method == .head { arc_easy_setopt_long(easy, CURLOPT_NOBODY, 1) }
+        arc_easy_setopt_data_cb(easy, CURLOPT_WRITEFUNCTION, { ptr, size, count, user in
+            let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+            return TransferEngine.body(t, UnsafeRawBufferPointer(start: ptr, count: size * count))
+        })
+        arc_easy_setopt_ptr(easy, CURLOPT_WRITEDATA, me)
+        arc_easy_setopt_data_cb(easy, CURLOPT_HEADERFUNCTION, { ptr, size, count, user in
+            let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+            t.header(UnsafeRawBufferPointer(start: ptr, count: size * count))
+            return size * count
+        })
+        arc_easy_setopt_ptr(easy, CURLOPT_HEADERDATA, me)
+
+        var list: UnsafeMutablePointer<curl_slist>?
+        for h in t.request.headers { list = curl_slist_append(list, h) }
+        if t.offset > 0 {
+            arc_easy_setopt_str(easy, CURLOPT_RANGE, "\(t.offset)-")
+            if let etag = t.request.ifRange {
+                let quoted = etag.hasPrefix("\"") || etag.hasPrefix("W/") ? etag : "\"\(etag)\""
+                list = curl_slist_append(list, "If-Range: \(quoted)")
+            }
+        }
+        // No "Expect: 100-continue" round trip, ever.
+        list = curl_slist_append(list, "Expect:")
+        t.headerList = list
+        arc_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
+    }
+
+    /// The write callback: the first bytes decide whether this is the body asked for.
+    private static func body(_ t: Transfer, _ chunk: UnsafeRawBufferPointer) -> Int {
+        if t.cancelled { return 0 }
+        if !t.decided {
+            do { try t.decide() } catch {
+                t.sinkError = error
+                return 0
+            }
+        }
+        if t.rangeMismatch { return 0 }
+        guard t.acceptBody else {
+            if t.errorBody.count < 8192 { t.errorBody.append(contentsOf: chunk.prefix(8192 - t.errorBody.count)) }
+            return chunk.count
+        }
+        do {
+            try t.sink.write(chunk)
+        } catch {
+            t.sinkError = error
+            return 0
+        }
+        t.bytesReceived += Int64(chunk.count)
+        t.stats?.add(bytes: chunk.count)
+        return chunk.count
+    }
+
+    private func drainMessages() {
+        var left: Int32 = 0
+        while let msg = curl_multi_info_read(multi, &left) {
+            guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle else { continue }
+            var raw: UnsafeMutableRawPointer?
+            arc_easy_getinfo_ptr(easy, CURLINFO_PRIVATE, &raw)
+            let t = Unmanaged<Transfer>.fromOpaque(raw!).takeUnretainedValue()
+            let code = arc_msg_result(msg)
+            if !t.decided {
+                var status = 0
+                arc_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+                t.status = status
+            }
+            var curlError = ""
+            if code != CURLE_OK { curlError = String(cString: curl_easy_strerror(code)) }
+            release(t)
+            finished(t, code: code, curlError: curlError)
+        }
+    }
+
+    private func release(_ t: Transfer) {
+        guard let easy = t.easy else { return }
+        curl_multi_remove_handle(multi, easy)
+        curl_easy_reset(easy)
+        idleHandles.append(easy)
+        t.easy = nil
+        curl_slist_free_all(t.headerList)
+        t.headerList = nil
+        running[ObjectIdentifier(t)] = nil
+    }
+
+    private func finished(_ t: Transfer, code: CURLcode, curlError: String) {
+        let url = t.request.url
+        if t.cancelled { return t.completion(.failure(.cancelled(url: url)), t.attempt) }
+        if let error = t.sinkError { return t.completion(.failure(.sink(url: url, error: error)), t.attempt) }
+
+        let failure: TransferError
+        var retryable: Bool
+        if t.rangeMismatch || (t.status == 416 && t.offset > 0) {
+            // The server cannot continue where we stopped: start over from byte 0.
+            try? t.sink.restart()
+            failure = .http(status: t.status, url: url, detail: "cannot resume from byte \(t.offset)")
+            retryable = true
+        } else if code == CURLE_OK {
+            if (200..<300).contains(t.status) || (t.request.method == .head && t.status < 300) {
+                let response = TransferResponse(status: t.status, headers: t.headers,
+                                                bytesReceived: t.bytesReceived,
+                                                durationMillis: Int64((MonotonicClock.nanos() - t.createdAt) / 1_000_000))
+                return t.completion(.success(response), t.attempt)
+            }
+            failure = .http(status: t.status, url: url, detail: t.errorDetail)
+            retryable = t.request.retry.isRetryable(status: t.status)
+        } else {
+            failure = .network(curlCode: Int32(code.rawValue), url: url, message: curlError)
+            retryable = TransferError.isRetryable(curlCode: code)
+        }
+        if retryable && t.attempt < t.request.retry.maxAttempts && !lock.withLock({ cancelling }) {
+            let delay = t.request.retry.delay(afterAttempt: t.attempt, retryAfter: t.headers.retryAfter)
+            t.notBefore = MonotonicClock.nanos() + UInt64(delay * 1e9)
+            stats.addRetry()
+            delayed.append(t)
+            return
+        }
+        t.completion(.failure(failure), t.attempt)
+    }
+
+    private func cancelEverything() {
+        let queued = Array(waiting[waitingHead...]) + delayed
+        waiting.removeAll()
+        waitingHead = 0
+        delayed.removeAll()
+        let inFlight = Array(running.values)
+        for t in inFlight {
+            t.cancelled = true
+            release(t)
+        }
+        for t in queued + inFlight { t.completion(.failure(.cancelled(url: t.request.url)), t.attempt) }
+    }
+}
+
+/// Process-wide libcurl set-up, done once before any thread uses it.
+public enum Curl {
+    private static let initialized: Bool = {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        return true
+    }()
+
+    public static func ensureInitialized() { _ = initialized }
+
+    public static var version: String { String(cString: curl_version()) }
+}

@@ -1,0 +1,130 @@
+import Glibc
+
+/// Where a transfer's body goes. The engine calls these on its own thread, in order:
+/// `beginAttempt` before each attempt, then `write` for each piece of the body as it
+/// arrives (and `restart` if a resumed attempt got the whole body instead of a range).
+public protocol TransferSink: AnyObject {
+    /// The byte offset to resume from (0 to fetch everything).
+    func beginAttempt() throws -> Int64
+    /// Drop everything kept so far: the body starts again at byte 0.
+    func restart() throws
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+}
+
+/// A sink exceeded its size limit (a listing or CHECKSUM file that is not what it claims).
+public struct BodyTooLargeError: ArcError {
+    public let limit: Int
+    public var code: String { "body_too_large" }
+    public var exitStatus: ExitStatus { .failures }
+    public var description: String { "response body larger than \(limit) bytes" }
+}
+
+/// Keeps a small body in memory: listings, CHECKSUM files.
+public final class MemorySink: TransferSink {
+    public private(set) var bytes: [UInt8] = []
+    private let limit: Int
+
+    public init(limit: Int = 16 << 20) { self.limit = limit }
+
+    public func beginAttempt() throws -> Int64 {
+        bytes.removeAll(keepingCapacity: true)
+        return 0
+    }
+
+    public func restart() throws { bytes.removeAll(keepingCapacity: true) }
+
+    public func write(_ chunk: UnsafeRawBufferPointer) throws {
+        guard bytes.count + chunk.count <= limit else { throw BodyTooLargeError(limit: limit) }
+        bytes.append(contentsOf: chunk)
+    }
+}
+
+/// Streams a body into a file at a temporary name, hashing it (SHA-256) as it arrives.
+/// A partial file left by an interrupted run is resumed: its bytes are hashed once and
+/// the download continues from where it stopped with a Range request.
+public final class FileSink: TransferSink {
+    public let path: String
+    private let expectedSize: Int64?
+    private var fd: Int32 = -1
+    private let hasher = SHA256()
+    public private(set) var written: Int64 = 0
+    /// Bytes taken over from an earlier run or attempt instead of downloaded again.
+    public private(set) var resumedBytes: Int64 = 0
+
+    public init(path: String, expectedSize: Int64?) {
+        self.path = path
+        self.expectedSize = expectedSize
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    public func beginAttempt() throws -> Int64 {
+        if fd < 0 {
+            fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw SystemError("open", path: path, errno: errno) }
+            let existing = lseek(fd, 0, SEEK_END)
+            if existing > 0, expectedSize.map({ Int64(existing) < $0 }) ?? true {
+                try hashExisting(Int64(existing))
+                resumedBytes += Int64(existing)
+            } else if existing != 0 {
+                try restart()
+            }
+        } else if written > 0 {
+            resumedBytes += written
+        }
+        return written
+    }
+
+    private func hashExisting(_ size: Int64) throws {
+        guard lseek(fd, 0, SEEK_SET) == 0 else { throw SystemError("lseek", path: path, errno: errno) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var remaining = size
+        while remaining > 0 {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, Int(remaining))) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw SystemError("read", path: path, errno: n < 0 ? errno : EIO) }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            remaining -= Int64(n)
+        }
+        written = size
+    }
+
+    public func restart() throws {
+        guard fd >= 0 else { return }
+        if ftruncate(fd, 0) != 0 { throw SystemError("ftruncate", path: path, errno: errno) }
+        lseek(fd, 0, SEEK_SET)
+        hasher.reset()
+        written = 0
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try FileSystem.writeAll(fd, bytes, path: path)
+        hasher.update(bytes)
+        written += Int64(bytes.count)
+    }
+
+    /// The SHA-256 of everything written, as hex. Call once, when the body is complete.
+    public func digest() -> String { hasher.finalizeHex() }
+
+    /// Makes the file durable and gives it its final name: fsync, close, rename. The
+    /// caller fsyncs the directory (once for many files) before trusting the rename.
+    public func commit(to finalPath: String) throws {
+        defer { closeFile() }
+        if fsync(fd) != 0 { throw SystemError("fsync", path: path, errno: errno) }
+        try FileSystem.rename(path, finalPath)
+    }
+
+    /// Closes and deletes the temporary file (a failed or rejected download).
+    public func discard() {
+        closeFile()
+        unlink(path)
+    }
+
+    /// Closes the file and leaves it for the next run to resume.
+    public func keepPartial() { closeFile() }
+
+    private func closeFile() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+    }
+}
