@@ -53,8 +53,8 @@ extension Substring {
 }
 
 public enum ArgumentParser {
-    /// Parses `arguments` (without the program name). `--help` and `--version` are left in
-    /// `values` for the caller to act on, so they win over any other error.
+    /// Parses `arguments` (without the program name). Standalone options (`--help`,
+    /// `--version`) are left in `values` for the caller to act on, and win over missing arguments.
     public static func parse(_ arguments: [String], spec root: CommandSpec,
                              environment: (String) -> String? = { getenv($0).map { String(cString: $0) } }) throws -> ParsedCommand {
         var parsed = ParsedCommand(path: [root.name], spec: root)
@@ -139,7 +139,7 @@ public enum ArgumentParser {
             i += 1
         }
 
-        if parsed.values["help"] != nil || parsed.values["version"] != nil { return parsed }
+        if scope.contains(where: { $0.standalone && parsed.values[$0.long] != nil }) { return parsed }
 
         // The environment, then defaults, fill what the command line left out.
         for option in scope where parsed.values[option.long] == nil {

@@ -69,10 +69,13 @@ public struct OptionSpec: Sendable {
     public var environment: String?
     public var completion: Completion
     public var hidden: Bool
+    /// The option is a whole request of its own (--help, --version): given it, the parser
+    /// skips the checks for missing arguments.
+    public var standalone: Bool
 
     public init(_ long: String, short: Character? = nil, kind: Kind = .value, valueName: String = "VALUE",
                 help: String, choices: [String] = [], defaultValue: String? = nil, environment: String? = nil,
-                completion: Completion? = nil, hidden: Bool = false) {
+                completion: Completion? = nil, hidden: Bool = false, standalone: Bool = false) {
         self.long = long
         self.short = short
         self.kind = kind
@@ -83,10 +86,12 @@ public struct OptionSpec: Sendable {
         self.environment = environment
         self.completion = completion ?? (choices.isEmpty ? .none : .choices)
         self.hidden = hidden
+        self.standalone = standalone
     }
 
-    public static func flag(_ long: String, short: Character? = nil, help: String, hidden: Bool = false) -> OptionSpec {
-        OptionSpec(long, short: short, kind: .flag, help: help, hidden: hidden)
+    public static func flag(_ long: String, short: Character? = nil, help: String, hidden: Bool = false,
+                            standalone: Bool = false) -> OptionSpec {
+        OptionSpec(long, short: short, kind: .flag, help: help, hidden: hidden, standalone: standalone)
     }
 
     public var takesValue: Bool { kind != .flag }

@@ -78,7 +78,8 @@ public enum ManPage {
             if let s = o.short { names.append("\\fB\\-\(s)\\fR") }
             names.append("\\fB\\-\\-\(escape(o.long))\\fR" + (o.takesValue ? " \\fI\(escape(o.valueName))\\fR" : ""))
             head += names.joined(separator: ", ") + "\n"
-            out += head + escape(HelpText.optionHelp(o)) + "\n"
+            // \: after a slash lets a long URL or path break there instead of overflowing.
+            out += head + escape(HelpText.optionHelp(o)).replacing("/", with: "/\\:") + "\n"
         }
         return out
     }

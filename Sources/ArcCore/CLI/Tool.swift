@@ -17,11 +17,11 @@ public enum Tool {
                    help: "log format on stderr; human on a terminal, json otherwise unless set",
                    choices: LogFormat.allCases.map { $0.rawValue }, environment: "ARC_LOG_FORMAT"),
         .flag("quiet", short: "q", help: "only warnings and errors on stderr, no progress line"),
-        .flag("help", short: "h", help: "print help and exit"),
-        .flag("version", short: "V", help: "print the version and exit"),
-        .flag("generate-man", help: "print the man page (roff) and exit", hidden: true),
+        .flag("help", short: "h", help: "print help and exit", standalone: true),
+        .flag("version", short: "V", help: "print the version and exit", standalone: true),
+        .flag("generate-man", help: "print the man page (roff) and exit", hidden: true, standalone: true),
         OptionSpec("generate-completion", valueName: "SHELL", help: "print a completion script and exit",
-                   choices: CompletionShell.allCases.map { $0.rawValue }, hidden: true),
+                   choices: CompletionShell.allCases.map { $0.rawValue }, hidden: true, standalone: true),
     ]
 
     /// The spec as users see it: the tool's own options plus the common ones.

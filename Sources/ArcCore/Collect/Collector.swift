@@ -293,6 +293,9 @@ public final class Collector {
                 sink.discard()
                 return complete(job, .failed((error as? ArcError)?.code ?? "io_error", "\(error)"))
             }
+            if sink.resumedBytes > 0 {
+                log.debug("resumed a partial download", ["dest": .string(task.dest), "resumed_bytes": .int(sink.resumedBytes)])
+            }
             var outcome = CollectOutcome(status: .ok)
             outcome.bytes = sink.written
             outcome.sha256 = digest

@@ -1,0 +1,61 @@
+# arc: the README's two commands are `make demo` and `make test`.
+PREFIX ?= /usr/local
+# Every executable target is a tool: Sources/TOOL/main.swift.
+TOOLS := $(patsubst Sources/%/main.swift,%,$(wildcard Sources/*/main.swift))
+SWIFT ?= swift
+RELEASE := .build/release
+DEBUG := .build/debug
+PYTEST := .venv/bin/python -m pytest
+
+.PHONY: all build release install uninstall test unit-test tool-test demo bench docs check-docs setup clean
+
+all: release
+
+release:
+	$(SWIFT) build -c release
+
+build: release
+
+setup:
+	scripts/setup.sh
+
+# Unit tests, then the tools run against real servers on 127.0.0.1.
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	ARC_BIN=$(CURDIR)/$(DEBUG) $(PYTEST) -q Tests/tools
+
+demo: setup release
+	scripts/demo.sh
+
+bench: release
+	scripts/setup.sh bench
+	.venv/bin/python bench/run.py
+
+# Regenerates man pages and completions from the command specs (a test checks they match).
+docs: release
+	scripts/gen-docs.sh $(RELEASE)
+
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	for t in $(TOOLS); do \
+		install -m 755 $(RELEASE)/$$t $(DESTDIR)$(PREFIX)/bin/$$t; \
+		install -m 644 man/$$t.1 $(DESTDIR)$(PREFIX)/share/man/man1/$$t.1; \
+		install -m 644 completions/bash/$$t $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$t; \
+		install -m 644 completions/zsh/_$$t $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_$$t; \
+		install -m 644 completions/fish/$$t.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$t.fish; \
+	done
+
+uninstall:
+	for t in $(TOOLS); do \
+		rm -f $(DESTDIR)$(PREFIX)/bin/$$t $(DESTDIR)$(PREFIX)/share/man/man1/$$t.1 \
+			$(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$t \
+			$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_$$t \
+			$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$t.fish; \
+	done
+
+clean:
+	rm -rf .build .demo bench/out

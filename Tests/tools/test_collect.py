@@ -1,0 +1,160 @@
+"""arc-collect: verification, safe writes, resume, retries, stalls, dry runs, bad input."""
+import json
+import os
+import threading
+import time
+
+from conftest import expected_sha, ledger, run, sha256_file
+
+KEY = "data/futures/um/daily/klines/ETHUSDT/1m/ETHUSDT-1m-2024-01-03.zip"
+
+
+def tasks_for(env, dest, *discover_args):
+    d = run("arc-discover", "binance", *discover_args, env=env)
+    p = run("arc-plan", "--dest", str(dest), input=d.stdout, env=env)
+    assert p.status == 0, p
+    return p.records
+
+
+def one_task(env, tmp_path, key=KEY):
+    parts = key.split("/")
+    tasks = tasks_for(env, tmp_path / "data", "--market", "um", "--type", "klines", "--symbol", parts[-3],
+                      "--interval", parts[-2], "--period", "daily")
+    return next(t for t in tasks if t["key"] == key)
+
+
+def partial_path(task):
+    dest = task["dest"]
+    d, name = os.path.split(dest)
+    return os.path.join(d, f".{name}.{task['etag'][:12]}.part")
+
+
+def test_dry_run_fetches_and_records_nothing(mirror, env, tmp_path):
+    task = one_task(env, tmp_path)
+    r = run("arc-collect", "--dry-run", input=[task], env=env)
+    assert r.status == 0, r
+    [res] = r.records
+    assert res["status"] == "skipped" and res["dry_run"] is True and res["key"] == KEY
+    assert not os.path.exists(task["dest"])
+    assert ledger(env) == {} if os.path.exists(env["ARC_STATE"]) else True
+
+
+def test_partial_download_from_an_earlier_run_is_resumed(mirror, env, tmp_path):
+    task = one_task(env, tmp_path)
+    data = mirror.path(KEY).read_bytes()
+    os.makedirs(os.path.dirname(task["dest"]), exist_ok=True)
+    with open(partial_path(task), "wb") as f:
+        f.write(data[: len(data) // 2])
+    r = run("arc-collect", "--log-level", "debug", input=[task], env=env)
+    assert r.status == 0, r
+    [res] = r.records
+    assert res["status"] == "ok" and res["verified"]
+    assert sha256_file(task["dest"]) == expected_sha(mirror, KEY)
+    assert not os.path.exists(partial_path(task))
+    assert any(l.get("resumed_bytes") == len(data) // 2 for l in r.logs), r.stderr
+
+
+def test_a_corrupt_partial_file_is_detected_and_fetched_again(mirror, env, tmp_path):
+    task = one_task(env, tmp_path)
+    size = mirror.path(KEY).stat().st_size
+    os.makedirs(os.path.dirname(task["dest"]), exist_ok=True)
+    with open(partial_path(task), "wb") as f:
+        f.write(b"\0" * (size // 2))
+    r = run("arc-collect", input=[task], env=env)
+    assert r.status == 0, r
+    assert r.records[0]["status"] == "ok"
+    assert sha256_file(task["dest"]) == expected_sha(mirror, KEY)
+    assert any("resuming" in l["msg"] for l in r.logs if l["level"] == "warn")
+
+
+def test_a_file_already_in_place_is_verified_not_downloaded(mirror, env, tmp_path):
+    task = one_task(env, tmp_path)
+    os.makedirs(os.path.dirname(task["dest"]), exist_ok=True)
+    with open(task["dest"], "wb") as f:
+        f.write(mirror.path(KEY).read_bytes())
+    r = run("arc-collect", input=[task], env=env)
+    [res] = r.records
+    assert res["status"] == "skipped" and res["verified"] and res["sha256"] == expected_sha(mirror, KEY)
+    assert ledger(env)[task["dest"]]["status"] == "ok"
+    # Same size, wrong bytes: replaced by the verified download.
+    with open(task["dest"], "r+b") as f:
+        f.write(b"XXXX")
+    r = run("arc-collect", input=[task], env=env)
+    assert r.records[0]["status"] == "ok"
+    assert sha256_file(task["dest"]) == expected_sha(mirror, KEY)
+
+
+def test_retries_ride_out_a_server_restart(mirror, env, tmp_path):
+    tasks = tasks_for(env, tmp_path / "data", "--market", "um", "--period", "daily", "--type", "klines")
+    mirror.stop()
+    threading.Timer(1.0, mirror.start).start()
+    r = run("arc-collect", "--retries", "8", "--retry-delay", "200ms", input=tasks, env=env)
+    assert r.status == 0, r
+    assert all(x["status"] == "ok" for x in r.records)
+    assert max(x["attempts"] for x in r.records) > 1
+    assert r.logs[-1]["retries"] > 0
+
+
+def test_a_stalled_server_is_cut_off_by_the_stall_timeout(mirror, env, tmp_path):
+    task = one_task(env, tmp_path)
+    mirror.pause()
+    started = time.time()
+    r = run("arc-collect", "--stall-timeout", "1s", "--retries", "2", "--retry-delay", "50ms", input=[task], env=env)
+    elapsed = time.time() - started
+    mirror.resume()
+    assert r.status == 1, r
+    [res] = r.records
+    assert res["status"] == "failed" and res["error"]["code"] == "timeout"
+    assert res["attempts"] == 2
+    assert elapsed < 15
+    assert not os.path.exists(task["dest"])
+
+
+def test_many_concurrent_transfers(mirror, env, tmp_path):
+    tasks = tasks_for(env, tmp_path / "data", "--market", "spot", "--type", "klines", "--period", "daily")
+    r = run("arc-collect", "-j", "128", input=tasks, env=env)
+    assert r.status == 0, r
+    assert len(r.records) == 550 and all(x["status"] == "ok" for x in r.records)
+
+
+def test_fail_fast_stops_at_the_first_failure(mirror, env, tmp_path):
+    tasks = tasks_for(env, tmp_path / "data", "--market", "spot", "--type", "trades")
+    bad = [t for t in tasks if t["date"] == "2024-01-02"]
+    r = run("arc-collect", "-j", "1", "--fail-fast", input=bad + tasks_for(
+        env, tmp_path / "data", "--market", "spot", "--type", "klines", "--period", "daily"), env=env)
+    assert r.status == 1, r
+    assert r.records[0]["error"]["code"] == "checksum_mismatch"
+    assert len(r.records) < 100
+
+
+def test_without_checksum_url_stored_unverified_unless_required(mirror, env, tmp_path):
+    task = one_task(env, tmp_path)
+    task["checksum_url"] = None
+    r = run("arc-collect", input=[task], env=env)
+    assert r.status == 0 and r.records[0]["verified"] is False and r.records[0]["status"] == "ok"
+    os.remove(task["dest"])
+    strict = run("arc-collect", "--require-checksum", input=[dict(task, reason="forced")], env=env)
+    assert strict.status == 1 and strict.records[0]["error"]["code"] == "checksum_missing"
+
+
+def test_garbage_and_empty_input(mirror, env, tmp_path):
+    assert run("arc-collect", input="", env=env).status == 0
+    task = one_task(env, tmp_path)
+    lines = ["{oops", json.dumps({"url": task["url"]}), json.dumps(dict(task, dest="s3://b/k")), json.dumps(task)]
+    r = run("arc-collect", input="\n".join(lines), env=env)
+    assert r.status == 1, r
+    assert [x["status"] for x in r.records] == ["ok"]
+    warnings = [l for l in r.logs if l["level"] == "warn"]
+    assert [w["line"] for w in warnings] == [1, 2, 3]
+    assert 'field "dest"' in warnings[1]["msg"]
+    strict = run("arc-collect", "--strict", input="\n".join(lines), env=env)
+    assert strict.status == 2 and strict.records == []
+
+
+def test_unwritable_state_database_exits_3(mirror, env, tmp_path):
+    task = one_task(env, tmp_path)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    r = run("arc-collect", "--state", str(blocker / "state.db"), input=[task], env=env)
+    assert r.status == 3, r
+    assert r.stdout == ""
