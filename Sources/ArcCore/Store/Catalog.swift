@@ -8,6 +8,7 @@ public final class Catalog {
     public func lastKey(prefix: String) throws -> String? {
         let s = try db.statement("SELECT last_key FROM catalog WHERE prefix = ?")
         s.bind(1, prefix)
+        defer { s.reset() } // ends the read transaction (see Database.userVersion)
         return try s.step() ? s.text(0) : nil
     }
 

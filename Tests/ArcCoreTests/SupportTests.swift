@@ -1,0 +1,314 @@
+import Glibc
+import XCTest
+@testable import ArcCore
+
+final class GlobTests: XCTestCase {
+    func testStar() {
+        let g = Glob("*USDT")
+        XCTAssertTrue(g.matches("BTCUSDT"))
+        XCTAssertTrue(g.matches("USDT"))
+        XCTAssertFalse(g.matches("USDTBTC"))
+        XCTAssertFalse(g.matches("BTCUSDC"))
+        XCTAssertTrue(Glob("*").matches(""))
+        XCTAssertTrue(Glob("*").matches("anything"))
+        XCTAssertTrue(Glob("BTC*").matches("BTC"))
+        XCTAssertTrue(Glob("**").matches("x"))
+    }
+
+    func testBacktracking() {
+        XCTAssertTrue(Glob("a*b*c").matches("aXbYbZc"))
+        XCTAssertTrue(Glob("*USDT").matches("USDTUSDT"))
+        XCTAssertTrue(Glob("*AB").matches("AAB"))
+        XCTAssertFalse(Glob("a*b*c").matches("aXbYbZ"))
+        XCTAssertTrue(Glob("*1000*").matches("1000SHIBUSDT"))
+    }
+
+    func testQuestionMark() {
+        XCTAssertTrue(Glob("BTC?USDT").matches("BTCXUSDT"))
+        XCTAssertFalse(Glob("BTC?USDT").matches("BTCUSDT"))
+        XCTAssertFalse(Glob("?").matches(""))
+    }
+
+    func testClasses() {
+        XCTAssertTrue(Glob("[BE]TCUSDT").matches("BTCUSDT"))
+        XCTAssertTrue(Glob("[BE]TCUSDT").matches("ETCUSDT"))
+        XCTAssertFalse(Glob("[BE]TCUSDT").matches("LTCUSDT"))
+        XCTAssertTrue(Glob("[A-C]*").matches("BNB"))
+        XCTAssertFalse(Glob("[A-C]*").matches("DOGE"))
+        XCTAssertTrue(Glob("[!B]*").matches("ETH"))
+        XCTAssertFalse(Glob("[!B]*").matches("BTC"))
+        XCTAssertTrue(Glob("[^B]*").matches("ETH"))
+        XCTAssertTrue(Glob("[]]x").matches("]x"), "a ] first in a class is a member")
+        XCTAssertTrue(Glob("[a-]").matches("-"), "a trailing - is a member")
+    }
+
+    func testUnclosedBracketIsLiteral() {
+        XCTAssertTrue(Glob("[abc").matches("[abc"))
+        XCTAssertFalse(Glob("[abc").matches("a"))
+    }
+
+    func testMatchesWholeStringOnly() {
+        XCTAssertTrue(Glob("BTCUSDT").matches("BTCUSDT"))
+        XCTAssertFalse(Glob("BTCUSDT").matches("BTCUSDT_PERP"))
+        XCTAssertFalse(Glob("BTCUSDT").matches("XBTCUSDT"))
+        XCTAssertFalse(Glob("").matches("x"))
+        XCTAssertTrue(Glob("").matches(""))
+    }
+
+    func testIsLiteral() {
+        XCTAssertTrue(Glob("BTCUSDT").isLiteral)
+        XCTAssertTrue(Glob("BTC-USDT_2024").isLiteral)
+        XCTAssertFalse(Glob("*USDT").isLiteral)
+        XCTAssertFalse(Glob("BTC?").isLiteral)
+        XCTAssertFalse(Glob("[BE]TC").isLiteral)
+    }
+}
+
+final class DayTests: XCTestCase {
+    func testParseAndPrint() {
+        XCTAssertEqual(Day("2024-01-31")?.description, "2024-01-31")
+        XCTAssertEqual(Day("1970-01-01")?.daysSinceEpoch, 0)
+        XCTAssertEqual(Day("2000-03-01")?.daysSinceEpoch, 11_017)
+        XCTAssertEqual(Day("1969-12-31")?.daysSinceEpoch, -1)
+        XCTAssertEqual(Day(daysSinceEpoch: 19_723).description, "2024-01-01")
+    }
+
+    func testRejectsInvalidDates() {
+        for text in ["2024-02-30", "2023-02-29", "2024-13-01", "2024-00-10", "2024-01-00", "2024-1-01", "2024/01/01",
+                     "24-01-01", "2024-01-011", "", "abcd-ef-gh", "2024-01-0a"] {
+            XCTAssertNil(Day(text), text)
+        }
+    }
+
+    func testLeapYears() {
+        XCTAssertNotNil(Day("2024-02-29"))
+        XCTAssertNotNil(Day("2000-02-29"), "divisible by 400")
+        XCTAssertNil(Day("1900-02-29"), "divisible by 100, not 400")
+        XCTAssertEqual(Day.daysIn(year: 2024, month: 2), 29)
+        XCTAssertEqual(Day.daysIn(year: 2023, month: 2), 28)
+        XCTAssertEqual(Day.daysIn(year: 2023, month: 4), 30)
+        XCTAssertEqual(Day.daysIn(year: 2023, month: 12), 31)
+    }
+
+    func testArithmeticAndOrder() {
+        let d = Day("2023-12-31")!
+        XCTAssertEqual(d.adding(days: 1).description, "2024-01-01")
+        XCTAssertEqual(d.adding(days: 60).description, "2024-02-29")
+        XCTAssertEqual(d.adding(days: -365).description, "2022-12-31")
+        XCTAssertLessThan(Day("2023-12-31")!, Day("2024-01-01")!)
+        XCTAssertEqual(d.month.description, "2023-12")
+        let c = Day("2024-07-04")!.components
+        XCTAssertEqual([c.year, c.month, c.day], [2024, 7, 4])
+    }
+
+    func testCivilConversionRoundTripsOverCenturies() {
+        var expected = Day(year: 1899, month: 12, day: 31)!.daysSinceEpoch
+        for year in 1900...2100 {
+            for month in 1...12 {
+                for day in 1...Day.daysIn(year: year, month: month) {
+                    let d = Day(year: year, month: month, day: day)!
+                    expected += 1
+                    XCTAssertEqual(d.daysSinceEpoch, expected)
+                    let c = d.components
+                    if c.year != year || c.month != month || c.day != day { XCTFail("\(year)-\(month)-\(day)"); return }
+                }
+            }
+        }
+    }
+
+    func testMonth() {
+        let m = Month("2024-02")!
+        XCTAssertEqual(m.firstDay.description, "2024-02-01")
+        XCTAssertEqual(m.lastDay.description, "2024-02-29")
+        XCTAssertEqual(m.adding(months: 11).description, "2025-01")
+        XCTAssertEqual(m.adding(months: -2).description, "2023-12")
+        XCTAssertEqual(Month(index: m.index), m)
+        XCTAssertLessThan(Month("2023-12")!, m)
+        XCTAssertNil(Month("2024-13"))
+        XCTAssertNil(Month("2024-00"))
+        XCTAssertNil(Month("2024-1"))
+        XCTAssertNil(Month("2024-01-01"))
+    }
+}
+
+final class ClockTests: XCTestCase {
+    func testRFC3339Formatting() {
+        XCTAssertEqual(WallClock.rfc3339(millis: 0), "1970-01-01T00:00:00.000Z")
+        XCTAssertEqual(WallClock.rfc3339(millis: 1_704_164_645_678), "2024-01-02T03:04:05.678Z")
+        XCTAssertEqual(WallClock.rfc3339(millis: -1), "1969-12-31T23:59:59.999Z")
+        XCTAssertEqual(WallClock.rfc3339(millis: 86_399_999), "1970-01-01T23:59:59.999Z")
+    }
+
+    func testRFC3339Parsing() {
+        XCTAssertEqual(WallClock.parseRFC3339("2024-01-02T03:04:05.678Z"), 1_704_164_645_678)
+        XCTAssertEqual(WallClock.parseRFC3339("2024-01-02T03:04:05Z"), 1_704_164_645_000)
+        XCTAssertEqual(WallClock.parseRFC3339("2024-01-02t03:04:05z"), 1_704_164_645_000)
+        XCTAssertEqual(WallClock.parseRFC3339("2024-01-02 03:04:05Z"), 1_704_164_645_000)
+        XCTAssertEqual(WallClock.parseRFC3339("2024-01-02T03:04:05.6Z"), 1_704_164_645_600)
+        XCTAssertEqual(WallClock.parseRFC3339("2024-01-02T03:04:05.123456789Z"), 1_704_164_645_123)
+        XCTAssertEqual(WallClock.parseRFC3339("2024-01-02T05:04:05+02:00"), 1_704_164_645_000)
+        XCTAssertEqual(WallClock.parseRFC3339("2024-01-01T22:04:05-05:00"), 1_704_164_645_000)
+        XCTAssertEqual(WallClock.parseRFC3339("2024-01-02"), 1_704_153_600_000)
+        for bad in ["", "2024-01-02T03:04", "2024-01-02T03:04:05", "2024-01-02T25:00:00Z", "2024-01-02T03:04:05.Z",
+                    "2024-01-02T03:04:05Zjunk", "2024-01-02T03:04:05+0200", "2024-02-30T00:00:00Z", "yesterday"] {
+            XCTAssertNil(WallClock.parseRFC3339(bad), bad)
+        }
+    }
+
+    func testRFC3339RoundTrip() {
+        for millis: Int64 in [0, 1, 999, 1000, 1_704_164_645_678, 4_102_444_799_999] {
+            XCTAssertEqual(WallClock.parseRFC3339(WallClock.rfc3339(millis: millis)), millis)
+        }
+        let now = WallClock.now()
+        XCTAssertEqual(now.count, 24)
+        XCTAssertTrue(now.hasSuffix("Z"))
+    }
+
+    func testHTTPDate() {
+        XCTAssertEqual(WallClock.parseHTTPDate("Sun, 06 Nov 1994 08:49:37 GMT"), 784_111_777_000)
+        XCTAssertNil(WallClock.parseHTTPDate("Sun, 06 Foo 1994 08:49:37 GMT"))
+        XCTAssertNil(WallClock.parseHTTPDate("Sunday, 06-Nov-94 08:49:37 GMT"))
+        XCTAssertNil(WallClock.parseHTTPDate("Sun, 31 Feb 1994 08:49:37 GMT"))
+    }
+
+    func testDurations() {
+        XCTAssertEqual(parseDuration("500ms"), 0.5)
+        XCTAssertEqual(parseDuration("30s"), 30)
+        XCTAssertEqual(parseDuration("5m"), 300)
+        XCTAssertEqual(parseDuration("2h"), 7200)
+        XCTAssertEqual(parseDuration("1d"), 86_400)
+        XCTAssertEqual(parseDuration("1.5s"), 1.5)
+        XCTAssertEqual(parseDuration("0"), 0)
+        XCTAssertEqual(parseDuration("12"), 12, "bare numbers are seconds")
+        for bad in ["", "s", "ms", "-1s", "-5", "5 m", "5x", "fast", "1m30s"] {
+            XCTAssertNil(parseDuration(bad), bad)
+        }
+    }
+
+    func testMonotonicClockMovesForward() {
+        let a = MonotonicClock.nanos()
+        let b = MonotonicClock.nanos()
+        XCTAssertGreaterThanOrEqual(b, a)
+    }
+}
+
+final class HumanFormatTests: XCTestCase {
+    func testBytes() {
+        XCTAssertEqual(HumanFormat.bytes(0), "0 B")
+        XCTAssertEqual(HumanFormat.bytes(999), "999 B")
+        XCTAssertEqual(HumanFormat.bytes(1000), "1.00 KB")
+        XCTAssertEqual(HumanFormat.bytes(1_500_000), "1.50 MB")
+        XCTAssertEqual(HumanFormat.bytes(45_600_000), "45.6 MB")
+        XCTAssertEqual(HumanFormat.bytes(123_000_000_000), "123 GB")
+        XCTAssertEqual(HumanFormat.rate(2_000_000), "2.00 MB/s")
+    }
+
+    func testDurations() {
+        XCTAssertEqual(HumanFormat.duration(0), "0.0s")
+        XCTAssertEqual(HumanFormat.duration(5.25), "5.3s")
+        XCTAssertEqual(HumanFormat.duration(42), "42s")
+        XCTAssertEqual(HumanFormat.duration(75), "1m15s")
+        XCTAssertEqual(HumanFormat.duration(3700), "1h01m")
+    }
+}
+
+final class FileSystemTests: XCTestCase {
+    func testPathParts() {
+        XCTAssertEqual(FileSystem.parent(of: "/a/b/c"), "/a/b")
+        XCTAssertEqual(FileSystem.parent(of: "/a"), "/")
+        XCTAssertEqual(FileSystem.parent(of: "a"), ".")
+        XCTAssertEqual(FileSystem.baseName(of: "/a/b/c.zip"), "c.zip")
+        XCTAssertEqual(FileSystem.baseName(of: "c.zip"), "c.zip")
+    }
+
+    func testAbsoluteNormalises() {
+        XCTAssertEqual(FileSystem.absolute("/a/./b/../c//d/"), "/a/c/d")
+        XCTAssertEqual(FileSystem.absolute("/.."), "/")
+        XCTAssertEqual(FileSystem.absolute("x/y"), FileSystem.absolute(FileSystem.currentDirectory()) + "/x/y")
+    }
+
+    func testWriteAtomicallyAndRead() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let path = dir.file("deep/er/file.txt")
+        try FileSystem.writeAtomically(path, Array("one".utf8))
+        try FileSystem.writeAtomically(path, Array("two".utf8))
+        XCTAssertEqual(try FileSystem.read(path), Array("two".utf8))
+        XCTAssertEqual(FileSystem.size(path), 3)
+        XCTAssertNil(FileSystem.size(dir.file("deep")), "a directory has no file size")
+        let leftovers = try FileManagerFree.list(dir.file("deep/er"))
+        XCTAssertEqual(leftovers, ["file.txt"], "no temporary file is left behind")
+        try FileSystem.syncDirectory(dir.file("deep/er"))
+    }
+
+    func testMakeDirectoriesOverAFileFails() {
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("f", "x")
+        XCTAssertNoThrow(try FileSystem.makeDirectories(dir.file("a/b/c")))
+        XCTAssertNoThrow(try FileSystem.makeDirectories(dir.file("a/b/c")))
+        XCTAssertNotNil(assertThrows(SystemError.self, try FileSystem.makeDirectories(dir.file("f/sub"))))
+    }
+
+    func testSystemErrorCodes() {
+        XCTAssertEqual(SystemError("write", path: "/x", errno: ENOSPC).code, "disk_full")
+        XCTAssertEqual(SystemError("open", path: "/x", errno: EACCES).code, "permission_denied")
+        XCTAssertEqual(SystemError("open", path: "/x", errno: ENOENT).code, "not_found")
+        XCTAssertEqual(SystemError("read", path: "/x", errno: EIO).code, "io_error")
+        XCTAssertEqual(SystemError("open", path: "/x", errno: ENOENT).description, "/x: open: No such file or directory")
+        XCTAssertEqual(InputError(file: "in", line: 3, field: "url", "bad").description, "in:3: field \"url\": bad")
+        XCTAssertEqual(InputError(file: "in", line: 0, "bad").description, "in: bad")
+    }
+}
+
+/// Directory listing without Foundation's name clash on `OutputStream`.
+enum FileManagerFree {
+    static func list(_ path: String) throws -> [String] {
+        guard let d = opendir(path) else { throw SystemError("opendir", path: path, errno: errno) }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let entry = readdir(d) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+}
+
+final class QueueTests: XCTestCase {
+    func testBoundedQueueHandsEverythingOverInOrder() {
+        let q = BlockingQueue<Int>(capacity: 2)
+        let producer = WorkerThread(name: "producer") {
+            for i in 0..<1000 { q.put(i) }
+            q.close()
+        }
+        var got: [Int] = []
+        while let x = q.take() { got.append(x) }
+        producer.join()
+        XCTAssertEqual(got, Array(0..<1000))
+        XCTAssertFalse(q.put(1), "a closed queue refuses puts")
+        XCTAssertNil(q.poll())
+    }
+
+    func testTakeAllDrainsInBatches() {
+        let q = BlockingQueue<Int>()
+        for i in 0..<5 { q.put(i) }
+        XCTAssertEqual(q.takeAll(max: 3), [0, 1, 2])
+        XCTAssertEqual(q.takeAll(), [3, 4])
+        q.close()
+        XCTAssertEqual(q.takeAll(), [])
+    }
+
+    func testCancelledSlotsWakeWaiters() {
+        let slots = Slots(1)
+        XCTAssertTrue(slots.acquire())
+        var result: Bool?
+        let waiter = WorkerThread(name: "waiter") { result = slots.acquire() }
+        usleep(20_000)
+        slots.cancel()
+        waiter.join()
+        XCTAssertEqual(result, false)
+    }
+}
