@@ -45,28 +45,56 @@ public struct Layout: Sendable {
 
     /// The relative path for one record. Throws `FieldError` when a field it needs is
     /// missing, or when the result would leave the destination (`..`, absolute paths).
+    /// Works on bytes: it runs once per record on arc-plan's hot path.
     public func path(for record: Record) throws -> String {
-        var out = ""
+        var joined: [UInt8] = []
+        joined.reserveCapacity(160)
         for part in parts {
             switch part {
-            case .text(let t): out += t
-            case .field(let name): out += try value(name, record)
+            case .text(let t): joined.append(contentsOf: t.utf8)
+            case .field(let name): try append(name, of: record, to: &joined)
             }
         }
-        // {interval} of a type without intervals leaves "//": collapse it.
-        let components = out.split(separator: "/", omittingEmptySubsequences: true)
-        for c in components where c == ".." || c == "." || c.utf8.contains(0) {
-            throw FieldError(field: "key", expected: "a path without '.' or '..' components", kind: .string)
-        }
-        guard !components.isEmpty else { throw FieldError(field: fields.first ?? "key", expected: "a non-empty path", kind: .string) }
-        return components.joined(separator: "/")
+        return try normalized(joined)
     }
 
-    private func value(_ name: String, _ record: Record) throws -> String {
+    /// The components of `path` joined by single slashes: {interval} of a type without
+    /// intervals leaves "//", and a leading "/" must not make the path absolute.
+    private func normalized(_ path: [UInt8]) throws -> String {
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        var out: [UInt8] = []
+        out.reserveCapacity(path.count)
+        try path.withUnsafeBufferPointer { p in
+            var start = 0
+            for i in 0...p.count {
+                if i < p.count && p[i] != slash {
+                    if p[i] == 0 { throw FieldError(field: "key", expected: "a path without NUL bytes", kind: .string) }
+                    continue
+                }
+                let length = i - start
+                if length > 0 {
+                    if p[start] == dot && (length == 1 || (length == 2 && p[start + 1] == dot)) {
+                        throw FieldError(field: "key", expected: "a path without '.' or '..' components", kind: .string)
+                    }
+                    if !out.isEmpty { out.append(slash) }
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: p[start..<i]))
+                }
+                start = i + 1
+            }
+        }
+        guard !out.isEmpty else { throw FieldError(field: fields.first ?? "key", expected: "a non-empty path", kind: .string) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private func append(_ name: String, of record: Record, to out: inout [UInt8]) throws {
         switch name {
         case "file":
-            let key = try record.requiredString("key")
-            return String(key.split(separator: "/").last ?? Substring(key))
+            let start = out.count
+            try appendRequired("key", of: record, to: &out)
+            guard out.last != UInt8(ascii: "/") else {
+                throw FieldError(field: "key", expected: "the key of a file, not of a folder", kind: .string)
+            }
+            if let slash = out[start...].lastIndex(of: UInt8(ascii: "/")) { out.removeSubrange(start...slash) }
         case "year", "month", "day":
             let date = try record.requiredString("date")
             let parts = date.split(separator: "-")
@@ -74,11 +102,17 @@ public struct Layout: Sendable {
             guard index < parts.count else {
                 throw FieldError(field: "date", expected: "a date with a \(name)", kind: .string)
             }
-            return String(parts[index])
+            out.append(contentsOf: parts[index].utf8)
         case "interval":
-            return try record.string("interval") ?? ""
+            _ = try record.appendString("interval", to: &out)
         default:
-            return try record.requiredString(name)
+            try appendRequired(name, of: record, to: &out)
         }
+    }
+
+    private func appendRequired(_ name: String, of record: Record, to out: inout [UInt8]) throws {
+        let start = out.count
+        guard try record.appendString(name, to: &out) else { throw FieldError(field: name, expected: "a string", kind: nil) }
+        guard out.count > start else { throw FieldError(field: name, expected: "a non-empty string", kind: .string) }
     }
 }

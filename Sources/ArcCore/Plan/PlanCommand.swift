@@ -83,6 +83,11 @@ public enum PlanCommand {
         }
         let layout = try Layout(p.value("layout") ?? Layout.defaultTemplate)
         let ledger = Ledger(try StateStore.open(context.statePath))
+        // Waiting for input must not hold a ledger snapshot open.
+        input.willBlock = {
+            try ledger.endLookups()
+            try output.flush()
+        }
         let planner = Planner(destRoot: FileSystem.absolute(destText), layout: layout, ledger: ledger, force: p.flag("force"))
         let monthly = p.flag("prefer-monthly") ? try MonthlyPreference() : nil
 

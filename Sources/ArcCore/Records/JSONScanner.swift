@@ -137,7 +137,9 @@ public struct JSONScanner {
     @inline(__always) private mutating func scanString() throws -> Bool {
         i += 1
         var escaped = false
-        while i < end {
+        while true {
+            i = JSONText.nextSpecial(base, from: i, end: end)
+            guard i < end else { break }
             let c = base[i]
             if c == UInt8(ascii: "\"") { i += 1; return escaped }
             if c == UInt8(ascii: "\\") {
@@ -157,8 +159,7 @@ public struct JSONScanner {
                 }
                 continue
             }
-            if c < 0x20 { throw fail("control character in string") }
-            i += 1
+            throw fail("control character in string")
         }
         throw fail("unterminated string")
     }

@@ -65,9 +65,13 @@ public enum JSONText {
     }
 
     public static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        guard let base = bytes.baseAddress else { return }
         var runStart = 0
-        for (i, c) in bytes.enumerated() where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") {
+        while true {
+            let i = nextSpecial(base, from: runStart, end: bytes.count)
             if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+            if i == bytes.count { return }
+            let c = bytes[i]
             runStart = i + 1
             out.append(UInt8(ascii: "\\"))
             switch c {
@@ -83,7 +87,30 @@ public enum JSONText {
                 out.append(contentsOf: [UInt8(ascii: "u"), 48, 48, hex[Int(c >> 4)], hex[Int(c & 15)]])
             }
         }
-        if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
+    }
+
+    /// The index of the first byte at or after `from` that a JSON string cannot hold as
+    /// is (a quote, a backslash or a control character), or `end`. Eight bytes a step
+    /// (SWAR): most of a record is long plain strings, and this is the loop they go through.
+    @inline(__always)
+    public static func nextSpecial(_ base: UnsafePointer<UInt8>, from: Int, end: Int) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        var i = from
+        while i + 8 <= end {
+            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
+            // A zero byte in x shows as (x - 1) & ~x & 0x80 per byte; a byte below 0x20 as
+            // (w - 0x20) & ~w & 0x80. Exact for "is there one", which is all we ask here.
+            let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- ones &* 0x20) & ~w)
+            if special & highs != 0 { break }
+            i += 8
+        }
+        while i < end {
+            let c = base[i]
+            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { return i }
+            i += 1
+        }
+        return end
     }
 
     /// Parses a JSON integer (no fraction or exponent) that fits in Int64.
@@ -93,16 +120,18 @@ public enum JSONText {
         let negative = s[i] == UInt8(ascii: "-")
         if negative { i += 1 }
         guard i < s.endIndex else { return nil }
+        // Accumulated as a negative number, whose range reaches Int64.min.
         var v: Int64 = 0
         while i < s.endIndex {
             let c = s[i]
             guard c >= 48 && c <= 57 else { return nil }
             let (m, o1) = v.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(Int64(c - 48))
+            let (a, o2) = m.subtractingReportingOverflow(Int64(c - 48))
             if o1 || o2 { return nil }
             v = a
             i += 1
         }
-        return negative ? -v : v
+        if negative { return v }
+        return v == .min ? nil : -v
     }
 }

@@ -61,6 +61,16 @@ public struct Record: Sendable {
         return f.valueEscaped ? JSONText.unescape(slice) : String(decoding: slice, as: UTF8.self)
     }
 
+    /// Appends a string field's value (unescaped UTF-8) to `out`, without making a String:
+    /// for hot paths that build bytes. False when the field is absent or null.
+    public func appendString(_ key: String, to out: inout [UInt8]) throws -> Bool {
+        guard let f = field(key), f.kind != .null else { return false }
+        guard f.kind == .string else { throw FieldError(field: key, expected: "a string", kind: f.kind) }
+        let slice = bytes[Int(f.valueStart) + 1..<Int(f.valueEnd) - 1]
+        if f.valueEscaped { out.append(contentsOf: JSONText.unescape(slice).utf8) } else { out.append(contentsOf: slice) }
+        return true
+    }
+
     public func int(_ key: String) throws -> Int64? {
         guard let f = field(key), f.kind != .null else { return nil }
         guard f.kind == .number, let v = JSONText.parseInt(raw(f)) else {

@@ -20,11 +20,20 @@ public struct RecordBuilder {
         bytes.append(UInt8(ascii: "\n"))
     }
 
-    /// Copies every member of `record` except those named in `except`.
+    /// Copies every member of `record` except those named in `except`. Members are copied
+    /// as one run of bytes when none is excluded (the common case on every hot path).
     public mutating func copyFields(of record: Record, except: [String] = []) {
+        guard let first = record.fields.first, let last = record.fields.last else { return }
         record.bytes.withUnsafeBufferPointer { b in
-            for f in record.fields {
-                if !except.isEmpty, except.contains(where: { keyMatches(record, f, b, $0) }) { continue }
+            let excluded = except.isEmpty ? [] : record.fields.indices.filter { n in
+                except.contains(where: { keyMatches(record, record.fields[n], b, $0) })
+            }
+            if excluded.isEmpty {
+                comma()
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[Int(first.keyStart) - 1..<Int(last.valueEnd)]))
+                return
+            }
+            for (n, f) in record.fields.enumerated() where !excluded.contains(n) {
                 comma()
                 let start = Int(f.keyStart) - 1
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<Int(f.keyEnd) + 1]))

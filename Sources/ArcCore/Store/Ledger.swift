@@ -13,12 +13,19 @@ public final class Ledger {
         public var sha256: String?
     }
 
+    /// Lookups are batched into shared read transactions (see `Database.batchedRead`);
+    /// call `endLookups` before waiting for more input.
     public func entry(dest: String) throws -> Entry? {
-        let s = try db.statement("SELECT status, size, etag, sha256 FROM ledger WHERE dest = ?")
-        s.bind(1, dest)
-        guard try s.step() else { return nil }
-        return Entry(status: s.text(0) ?? "failed", size: s.optionalInt(1), etag: s.text(2), sha256: s.text(3))
+        try db.batchedRead {
+            let s = try db.statement("SELECT status, size, etag, sha256 FROM ledger WHERE dest = ?")
+            s.bind(1, dest)
+            defer { s.reset() }
+            guard try s.step() else { return nil }
+            return Entry(status: s.text(0) ?? "failed", size: s.optionalInt(1), etag: s.text(2), sha256: s.text(3))
+        }
     }
+
+    public func endLookups() throws { try db.endReadBatch() }
 
     /// The archive fields a ledger row keeps.
     public struct Item {

@@ -24,11 +24,14 @@ public final class SHA256 {
     public func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
     /// The digest as 64 lowercase hex characters. The hasher must not be used afterwards.
-    public func finalizeHex() -> String {
+    public func finalizeHex() -> String { Hex.encode(finalize()) }
+
+    /// The 32 bytes of the digest. The hasher must not be used afterwards (but `reset`).
+    public func finalize() -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &digest, &length)
-        return Hex.encode(digest)
+        return digest
     }
 
     public static func hex(_ bytes: [UInt8]) -> String {
@@ -41,14 +44,16 @@ public final class SHA256 {
 public enum Hex {
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    public static func encode(_ bytes: [UInt8]) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 15)])
+    public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            var i = 0
+            for b in bytes {
+                out[i] = digits[Int(b >> 4)]
+                out[i + 1] = digits[Int(b & 15)]
+                i += 2
+            }
+            return i
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// True for exactly `count` lowercase or uppercase hex digits.
