@@ -90,22 +90,7 @@ final class LayoutTests: XCTestCase {
     }
 }
 
-final class PlannerTests: XCTestCase {
-    private var dir: TempDir!
-    private var db: Database!
-    private var ledger: Ledger!
-
-    override func setUp() {
-        dir = TempDir()
-        db = try! StateStore.open(dir.file("state.db"))
-        ledger = Ledger(db)
-    }
-    override func tearDown() {
-        ledger = nil
-        db = nil
-        dir.remove()
-    }
-
+final class PlannerTests: LedgerTestCase {
     private func planner(force: Bool = false, root: String = "/lake", layout: String = "{key}") -> Planner {
         Planner(destRoot: root, layout: try! Layout(layout), ledger: ledger, force: force)
     }

@@ -198,22 +198,7 @@ final class DatabaseTests: XCTestCase {
     }
 }
 
-final class LedgerTests: XCTestCase {
-    private var dir: TempDir!
-    private var ledger: Ledger!
-    private var db: Database!
-
-    override func setUp() {
-        dir = TempDir()
-        db = try! StateStore.open(dir.file("state.db"))
-        ledger = Ledger(db)
-    }
-    override func tearDown() {
-        ledger = nil
-        db = nil
-        dir.remove()
-    }
-
+final class LedgerTests: LedgerTestCase {
     private func item(_ dest: String = "/data/a.zip", size: Int64? = 100, etag: String? = "e1") -> Ledger.Item {
         var i = Ledger.Item(dest: dest, url: "https://x/a.zip")
         i.key = "data/a.zip"

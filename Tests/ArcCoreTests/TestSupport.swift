@@ -106,3 +106,22 @@ func assertThrows<E: Error, T>(_ expected: E.Type, _ body: @autoclosure () throw
         return nil
     }
 }
+
+/// A fresh state database with its ledger for each test.
+class LedgerTestCase: XCTestCase {
+    var dir: TempDir!
+    var db: Database!
+    var ledger: Ledger!
+
+    override func setUp() {
+        dir = TempDir()
+        db = try! StateStore.open(dir.file("state.db"))
+        ledger = Ledger(db)
+    }
+
+    override func tearDown() {
+        ledger = nil
+        db = nil
+        dir.remove()
+    }
+}
