@@ -35,9 +35,16 @@ final class ArgumentParserTests: XCTestCase {
     }
 
     func testEqualsKeepsTheRestOfTheValue() throws {
-        let p = try parse(["--dest=a=b", "--timeout="])
+        let p = try parse(["--dest=a=b"])
         XCTAssertEqual(p.value("dest"), "a=b")
-        XCTAssertEqual(p.value("timeout"), "")
+    }
+
+    func testEmptyValuesAreUsageErrors() {
+        // `--symbol "$UNSET"` must not quietly mean every symbol.
+        XCTAssertEqual(usageError(["--timeout="]), "--timeout: empty value")
+        XCTAssertEqual(usageError(["--dest", ""]), "--dest: empty value")
+        XCTAssertEqual(usageError(["--symbol", ","]), "--symbol: empty value in ','")
+        XCTAssertEqual(usageError(["--symbol", "BTCUSDT,"]), "--symbol: empty value in 'BTCUSDT,'")
     }
 
     func testShortOptionsAttachedSeparateAndClustered() throws {
@@ -65,8 +72,8 @@ final class ArgumentParserTests: XCTestCase {
     }
 
     func testListOptionsAccumulateAndSplitOnCommas() throws {
-        let p = try parse(["--symbol", "BTCUSDT,ETHUSDT", "-s", " BNBUSDT , ,", "--symbol=XRPUSDT"])
-        XCTAssertEqual(p.list("symbol"), ["BTCUSDT", "ETHUSDT", "BNBUSDT", "XRPUSDT"])
+        let p = try parse(["--symbol", "BTCUSDT,ETHUSDT", "-s", " BNBUSDT , ETHUSDT", "--symbol=XRPUSDT"])
+        XCTAssertEqual(p.list("symbol"), ["BTCUSDT", "ETHUSDT", "BNBUSDT", "XRPUSDT"], "each once, in order")
         XCTAssertEqual(p.values["symbol"]?.count, 3)
         XCTAssertEqual(try parse([]).list("symbol"), [])
     }

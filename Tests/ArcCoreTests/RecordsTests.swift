@@ -90,6 +90,20 @@ final class JSONScannerTests: XCTestCase {
         XCTAssertEqual(reason("{\"a\":\"x\ny\"}"), "control character in string")
     }
 
+    func testStringsMustBeUTF8() throws {
+        func scanBytes(_ bytes: [UInt8]) throws {
+            var fields: [JSONField] = []
+            var line = Array("{\"a\":\"".utf8) + bytes + Array("\"}".utf8)
+            try line.withUnsafeMutableBufferPointer { try JSONScanner.scanObject(UnsafeBufferPointer($0), into: &fields) }
+        }
+        // Good: 2, 3 and 4 byte sequences, also past the 8-byte fast path.
+        XCTAssertNoThrow(try scanBytes(Array("café 中文 🎉 and a longer tail é".utf8)))
+        for bad: [UInt8] in [[0xFF, 0xFE], [0xC0, 0x80], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80],
+                             [0xC3], Array("12345678".utf8) + [0x80]] {
+            XCTAssertEqual(assertThrows(JSONSyntaxError.self, try scanBytes(bad))?.reason, "invalid UTF-8 in string", "\(bad)")
+        }
+    }
+
     func testValidNumbers() throws {
         for n in ["0", "-0", "1", "-12", "0.5", "-0.5e+10", "1E-3", "12345678901234567890"] {
             let fields = try scan("{\"n\":\(n)}")
@@ -350,7 +364,7 @@ final class LineReaderTests: XCTestCase {
         let path = dir.write("in", content)
         let fd = open(path, O_RDONLY)
         defer { close(fd) }
-        let reader = LineReader(fd: fd, bufferSize: bufferSize)
+        let reader = LineReader(fd: fd, name: "in", bufferSize: bufferSize)
         var out: [String] = []
         while let line = try reader.nextLine({ String(decoding: $0, as: UTF8.self) }) { out.append(line) }
         XCTAssertEqual(reader.lineNumber, out.count)
@@ -378,11 +392,31 @@ final class LineReaderTests: XCTestCase {
         XCTAssertEqual(try lines(Array((long + "\nshort\n" + long).utf8), bufferSize: 16), [long, "short", long])
     }
 
+    func testALineOverTheLimitIsSkippedAndReported() throws {
+        let long = String(repeating: "x", count: 100)
+        let path = dir.write("in", "a\n" + long + "\nb\n" + long)
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        let reader = LineReader(fd: fd, name: "in", bufferSize: 8, maxLineLength: 32)
+        var out: [String] = []
+        var tooLong: [Int] = []
+        while true {
+            do {
+                guard let line = try reader.nextLine({ String(decoding: $0, as: UTF8.self) }) else { break }
+                out.append(line)
+            } catch let e as LineTooLongError {
+                tooLong.append(e.line)
+            }
+        }
+        XCTAssertEqual(out, ["a", "b"])
+        XCTAssertEqual(tooLong, [2, 4], "the lines are numbered as in the file, the last without a newline too")
+    }
+
     func testWillBlockRunsBeforeReads() throws {
         let path = dir.write("in", "a\nb\n")
         let fd = open(path, O_RDONLY)
         defer { close(fd) }
-        let reader = LineReader(fd: fd)
+        let reader = LineReader(fd: fd, name: "in")
         var calls = 0
         reader.willBlock = { calls += 1 }
         while try reader.nextLine({ _ in () }) != nil {}

@@ -18,9 +18,11 @@ public struct ParsedCommand {
 
     public func value(_ name: String) -> String? { values[name]?.last }
 
-    /// All values of a list option, with comma-separated values split and blanks dropped.
+    /// All values of a list option, comma-separated values split, each once, in order.
     public func list(_ name: String) -> [String] {
-        (values[name] ?? []).flatMap { $0.split(separator: ",").map { $0.trimmingSpaces } }.filter { !$0.isEmpty }
+        var seen = Set<String>()
+        return (values[name] ?? []).flatMap { $0.split(separator: ",").map { $0.trimmingSpaces } }
+            .filter { !$0.isEmpty && seen.insert($0).inserted }
     }
 
     public func int(_ name: String, range: ClosedRange<Int> = Int.min...Int.max) throws -> Int? {
@@ -170,10 +172,15 @@ public enum ArgumentParser {
         return parsed
     }
 
+    /// An empty value is refused: `--symbol "$UNSET"` must not quietly mean "every symbol".
     private static func check(_ option: OptionSpec, _ value: String) throws {
+        let items = option.kind == .list
+            ? value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces } : [value]
+        if items.contains(where: { $0.isEmpty }) {
+            throw UsageError("--\(option.long): empty value" + (items.count > 1 ? " in '\(value)'" : ""))
+        }
         guard !option.choices.isEmpty else { return }
-        let items = option.kind == .list ? value.split(separator: ",").map { $0.trimmingSpaces } : [value]
-        for item in items where !item.isEmpty && !option.choices.contains(item) {
+        for item in items where !option.choices.contains(item) {
             throw UsageError("--\(option.long): '\(item)' is not one of \(option.choices.joined(separator: ", "))")
         }
     }

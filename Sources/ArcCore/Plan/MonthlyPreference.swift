@@ -46,7 +46,7 @@ final class MonthlyPreference {
     func replay(_ body: (Record) throws -> Void) throws {
         guard spooled > 0 else { return }
         lseek(spoolFD, 0, SEEK_SET)
-        let reader = LineReader(fd: spoolFD)
+        let reader = LineReader(fd: spoolFD, name: "the --prefer-monthly spool")
         while let record = try reader.nextLine({ try Record(line: $0) }) {
             let date = try record.string("date") ?? ""
             if covered.contains(try series(record) + "\u{1}" + date.prefix(7)) {

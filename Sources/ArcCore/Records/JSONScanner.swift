@@ -138,10 +138,17 @@ public struct JSONScanner {
         i += 1
         var escaped = false
         while true {
-            i = JSONText.nextSpecial(base, from: i, end: end)
+            i = JSONText.nextSpecial(base, from: i, end: end, nonASCII: true)
             guard i < end else { break }
             let c = base[i]
             if c == UInt8(ascii: "\"") { i += 1; return escaped }
+            if c >= 0x80 {
+                // Records are UTF-8: a byte that is not would reach every tool downstream.
+                let n = JSONText.utf8SequenceLength(base, at: i, end: end)
+                guard n > 0 else { throw fail("invalid UTF-8 in string") }
+                i += n
+                continue
+            }
             if c == UInt8(ascii: "\\") {
                 escaped = true
                 i += 1

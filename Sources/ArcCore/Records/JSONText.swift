@@ -92,8 +92,9 @@ public enum JSONText {
     /// The index of the first byte at or after `from` that a JSON string cannot hold as
     /// is (a quote, a backslash or a control character), or `end`. Eight bytes a step
     /// (SWAR): most of a record is long plain strings, and this is the loop they go through.
+    /// With `nonASCII`, bytes from 0x80 up stop the scan too (the scanner validates UTF-8).
     @inline(__always)
-    public static func nextSpecial(_ base: UnsafePointer<UInt8>, from: Int, end: Int) -> Int {
+    public static func nextSpecial(_ base: UnsafePointer<UInt8>, from: Int, end: Int, nonASCII: Bool = false) -> Int {
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         var i = from
         while i + 8 <= end {
@@ -101,16 +102,38 @@ public enum JSONText {
             let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
             // A zero byte in x shows as (x - 1) & ~x & 0x80 per byte; a byte below 0x20 as
             // (w - 0x20) & ~w & 0x80. Exact for "is there one", which is all we ask here.
-            let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- ones &* 0x20) & ~w)
+            var special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- ones &* 0x20) & ~w)
+            if nonASCII { special |= w }
             if special & highs != 0 { break }
             i += 8
         }
         while i < end {
             let c = base[i]
-            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { return i }
+            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 || (nonASCII && c >= 0x80) { return i }
             i += 1
         }
         return end
+    }
+
+    /// The length of the well-formed UTF-8 sequence at `i` (RFC 3629: no overlong forms,
+    /// no surrogates, nothing above U+10FFFF), or 0.
+    @inline(__always)
+    public static func utf8SequenceLength(_ base: UnsafePointer<UInt8>, at i: Int, end: Int) -> Int {
+        let lead = base[i]
+        let length: Int, second: ClosedRange<UInt8>
+        switch lead {
+        case 0xC2...0xDF: length = 2; second = 0x80...0xBF
+        case 0xE0: length = 3; second = 0xA0...0xBF
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3; second = 0x80...0xBF
+        case 0xED: length = 3; second = 0x80...0x9F
+        case 0xF0: length = 4; second = 0x90...0xBF
+        case 0xF1...0xF3: length = 4; second = 0x80...0xBF
+        case 0xF4: length = 4; second = 0x80...0x8F
+        default: return 0
+        }
+        guard i + length <= end, second.contains(base[i + 1]) else { return 0 }
+        for k in 2..<length where base[i + k] & 0xC0 != 0x80 { return 0 }
+        return length
     }
 
     /// Parses a JSON integer (no fraction or exponent) that fits in Int64.

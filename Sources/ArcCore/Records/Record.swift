@@ -106,7 +106,22 @@ public struct FieldError: Error, CustomStringConvertible {
     public let field: String
     public let expected: String
     public let kind: JSONKind?
+    /// Set when the value has the right type but is wrong for another reason.
+    public var problem: String?
+
+    public init(field: String, expected: String, kind: JSONKind?) {
+        self.field = field
+        self.expected = expected
+        self.kind = kind
+    }
+
+    public init(field: String, problem: String) {
+        self.init(field: field, expected: "", kind: nil)
+        self.problem = problem
+    }
+
     public var description: String {
+        if let problem { return problem }
         guard let kind else { return "missing; expected \(expected)" }
         return "expected \(expected), found \(kind == .null ? "null" : "a " + String(describing: kind))"
     }

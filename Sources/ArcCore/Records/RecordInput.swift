@@ -29,12 +29,23 @@ public final class RecordInput {
         self.log = log
         self.fd = fd
         currentName = name
-        let r = LineReader(fd: fd)
+        let r = LineReader(fd: fd, name: name)
         r.willBlock = { [weak self] in try self?.willBlock?() }
         reader = r
     }
 
     deinit { if fd > 2 { close(fd) } }
+
+    /// Fails unless every input file can be read, before any work starts: a missing
+    /// second file must not be found after the first one's records were acted on.
+    public func checkSources() throws {
+        for path in sources where path != "-" {
+            var st = stat()
+            guard stat(path, &st) == 0 else { throw SystemError("open", path: path, errno: errno) }
+            if (st.st_mode & S_IFMT) == S_IFDIR { throw SystemError("open", path: path, errno: EISDIR) }
+            guard access(path, R_OK) == 0 else { throw SystemError("open", path: path, errno: errno) }
+        }
+    }
 
     /// The current line number in the current source.
     public var lineNumber: Int { reader?.lineNumber ?? 0 }
@@ -46,11 +57,17 @@ public final class RecordInput {
                 guard !sources.isEmpty else { return nil }
                 try open(sources.removeFirst())
             }
-            let outcome: LineOutcome? = try reader!.nextLine { line in
-                if isBlank(line) { return .blank }
-                do { return .record(try Record(line: line)) } catch let e as JSONSyntaxError {
-                    return .bad(e)
+            let outcome: LineOutcome?
+            do {
+                outcome = try reader!.nextLine { line in
+                    if isBlank(line) { return .blank }
+                    do { return .record(try Record(line: line)) } catch let e as JSONSyntaxError {
+                        return .bad(e)
+                    }
                 }
+            } catch let e as LineTooLongError {
+                try reject(line: e.line, field: nil, e.description)
+                continue
             }
             switch outcome {
             case nil:
@@ -98,7 +115,7 @@ public final class RecordInput {
             guard fd >= 0 else { throw SystemError("open", path: path, errno: errno) }
             currentName = path
         }
-        let r = LineReader(fd: fd)
+        let r = LineReader(fd: fd, name: currentName)
         r.willBlock = { [weak self] in try self?.willBlock?() }
         reader = r
     }
