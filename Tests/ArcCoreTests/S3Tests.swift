@@ -73,6 +73,9 @@ final class ListObjectsTests: XCTestCase {
             """)
         XCTAssertNil(page.nextMarker)
         XCTAssertEqual(page.continuationMarker, "k/2", "the greatest of the last key and the last folder")
+        XCTAssertEqual(try page.continuation(after: "k/1"), "k/2")
+        XCTAssertNotNil(assertThrows(ListParseError.self, try page.continuation(after: "k/2")), "a marker that does not advance")
+        XCTAssertNotNil(assertThrows(ListParseError.self, try page.continuation(after: "k/3")), "a marker that goes back")
         let folders = try parse("""
             <ListBucketResult><IsTruncated>true</IsTruncated><NextMarker/>
             <Contents><Key>k/1</Key></Contents><CommonPrefixes><Prefix>k/9/</Prefix></CommonPrefixes>
@@ -88,10 +91,14 @@ final class ListObjectsTests: XCTestCase {
         XCTAssertEqual(page.objects.map { $0.key }, ["k"])
     }
 
-    func testMissingOrBadSizeReadsAsZero() throws {
-        let page = try parse("<ListBucketResult><Contents><Key>k</Key><Size>big</Size></Contents><Contents><Key>j</Key></Contents></ListBucketResult>")
-        XCTAssertEqual(page.objects.map { $0.size }, [0, 0])
-        XCTAssertEqual(page.objects.map { $0.etag }, ["", ""])
+    func testMissingSizeReadsAsZeroAndABadOneIsAnError() throws {
+        let page = try parse("<ListBucketResult><Contents><Key>j</Key></Contents></ListBucketResult>")
+        XCTAssertEqual(page.objects.map { $0.size }, [0])
+        XCTAssertEqual(page.objects.map { $0.etag }, [""])
+        for bad in ["big", "-1", "99999999999999999999999"] {
+            let xml = "<ListBucketResult><Contents><Key>k</Key><Size>\(bad)</Size></Contents></ListBucketResult>"
+            XCTAssertNotNil(assertThrows(ListParseError.self, try parse(xml)), bad)
+        }
     }
 
     func testEmptyListing() throws {

@@ -13,7 +13,8 @@ public enum DiscoverCommand {
         Binance's public archive is built in. Any other NAME runs arc-source-NAME from PATH \
         with the remaining arguments, so a source can be written in any language; its \
         stdout must be archive records (at least a url per line), which arc-discover checks \
-        and passes on. Its exit status becomes arc-discover's.
+        and passes on. Its exit status becomes arc-discover's when it is one that arc \
+        uses (0, 1, 2, 3, 130, 143); any other failure, a crash included, becomes 1.
 
         Logs go to stderr: human lines on a terminal, NDJSON otherwise.
         """,

@@ -3,7 +3,8 @@ import Glibc
 /// `arc-discover NAME ARGS...` for a NAME that is not built in runs `arc-source-NAME` from
 /// PATH (the git convention). Its stdout must be archive records: each line is checked,
 /// bad ones are reported with their line number and skipped (or stop it with --strict),
-/// good ones pass through unchanged. Its exit status becomes ours.
+/// good ones pass through unchanged. Its exit status becomes ours when it is one of the
+/// statuses arc uses (DESIGN.md); any other failure, a crash included, becomes 1.
 public enum ExternalSource {
     public static func executableName(_ name: String) -> String { "arc-source-" + name }
 
@@ -19,6 +20,7 @@ public enum ExternalSource {
         stop.install()
         let child = try Subprocess(executable: path, arguments: [executable] + arguments, captureStdout: true)
         stop.onStop { child.signal($0) }
+        stop.onForcedExit { child.signal(SIGKILL) }
         log.debug("running plugin", ["path": .string(path)])
 
         let input = RecordInput(fd: child.stdout!, name: executable, strict: context.parsed.flag("strict"), log: log)
@@ -27,7 +29,13 @@ public enum ExternalSource {
         do {
             while let (record, line) = try input.next() {
                 // Downstream tools need at least where to fetch from.
-                guard try input.decode(record, line: line, { try $0.requiredString("url") }) != nil else { continue }
+                guard try input.decode(record, line: line, { record -> String in
+                    let url = try record.requiredString("url")
+                    guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                        throw FieldError(field: "url", problem: "not an http:// or https:// URL: \(url)")
+                    }
+                    return url
+                }) != nil else { continue }
                 try output.write(record.bytes + [0x0A])
                 passed += 1
             }

@@ -32,6 +32,10 @@ public struct Layout: Sendable {
             rest = rest[rest.index(after: close)...]
         }
         if !rest.isEmpty { parts.append(.text(String(rest))) }
+        // The template's own text may not climb out of the destination; values are checked per record.
+        if template.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) {
+            throw UsageError("--layout: '\(template)' has a '.' or '..' folder; paths stay under --dest")
+        }
         guard parts.contains(where: { if case .field = $0 { return true } else { return false } }) else {
             throw UsageError("--layout: '\(template)' has no placeholder, so every archive would land on one path")
         }

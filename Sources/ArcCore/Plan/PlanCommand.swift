@@ -62,6 +62,7 @@ public enum PlanCommand {
         let log = context.log
         let output = OutputStream.stdout
         let input = RecordInput(paths: p.positionals, strict: p.flag("strict"), log: log)
+        try input.checkSources()
         input.willBlock = { try output.flush() }
 
         if p.flag("gaps") {
@@ -109,7 +110,8 @@ public enum PlanCommand {
         log.info("planned \(planned) tasks", [
             "new": .int(Int64(c[.new] ?? 0)), "changed": .int(Int64(c[.changed] ?? 0)),
             "retry": .int(Int64(c[.retry] ?? 0)), "forced": .int(Int64(c[.forced] ?? 0)),
-            "held": .int(Int64(planner.held)), "daily_covered_by_monthly": .int(Int64(monthly?.skippedDaily ?? 0)),
+            "held": .int(Int64(planner.held)), "duplicates": .int(Int64(planner.duplicates)),
+            "daily_covered_by_monthly": .int(Int64(monthly?.skippedDaily ?? 0)),
             "bad_lines": .int(Int64(input.badLines)),
         ])
         return input.badLines > 0 ? .failures : .ok

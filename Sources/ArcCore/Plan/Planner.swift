@@ -20,6 +20,12 @@ public final class Planner {
 
     public private(set) var counts: [PlanReason: Int] = [:]
     public private(set) var held = 0
+    /// Archives listed more than once (the same URL to the same dest), planned once.
+    public private(set) var duplicates = 0
+    /// Every dest planned in this run, hashed, with the hash of its URL: two archives must
+    /// not be given one path (a --layout missing a placeholder), and an archive listed
+    /// twice is planned once. 16 bytes an archive, not the strings.
+    private var planned: [UInt64: UInt64] = [:]
 
     /// Fields a task adds to its archive (any with these names in the input are replaced).
     public static let taskFields = ["task_id", "dest", "reason"]
@@ -37,7 +43,19 @@ public final class Planner {
         let url = try archive.requiredString("url")
         let dest = destRoot + "/" + (try layout.path(for: archive))
         let size = try archive.int("size")
+        if let size, size < 0 { throw FieldError(field: "size", problem: "negative size \(size)") }
         let etag = try archive.string("etag")
+
+        let urlHash = Planner.fnv1a([url]), destHash = Planner.fnv1a([dest])
+        if let earlier = planned.updateValue(urlHash, forKey: destHash) {
+            if earlier == urlHash {
+                duplicates += 1
+                return nil
+            }
+            planned[destHash] = earlier
+            throw FieldError(field: "dest", problem: "\(dest) is already the dest of another archive: "
+                             + "the layout must tell archives apart (add {file} or {key})")
+        }
 
         let reason: PlanReason
         if let entry = try ledger?.entry(dest: dest) {
@@ -75,15 +93,21 @@ public final class Planner {
     /// An identifier, not a security boundary: 64-bit FNV-1a, a twentieth of SHA-256's
     /// cost on this per-record path.
     func taskID(url: String, dest: String, etag: String?, size: Int64?) -> String {
+        let hash = Planner.fnv1a([url, dest, etag ?? "", size.map(String.init) ?? ""])
+        return Hex.encode(withUnsafeBytes(of: hash.bigEndian) { Array($0) })
+    }
+
+    /// 64-bit FNV-1a of the parts joined by newlines.
+    static func fnv1a(_ parts: [String]) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for (n, part) in [url, dest, etag ?? "", size.map(String.init) ?? ""].enumerated() {
+        for (n, part) in parts.enumerated() {
             if n > 0 { hash = (hash ^ UInt64(UInt8(ascii: "\n"))) &* Planner.fnvPrime }
             var part = part
             part.withUTF8 { bytes in
                 for byte in bytes { hash = (hash ^ UInt64(byte)) &* Planner.fnvPrime }
             }
         }
-        return Hex.encode(withUnsafeBytes(of: hash.bigEndian) { Array($0) })
+        return hash
     }
 
     private static let fnvPrime: UInt64 = 0x0000_0100_0000_01b3

@@ -23,6 +23,16 @@ public struct ListPage: Sendable {
         if let m = nextMarker, !m.isEmpty { return m }
         return [objects.last?.key, commonPrefixes.last].compactMap { $0 }.max()
     }
+
+    /// The marker of the page after this one, which was asked for with `marker`. A server
+    /// that says "more" without moving forward would be asked the same page forever.
+    public func continuation(after marker: String?) throws -> String? {
+        guard isTruncated else { return nil }
+        guard let next = continuationMarker, (marker ?? "").utf8.lexicographicallyPrecedes(next.utf8) else {
+            throw ListParseError(message: "the page is truncated but its marker does not advance past '\(marker ?? "")'")
+        }
+        return next
+    }
 }
 
 public struct ListParseError: ArcError {
@@ -63,7 +73,11 @@ public enum ListObjects {
             case ("CommonPrefixes", false): inPrefixes = true
             case ("CommonPrefixes", true): inPrefixes = false
             case ("Key", false) where inContents: object.key = e.text ?? ""
-            case ("Size", false) where inContents: object.size = Int64(e.text ?? "") ?? 0
+            case ("Size", false) where inContents:
+                guard let size = Int64(e.text ?? ""), size >= 0 else {
+                    throw ListParseError(message: "bad <Size> '\(e.text ?? "")' for key '\(object.key)'")
+                }
+                object.size = size
             case ("ETag", false) where inContents: object.etag = unquote(e.text ?? "")
             case ("LastModified", false) where inContents: object.lastModified = e.text ?? ""
             case ("Prefix", false) where inPrefixes: page.commonPrefixes.append(e.text ?? "")

@@ -143,7 +143,7 @@ public final class BinanceLister {
             case .success:
                 do {
                     let page = try ListObjects.parse(sink.bytes)
-                    handle(page, level: level, prefix: prefix)
+                    handle(page, next: try page.continuation(after: marker), level: level, prefix: prefix)
                 } catch {
                     fail(prefix, error)
                 }
@@ -162,8 +162,7 @@ public final class BinanceLister {
         log.error("listing \(prefix) failed: \(error)", ["prefix": .string(prefix), "code": .string(code)])
     }
 
-    private func handle(_ page: ListPage, level: Level, prefix: String) {
-        let next = page.continuationMarker
+    private func handle(_ page: ListPage, next: String?, level: Level, prefix: String) {
         switch level {
         case .period(let market, let period):
             for sub in page.commonPrefixes {

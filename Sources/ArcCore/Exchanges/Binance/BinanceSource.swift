@@ -65,6 +65,11 @@ public enum BinanceSource: ArchiveSource {
         let mode = p.value("list").flatMap(BinanceLister.Mode.init(rawValue:)) ?? .archives
         let jobs = try p.int("jobs", range: 1...1024) ?? 16
         let retries = try p.int("retries", range: 1...100) ?? 5
+        for name in ["list-url", "download-url"] {
+            if let url = p.value(name), !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                throw UsageError("--\(name): expected an http:// or https:// URL, got '\(url)'")
+            }
+        }
         let endpoints = BinanceEndpoints(listURL: p.value("list-url") ?? BinanceEndpoints.defaultListURL,
                                          downloadURL: p.value("download-url") ?? BinanceEndpoints.defaultDownloadURL)
         let incremental = p.flag("incremental")
