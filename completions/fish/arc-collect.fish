@@ -4,7 +4,7 @@ complete -c arc-collect -F
 complete -c arc-collect -s j -l jobs -x -d 'tasks in flight at once'
 complete -c arc-collect -l retries -x -d 'attempts per request, the first included'
 complete -c arc-collect -l retry-delay -x -d 'first backoff delay; doubles each retry, with jitter'
-complete -c arc-collect -l stall-timeout -x -d 'cut and retry a transfer that receives nothing for this long'
+complete -c arc-collect -l stall-timeout -x -d 'cut and retry a transfer that receives nothing for this long; 0 never cuts'
 complete -c arc-collect -l connect-timeout -x -d 'give up connecting after this long'
 complete -c arc-collect -s n -l dry-run -d 'fetch and change nothing; write what would be done (status skipped, dry_run true)'
 complete -c arc-collect -l fail-fast -d 'stop at the first failed task (default: keep going)'

@@ -16,7 +16,12 @@ public enum CollectCommand {
 
         Error codes include checksum_mismatch (nothing is stored; retried by the next run), \
         checksum_missing, not_found, forbidden, server_error, connection_failed, \
-        connection_lost, timeout, disk_full and interrupted.
+        connection_lost, timeout, disk_full and interrupted. When every failure is \
+        connection_failed and nothing was stored, the host is down or wrong: exit status 3.
+
+        Tasks for one dest run one after the other, never at once (an archive listed twice, \
+        or two archives a --layout puts at one path): the second finds the first's file and \
+        verifies it.
 
         Transient failures (5xx, 403 outage pages, resets, timeouts, bodies cut short) are \
         retried with jittered exponential backoff, resuming with a Range request from the \
@@ -38,7 +43,7 @@ public enum CollectCommand {
             OptionSpec("retries", valueName: "N", help: "attempts per request, the first included", defaultValue: "5"),
             OptionSpec("retry-delay", valueName: "DURATION", help: "first backoff delay; doubles each retry, with jitter",
                        defaultValue: "500ms"),
-            OptionSpec("stall-timeout", valueName: "DURATION", help: "cut and retry a transfer that receives nothing for this long",
+            OptionSpec("stall-timeout", valueName: "DURATION", help: "cut and retry a transfer that receives nothing for this long; 0 never cuts",
                        defaultValue: "30s"),
             OptionSpec("connect-timeout", valueName: "DURATION", help: "give up connecting after this long", defaultValue: "10s"),
             .flag("dry-run", short: "n", help: "fetch and change nothing; write what would be done (status skipped, dry_run true)"),
@@ -70,6 +75,12 @@ public enum CollectCommand {
         let log = context.log
         var options = CollectOptions()
         options.jobs = try p.int("jobs", range: 1...4096) ?? 16
+        // Two connections and a file a job, and some to spare (state database, logs, pipes).
+        let needed = options.jobs * 3 + 64, limit = OpenFileLimit.raise()
+        if needed > limit {
+            throw UsageError("-j \(options.jobs) needs about \(needed) open files; the limit is \(limit) "
+                             + "(raise it with ulimit -n, or lower -j to \(max(1, (limit - 64) / 3)))")
+        }
         options.retry = RetryPolicy(maxAttempts: try p.int("retries", range: 1...100) ?? 5,
                                     baseDelay: try p.duration("retry-delay") ?? 0.5, retryForbidden: true)
         options.stallTimeout = try p.duration("stall-timeout") ?? 30
@@ -88,6 +99,7 @@ public enum CollectCommand {
             collector.stop()
         }
         let input = RecordInput(paths: p.positionals, strict: p.flag("strict"), log: log)
+        try input.checkSources()
 
         let started = MonotonicClock.nanos()
         let engine = collector.engine
@@ -97,19 +109,25 @@ public enum CollectCommand {
             let bytes = engine.stats.bytesReceived
             let rate = elapsed > 0 ? Double(bytes) / elapsed : 0
             let done = s.ok + s.skipped + s.failed
-            var line = "collect: \(done)/\(s.read) files, \(HumanFormat.bytes(bytes)), \(HumanFormat.rate(rate))"
-            if done > 0 && s.read > done {
+            // Tasks arrive as a stream: the total, and so an ETA, is known only once it ends.
+            var line = "collect: \(done)" + (s.inputComplete ? "/\(s.read)" : "") + " files"
+            line += ", \(s.read - done) in flight, \(HumanFormat.bytes(bytes)), \(HumanFormat.rate(rate))"
+            if s.inputComplete && done > 0 && s.read > done {
                 line += ", ETA \(HumanFormat.duration(elapsed / Double(done) * Double(s.read - done)))"
             }
             if s.failed > 0 { line += ", \(s.failed) failed" }
             return line
         }
-        let summary: CollectSummary
+        // The summary is written however the run ends: a run stopped by a bad record
+        // (--strict) or a broken state database has done work worth knowing about.
+        var summary: CollectSummary
+        var fatal: Error?
         do {
             summary = try collector.run(input)
         } catch {
-            progress.stop()
-            throw error
+            fatal = error
+            summary = collector.progress
+            summary.seconds = Double(MonotonicClock.nanos() - started) / 1e9
         }
         progress.stop()
 
@@ -122,7 +140,12 @@ public enum CollectCommand {
             "bytes": .int(summary.bytes), "duration_ms": .int(Int64(summary.seconds * 1000)),
             "retries": .int(Int64(engine.stats.retries)), "bad_lines": .int(Int64(input.badLines)),
         ])
+        if let fatal { throw fatal }
         if stop.requested { return stop.exitStatus }
+        // Nothing could even be reached: the archive host is down or wrong, not the archives.
+        if summary.unreachable > 0 && summary.unreachable == summary.failed && summary.ok + summary.skipped == 0 {
+            return .unavailable
+        }
         return summary.failed > 0 || input.badLines > 0 ? .failures : .ok
     }
 }

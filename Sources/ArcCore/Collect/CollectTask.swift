@@ -22,10 +22,13 @@ public struct CollectTask {
         if destText.contains("://") {
             throw FieldError(field: "dest", expected: "a local path (s3:// destinations arrive with s3x)", kind: .string)
         }
-        guard !destText.hasSuffix("/") else { throw FieldError(field: "dest", expected: "a file path", kind: .string) }
+        guard !destText.hasSuffix("/"), !destText.utf8.contains(0) else {
+            throw FieldError(field: "dest", expected: "a file path", kind: .string)
+        }
         dest = FileSystem.absolute(destText)
         checksumURL = try record.string("checksum_url")
         size = try record.int("size")
+        if let size, size < 0 { throw FieldError(field: "size", problem: "negative size \(size)") }
         etag = try record.string("etag")
         reason = try record.string("reason")
     }
@@ -52,7 +55,10 @@ public struct CollectTask {
     /// the ETag, so a partial file of an older version is never resumed into a newer one.
     public var partialPath: String {
         let tag = etag.map { String($0.filter { $0.isLetter || $0.isNumber }.prefix(12)) } ?? size.map { "s\($0)" } ?? "x"
-        return FileSystem.parent(of: dest) + "/." + FileSystem.baseName(of: dest) + "." + (tag.isEmpty ? "x" : tag) + ".part"
+        var name = "." + FileSystem.baseName(of: dest) + "." + (tag.isEmpty ? "x" : tag) + ".part"
+        // A name near the 255-byte limit has no room for the tag: stand in a hash of it.
+        if name.utf8.count > 255 { name = "." + SHA256.hex(Array(name.utf8)).prefix(32) + ".part" }
+        return FileSystem.parent(of: dest) + "/" + name
     }
 }
 

@@ -21,7 +21,11 @@ public struct CollectSummary {
     public var ok = 0
     public var skipped = 0
     public var failed = 0
+    /// Failures because no connection could be made at all (a dead or unknown host).
+    public var unreachable = 0
     public var interrupted = 0
+    /// Every task has been read: `read` is the total, and an ETA can be given.
+    public var inputComplete = false
     public var bytes: Int64 = 0
     public var seconds = 0.0
 }
@@ -53,6 +57,10 @@ public final class Collector {
     // Guarded by lock:
     private var summary = CollectSummary()
     private var madeDirectories = Set<String>()
+    /// Destinations with a job in flight, each with the tasks for the same path waiting
+    /// their turn (an archive listed twice, or two a layout puts at one path): two jobs
+    /// must never write one partial file. Bounded by the jobs admitted, so by -j.
+    private var busyDestinations: [String: [CollectTask]] = [:]
 
     public init(options: CollectOptions, ledger: Ledger?, output: OutputStream, log: Logger) {
         self.options = options
@@ -72,13 +80,21 @@ public final class Collector {
         pthread_mutex_destroy(&condMutex)
     }
 
-    public var progress: CollectSummary { lock.withLock { summary } }
+    public var progress: CollectSummary {
+        let complete = withState { readerDone }
+        var s = lock.withLock { summary }
+        s.inputComplete = complete
+        return s
+    }
 
     /// Stops taking tasks and abandons the transfers in flight (their partial files stay
     /// for the next run to resume). Safe to call from any thread, more than once.
     public func stop() {
         let first: Bool = withState {
-            defer { stopping = true }
+            defer {
+                stopping = true
+                pthread_cond_broadcast(&cond) // run() may be waiting only for the reader
+            }
             return !stopping
         }
         guard first else { return }
@@ -139,7 +155,6 @@ public final class Collector {
         do {
             while let (record, line) = try input.next() {
                 guard let task = try input.decode(record, line: line, { try CollectTask($0, line: line) }) else { continue }
-                lock.withLock { summary.read += 1 }
                 guard slots.acquire() else { return }
                 let admitted: Bool = withState {
                     if stopping { return false }
@@ -147,11 +162,40 @@ public final class Collector {
                     return true
                 }
                 guard admitted else { return }
-                start(task)
+                lock.withLock { summary.read += 1 }
+                admit(task)
             }
         } catch {
             abort(error)
         }
+    }
+
+    /// Starts `task` unless a job for its destination is in flight; then it waits for it.
+    private func admit(_ task: CollectTask) {
+        let free: Bool = lock.withLock {
+            if busyDestinations[task.dest] != nil {
+                busyDestinations[task.dest]!.append(task)
+                return false
+            }
+            busyDestinations[task.dest] = []
+            return true
+        }
+        if free { start(task) }
+    }
+
+    /// The job for `dest` is recorded: start the next task waiting for that path, if any.
+    /// It finds the file in place and verifies it rather than fetching it again.
+    private func destinationDone(_ dest: String) {
+        let next: CollectTask? = lock.withLock {
+            guard var waiting = busyDestinations[dest], !waiting.isEmpty else {
+                busyDestinations[dest] = nil
+                return nil
+            }
+            let next = waiting.removeFirst()
+            busyDestinations[dest] = waiting
+            return next
+        }
+        if let next { start(next) }
     }
 
     private func start(_ task: CollectTask) {
@@ -261,7 +305,7 @@ public final class Collector {
         case .failure(let error)?:
             if case .cancelled = error { return interrupted(job) }
             // A cut connection leaves a partial file worth resuming; an error answer does not.
-            if case .network = error { job.sink?.keepPartial() } else { job.sink?.discard() }
+            if case .network = error, let sink = job.sink, sink.written > 0 { sink.keepPartial() } else { job.sink?.discard() }
             return complete(job, .failed(error.code, error.description))
         case .success?:
             let sink = job.sink!
@@ -360,6 +404,7 @@ public final class Collector {
                     case .failed:
                         if o.error?.code == "interrupted" { summary.interrupted += 1 } else {
                             summary.failed += 1
+                            if o.error?.code == "connection_failed" { summary.unreachable += 1 }
                             failedNow = true
                         }
                     }
@@ -372,6 +417,7 @@ public final class Collector {
                 }
             }
             if failedNow && options.failFast { stop() }
+            for job in batch { destinationDone(job.task.dest) }
             for _ in batch { slots.release() }
             withState {
                 activeJobs -= batch.count

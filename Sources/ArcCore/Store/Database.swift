@@ -7,7 +7,13 @@ public struct StoreError: ArcError {
     public let path: String
     public let message: String
     public let sqliteCode: Int32
-    public var code: String { sqliteCode == SQLITE_BUSY || sqliteCode == SQLITE_LOCKED ? "store_busy" : "store_error" }
+    public var code: String {
+        switch sqliteCode {
+        case SQLITE_BUSY, SQLITE_LOCKED: return "store_busy"
+        case SQLITE_FULL: return "disk_full"
+        default: return "store_error"
+        }
+    }
     public var exitStatus: ExitStatus { .unavailable }
     public var description: String { "state database \(path): \(message)" }
 }
@@ -28,7 +34,14 @@ public final class Database {
     /// Opens (creating it and its directory if needed) the database at `path`.
     public init(path: String, busyTimeoutMillis: Int32 = 30_000) throws {
         self.path = path
-        if path != ":memory:" { try FileSystem.makeDirectories(FileSystem.parent(of: path)) }
+        if path != ":memory:" {
+            try FileSystem.makeDirectories(FileSystem.parent(of: path))
+            // SQLite would open a device or a FIFO and write a journal beside it (/dev/null-journal).
+            var st = stat()
+            if stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
+                throw StoreError(path: path, message: "not a regular file", sqliteCode: SQLITE_CANTOPEN)
+            }
+        }
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)

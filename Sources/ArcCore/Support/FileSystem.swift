@@ -128,3 +128,20 @@ public enum FileSystem {
         getenv(name).map { String(cString: $0) }
     }
 }
+
+/// The open-file limit. Each transfer in flight holds a socket and a file, so the soft
+/// limit (often 1024) is raised to the hard one at start, as Go programs do by default.
+public enum OpenFileLimit {
+    /// Raises the soft limit as far as allowed; returns the limit now in force.
+    @discardableResult
+    public static func raise() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return limit.rlim_cur >= rlim_t(Int.max) ? Int.max : Int(limit.rlim_cur)
+    }
+}

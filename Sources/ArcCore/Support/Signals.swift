@@ -7,6 +7,7 @@ import Glibc
 public final class StopSignal: @unchecked Sendable {
     private let lock = Lock()
     private var handlers: [(Int32) -> Void] = []
+    private var forcedExitHandlers: [() -> Void] = []
     private var received: Int32 = 0
 
     public static let shared = StopSignal()
@@ -30,15 +31,24 @@ public final class StopSignal: @unchecked Sendable {
             while true {
                 var sig: Int32 = 0
                 guard sigwait(&set, &sig) == 0 else { continue }
-                let (first, toRun): (Bool, [(Int32) -> Void]) = lock.withLock {
+                let (first, toRun, lastWords): (Bool, [(Int32) -> Void], [() -> Void]) = lock.withLock {
                     let first = received == 0
                     if first { received = sig }
-                    return (first, handlers)
+                    return (first, handlers, forcedExitHandlers)
                 }
-                if !first { _exit(sig == SIGTERM ? ExitStatus.terminated.rawValue : ExitStatus.interrupted.rawValue) }
+                if !first {
+                    lastWords.forEach { $0() }
+                    _exit(sig == SIGTERM ? ExitStatus.terminated.rawValue : ExitStatus.interrupted.rawValue)
+                }
                 for handler in toRun { handler(sig) }
             }
         }
+    }
+
+    /// Runs `handler` just before a second signal exits at once: for what must not outlive
+    /// us (a child process). It must be quick and must not take locks.
+    public func onForcedExit(_ handler: @escaping () -> Void) {
+        lock.withLock { forcedExitHandlers.append(handler) }
     }
 
     /// Runs `handler` (on the watcher thread) when a stop is requested.

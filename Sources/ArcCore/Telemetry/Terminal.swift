@@ -27,9 +27,19 @@ public final class Terminal: @unchecked Sendable {
         if !status.isEmpty { rawWrite(Array(status.utf8)) }
     }
 
-    /// Replaces the progress line (terminals only).
+    /// The terminal's width in columns (80 when it cannot be asked).
+    public var columns: Int {
+        var size = winsize()
+        guard ioctl(fd, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
+    }
+
+    /// Replaces the progress line (terminals only), cut to the terminal's width: a line
+    /// that wraps cannot be erased with a carriage return.
     public func setStatus(_ text: String) {
         guard isTTY else { return }
+        let width = max(columns - 1, 10)
+        let text = text.count > width ? String(text.prefix(width - 1)) + "…" : text
         lock.withLock {
             status = text
             rawWrite(Array(("\r\u{1B}[K" + text).utf8))
