@@ -63,31 +63,31 @@ public struct Layout: Sendable {
     }
 
     /// The components of `path` joined by single slashes: {interval} of a type without
-    /// intervals leaves "//", and a leading "/" must not make the path absolute.
+    /// intervals leaves "//", and a leading "/" must not make the path absolute. One pass
+    /// checks the bytes; only a path with empty components is rebuilt.
     private func normalized(_ path: [UInt8]) throws -> String {
         let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
-        var out: [UInt8] = []
-        out.reserveCapacity(path.count)
+        var emptyComponents = path.isEmpty || path.first == slash || path.last == slash
         try path.withUnsafeBufferPointer { p in
-            var start = 0
+            var componentStart = 0
             for i in 0...p.count {
-                if i < p.count && p[i] != slash {
-                    if p[i] == 0 { throw FieldError(field: "key", expected: "a path without NUL bytes", kind: .string) }
+                let atEnd = i == p.count
+                if !atEnd && p[i] != slash {
+                    if p[i] == 0 { throw FieldError(field: "key", problem: "a path with a NUL byte") }
                     continue
                 }
-                let length = i - start
-                if length > 0 {
-                    if p[start] == dot && (length == 1 || (length == 2 && p[start + 1] == dot)) {
-                        throw FieldError(field: "key", expected: "a path without '.' or '..' components", kind: .string)
-                    }
-                    if !out.isEmpty { out.append(slash) }
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: p[start..<i]))
+                let length = i - componentStart
+                if length == 0 && i > 0 { emptyComponents = true }
+                if length > 0 && length <= 2 && p[componentStart] == dot && (length == 1 || p[componentStart + 1] == dot) {
+                    throw FieldError(field: "key", problem: "a path with a '.' or '..' component")
                 }
-                start = i + 1
+                componentStart = i + 1
             }
         }
-        guard !out.isEmpty else { throw FieldError(field: fields.first ?? "key", expected: "a non-empty path", kind: .string) }
-        return String(decoding: out, as: UTF8.self)
+        guard emptyComponents else { return String(decoding: path, as: UTF8.self) }
+        let joined = Array(path.split(separator: slash).joined(separator: [slash]))
+        guard !joined.isEmpty else { throw FieldError(field: fields.first ?? "key", expected: "a non-empty path", kind: .string) }
+        return String(decoding: joined, as: UTF8.self)
     }
 
     private func append(_ name: String, of record: Record, to out: inout [UInt8]) throws {

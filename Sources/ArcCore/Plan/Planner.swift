@@ -1,5 +1,5 @@
 /// Why a task is planned.
-public enum PlanReason: String, Sendable {
+public enum PlanReason: String, Sendable, CaseIterable {
     /// Not held at its destination.
     case new
     /// Held, but the source now lists a different ETag or size: republished upstream.
@@ -8,6 +8,15 @@ public enum PlanReason: String, Sendable {
     case retry
     /// Held and unchanged, planned anyway (--force).
     case forced
+
+    var index: Int {
+        switch self {
+        case .new: return 0
+        case .changed: return 1
+        case .retry: return 2
+        case .forced: return 3
+        }
+    }
 }
 
 /// Decides, archive by archive, whether it must be fetched, against the ledger.
@@ -18,7 +27,12 @@ public final class Planner {
     private let force: Bool
     private var builder = RecordBuilder()
 
-    public private(set) var counts: [PlanReason: Int] = [:]
+    public var counts: [PlanReason: Int] {
+        Dictionary(uniqueKeysWithValues: PlanReason.allCases.compactMap { r in
+            reasonCounts[r.index] > 0 ? (r, reasonCounts[r.index]) : nil
+        })
+    }
+    private var reasonCounts = [0, 0, 0, 0]
     public private(set) var held = 0
     /// Archives listed more than once (the same URL to the same dest), planned once.
     public private(set) var duplicates = 0
@@ -46,13 +60,23 @@ public final class Planner {
         if let size, size < 0 { throw FieldError(field: "size", problem: "negative size \(size)") }
         let etag = try archive.string("etag")
 
-        let urlHash = Planner.fnv1a([url]), destHash = Planner.fnv1a([dest])
-        if let earlier = planned.updateValue(urlHash, forKey: destHash) {
-            if earlier == urlHash {
+        var urlHash = FNV1a(), destHash = FNV1a()
+        urlHash.add(url)
+        destHash.add(dest)
+        // The task's id continues the URL's hash: the same archive version to the same place.
+        var id = urlHash
+        id.add(UInt8(ascii: "\n"))
+        id.add(dest)
+        id.add(UInt8(ascii: "\n"))
+        id.add(etag ?? "")
+        id.add(UInt8(ascii: "\n"))
+        if let size { id.add(size) }
+        if let earlier = planned.updateValue(urlHash.value, forKey: destHash.value) {
+            if earlier == urlHash.value {
                 duplicates += 1
                 return nil
             }
-            planned[destHash] = earlier
+            planned[destHash.value] = earlier
             throw FieldError(field: "dest", problem: "\(dest) is already the dest of another archive: "
                              + "the layout must tell archives apart (add {file} or {key})")
         }
@@ -72,11 +96,11 @@ public final class Planner {
         } else {
             reason = .new
         }
-        counts[reason, default: 0] += 1
+        reasonCounts[reason.index] += 1
 
         builder.begin()
         builder.copyFields(of: archive, except: Planner.taskFields)
-        builder.string("task_id", taskID(url: url, dest: dest, etag: etag, size: size))
+        builder.string("task_id", id.hex)
         builder.string("dest", dest)
         builder.string("reason", reason.rawValue)
         builder.end()
@@ -89,26 +113,33 @@ public final class Planner {
         return held != listed
     }
 
-    /// Stable across runs for the same work: the same archive version to the same place.
-    /// An identifier, not a security boundary: 64-bit FNV-1a, a twentieth of SHA-256's
-    /// cost on this per-record path.
-    func taskID(url: String, dest: String, etag: String?, size: Int64?) -> String {
-        let hash = Planner.fnv1a([url, dest, etag ?? "", size.map(String.init) ?? ""])
-        return Hex.encode(withUnsafeBytes(of: hash.bigEndian) { Array($0) })
+}
+
+/// 64-bit FNV-1a: task ids and the dest/URL identities arc-plan keeps. An identifier, not
+/// a security boundary, at a twentieth of SHA-256's cost on this per-record path.
+struct FNV1a {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    private static let prime: UInt64 = 0x0000_0100_0000_01b3
+
+    mutating func add(_ byte: UInt8) { value = (value ^ UInt64(byte)) &* FNV1a.prime }
+
+    mutating func add(_ text: String) {
+        var text = text
+        text.withUTF8 { for byte in $0 { add(byte) } }
     }
 
-    /// 64-bit FNV-1a of the parts joined by newlines.
-    static func fnv1a(_ parts: [String]) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for (n, part) in parts.enumerated() {
-            if n > 0 { hash = (hash ^ UInt64(UInt8(ascii: "\n"))) &* Planner.fnvPrime }
-            var part = part
-            part.withUTF8 { bytes in
-                for byte in bytes { hash = (hash ^ UInt64(byte)) &* Planner.fnvPrime }
-            }
-        }
-        return hash
+    /// A decimal number's digits, as `String(n)` would spell them.
+    mutating func add(_ number: Int64) {
+        var digits: [UInt8] = []
+        var n = number.magnitude
+        repeat {
+            digits.append(UInt8(ascii: "0") + UInt8(n % 10))
+            n /= 10
+        } while n > 0
+        if number < 0 { add(UInt8(ascii: "-")) }
+        for d in digits.reversed() { add(d) }
     }
 
-    private static let fnvPrime: UInt64 = 0x0000_0100_0000_01b3
+    /// The 16 hex digits of the value.
+    var hex: String { Hex.encode(withUnsafeBytes(of: value.bigEndian) { Array($0) }) }
 }
