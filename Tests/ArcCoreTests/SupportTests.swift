@@ -312,3 +312,46 @@ final class QueueTests: XCTestCase {
         XCTAssertEqual(result, false)
     }
 }
+
+final class StableHashTests: XCTestCase {
+    private func hash(_ parts: String...) -> UInt64 {
+        var h = StableHash()
+        for p in parts { h.add(p) }
+        return h.value
+    }
+
+    func testSameInputSameHashAcrossRuns() {
+        // A fixed value: task ids must not change between runs, machines or builds.
+        XCTAssertEqual(hash("https://data.binance.vision/x.zip", "/lake/x.zip"), hash("https://data.binance.vision/x.zip", "/lake/x.zip"))
+        XCTAssertEqual(StableHash().hex.count, 16)
+        XCTAssertEqual(hash("abc"), 0x5A9D_9C5F_9116_E4E9, String(hash("abc"), radix: 16))
+    }
+
+    func testPartsAreNotJustConcatenated() {
+        XCTAssertNotEqual(hash("ab", "c"), hash("a", "bc"))
+        XCTAssertNotEqual(hash("", "x"), hash("x", ""))
+        XCTAssertNotEqual(hash("12345678"), hash("12345678", ""))
+    }
+
+    func testNoCollisionsAmongManyKeys() {
+        var seen = Set<UInt64>()
+        for n in 0..<100_000 { seen.insert(hash("data/spot/daily/klines/SYM\(n % 977)/1m/SYM-1m-\(n).zip")) }
+        XCTAssertEqual(seen.count, 100_000)
+    }
+}
+
+final class HashPairsTests: XCTestCase {
+    func testInsertKeepsTheFirstValueAndGrows() {
+        var pairs = HashPairs(capacity: 2)
+        for k in 0..<10_000 as Range<UInt64> { XCTAssertNil(pairs.insertIfAbsent(k &* 0x9E37_79B9_7F4A_7C15, k)) }
+        XCTAssertEqual(pairs.count, 10_000)
+        for k in 0..<10_000 as Range<UInt64> { XCTAssertEqual(pairs.insertIfAbsent(k &* 0x9E37_79B9_7F4A_7C15, 7), k) }
+        XCTAssertEqual(pairs.count, 10_000)
+    }
+
+    func testZeroIsAKeyLikeAnyOther() {
+        var pairs = HashPairs()
+        XCTAssertNil(pairs.insertIfAbsent(0, 5))
+        XCTAssertEqual(pairs.insertIfAbsent(0, 6), 5)
+    }
+}

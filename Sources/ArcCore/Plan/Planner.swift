@@ -39,7 +39,7 @@ public final class Planner {
     /// Every dest planned in this run, hashed, with the hash of its URL: two archives must
     /// not be given one path (a --layout missing a placeholder), and an archive listed
     /// twice is planned once. 16 bytes an archive, not the strings.
-    private var planned: [UInt64: UInt64] = [:]
+    private var planned = HashPairs()
 
     /// Fields a task adds to its archive (any with these names in the input are replaced).
     public static let taskFields = ["task_id", "dest", "reason"]
@@ -60,23 +60,19 @@ public final class Planner {
         if let size, size < 0 { throw FieldError(field: "size", problem: "negative size \(size)") }
         let etag = try archive.string("etag")
 
-        var urlHash = FNV1a(), destHash = FNV1a()
+        var urlHash = StableHash(), destHash = StableHash()
         urlHash.add(url)
         destHash.add(dest)
         // The task's id continues the URL's hash: the same archive version to the same place.
         var id = urlHash
-        id.add(UInt8(ascii: "\n"))
         id.add(dest)
-        id.add(UInt8(ascii: "\n"))
         id.add(etag ?? "")
-        id.add(UInt8(ascii: "\n"))
-        if let size { id.add(size) }
-        if let earlier = planned.updateValue(urlHash.value, forKey: destHash.value) {
+        id.add(size ?? -1)
+        if let earlier = planned.insertIfAbsent(destHash.value, urlHash.value) {
             if earlier == urlHash.value {
                 duplicates += 1
                 return nil
             }
-            planned[destHash.value] = earlier
             throw FieldError(field: "dest", problem: "\(dest) is already the dest of another archive: "
                              + "the layout must tell archives apart (add {file} or {key})")
         }
@@ -113,33 +109,4 @@ public final class Planner {
         return held != listed
     }
 
-}
-
-/// 64-bit FNV-1a: task ids and the dest/URL identities arc-plan keeps. An identifier, not
-/// a security boundary, at a twentieth of SHA-256's cost on this per-record path.
-struct FNV1a {
-    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
-    private static let prime: UInt64 = 0x0000_0100_0000_01b3
-
-    mutating func add(_ byte: UInt8) { value = (value ^ UInt64(byte)) &* FNV1a.prime }
-
-    mutating func add(_ text: String) {
-        var text = text
-        text.withUTF8 { for byte in $0 { add(byte) } }
-    }
-
-    /// A decimal number's digits, as `String(n)` would spell them.
-    mutating func add(_ number: Int64) {
-        var digits: [UInt8] = []
-        var n = number.magnitude
-        repeat {
-            digits.append(UInt8(ascii: "0") + UInt8(n % 10))
-            n /= 10
-        } while n > 0
-        if number < 0 { add(UInt8(ascii: "-")) }
-        for d in digits.reversed() { add(d) }
-    }
-
-    /// The 16 hex digits of the value.
-    var hex: String { Hex.encode(withUnsafeBytes(of: value.bigEndian) { Array($0) }) }
 }
