@@ -15,7 +15,7 @@ public struct CollectTask {
         self.record = record
         self.line = line
         url = try record.requiredString("url")
-        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+        guard url.isHTTPURL else {
             throw FieldError(field: "url", expected: "an http:// or https:// URL", kind: .string)
         }
         let destText = try record.requiredString("dest")

@@ -31,7 +31,7 @@ public enum ExternalSource {
                 // Downstream tools need at least where to fetch from.
                 guard try input.decode(record, line: line, { record -> String in
                     let url = try record.requiredString("url")
-                    guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                    guard url.isHTTPURL else {
                         throw FieldError(field: "url", problem: "not an http:// or https:// URL: \(url)")
                     }
                     return url

@@ -24,14 +24,11 @@ public final class SHA256 {
     public func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
     /// The digest as 64 lowercase hex characters. The hasher must not be used afterwards.
-    public func finalizeHex() -> String { Hex.encode(finalize()) }
-
-    /// The 32 bytes of the digest. The hasher must not be used afterwards (but `reset`).
-    public func finalize() -> [UInt8] {
+    public func finalizeHex() -> String {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &digest, &length)
-        return digest
+        return Hex.encode(digest)
     }
 
     public static func hex(_ bytes: [UInt8]) -> String {

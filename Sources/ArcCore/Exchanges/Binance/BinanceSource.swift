@@ -66,7 +66,7 @@ public enum BinanceSource: ArchiveSource {
         let jobs = try p.int("jobs", range: 1...1024) ?? 16
         let retries = try p.int("retries", range: 1...100) ?? 5
         for name in ["list-url", "download-url"] {
-            if let url = p.value(name), !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            if let url = p.value(name), !url.isHTTPURL {
                 throw UsageError("--\(name): expected an http:// or https:// URL, got '\(url)'")
             }
         }
