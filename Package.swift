@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "arc-discover", targets: ["arc-discover"]),
         .executable(name: "arc-plan", targets: ["arc-plan"]),
         .executable(name: "arc-collect", targets: ["arc-collect"]),
+        .executable(name: "s3x", targets: ["s3x"]),
         .library(name: "ArcCore", targets: ["ArcCore"]),
     ],
     targets: [
@@ -22,6 +23,7 @@ let package = Package(
         .executableTarget(name: "arc-discover", dependencies: ["ArcCore"]),
         .executableTarget(name: "arc-plan", dependencies: ["ArcCore"]),
         .executableTarget(name: "arc-collect", dependencies: ["ArcCore"]),
+        .executableTarget(name: "s3x", dependencies: ["ArcCore"]),
         .testTarget(name: "ArcCoreTests", dependencies: ["ArcCore"]),
     ],
     swiftLanguageVersions: [.v5]

@@ -5,6 +5,7 @@ public struct ListedObject: Sendable, Equatable {
     /// Without the quotes S3 puts around it.
     public var etag: String
     public var lastModified: String
+    public var storageClass: String = ""
 }
 
 /// One page of an S3 ListObjects (v1) answer.
@@ -15,6 +16,8 @@ public struct ListPage: Sendable {
     public var commonPrefixes: [String] = []
     public var isTruncated = false
     public var nextMarker: String?
+    /// ListObjectsV2's token for the next page.
+    public var nextContinuationToken: String?
 
     /// Where the next page starts: NextMarker when the server sent one (it does with a
     /// delimiter), else the last key or prefix of this page (markers are exclusive).
@@ -52,7 +55,9 @@ public enum ListObjects {
         return q
     }
 
-    public static func parse(_ body: [UInt8]) throws -> ListPage {
+    /// Parses a v1 or v2 page. With `urlEncoded` (the request sent `encoding-type=url`),
+    /// keys and prefixes are percent-decoded: XML 1.0 cannot carry every byte a key may hold.
+    public static func parse(_ body: [UInt8], urlEncoded: Bool = false) throws -> ListPage {
         var page = ListPage()
         var scanner = XMLScanner(body)
         var sawRoot = false
@@ -72,7 +77,7 @@ public enum ListObjects {
                 page.objects.append(object)
             case ("CommonPrefixes", false): inPrefixes = true
             case ("CommonPrefixes", true): inPrefixes = false
-            case ("Key", false) where inContents: object.key = e.text ?? ""
+            case ("Key", false) where inContents: object.key = urlEncoded ? URLEncoding.decode(e.text ?? "") : e.text ?? ""
             case ("Size", false) where inContents:
                 guard let size = Int64(e.text ?? ""), size >= 0 else {
                     throw ListParseError(message: "bad <Size> '\(e.text ?? "")' for key '\(object.key)'")
@@ -80,9 +85,12 @@ public enum ListObjects {
                 object.size = size
             case ("ETag", false) where inContents: object.etag = unquote(e.text ?? "")
             case ("LastModified", false) where inContents: object.lastModified = e.text ?? ""
-            case ("Prefix", false) where inPrefixes: page.commonPrefixes.append(e.text ?? "")
+            case ("Prefix", false) where inPrefixes:
+                page.commonPrefixes.append(urlEncoded ? URLEncoding.decode(e.text ?? "") : e.text ?? "")
+            case ("StorageClass", false) where inContents: object.storageClass = e.text ?? ""
+            case ("NextContinuationToken", false): page.nextContinuationToken = e.text
             case ("IsTruncated", false) where !inContents: page.isTruncated = e.text == "true"
-            case ("NextMarker", false): page.nextMarker = e.text
+            case ("NextMarker", false): page.nextMarker = urlEncoded ? e.text.map(URLEncoding.decode) : e.text
             default: break
             }
         }
@@ -119,6 +127,23 @@ public enum URLEncoding {
                 out.append(UInt8(ascii: "%"))
                 out.append(hex[Int(c >> 4)])
                 out.append(hex[Int(c & 15)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Percent-decoding (`+` stays `+`: S3 encodes spaces as %20 in listings).
+    public static func decode(_ s: String) -> String {
+        guard s.utf8.contains(UInt8(ascii: "%")) else { return s }
+        var out: [UInt8] = []
+        var bytes = Array(s.utf8)[...]
+        while let c = bytes.popFirst() {
+            if c == UInt8(ascii: "%"), bytes.count >= 2,
+               let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) {
+                out.append(v)
+                bytes = bytes.dropFirst(2)
+            } else {
+                out.append(c)
             }
         }
         return String(decoding: out, as: UTF8.self)

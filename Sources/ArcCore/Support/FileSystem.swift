@@ -32,6 +32,15 @@ public enum FileSystem {
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// Sets an open file's modification time, leaving its access time alone.
+    public static func setModificationTime(_ fd: Int32, _ seconds: Double) {
+        let whole = seconds.rounded(.down)
+        let omit = (1 << 30) - 2  // UTIME_OMIT, a macro Swift does not import
+        var times = [timespec(tv_sec: 0, tv_nsec: omit),
+                     timespec(tv_sec: Int(whole), tv_nsec: Int((seconds - whole) * 1e9))]
+        futimens(fd, &times)
+    }
+
     /// The size of a regular file, or nil if there is none.
     public static func size(_ path: String) -> Int64? {
         var st = stat()

@@ -9,6 +9,12 @@ public struct ResponseHeaders: Sendable {
     /// `Content-Range: bytes START-END/TOTAL`: START, for checking a resumed download.
     public var rangeStart: Int64?
     public var retryAfter: Double?
+    /// User metadata (`x-amz-meta-NAME: value`), by lower-cased NAME.
+    public var metadata: [String: String] = [:]
+    /// S3's part count of a multipart object (`x-amz-mp-parts-count`, HEAD with partNumber).
+    public var partsCount: Int?
+    public var storageClass: String?
+    public var cacheControl: String?
 }
 
 /// What a finished transfer reports to its completion handler.
@@ -29,6 +35,11 @@ public typealias TransferCompletion = (_ result: Result<TransferResponse, Transf
 public final class Transfer {
     public let request: TransferRequest
     public let sink: TransferSink
+    /// The request body (PUT, POST), rewound before each attempt.
+    public let body: UploadBody?
+    /// Headers computed afresh for each attempt: a signature carries its time, and a
+    /// retry minutes later must not be refused as skewed.
+    public let attemptHeaders: (() -> [String])?
     let completion: TransferCompletion
 
     var easy: UnsafeMutableRawPointer?
@@ -48,9 +59,12 @@ public final class Transfer {
     var cancelled = false
     var stats: TransferStats?
 
-    public init(_ request: TransferRequest, sink: TransferSink, completion: @escaping TransferCompletion) {
+    public init(_ request: TransferRequest, sink: TransferSink, body: UploadBody? = nil,
+                attemptHeaders: (() -> [String])? = nil, completion: @escaping TransferCompletion) {
         self.request = request
         self.sink = sink
+        self.body = body
+        self.attemptHeaders = attemptHeaders
         self.completion = completion
     }
 
@@ -93,21 +107,29 @@ public final class Transfer {
             return
         }
         let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
-        var value = String(decoding: line[(colon + 1)...], as: UTF8.self)
-        while let last = value.last, last == "\r" || last == "\n" || last == " " { value.removeLast() }
-        while value.first == " " { value.removeFirst() }
+        // Trim on bytes: as Characters, "\r\n" is one grapheme and equals neither "\r" nor "\n".
+        var start = colon + 1, end = line.endIndex
+        while end > start, [UInt8(ascii: "\r"), UInt8(ascii: "\n"), UInt8(ascii: " "), UInt8(ascii: "\t")].contains(line[end - 1]) { end -= 1 }
+        while start < end, line[start] == UInt8(ascii: " ") || line[start] == UInt8(ascii: "\t") { start += 1 }
+        let value = String(decoding: line[start..<end], as: UTF8.self)
         switch name {
         case "etag": headers.etag = value
         case "content-length": headers.contentLength = Int64(value)
         case "content-type": headers.contentType = value
         case "last-modified": headers.lastModified = value
         case "retry-after": headers.retryAfter = Double(value)
+        case "x-amz-mp-parts-count": headers.partsCount = Int(value)
+        case "x-amz-storage-class": headers.storageClass = value
+        case "cache-control": headers.cacheControl = value
         case "content-range":
             // bytes 100-199/200
             if let space = value.firstIndex(of: " "), let dash = value.firstIndex(of: "-") {
                 headers.rangeStart = Int64(value[value.index(after: space)..<dash])
             }
-        default: break
+        default:
+            if name.hasPrefix("x-amz-meta-") {
+                headers.metadata[String(name.dropFirst("x-amz-meta-".count))] = value
+            }
         }
     }
 

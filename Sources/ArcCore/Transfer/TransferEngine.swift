@@ -6,8 +6,11 @@ public final class TransferStats: @unchecked Sendable {
     private let lock = Lock()
     private var _bytes: Int64 = 0
     private var _retries = 0
+    private var _sent: Int64 = 0
 
     public var bytesReceived: Int64 { lock.withLock { _bytes } }
+    public var bytesSent: Int64 { lock.withLock { _sent } }
+    func add(sent: Int) { lock.withLock { _sent += Int64(sent) } }
     public var retries: Int { lock.withLock { _retries } }
     func add(bytes: Int) { lock.withLock { _bytes += Int64(bytes) } }
     func addRetry() { lock.withLock { _retries += 1 } }
@@ -26,6 +29,7 @@ public final class TransferEngine: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let lock = Lock()
     private var inbox: [Transfer] = []
+    private var tasks: [() -> Void] = []
     private var finishing = false
     private var cancelling = false
     private var thread: WorkerThread?
@@ -63,6 +67,13 @@ public final class TransferEngine: @unchecked Sendable {
         curl_multi_wakeup(multi)
     }
 
+    /// Runs `work` on the engine thread (where completion handlers run), so code that
+    /// drives a multi-request job touches its state from one thread only.
+    public func submitOnLoop(_ work: @escaping () -> Void) {
+        lock.withLock { tasks.append(work) }
+        curl_multi_wakeup(multi)
+    }
+
     /// No more submissions will come: the loop ends once everything queued is done.
     public func finishWhenIdle() {
         lock.withLock { finishing = true }
@@ -86,17 +97,21 @@ public final class TransferEngine: @unchecked Sendable {
     private func loop() {
         var stillRunning: Int32 = 0
         while true {
-            let (incoming, finish, cancel) = lock.withLock { () -> ([Transfer], Bool, Bool) in
-                defer { inbox.removeAll(keepingCapacity: true) }
-                return (inbox, finishing, cancelling)
+            let (incoming, work, finish, cancel) = lock.withLock { () -> ([Transfer], [() -> Void], Bool, Bool) in
+                defer {
+                    inbox.removeAll(keepingCapacity: true)
+                    tasks.removeAll()
+                }
+                return (inbox, tasks, finishing, cancelling)
             }
+            for w in work { w() }
             waiting.append(contentsOf: incoming)
             if cancel { cancelEverything() }
             startReady()
             curl_multi_perform(multi, &stillRunning)
             drainMessages()
             if finish && active == 0 && waitingHead == waiting.count && delayed.isEmpty {
-                if lock.withLock({ inbox.isEmpty }) { break }
+                if lock.withLock({ inbox.isEmpty && tasks.isEmpty }) { break }
                 continue
             }
             var timeout: Int = 0
@@ -137,6 +152,7 @@ public final class TransferEngine: @unchecked Sendable {
         t.resetAttemptState()
         do {
             t.offset = try t.sink.beginAttempt()
+            try t.body?.rewind()
         } catch {
             t.completion(.failure(.sink(url: t.request.url, error: error)), t.attempt)
             return
@@ -155,6 +171,8 @@ public final class TransferEngine: @unchecked Sendable {
         arc_easy_setopt_str(easy, CURLOPT_URL, t.request.url)
         arc_easy_setopt_ptr(easy, CURLOPT_PRIVATE, me)
         arc_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        // S3 keys may hold `/./` and `/../`: send the path exactly as built.
+        arc_easy_setopt_long(easy, CURLOPT_PATH_AS_IS, 1)
         arc_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1)
         arc_easy_setopt_long(easy, CURLOPT_MAXREDIRS, 5)
         arc_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
@@ -166,7 +184,26 @@ public final class TransferEngine: @unchecked Sendable {
             arc_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, Int(c.stallTimeout.rounded(.up))))
         }
         if c.attemptTimeout > 0 { arc_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(c.attemptTimeout * 1000)) }
-        if t.request.method == .head { arc_easy_setopt_long(easy, CURLOPT_NOBODY, 1) }
+        switch t.request.method {
+        case .get: break
+        case .head: arc_easy_setopt_long(easy, CURLOPT_NOBODY, 1)
+        case .put, .post, .delete:
+            if t.request.method != .put { arc_easy_setopt_str(easy, CURLOPT_CUSTOMREQUEST, t.request.method.rawValue) }
+            if t.body != nil || t.request.method == .put {
+                arc_easy_setopt_long(easy, CURLOPT_UPLOAD, 1)
+                arc_easy_setopt_off(easy, CURLOPT_INFILESIZE_LARGE, Int(t.body?.length ?? 0))
+                arc_easy_setopt_data_cb(easy, CURLOPT_READFUNCTION, { ptr, size, count, user in
+                    let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+                    return TransferEngine.readBody(t, UnsafeMutableRawBufferPointer(start: ptr, count: size * count))
+                })
+                arc_easy_setopt_ptr(easy, CURLOPT_READDATA, me)
+            }
+        }
+        if c.bandwidthLimit > 0 {
+            let share = max(1024, c.bandwidthLimit / Int64(max(1, min(c.maxConcurrent, waiting.count - waitingHead + active + 1))))
+            arc_easy_setopt_off(easy, CURLOPT_MAX_RECV_SPEED_LARGE, Int(share))
+            arc_easy_setopt_off(easy, CURLOPT_MAX_SEND_SPEED_LARGE, Int(share))
+        }
         arc_easy_setopt_data_cb(easy, CURLOPT_WRITEFUNCTION, { ptr, size, count, user in
             let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
             return TransferEngine.body(t, UnsafeRawBufferPointer(start: ptr, count: size * count))
@@ -181,6 +218,7 @@ public final class TransferEngine: @unchecked Sendable {
 
         var list: UnsafeMutablePointer<curl_slist>?
         for h in t.request.headers { list = curl_slist_append(list, h) }
+        for h in t.attemptHeaders?() ?? [] { list = curl_slist_append(list, h) }
         if t.offset > 0 {
             arc_easy_setopt_str(easy, CURLOPT_RANGE, "\(t.offset)-")
             if let etag = t.request.ifRange {
@@ -217,6 +255,20 @@ public final class TransferEngine: @unchecked Sendable {
         t.bytesReceived += Int64(chunk.count)
         t.stats?.add(bytes: chunk.count)
         return chunk.count
+    }
+
+    /// The read callback: the next bytes of the request body.
+    private static func readBody(_ t: Transfer, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
+        if t.cancelled { return Int(CURL_READFUNC_ABORT) }
+        guard let body = t.body else { return 0 }
+        do {
+            let n = try body.read(into: buffer)
+            t.stats?.add(sent: n)
+            return n
+        } catch {
+            t.sinkError = error
+            return Int(CURL_READFUNC_ABORT)
+        }
     }
 
     private func drainMessages() {

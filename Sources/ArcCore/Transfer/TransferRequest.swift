@@ -39,7 +39,7 @@ public struct TransferRequest: Sendable {
     public var retry: RetryPolicy
 
     public enum Method: String, Sendable {
-        case get = "GET", head = "HEAD"
+        case get = "GET", head = "HEAD", put = "PUT", post = "POST", delete = "DELETE"
     }
 
     public init(url: String, method: Method = .get, headers: [String] = [], ifRange: String? = nil, retry: RetryPolicy) {
@@ -64,10 +64,13 @@ public struct TransferConfiguration: Sendable {
     public var attemptTimeout: Double
     public var userAgent: String
     public var bufferSize: Int
+    /// Bytes a second for all transfers together (`--bwlimit`), shared evenly among the
+    /// transfers in flight; 0 for no limit.
+    public var bandwidthLimit: Int64
 
     public init(maxConcurrent: Int = 16, maxConnections: Int? = nil, connectTimeout: Double = 10,
                 stallTimeout: Double = 30, attemptTimeout: Double = 0, userAgent: String = "arc/\(Tool.version)",
-                bufferSize: Int = 64 * 1024) {
+                bufferSize: Int = 64 * 1024, bandwidthLimit: Int64 = 0) {
         self.maxConcurrent = max(1, maxConcurrent)
         self.maxConnections = max(maxConnections ?? 0, self.maxConcurrent)
         self.connectTimeout = connectTimeout
@@ -75,5 +78,6 @@ public struct TransferConfiguration: Sendable {
         self.attemptTimeout = attemptTimeout
         self.userAgent = userAgent
         self.bufferSize = bufferSize
+        self.bandwidthLimit = max(0, bandwidthLimit)
     }
 }

@@ -46,14 +46,16 @@ public final class FileSink: TransferSink {
     public let path: String
     private let expectedSize: Int64?
     private var fd: Int32 = -1
-    private let hasher = SHA256()
+    private let hasher: StreamingDigest
     public private(set) var written: Int64 = 0
     /// Bytes taken over from an earlier run or attempt instead of downloaded again.
     public private(set) var resumedBytes: Int64 = 0
 
-    public init(path: String, expectedSize: Int64?) {
+    /// `digest`: SHA-256 for archives (their CHECKSUM files), MD5 for S3 objects (ETags).
+    public init(path: String, expectedSize: Int64?, digest: StreamingDigest = SHA256()) {
         self.path = path
         self.expectedSize = expectedSize
+        self.hasher = digest
     }
 
     deinit { if fd >= 0 { close(fd) } }
@@ -103,7 +105,7 @@ public final class FileSink: TransferSink {
         written += Int64(bytes.count)
     }
 
-    /// The SHA-256 of everything written, as hex. Call once, when the body is complete.
+    /// The digest of everything written, as hex. Call once, when the body is complete.
     public func digest() -> String { hasher.finalizeHex() }
 
     /// Makes the file durable and gives it its final name: fdatasync, close, rename. The
@@ -125,8 +127,65 @@ public final class FileSink: TransferSink {
     /// Closes the file and leaves it for the next run to resume.
     public func keepPartial() { closeFile() }
 
+    /// Sets the file's modification time (before `commit`), as the source had it.
+    public func setModificationTime(_ seconds: Double) {
+        if fd >= 0 { FileSystem.setModificationTime(fd, seconds) }
+    }
+
     private func closeFile() {
         if fd >= 0 { close(fd) }
         fd = -1
+    }
+}
+
+/// A hash fed as bytes arrive.
+public protocol StreamingDigest: AnyObject {
+    func update(_ bytes: UnsafeRawBufferPointer)
+    func reset()
+    /// The digest as lowercase hex; the hasher must not be used afterwards.
+    func finalizeHex() -> String
+}
+
+extension SHA256: StreamingDigest {}
+
+extension MD5: StreamingDigest {
+    public func finalizeHex() -> String { Hex.encode(finalize()) }
+}
+
+/// One byte range of a file being downloaded in parts: written with pwrite at its offset,
+/// hashed (MD5) on its own, so each range checks against its part of a multipart ETag.
+public final class RangeSink: TransferSink {
+    let file: Int32
+    let path: String
+    let offset: Int64
+    public private(set) var written: Int64 = 0
+    public let md5 = MD5()
+
+    public init(fd: Int32, path: String, offset: Int64) {
+        self.file = fd
+        self.path = path
+        self.offset = offset
+    }
+
+    public func beginAttempt() throws -> Int64 {
+        try restart()
+        return 0
+    }
+
+    public func restart() throws {
+        written = 0
+        md5.reset()
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(file, bytes.baseAddress! + done, bytes.count - done, off_t(offset + written + Int64(done)))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw SystemError("write", path: path, errno: errno) }
+            done += n
+        }
+        md5.update(bytes)
+        written += Int64(bytes.count)
     }
 }

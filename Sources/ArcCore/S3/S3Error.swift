@@ -1,0 +1,84 @@
+/// A failed S3 request: the HTTP status and S3's own error code and message (from the
+/// XML body), or the network failure underneath.
+public struct S3Error: ArcError {
+    public let operation: String
+    public let resource: String
+    public let status: Int
+    /// S3's code (`NoSuchKey`, `SignatureDoesNotMatch`...), empty when none was sent.
+    public let s3Code: String
+    public let message: String
+    public let transfer: TransferError?
+
+    public init(operation: String, resource: String, status: Int, s3Code: String, message: String,
+                transfer: TransferError? = nil) {
+        self.operation = operation
+        self.resource = resource
+        self.status = status
+        self.s3Code = s3Code
+        self.message = message
+        self.transfer = transfer
+    }
+
+    /// From an engine failure; the XML error body's Code and Message are in its detail.
+    init(operation: String, resource: String, _ error: TransferError) {
+        var status = 0, code = "", message = error.description
+        if case .http(let s, _, let detail) = error {
+            status = s
+            let parts = detail.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, !parts[0].contains(" ") {
+                code = String(parts[0])
+                message = parts[1].trimmingSpaces
+            } else if !detail.isEmpty {
+                message = detail
+            } else {
+                message = "HTTP \(s)"
+            }
+        }
+        self.init(operation: operation, resource: resource, status: status, s3Code: code, message: message, transfer: error)
+    }
+
+    /// Credentials refused: no retry helps, and nothing else will work either.
+    public var isAuthFailure: Bool {
+        ["InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "AuthorizationHeaderMalformed",
+         "InvalidSecurity", "MissingSecurityHeader", "RequestTimeTooSkewed"].contains(s3Code)
+    }
+
+    public var isNotFound: Bool { status == 404 || s3Code == "NoSuchKey" || s3Code == "NotFound" }
+
+    public var code: String {
+        if let transfer, status == 0 { return transfer.code }
+        if isAuthFailure { return "credentials_rejected" }
+        switch s3Code {
+        case "NoSuchKey": return "not_found"
+        case "NoSuchBucket": return "no_such_bucket"
+        case "AccessDenied": return "access_denied"
+        case "PreconditionFailed": return "changed_during_transfer"
+        case "": return transfer?.code ?? "s3_error"
+        default: return Self.snakeCase(s3Code)
+        }
+    }
+
+    public var exitStatus: ExitStatus {
+        if isAuthFailure { return .unavailable }
+        if let transfer, status == 0 { return transfer.exitStatus }
+        return .failures
+    }
+
+    public var description: String {
+        let what = s3Code.isEmpty ? message : "\(s3Code): \(message)"
+        if isAuthFailure {
+            return "\(operation) \(resource): \(what) (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, --profile and --region)"
+        }
+        if status == 0 { return "\(operation) \(resource): \(transfer.map { "\($0)" } ?? message)" }
+        return "\(operation) \(resource): \(what)"
+    }
+
+    static func snakeCase(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            if c.isUppercase, !out.isEmpty { out.append("_") }
+            out.append(Character(c.lowercased()))
+        }
+        return out
+    }
+}

@@ -1,0 +1,258 @@
+/// The S3 API calls, as requests to send and parsers for their answers. Keeping the two
+/// apart lets a command pipeline many calls asynchronously, or `perform` one and wait.
+public enum S3Call {
+    // MARK: objects
+
+    public static func head(_ url: S3URL, partNumber: Int? = nil) -> S3Request {
+        S3Request("HeadObject", .head, bucket: url.bucket, key: url.key,
+                  query: partNumber.map { [("partNumber", String($0))] } ?? [])
+    }
+
+    /// A GET of the whole object or of `range` (inclusive bounds), pinned to `ifMatch`.
+    public static func get(_ url: S3URL, range: ClosedRange<Int64>? = nil, ifMatch: String? = nil) -> S3Request {
+        var headers: [(String, String)] = []
+        if let range { headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
+        if let ifMatch { headers.append(("If-Match", quoted(ifMatch))) }
+        return S3Request("GetObject", .get, bucket: url.bucket, key: url.key, headers: headers)
+    }
+
+    public static func put(_ url: S3URL, body: UploadBody, headers: [(String, String)], payloadHash: String? = nil) -> S3Request {
+        S3Request("PutObject", .put, bucket: url.bucket, key: url.key, headers: headers, body: body, payloadHash: payloadHash)
+    }
+
+    /// CopyObject: server side, up to 5 GiB. `metadata` nil copies the source's metadata.
+    public static func copy(from source: S3URL, to dest: S3URL, headers: [(String, String)], replaceMetadata: Bool) -> S3Request {
+        var h = headers
+        h.append(("x-amz-copy-source", copySource(source)))
+        h.append(("x-amz-metadata-directive", replaceMetadata ? "REPLACE" : "COPY"))
+        return S3Request("CopyObject", .put, bucket: dest.bucket, key: dest.key, headers: h, errorIn200: true)
+    }
+
+    // MARK: multipart
+
+    public static func createMultipart(_ url: S3URL, headers: [(String, String)]) -> S3Request {
+        S3Request("CreateMultipartUpload", .post, bucket: url.bucket, key: url.key, query: [("uploads", "")], headers: headers)
+    }
+
+    public static func uploadPart(_ url: S3URL, uploadID: String, part: Int, body: UploadBody, payloadHash: String? = nil) -> S3Request {
+        S3Request("UploadPart", .put, bucket: url.bucket, key: url.key,
+                  query: [("partNumber", String(part)), ("uploadId", uploadID)], body: body, payloadHash: payloadHash)
+    }
+
+    public static func uploadPartCopy(_ url: S3URL, uploadID: String, part: Int, source: S3URL,
+                                      range: ClosedRange<Int64>, ifMatch: String?) -> S3Request {
+        var headers = [("x-amz-copy-source", copySource(source)),
+                       ("x-amz-copy-source-range", "bytes=\(range.lowerBound)-\(range.upperBound)")]
+        if let ifMatch { headers.append(("x-amz-copy-source-if-match", quoted(ifMatch))) }
+        return S3Request("UploadPartCopy", .put, bucket: url.bucket, key: url.key,
+                         query: [("partNumber", String(part)), ("uploadId", uploadID)], headers: headers, errorIn200: true)
+    }
+
+    public static func completeMultipart(_ url: S3URL, uploadID: String, etags: [String]) -> S3Request {
+        var xml = "<CompleteMultipartUpload>"
+        for (i, etag) in etags.enumerated() {
+            xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(escape(quoted(etag)))</ETag></Part>"
+        }
+        xml += "</CompleteMultipartUpload>"
+        let body = MemoryBody(xml)
+        return S3Request("CompleteMultipartUpload", .post, bucket: url.bucket, key: url.key,
+                         query: [("uploadId", uploadID)], body: body, payloadHash: SHA256.hex(body.bytes), errorIn200: true)
+    }
+
+    public static func abortMultipart(_ url: S3URL, uploadID: String) -> S3Request {
+        S3Request("AbortMultipartUpload", .delete, bucket: url.bucket, key: url.key, query: [("uploadId", uploadID)])
+    }
+
+    public static func listParts(_ url: S3URL, uploadID: String, marker: Int?) -> S3Request {
+        var q = [("uploadId", uploadID)]
+        if let marker { q.append(("part-number-marker", String(marker))) }
+        return S3Request("ListParts", .get, bucket: url.bucket, key: url.key, query: q)
+    }
+
+    public static func listMultipartUploads(bucket: String, prefix: String) -> S3Request {
+        S3Request("ListMultipartUploads", .get, bucket: bucket, query: [("uploads", ""), ("prefix", prefix)])
+    }
+
+    // MARK: listing, deleting, buckets
+
+    public static func list(bucket: String, prefix: String, delimiter: String?, continuation: String?,
+                            v1: Bool = false, maxKeys: Int? = nil) -> S3Request {
+        var q: [(String, String)] = [("prefix", prefix), ("encoding-type", "url")]
+        if !v1 { q.append(("list-type", "2")) }
+        if let delimiter { q.append(("delimiter", delimiter)) }
+        if let continuation { q.append((v1 ? "marker" : "continuation-token", continuation)) }
+        if let maxKeys { q.append(("max-keys", String(maxKeys))) }
+        return S3Request(v1 ? "ListObjects" : "ListObjectsV2", .get, bucket: bucket, query: q)
+    }
+
+    /// DeleteObjects for up to 1,000 keys, quiet: the answer lists only the failures.
+    public static func deleteObjects(bucket: String, keys: [String]) -> S3Request {
+        var xml = "<Delete><Quiet>true</Quiet>"
+        for key in keys { xml += "<Object><Key>\(escape(key))</Key></Object>" }
+        xml += "</Delete>"
+        let body = MemoryBody(xml)
+        // Content-MD5 is required by S3 for this call.
+        let md5 = Base64.encode(MD5.digest(body.bytes))
+        return S3Request("DeleteObjects", .post, bucket: bucket, query: [("delete", "")],
+                         headers: [("Content-MD5", md5)], body: body, payloadHash: SHA256.hex(body.bytes))
+    }
+
+    public static func deleteObject(_ url: S3URL) -> S3Request {
+        S3Request("DeleteObject", .delete, bucket: url.bucket, key: url.key)
+    }
+
+    public static func createBucket(_ bucket: String, region: String) -> S3Request {
+        guard region != "us-east-1" else { return S3Request("CreateBucket", .put, bucket: bucket, body: MemoryBody([])) }
+        let body = MemoryBody("<CreateBucketConfiguration><LocationConstraint>\(escape(region))</LocationConstraint></CreateBucketConfiguration>")
+        return S3Request("CreateBucket", .put, bucket: bucket, body: body, payloadHash: SHA256.hex(body.bytes))
+    }
+
+    public static func deleteBucket(_ bucket: String) -> S3Request { S3Request("DeleteBucket", .delete, bucket: bucket) }
+
+    public static func listBuckets() -> S3Request { S3Request("ListBuckets", .get, bucket: nil) }
+
+    // MARK: helpers
+
+    static func copySource(_ url: S3URL) -> String {
+        "/" + URLEncoding.component(url.bucket) + "/" + URLEncoding.path(url.key)
+    }
+
+    static func quoted(_ etag: String) -> String { etag.hasPrefix("\"") ? etag : "\"\(etag)\"" }
+
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for c in s.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            default:
+                if c.value < 0x20 { out += "&#\(c.value);" } else { out.unicodeScalars.append(c) }
+            }
+        }
+        return out
+    }
+}
+
+/// Parsers for the answers of `S3Call`s.
+public enum S3Reply {
+    public static func uploadID(_ body: [UInt8]) throws -> String {
+        guard let id = XMLText.firstElement("UploadId", in: String(decoding: body, as: UTF8.self)), !id.isEmpty else {
+            throw ListParseError(message: "CreateMultipartUpload answer has no UploadId")
+        }
+        return id
+    }
+
+    /// The ETag in a CopyObject or UploadPartCopy answer, unquoted.
+    public static func copyETag(_ body: [UInt8]) -> String? {
+        XMLText.firstElement("ETag", in: String(decoding: body, as: UTF8.self)).map(ListObjects.unquote)
+    }
+
+    public struct Part: Equatable, Sendable {
+        public var number: Int
+        public var etag: String
+        public var size: Int64
+    }
+
+    public static func parts(_ body: [UInt8]) -> (parts: [Part], next: Int?) {
+        var scanner = XMLScanner(body)
+        var parts: [Part] = []
+        var part = Part(number: 0, etag: "", size: 0)
+        var truncated = false
+        var next: Int?
+        var inPart = false
+        while let e = scanner.next() {
+            switch (e.name, e.isClosing) {
+            case ("Part", false): inPart = true; part = Part(number: 0, etag: "", size: 0)
+            case ("Part", true): inPart = false; parts.append(part)
+            case ("PartNumber", false) where inPart: part.number = Int(e.text ?? "") ?? 0
+            case ("ETag", false) where inPart: part.etag = ListObjects.unquote(e.text ?? "")
+            case ("Size", false) where inPart: part.size = Int64(e.text ?? "") ?? 0
+            case ("IsTruncated", false): truncated = e.text == "true"
+            case ("NextPartNumberMarker", false): next = Int(e.text ?? "")
+            default: break
+            }
+        }
+        return (parts, truncated ? next : nil)
+    }
+
+    /// (key, upload id) of each multipart upload in progress.
+    public static func uploads(_ body: [UInt8]) -> [(key: String, uploadID: String)] {
+        var scanner = XMLScanner(body)
+        var result: [(String, String)] = []
+        var key = "", id = ""
+        var inUpload = false
+        while let e = scanner.next() {
+            switch (e.name, e.isClosing) {
+            case ("Upload", false): inUpload = true; key = ""; id = ""
+            case ("Upload", true): inUpload = false; result.append((key, id))
+            case ("Key", false) where inUpload: key = e.text ?? ""
+            case ("UploadId", false) where inUpload: id = e.text ?? ""
+            default: break
+            }
+        }
+        return result
+    }
+
+    /// Keys DeleteObjects could not delete, with S3's code and message.
+    public static func deleteErrors(_ body: [UInt8]) -> [(key: String, code: String, message: String)] {
+        var scanner = XMLScanner(body)
+        var result: [(String, String, String)] = []
+        var key = "", code = "", message = ""
+        var inError = false
+        while let e = scanner.next() {
+            switch (e.name, e.isClosing) {
+            case ("Error", false): inError = true; key = ""; code = ""; message = ""
+            case ("Error", true): inError = false; result.append((key, code, message))
+            case ("Key", false) where inError: key = e.text ?? ""
+            case ("Code", false) where inError: code = e.text ?? ""
+            case ("Message", false) where inError: message = e.text ?? ""
+            default: break
+            }
+        }
+        return result
+    }
+
+    public struct Bucket: Sendable {
+        public var name: String
+        public var created: String
+    }
+
+    public static func buckets(_ body: [UInt8]) -> [Bucket] {
+        var scanner = XMLScanner(body)
+        var result: [Bucket] = []
+        var bucket = Bucket(name: "", created: "")
+        var inBucket = false
+        while let e = scanner.next() {
+            switch (e.name, e.isClosing) {
+            case ("Bucket", false): inBucket = true; bucket = Bucket(name: "", created: "")
+            case ("Bucket", true): inBucket = false; result.append(bucket)
+            case ("Name", false) where inBucket: bucket.name = e.text ?? ""
+            case ("CreationDate", false) where inBucket: bucket.created = e.text ?? ""
+            default: break
+            }
+        }
+        return result
+    }
+}
+
+public enum Base64 {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    public static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var i = 0
+        while i < bytes.count {
+            let b0 = Int(bytes[i]), b1 = i + 1 < bytes.count ? Int(bytes[i + 1]) : 0, b2 = i + 2 < bytes.count ? Int(bytes[i + 2]) : 0
+            out.append(alphabet[b0 >> 2])
+            out.append(alphabet[((b0 & 3) << 4) | (b1 >> 4)])
+            out.append(i + 1 < bytes.count ? alphabet[((b1 & 15) << 2) | (b2 >> 6)] : UInt8(ascii: "="))
+            out.append(i + 2 < bytes.count ? alphabet[b2 & 63] : UInt8(ascii: "="))
+            i += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,125 @@
+import Glibc
+
+/// An object as a listing shows it, or a local file as a walk finds it.
+public struct Entry: Sendable {
+    /// The path relative to what was listed (`a/b.txt`), always with `/`.
+    public var relative: String
+    public var size: Int64
+    /// Seconds since the epoch: a file's mtime, an object's LastModified.
+    public var mtime: Double
+    public var etag: String
+    public var storageClass: String
+
+    public init(relative: String, size: Int64, mtime: Double, etag: String = "", storageClass: String = "") {
+        self.relative = relative
+        self.size = size
+        self.mtime = mtime
+        self.etag = etag
+        self.storageClass = storageClass
+    }
+}
+
+/// Streams a bucket's listing page by page, asking for the next page before handing the
+/// current one over, so transfers start while the listing goes on and memory holds one
+/// page at a time whatever the bucket's size.
+public struct ObjectLister {
+    let client: S3Client
+    let v1: Bool
+
+    public init(client: S3Client, v1: Bool) {
+        self.client = client
+        self.v1 = v1
+    }
+
+    /// Calls `page` with each page's objects and common prefixes, in key order.
+    public func list(bucket: String, prefix: String, delimiter: String? = nil,
+                     page: ([ListedObject], [String]) throws -> Void) throws {
+        var token: String?
+        var pending = BlockingQueue<Result<S3Response, S3Error>>(capacity: 1)
+        send(bucket: bucket, prefix: prefix, delimiter: delimiter, token: nil, into: pending)
+        while true {
+            let response = try pending.take()!.get()
+            let parsed = try ListObjects.parse(response.body, urlEncoded: true)
+            let next = v1 ? try parsed.continuation(after: token) : parsed.isTruncated ? parsed.nextContinuationToken : nil
+            if parsed.isTruncated && next == nil {
+                throw ListParseError(message: "the page is truncated but has no continuation token")
+            }
+            if let next {
+                pending = BlockingQueue(capacity: 1)
+                send(bucket: bucket, prefix: prefix, delimiter: delimiter, token: next, into: pending)
+            }
+            try page(parsed.objects, parsed.commonPrefixes)
+            guard let next else { return }
+            token = next
+        }
+    }
+
+    private func send(bucket: String, prefix: String, delimiter: String?, token: String?,
+                      into queue: BlockingQueue<Result<S3Response, S3Error>>) {
+        client.send(S3Call.list(bucket: bucket, prefix: prefix, delimiter: delimiter, continuation: token, v1: v1)) {
+            queue.put($0)
+        }
+    }
+}
+
+/// Walks a directory tree in the byte order of relative paths (the order S3 lists keys
+/// in), one directory's entries in memory at a time, so it merges with a listing.
+public enum LocalWalk {
+    public static func walk(_ root: String, visit: (Entry) throws -> Void) throws {
+        try walk(root: root, relative: "", visit: visit)
+    }
+
+    private static func walk(root: String, relative: String, visit: (Entry) throws -> Void) throws {
+        let directory = relative.isEmpty ? root : root + "/" + relative.dropLast()
+        guard let dir = opendir(directory) else { throw SystemError("opendir", path: directory, errno: errno) }
+        var names: [(sortKey: String, name: String, isDirectory: Bool, stat: stat)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            var st = stat()
+            let path = directory + "/" + name
+            guard stat(path, &st) == 0 else { continue }  // vanished, or a dangling link
+            let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
+            guard isDirectory || (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            if !isDirectory && isPartial(name) { continue }
+            names.append((isDirectory ? name + "/" : name, name, isDirectory, st))
+        }
+        closedir(dir)
+        names.sort { $0.sortKey.utf8.lexicographicallyPrecedes($1.sortKey.utf8) }
+        for n in names {
+            if n.isDirectory {
+                try walk(root: root, relative: relative + n.name + "/", visit: visit)
+            } else {
+                let mtime = Double(n.stat.st_mtim.tv_sec) + Double(n.stat.st_mtim.tv_nsec) / 1e9
+                try visit(Entry(relative: relative + n.name, size: Int64(n.stat.st_size), mtime: mtime))
+            }
+        }
+    }
+
+    /// s3x's own partial downloads are not part of the tree.
+    public static func isPartial(_ name: String) -> Bool { name.hasSuffix(".s3x-partial") }
+}
+
+/// `--include` and `--exclude` globs, matched against the path relative to what was listed.
+public struct PathFilter: Sendable {
+    let include: [Glob]
+    let exclude: [Glob]
+
+    public init(include: [String], exclude: [String]) {
+        self.include = include.map(Glob.init)
+        self.exclude = exclude.map(Glob.init)
+    }
+
+    public func accepts(_ relative: String) -> Bool {
+        if !include.isEmpty && !include.contains(where: { $0.matches(relative) || $0.matches(FileSystem.baseName(of: relative)) }) {
+            return false
+        }
+        return !excludes(relative)
+    }
+
+    public func excludes(_ relative: String) -> Bool {
+        exclude.contains { $0.matches(relative) || $0.matches(FileSystem.baseName(of: relative)) }
+    }
+}

@@ -1,0 +1,161 @@
+import Glibc
+
+/// How objects move: part sizes, thresholds, what to set on uploads, when to skip.
+public struct MoveOptions {
+    public var partSize: Int64 = 50 << 20
+    public var partsInFlight = 5
+    public var multipartThreshold: Int64 = 50 << 20
+    public var copyThreshold: Int64 = 5 << 30
+    public var contentType: String?
+    /// Headers set on every upload and copy: Cache-Control, storage class, user metadata.
+    public var headers: [(String, String)] = []
+    public var verify = true
+    public var noClobber = false
+    public var ifSizeDiffer = false
+    public var ifSourceNewer = false
+    /// mv: delete each source once its copy is complete.
+    public var deleteSource = false
+
+    /// Part size for an object of `size` bytes: at least the configured size, grown so no
+    /// object needs more than 10,000 parts.
+    public func partSize(for size: Int64) -> Int64 {
+        let minimum = (size + 9_999) / 10_000
+        let mib: Int64 = 1 << 20
+        return max(partSize, (minimum + mib - 1) / mib * mib)
+    }
+}
+
+/// What happened to one object.
+public enum MoveOutcome {
+    case done(size: Int64, etag: String?)
+    case skipped(size: Int64)
+    case failed(ArcError)
+}
+
+/// Moves objects concurrently on the shared engine: uploads, downloads and S3-to-S3 copies,
+/// single requests for small objects and parts for large ones. The caller's thread blocks
+/// in `acquire` once --numworkers objects are in flight, which keeps memory flat however
+/// long the list of work is. Per-object work after the first request runs in completion
+/// handlers on the engine thread; file commits (fsync, rename) run on finisher threads.
+public final class Mover: @unchecked Sendable {
+    let context: S3xContext
+    public let options: MoveOptions
+    private let slots: Slots
+    private let finishQueue = BlockingQueue<() -> Void>()
+    private var finishers: [WorkerThread] = []
+    private let pending = Lock()
+    private var inFlight = 0
+    private var idle = pthread_cond_t()
+    private var idleMutex = pthread_mutex_t()
+
+    init(context: S3xContext, options: MoveOptions) {
+        self.context = context
+        self.options = options
+        slots = Slots(context.numWorkers)
+        pthread_mutex_init(&idleMutex, nil)
+        pthread_cond_init(&idle, nil)
+        finishers = (0..<4).map { i in
+            WorkerThread(name: "finish-\(i)") { [finishQueue] in
+                while let work = finishQueue.take() { work() }
+            }
+        }
+    }
+
+    var client: S3Client { context.client }
+    var sourceClient: S3Client { context.sourceClient }
+    var output: EventOutput { context.output }
+
+    // MARK: scheduling
+
+    /// Starts `work` when a slot is free; `work` must call the completion it is given once.
+    func start(_ work: (@escaping () -> Void) -> Void) {
+        guard slots.acquire() else { return }
+        pthread_mutex_lock(&idleMutex)
+        inFlight += 1
+        pthread_mutex_unlock(&idleMutex)
+        work { [self] in
+            slots.release()
+            pthread_mutex_lock(&idleMutex)
+            inFlight -= 1
+            if inFlight == 0 { pthread_cond_broadcast(&idle) }
+            pthread_mutex_unlock(&idleMutex)
+        }
+    }
+
+    /// Runs blocking work (fsync, rename, reading a file to hash it) off the engine thread.
+    func offload(_ work: @escaping () -> Void) { finishQueue.put(work) }
+
+    /// Waits until every object started has finished.
+    public func waitAll() {
+        pthread_mutex_lock(&idleMutex)
+        while inFlight > 0 { pthread_cond_wait(&idle, &idleMutex) }
+        pthread_mutex_unlock(&idleMutex)
+    }
+
+    /// Stops taking work: waits for what runs, then ends the finisher threads.
+    public func close() {
+        waitAll()
+        finishQueue.close()
+        for f in finishers { f.join() }
+    }
+
+    /// Stops everything at once (a signal): objects waiting for a slot never start.
+    public func cancel() { slots.cancel() }
+
+    /// Reports an object's outcome as an event, and deletes the source of a completed mv.
+    func report(_ operation: String, source: String, destination: String, _ outcome: MoveOutcome,
+                deleteSource: (() -> Void)? = nil) {
+        switch outcome {
+        case .done(let size, let etag):
+            if options.deleteSource, let deleteSource { deleteSource() }
+            output.emit(operation, source: source, destination: destination, size: size, etag: etag)
+        case .skipped(let size):
+            output.emit(operation, source: source, destination: destination, size: size, status: .skipped)
+        case .failed(let error):
+            output.emit(operation, source: source, destination: destination, status: .failed, error: error)
+        }
+    }
+
+    // MARK: headers
+
+    /// The headers an upload sends: content type, the options' headers, the mtime.
+    func uploadHeaders(path: String?, mtime: Double?) -> [(String, String)] {
+        var headers = options.headers
+        if let type = options.contentType ?? path.flatMap(ContentType.guess) { headers.append(("Content-Type", type)) }
+        if let mtime { headers.append(("x-amz-meta-mtime", HumanFormat.fixed(mtime, 3))) }
+        return headers
+    }
+}
+
+/// Verification failed: what S3 reports does not match the bytes sent or received.
+public struct IntegrityError: ArcError {
+    public let resource: String
+    public let expected: String
+    public let actual: String
+    public var code: String { "checksum_mismatch" }
+    public var exitStatus: ExitStatus { .failures }
+    public var description: String { "\(resource): ETag \(expected) does not match the MD5 \(actual) of the bytes transferred" }
+}
+
+/// Content types from file extensions, for uploads without --content-type (as aws cli does).
+enum ContentType {
+    static let table: [String: String] = [
+        "txt": "text/plain", "csv": "text/csv", "json": "application/json", "ndjson": "application/x-ndjson",
+        "html": "text/html", "htm": "text/html", "xml": "application/xml", "zip": "application/zip",
+        "gz": "application/gzip", "tar": "application/x-tar", "parquet": "application/vnd.apache.parquet",
+        "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "svg": "image/svg+xml",
+        "pdf": "application/pdf", "js": "text/javascript", "css": "text/css", "md": "text/markdown",
+        "zst": "application/zstd", "bz2": "application/x-bzip2", "xz": "application/x-xz",
+    ]
+
+    static func guess(_ path: String) -> String? {
+        let name = FileSystem.baseName(of: path)
+        guard let dot = name.lastIndex(of: ".") else { return nil }
+        return table[name[name.index(after: dot)...].lowercased()]
+    }
+}
+
+extension String {
+    /// True for a single-part ETag: 32 hex digits, the MD5 of the object.
+    var isPlainMD5: Bool { Hex.isHex(Substring(self), count: 32) }
+}

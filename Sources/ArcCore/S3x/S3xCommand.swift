@@ -1,0 +1,77 @@
+import Glibc
+
+/// s3x: the entry point. Parses the command line, builds the context (clients, engine,
+/// output), runs one command, and turns what happened into the exit status.
+public enum S3xCommand {
+    public static func main() -> Never {
+        Tool.main(spec) { context in try run(context) }
+    }
+
+    static func run(_ tool: ToolContext) throws -> ExitStatus {
+        let p = tool.parsed
+        if let level = p.value("log").flatMap(LogLevel.init(name:)), !p.explicit.contains("log-level") { tool.log.level = level }
+        guard p.path.count > 1 else { throw UsageError("missing command") }
+        let context = try S3xContext(tool)
+        let signals = StopSignal.shared
+        signals.install()
+        signals.onStop { _ in context.engine.cancelAll() }
+        let progress = ProgressLine(enabled: !tool.quiet && p.path[1] != "cat" && p.path[1] != "ls") {
+            let bytes = context.engine.stats.bytesReceived + context.engine.stats.bytesSent
+            return "\(context.output.succeeded) objects, \(HumanFormat.bytes(bytes))"
+        }
+        defer {
+            progress.stop()
+            if p.flag("stat") { fputs(context.output.statistics() + "\n", stderr) }
+        }
+        try execute(p.path[1], p, context)
+        context.finish()
+        if signals.requested { return signals.exitStatus }
+        return context.output.exitStatus
+    }
+
+    /// Runs one command line's command; `run` calls it once per input line.
+    static func execute(_ command: String, _ p: ParsedCommand, _ context: S3xContext) throws {
+        let args = p.positionals
+        switch command {
+        case "ls": try ListCommand.ls(args.first, p, context)
+        case "du": try ListCommand.du(args[0], p, context)
+        case "mb": try BucketCommand.make(args[0], context)
+        case "rb": try BucketCommand.remove(args[0], context)
+        case "head": try BucketCommand.head(args[0], context)
+        case "presign": try BucketCommand.presign(args[0], p, context)
+        case "rm": try RemoveCommand.run(args, p, context)
+        case "cp", "mv": try CopyCommand.run(command, args, p, context)
+        case "sync": try SyncCommand.run(args[0], args[1], p, context)
+        case "cat": try StreamCommand.cat(args[0], p, context)
+        case "pipe": try StreamCommand.pipe(args[0], p, context)
+        case "run": try RunCommand.run(args.first, context)
+        default: throw UsageError("unknown command '\(command)'")
+        }
+    }
+
+    /// The move options from cp, mv, sync and pipe's flags.
+    static func moveOptions(_ p: ParsedCommand) throws -> MoveOptions {
+        var o = MoveOptions()
+        let mib: Int64 = 1 << 20
+        o.partSize = Int64(try p.int("part-size", range: 5...5120) ?? 50) * mib
+        o.partsInFlight = try p.int("concurrency", range: 1...1000) ?? 5
+        o.multipartThreshold = Int64(try p.int("multipart-threshold", range: 0...Int.max) ?? Int(o.partSize))
+        o.copyThreshold = Int64(try p.int("copy-threshold", range: 1...(5 << 30)) ?? (5 << 30))
+        o.contentType = p.value("content-type")
+        if let v = p.value("cache-control") { o.headers.append(("Cache-Control", v)) }
+        if let v = p.value("expires") { o.headers.append(("Expires", v)) }
+        if let v = p.value("storage-class") { o.headers.append(("x-amz-storage-class", v)) }
+        if let v = p.value("acl") { o.headers.append(("x-amz-acl", v)) }
+        for pair in p.values["metadata"] ?? [] {
+            guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
+                throw UsageError("--metadata: expected KEY=VALUE, got '\(pair)'")
+            }
+            o.headers.append(("x-amz-meta-" + pair[..<eq].lowercased(), String(pair[pair.index(after: eq)...])))
+        }
+        o.verify = !p.flag("no-verify")
+        o.noClobber = p.flag("no-clobber")
+        o.ifSizeDiffer = p.flag("if-size-differ")
+        o.ifSourceNewer = p.flag("if-source-newer")
+        return o
+    }
+}

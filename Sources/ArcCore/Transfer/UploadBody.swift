@@ -1,0 +1,83 @@
+import Glibc
+
+/// Where a request's body comes from. The engine calls `rewind` before each attempt and
+/// `read` as libcurl asks for bytes, on its own thread. The length is known up front:
+/// S3 wants Content-Length on every PUT and part.
+public protocol UploadBody: AnyObject {
+    var length: Int64 { get }
+    /// Back to byte 0, for a retried attempt (hashes kept while reading start over too).
+    func rewind() throws
+    /// Fills `buffer` with the next bytes; 0 at the end.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+/// A body held in memory: XML documents, parts cut from a stream.
+public final class MemoryBody: UploadBody {
+    public let bytes: [UInt8]
+    private var position = 0
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public convenience init(_ text: String) { self.init(Array(text.utf8)) }
+
+    public var length: Int64 { Int64(bytes.count) }
+    public func rewind() throws { position = 0 }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = min(buffer.count, bytes.count - position)
+        guard n > 0 else { return 0 }
+        bytes.withUnsafeBytes { src in
+            buffer.baseAddress!.copyMemory(from: src.baseAddress! + position, byteCount: n)
+        }
+        position += n
+        return n
+    }
+}
+
+/// A range of a file, read with pread so several parts of one file upload at once from
+/// one descriptor. MD5 is computed as the bytes go out, to check the ETag S3 answers.
+public final class FileRangeBody: UploadBody {
+    public let file: SharedFile
+    public let offset: Int64
+    public let length: Int64
+    private var position: Int64 = 0
+    public let md5 = MD5()
+
+    public init(file: SharedFile, offset: Int64, length: Int64) {
+        self.file = file
+        self.offset = offset
+        self.length = length
+    }
+
+    public func rewind() throws {
+        position = 0
+        md5.reset()
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let want = Int(min(Int64(buffer.count), length - position))
+        guard want > 0 else { return 0 }
+        while true {
+            let n = pread(file.fd, buffer.baseAddress, want, off_t(offset + position))
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw SystemError("read", path: file.path, errno: errno) }
+            guard n > 0 else { throw SystemError("read (the file shrank while uploading)", path: file.path, errno: EIO) }
+            md5.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            position += Int64(n)
+            return n
+        }
+    }
+}
+
+/// An open file shared by the parts that read it; closed when the last part lets go.
+public final class SharedFile: @unchecked Sendable {
+    public let path: String
+    public let fd: Int32
+
+    public init(path: String) throws {
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open", path: path, errno: errno) }
+        self.path = path
+    }
+
+    deinit { close(fd) }
+}

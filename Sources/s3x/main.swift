@@ -1,0 +1,3 @@
+import ArcCore
+
+S3xCommand.main()
