@@ -12,6 +12,8 @@ final class CollectJob {
     let started = MonotonicClock.nanos()
     var phase: Phase
     var sink: FileSink?
+    /// The archive's bytes on their way to S3 (a small archive, or the part in flight).
+    var memory: HashingMemorySink?
     var pending = 0
     var checksum: Result<[UInt8], TransferError>?
     var download: Result<TransferResponse, TransferError>?

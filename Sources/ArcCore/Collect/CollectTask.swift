@@ -9,6 +9,8 @@ public struct CollectTask {
     public let size: Int64?
     public let etag: String?
     public let reason: String?
+    /// The destination when it is an S3 object rather than a file.
+    public let s3Dest: S3URL?
 
     /// Reads the fields arc-collect acts on; throws `FieldError` for a bad or missing one.
     public init(_ record: Record, line: Int) throws {
@@ -19,13 +21,21 @@ public struct CollectTask {
             throw FieldError(field: "url", expected: "an http:// or https:// URL", kind: .string)
         }
         let destText = try record.requiredString("dest")
-        if destText.contains("://") {
-            throw FieldError(field: "dest", expected: "a local path (s3:// destinations arrive with s3x)", kind: .string)
-        }
         guard !destText.hasSuffix("/"), !destText.utf8.contains(0) else {
-            throw FieldError(field: "dest", expected: "a file path", kind: .string)
+            throw FieldError(field: "dest", expected: "a file path or s3://bucket/key", kind: .string)
         }
-        dest = FileSystem.absolute(destText)
+        if S3URL.isS3(destText) {
+            guard let url = try? S3URL(parsing: destText), !url.key.isEmpty, !url.hasWildcard else {
+                throw FieldError(field: "dest", expected: "s3://bucket/key without wildcards", kind: .string)
+            }
+            dest = destText
+            s3Dest = url
+        } else if destText.contains("://") {
+            throw FieldError(field: "dest", expected: "a local path or s3://bucket/key", kind: .string)
+        } else {
+            dest = FileSystem.absolute(destText)
+            s3Dest = nil
+        }
         checksumURL = try record.string("checksum_url")
         size = try record.int("size")
         if let size, size < 0 { throw FieldError(field: "size", problem: "negative size \(size)") }

@@ -37,10 +37,10 @@ public struct CollectSummary {
 /// Threads: a reader (stdin -> transfers), the transfer engine's loop, a few finishers
 /// (verification and safe writes) and one writer (ledger transaction, then result records).
 public final class Collector {
-    private let options: CollectOptions
+    let options: CollectOptions
     private let ledger: Ledger?
     private let output: OutputStream
-    private let log: Logger
+    let log: Logger
     public let engine: TransferEngine
 
     private let slots: Slots
@@ -61,6 +61,23 @@ public final class Collector {
     /// their turn (an archive listed twice, or two a layout puts at one path): two jobs
     /// must never write one partial file. Bounded by the jobs admitted, so by -j.
     private var busyDestinations: [String: [CollectTask]] = [:]
+    /// The client for s3:// destinations, made on the first such task (from the AWS
+    /// environment: credentials chain, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, region).
+    var s3: S3Setup {
+        lock.withLock {
+            if let s3Setup { return s3Setup }
+            do { s3Setup = .ready(try S3Client.fromEnvironment(engine: engine, retry: options.retry)) } catch {
+                s3Setup = .failed(error as? ArcError ?? UnavailableError("S3", "\(error)"))
+            }
+            return s3Setup!
+        }
+    }
+    private var s3Setup: S3Setup?
+
+    enum S3Setup {
+        case ready(S3Client)
+        case failed(ArcError)
+    }
 
     public init(options: CollectOptions, ledger: Ledger?, output: OutputStream, log: Logger) {
         self.options = options
@@ -211,6 +228,7 @@ public final class Collector {
             return complete(CollectJob(task: task, phase: .download),
                             .failed("checksum_missing", "no checksum_url in the task and --require-checksum is set"))
         }
+        if let url = task.s3Dest { return startS3(task, url) }
         let directory = FileSystem.parent(of: task.dest)
         do {
             if !lock.withLock({ madeDirectories.contains(directory) }) {
@@ -240,7 +258,7 @@ public final class Collector {
         fetchArchive(job)
     }
 
-    private func fetchChecksum(_ job: CollectJob) {
+    func fetchChecksum(_ job: CollectJob) {
         let sink = MemorySink(limit: 4096)
         let request = TransferRequest(url: job.task.checksumURL!, retry: options.retry)
         engine.submit(Transfer(request, sink: sink) { [self] result, _ in
@@ -261,12 +279,12 @@ public final class Collector {
     }
 
     /// On the engine thread: when the last transfer of a job is done, hand it on.
-    private func partDone(_ job: CollectJob) {
+    func partDone(_ job: CollectJob) {
         job.pending -= 1
         if job.pending == 0 { finishQueue.put(job) }
     }
 
-    private func complete(_ job: CollectJob, _ outcome: CollectOutcome) {
+    func complete(_ job: CollectJob, _ outcome: CollectOutcome) {
         var outcome = outcome
         outcome.durationMillis = job.elapsedMillis
         if outcome.attempts == 0 { outcome.attempts = job.attempts }
@@ -300,6 +318,7 @@ public final class Collector {
         }
 
         if job.phase == .checkExisting { return checkExisting(job, expected: expected) }
+        if job.task.s3Dest != nil { return storeInS3(job, expected: expected) }
 
         switch job.download {
         case .failure(let error)?:
@@ -370,7 +389,7 @@ public final class Collector {
         fetchArchive(job)
     }
 
-    private func interrupted(_ job: CollectJob) {
+    func interrupted(_ job: CollectJob) {
         job.sink?.keepPartial()
         var outcome = CollectOutcome.failed("interrupted", "stopped before the transfer finished")
         outcome.recordInLedger = false
@@ -430,7 +449,7 @@ public final class Collector {
     /// made permanent by fsyncing each directory once, then one transaction records all.
     private func record(_ batch: [CollectJob]) throws {
         guard let ledger else { return }
-        let stored = batch.filter { $0.outcome!.status == .ok }
+        let stored = batch.filter { $0.outcome!.status == .ok && $0.task.s3Dest == nil }
         for directory in Set(stored.map { FileSystem.parent(of: $0.task.dest) }) {
             try FileSystem.syncDirectory(directory)
         }

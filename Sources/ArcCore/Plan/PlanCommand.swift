@@ -30,7 +30,7 @@ public enum PlanCommand {
         and last archive listed.
         """,
         options: [
-            OptionSpec("dest", short: "d", valueName: "DIR", help: "directory to store archives under", completion: .directory),
+            OptionSpec("dest", short: "d", valueName: "DIR", help: "directory, or s3://bucket/prefix, to store archives under", completion: .directory),
             OptionSpec("layout", short: "l", valueName: "TEMPLATE", help: "path of each archive under DIR",
                        defaultValue: Layout.defaultTemplate),
             .flag("force", short: "f", help: "plan archives already held and unchanged too (reason forced)"),
@@ -79,8 +79,14 @@ public enum PlanCommand {
         }
 
         guard let destText = p.value("dest") else { throw UsageError("missing --dest DIR (or --gaps)") }
-        if destText.contains("://") {
-            throw UsageError("--dest \(destText): only local directories for now; s3:// destinations arrive with s3x")
+        var destRoot = FileSystem.absolute(destText)
+        if S3URL.isS3(destText) {
+            let url = try S3URL(parsing: destText)
+            guard !url.hasWildcard else { throw UsageError("--dest \(destText): no wildcards in a destination") }
+            destRoot = "s3://" + url.bucket + (url.key.isEmpty ? "" : "/" + url.key)
+            while destRoot.hasSuffix("/") { destRoot.removeLast() }
+        } else if destText.contains("://") {
+            throw UsageError("--dest \(destText): expected a directory or s3://bucket[/prefix]")
         }
         let layout = try Layout(p.value("layout") ?? Layout.defaultTemplate)
         let ledger = Ledger(try StateStore.open(context.statePath))
@@ -89,7 +95,7 @@ public enum PlanCommand {
             try ledger.endLookups()
             try output.flush()
         }
-        let planner = Planner(destRoot: FileSystem.absolute(destText), layout: layout, ledger: ledger, force: p.flag("force"))
+        let planner = Planner(destRoot: destRoot, layout: layout, ledger: ledger, force: p.flag("force"))
         let monthly = p.flag("prefer-monthly") ? try MonthlyPreference() : nil
 
         func plan(_ record: Record, line: Int) throws {

@@ -120,3 +120,19 @@ public final class S3Client: @unchecked Sendable {
                        message: XMLText.firstElement("Message", in: head) ?? "error inside a 200 response")
     }
 }
+
+extension S3Client {
+    /// A client configured the way AWS tools are, from the environment alone: the
+    /// credentials chain (anonymous when it finds nothing), the region
+    /// (AWS_REGION, AWS_DEFAULT_REGION, the profile, else us-east-1) and the endpoint
+    /// (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's endpoint_url, else AWS).
+    public static func fromEnvironment(engine: TransferEngine, retry: RetryPolicy,
+                                       environment: [String: String] = ProcessEnvironment.all) throws -> S3Client {
+        let resolver = CredentialsResolver(profile: nil, environment: environment, home: environment["HOME"])
+        let region = resolver.region() ?? "us-east-1"
+        let endpoint = environment["AWS_ENDPOINT_URL_S3"].nonEmpty ?? environment["AWS_ENDPOINT_URL"].nonEmpty ?? resolver.endpointURL()
+        let style = AddressingStyle(rawValue: environment["ARC_S3_ADDRESSING"] ?? "auto") ?? .auto
+        return S3Client(engine: engine, endpoint: try S3Endpoint(url: endpoint, region: region, style: style),
+                        credentials: try resolver.resolve(), region: region, retry: retry)
+    }
+}
