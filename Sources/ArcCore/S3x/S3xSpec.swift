@@ -71,15 +71,15 @@ extension S3xCommand {
         mtime (x-amz-meta-mtime) and downloads restore it.
         """,
         options: copyOptions,
-        arguments: [ArgumentSpec("SOURCE", help: "file, directory, glob or s3:// URL", completion: .file),
-                    ArgumentSpec("DEST", help: "file, directory or s3:// URL", repeating: true, completion: .file)])
+        arguments: [ArgumentSpec("SOURCE", help: "file, directory, glob or s3:// URL", repeating: true, completion: .file),
+                    ArgumentSpec("DEST", help: "file, directory or s3:// URL", completion: .file)])
 
     static let mv = CommandSpec(
         name: "mv", summary: "move objects: copy, then delete each source once its copy is complete",
         usage: ["[OPTIONS] SOURCE... DEST"],
         options: copyOptions,
-        arguments: [ArgumentSpec("SOURCE", help: "file, directory, glob or s3:// URL", completion: .file),
-                    ArgumentSpec("DEST", help: "file, directory or s3:// URL", repeating: true, completion: .file)])
+        arguments: [ArgumentSpec("SOURCE", help: "file, directory, glob or s3:// URL", repeating: true, completion: .file),
+                    ArgumentSpec("DEST", help: "file, directory or s3:// URL", completion: .file)])
 
     static let rm = CommandSpec(
         name: "rm", summary: "delete objects (wildcards and prefixes; 1,000 keys a request)",
