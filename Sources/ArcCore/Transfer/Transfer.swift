@@ -58,6 +58,8 @@ public final class Transfer {
     var bytesReceived: Int64 = 0
     var cancelled = false
     var stats: TransferStats?
+    /// Set only under --bwlimit, for the callbacks to spend from the engine's budget.
+    weak var engine: TransferEngine?
 
     public init(_ request: TransferRequest, sink: TransferSink, body: UploadBody? = nil,
                 attemptHeaders: (() -> [String])? = nil, completion: @escaping TransferCompletion) {

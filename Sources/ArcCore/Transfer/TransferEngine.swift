@@ -42,6 +42,16 @@ public final class TransferEngine: @unchecked Sendable {
     private var running: [ObjectIdentifier: Transfer] = [:]
     private var active: Int { running.count }
     private var idleHandles: [UnsafeMutableRawPointer] = []
+    /// --bwlimit: one budget for all transfers together, refilled as time passes; a
+    /// transfer that finds it spent pauses until the loop refills it. (libcurl's own
+    /// per-transfer limits split a budget badly across many short transfers.)
+    private var budget = Budget()
+    private var paused: [Transfer] = []
+
+    struct Budget {
+        var bytes: Double = 0
+        var refilledAt: UInt64 = 0
+    }
 
     public init(_ configuration: TransferConfiguration) {
         Curl.ensureInitialized()
@@ -106,6 +116,7 @@ public final class TransferEngine: @unchecked Sendable {
             }
             for w in work { w() }
             waiting.append(contentsOf: incoming)
+            if configuration.bandwidthLimit > 0 { refillBudget() }
             if cancel { cancelEverything() }
             startReady()
             curl_multi_perform(multi, &stillRunning)
@@ -123,6 +134,7 @@ public final class TransferEngine: @unchecked Sendable {
                 timeout = min(timeout, untilRetry)
             }
             if waitingHead < waiting.count && active < configuration.maxConcurrent { timeout = 0 }
+            if !paused.isEmpty { timeout = min(timeout, 10) }
             curl_multi_poll(multi, nil, 0, Int32(timeout), nil)
         }
     }
@@ -160,6 +172,7 @@ public final class TransferEngine: @unchecked Sendable {
         let easy = idleHandles.popLast() ?? curl_easy_init()!
         t.easy = easy
         t.stats = stats
+        t.engine = configuration.bandwidthLimit > 0 ? self : nil
         configure(easy, for: t)
         running[ObjectIdentifier(t)] = t
         curl_multi_add_handle(multi, easy)
@@ -199,11 +212,6 @@ public final class TransferEngine: @unchecked Sendable {
                 arc_easy_setopt_ptr(easy, CURLOPT_READDATA, me)
             }
         }
-        if c.bandwidthLimit > 0 {
-            let share = max(1024, c.bandwidthLimit / Int64(max(1, min(c.maxConcurrent, waiting.count - waitingHead + active + 1))))
-            arc_easy_setopt_off(easy, CURLOPT_MAX_RECV_SPEED_LARGE, Int(share))
-            arc_easy_setopt_off(easy, CURLOPT_MAX_SEND_SPEED_LARGE, Int(share))
-        }
         arc_easy_setopt_data_cb(easy, CURLOPT_WRITEFUNCTION, { ptr, size, count, user in
             let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
             return TransferEngine.body(t, UnsafeRawBufferPointer(start: ptr, count: size * count))
@@ -232,9 +240,35 @@ public final class TransferEngine: @unchecked Sendable {
         arc_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
     }
 
+    /// Adds what the limit allows for the time passed (at most a tenth of a second's
+    /// worth saved up, so a quiet spell does not become a burst) and resumes paused transfers.
+    private func refillBudget() {
+        let now = MonotonicClock.nanos()
+        let rate = Double(configuration.bandwidthLimit)
+        if budget.refilledAt == 0 { budget.bytes = rate / 10 }
+        else { budget.bytes = min(rate / 10, budget.bytes + rate * Double(now - budget.refilledAt) / 1e9) }
+        budget.refilledAt = now
+        guard budget.bytes > 0, !paused.isEmpty else { return }
+        let resume = paused
+        paused.removeAll()
+        for t in resume where t.easy != nil { curl_easy_pause(t.easy, CURLPAUSE_CONT) }
+    }
+
+    /// Takes `n` bytes from the budget; false (pause) when it is spent.
+    fileprivate func spend(_ t: Transfer, _ n: Int) -> Bool {
+        guard configuration.bandwidthLimit > 0 else { return true }
+        if budget.bytes <= 0 {
+            paused.append(t)
+            return false
+        }
+        budget.bytes -= Double(n)
+        return true
+    }
+
     /// The write callback: the first bytes decide whether this is the body asked for.
     private static func body(_ t: Transfer, _ chunk: UnsafeRawBufferPointer) -> Int {
         if t.cancelled { return 0 }
+        if let engine = t.engine, !engine.spend(t, chunk.count) { return Int(CURL_WRITEFUNC_PAUSE) }
         if !t.decided {
             do { try t.decide() } catch {
                 t.sinkError = error
@@ -261,6 +295,7 @@ public final class TransferEngine: @unchecked Sendable {
     private static func readBody(_ t: Transfer, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
         if t.cancelled { return Int(CURL_READFUNC_ABORT) }
         guard let body = t.body else { return 0 }
+        if let engine = t.engine, !engine.spend(t, buffer.count) { return Int(CURL_READFUNC_PAUSE) }
         do {
             let n = try body.read(into: buffer)
             t.stats?.add(sent: n)
