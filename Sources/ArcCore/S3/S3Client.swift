@@ -65,6 +65,13 @@ public final class S3Client: @unchecked Sendable {
     }
 
     public func send(_ request: S3Request, sink: TransferSink? = nil, completion: @escaping S3Completion) {
+        send(request, sink: sink, attempt: 1, completion: completion)
+    }
+
+    /// S3 codes inside a 200 answer that mean "try again", as a 500 or 503 would.
+    static let transientCodes: Set<String> = ["InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout"]
+
+    private func send(_ request: S3Request, sink: TransferSink?, attempt: Int, completion: @escaping S3Completion) {
         let (base, host, path) = endpoint.locate(bucket: request.bucket, key: request.key)
         let query = SigV4.canonicalQuery(request.query)
         let url = query.isEmpty ? base : base + "?" + query
@@ -87,6 +94,10 @@ public final class S3Client: @unchecked Sendable {
             case .success(let response):
                 let body = memory?.bytes ?? []
                 if request.errorIn200, let error = Self.errorDocument(body, request: request, status: response.status) {
+                    if Self.transientCodes.contains(error.s3Code) && attempt < self.retry.maxAttempts {
+                        try? request.body?.rewind()
+                        return self.send(request, sink: sink, attempt: attempt + 1, completion: completion)
+                    }
                     return completion(.failure(error))
                 }
                 completion(.success(S3Response(status: response.status, headers: response.headers, body: body,
