@@ -35,6 +35,7 @@ enum CopyCommand {
                 let key = dest!.key
                 return key.isEmpty || key.hasSuffix("/") ? key + name : key + "/" + name
             }
+            if destText == "." { return name }
             return destText.hasSuffix("/") ? destText + name : destText + "/" + name
         }
 
@@ -103,16 +104,17 @@ enum CopyCommand {
         }
     }
 
-    /// Files named by a local source: a file, a directory (its name kept, as cp -r does),
-    /// or a glob (paths below the glob's literal folder).
+    /// Files named by a local source, as s5cmd names them: a file; `dir/` (its contents);
+    /// `dir` (the folder itself, under its name); or a glob, expanded as a shell does (`*`
+    /// stays within a folder), a matched folder copied whole. Paths are relative to the
+    /// folder before the first wildcard.
     static func forEachFile(_ source: String, filter: PathFilter, _ body: (String, Entry, Bool) throws -> Void) throws {
         if source.contains(where: { $0 == "*" || $0 == "?" }) {
             let literal = source.prefix { $0 != "*" && $0 != "?" }
             let root = literal.contains("/") ? String(literal[...literal.lastIndex(of: "/")!]) : ""
-            let pattern = Glob(String(source.dropFirst(root.count)))
-            try LocalWalk.walk(root.isEmpty ? "." : String(root.dropLast(root.count > 1 ? 1 : 0))) { entry in
-                guard pattern.matches(entry.relative), filter.accepts(entry.relative) else { return }
-                try body(root + entry.relative, entry, false)
+            for path in try LocalGlob.expand(source) {
+                let relative = String(path.dropFirst(root.count))
+                try visit(path, relative: relative, filter: filter, body)
             }
             return
         }
@@ -121,17 +123,43 @@ enum CopyCommand {
         if (st.st_mode & S_IFMT) == S_IFDIR {
             var root = source
             while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
-            let name = root == "." ? "" : FileSystem.baseName(of: root) + "/"
-            try LocalWalk.walk(root) { entry in
-                guard filter.accepts(entry.relative) else { return }
-                var e = entry
-                e.relative = name + entry.relative
-                try body(root + "/" + entry.relative, e, false)
-            }
+            let keepName = !source.hasSuffix("/") && root != "." && root != ".."
+            try visit(root, relative: keepName ? FileSystem.baseName(of: root) : "", filter: filter, body)
         } else {
             let mtime = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
             try body(source, Entry(relative: FileSystem.baseName(of: source), size: Int64(st.st_size), mtime: mtime), true)
         }
+    }
+
+    /// A file, or every file below a folder; `relative` is the name the path maps to.
+    private static func visit(_ path: String, relative: String, filter: PathFilter,
+                              _ body: (String, Entry, Bool) throws -> Void) throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            let prefix = relative.isEmpty ? "" : relative + "/"
+            try LocalWalk.walk(path) { entry in
+                var e = entry
+                e.relative = prefix + entry.relative
+                guard filter.accepts(e.relative) else { return }
+                try body(path + "/" + entry.relative, e, false)
+            }
+        } else if (st.st_mode & S_IFMT) == S_IFREG, filter.accepts(relative), !LocalWalk.isPartial(path) {
+            let mtime = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+            try body(path, Entry(relative: relative, size: Int64(st.st_size), mtime: mtime), false)
+        }
+    }
+}
+
+/// Shell-style expansion of a local pattern (glob(3)), sorted.
+enum LocalGlob {
+    static func expand(_ pattern: String) throws -> [String] {
+        var result = glob_t()
+        defer { globfree(&result) }
+        let rc = glob(pattern, 0, nil, &result)
+        if rc == GLOB_NOMATCH { return [] }
+        guard rc == 0 else { throw UsageError("'\(pattern)': cannot expand the pattern") }
+        return (0..<Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }
     }
 }
 

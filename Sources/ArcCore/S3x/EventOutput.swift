@@ -6,13 +6,16 @@ public final class EventOutput: @unchecked Sendable {
     public enum Status: String { case ok, skipped, failed }
 
     let json: Bool
+    /// -q: no line per object (JSON records are still written).
+    let quiet: Bool
     let log: Logger
     private let lock = Lock()
     private var counts: [String: (ok: Int, skipped: Int, failed: Int)] = [:]
     private var worstFailure: ExitStatus?
 
-    init(json: Bool, log: Logger) {
+    init(json: Bool, quiet: Bool, log: Logger) {
         self.json = json
+        self.quiet = quiet
         self.log = log
     }
 
@@ -25,7 +28,9 @@ public final class EventOutput: @unchecked Sendable {
             case .skipped: c.skipped += 1
             case .failed:
                 c.failed += 1
-                let exit = error?.exitStatus ?? .failures
+                // Only a store that cannot be reached, or refuses the credentials, is exit 3;
+                // a file that cannot be written is one failed object among others.
+                let exit = (error as? S3Error)?.exitStatus ?? .failures
                 if worstFailure == nil || exit == .unavailable { worstFailure = exit == .unavailable ? .unavailable : .failures }
             }
             counts[operation] = c
@@ -52,8 +57,9 @@ public final class EventOutput: @unchecked Sendable {
             }
             b.end()
             write(b.bytes)
-        } else if status != .failed && !(status == .skipped && !dryRun) {
-            let text = ([dryRun ? "DRYRUN" : nil, operation, source, destination].compactMap { $0 }).joined(separator: " ") + "\n"
+        } else if status == .ok && !quiet {
+            // Dry runs print what would be done, in the same words (as s5cmd does).
+            let text = ([operation, source, destination].compactMap { $0 }).joined(separator: " ") + "\n"
             write(Array(text.utf8))
         }
     }

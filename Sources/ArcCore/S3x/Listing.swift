@@ -102,7 +102,8 @@ public enum LocalWalk {
     public static func isPartial(_ name: String) -> Bool { name.hasSuffix(".s3x-partial") }
 }
 
-/// `--include` and `--exclude` globs, matched against the path relative to what was listed.
+/// `--include` and `--exclude` globs, matched whole against the path relative to the
+/// source folder (`*` crosses `/`), as s5cmd matches them: include first, then exclude.
 public struct PathFilter: Sendable {
     let include: [Glob]
     let exclude: [Glob]
@@ -113,13 +114,11 @@ public struct PathFilter: Sendable {
     }
 
     public func accepts(_ relative: String) -> Bool {
-        if !include.isEmpty && !include.contains(where: { $0.matches(relative) || $0.matches(FileSystem.baseName(of: relative)) }) {
-            return false
-        }
+        if !include.isEmpty && !include.contains(where: { $0.matches(relative) }) { return false }
         return !excludes(relative)
     }
 
     public func excludes(_ relative: String) -> Bool {
-        exclude.contains { $0.matches(relative) || $0.matches(FileSystem.baseName(of: relative)) }
+        exclude.contains { $0.matches(relative) }
     }
 }

@@ -58,7 +58,7 @@ public final class S3xContext: @unchecked Sendable {
         } else {
             sourceClient = client
         }
-        output = EventOutput(json: p.flag("json"), log: log)
+        output = EventOutput(json: p.flag("json"), quiet: context.quiet, log: log)
         engine.start()
     }
 

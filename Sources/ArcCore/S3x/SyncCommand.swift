@@ -1,9 +1,8 @@
 import Glibc
 
-/// sync: both sides are listed in key order (S3 lists keys in byte order; the local walk
-/// sorts the same way) and merged like two sorted files, so memory holds one page of each
-/// side whatever their size. The destination's listing runs on its own thread, a bounded
-/// queue ahead of the merge.
+/// sync: both sides are listed, sorted by the bytes of their paths (in memory up to
+/// 100,000 entries a side, spilling sorted runs to temporary files beyond), and merged
+/// like two sorted files, so memory stays bounded whatever the number of objects.
 enum SyncCommand {
     enum Side {
         case local(String)
@@ -49,14 +48,23 @@ enum SyncCommand {
         let mover = Mover(context: context, options: options)
         let remover = BatchRemover(context: context, operation: "rm")
 
-        // The destination listing, on its own thread.
-        let destEntries = BlockingQueue<Entry>(capacity: 4096)
+        // Both listings, sorted the same way (spilling to disk past 100,000 entries); the
+        // destination's is read on its own thread while the source is listed.
+        let sortedSource = SortedEntries(), sortedDest = SortedEntries()
         var listError: Error?
         let lister = WorkerThread(name: "sync-dest") {
-            do { try dest.list(context, client: context.client) { destEntries.put($0) } } catch { listError = error }
-            destEntries.close()
+            do {
+                try dest.list(context, client: context.client) { try sortedDest.add($0) }
+                try sortedDest.finish()
+            } catch { listError = error }
         }
-        var pendingDest = destEntries.take()
+        try source.list(context, client: context.sourceClient) { entry in
+            if filter.accepts(entry.relative) { try sortedSource.add(entry) }
+        }
+        try sortedSource.finish()
+        lister.join()
+        if let listError { throw listError }
+        var pendingDest = try sortedDest.next()
 
         func copy(_ entry: Entry) {
             switch (source, dest) {
@@ -109,14 +117,13 @@ enum SyncCommand {
             }
         }
 
-        try source.list(context, client: context.sourceClient) { entry in
-            guard filter.accepts(entry.relative) else { return }
+        while let entry = try sortedSource.next() {
             while let d = pendingDest, d.relative.utf8.lexicographicallyPrecedes(entry.relative.utf8) {
                 removeExtra(d)
-                pendingDest = destEntries.take()
+                pendingDest = try sortedDest.next()
             }
             if let d = pendingDest, d.relative == entry.relative {
-                pendingDest = destEntries.take()
+                pendingDest = try sortedDest.next()
                 if differs(entry, d) { copy(entry) }
             } else {
                 copy(entry)
@@ -124,12 +131,10 @@ enum SyncCommand {
         }
         while let d = pendingDest {
             removeExtra(d)
-            pendingDest = destEntries.take()
+            pendingDest = try sortedDest.next()
         }
-        lister.join()
         mover.close()
         remover.finish()
-        if let listError { throw listError }
     }
 }
 
