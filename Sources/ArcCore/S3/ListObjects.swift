@@ -77,7 +77,7 @@ public enum ListObjects {
                 page.objects.append(object)
             case ("CommonPrefixes", false): inPrefixes = true
             case ("CommonPrefixes", true): inPrefixes = false
-            case ("Key", false) where inContents: object.key = urlEncoded ? URLEncoding.decode(e.text ?? "", plusIsSpace: true) : e.text ?? ""
+            case ("Key", false) where inContents: object.key = urlEncoded ? URLEncoding.decode(e.text ?? "") : e.text ?? ""
             case ("Size", false) where inContents:
                 guard let size = Int64(e.text ?? ""), size >= 0 else {
                     throw ListParseError(message: "bad <Size> '\(e.text ?? "")' for key '\(object.key)'")
@@ -86,11 +86,11 @@ public enum ListObjects {
             case ("ETag", false) where inContents: object.etag = unquote(e.text ?? "")
             case ("LastModified", false) where inContents: object.lastModified = e.text ?? ""
             case ("Prefix", false) where inPrefixes:
-                page.commonPrefixes.append(urlEncoded ? URLEncoding.decode(e.text ?? "", plusIsSpace: true) : e.text ?? "")
+                page.commonPrefixes.append(urlEncoded ? URLEncoding.decode(e.text ?? "") : e.text ?? "")
             case ("StorageClass", false) where inContents: object.storageClass = e.text ?? ""
             case ("NextContinuationToken", false): page.nextContinuationToken = e.text
             case ("IsTruncated", false) where !inContents: page.isTruncated = e.text == "true"
-            case ("NextMarker", false): page.nextMarker = urlEncoded ? e.text.map { URLEncoding.decode($0, plusIsSpace: true) } : e.text
+            case ("NextMarker", false): page.nextMarker = urlEncoded ? e.text.map(URLEncoding.decode) : e.text
             default: break
             }
         }
@@ -132,18 +132,26 @@ public enum URLEncoding {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Percent-decoding. With `plusIsSpace` (listings with `encoding-type=url`), `+` is a
-    /// space, as in forms: S3 and SeaweedFS write a space as `+` and a `+` as `%2B` there.
-    public static func decode(_ s: String, plusIsSpace: Bool = false) -> String {
-        guard s.utf8.contains(UInt8(ascii: "%")) || (plusIsSpace && s.utf8.contains(UInt8(ascii: "+"))) else { return s }
+    /// Percent-decoding of S3's `encoding-type=url` answers, which are form-encoded: a space
+    /// may come as `+` (a literal `+` always comes as `%2B`), as botocore's `unquote_plus` reads them.
+    public static func decode(_ s: String) -> String {
+        guard s.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return s }
+        func hexValue(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
         var out: [UInt8] = []
         var bytes = Array(s.utf8)[...]
         while let c = bytes.popFirst() {
             if c == UInt8(ascii: "%"), bytes.count >= 2,
-               let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) {
-                out.append(v)
+               let high = hexValue(bytes[bytes.startIndex]), let low = hexValue(bytes[bytes.startIndex + 1]) {
+                out.append(high << 4 | low)
                 bytes = bytes.dropFirst(2)
-            } else if c == UInt8(ascii: "+") && plusIsSpace {
+            } else if c == UInt8(ascii: "+") {
                 out.append(UInt8(ascii: " "))
             } else {
                 out.append(c)

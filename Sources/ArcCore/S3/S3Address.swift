@@ -78,7 +78,10 @@ public struct S3Endpoint: Sendable {
             basePath = ""
         }
         guard !rest.isEmpty else { throw UsageError("endpoint '\(text)': the host is missing") }
-        authority = String(rest)
+        // curl leaves the scheme's default port out of the Host header: sign what it sends.
+        let defaultPort = scheme == "https" ? ":443" : ":80"
+        authority = rest.hasSuffix(defaultPort) ? String(rest.dropLast(defaultPort.count)) : String(rest)
+        guard !authority.isEmpty else { throw UsageError("endpoint '\(text)': the host is missing") }
         isAWS = url == nil || authority.hasSuffix(".amazonaws.com")
         self.style = style
     }

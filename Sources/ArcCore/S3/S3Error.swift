@@ -73,10 +73,17 @@ public struct S3Error: ArcError {
         return "\(operation) \(resource): \(what)"
     }
 
+    /// `SlowDown` -> `slow_down`, `MalformedXML` -> `malformed_xml`,
+    /// `XAmzContentSHA256Mismatch` -> `x_amz_content_sha256_mismatch`.
     static func snakeCase(_ s: String) -> String {
+        let chars = Array(s)
         var out = ""
-        for c in s {
-            if c.isUppercase, !out.isEmpty { out.append("_") }
+        for (i, c) in chars.enumerated() {
+            if c.isUppercase, i > 0 {
+                let previous = chars[i - 1]
+                let nextIsLower = i + 1 < chars.count && chars[i + 1].isLowercase
+                if previous.isLowercase || previous.isNumber || (previous.isUppercase && nextIsLower) { out.append("_") }
+            }
             out.append(Character(c.lowercased()))
         }
         return out

@@ -43,6 +43,7 @@ enum ShellWords {
         var escaped = false
         for c in line {
             if escaped {
+                if quote == "\"", !"$`\"\\".contains(c) { word.append("\\") }
                 word.append(c)
                 escaped = false
                 continue
