@@ -29,7 +29,9 @@ final class CollectTaskTests: XCTestCase {
             (#"{"url":"/local/a","dest":"/a"}"#, "url"),
             (#"{"url":"http://h/a"}"#, "dest"),
             (#"{"url":"http://h/a","dest":""}"#, "dest"),
-            (#"{"url":"http://h/a","dest":"s3://bucket/a"}"#, "dest"),
+            (#"{"url":"http://h/a","dest":"s3://bucket"}"#, "dest"),
+            (#"{"url":"http://h/a","dest":"s3://bucket/*.zip"}"#, "dest"),
+            (#"{"url":"http://h/a","dest":"ftp://h/a"}"#, "dest"),
             (#"{"url":"http://h/a","dest":"/lake/dir/"}"#, "dest"),
             (#"{"url":"http://h/a","dest":"/a","size":"10"}"#, "size"),
             (#"{"url":"http://h/a","dest":"/a","etag":5}"#, "etag"),
@@ -37,6 +39,12 @@ final class CollectTaskTests: XCTestCase {
         for (json, field) in cases {
             XCTAssertEqual(assertThrows(FieldError.self, try task(json))?.field, field, json)
         }
+    }
+
+    func testS3DestinationsAreKeptAsGiven() throws {
+        let t = try task(#"{"url":"http://h/a","dest":"s3://lake/binance/a b.zip"}"#)
+        XCTAssertEqual(t.dest, "s3://lake/binance/a b.zip")
+        XCTAssertEqual(t.s3Dest, S3URL(bucket: "lake", key: "binance/a b.zip"))
     }
 
     func testPartialPathSitsBesideDestAndNamesTheVersion() throws {

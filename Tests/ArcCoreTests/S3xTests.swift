@@ -36,7 +36,8 @@ final class PathFilterTests: XCTestCase {
         XCTAssertFalse(f.excludes("a"))
     }
 
-    func testIncludeMatchesPathOrBaseName() {
+    /// As s5cmd matches: the whole path relative to the source folder, `*` across `/`.
+    func testIncludeMatchesTheWholeRelativePath() {
         let f = PathFilter(include: ["*.csv"], exclude: [])
         XCTAssertTrue(f.accepts("a.csv"))
         XCTAssertTrue(f.accepts("d/e/a.csv"))
@@ -46,7 +47,8 @@ final class PathFilterTests: XCTestCase {
         XCTAssertTrue(dir.accepts("2024/01/x"), "* crosses /")
         XCTAssertFalse(dir.accepts("2023/01/x"))
         let named = PathFilter(include: ["CHECKSUM"], exclude: [])
-        XCTAssertTrue(named.accepts("a/b/CHECKSUM"), "a literal matches the base name")
+        XCTAssertTrue(named.accepts("CHECKSUM"))
+        XCTAssertFalse(named.accepts("a/b/CHECKSUM"), "a literal is the whole path, not a base name")
         XCTAssertFalse(named.accepts("a/CHECKSUM/x"))
     }
 
@@ -56,14 +58,15 @@ final class PathFilterTests: XCTestCase {
         XCTAssertTrue(f.accepts("b.json"))
         XCTAssertFalse(f.accepts("old/a.csv"))
         XCTAssertFalse(f.accepts("new/a.tmp.csv"))
-        XCTAssertFalse(f.accepts("new/2024.csv"), "the base name starts with a digit")
+        XCTAssertFalse(f.accepts("2024.csv"), "the path starts with a digit")
+        XCTAssertTrue(f.accepts("new/2024.csv"), "patterns are anchored at the start of the path")
         XCTAssertFalse(f.accepts("new/a.txt"), "not included")
         XCTAssertTrue(f.excludes("old/x.txt"))
         XCTAssertFalse(f.excludes("new/x.txt"))
         let onlyExclude = PathFilter(include: [], exclude: ["*.s3x-partial", "?"])
         XCTAssertFalse(onlyExclude.accepts("d/f.s3x-partial"))
-        XCTAssertFalse(onlyExclude.accepts("d/x"), "one-character base name")
-        XCTAssertTrue(onlyExclude.accepts("d/xy"))
+        XCTAssertFalse(onlyExclude.accepts("x"), "a one-character path")
+        XCTAssertTrue(onlyExclude.accepts("d/x"), "? is one character of the whole path")
     }
 }
 

@@ -25,7 +25,7 @@ public struct S3Error: ArcError {
         if case .http(let s, _, let detail) = error {
             status = s
             let parts = detail.split(separator: ":", maxSplits: 1)
-            if parts.count == 2, !parts[0].contains(" ") {
+            if parts.count == 2, !parts[0].isEmpty, parts[0].allSatisfy({ $0.isLetter || $0.isNumber }) {
                 code = String(parts[0])
                 message = parts[1].trimmingSpaces
             } else if !detail.isEmpty {

@@ -66,11 +66,25 @@ public struct ObjectLister {
 /// in), one directory's entries in memory at a time, so it merges with a listing.
 public enum LocalWalk {
     public static func walk(_ root: String, visit: (Entry) throws -> Void) throws {
-        try walk(root: root, relative: "", visit: visit)
+        var ancestors = Set<FileID>()
+        try walk(root: root, relative: "", ancestors: &ancestors, visit: visit)
     }
 
-    private static func walk(root: String, relative: String, visit: (Entry) throws -> Void) throws {
+    /// A directory's identity, to notice a symbolic link back to one of its ancestors.
+    struct FileID: Hashable {
+        let device: UInt
+        let inode: UInt
+    }
+
+    private static func walk(root: String, relative: String, ancestors: inout Set<FileID>,
+                             visit: (Entry) throws -> Void) throws {
         let directory = relative.isEmpty ? root : root + "/" + relative.dropLast()
+        var own = stat()
+        guard stat(directory, &own) == 0 else { throw SystemError("stat", path: directory, errno: errno) }
+        let id = FileID(device: UInt(own.st_dev), inode: UInt(own.st_ino))
+        // Links are followed (as s5cmd does), but a loop is walked once.
+        guard ancestors.insert(id).inserted else { return }
+        defer { ancestors.remove(id) }
         guard let dir = opendir(directory) else { throw SystemError("opendir", path: directory, errno: errno) }
         var names: [(sortKey: String, name: String, isDirectory: Bool, stat: stat)] = []
         while let entry = readdir(dir) {
@@ -90,7 +104,7 @@ public enum LocalWalk {
         names.sort { $0.sortKey.utf8.lexicographicallyPrecedes($1.sortKey.utf8) }
         for n in names {
             if n.isDirectory {
-                try walk(root: root, relative: relative + n.name + "/", visit: visit)
+                try walk(root: root, relative: relative + n.name + "/", ancestors: &ancestors, visit: visit)
             } else {
                 let mtime = Double(n.stat.st_mtim.tv_sec) + Double(n.stat.st_mtim.tv_nsec) / 1e9
                 try visit(Entry(relative: relative + n.name, size: Int64(n.stat.st_size), mtime: mtime))

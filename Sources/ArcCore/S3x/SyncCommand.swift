@@ -122,7 +122,8 @@ enum SyncCommand {
                 removeExtra(d)
                 pendingDest = try sortedDest.next()
             }
-            if let d = pendingDest, d.relative == entry.relative {
+            // Bytes, not String ==: Unicode equivalence would call an NFD name and an NFC key the same.
+            if let d = pendingDest, d.relative.utf8.elementsEqual(entry.relative.utf8) {
                 pendingDest = try sortedDest.next()
                 if differs(entry, d) { copy(entry) }
             } else {
