@@ -140,7 +140,7 @@ def test_without_checksum_url_stored_unverified_unless_required(mirror, env, tmp
 def test_garbage_and_empty_input(mirror, env, tmp_path):
     assert run("arc-collect", input="", env=env).status == 0
     task = one_task(env, tmp_path)
-    lines = ["{oops", json.dumps({"url": task["url"]}), json.dumps(dict(task, dest="s3://b/k")), json.dumps(task)]
+    lines = ["{oops", json.dumps({"url": task["url"]}), json.dumps(dict(task, dest="ftp://b/k")), json.dumps(task)]
     r = run("arc-collect", input="\n".join(lines), env=env)
     assert r.status == 1, r
     assert [x["status"] for x in r.records] == ["ok"]

@@ -11,9 +11,10 @@ public enum S3xCommand {
         let p = tool.parsed
         if let level = p.value("log").flatMap(LogLevel.init(name:)), !p.explicit.contains("log-level") { tool.log.level = level }
         guard p.path.count > 1 else { throw UsageError("missing command") }
-        let context = try S3xContext(tool)
+        // Before any thread starts: threads inherit the blocked signals.
         let signals = StopSignal.shared
         signals.install()
+        let context = try S3xContext(tool)
         signals.onStop { _ in context.engine.cancelAll() }
         let progress = ProgressLine(enabled: !tool.quiet && p.path[1] != "cat" && p.path[1] != "ls") {
             let bytes = context.engine.stats.bytesReceived + context.engine.stats.bytesSent

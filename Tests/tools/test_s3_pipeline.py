@@ -1,0 +1,194 @@
+"""arc-collect straight into S3 (SeaweedFS), and s3x's interrupted and resumed transfers.
+
+The archive mirror is `rclone serve s3`; the lake is SeaweedFS. Nothing here is mocked:
+the built tools run as a user runs them, and the results are read back with a separate
+client (conftest's stdlib SigV4 client and `aws s3api`).
+"""
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import time
+
+from conftest import SeaweedFS, aws, free_port, ledger, records, run, tool
+
+TRADES = ["--market", "spot", "--type", "trades"]
+KLINES = ["--market", "um", "--type", "klines", "--interval", "1m", "--symbol", "BTCUSDT"]
+
+
+def both(env, s3env):
+    """The mirror's environment (state, archive URLs) plus the lake's (keys, endpoint)."""
+    e = dict(env)
+    e.update({k: v for k, v in s3env.items() if k.startswith("AWS_") or k == "HOME"})
+    return e
+
+
+def pipeline_into(e, dest, discover):
+    d = run("arc-discover", "binance", *discover, env=e)
+    assert d.status == 0, d
+    p = run("arc-plan", "--dest", dest, input=d.stdout, env=e)
+    assert p.status == 0, p
+    return p, run("arc-collect", "-j", "16", input=p.stdout, env=e)
+
+
+def test_pipeline_into_s3_stores_verified_objects(mirror, env, s3env, bucket, seaweed):
+    """Every archive lands at its key with the bytes of the mirror and its SHA-256 as
+    x-amz-meta-sha256, the ledger holds it at its s3:// dest, and a second run plans nothing."""
+    e = both(env, s3env)
+    plan, c = pipeline_into(e, f"s3://{bucket}/binance", KLINES)
+    assert c.status == 0, c
+    results = c.records
+    assert results and all(r["status"] == "ok" and r["verified"] for r in results)
+    s3 = seaweed.client()
+    for r in results:
+        assert r["dest"].startswith(f"s3://{bucket}/binance/data/futures/um/")
+        key = r["dest"][len(f"s3://{bucket}/"):]
+        body = s3.get(bucket, key)
+        assert body == mirror.path(r["key"]).read_bytes()
+        assert hashlib.sha256(body).hexdigest() == r["sha256"]
+    head = aws(s3env, "s3api", "head-object", "--bucket", bucket, "--key", results[0]["dest"].split("/", 3)[3])
+    assert head["Metadata"]["sha256"] == results[0]["sha256"]
+    assert head["ContentType"] == "application/zip"
+    held = ledger(e)
+    assert all(held[r["dest"]]["status"] == "ok" for r in results)
+    again = run("arc-plan", "--dest", f"s3://{bucket}/binance",
+                input=run("arc-discover", "binance", *KLINES, env=e).stdout, env=e)
+    assert again.status == 0 and again.records == [], again
+
+
+def test_checksum_mismatch_stores_nothing_in_s3(mirror, env, s3env, bucket, seaweed):
+    """The mirror's corrupted archive (its CHECKSUM says otherwise) fails with
+    checksum_mismatch and no object appears at its key; the others are stored."""
+    e = both(env, s3env)
+    _, c = pipeline_into(e, f"s3://{bucket}/lake", TRADES)
+    assert c.status == 1, c
+    failed = [r for r in c.records if r["status"] == "failed"]
+    assert failed and all(r["error"]["code"] == "checksum_mismatch" for r in failed)
+    keys = set(seaweed.client().keys(bucket))
+    for r in failed:
+        assert r["dest"].split("/", 3)[3] not in keys
+    assert len(keys) == len(c.records) - len(failed)
+
+
+def big_archive(mirror, key, size, checksum=None):
+    """A large archive in the mirror with its CHECKSUM file; returns (bytes, sha256)."""
+    data = os.urandom(size)
+    path = mirror.path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    sha = hashlib.sha256(data).hexdigest()
+    (path.parent / (path.name + ".CHECKSUM")).write_text(f"{checksum or sha}  {path.name}\n")
+    return data, sha
+
+
+def task_for(mirror, key, size, dest):
+    return {"url": f"{mirror.url}/{key}", "checksum_url": f"{mirror.url}/{key}.CHECKSUM", "key": key,
+            "size": size, "dest": dest, "task_id": "t-" + key[-8:], "reason": "new"}
+
+
+def test_large_archive_goes_in_parts_and_a_bad_one_is_aborted(mirror, env, s3env, bucket, seaweed):
+    """An archive larger than one part (8 MiB) streams into a multipart upload, completed
+    only when its SHA-256 matches; with a wrong CHECKSUM the upload is aborted: no object,
+    and no multipart upload left behind."""
+    e = both(env, s3env)
+    size = 20 * 1024 * 1024 + 123
+    good, sha = big_archive(mirror, "data/spot/monthly/trades/BIGUSDT/BIGUSDT-trades-2024-01.zip", size)
+    _, _ = big_archive(mirror, "data/spot/monthly/trades/BADUSDT/BADUSDT-trades-2024-01.zip", size, checksum="0" * 64)
+    tasks = [task_for(mirror, "data/spot/monthly/trades/BIGUSDT/BIGUSDT-trades-2024-01.zip", size, f"s3://{bucket}/big.zip"),
+             task_for(mirror, "data/spot/monthly/trades/BADUSDT/BADUSDT-trades-2024-01.zip", size, f"s3://{bucket}/bad.zip")]
+    c = run("arc-collect", input=tasks, env=e)
+    assert c.status == 1, c
+    by_dest = {r["dest"]: r for r in c.records}
+    ok = by_dest[f"s3://{bucket}/big.zip"]
+    assert ok["status"] == "ok" and ok["verified"] and ok["sha256"] == sha and ok["bytes"] == size
+    assert by_dest[f"s3://{bucket}/bad.zip"]["error"]["code"] == "checksum_mismatch"
+    s3 = seaweed.client()
+    assert s3.get(bucket, "big.zip") == good
+    assert s3.keys(bucket) == ["big.zip"]
+    uploads = aws(s3env, "s3api", "list-multipart-uploads", "--bucket", bucket) or {}
+    assert not uploads.get("Uploads"), uploads
+    head = aws(s3env, "s3api", "head-object", "--bucket", bucket, "--key", "big.zip")
+    assert head["Metadata"]["sha256"] == sha and head["ETag"].strip('"').endswith("-3")
+
+
+def test_arc_collect_with_wrong_credentials_fails_clearly(mirror, env, s3env, bucket):
+    """Refused credentials: every task fails with credentials_rejected, nothing is recorded."""
+    e = both(env, s3env)
+    e["AWS_SECRET_ACCESS_KEY"] = "wrong"
+    _, c = pipeline_into(e, f"s3://{bucket}/x", KLINES)
+    assert c.status == 1, c
+    assert {r["error"]["code"] for r in c.records} == {"credentials_rejected"}
+    assert all(row["status"] == "failed" for row in ledger(e).values())
+
+
+def start(args, env, cwd=None):
+    return subprocess.Popen([tool("s3x"), *args], env=env, cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_interrupted_multipart_upload_resumes(s3env, bucket, seaweed, tmp_path):
+    """Ctrl-C during a slow multipart upload exits 130 with nothing at the key; the next run
+    finds the upload, keeps the parts already sent (their MD5s match) and sends the rest."""
+    data = os.urandom(30 * 1024 * 1024)
+    f = tmp_path / "big.bin"
+    f.write_bytes(data)
+    p = start(["--bwlimit", "4M", "cp", "-p", "5", "-c", "1", str(f), f"s3://{bucket}/big.bin"], s3env)
+    time.sleep(3)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 130, err
+    s3 = seaweed.client()
+    assert s3.keys(bucket) == []
+    r = run("s3x", "cp", "-p", "5", str(f), f"s3://{bucket}/big.bin", env=s3env)
+    assert r.status == 0, r
+    resumed = [l for l in records(r.stderr) if "resuming" in l["msg"]]
+    assert resumed and resumed[0]["parts_kept"] >= 1, r
+    assert s3.get(bucket, "big.bin") == data
+
+
+def test_interrupted_download_resumes_from_its_partial_file(s3env, bucket, seaweed, tmp_path):
+    """SIGTERM mid-download exits 143 leaving only the hidden partial file; the next run
+    continues from it (a Range request) and the file is byte-exact, with no partial left."""
+    data = os.urandom(12 * 1024 * 1024)
+    seaweed.client().put(bucket, "d.bin", data)
+    out = tmp_path / "out"
+    p = start(["--bwlimit", "3M", "cp", f"s3://{bucket}/d.bin", f"{out}/"], s3env)
+    time.sleep(2)
+    p.send_signal(signal.SIGTERM)
+    p.communicate(timeout=30)
+    assert p.returncode == 143
+    assert not (out / "d.bin").exists()
+    partial = out / ".d.bin.s3x-partial"
+    assert 0 < partial.stat().st_size < len(data)
+    r = run("s3x", "--stat", "cp", f"s3://{bucket}/d.bin", f"{out}/", env=s3env)
+    assert r.status == 0, r
+    assert (out / "d.bin").read_bytes() == data
+    assert sorted(os.listdir(out)) == ["d.bin"]
+
+
+def test_server_stopped_mid_run(tmp_path):
+    """SeaweedFS killed while s3x uploads 300 files: s3x does not hang, exits non-zero with
+    the failures reported, and no object it reported done is missing afterwards."""
+    s = SeaweedFS(tmp_path / "sw")
+    s.start()
+    try:
+        e = s.env(tmp_path / "home")
+        s.client().create_bucket("stop")
+        src = tmp_path / "src"
+        src.mkdir()
+        for i in range(300):
+            (src / f"f{i:03d}").write_bytes(os.urandom(20000))
+        p = start(["--json", "--retry-count", "1", "--bwlimit", "1M", "cp", f"{src}/", "s3://stop/p/"], e)
+        time.sleep(2)
+        s.stop()
+        out, err = p.communicate(timeout=120)
+        assert p.returncode in (1, 3), err
+        events = records(out)
+        assert any(ev["status"] == "failed" for ev in events)
+        done = [ev["destination"] for ev in events if ev["status"] == "ok"]
+        s.start()
+        keys = set(s.client().keys("stop"))
+        assert all(d[len("s3://stop/"):] in keys for d in done)
+    finally:
+        s.stop()
