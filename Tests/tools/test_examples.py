@@ -100,3 +100,52 @@ def test_readme_hive_layout_and_tagging_pipeline(mirror, env, tmp_path):
     # Monthly archives for 2023-11 and 2023-12, daily ones for January 2024.
     assert {r["period"] for r in results} == {"daily", "monthly"}
     assert all(r["dest"].startswith(f"{dest}/market=um/type=klines/interval=1m/symbol=ETHUSDT/") for r in results)
+
+
+def test_lake_replicate_syncs_the_tree_then_the_replica(mirror, env, s3env, seaweed, tmp_path):
+    """lake-replicate.sh: the archive tree into a lake bucket, then the lake to a replica
+    (through --source-endpoint-url, streamed); a second run copies nothing; an archive
+    deleted from the lake is deleted from the replica (--delete)."""
+    e = example_env(dict(env, **{k: v for k, v in s3env.items() if k.startswith("AWS_") or k == "HOME"}), tmp_path)
+    (tmp_path / "logs").mkdir()
+    dest = tmp_path / "data"
+    assert daily_update(e, dest, *FILTERS).returncode == 0
+    s3 = seaweed.client()
+    for b in ("lake-ex", "replica-ex"):
+        s3.create_bucket(b)
+    script = [str(EXAMPLES / "lake-replicate.sh"), str(dest), "s3://lake-ex/binance/", "s3://replica-ex/binance/"]
+    first = subprocess.run(script, env=e, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    files = sorted(str(p.relative_to(dest)) for p in dest.rglob("*.zip"))
+    assert len(files) == 9
+    assert s3.keys("lake-ex") == [f"binance/{f}" for f in files]
+    assert s3.keys("replica-ex") == s3.keys("lake-ex")
+    assert s3.get("replica-ex", f"binance/{files[0]}") == (dest / files[0]).read_bytes()
+
+    second = subprocess.run(script, env=e, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    for log in ("lake-sync.ndjson", "replica-sync.ndjson"):
+        assert [r for r in records((tmp_path / "logs" / log).read_text()) if r["operation"] == "cp"] == []
+
+    # Gone from the lake (and from the tree, else the first sync would bring it back):
+    # the replica loses it too.
+    s3.delete("lake-ex", f"binance/{files[0]}")
+    (dest / files[0]).unlink()
+    third = subprocess.run(script, env=e, capture_output=True, text=True, timeout=120)
+    assert third.returncode == 0, third.stderr
+    assert s3.keys("replica-ex") == [f"binance/{f}" for f in files[1:]]
+
+
+def test_s3x_command_file_runs_in_one_process(s3env, seaweed):
+    """examples/s3x-commands.txt through `s3x run`: the bucket, the uploads with their
+    metadata, and the listing, all from one process."""
+    r = run("s3x", "run", str(EXAMPLES / "s3x-commands.txt"), env=s3env, cwd=ROOT)
+    assert r.status == 0, r
+    s3 = seaweed.client()
+    keys = s3.keys("arc-example")
+    assert "docs/README.md" in keys and "cron/crontab" in keys
+    assert {"scripts/daily-update.sh", "scripts/lake-replicate.sh"} <= set(keys)
+    assert s3.get("arc-example", "docs/README.md") == (ROOT / "README.md").read_bytes()
+    head = s3.head("arc-example", "cron/crontab")
+    assert head.get("x-amz-meta-origin") == "arc"
+    assert "DIR  docs/" in r.stdout or any(l.strip().startswith("DIR") for l in r.stdout.splitlines())

@@ -98,7 +98,11 @@ enum SyncCommand {
             if s.size != d.size { return true }
             if sizeOnly { return false }
             if checksum { return !sameContent(s, d) }
-            guard s.mtime > d.mtime + 0.001 else { return false }
+            // S3 keeps LastModified in whole seconds: a file uploaded at 12:00:05.7 shows as
+            // 12:00:05, so compare the file's time at that precision.
+            var sourceTime = s.mtime
+            if case .s3 = dest, case .local = source { sourceTime = sourceTime.rounded(.down) }
+            guard sourceTime > d.mtime + 0.001 else { return false }
             // An object looks newer than the file it was downloaded to (its LastModified is
             // its upload time); the mtime stored with it says whether it really is.
             if case .s3(let url) = source, case .local = dest,
