@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the main job on a fresh machine, offline. Generates a small mirror of
 # Binance's archive, serves it with `rclone serve s3` on 127.0.0.1, runs the pipeline
-# against it, shows what landed and the ledger, then shows "the next day".
+# against it, shows what landed and the ledger, then shows "the next day"; then the same
+# into S3 (SeaweedFS on 127.0.0.1) and an s3x sync.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -58,5 +59,24 @@ say "Where are the holes? (arc-plan --gaps)"
 show "arc-discover binance --market spot | arc-plan --gaps"
 rm -f "$demo/mirror/data.binance.vision/data/spot/daily/klines/ETHUSDT/1m/ETHUSDT-1m-2024-01-07.zip"*
 arc-discover binance --market spot | arc-plan --gaps | jq -c '{symbol, interval, period, missing}'
+
+say "Into a data lake: the same pipeline with an s3:// destination (SeaweedFS on 127.0.0.1)"
+eval "$(.venv/bin/python scripts/seaweed.py start "$demo/seaweed" --bucket lake)"
+trap 'kill $server 2>/dev/null || true; .venv/bin/python scripts/seaweed.py stop "$demo/seaweed"' EXIT
+for _ in $(seq 100); do s3x ls s3://lake/ >/dev/null 2>&1 && break; sleep 0.1; done
+lake="arc-discover binance --market um --type klines --interval 1m --symbol BTCUSDT --since 2024-01-01 | arc-plan --dest s3://lake/binance | arc-collect -j 64"
+show "$lake"
+sh -c "$lake" | jq -c '{dest, status, verified}' | head -n 3
+echo "... each streamed from the mirror into S3, its SHA-256 checked before the object appears"
+show "s3x du -H s3://lake/binance/"
+s3x du -H s3://lake/binance/
+show "s3x ls 's3://lake/binance/*' | head -n 3"
+s3x ls 's3://lake/binance/*' | head -n 3
+show "s3x head s3://lake/binance/data/futures/um/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01-01.zip | jq .metadata"
+s3x head s3://lake/binance/data/futures/um/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01-01.zip | jq -c .metadata
+show "s3x sync $demo/data/ s3://lake/mirror/   # and the local tree too, only what differs"
+s3x sync "$demo/data/" s3://lake/mirror/ | tail -n 2
+show "s3x sync $demo/data/ s3://lake/mirror/   # again: nothing to do"
+s3x sync "$demo/data/" s3://lake/mirror/
 
 say "Done. Everything is under $demo; the README has more pipelines."
