@@ -63,7 +63,6 @@ arc-discover binance --market spot | arc-plan --gaps | jq -c '{symbol, interval,
 say "Into a data lake: the same pipeline with an s3:// destination (SeaweedFS on 127.0.0.1)"
 eval "$(.venv/bin/python scripts/seaweed.py start "$demo/seaweed" --bucket lake)"
 trap 'kill $server 2>/dev/null || true; .venv/bin/python scripts/seaweed.py stop "$demo/seaweed"' EXIT
-for _ in $(seq 100); do s3x ls s3://lake/ >/dev/null 2>&1 && break; sleep 0.1; done
 lake="arc-discover binance --market um --type klines --interval 1m --symbol BTCUSDT --since 2024-01-01 | arc-plan --dest s3://lake/binance | arc-collect -j 64"
 show "$lake"
 sh -c "$lake" | jq -c '{dest, status, verified}' | head -n 3

@@ -1,31 +1,143 @@
 #!/usr/bin/env python3
-"""SeaweedFS (`weed mini`: master, volume, filer and S3) on free loopback ports.
+"""SeaweedFS (`weed mini`: master, volume, filer and S3) on free loopback ports, and a
+small stdlib SigV4 client for it.
 
 Shared by the tool tests (Tests/tools/conftest.py), the demo and the benchmark, so the
 flags that make it answer like AWS live in one place. As a command:
 
-    scripts/seaweed.py start DIR [--bucket NAME]   # prints `export AWS_...` lines; pid in DIR/weed.pid
+    scripts/seaweed.py start DIR [--bucket NAME]   # prints `export AWS_...`; pid in DIR/weed.pid
     scripts/seaweed.py stop DIR
 """
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WEED = ROOT / ".venv" / "bin" / "weed"
-ACCESS_KEY = "arc-test-key"
-SECRET_KEY = "arc-test-secret"
-REGION = "us-east-1"
+VENV_BIN = ROOT / ".venv" / "bin"
 
 
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+S3_ACCESS_KEY = "arc-test-key"
+S3_SECRET_KEY = "arc-test-secret-0123456789abcdef"
+S3_REGION = "us-east-1"
+
+
+class S3Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # lower-cased names
+        self.body = body
+
+    def __repr__(self):
+        return f"<S3 {self.status} {self.body[:500]!r}>"
+
+
+class S3Client:
+    """A minimal SigV4 client (stdlib only, path style) for fixtures and checks.
+
+    It is independent of the tools under test: seeding and verifying objects through it
+    (or through aws/s5cmd) keeps a bug that is symmetric in upload and download from
+    cancelling out.
+    """
+
+    def __init__(self, endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, region=S3_REGION):
+        parsed = urllib.parse.urlsplit(endpoint)
+        self.host, self.port = parsed.hostname, parsed.port
+        self.access_key, self.secret_key, self.region = access_key, secret_key, region
+
+    def request(self, method, bucket="", key="", query=None, body=b"", headers=None, timeout=30):
+        import hashlib
+        import hmac
+        import http.client
+        path = "/" + urllib.parse.quote(bucket, safe="") if bucket else "/"
+        if key:
+            path += "/" + urllib.parse.quote(key, safe="/~")
+        enc = lambda v: urllib.parse.quote(str(v), safe="-_.~")
+        canonical_query = "&".join(f"{enc(k)}={enc(v)}" for k, v in sorted((query or {}).items()))
+        now = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        payload_hash = hashlib.sha256(body).hexdigest()
+        h = {k.lower(): str(v).strip() for k, v in (headers or {}).items()}
+        h.update({"host": f"{self.host}:{self.port}", "x-amz-date": now, "x-amz-content-sha256": payload_hash})
+        signed = sorted(h)
+        canonical = "\n".join([method, path, canonical_query, *(f"{k}:{h[k]}" for k in signed), "",
+                               ";".join(signed), payload_hash])
+        scope = f"{now[:8]}/{self.region}/s3/aws4_request"
+        to_sign = "\n".join(["AWS4-HMAC-SHA256", now, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+        k = ("AWS4" + self.secret_key).encode()
+        for part in (now[:8], self.region, "s3", "aws4_request"):
+            k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+        signature = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+        h["authorization"] = (f"AWS4-HMAC-SHA256 Credential={self.access_key}/{scope}, "
+                              f"SignedHeaders={';'.join(signed)}, Signature={signature}")
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            conn.request(method, path + ("?" + canonical_query if canonical_query else ""), body=body, headers=h)
+            resp = conn.getresponse()
+            return S3Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
+        finally:
+            conn.close()
+
+    def _ok(self, resp, *statuses):
+        assert resp.status in (statuses or (200,)), resp
+        return resp
+
+    def buckets(self):
+        import xml.etree.ElementTree as ET
+        root = ET.fromstring(self._ok(self.request("GET")).body)
+        return [e.text for e in root.iter() if e.tag.endswith("}Name") or e.tag == "Name"]
+
+    def create_bucket(self, bucket):
+        self._ok(self.request("PUT", bucket))
+
+    def put(self, bucket, key, data, metadata=None, headers=None):
+        """PutObject in one request; returns the response headers (etag...)."""
+        h = dict(headers or {})
+        h.update({f"x-amz-meta-{k}": v for k, v in (metadata or {}).items()})
+        return self._ok(self.request("PUT", bucket, key, body=data, headers=h)).headers
+
+    def get(self, bucket, key):
+        return self._ok(self.request("GET", bucket, key)).body
+
+    def head(self, bucket, key):
+        """The object's headers, or None when it does not exist."""
+        resp = self.request("HEAD", bucket, key)
+        if resp.status == 404:
+            return None
+        return self._ok(resp).headers
+
+    def delete(self, bucket, key):
+        self._ok(self.request("DELETE", bucket, key), 204, 200)
+
+    def list(self, bucket, prefix=""):
+        """Every object under prefix (ListObjectsV2, all pages): [{key, size, etag}]."""
+        import xml.etree.ElementTree as ET
+        out, token = [], None
+        while True:
+            q = {"list-type": "2", "prefix": prefix, "encoding-type": "url"}
+            if token:
+                q["continuation-token"] = token
+            root = ET.fromstring(self._ok(self.request("GET", bucket, query=q)).body)
+            ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+            for c in root.findall(f"{ns}Contents"):
+                out.append({"key": urllib.parse.unquote_plus(c.findtext(f"{ns}Key")),
+                            "size": int(c.findtext(f"{ns}Size")), "etag": c.findtext(f"{ns}ETag").strip('"')})
+            token = root.findtext(f"{ns}NextContinuationToken")
+            if root.findtext(f"{ns}IsTruncated") != "true" or not token:
+                return out
+
+    def keys(self, bucket, prefix=""):
+        return sorted(o["key"] for o in self.list(bucket, prefix))
 
 
 def admin_port():
@@ -43,50 +155,39 @@ def admin_port():
     raise RuntimeError("no free port pair for weed's admin server")
 
 
-def s3_ready(endpoint, bucket):
-    """True once an S3 request is answered and the startup bucket exists (anonymous HEAD
-    is refused with 403 when it exists, 404 when it does not yet)."""
-    import urllib.error
-    import urllib.request
-    try:
-        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/{bucket}", method="HEAD"), timeout=1)
-        return True
-    except urllib.error.HTTPError as e:
-        return e.code in (200, 403)
-    except OSError:
-        return False
-
-
 class SeaweedFS:
-    """Made to answer like AWS where a flag allows: no bucket auto-created on upload and no
-    deleting a bucket that still holds objects (both on by default in weed mini). S3 also
-    answers virtual-host requests for BUCKET.localhost (-s3.domainName=localhost)."""
+    """`weed mini` (master, volume, filer, S3) on free loopback ports, keys from its environment.
 
-    def __init__(self, root, bucket="arc-test", access_key=ACCESS_KEY, secret_key=SECRET_KEY):
+    Made to answer like AWS where a flag allows: no bucket auto-created on upload and no
+    deleting a bucket that still holds objects (both on by default in weed mini). S3 also
+    answers virtual-host requests for BUCKET.localhost (-s3.domainName=localhost).
+    """
+
+    def __init__(self, root, bucket="arc-test", access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY):
         self.root = Path(root)
         self.bucket = bucket
         self.access_key, self.secret_key = access_key, secret_key
         self.proc = None
         self.port = None
-        self.log = self.root / "weed.log"
 
     @property
     def endpoint(self):
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, attempts=3, ready=None):
-        """Starts weed and waits until `ready(self)` (default: the S3 port answers and the
-        startup bucket exists). A port picked free can be taken before weed binds it: then
-        it tries again on new ports."""
+    def client(self, **kw):
+        return S3Client(self.endpoint, **{"access_key": self.access_key, "secret_key": self.secret_key, **kw})
+
+    def start(self, attempts=3):
+        # A port picked free can be taken before weed binds it: try again on new ports.
         for attempt in range(attempts):
             try:
-                return self._start(ready or (lambda s: s3_ready(s.endpoint, s.bucket)))
+                return self._start()
             except RuntimeError:
                 self.stop()
                 if attempt == attempts - 1:
                     raise
 
-    def _start(self, ready):
+    def _start(self):
         data = self.root / "data"
         data.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -95,9 +196,10 @@ class SeaweedFS:
                  "master.port.grpc": free_port(), "filer.port": free_port(), "filer.port.grpc": free_port(),
                  "volume.port": free_port(), "volume.port.grpc": free_port(), "admin.port": admin,
                  "admin.port.grpc": admin + 10000}
+        self.ports = ports
         # Log files, temp files and the two unix sockets weed lets us place go under root
         # (its gRPC sockets stay in /tmp, named by port, removed on a clean stop).
-        args = [str(WEED), f"-logdir={self.root}", "mini", f"-dir={data}", "-ip=127.0.0.1",
+        args = [str(VENV_BIN / "weed"), f"-logdir={self.root}", "mini", f"-dir={data}", "-ip=127.0.0.1",
                 "-ip.bind=127.0.0.1", f"-bucket={self.bucket}", *(f"-{k}={v}" for k, v in ports.items()),
                 "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
                 "-master.telemetry=false", "-s3.allowDeleteBucketNotEmpty=false", "-s3.autoCreateBucket=false",
@@ -106,17 +208,46 @@ class SeaweedFS:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "S3_"))}
         env.update(AWS_ACCESS_KEY_ID=self.access_key, AWS_SECRET_ACCESS_KEY=self.secret_key, HOME=str(self.root),
                    TMPDIR=str(self.root))
+        self.log = self.root / "weed.log"
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.root,
                                          start_new_session=True)
+        client = self.client()
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"weed mini exited {self.proc.returncode}: {self.log_tail()}")
-            if ready(self):
-                return self
+            try:
+                # An authenticated ListBuckets that shows the startup bucket: S3, filer and keys ready.
+                if self.bucket in client.buckets():
+                    break
+            except (OSError, AssertionError):
+                pass
             time.sleep(0.1)
-        raise RuntimeError(f"weed mini did not answer S3 requests: {self.log_tail()}")
+        else:
+            raise RuntimeError(f"weed mini did not answer S3 requests: {self.log_tail()}")
+        self._one_collection(ports["filer.port"])
+        return self
+
+    def _one_collection(self, filer_port):
+        """Stores every bucket in one collection. By default each bucket gets a collection,
+        whose volume its first write grows: 0.2 s, about a second when uploads race for
+        it, and a volume (of a few dozen) per bucket. Then grows that one volume."""
+        import http.client
+        conf = json.dumps({"locations": [{"locationPrefix": "/buckets/", "collection": "arc"}]}).encode()
+        body = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="filer.conf"\r\n\r\n'
+                + conf + b"\r\n--b--\r\n")
+        conn = http.client.HTTPConnection("127.0.0.1", filer_port, timeout=30)
+        try:
+            conn.request("POST", "/etc/seaweedfs/filer.conf", body=body,
+                         headers={"Content-Type": "multipart/form-data; boundary=b"})
+            resp = conn.getresponse()
+            assert resp.status in (200, 201), (resp.status, resp.read())
+        finally:
+            conn.close()
+        client = self.client()
+        client.put(self.bucket, ".warm-up", b"x")
+        client.delete(self.bucket, ".warm-up")
 
     def log_tail(self, n=4000):
         try:
@@ -125,30 +256,37 @@ class SeaweedFS:
             return ""
 
     def stop(self):
-        # A clean stop (about 1 s) removes weed's sockets from /tmp; after many deletes its
-        # filer can take 10 s and more to drain, and the data is thrown away anyway.
+        # A clean stop takes about a second; after many deletes weed's filer can take ten
+        # and more to drain, and the data is thrown away anyway: kill it then, and remove
+        # the gRPC sockets it leaves in /tmp.
         if self.proc and self.proc.poll() is None:
-            stop_group(self.proc.pid)
             try:
-                self.proc.wait(timeout=5)
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=3)
             except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+                for server in ("master", "volume", "filer", "s3", "admin"):
+                    port = self.ports[f"{server}.port.grpc"]
+                    Path(f"/tmp/seaweedfs-{server}-grpc-{port}.sock").unlink(missing_ok=True)
+            except ProcessLookupError:
                 pass
         self.proc = None
 
-    def env(self, home, base=None):
-        """The environment without the machine's AWS_*/S3_*/ARC_* settings, plus this
-        server's keys, region and endpoint; HOME is `home` so no ~/.aws is read."""
+    def env(self, home):
+        """os.environ without AWS_*/S3_* settings of the machine, plus this server's keys,
+        region and endpoint; HOME is `home` so no ~/.aws of the machine is read."""
         Path(home).mkdir(parents=True, exist_ok=True)
         drop = ("AWS_", "S3_", "ARC_")
-        e = {k: v for k, v in (base or os.environ).items() if not k.startswith(drop) and "proxy" not in k.lower()}
+        e = {k: v for k, v in os.environ.items() if not k.startswith(drop) and "proxy" not in k.lower()}
         e.update(AWS_ACCESS_KEY_ID=self.access_key, AWS_SECRET_ACCESS_KEY=self.secret_key,
-                 AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION, AWS_ENDPOINT_URL=self.endpoint,
+                 AWS_REGION=S3_REGION, AWS_DEFAULT_REGION=S3_REGION, AWS_ENDPOINT_URL=self.endpoint,
                  AWS_EC2_METADATA_DISABLED="true", HOME=str(home))
         return e
 
 
-def stop_group(pid):
-    """SIGTERM to weed's process group, SIGKILL if it lingers past 3 s."""
+def stop_pid_group(pid):
+    """SIGTERM to a process group, SIGKILL if it lingers past 3 s."""
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -170,17 +308,17 @@ def main(argv):
     if len(argv) < 3 or argv[1] not in ("start", "stop"):
         sys.exit(__doc__)
     root = Path(argv[2])
+    pid_file = root / "weed.pid"
     if argv[1] == "stop":
-        pid_file = root / "weed.pid"
         if pid_file.exists():
-            stop_group(int(pid_file.read_text()))
+            stop_pid_group(int(pid_file.read_text()))
             pid_file.unlink()
         return
     bucket = argv[argv.index("--bucket") + 1] if "--bucket" in argv else "arc-test"
     s = SeaweedFS(root, bucket=bucket).start()
-    (root / "weed.pid").write_text(str(s.proc.pid))
+    pid_file.write_text(str(s.proc.pid))
     print(f"export AWS_ACCESS_KEY_ID={s.access_key} AWS_SECRET_ACCESS_KEY={s.secret_key} "
-          f"AWS_REGION={REGION} AWS_ENDPOINT_URL={s.endpoint} AWS_EC2_METADATA_DISABLED=true")
+          f"AWS_REGION={S3_REGION} AWS_ENDPOINT_URL={s.endpoint} AWS_EC2_METADATA_DISABLED=true")
 
 
 if __name__ == "__main__":
