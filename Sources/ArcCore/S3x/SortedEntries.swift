@@ -12,7 +12,7 @@ final class SortedEntries {
     private var memoryIndex = 0
     private var memoryHead: Entry?
 
-    init(runLength: Int = 100_000) { self.runLength = runLength }
+    init(runLength: Int = 50_000) { self.runLength = runLength }
 
     func add(_ entry: Entry) throws {
         buffer.append(entry)

@@ -1,7 +1,7 @@
 import Glibc
 
 /// sync: both sides are listed, sorted by the bytes of their paths (in memory up to
-/// 100,000 entries a side, spilling sorted runs to temporary files beyond), and merged
+/// 50,000 entries a side, spilling sorted runs to temporary files beyond), and merged
 /// like two sorted files, so memory stays bounded whatever the number of objects.
 enum SyncCommand {
     enum Side {
@@ -48,7 +48,7 @@ enum SyncCommand {
         let mover = Mover(context: context, options: options)
         let remover = BatchRemover(context: context, operation: "rm")
 
-        // Both listings, sorted the same way (spilling to disk past 100,000 entries); the
+        // Both listings, sorted the same way (spilling to disk past 50,000 entries a side); the
         // destination's is read on its own thread while the source is listed.
         let sortedSource = SortedEntries(), sortedDest = SortedEntries()
         var listError: Error?

@@ -18,7 +18,9 @@ public final class Lock: @unchecked Sendable {
 /// A FIFO handed between threads. `capacity` bounds it so a fast producer cannot make
 /// memory grow with the job: `put` waits while the queue is full.
 public final class BlockingQueue<Element>: @unchecked Sendable {
-    private var items: [Element] = []
+    /// Taken slots are cleared at once, so a taken element is not kept alive until the
+    /// next compaction.
+    private var items: [Element?] = []
     private var head = 0
     private var closed = false
     private let capacity: Int
@@ -89,9 +91,13 @@ public final class BlockingQueue<Element>: @unchecked Sendable {
 
     private func popLocked() -> Element? {
         guard count > 0 else { return nil }
-        let element = items[head]
+        let element = items[head]!
+        items[head] = nil
         head += 1
-        if head >= 1024 && head * 2 >= items.count {
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 1024 && head * 2 >= items.count {
             items.removeFirst(head)
             head = 0
         }

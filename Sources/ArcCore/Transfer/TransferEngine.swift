@@ -35,7 +35,10 @@ public final class TransferEngine: @unchecked Sendable {
     private var thread: WorkerThread?
 
     // Engine-thread state.
-    private var waiting: [Transfer] = []
+    /// Transfers waiting for a slot, oldest first from `waitingHead`. Taken slots are
+    /// cleared at once: a finished transfer must not keep its sink (a listing page's body)
+    /// alive until the array is next compacted.
+    private var waiting: [Transfer?] = []
     private var waitingHead = 0
     private var delayed: [Transfer] = []
     /// Transfers with an easy handle in the multi handle, by identity.
@@ -149,11 +152,15 @@ public final class TransferEngine: @unchecked Sendable {
             delayed = still
         }
         while active < configuration.maxConcurrent && waitingHead < waiting.count {
-            let t = waiting[waitingHead]
+            let t = waiting[waitingHead]!
+            waiting[waitingHead] = nil
             waitingHead += 1
             begin(t)
         }
-        if waitingHead > 256 && waitingHead * 2 > waiting.count {
+        if waitingHead == waiting.count {
+            waiting.removeAll(keepingCapacity: true)
+            waitingHead = 0
+        } else if waitingHead > 256 && waitingHead * 2 > waiting.count {
             waiting.removeFirst(waitingHead)
             waitingHead = 0
         }
@@ -373,7 +380,7 @@ public final class TransferEngine: @unchecked Sendable {
     }
 
     private func cancelEverything() {
-        let queued = Array(waiting[waitingHead...]) + delayed
+        let queued = waiting[waitingHead...].compactMap { $0 } + delayed
         waiting.removeAll()
         waitingHead = 0
         delayed.removeAll()
