@@ -233,3 +233,38 @@ final class LocalETagTests: XCTestCase {
         XCTAssertEqual(try LocalETag.digests(path: path, partSize: Int64(bytes.count)), [MD5.digest(bytes)])
     }
 }
+
+final class SortedEntriesTests: XCTestCase {
+    /// Past the run length, sorted runs spill to temporary files and merge back in byte order,
+    /// every field intact.
+    func testSpilledRunsMergeInByteOrder() throws {
+        let names = ["x/y", "x-y", "a", "x.y", "é", "x0", "b b", "a/b", "Z", "x", "e\u{301}"]
+        let sorted = SortedEntries(runLength: 3)
+        for (i, name) in names.enumerated() {
+            try sorted.add(Entry(relative: name, size: Int64(i), mtime: Double(i) + 0.5, etag: "e\(i)", storageClass: i % 2 == 0 ? "STANDARD" : ""))
+        }
+        try sorted.finish()
+        var out: [Entry] = []
+        while let e = try sorted.next() { out.append(e) }
+        XCTAssertEqual(out.map(\.relative), names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        for e in out {
+            let i = names.firstIndex { $0.utf8.elementsEqual(e.relative.utf8) }!
+            XCTAssertEqual(e.size, Int64(i))
+            XCTAssertEqual(e.mtime, Double(i) + 0.5)
+            XCTAssertEqual(e.etag, "e\(i)")
+            XCTAssertEqual(e.storageClass, i % 2 == 0 ? "STANDARD" : "")
+        }
+    }
+
+    func testEmptyAndInMemoryOnly() throws {
+        let empty = SortedEntries(runLength: 3)
+        try empty.finish()
+        XCTAssertNil(try empty.next())
+        let small = SortedEntries()
+        for n in ["b", "a"] { try small.add(Entry(relative: n, size: 0, mtime: 0)) }
+        try small.finish()
+        XCTAssertEqual(try small.next()?.relative, "a")
+        XCTAssertEqual(try small.next()?.relative, "b")
+        XCTAssertNil(try small.next())
+    }
+}
