@@ -43,7 +43,8 @@ extension Mover {
     }
 
     private func streamDownload(_ source: S3URL, entry: Entry, to path: String, finish: @escaping (MoveOutcome) -> Void) {
-        let sink = FileSink(path: Self.partialPath(path), expectedSize: entry.size, digest: MD5())
+        let sink = FileSink(path: Self.partialPath(path), expectedSize: entry.size,
+                            digest: options.verify ? MD5() as StreamingDigest : NoDigest())
         var request = S3Call.get(source)
         request.ifRange = entry.etag.isEmpty ? nil : entry.etag
         sourceClient.send(request, sink: sink) { [self] result in
@@ -149,17 +150,22 @@ final class RangedDownload {
 
     private func fetch(_ i: Int) {
         running += 1
-        let sink = RangeSink(fd: fd, path: partial, offset: ranges[i].lowerBound)
+        let sink = RangeSink(fd: fd, path: partial, offset: ranges[i].lowerBound, hashing: mover.options.verify)
         mover.sourceClient.send(S3Call.get(source, range: ranges[i], ifMatch: entry.etag), sink: sink) { [self] result in
             running -= 1
             switch result {
-            case .failure(let error): failure = failure ?? error
+            case .failure(let error):
+                try? sink.finishWrites()
+                failure = failure ?? error
             case .success:
+                do { try sink.finishWrites() } catch {
+                    failure = failure ?? (error as? ArcError ?? UnavailableError(partial, "\(error)"))
+                }
                 if sink.written != Int64(ranges[i].count) {
                     failure = failure ?? S3Error(operation: "GetObject", resource: source.description, status: 0, s3Code: "",
                                                  message: "range \(i + 1) returned \(sink.written) of \(ranges[i].count) bytes")
                 }
-                digests[i] = sink.md5.finalize()
+                digests[i] = sink.digest()
             }
             pump()
         }

@@ -43,6 +43,13 @@ public final class BlockingQueue<Element>: @unchecked Sendable {
 
     private var count: Int { items.count - head }
 
+    /// True when a `put` would wait.
+    public var isFull: Bool {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return count >= capacity && !closed
+    }
+
     /// Adds an element, waiting for room. Returns false when the queue was closed.
     @discardableResult
     public func put(_ element: Element) -> Bool {

@@ -60,6 +60,8 @@ public final class Transfer {
     var stats: TransferStats?
     /// Set only under --bwlimit, for the callbacks to spend from the engine's budget.
     weak var engine: TransferEngine?
+    /// The engine running this transfer, for the callbacks to park it when its sink is busy.
+    weak var owner: TransferEngine?
 
     public init(_ request: TransferRequest, sink: TransferSink, body: UploadBody? = nil,
                 attemptHeaders: (() -> [String])? = nil, completion: @escaping TransferCompletion) {

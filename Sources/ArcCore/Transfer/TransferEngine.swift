@@ -50,6 +50,9 @@ public final class TransferEngine: @unchecked Sendable {
     /// per-transfer limits split a budget badly across many short transfers.)
     private var budget = Budget()
     private var paused: [Transfer] = []
+    /// Transfers paused because their sink is busy (a hashing thread behind); resumed
+    /// when it catches up.
+    fileprivate var backedUp: [Transfer] = []
 
     struct Budget {
         var bytes: Double = 0
@@ -120,6 +123,7 @@ public final class TransferEngine: @unchecked Sendable {
             for w in work { w() }
             waiting.append(contentsOf: incoming)
             if configuration.bandwidthLimit > 0 { refillBudget() }
+            if !backedUp.isEmpty { resumeCaughtUp() }
             if cancel { cancelEverything() }
             startReady()
             curl_multi_perform(multi, &stillRunning)
@@ -138,6 +142,7 @@ public final class TransferEngine: @unchecked Sendable {
             }
             if waitingHead < waiting.count && active < configuration.maxConcurrent { timeout = 0 }
             if !paused.isEmpty { timeout = min(timeout, 10) }
+            if !backedUp.isEmpty { timeout = min(timeout, 2) }
             curl_multi_poll(multi, nil, 0, Int32(timeout), nil)
         }
     }
@@ -180,6 +185,7 @@ public final class TransferEngine: @unchecked Sendable {
         t.easy = easy
         t.stats = stats
         t.engine = configuration.bandwidthLimit > 0 ? self : nil
+        t.owner = self
         configure(easy, for: t)
         running[ObjectIdentifier(t)] = t
         curl_multi_add_handle(multi, easy)
@@ -261,6 +267,14 @@ public final class TransferEngine: @unchecked Sendable {
         for t in resume where t.easy != nil { curl_easy_pause(t.easy, CURLPAUSE_CONT) }
     }
 
+    private func resumeCaughtUp() {
+        let waiting = backedUp
+        backedUp.removeAll()
+        for t in waiting where t.easy != nil {
+            if t.sink.isBackedUp { backedUp.append(t) } else { curl_easy_pause(t.easy, CURLPAUSE_CONT) }
+        }
+    }
+
     /// Takes `n` bytes from the budget; false (pause) when it is spent.
     fileprivate func spend(_ t: Transfer, _ n: Int) -> Bool {
         guard configuration.bandwidthLimit > 0 else { return true }
@@ -276,6 +290,10 @@ public final class TransferEngine: @unchecked Sendable {
     private static func body(_ t: Transfer, _ chunk: UnsafeRawBufferPointer) -> Int {
         if t.cancelled { return 0 }
         if let engine = t.engine, !engine.spend(t, chunk.count) { return Int(CURL_WRITEFUNC_PAUSE) }
+        if t.sink.isBackedUp, let engine = t.owner {
+            engine.backedUp.append(t)
+            return Int(CURL_WRITEFUNC_PAUSE)
+        }
         if !t.decided {
             do { try t.decide() } catch {
                 t.sinkError = error

@@ -9,6 +9,13 @@ public protocol TransferSink: AnyObject {
     /// Drop everything kept so far: the body starts again at byte 0.
     func restart() throws
     func write(_ bytes: UnsafeRawBufferPointer) throws
+    /// True while the sink cannot take more without blocking: the engine pauses this
+    /// transfer (and no other) until it can.
+    var isBackedUp: Bool { get }
+}
+
+extension TransferSink {
+    public var isBackedUp: Bool { false }
 }
 
 /// A sink exceeded its size limit (a listing or CHECKSUM file that is not what it claims).
@@ -148,24 +155,49 @@ public protocol StreamingDigest: AnyObject {
 
 extension SHA256: StreamingDigest {}
 
+/// No hash at all (`--no-verify`): nothing to compute on the hot path.
+public final class NoDigest: StreamingDigest {
+    public init() {}
+    public func update(_ bytes: UnsafeRawBufferPointer) {}
+    public func reset() {}
+    public func finalizeHex() -> String { "" }
+}
+
 extension MD5: StreamingDigest {
     public func finalizeHex() -> String { Hex.encode(finalize()) }
 }
 
 /// One byte range of a file being downloaded in parts: written with pwrite at its offset,
 /// hashed (MD5) on its own, so each range checks against its part of a multipart ETag.
+/// The engine thread only gathers bytes into 1 MiB blocks; a thread per range writes and
+/// hashes them, so several ranges hash at once and the network loop never waits on MD5.
 public final class RangeSink: TransferSink {
     let file: Int32
     let path: String
     let offset: Int64
+    let hashing: Bool
     public private(set) var written: Int64 = 0
-    public let md5 = MD5()
+    private var md5 = MD5()
+    private var block: [UInt8] = []
+    private var lane: Lane?
 
-    public init(fd: Int32, path: String, offset: Int64) {
+    static let blockSize = 1 << 20
+
+    /// The writer thread of one attempt, and what went wrong in it.
+    private final class Lane: @unchecked Sendable {
+        let blocks = BlockingQueue<(Int64, [UInt8])>(capacity: 4)
+        var error: Error?
+        var thread: WorkerThread?
+    }
+
+    public init(fd: Int32, path: String, offset: Int64, hashing: Bool = true) {
         self.file = fd
         self.path = path
         self.offset = offset
+        self.hashing = hashing
     }
+
+    deinit { try? finishWrites() }
 
     public func beginAttempt() throws -> Int64 {
         try restart()
@@ -173,19 +205,62 @@ public final class RangeSink: TransferSink {
     }
 
     public func restart() throws {
+        try? finishWrites()
         written = 0
-        md5.reset()
+        md5 = MD5()
+        block.removeAll(keepingCapacity: true)
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(file, bytes.baseAddress! + done, bytes.count - done, off_t(offset + written + Int64(done)))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw SystemError("write", path: path, errno: errno) }
-            done += n
-        }
-        md5.update(bytes)
+        if let error = lane?.error { throw error }
+        if block.capacity < Self.blockSize { block.reserveCapacity(Self.blockSize) }
+        block.append(contentsOf: bytes)
         written += Int64(bytes.count)
+        if block.count >= Self.blockSize { hand(block) }
+    }
+
+    public var isBackedUp: Bool { lane?.blocks.isFull ?? false }
+
+    /// Waits until every byte received is written and hashed; throws what failed.
+    public func finishWrites() throws {
+        if !block.isEmpty { hand(block) }
+        guard let lane else { return }
+        lane.blocks.close()
+        lane.thread?.join()
+        self.lane = nil
+        if let error = lane.error { throw error }
+    }
+
+    /// The MD5 of the range; call after `finishWrites`.
+    public func digest() -> [UInt8] { md5.finalize() }
+
+    private func hand(_ bytes: [UInt8]) {
+        let at = offset + written - Int64(bytes.count)
+        block = []
+        if lane == nil {
+            let lane = Lane()
+            let (fd, path, md5, hashing) = (file, self.path, self.md5, self.hashing)
+            lane.thread = WorkerThread(name: "range") {
+                while let (position, data) = lane.blocks.take() {
+                    guard lane.error == nil else { continue }
+                    do {
+                        try data.withUnsafeBytes { raw in
+                            var done = 0
+                            while done < raw.count {
+                                let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(position + Int64(done)))
+                                if n < 0 && errno == EINTR { continue }
+                                guard n > 0 else { throw SystemError("write", path: path, errno: errno) }
+                                done += n
+                            }
+                            if hashing { md5.update(raw) }
+                        }
+                    } catch {
+                        lane.error = error
+                    }
+                }
+            }
+            self.lane = lane
+        }
+        lane!.blocks.put((at, bytes))
     }
 }
