@@ -84,12 +84,21 @@ def test_empty_input_plans_nothing(env, tmp_path):
     assert r.status == 0 and r.stdout == ""
 
 
-def test_s3_destination_and_missing_dest_are_usage_errors(env):
-    r = run("arc-plan", "--dest", "s3://lake/binance", input="", env=env)
-    assert r.status == 2 and "s3x" in r.stderr
+def test_bad_destinations_are_usage_errors(env):
+    for dest in ("s3://lake/*", "ftp://host/x", "s3://"):
+        r = run("arc-plan", "--dest", dest, input="", env=env)
+        assert r.status == 2 and dest in r.stderr, (dest, r)
     assert run("arc-plan", input="", env=env).status == 2
     bad = run("arc-plan", "--dest", "x", "--layout", "{nope}/{file}", input="", env=env)
     assert bad.status == 2 and "{nope}" in bad.stderr
+
+
+def test_s3_destination_plans_s3_dests(mirror, env):
+    """--dest s3://bucket/prefix/ gives each task an s3:// dest under the prefix."""
+    r = run("arc-plan", "--dest", "s3://lake/binance/", input=archives(env, "--market", "option"), env=env)
+    assert r.status == 0 and len(r.records) == 2, r
+    for t in r.records:
+        assert t["dest"] == "s3://lake/binance/" + t["key"]
 
 
 def test_input_files_as_arguments(mirror, env, tmp_path):

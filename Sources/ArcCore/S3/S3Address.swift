@@ -77,7 +77,12 @@ public struct S3Endpoint: Sendable {
         } else {
             basePath = ""
         }
-        guard !rest.isEmpty else { throw UsageError("endpoint '\(text)': the host is missing") }
+        guard !rest.isEmpty, !rest.hasPrefix(":") else { throw UsageError("endpoint '\(text)': the host is missing") }
+        if let colon = rest.lastIndex(of: ":"), !rest.hasSuffix("]") {
+            guard let port = Int(rest[rest.index(after: colon)...]), (1...65535).contains(port) else {
+                throw UsageError("endpoint '\(text)': bad port")
+            }
+        }
         // curl leaves the scheme's default port out of the Host header: sign what it sends.
         let defaultPort = scheme == "https" ? ":443" : ":80"
         authority = rest.hasSuffix(defaultPort) ? String(rest.dropLast(defaultPort.count)) : String(rest)
