@@ -358,16 +358,10 @@ class SeaweedFS:
         import seaweed
         self.root = fresh(root)
         self.weed = seaweed.SeaweedFS(self.root, bucket=S3_BUCKET)
-        # Ready when an authenticated listing of the bucket answers (an empty bucket makes
-        # s5cmd exit 1 with "no object found"): the anonymous HEAD the helper waits for by
-        # default can be refused (403) before weed has created the startup bucket.
-        def ready(weed):
-            probe = subprocess.run([str(VENV / "s5cmd"), "--endpoint-url", weed.endpoint, "ls", f"s3://{S3_BUCKET}"],
-                                   env=weed.env(self.root / "home"), capture_output=True, text=True)
-            return probe.returncode == 0 or "no object found" in probe.stderr
-        self.weed.start(ready=ready)
+        # start() waits for an authenticated ListBuckets that shows the bucket.
+        self.weed.start()
         self.endpoint = self.weed.endpoint
-        self.key, self.secret, self.region = self.weed.access_key, self.weed.secret_key, seaweed.REGION
+        self.key, self.secret, self.region = self.weed.access_key, self.weed.secret_key, seaweed.S3_REGION
 
     def env(self, home=None):
         """scripts/seaweed.py's environment (the server's keys, region and endpoint, no
