@@ -10,12 +10,7 @@ final class MonthlyPreference {
     private(set) var skippedDaily = 0
 
     init() throws {
-        let dir = FileSystem.environment("TMPDIR") ?? "/tmp"
-        var template = Array((dir + "/arc-plan-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw SystemError("mkstemp", path: dir, errno: errno) }
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        spoolFD = fd
+        spoolFD = try FileSystem.anonymousTemporaryFile(prefix: "arc-plan")
     }
 
     deinit { close(spoolFD) }

@@ -64,20 +64,16 @@ private final class RunReader {
     private let file: UnsafeMutablePointer<FILE>
 
     init(writing entries: [Entry]) throws {
-        let dir = ProcessEnvironment.get("TMPDIR").flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array((dir + "/s3x-sort-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw SystemError("mkstemp", path: dir, errno: errno) }
-        unlink(String(cString: template))  // gone when closed, whatever happens
+        let fd = try FileSystem.anonymousTemporaryFile(prefix: "s3x-sort")
         file = fdopen(fd, "w+")!
         for e in entries {
             try write(Array(e.relative.utf8))
             try write(Array(e.etag.utf8))
             try write(Array(e.storageClass.utf8))
             var numbers = (e.size, e.mtime)
-            guard fwrite(&numbers, MemoryLayout.size(ofValue: numbers), 1, file) == 1 else { throw SystemError("write", path: dir, errno: errno) }
+            guard fwrite(&numbers, MemoryLayout.size(ofValue: numbers), 1, file) == 1 else { throw SystemError("write", path: "sort run", errno: errno) }
         }
-        guard fflush(file) == 0 else { throw SystemError("write", path: dir, errno: errno) }
+        guard fflush(file) == 0 else { throw SystemError("write", path: "sort run", errno: errno) }
         rewind(file)
     }
 

@@ -32,6 +32,17 @@ public enum FileSystem {
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// A new temporary file in $TMPDIR (else /tmp), already unlinked: it is gone when the
+    /// descriptor is closed, whatever happens to the process.
+    public static func anonymousTemporaryFile(prefix: String) throws -> Int32 {
+        let dir = environment("TMPDIR") ?? "/tmp"
+        var template = Array((dir + "/" + prefix + "-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw SystemError("mkstemp", path: dir, errno: errno) }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        return fd
+    }
+
     /// Sets an open file's modification time, leaving its access time alone.
     public static func setModificationTime(_ fd: Int32, _ seconds: Double) {
         let whole = seconds.rounded(.down)

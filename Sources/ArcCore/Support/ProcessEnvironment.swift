@@ -1,6 +1,7 @@
 import Glibc
 
-/// The process environment as a dictionary (read once per call; small).
+/// The whole process environment as a dictionary, for the AWS credentials chain and
+/// endpoint lookups (one variable: `FileSystem.environment`).
 public enum ProcessEnvironment {
     public static var all: [String: String] {
         var result: [String: String] = [:]
@@ -13,9 +14,5 @@ public enum ProcessEnvironment {
             p += 1
         }
         return result
-    }
-
-    public static func get(_ name: String) -> String? {
-        getenv(name).map { String(cString: $0) }
     }
 }
