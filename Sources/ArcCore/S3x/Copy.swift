@@ -5,17 +5,9 @@
 /// the destination checks what it receives. No local disk is touched either way.
 extension Mover {
     public func copy(_ source: S3URL, entry: Entry, to dest: S3URL, operation: String = "cp") {
-        start { [self] done in
-            let finish: (MoveOutcome) -> Void = { outcome in
-                self.report(operation, source: source.description, destination: dest.description, outcome) {
-                    self.sourceClient.send(S3Call.deleteObject(source)) { _ in }
-                }
-                done()
-            }
-            if context.dryRun {
-                output.emit(operation, source: source.description, destination: dest.description, size: entry.size, dryRun: true)
-                return done()
-            }
+        move(operation, source: source.description, destination: dest.description, size: entry.size, deleteSource: { [self] in
+            sourceClient.send(S3Call.deleteObject(source)) { _ in }
+        }) { [self] finish in
             checkDestination(dest, sourceSize: entry.size, sourceMtime: entry.mtime) { [self] proceed in
                 guard proceed else { return finish(.skipped(size: entry.size)) }
                 if context.serverSideCopy && entry.size <= options.copyThreshold {

@@ -8,17 +8,9 @@ import Glibc
 /// MD5 of the MD5s checks against the multipart ETag.
 extension Mover {
     public func download(_ source: S3URL, entry: Entry, to path: String, operation: String = "cp") {
-        start { [self] done in
-            let finish: (MoveOutcome) -> Void = { outcome in
-                self.report(operation, source: source.description, destination: path, outcome) {
-                    self.sourceClient.send(S3Call.deleteObject(source)) { _ in }
-                }
-                done()
-            }
-            if context.dryRun {
-                output.emit(operation, source: source.description, destination: path, size: entry.size, dryRun: true)
-                return done()
-            }
+        move(operation, source: source.description, destination: path, size: entry.size, deleteSource: { [self] in
+            sourceClient.send(S3Call.deleteObject(source)) { _ in }
+        }) { [self] finish in
             if options.noClobber || options.ifSizeDiffer || options.ifSourceNewer {
                 var st = stat()
                 if stat(path, &st) == 0, !decide(existingSize: Int64(st.st_size), existingMtime: Double(st.st_mtim.tv_sec),

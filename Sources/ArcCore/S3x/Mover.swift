@@ -68,7 +68,7 @@ public final class Mover: @unchecked Sendable {
     // MARK: scheduling
 
     /// Starts `work` when a slot is free; `work` must call the completion it is given once.
-    func start(_ work: (@escaping () -> Void) -> Void) {
+    private func start(_ work: (@escaping () -> Void) -> Void) {
         guard slots.acquire() else { return }
         pthread_mutex_lock(&idleMutex)
         inFlight += 1
@@ -101,6 +101,23 @@ public final class Mover: @unchecked Sendable {
 
     /// Stops everything at once (a signal): objects waiting for a slot never start.
     public func cancel() { slots.cancel() }
+
+    /// Moves one object: waits for a slot, answers a dry run, runs `work`, which calls its
+    /// completion once with the outcome, then reports it (deleting the source of a
+    /// completed mv with `deleteSource`) and frees the slot.
+    func move(_ operation: String, source: String, destination: String, size: Int64,
+              deleteSource: @escaping () -> Void, work: @escaping (@escaping (MoveOutcome) -> Void) -> Void) {
+        start { [self] done in
+            if context.dryRun {
+                output.emit(operation, source: source, destination: destination, size: size, dryRun: true)
+                return done()
+            }
+            work { outcome in
+                self.report(operation, source: source, destination: destination, outcome, deleteSource: deleteSource)
+                done()
+            }
+        }
+    }
 
     /// Reports an object's outcome as an event, and deletes the source of a completed mv.
     func report(_ operation: String, source: String, destination: String, _ outcome: MoveOutcome,

@@ -7,17 +7,9 @@ import Glibc
 /// matches the file (ListParts) and sends only the rest; one that failed is aborted.
 extension Mover {
     public func upload(path: String, size: Int64, mtime: Double, to dest: S3URL, operation: String = "cp") {
-        start { [self] done in
-            let finish: (MoveOutcome) -> Void = { outcome in
-                self.report(operation, source: path, destination: dest.description, outcome) {
-                    if unlink(path) != 0 { self.context.log.warn("\(path): uploaded but not removed: \(String(cString: strerror(errno)))") }
-                }
-                done()
-            }
-            if context.dryRun {
-                output.emit(operation, source: path, destination: dest.description, size: size, dryRun: true)
-                return done()
-            }
+        move(operation, source: path, destination: dest.description, size: size, deleteSource: { [self] in
+            if unlink(path) != 0 { context.log.warn("\(path): uploaded but not removed: \(String(cString: strerror(errno)))") }
+        }) { [self] finish in
             checkDestination(dest, sourceSize: size, sourceMtime: mtime) { [self] proceed in
                 guard proceed else { return finish(.skipped(size: size)) }
                 let file: SharedFile

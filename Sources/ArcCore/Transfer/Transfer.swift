@@ -58,10 +58,8 @@ public final class Transfer {
     var bytesReceived: Int64 = 0
     var cancelled = false
     var stats: TransferStats?
-    /// Set only under --bwlimit, for the callbacks to spend from the engine's budget.
+    /// The engine running this transfer, for the callbacks to pause it (--bwlimit, a busy sink).
     weak var engine: TransferEngine?
-    /// The engine running this transfer, for the callbacks to park it when its sink is busy.
-    weak var owner: TransferEngine?
 
     public init(_ request: TransferRequest, sink: TransferSink, body: UploadBody? = nil,
                 attemptHeaders: (() -> [String])? = nil, completion: @escaping TransferCompletion) {

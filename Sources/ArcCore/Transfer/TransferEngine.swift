@@ -49,10 +49,9 @@ public final class TransferEngine: @unchecked Sendable {
     /// transfer that finds it spent pauses until the loop refills it. (libcurl's own
     /// per-transfer limits split a budget badly across many short transfers.)
     private var budget = Budget()
+    /// Transfers paused in a callback: the budget was spent, or their sink is busy (a
+    /// hashing thread behind). The loop resumes each once its reason has passed.
     private var paused: [Transfer] = []
-    /// Transfers paused because their sink is busy (a hashing thread behind); resumed
-    /// when it catches up.
-    fileprivate var backedUp: [Transfer] = []
 
     struct Budget {
         var bytes: Double = 0
@@ -123,7 +122,7 @@ public final class TransferEngine: @unchecked Sendable {
             for w in work { w() }
             waiting.append(contentsOf: incoming)
             if configuration.bandwidthLimit > 0 { refillBudget() }
-            if !backedUp.isEmpty { resumeCaughtUp() }
+            if !paused.isEmpty { resumePaused() }
             if cancel { cancelEverything() }
             startReady()
             curl_multi_perform(multi, &stillRunning)
@@ -141,8 +140,7 @@ public final class TransferEngine: @unchecked Sendable {
                 timeout = min(timeout, untilRetry)
             }
             if waitingHead < waiting.count && active < configuration.maxConcurrent { timeout = 0 }
-            if !paused.isEmpty { timeout = min(timeout, 10) }
-            if !backedUp.isEmpty { timeout = min(timeout, 2) }
+            if !paused.isEmpty { timeout = min(timeout, 2) }
             curl_multi_poll(multi, nil, 0, Int32(timeout), nil)
         }
     }
@@ -184,8 +182,7 @@ public final class TransferEngine: @unchecked Sendable {
         let easy = idleHandles.popLast() ?? curl_easy_init()!
         t.easy = easy
         t.stats = stats
-        t.engine = configuration.bandwidthLimit > 0 ? self : nil
-        t.owner = self
+        t.engine = self
         configure(easy, for: t)
         running[ObjectIdentifier(t)] = t
         curl_multi_add_handle(multi, easy)
@@ -254,46 +251,44 @@ public final class TransferEngine: @unchecked Sendable {
     }
 
     /// Adds what the limit allows for the time passed (at most a tenth of a second's
-    /// worth saved up, so a quiet spell does not become a burst) and resumes paused transfers.
+    /// worth saved up, so a quiet spell does not become a burst).
     private func refillBudget() {
         let now = MonotonicClock.nanos()
         let rate = Double(configuration.bandwidthLimit)
         if budget.refilledAt == 0 { budget.bytes = rate / 10 }
         else { budget.bytes = min(rate / 10, budget.bytes + rate * Double(now - budget.refilledAt) / 1e9) }
         budget.refilledAt = now
-        guard budget.bytes > 0, !paused.isEmpty else { return }
-        let resume = paused
-        paused.removeAll()
-        for t in resume where t.easy != nil { curl_easy_pause(t.easy, CURLPAUSE_CONT) }
     }
 
-    private func resumeCaughtUp() {
-        let waiting = backedUp
-        backedUp.removeAll()
+    /// Resumes the paused transfers that may go on. Resuming can call a callback at once,
+    /// which may pause the transfer again: hence the copy.
+    private func resumePaused() {
+        let waiting = paused
+        paused.removeAll()
         for t in waiting where t.easy != nil {
-            if t.sink.isBackedUp { backedUp.append(t) } else { curl_easy_pause(t.easy, CURLPAUSE_CONT) }
+            if mustWait(t) { paused.append(t) } else { curl_easy_pause(t.easy, CURLPAUSE_CONT) }
         }
     }
 
-    /// Takes `n` bytes from the budget; false (pause) when it is spent.
-    fileprivate func spend(_ t: Transfer, _ n: Int) -> Bool {
-        guard configuration.bandwidthLimit > 0 else { return true }
-        if budget.bytes <= 0 {
+    private func mustWait(_ t: Transfer) -> Bool {
+        (configuration.bandwidthLimit > 0 && budget.bytes <= 0) || t.sink.isBackedUp
+    }
+
+    /// Called by the body callbacks before moving `n` bytes: true to go on (taking them
+    /// from the budget), false when the transfer is now paused.
+    fileprivate func proceed(_ t: Transfer, _ n: Int) -> Bool {
+        if mustWait(t) {
             paused.append(t)
             return false
         }
-        budget.bytes -= Double(n)
+        if configuration.bandwidthLimit > 0 { budget.bytes -= Double(n) }
         return true
     }
 
     /// The write callback: the first bytes decide whether this is the body asked for.
     private static func body(_ t: Transfer, _ chunk: UnsafeRawBufferPointer) -> Int {
         if t.cancelled { return 0 }
-        if let engine = t.engine, !engine.spend(t, chunk.count) { return Int(CURL_WRITEFUNC_PAUSE) }
-        if t.sink.isBackedUp, let engine = t.owner {
-            engine.backedUp.append(t)
-            return Int(CURL_WRITEFUNC_PAUSE)
-        }
+        if let engine = t.engine, !engine.proceed(t, chunk.count) { return Int(CURL_WRITEFUNC_PAUSE) }
         if !t.decided {
             do { try t.decide() } catch {
                 t.sinkError = error
@@ -320,7 +315,7 @@ public final class TransferEngine: @unchecked Sendable {
     private static func readBody(_ t: Transfer, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
         if t.cancelled { return Int(CURL_READFUNC_ABORT) }
         guard let body = t.body else { return 0 }
-        if let engine = t.engine, !engine.spend(t, buffer.count) { return Int(CURL_READFUNC_PAUSE) }
+        if let engine = t.engine, !engine.proceed(t, buffer.count) { return Int(CURL_READFUNC_PAUSE) }
         do {
             let n = try body.read(into: buffer)
             t.stats?.add(sent: n)
