@@ -31,6 +31,26 @@ public enum StateStore {
             updated_at TEXT NOT NULL
         );
         """,
+        // 2: telem-trace's spans (from --trace files, `telem-trace ingest` and OTLP via `serve`).
+        // Times are Unix nanoseconds so a waterfall can show sub-millisecond spans.
+        """
+        CREATE TABLE spans (
+            trace_id       TEXT NOT NULL,     -- 32 lowercase hex
+            span_id        TEXT NOT NULL,     -- 16 lowercase hex
+            parent_span_id TEXT,              -- NULL for a root span
+            name           TEXT NOT NULL,
+            service        TEXT,              -- the tool or OTLP service.name
+            start_ns       INTEGER NOT NULL,
+            end_ns         INTEGER NOT NULL,
+            status         TEXT NOT NULL CHECK (status IN ('ok', 'error', 'unset')),
+            status_message TEXT,
+            attributes     TEXT,              -- JSON object
+            events         TEXT,              -- JSON array of {name, time, attributes}
+            PRIMARY KEY (trace_id, span_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX spans_start ON spans (start_ns);
+        CREATE INDEX spans_name ON spans (name);
+        """,
     ]
 
     /// Opens the database at `path` and brings its schema up to date. A database that
