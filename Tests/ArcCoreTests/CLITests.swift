@@ -314,7 +314,8 @@ final class HelpAndDocsTests: XCTestCase {
     func testStatePathPrefersTheFlag() throws {
         let p = try ArgumentParser.parse(["--state", "/x/state.db", "-d", "y"], spec: Tool.fullSpec(PlanCommand.spec),
                                          environment: { _ in nil })
-        let context = ToolContext(parsed: p, log: Logger(tool: "t", format: .json, terminal: Terminal(fd: -1)))
+        let log = Logger(tool: "t", format: .json, terminal: Terminal(fd: -1))
+        let context = ToolContext(parsed: p, log: log, telemetry: .off(tool: "t", log: log))
         XCTAssertEqual(context.statePath, "/x/state.db")
     }
 }

@@ -22,12 +22,13 @@ public enum Tool {
         .flag("generate-man", help: "print the man page (roff) and exit", hidden: true, standalone: true),
         OptionSpec("generate-completion", valueName: "SHELL", help: "print a completion script and exit",
                    choices: CompletionShell.allCases.map { $0.rawValue }, hidden: true, standalone: true),
-    ]
+    ] + Telemetry.options
 
     /// The spec as users see it: the tool's own options plus the common ones.
     public static func fullSpec(_ spec: CommandSpec) -> CommandSpec {
         var full = spec
         full.options += commonOptions
+        full.environment += Telemetry.environment.filter { e in !spec.environment.contains { $0.name == e.name } }
         return full
     }
 
@@ -36,7 +37,9 @@ public enum Tool {
         ignoreSIGPIPE()
         let spec = fullSpec(spec)
         let log = Logger(tool: spec.name)
-        var status: ExitStatus
+        var status: Int32
+        var failure: String?
+        var telemetry: Telemetry?
         do {
             let parsed = try ArgumentParser.parse(arguments, spec: spec)
             if parsed.flag("help") {
@@ -65,31 +68,52 @@ public enum Tool {
                 log.level = level
             }
             if let format = parsed.value("log-format").flatMap(LogFormat.init(rawValue:)) { log.format = format }
-            let context = ToolContext(parsed: parsed, log: log)
-            status = try run(context)
+            telemetry = try Telemetry.start(tool: spec.name, spanName: parsed.path.joined(separator: " "),
+                                            parsed: parsed, log: log)
+            let context = ToolContext(parsed: parsed, log: log, telemetry: telemetry!)
+            status = try run(context).rawValue
             try OutputStream.stdout.flush()
         } catch let error as UsageError {
             log.error(error.message)
             if log.format == .human { fputs("Try '\(spec.name) --help' for more information.\n", Glibc.stderr) }
-            exit(ExitStatus.usage.rawValue)
+            status = ExitStatus.usage.rawValue
+            failure = error.message
         } catch is BrokenPipeError {
             // The reader closed our stdout (`| head`): stop quietly, as programs killed by SIGPIPE do.
-            exit(128 + SIGPIPE)
+            status = 128 + SIGPIPE
         } catch let error as ArcError {
             log.error(error.description, ["code": .string(error.code)])
-            status = error.exitStatus
+            status = error.exitStatus.rawValue
+            failure = error.description
         } catch {
             log.error("\(error)")
-            status = .unavailable
+            status = ExitStatus.unavailable.rawValue
+            failure = "\(error)"
         }
-        exit(status.rawValue)
+        telemetry?.finish(status, error: failure, log: log)
+        exit(status)
     }
 }
 
-/// What a running tool gets: its parsed command line and its logger.
+/// What a running tool gets: its parsed command line, its logger and its telemetry.
 public struct ToolContext {
     public let parsed: ParsedCommand
     public let log: Logger
+    public let telemetry: Telemetry
+
+    public init(parsed: ParsedCommand, log: Logger, telemetry: Telemetry) {
+        self.parsed = parsed
+        self.log = log
+        self.telemetry = telemetry
+    }
+
+    /// Exits with any status (a wrapped command's), after ending the run's span and
+    /// publishing its metrics, as returning from the tool's run does.
+    public func exit(_ status: Int32, error: String? = nil) -> Never {
+        try? OutputStream.stdout.flush()
+        telemetry.finish(status, error: error, log: log)
+        Glibc.exit(status)
+    }
 
     public var quiet: Bool { parsed.flag("quiet") }
 

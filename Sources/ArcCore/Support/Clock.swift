@@ -20,6 +20,36 @@ public enum WallClock {
 
     public static func now() -> String { rfc3339(millis: nowMillis()) }
 
+    public static func nowNanos() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// `2024-01-02T03:04:05.678901Z`: microseconds, for spans (a waterfall of short spans
+    /// needs more than milliseconds; nanoseconds would be noise).
+    public static func rfc3339(nanos: Int64) -> String {
+        let millis = nanos >= 0 ? nanos / 1_000_000 : (nanos - 999_999) / 1_000_000
+        let micros = Int((nanos - millis * 1_000_000) / 1000)
+        let text = rfc3339(millis: millis)
+        return String(text.dropLast()) + pad(micros, 3) + "Z"
+    }
+
+    /// Like `parseRFC3339`, to the nanosecond.
+    public static func parseRFC3339Nanos(_ text: String) -> Int64? {
+        guard let millis = parseRFC3339(text) else { return nil }
+        // The digits past milliseconds, if any (parseRFC3339 has checked the shape).
+        let b = Array(text.utf8)
+        guard b.count > 23, b[19] == UInt8(ascii: "."), b[20...22].allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return millis * 1_000_000 }
+        var extra: Int64 = 0, scale: Int64 = 100_000, i = 23
+        while i < b.count, b[i] >= 48, b[i] <= 57 {
+            extra += Int64(b[i] - 48) * scale
+            scale /= 10
+            i += 1
+        }
+        return millis * 1_000_000 + extra
+    }
+
     /// Parses RFC 3339 (`2024-01-02T03:04:05Z`, fractions and offsets allowed) or a bare
     /// `YYYY-MM-DD` (midnight UTC) into milliseconds since the epoch.
     public static func parseRFC3339(_ text: String) -> Int64? {

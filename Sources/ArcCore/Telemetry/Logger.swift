@@ -7,8 +7,11 @@ public final class Logger: @unchecked Sendable {
     public var level: LogLevel
     public var format: LogFormat
     private let terminal: Terminal
-    /// The seam for tracing: fields every line carries (trace_id and span_id once spans exist).
-    public var contextFields: (() -> [(String, LogValue)])?
+    /// The trace every JSON line names (`trace_id`, `span_id`), set once tracing starts.
+    /// A line about one task passes its own `span_id` field, which wins.
+    public var trace: TraceContext?
+    /// Called with every line written (after the level check): the OTLP log exporter.
+    public var forward: ((LogLevel, String, [(String, LogValue)]) -> Void)?
     private var buffer = RecordBuilder(capacity: 512)
 
     public init(tool: String, level: LogLevel = .info, format: LogFormat? = nil, terminal: Terminal = .stderr) {
@@ -33,8 +36,8 @@ public final class Logger: @unchecked Sendable {
 
     public func log(_ lineLevel: LogLevel, _ msg: String, _ fields: KeyValuePairs<String, LogValue>) {
         guard lineLevel >= level else { return }
-        var all = Array(fields.map { ($0.key, $0.value) })
-        if let context = contextFields { all.append(contentsOf: context()) }
+        let all = Array(fields.map { ($0.key, $0.value) })
+        forward?(lineLevel, msg, all)
         terminal.withLock {
             let line = format == .json ? jsonLine(lineLevel, msg, all) : humanLine(lineLevel, msg, all)
             terminal.writeLineLocked(line)
@@ -47,7 +50,13 @@ public final class Logger: @unchecked Sendable {
         buffer.string("level", lineLevel.name)
         buffer.string("tool", tool)
         buffer.string("msg", msg)
-        for (key, value) in fields {
+        if let trace {
+            buffer.string("trace_id", trace.traceID)
+            var spanID = trace.spanID
+            if case .string(let own)? = fields.first(where: { $0.0 == "span_id" })?.1 { spanID = own }
+            buffer.string("span_id", spanID)
+        }
+        for (key, value) in fields where trace == nil || key != "span_id" {
             switch value {
             case .string(let s): buffer.string(key, s)
             case .int(let i): buffer.int(key, i)

@@ -1,0 +1,35 @@
+/// Where OTLP/HTTP goes, from the standard OpenTelemetry environment:
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` (a base URL; `/v1/traces` and `/v1/logs` are appended),
+/// the per-signal `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `..._LOGS_ENDPOINT` (used as
+/// given), `OTEL_EXPORTER_OTLP_HEADERS` (`k=v,k2=v2`, values URL-encoded) and
+/// `OTEL_SDK_DISABLED=true`, `OTEL_TRACES_EXPORTER=none`, `OTEL_LOGS_EXPORTER=none`.
+public struct OTLPEndpoint: Sendable {
+    public var tracesURL: String?
+    public var logsURL: String?
+    public var headers: [String]
+
+    public init(tracesURL: String?, logsURL: String?, headers: [String] = []) {
+        self.tracesURL = tracesURL
+        self.logsURL = logsURL
+        self.headers = headers
+    }
+
+    public static func fromEnvironment(_ get: (String) -> String? = FileSystem.environment) -> OTLPEndpoint? {
+        func value(_ name: String) -> String? { get(name).flatMap { $0.isEmpty ? nil : $0 } }
+        if value("OTEL_SDK_DISABLED")?.lowercased() == "true" { return nil }
+        let base = value("OTEL_EXPORTER_OTLP_ENDPOINT").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        var traces = value("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ?? base.map { $0 + "/v1/traces" }
+        var logs = value("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT") ?? base.map { $0 + "/v1/logs" }
+        if value("OTEL_TRACES_EXPORTER")?.lowercased() == "none" { traces = nil }
+        if value("OTEL_LOGS_EXPORTER")?.lowercased() == "none" { logs = nil }
+        if traces == nil && logs == nil { return nil }
+        let headers = (value("OTEL_EXPORTER_OTLP_HEADERS") ?? "").split(separator: ",").compactMap { pair -> String? in
+            let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard halves.count == 2 else { return nil }
+            let name = String(halves[0]).trimmingSpaces()
+            let v = String(halves[1]).trimmingSpaces()
+            return name.isEmpty ? nil : name + ": " + URLEncoding.decode(v)
+        }
+        return OTLPEndpoint(tracesURL: traces, logsURL: logs, headers: headers)
+    }
+}

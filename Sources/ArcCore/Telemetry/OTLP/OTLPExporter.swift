@@ -1,0 +1,142 @@
+import Glibc
+
+/// Sends items (spans, log lines) to an OTLP/HTTP JSON endpoint in batches, on its own
+/// thread: the work never waits for the collector. The queue is bounded; when it is full,
+/// or a batch cannot be delivered (collector down, 4xx, 5xx), the items are dropped and
+/// counted, and `shutdown` reports the count once. A collector that refuses connections
+/// costs nothing; one that hangs delays only the exit, by at most the shutdown deadline.
+public final class OTLPBatcher<Item>: @unchecked Sendable {
+    public let url: String
+    private let headers: [String]
+    private let encode: ([Item]) -> [UInt8]
+    private let what: String
+    private let capacity: Int
+    private let batchSize: Int
+    private var queue: [Item] = []
+    private var mutex = pthread_mutex_t()
+    private var wake = pthread_cond_t()
+    private var idle = pthread_cond_t()
+    private var closing = false
+    private var sending = false
+    private var dropped = 0
+    private var delivered = 0
+    private var firstFailure: String?
+    private var thread: WorkerThread?
+
+    /// `what` names the items in the report ("spans", "log records").
+    public init(url: String, headers: [String], what: String, capacity: Int = 8192, batchSize: Int = 512,
+                encode: @escaping ([Item]) -> [UInt8]) {
+        self.url = url
+        self.headers = headers
+        self.what = what
+        self.capacity = capacity
+        self.batchSize = batchSize
+        self.encode = encode
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&wake, nil)
+        pthread_cond_init(&idle, nil)
+        thread = WorkerThread(name: "otlp") { [unowned self] in self.loop() }
+    }
+
+    public func add(_ item: Item) {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        if closing || queue.count >= capacity {
+            dropped += 1
+            return
+        }
+        queue.append(item)
+        if queue.count >= batchSize { pthread_cond_signal(&wake) }
+    }
+
+    private func loop() {
+        pthread_mutex_lock(&mutex)
+        while true {
+            if queue.isEmpty && !closing { waitUpTo(seconds: 1) }
+            if queue.isEmpty {
+                if closing { break }
+                continue
+            }
+            let batch = Array(queue.prefix(batchSize))
+            queue.removeFirst(batch.count)
+            sending = true
+            pthread_mutex_unlock(&mutex)
+            let failure = send(batch)
+            pthread_mutex_lock(&mutex)
+            sending = false
+            if let failure {
+                dropped += batch.count
+                if firstFailure == nil { firstFailure = failure }
+            } else {
+                delivered += batch.count
+            }
+            pthread_cond_broadcast(&idle)
+        }
+        pthread_cond_broadcast(&idle)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    private func waitUpTo(seconds: Int) {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        ts.tv_sec += seconds
+        pthread_cond_timedwait(&wake, &mutex, &ts)
+    }
+
+    /// Nil when delivered, else why not.
+    private func send(_ batch: [Item]) -> String? {
+        let body = encode(batch)
+        do {
+            let response = try SimpleHTTP.request(url, method: "POST", headers: ["Content-Type: application/json"] + headers,
+                                                  body: body, timeout: 5, connectTimeout: 1)
+            if (200..<300).contains(response.status) { return nil }
+            let text = String(response.text.prefix(200)).replacing("\n", with: " ")
+            return "HTTP \(response.status)" + (text.isEmpty ? "" : ": \(text)")
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// Sends what is queued, waiting at most `deadline` seconds; what is still queued
+    /// then is dropped. Returns the report line when anything was dropped.
+    public func shutdown(deadline: Double) -> String? {
+        pthread_mutex_lock(&mutex)
+        closing = true
+        pthread_cond_signal(&wake)
+        let end = MonotonicClock.nanos() + UInt64(deadline * 1e9)
+        while (!queue.isEmpty || sending) && MonotonicClock.nanos() < end {
+            var ts = timespec()
+            clock_gettime(CLOCK_REALTIME, &ts)
+            ts.tv_nsec += 50_000_000
+            if ts.tv_nsec >= 1_000_000_000 { ts.tv_sec += 1; ts.tv_nsec -= 1_000_000_000 }
+            pthread_cond_timedwait(&idle, &mutex, &ts)
+        }
+        let finished = queue.isEmpty && !sending
+        dropped += queue.count
+        queue.removeAll()
+        let report = dropped == 0 ? nil
+            : "otlp: \(dropped) \(what) not delivered to \(url)" + (firstFailure.map { " (\($0))" } ?? "")
+        pthread_mutex_unlock(&mutex)
+        // A send stuck on a hung collector keeps its thread; the process exits anyway.
+        if finished { thread?.join() }
+        return report
+    }
+
+    public var deliveredCount: Int {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return delivered
+    }
+}
+
+/// Spans to `/v1/traces`.
+public final class OTLPSpanExporter: SpanExporter, @unchecked Sendable {
+    let batcher: OTLPBatcher<SpanRecord>
+
+    public init(url: String, headers: [String], service: String) {
+        batcher = OTLPBatcher(url: url, headers: headers, what: "spans") { OTLPJSON.traces($0, defaultService: service) }
+    }
+
+    public func export(_ span: SpanRecord) { batcher.add(span) }
+    public func shutdown(deadline: Double) -> String? { batcher.shutdown(deadline: deadline) }
+}

@@ -1,0 +1,95 @@
+import Glibc
+
+/// A W3C trace context (`traceparent: 00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`):
+/// what a process inherits from its parent in `TRACEPARENT` and hands to the processes it
+/// starts, so every stage of a shell pipeline joins one trace.
+public struct TraceContext: Equatable, Sendable {
+    /// 32 lowercase hex digits, never all zeros.
+    public let traceID: String
+    /// 16 lowercase hex digits, never all zeros.
+    public let spanID: String
+    public let flags: UInt8
+
+    public init(traceID: String, spanID: String, flags: UInt8 = 1) {
+        self.traceID = traceID
+        self.spanID = spanID
+        self.flags = flags
+    }
+
+    /// Parses a `traceparent` value. Per the W3C spec an unknown future version is read
+    /// for its first four fields; version `ff`, bad lengths, upper-case or all-zero ids are
+    /// invalid (the caller then starts a new trace).
+    public init?(traceparent: String) {
+        let parts = traceparent.trimmingSpaces().split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 4, parts[0].count == 2, isLowerHex(parts[0]), parts[0] != "ff",
+              parts[0] != "00" || parts.count == 4,
+              parts[1].count == 32, isLowerHex(parts[1]), !isZeros(parts[1]),
+              parts[2].count == 16, isLowerHex(parts[2]), !isZeros(parts[2]),
+              parts[3].count == 2, isLowerHex(parts[3]), let flags = UInt8(parts[3], radix: 16)
+        else { return nil }
+        self.init(traceID: String(parts[1]), spanID: String(parts[2]), flags: flags)
+    }
+
+    public var traceparent: String {
+        "00-\(traceID)-\(spanID)-" + (flags < 16 ? "0" : "") + String(flags, radix: 16)
+    }
+
+    public var sampled: Bool { flags & 1 == 1 }
+
+    /// A context for a new span: the same trace, a fresh span id.
+    public func child() -> TraceContext { TraceContext(traceID: traceID, spanID: TraceIDs.spanID(), flags: flags) }
+
+    /// The root of a new trace.
+    public static func newRoot() -> TraceContext {
+        TraceContext(traceID: TraceIDs.traceID(), spanID: TraceIDs.spanID(), flags: 1)
+    }
+}
+
+/// Random ids from the system generator (getrandom): unique across processes started in
+/// the same microsecond, which a clock-seeded generator would not guarantee.
+public enum TraceIDs {
+    public static func traceID() -> String {
+        var g = SystemRandomNumberGenerator()
+        var high: UInt64 = 0, low: UInt64 = 0
+        while high == 0 && low == 0 { high = g.next(); low = g.next() }
+        return hex16(high) + hex16(low)
+    }
+
+    public static func spanID() -> String {
+        var g = SystemRandomNumberGenerator()
+        var id: UInt64 = 0
+        while id == 0 { id = g.next() }
+        return hex16(id)
+    }
+
+    static func hex16(_ v: UInt64) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8](repeating: 48, count: 16)
+        var v = v
+        for i in stride(from: 15, through: 0, by: -1) {
+            out[i] = digits[Int(v & 0xF)]
+            v >>= 4
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// True for a well-formed id of `length` lowercase hex digits that is not all zeros.
+    public static func isValid(_ id: String, length: Int) -> Bool {
+        id.utf8.count == length && isLowerHex(Substring(id)) && !isZeros(Substring(id))
+    }
+}
+
+private func isLowerHex(_ s: Substring) -> Bool {
+    s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+}
+
+private func isZeros(_ s: Substring) -> Bool { s.utf8.allSatisfy { $0 == 48 } }
+
+extension String {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
+}
