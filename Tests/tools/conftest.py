@@ -137,7 +137,7 @@ def mirror(tmp_path):
 def env(tmp_path, mirror):
     """The environment every tool runs with: its own state database, the mirror's URLs."""
     e = dict(os.environ)
-    for k in [k for k in e if k.startswith("ARC_")]:
+    for k in [k for k in e if k.startswith(("ARC_", "OTEL_")) or k == "TRACEPARENT"]:
         del e[k]
     e.update(ARC_STATE=str(tmp_path / "state" / "state.db"),
              ARC_BINANCE_LIST_URL=mirror.url,

@@ -93,7 +93,8 @@ public enum CollectCommand {
         stop.install()
         let ledger = options.dryRun ? nil : Ledger(try StateStore.open(context.statePath))
         let output = OutputStream.stdout
-        let collector = Collector(options: options, ledger: ledger, output: output, log: log)
+        let collector = Collector(options: options, ledger: ledger, output: output, log: log,
+                                  telemetry: context.telemetry)
         stop.onStop { sig in
             log.warn("stopping on \(sig == 15 ? "SIGTERM" : "SIGINT"): finishing what is done, keeping partial files")
             collector.stop()
@@ -140,6 +141,15 @@ public enum CollectCommand {
             "bytes": .int(summary.bytes), "duration_ms": .int(Int64(summary.seconds * 1000)),
             "retries": .int(Int64(engine.stats.retries)), "bad_lines": .int(Int64(input.badLines)),
         ])
+        let metrics = context.telemetry.metrics
+        metrics.add("arc_collect_retries_total", Double(engine.stats.retries))
+        metrics.add("arc_collect_bad_lines_total", Double(input.badLines))
+        let root = context.telemetry.root
+        for (key, value) in [("tasks", summary.read), ("ok", summary.ok), ("skipped", summary.skipped),
+                             ("failed", summary.failed)] {
+            root.set("arc.\(key)", .int(Int64(value)))
+        }
+        root.set("arc.bytes", .int(summary.bytes))
         if let fatal { throw fatal }
         if stop.requested { return stop.exitStatus }
         // Nothing could even be reached: the archive host is down or wrong, not the archives.

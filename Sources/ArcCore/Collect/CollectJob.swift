@@ -10,6 +10,10 @@ final class CollectJob {
 
     let task: CollectTask
     let started = MonotonicClock.nanos()
+    /// Wall-clock start, for the task's span.
+    let startedWall = WallClock.nowNanos()
+    /// The task's span id, made when tracing and first needed (a log line, the span).
+    var spanID: String?
     var phase: Phase
     var sink: FileSink?
     /// The archive's bytes on their way to S3 (a small archive, or the part in flight).

@@ -42,6 +42,8 @@ public final class Collector {
     private let output: OutputStream
     let log: Logger
     public let engine: TransferEngine
+    /// Spans per task (under the run's span) and the run's metrics.
+    let telemetry: Telemetry
 
     private let slots: Slots
     private let finishQueue = BlockingQueue<CollectJob>()
@@ -79,8 +81,9 @@ public final class Collector {
         case failed(ArcError)
     }
 
-    public init(options: CollectOptions, ledger: Ledger?, output: OutputStream, log: Logger) {
+    public init(options: CollectOptions, ledger: Ledger?, output: OutputStream, log: Logger, telemetry: Telemetry) {
         self.options = options
+        self.telemetry = telemetry
         self.ledger = ledger
         self.output = output
         self.log = log
@@ -90,6 +93,7 @@ public final class Collector {
             connectTimeout: options.connectTimeout, stallTimeout: options.stallTimeout))
         pthread_mutex_init(&condMutex, nil)
         pthread_cond_init(&cond, nil)
+        declareMetrics()
     }
 
     deinit {
@@ -332,7 +336,8 @@ public final class Collector {
             if let expected, digest != expected {
                 if sink.resumedBytes > 0 && !job.refetched {
                     // The resumed bytes may belong to another version: fetch it all once more.
-                    log.warn("checksum mismatch after resuming; downloading again from byte 0", ["url": .string(task.url)])
+                    log.log(.warn, "checksum mismatch after resuming; downloading again from byte 0",
+                            fields: [("url", .string(task.url))] + spanField(job))
                     sink.discard()
                     job.refetched = true
                     job.pending = 1
@@ -432,8 +437,10 @@ public final class Collector {
             }
             for job in batch {
                 if let e = job.outcome?.error, e.code != "interrupted" {
-                    log.warn("failed: \(e.message)", ["url": .string(job.task.url), "code": .string(e.code)])
+                    log.log(.warn, "failed: \(e.message)", fields: [("url", .string(job.task.url)), ("code", .string(e.code))]
+                            + spanField(job))
                 }
+                observe(job)
             }
             if failedNow && options.failFast { stop() }
             for job in batch { destinationDone(job.task.dest) }

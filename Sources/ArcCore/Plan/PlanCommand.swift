@@ -120,6 +120,16 @@ public enum PlanCommand {
             "daily_covered_by_monthly": .int(Int64(monthly?.skippedDaily ?? 0)),
             "bad_lines": .int(Int64(input.badLines)),
         ])
+        let m = context.telemetry.metrics
+        m.declare("arc_plan_tasks_total", .counter, help: "tasks planned, by reason (new, changed, retry, forced)")
+        for reason in [PlanReason.new, .changed, .retry, .forced] {
+            m.add("arc_plan_tasks_total", Double(c[reason] ?? 0), MetricsRegistry.Labels(["reason": reason.rawValue]))
+        }
+        m.declare("arc_plan_held_total", .counter, help: "archives already held as listed (no task)")
+        m.add("arc_plan_held_total", Double(planner.held))
+        m.declare("arc_plan_bad_lines_total", .counter, help: "input lines that were not valid archive records")
+        m.add("arc_plan_bad_lines_total", Double(input.badLines))
+        context.telemetry.root.set("arc.tasks", .int(Int64(planned)))
         return input.badLines > 0 ? .failures : .ok
     }
 }

@@ -83,6 +83,11 @@ public final class EventOutput: @unchecked Sendable {
         }
     }
 
+    /// Objects per operation and status, for the run's metrics.
+    public var countsByOperation: [(operation: String, ok: Int, skipped: Int, failed: Int)] {
+        lock.withLock { counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value.ok, $0.value.skipped, $0.value.failed) } }
+    }
+
     public var failed: Int { lock.withLock { counts.values.reduce(0) { $0 + $1.failed } } }
     public var succeeded: Int { lock.withLock { counts.values.reduce(0) { $0 + $1.ok } } }
 

@@ -26,8 +26,28 @@ public enum S3xCommand {
         }
         try execute(p.path[1], p, context)
         context.finish()
+        publishMetrics(context, tool.telemetry)
         if signals.requested { return signals.exitStatus }
         return context.output.exitStatus
+    }
+
+    /// `s3x_objects_total{operation,status}`, bytes each way and retries, for the run's metrics.
+    static func publishMetrics(_ context: S3xContext, _ telemetry: Telemetry) {
+        let m = telemetry.metrics
+        m.declare("s3x_objects_total", .counter, help: "objects handled, by operation and status (ok, skipped, failed)")
+        for c in context.output.countsByOperation {
+            for (status, n) in [("ok", c.ok), ("skipped", c.skipped), ("failed", c.failed)] where n > 0 {
+                m.add("s3x_objects_total", Double(n), MetricsRegistry.Labels(["operation": c.operation, "status": status]))
+            }
+        }
+        let stats = context.engine.stats
+        m.declare("s3x_bytes_total", .counter, help: "bytes moved over the network, by direction (sent, received)")
+        m.add("s3x_bytes_total", Double(stats.bytesSent), MetricsRegistry.Labels(["direction": "sent"]))
+        m.add("s3x_bytes_total", Double(stats.bytesReceived), MetricsRegistry.Labels(["direction": "received"]))
+        m.declare("s3x_retries_total", .counter, help: "requests retried after a transient failure")
+        m.add("s3x_retries_total", Double(stats.retries))
+        telemetry.root.set("arc.objects", .int(Int64(context.output.succeeded)))
+        telemetry.root.set("arc.failed", .int(Int64(context.output.failed)))
     }
 
     /// Runs one command line's command; `run` calls it once per input line.

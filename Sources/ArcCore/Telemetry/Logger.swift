@@ -36,7 +36,12 @@ public final class Logger: @unchecked Sendable {
 
     public func log(_ lineLevel: LogLevel, _ msg: String, _ fields: KeyValuePairs<String, LogValue>) {
         guard lineLevel >= level else { return }
-        let all = Array(fields.map { ($0.key, $0.value) })
+        log(lineLevel, msg, fields: Array(fields.map { ($0.key, $0.value) }))
+    }
+
+    /// The same, with fields built at run time (a span id only when tracing).
+    public func log(_ lineLevel: LogLevel, _ msg: String, fields all: [(String, LogValue)]) {
+        guard lineLevel >= level else { return }
         forward?(lineLevel, msg, all)
         terminal.withLock {
             let line = format == .json ? jsonLine(lineLevel, msg, all) : humanLine(lineLevel, msg, all)

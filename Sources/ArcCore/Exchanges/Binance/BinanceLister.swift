@@ -42,6 +42,8 @@ public final class BinanceLister {
     private let catalogMark: (String) -> String?
     private let emit: (Archive) -> Void
     private let pageDone: () -> Void
+    /// A span per listing request (one page of up to 1,000 keys) when tracing.
+    private let telemetry: Telemetry?
 
     private var outstanding = 0
     private var folders: [String: FolderState] = [:]
@@ -55,7 +57,8 @@ public final class BinanceLister {
 
     public init(selection: BinanceSelection, endpoints: BinanceEndpoints, engine: TransferEngine, retry: RetryPolicy,
                 mode: Mode, log: Logger, catalogMark: @escaping (String) -> String?,
-                emit: @escaping (Archive) -> Void, pageDone: @escaping () -> Void) {
+                emit: @escaping (Archive) -> Void, pageDone: @escaping () -> Void, telemetry: Telemetry? = nil) {
+        self.telemetry = telemetry?.isTracing == true ? telemetry : nil
         self.selection = selection
         self.endpoints = endpoints
         self.engine = engine
@@ -137,18 +140,35 @@ public final class BinanceLister {
         totals.requests += 1
         let sink = MemorySink()
         let request = TransferRequest(url: endpoints.listingURL(prefix: prefix, marker: marker), retry: retry)
-        engine.submit(Transfer(request, sink: sink) { [self] result, _ in
+        let started = telemetry == nil ? 0 : WallClock.nowNanos()
+        engine.submit(Transfer(request, sink: sink) { [self] result, attempts in
             outstanding -= 1
+            var failure: Error?
+            var keys = 0
             switch result {
             case .success:
                 do {
                     let page = try ListObjects.parse(sink.bytes)
+                    keys = page.objects.count + page.commonPrefixes.count
                     handle(page, next: try page.continuation(after: marker), level: level, prefix: prefix)
                 } catch {
+                    failure = error
                     fail(prefix, error)
                 }
             case .failure(let error):
+                failure = error
                 if case .cancelled = error {} else { fail(prefix, error) }
+            }
+            if let telemetry {
+                var attributes: [(String, LogValue)] = [("prefix", .string(prefix)), ("keys", .int(Int64(keys))),
+                                                        ("attempts", .int(Int64(attempts)))]
+                if let marker { attributes.append(("marker", .string(marker))) }
+                if let code = (failure as? ArcError)?.code { attributes.append(("error.code", .string(code))) }
+                let root = telemetry.root.context
+                telemetry.tracer.record("discover.list", context: root.child(), parentSpanID: root.spanID,
+                                        startNanos: started, endNanos: WallClock.nowNanos(),
+                                        status: failure == nil ? .ok : .error, message: failure.map { "\($0)" },
+                                        attributes: attributes)
             }
             pageDone()
             if outstanding == 0 { engine.finishWhenIdle() }

@@ -105,7 +105,8 @@ public enum BinanceSource: ArchiveSource {
                     writeError = error
                     engine.cancelAll()
                 }
-            })
+            },
+            telemetry: context.telemetry)
         let started = MonotonicClock.nanos()
         let progress = ProgressLine(enabled: !context.quiet) {
             let t = lister.totals
@@ -132,6 +133,18 @@ public enum BinanceSource: ArchiveSource {
             "failed_requests": .int(Int64(t.failedRequests)), "retries": .int(Int64(engine.stats.retries)),
             "duration_ms": .int(Int64(seconds * 1000)),
         ])
+        let m = context.telemetry.metrics
+        for (name, help, value) in [
+            ("arc_discover_archives_total", "archive records written", t.archives),
+            ("arc_discover_folders_total", "folders listed", t.folders),
+            ("arc_discover_requests_total", "listing requests made", t.requests),
+            ("arc_discover_failed_requests_total", "listing requests that failed after their retries", t.failedRequests),
+            ("arc_discover_retries_total", "listing requests retried", engine.stats.retries),
+        ] {
+            m.declare(name, .counter, help: help)
+            m.add(name, Double(value))
+        }
+        context.telemetry.root.set("arc.archives", .int(Int64(t.archives)))
         if t.failedRequests > 0 {
             return t.failedRequests == t.requests ? .unavailable : .failures
         }
