@@ -13,6 +13,8 @@ Rows:
             keys, everything over S3 (rclone serve s3); then with the downloads from a
             static server (nginx, as data.binance.vision is a CDN) vs bare curl --parallel
             and aria2c on the same URLs, writing the same tree
+  tracing   the static-server pipeline with tracing fully on (span file, OTLP spans and
+            logs to a live receiver, metrics file) vs off (target: under 5% slower)
   collect   arc-collect alone on the planned tasks vs curl --parallel on the same URLs
   plan      arc-plan on 500,000 archive records (records/s) vs jq -c . on the same file
   memory    arc-collect peak RSS on 2,000 and on 100,000 real tasks (target < 64 MB)
@@ -208,7 +210,7 @@ def remove_database(path):
 
 def arc_env(state):
     env = dict(os.environ)
-    for k in [k for k in env if k.startswith("ARC_")]:
+    for k in [k for k in env if k.startswith(("ARC_", "OTEL_")) or k == "TRACEPARENT"]:
         del env[k]
     env.update(ARC_STATE=str(state), ARC_LOG_LEVEL="warn")
     return env
@@ -268,6 +270,61 @@ def bench_pipeline(server, static, table, rounds, jobs, work, env, discover, cou
     table.add("the same, downloads from a static server", "curl --parallel", m["curl"], m["arc-static"], "s",
               "<= 1.5 (curl lists and verifies nothing)")
     table.add("the same, downloads from a static server", "aria2c -j", m["aria2c"], m["arc-static"], "s", "-")
+
+
+class OTLPSink:
+    """An OTLP/HTTP receiver that reads and discards every request: the collector the
+    tracing row sends to, so the cost of export is counted, not a refused connection."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def bench_tracing(static, table, rounds, jobs, work, env, discover, count):
+    """The pipeline with every stage tracing (span file, OTLP spans and logs to a live
+    receiver, a metrics file) against the same pipeline with tracing off."""
+    sink = OTLPSink()
+    traced = dict(env, ARC_TRACE_FILE=str(work / "spans.ndjson"), OTEL_EXPORTER_OTLP_ENDPOINT=sink.url,
+                  ARC_METRICS_FILE=str(work / "metrics.prom"))
+
+    def run(environment):
+        def go():
+            remove_database(work / "state.db")
+            (work / "spans.ndjson").unlink(missing_ok=True)
+            return sh(f"{discover} --download-url {static.url} | {tool('arc-plan')} --dest {new_dir('arc')} "
+                      f"| {tool('arc-collect')} -j {jobs}", env=environment)
+        return go
+
+    try:
+        print(f"bench: tracing on vs off, {count} archives, {rounds} rounds", file=sys.stderr)
+        m = alternate({"off": run(env), "on": run(traced)}, rounds)
+        spans = sum(1 for _ in (work / "spans.ndjson").open())
+        table.add(f"pipeline with tracing on ({spans} spans to a file and OTLP, metrics file)", "tracing off",
+                  m["off"], m["on"], "s", "<= 1.05")
+    finally:
+        sink.stop()
 
 
 def bench_collect(table, rounds, jobs, work, env):
@@ -655,7 +712,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--jobs", type=int, default=64)
-    p.add_argument("--only", default="pipeline,collect,plan,memory," + ",".join(S3_ROWS))
+    p.add_argument("--only", default="pipeline,tracing,collect,plan,memory," + ",".join(S3_ROWS))
     args = p.parse_args()
     rows = set(args.only.split(","))
     OUT.mkdir(parents=True, exist_ok=True)
@@ -665,7 +722,7 @@ def main():
 
     server = static = tiny = None
     try:
-        if rows & {"pipeline", "collect", "memory"}:
+        if rows & {"pipeline", "collect", "memory", "tracing"}:
             root = mirror("mirror-bench", "bench")
             server, static = Server(root), StaticServer(root, work)
             env = arc_env(work / "state.db")
@@ -676,6 +733,8 @@ def main():
             curl_run(work, args.jobs)
         if "pipeline" in rows:
             bench_pipeline(server, static, table, args.rounds, args.jobs, work, env, discover, count)
+        if "tracing" in rows:
+            bench_tracing(static, table, max(args.rounds, 5), args.jobs, work, env, discover, count)
         if "collect" in rows:
             bench_collect(table, args.rounds, args.jobs, work, env)
         if "plan" in rows:
