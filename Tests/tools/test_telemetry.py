@@ -205,3 +205,19 @@ def test_s3x_metrics(s3env, bucket, tmp_path):
     samples = parse_samples(text)
     assert samples['s3x_objects_total{operation="cp",status="ok"}'] == 3
     assert samples['s3x_bytes_total{direction="sent"}'] >= 3000
+
+
+def test_a_plugin_runs_inside_arc_discovers_span(tmp_path):
+    plugin_dir = tmp_path / "bin"
+    plugin_dir.mkdir()
+    plugin = plugin_dir / "arc-source-tp"
+    plugin.write_text('#!/bin/sh\nprintf \'{"url":"http://127.0.0.1:9/a.zip","tp":"%s"}\\n\' "$TRACEPARENT"\n')
+    plugin.chmod(0o755)
+    trace = tmp_path / "t.ndjson"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARC_", "OTEL_")) and k != "TRACEPARENT"}
+    env.update(PATH=f"{plugin_dir}:{env['PATH']}", ARC_STATE=str(tmp_path / "s.db"), TRACEPARENT=TRACEPARENT)
+    r = run("arc-discover", "--trace", str(trace), "tp", env=env)
+    assert r.status == 0, r
+    [root] = spans_in(trace)
+    assert root["parent_span_id"] == PARENT_SPAN
+    assert r.records[0]["tp"] == f"00-{PARENT_TRACE}-{root['span_id']}-01"
