@@ -221,3 +221,42 @@ def test_a_plugin_runs_inside_arc_discovers_span(tmp_path):
     [root] = spans_in(trace)
     assert root["parent_span_id"] == PARENT_SPAN
     assert r.records[0]["tp"] == f"00-{PARENT_TRACE}-{root['span_id']}-01"
+
+
+def timed_pipeline(env, dest):
+    started = time.monotonic()
+    proc = shell_pipeline(env, dest)
+    return proc, time.monotonic() - started
+
+
+def test_a_dead_collector_neither_slows_nor_fails_the_pipeline(mirror, env, tmp_path):
+    _, baseline = timed_pipeline(env, tmp_path / "warm")
+    dead = dict(env, OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{free_port()}")
+    proc, took = timed_pipeline(dead, tmp_path / "data")
+    assert proc.returncode == 0, proc.stderr
+    assert len(records(proc.stdout)) == 12
+    assert took < baseline + 1.5, (took, baseline)
+    reports = [r for r in records(proc.stderr) if r["msg"].startswith("otlp:")]
+    # Reported once per tool and signal, with the count: spans and log records.
+    collect = [r["msg"] for r in reports if r["tool"] == "arc-collect"]
+    assert any(m.startswith("otlp: 13 spans not delivered to http://127.0.0.1:") for m in collect), collect
+    assert len([m for m in collect if "spans" in m]) == 1
+
+
+def test_a_hung_collector_delays_the_exit_by_at_most_the_flush_deadline(tmp_path):
+    # Accepts connections (the kernel's backlog) and never answers.
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(16)
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ARC_", "OTEL_")) and k != "TRACEPARENT"}
+        env.update(ARC_STATE=str(tmp_path / "s.db"), ARC_LOG_FORMAT="json",
+                   OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{hung.getsockname()[1]}")
+        started = time.monotonic()
+        r = run("arc-plan", "--dest", str(tmp_path / "d"), input="", env=env)
+        took = time.monotonic() - started
+        assert r.status == 0, r
+        assert took < 4.5, took
+        assert "otlp: 1 spans not delivered" in r.stderr
+    finally:
+        hung.close()

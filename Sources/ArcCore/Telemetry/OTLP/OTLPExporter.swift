@@ -17,7 +17,10 @@ public final class OTLPBatcher<Item>: @unchecked Sendable {
     private var wake = pthread_cond_t()
     private var idle = pthread_cond_t()
     private var closing = false
-    private var sending = false
+    /// Shutdown gave up on a send still in progress: it no longer counts anything.
+    private var closedOut = false
+    /// Items of the batch being sent (0 when none is).
+    private var sending = 0
     private var dropped = 0
     private var delivered = 0
     private var firstFailure: String?
@@ -59,11 +62,12 @@ public final class OTLPBatcher<Item>: @unchecked Sendable {
             }
             let batch = Array(queue.prefix(batchSize))
             queue.removeFirst(batch.count)
-            sending = true
+            sending = batch.count
             pthread_mutex_unlock(&mutex)
             let failure = send(batch)
             pthread_mutex_lock(&mutex)
-            sending = false
+            sending = 0
+            if closedOut { break }
             if let failure {
                 dropped += batch.count
                 if firstFailure == nil { firstFailure = failure }
@@ -104,16 +108,18 @@ public final class OTLPBatcher<Item>: @unchecked Sendable {
         closing = true
         pthread_cond_signal(&wake)
         let end = MonotonicClock.nanos() + UInt64(deadline * 1e9)
-        while (!queue.isEmpty || sending) && MonotonicClock.nanos() < end {
+        while (!queue.isEmpty || sending > 0) && MonotonicClock.nanos() < end {
             var ts = timespec()
             clock_gettime(CLOCK_REALTIME, &ts)
             ts.tv_nsec += 50_000_000
             if ts.tv_nsec >= 1_000_000_000 { ts.tv_sec += 1; ts.tv_nsec -= 1_000_000_000 }
             pthread_cond_timedwait(&idle, &mutex, &ts)
         }
-        let finished = queue.isEmpty && !sending
-        dropped += queue.count
+        let finished = queue.isEmpty && sending == 0
+        // Past the deadline, what is queued or still on the wire is given up for lost.
+        dropped += queue.count + sending
         queue.removeAll()
+        closedOut = !finished
         let report = dropped == 0 ? nil
             : "otlp: \(dropped) \(what) not delivered to \(url)" + (firstFailure.map { " (\($0))" } ?? "")
         pthread_mutex_unlock(&mutex)
