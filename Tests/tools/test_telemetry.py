@@ -260,3 +260,19 @@ def test_a_hung_collector_delays_the_exit_by_at_most_the_flush_deadline(tmp_path
         assert "otlp: 1 spans not delivered" in r.stderr
     finally:
         hung.close()
+
+
+def test_s3x_spans_one_per_object_under_the_run(s3env, bucket, tmp_path):
+    (tmp_path / "up").mkdir()
+    for i in range(4):
+        (tmp_path / "up" / f"f{i}").write_bytes(b"y" * 100)
+    trace = tmp_path / "t.ndjson"
+    r = run("s3x", "--trace", str(trace), "cp", str(tmp_path / "up") + "/", f"s3://{bucket}/s/", env=s3env)
+    assert r.status == 0, r
+    spans = spans_in(trace)
+    [root] = [s for s in spans if s["name"] == "s3x cp"]
+    objects = [s for s in spans if s["name"] == "s3x.cp"]
+    assert len(objects) == 4 and all(s["parent_span_id"] == root["span_id"] for s in objects)
+    assert {s["attributes"]["destination"] for s in objects} == {f"s3://{bucket}/s/f{i}" for i in range(4)}
+    assert all(s["attributes"]["bytes"] == 100 and s["status"] == "ok" for s in objects)
+    assert root["attributes"]["arc.objects"] == 4

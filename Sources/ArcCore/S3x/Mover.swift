@@ -112,8 +112,10 @@ public final class Mover: @unchecked Sendable {
                 output.emit(operation, source: source, destination: destination, size: size, dryRun: true)
                 return done()
             }
+            let started = context.telemetry.isTracing ? WallClock.nowNanos() : 0
             work { outcome in
                 self.report(operation, source: source, destination: destination, outcome, deleteSource: deleteSource)
+                if started > 0 { self.recordSpan(operation, source: source, destination: destination, outcome, started) }
                 done()
             }
         }
@@ -131,6 +133,28 @@ public final class Mover: @unchecked Sendable {
         case .failed(let error):
             output.emit(operation, source: source, destination: destination, status: .failed, error: error)
         }
+    }
+
+    /// `s3x.cp` (mv, sync...) span for one object: source, destination, bytes, status.
+    private func recordSpan(_ operation: String, source: String, destination: String, _ outcome: MoveOutcome,
+                            _ started: Int64) {
+        let telemetry = context.telemetry
+        var attributes: [(String, LogValue)] = [("source", .string(source)), ("destination", .string(destination))]
+        var status = SpanStatus.ok
+        var message: String?
+        switch outcome {
+        case .done(let size, _):
+            attributes += [("bytes", .int(size)), ("status", "ok")]
+        case .skipped(let size):
+            attributes += [("bytes", .int(size)), ("status", "skipped")]
+        case .failed(let error):
+            attributes += [("status", "failed"), ("error.code", .string(error.code))]
+            status = .error
+            message = error.description
+        }
+        let root = telemetry.root.context
+        telemetry.tracer.record("s3x." + operation, context: root.child(), parentSpanID: root.spanID, startNanos: started,
+                                endNanos: WallClock.nowNanos(), status: status, message: message, attributes: attributes)
     }
 
     // MARK: headers

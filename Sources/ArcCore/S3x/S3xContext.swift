@@ -15,10 +15,13 @@ public final class S3xContext: @unchecked Sendable {
     public let region: String
     public let dryRun: Bool
     public let listV1: Bool
+    /// A span per object moved, under the run's span, when tracing.
+    public let telemetry: Telemetry
 
     init(_ context: ToolContext) throws {
         parsed = context.parsed
         log = context.log
+        telemetry = context.telemetry
         let p = context.parsed
         numWorkers = try p.int("numworkers", range: 1...4096) ?? 64
         let retries = try p.int("retry-count", range: 0...100) ?? 5
