@@ -276,3 +276,53 @@ def test_s3x_spans_one_per_object_under_the_run(s3env, bucket, tmp_path):
     assert {s["attributes"]["destination"] for s in objects} == {f"s3://{bucket}/s/f{i}" for i in range(4)}
     assert all(s["attributes"]["bytes"] == 100 and s["status"] == "ok" for s in objects)
     assert root["attributes"]["arc.objects"] == 4
+
+
+def test_otlp_spans_and_logs_of_a_pipeline_pass_the_reference_definitions(mirror, env, tmp_path):
+    from otlp_receiver import OTLPReceiver
+    with OTLPReceiver() as receiver:
+        traced = dict(env, TRACEPARENT=TRACEPARENT, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url)
+        proc = shell_pipeline(traced, tmp_path / "data")
+        assert proc.returncode == 0, proc.stderr
+        assert receiver.errors == []
+        spans = receiver.spans
+        logs = receiver.log_records
+    assert not [r for r in records(proc.stderr) if r["msg"].startswith("otlp:")], "nothing dropped"
+    trace = bytes.fromhex(PARENT_TRACE)
+    assert {s.trace_id for _, s in spans} == {trace}
+    services = {service for service, _ in spans}
+    assert services == {"arc-discover", "arc-plan", "arc-collect"}
+    roots = {s.name: s for _, s in spans if s.parent_span_id == bytes.fromhex(PARENT_SPAN)}
+    assert set(roots) == {"arc-discover binance", "arc-plan", "arc-collect"}
+    tasks = [s for _, s in spans if s.name == "collect.task"]
+    assert len(tasks) == 12
+    for s in tasks:
+        assert s.parent_span_id == roots["arc-collect"].span_id
+        assert s.status.code == 1 and s.kind == 1
+        attributes = {kv.key: kv.value for kv in s.attributes}
+        assert attributes["bytes"].int_value > 0 and attributes["url"].string_value.startswith("http://")
+        assert s.start_time_unix_nano <= s.end_time_unix_nano
+    # Log records: severity, body, and the trace and span of the tool that wrote them.
+    summary = [r for service, r in logs if service == "arc-collect" and r.body.string_value.startswith("12 tasks")]
+    assert len(summary) == 1
+    assert summary[0].severity_number == 9 and summary[0].severity_text == "INFO"
+    assert summary[0].trace_id == trace and summary[0].span_id == roots["arc-collect"].span_id
+    fields = {kv.key: kv.value for kv in summary[0].attributes}
+    assert fields["ok"].int_value == 12
+
+
+def test_otlp_service_name_per_signal_endpoint_and_a_refusing_collector(tmp_path):
+    from otlp_receiver import OTLPReceiver
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARC_", "OTEL_")) and k != "TRACEPARENT"}
+    env.update(ARC_STATE=str(tmp_path / "s.db"), ARC_LOG_FORMAT="json", OTEL_SERVICE_NAME="nightly-plan")
+    with OTLPReceiver() as receiver:
+        r = run("arc-plan", "--dest", str(tmp_path / "d"), input="",
+                env=dict(env, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=receiver.url + "/v1/traces"))
+        assert r.status == 0, r
+        assert [service for service, _ in receiver.spans] == ["nightly-plan"]
+        assert receiver.log_records == [], "no logs endpoint was given"
+    with OTLPReceiver(status=503) as refusing:
+        r = run("arc-plan", "--dest", str(tmp_path / "d"), input="",
+                env=dict(env, OTEL_EXPORTER_OTLP_ENDPOINT=refusing.url))
+        assert r.status == 0, r
+        assert "otlp: 1 spans not delivered" in r.stderr and "HTTP 503" in r.stderr
