@@ -114,8 +114,8 @@ public final class LogReader {
         if end == capacity && capacity >= maxLineLength {
             // A line longer than we keep: drop what we have and skip to its newline, so
             // memory stays bounded whatever arrives.
+            if !skipping { skippedLongLines += 1 }
             skipping = true
-            skippedLongLines += 1
             bufferOffset += Int64(end)
             end = 0
         } else if end == capacity {

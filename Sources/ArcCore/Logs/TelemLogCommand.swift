@@ -16,11 +16,11 @@ public enum TelemLogCommand {
         case "ingest": return try ingest(p, options, tool)
         case "search": return try search(p, options, tool)
         case "count", "metrics": return try count(p, options, tool, metrics: command == "metrics")
-        default: return try read(p, options)
+        default: return try read(p, options, tool)
         }
     }
 
-    static func read(_ p: ParsedCommand, _ o: LogOptions) throws -> ExitStatus {
+    static func read(_ p: ParsedCommand, _ o: LogOptions, _ tool: ToolContext) throws -> ExitStatus {
         let (sources, stop) = try open(p, o)
         let writer = o.writer()
         sources.willBlock = { try writer.flush() }
@@ -33,7 +33,7 @@ public enum TelemLogCommand {
             if o.filter.accepts(e) { try writer.write(e) }
         }
         try writer.flush()
-        reportLongLines(sources)
+        reportLongLines(sources, tool.log)
         return .ok
     }
 
@@ -56,7 +56,7 @@ public enum TelemLogCommand {
         if let stop { return try LogFollow.run(sources, stop: stop, flush: { try writer.flush() }, body) }
         try sources.forEach(body)
         try writer.flush()
-        reportLongLines(sources)
+        reportLongLines(sources, tool.log)
         return .ok
     }
 
@@ -116,7 +116,7 @@ public enum TelemLogCommand {
         } else {
             let sources = try LogSources(paths: p.positionals, needsTime: every != nil || o.filter.needsTime)
             try sources.forEach { e in if o.filter.accepts(e) { counter.add(e) } }
-            reportLongLines(sources)
+            reportLongLines(sources, tool.log)
         }
         if metrics {
             try o.out.write(PrometheusText.render(counter))
@@ -143,9 +143,11 @@ public enum TelemLogCommand {
         return (sources, stop)
     }
 
-    private static func reportLongLines(_ sources: LogSources) {
+    /// Lines too long to hold are the one thing a log reader drops: said, not silent.
+    private static func reportLongLines(_ sources: LogSources, _ log: Logger) {
         for s in sources.sources where s.reader.skippedLongLines > 0 {
-            fputs("telem-log: \(s.name): skipped \(s.reader.skippedLongLines) lines longer than \(s.reader.maxLineLength) bytes\n", stderr)
+            log.warn("skipped \(s.reader.skippedLongLines) line\(s.reader.skippedLongLines == 1 ? "" : "s") longer than \(s.reader.maxLineLength) bytes",
+                     ["file": .string(s.name)])
         }
     }
 }
