@@ -54,7 +54,7 @@ public enum TelemLogCommand {
             }
         }
         if let stop { return try LogFollow.run(sources, stop: stop, flush: { try writer.flush() }, body) }
-        try sources.forEach(body)
+        try sources.merged(body)
         try writer.flush()
         reportLongLines(sources, tool.log)
         return .ok
