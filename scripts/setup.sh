@@ -20,6 +20,7 @@ pkg-config --exists libcrypto 2>/dev/null || apt_packages+=(libssl-dev)
 command -v sqlite3 >/dev/null || apt_packages+=(sqlite3)
 command -v curl >/dev/null || apt_packages+=(curl)
 command -v jq >/dev/null || apt_packages+=(jq)
+command -v promtool >/dev/null || apt_packages+=(prometheus)
 if [ "$want" = bench ]; then
     command -v hyperfine >/dev/null || apt_packages+=(hyperfine)
     command -v aria2c >/dev/null || apt_packages+=(aria2)
