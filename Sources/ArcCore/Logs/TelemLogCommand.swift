@@ -63,8 +63,11 @@ public enum TelemLogCommand {
     static func ingest(_ p: ParsedCommand, _ o: LogOptions, _ tool: ToolContext) throws -> ExitStatus {
         let sources = try LogSources(paths: p.positionals, needsTime: true)
         let index = LogIndex(try StateStore.open(tool.statePath))
+        // Files: a signal stops between batches, each committed with its file's offset.
+        // stdin: a read may block for good, so a signal keeps its default (the open
+        // batch is rolled back; stdin has no offset to keep anyway).
         let stop = StopSignal.shared
-        stop.install()
+        if !sources.sources.contains(where: { $0.path == "-" }) { stop.install() }
         var record = RecordBuilder()
         for source in sources.sources {
             let done = try index.ingest(source, sources: sources, filter: o.filter, stop: stop)
