@@ -139,7 +139,7 @@ def test_tool_trace_where_and_grep(pipeline_logs):
     files = [str(p) for p in pipeline_logs]
     assert msgs(tl("--tool", "arc-plan", *files)) == ["planned", "ledger hit"]
     assert msgs(tl("--tool", "arc-plan,arc-discover", *files)) == ["listing", "planned", "slow listing page", "ledger hit"]
-    assert msgs(tl("--trace", "bbbb", *files)) == ["download failed", "checksum mismatch"]
+    assert msgs(tl("--trace-id", "bbbb", *files)) == ["download failed", "checksum mismatch"]
     assert msgs(tl("--where", "status=503", *files)) == ["download failed"]
     assert msgs(tl("--where", "status>=200", "--where", "status<300", *files)) == ["checksum mismatch"]
     assert msgs(tl("--where", "status>500", *files)) == ["download failed"]
@@ -186,7 +186,7 @@ def test_fields_select_keys_and_columns(pipeline_logs):
         {"ts": "2026-11-25T12:00:04.000Z", "level": "error", "error.code": "http_503"},
         {"ts": "2026-11-25T12:00:05.000Z", "level": "error", "error.code": "checksum_mismatch"},
     ]
-    h = tl("--format", "human", "--fields", "level,status,msg", "--trace", "bbbb", str(collect))
+    h = tl("--format", "human", "--fields", "level,status,msg", "--trace-id", "bbbb", str(collect))
     assert h.stdout.splitlines() == ["ERROR 503 \"download failed\"", "ERROR 200 \"checksum mismatch\""]
 
 
@@ -369,7 +369,7 @@ def test_ingest_is_incremental_and_search_finds(pipeline_logs, env):
     assert msgs(tl("search", "msg:listing", env=env)) == ["slow listing page", "listing"]
     assert msgs(tl("search", "--level", "error", "--tool", "arc-collect", "--where", "status=503", env=env)) == [
         "download failed"]
-    assert msgs(tl("search", "--trace", "cccc", env=env)) == ["connection reset"]
+    assert msgs(tl("search", "--trace-id", "cccc", env=env)) == ["connection reset"]
     # The text lines took the time of the line before them; newest first, then last stored first.
     assert msgs(tl("search", "--since", "2026-11-25T12:00:04Z", "--until", "2026-11-25T12:00:05Z", env=env)) == ["ledger hit", '{"ts":"2026-11-25T12:00:04.100Z","level":"error"', "Traceback (most recent call last):",
                                  "download failed"]

@@ -11,7 +11,7 @@ public struct LogFilter {
     public var until: Int64?
     /// `--tool`: any of these (the `tool` field, else `service`).
     public var tools: [[UInt8]] = []
-    /// `--trace`: this trace id (`trace_id`, else `traceId`).
+    /// `--trace-id`: this trace id (`trace_id`, else `traceId`).
     public var trace: [UInt8]?
     public var wheres: [WhereExpression] = []
     /// `--grep`: a regular expression over the whole line as written.

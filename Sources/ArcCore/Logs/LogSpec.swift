@@ -9,7 +9,8 @@ extension TelemLogCommand {
         OptionSpec("since", valueName: "TIME", help: "lines at or after TIME: an age (30s, 15m, 2h, 3d, 1w) or RFC 3339"),
         OptionSpec("until", valueName: "TIME", help: "lines before TIME: an age (30s, 15m, 2h, 3d, 1w) or RFC 3339"),
         OptionSpec("tool", kind: .list, valueName: "NAME", help: "lines of this tool (the tool or service field; repeatable)"),
-        OptionSpec("trace", valueName: "ID", help: "lines of this trace (the trace_id field)"),
+        // Not --trace: every arc tool has --trace FILE for its own spans (Telemetry.options).
+        OptionSpec("trace-id", valueName: "ID", help: "lines of this trace (the trace_id field)"),
         OptionSpec("where", kind: .list, valueName: "EXPR",
                    help: "FIELD=VALUE, FIELD!=VALUE, FIELD>N, FIELD>=N, FIELD<N, FIELD<=N, FIELD~REGEX or FIELD!~REGEX; "
                        + "dot paths reach nested fields (error.code); repeatable, all must hold"),
@@ -143,7 +144,7 @@ extension TelemLogCommand {
             Example("Failed downloads of one symbol with a server error:",
                     "telem-log --where 'error.code~^http_5' --where symbol=BTCUSDT collect.log"),
             Example("Follow a log, showing only time, level and message:", "telem-log -f --fields ts,level,msg collect.log"),
-            Example("One trace's lines:", "telem-log --trace 4bf92f3577b34da6a3ce929d0e0e4736 *.log"),
+            Example("One trace's lines:", "telem-log --trace-id 4bf92f3577b34da6a3ce929d0e0e4736 *.log"),
         ],
         environment: [
             EnvironmentSpec("ARC_STATE", "the state database for ingest, search and --db (--state)"),

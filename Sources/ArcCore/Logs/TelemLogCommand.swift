@@ -177,7 +177,7 @@ struct LogOptions {
             if flag == "since" { filter.since = t } else { filter.until = t }
         }
         filter.tools = p.list("tool").map { Array($0.utf8) }
-        filter.trace = p.value("trace").map { Array($0.utf8) }
+        filter.trace = p.value("trace-id").map { Array($0.utf8) }
         // Not split at commas, unlike other lists: a comma belongs to a value or a regex.
         filter.wheres = try (p.values["where"] ?? []).map { try WhereExpression($0, ignoreCase: ignoreCase) }
         if let grep = p.value("grep") { filter.grep = try ByteRegex(grep, ignoreCase: ignoreCase, flag: "--grep") }
