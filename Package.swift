@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "arc-plan", targets: ["arc-plan"]),
         .executable(name: "arc-collect", targets: ["arc-collect"]),
         .executable(name: "s3x", targets: ["s3x"]),
+        .executable(name: "telem-log", targets: ["telem-log"]),
         .library(name: "ArcCore", targets: ["ArcCore"]),
     ],
     targets: [
@@ -24,6 +25,7 @@ let package = Package(
         .executableTarget(name: "arc-plan", dependencies: ["ArcCore"]),
         .executableTarget(name: "arc-collect", dependencies: ["ArcCore"]),
         .executableTarget(name: "s3x", dependencies: ["ArcCore"]),
+        .executableTarget(name: "telem-log", dependencies: ["ArcCore"]),
         .testTarget(name: "ArcCoreTests", dependencies: ["ArcCore"]),
     ],
     swiftLanguageVersions: [.v5]

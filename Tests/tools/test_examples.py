@@ -149,3 +149,26 @@ def test_s3x_command_file_runs_in_one_process(s3env, seaweed):
     head = s3.head("arc-example", "cron/crontab")
     assert head.get("x-amz-meta-origin") == "arc"
     assert "DIR  docs/" in r.stdout or any(l.strip().startswith("DIR") for l in r.stdout.splitlines())
+
+
+def test_log_search_over_a_days_cron_logs(mirror, env, tmp_path):
+    """log-search.sh on what daily-update.sh logged for a day with a failed archive: the
+    warnings merged, counted by code, failures by error code, a redacted copy without the
+    mirror's address, and the lines indexed for `telem-log search`."""
+    env = example_env(env, tmp_path)
+    assert daily_update(env, tmp_path / "data", "--market", "spot", "--type", "trades").returncode == 1
+    logs = tmp_path / "logs"
+    r = subprocess.run([str(EXAMPLES / "log-search.sh"), str(logs)], env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "WARN  arc-collect failed: " in r.stdout
+    assert "checksum_mismatch" in r.stdout.split("== failed archives by error code")[1]
+    [share] = logs.glob("share-*.log")
+    shared = records(share.read_text())
+    assert shared and all(x["level"] in ("warn", "error") for x in shared)
+    assert "127.0.0.1" not in share.read_text() and "[ipv4]" in share.read_text()
+    found = run("telem-log", "search", "checksum", env=env)
+    assert found.status == 0 and found.records, found
+    empty = subprocess.run([str(EXAMPLES / "log-search.sh"), str(tmp_path / "nothing")], env=env,
+                           capture_output=True, text=True)
+    assert empty.returncode == 3

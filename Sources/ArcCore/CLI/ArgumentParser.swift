@@ -103,7 +103,9 @@ public enum ArgumentParser {
                         parsed.external = (arg, Array(arguments[(i + 1)...]))
                         break
                     }
-                    throw UsageError("unknown command '\(arg)'")
+                    // A command with arguments of its own besides subcommands (telem-log
+                    // FILE...) takes a first word that names no subcommand as its argument.
+                    if spec.arguments.isEmpty { throw UsageError("unknown command '\(arg)'") }
                 }
                 parsed.positionals.append(arg)
             } else if arg == "--" {

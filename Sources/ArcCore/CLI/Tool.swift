@@ -27,7 +27,9 @@ public enum Tool {
     /// The spec as users see it: the tool's own options plus the common ones.
     public static func fullSpec(_ spec: CommandSpec) -> CommandSpec {
         var full = spec
-        full.options += commonOptions
+        // A tool may mean something else by a common option's name (telem-log's --trace ID
+        // filters by trace): its own wins, and the common one is read from its environment.
+        full.options += commonOptions.filter { common in !spec.options.contains { $0.long == common.long } }
         full.environment += Telemetry.environment.filter { e in !spec.environment.contains { $0.name == e.name } }
         return full
     }
@@ -69,7 +71,8 @@ public enum Tool {
             }
             if let format = parsed.value("log-format").flatMap(LogFormat.init(rawValue:)) { log.format = format }
             telemetry = try Telemetry.start(tool: spec.name, spanName: parsed.path.joined(separator: " "),
-                                            parsed: parsed, log: log)
+                                            parsed: parsed,
+                                            traceOption: spec.option(long: "trace")?.environment == "ARC_TRACE_FILE", log: log)
             let context = ToolContext(parsed: parsed, log: log, telemetry: telemetry!)
             status = try run(context).rawValue
             try OutputStream.stdout.flush()

@@ -51,6 +51,41 @@ public enum StateStore {
         CREATE INDEX spans_start ON spans (start_ns);
         CREATE INDEX spans_name ON spans (name);
         """,
+        // 3: telem-log's log lines (`telem-log ingest`), full-text searchable (`search`).
+        // logs_fts indexes logs' msg and line without a second copy (external content);
+        // the triggers keep it in step, also when rows are deleted to prune old logs.
+        """
+        CREATE TABLE logs (
+            id       INTEGER PRIMARY KEY,
+            ts_ms    INTEGER,                 -- its time, else the time of the line before it; NULL if none
+            level    TEXT,                    -- debug, info, warn, error or fatal (normalized); NULL if none
+            tool     TEXT,
+            msg      TEXT,                    -- a plain text line is all msg
+            trace_id TEXT,
+            span_id  TEXT,
+            source   TEXT NOT NULL,           -- the file's absolute path, or stdin
+            line     TEXT NOT NULL            -- the line as written
+        );
+        CREATE INDEX logs_ts ON logs (ts_ms);
+        CREATE INDEX logs_trace ON logs (trace_id) WHERE trace_id IS NOT NULL;
+        CREATE VIRTUAL TABLE logs_fts USING fts5 (msg, line, content = 'logs', content_rowid = 'id');
+        CREATE TRIGGER logs_fts_insert AFTER INSERT ON logs BEGIN
+            INSERT INTO logs_fts (rowid, msg, line) VALUES (new.id, new.msg, new.line);
+        END;
+        CREATE TRIGGER logs_fts_delete AFTER DELETE ON logs BEGIN
+            INSERT INTO logs_fts (logs_fts, rowid, msg, line) VALUES ('delete', old.id, old.msg, old.line);
+        END;
+        -- How far each file was ingested, so ingesting it again adds only what is new. A
+        -- file is its path and a hash of its first line: a rotated file starts over.
+        CREATE TABLE log_sources (
+            path        TEXT NOT NULL,
+            fingerprint INTEGER NOT NULL,
+            offset      INTEGER NOT NULL,     -- bytes ingested
+            lines       INTEGER NOT NULL,     -- lines ingested
+            updated_at  TEXT NOT NULL,
+            PRIMARY KEY (path, fingerprint)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Opens the database at `path` and brings its schema up to date. A database that

@@ -13,7 +13,7 @@ public final class Telemetry: @unchecked Sendable {
     public let metricPrefix: String
     private let metricsFile: String?
     private let pushgateway: String?
-    private let logs: OTLPBatcher<LogEntry>?
+    private let logs: OTLPBatcher<OTLPLogRecord>?
     private var finished = false
 
     /// The options every tool has for telemetry (in `Tool.commonOptions`).
@@ -38,14 +38,18 @@ public final class Telemetry: @unchecked Sendable {
 
     /// Starts telemetry for `tool` from its parsed command line and the environment.
     /// The root span is named `spanName` (`s3x cp`, `arc-collect`).
-    public static func start(tool: String, spanName: String, parsed: ParsedCommand, log: Logger) throws -> Telemetry {
+    /// `traceOption`: the tool's `--trace` is the common `--trace FILE`.
+    public static func start(tool: String, spanName: String, parsed: ParsedCommand, traceOption: Bool = true,
+                             log: Logger) throws -> Telemetry {
         let service = FileSystem.environment("OTEL_SERVICE_NAME").flatMap { $0.isEmpty ? nil : $0 } ?? tool
         var exporters: [SpanExporter] = []
-        if let path = parsed.value("trace"), !path.isEmpty { exporters.append(try SpanFileExporter(path: path)) }
+        // --trace FILE, unless the tool's own --trace means something else (then only ARC_TRACE_FILE).
+        let traceFile = traceOption ? parsed.value("trace") : FileSystem.environment("ARC_TRACE_FILE")
+        if let path = traceFile, !path.isEmpty { exporters.append(try SpanFileExporter(path: path)) }
         let otlp = OTLPEndpoint.fromEnvironment()
         if let url = otlp?.tracesURL { exporters.append(OTLPSpanExporter(url: url, headers: otlp!.headers, service: service)) }
         let logs = otlp?.logsURL.map { url in
-            OTLPBatcher<LogEntry>(url: url, headers: otlp!.headers, what: "log records") { OTLPJSON.logs($0, service: service) }
+            OTLPBatcher<OTLPLogRecord>(url: url, headers: otlp!.headers, what: "log records") { OTLPJSON.logs($0, service: service) }
         }
         let parent = FileSystem.environment("TRACEPARENT").flatMap(TraceContext.init(traceparent:))
         if parent == nil, let bad = FileSystem.environment("TRACEPARENT"), !bad.isEmpty {
@@ -63,7 +67,7 @@ public final class Telemetry: @unchecked Sendable {
     }
 
     init(tool: String, spanName: String, tracer: Tracer, parent: TraceContext?, metricsFile: String?,
-         pushgateway: String?, logs: OTLPBatcher<LogEntry>?, log: Logger) {
+         pushgateway: String?, logs: OTLPBatcher<OTLPLogRecord>?, log: Logger) {
         self.tool = tool
         self.tracer = tracer
         self.metricsFile = metricsFile
@@ -84,7 +88,7 @@ public final class Telemetry: @unchecked Sendable {
             log.forward = { level, message, fields in
                 var spanID = trace?.spanID
                 if case .string(let own)? = fields.first(where: { $0.0 == "span_id" })?.1 { spanID = own }
-                logs.add(LogEntry(timeNanos: WallClock.nowNanos(), level: level, message: message,
+                logs.add(OTLPLogRecord(timeNanos: WallClock.nowNanos(), level: level, message: message,
                                   fields: fields.filter { $0.0 != "span_id" }, traceID: trace?.traceID, spanID: spanID))
             }
         }

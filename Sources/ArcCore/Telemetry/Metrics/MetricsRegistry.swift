@@ -144,6 +144,19 @@ public enum PrometheusText {
         s.replacing("\\", with: "\\\\").replacing("\n", with: "\\n")
     }
 
+    /// A label name: [a-zA-Z_][a-zA-Z0-9_]*, so `error.code` becomes `error_code`.
+    public static func labelName(_ field: String) -> String {
+        var out = ""
+        for u in field.unicodeScalars {
+            let ok = (u >= "a" && u <= "z") || (u >= "A" && u <= "Z") || u == "_" || (u >= "0" && u <= "9")
+            out.unicodeScalars.append(ok ? u : "_")
+        }
+        if out.isEmpty || out.first!.isNumber { out = "_" + out }
+        // Names starting with __ are reserved for Prometheus itself.
+        while out.hasPrefix("__") { out.removeFirst() }
+        return out
+    }
+
     /// A metric name part from a tool name: `arc-collect` -> `arc_collect`.
     public static func metricName(_ s: String) -> String {
         String(s.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })

@@ -42,7 +42,7 @@ public enum OTLPJSON {
     }
 
     /// One request for `logs`, all from `service`.
-    public static func logs(_ logs: [LogEntry], service: String) -> [UInt8] {
+    public static func logs(_ logs: [OTLPLogRecord], service: String) -> [UInt8] {
         var b = RecordBuilder(capacity: 256 + logs.count * 300)
         b.begin()
         b.objects("resourceLogs", [logs]) { r, items in
@@ -119,7 +119,7 @@ public enum OTLPJSON {
 }
 
 /// A log line on its way to an OTLP collector.
-public struct LogEntry: Sendable {
+public struct OTLPLogRecord: Sendable {
     public var timeNanos: Int64
     public var level: LogLevel
     public var message: String

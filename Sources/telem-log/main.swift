@@ -1,0 +1,3 @@
+import ArcCore
+
+TelemLogCommand.main()
