@@ -41,10 +41,16 @@ public struct SpanIngest {
             var p = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
             if poll(&p, 1, 0) == 0 { try commit() }
         }
-        while let (record, line) = try input.next() {
-            guard let span = try input.decode(record, line: line, StoredSpan.init(record:)) else { continue }
-            batch.append(span)
-            if batch.count >= batchSize { try commit() }
+        do {
+            while let (record, line) = try input.next() {
+                guard let span = try input.decode(record, line: line, StoredSpan.init(record:)) else { continue }
+                batch.append(span)
+                if batch.count >= batchSize { try commit() }
+            }
+        } catch let error as InputError {
+            // --strict: what came before the bad line is kept (ingesting again is harmless).
+            try commit()
+            throw error
         }
         try commit()
         outcome.badLines = input.badLines
