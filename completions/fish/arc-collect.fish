@@ -16,3 +16,6 @@ complete -c arc-collect -l log-format -x -a 'human json' -d 'log format on stder
 complete -c arc-collect -s q -l quiet -d 'only warnings and errors on stderr, no progress line'
 complete -c arc-collect -s h -l help -d 'print help and exit'
 complete -c arc-collect -s V -l version -d 'print the version and exit'
+complete -c arc-collect -l trace -r -F -d 'append span records (NDJSON) to FILE'
+complete -c arc-collect -l metrics-file -r -F -d 'write Prometheus metrics to PATH when done (for node_exporter\'s textfile collector)'
+complete -c arc-collect -l pushgateway -x -d 'push Prometheus metrics to this Pushgateway when done (job = tool, instance = host)'

@@ -13,3 +13,6 @@ complete -c arc-plan -l log-format -x -a 'human json' -d 'log format on stderr; 
 complete -c arc-plan -s q -l quiet -d 'only warnings and errors on stderr, no progress line'
 complete -c arc-plan -s h -l help -d 'print help and exit'
 complete -c arc-plan -s V -l version -d 'print the version and exit'
+complete -c arc-plan -l trace -r -F -d 'append span records (NDJSON) to FILE'
+complete -c arc-plan -l metrics-file -r -F -d 'write Prometheus metrics to PATH when done (for node_exporter\'s textfile collector)'
+complete -c arc-plan -l pushgateway -x -d 'push Prometheus metrics to this Pushgateway when done (job = tool, instance = host)'
