@@ -533,3 +533,39 @@ def test_pipeline_stages_opening_a_new_state_database_at_once_wait_for_each_othe
         r = subprocess.run(["sh", "-c", f"printf '' | arc-plan --dest {tmp_path / 'd'} | arc-collect"],
                            env=env, capture_output=True, text=True, timeout=60)
         assert r.returncode == 0 and "locked" not in r.stderr, r.stderr
+
+
+# --- examples/traced-cron.sh --------------------------------------------------------------------
+
+def traced_cron(env, tmp_path, *filters, **extra):
+    example_env = dict(env, PATH=f"{BIN}:{os.environ['PATH']}", LOG_DIR=str(tmp_path / "logs"), **extra)
+    return subprocess.run([str(Path(__file__).resolve().parents[2] / "examples" / "traced-cron.sh"),
+                           str(tmp_path / "data"), *filters], env=example_env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_traced_cron_makes_one_trace_of_the_pipeline(mirror, env, tmp_path):
+    r = traced_cron(env, tmp_path, "--market", "um", "--type", "klines", "--symbol", "ETHUSDT", "--period", "daily")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    [t] = run("telem-trace", "ls", env=env).records
+    assert (t["name"], t["status"], t["errors"]) == ("daily", "ok", 0)
+    spans = stored(env)
+    [root] = [s for s in spans if s["parent_span_id"] is None]
+    stages = {s["name"]: s for s in spans if s["parent_span_id"] == root["span_id"]}
+    assert set(stages) == {"arc-discover binance", "arc-plan", "arc-collect"}
+    results = records((tmp_path / "logs").glob("results-*.ndjson").__next__().read_text())
+    assert len(results) == 9 and all(x["status"] == "ok" for x in results)
+
+
+def test_traced_cron_shows_the_failed_trace_on_stderr(mirror, env, tmp_path):
+    # The spot trades folder holds an archive whose CHECKSUM does not match: exit 1.
+    r = traced_cron(env, tmp_path, "--market", "spot", "--type", "trades", TRACE_NAME="spot-trades",
+                    TRACE_FILE=str(tmp_path / "spans.ndjson"))
+    assert r.returncode == 1, r.stderr
+    [t] = run("telem-trace", "ls", "--file", str(tmp_path / "spans.ndjson"), env=env).records
+    assert r.stderr.startswith(f"traced-cron: exit 1; trace {t['trace_id']} (log: ")
+    assert f"\ntrace {t['trace_id']}  spot-trades  " in r.stderr
+    assert "* ✗ spot-trades" in r.stderr and "✗ arc-collect" in r.stderr, r.stderr
+    # With TRACE_FILE the spans went to the file, not the store.
+    assert not Path(env["ARC_STATE"]).exists() or stored(env) == []
