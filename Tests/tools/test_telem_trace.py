@@ -569,3 +569,109 @@ def test_traced_cron_shows_the_failed_trace_on_stderr(mirror, env, tmp_path):
     assert "* ✗ spot-trades" in r.stderr and "✗ arc-collect" in r.stderr, r.stderr
     # With TRACE_FILE the spans went to the file, not the store.
     assert not Path(env["ARC_STATE"]).exists() or stored(env) == []
+
+
+# --- more of exec and serve ---------------------------------------------------------------------
+
+def test_exec_with_an_otlp_endpoint_sends_every_stage_to_the_collector(tenv, tmp_path):
+    with OTLPReceiver() as receiver:
+        r = subprocess.run([tool("telem-trace"), "exec", "--name", "to-otlp", "--", "sh", "-c",
+                            f"printf '' | arc-plan --dest {tmp_path / 'd'} | arc-collect"],
+                           env=dict(tenv, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url), capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 0, r.stderr
+    assert receiver.errors == []
+    spans = {s.name: (service, s) for service, s in receiver.spans}
+    assert set(spans) == {"to-otlp", "arc-plan", "arc-collect"}
+    _, root = spans["to-otlp"]
+    assert root.parent_span_id == b""
+    for name in ("arc-plan", "arc-collect"):
+        service, s = spans[name]
+        assert service == name and s.trace_id == root.trace_id and s.parent_span_id == root.span_id
+    # Nothing went to the store: the collector was where spans were asked to go.
+    assert not Path(tenv["ARC_STATE"]).exists() or stored(tenv) == []
+
+
+def test_serve_takes_concurrent_clients_curl_with_expect_100_continue_and_limits(tenv, tmp_path):
+    import threading
+    server = Server(tenv)
+    try:
+        def client(n):
+            for k in range(5):
+                body = otlp_request()
+                spans = body["resourceSpans"][0]["scopeSpans"][0]["spans"]
+                trace = f"{n:016x}{k:016x}"
+                for s in spans:
+                    s["traceId"] = trace
+                assert server.post(body)[0] == 200
+        threads = [threading.Thread(target=client, args=(n + 1,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        # curl sends a big body after "Expect: 100-continue" and the server's interim answer.
+        big = otlp_request()
+        root = big["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+        root["attributes"].append({"key": "padding", "value": {"stringValue": "x" * 2_000_000}})
+        for s in big["resourceSpans"][0]["scopeSpans"][0]["spans"]:
+            s["traceId"] = "e" * 32
+        (tmp_path / "big.json").write_text(json.dumps(big))
+        c = subprocess.run(["curl", "-sS", "-H", "Content-Type: application/json", "-H", "Expect: 100-continue",
+                            "--data-binary", f"@{tmp_path / 'big.json'}", "-w", "%{http_code}",
+                            f"{server.url}/v1/traces"], capture_output=True, text=True, timeout=30)
+        assert c.stdout == "{}200", c
+        # A head that never ends is refused, not kept.
+        import socket
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(b"POST /v1/traces HTTP/1.1\r\nX: " + b"y" * 70_000)
+            assert sock.recv(100).startswith(b"HTTP/1.1 431 ")
+        # HTTP/1.0 without keep-alive: answered, then closed.
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(b"GET /v1/traces HTTP/1.0\r\n\r\n")
+            answer = b""
+            while chunk := sock.recv(4096):
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 405 ") and b"Connection: close" in answer
+    finally:
+        code, err = server.stop()
+    assert code == 143, err
+    traces = {s["trace_id"] for s in stored(tenv)}
+    assert len(traces) == 8 * 5 + 1
+    [padded] = [s for s in stored(tenv) if s["trace_id"] == "e" * 32 and s["parent_span_id"] is None]
+    assert len(json.loads(padded["attributes"])["padding"]) == 2_000_000
+
+
+def test_on_a_terminal_ls_and_stats_are_tables_and_show_has_colour(tenv, tmp_path):
+    import pty
+    ingest(tenv, write_spans(tmp_path / "n.ndjson", NIGHTLY))
+
+    def on_tty(*args):
+        main, secondary = pty.openpty()
+        p = subprocess.Popen([tool("telem-trace"), *args], env=dict(tenv, TERM="xterm", COLUMNS="100"),
+                             stdout=secondary, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        os.close(secondary)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        p.wait(timeout=20)
+        os.close(main)
+        return p.returncode, out.decode().replace("\r\n", "\n")
+
+    code, text = on_tty("ls")
+    assert code == 0
+    header, row = text.splitlines()
+    assert header.split() == ["TRACE", "START", "DURATION", "SPANS", "ERRORS", "STATUS", "NAME"]
+    assert row.split() == [TRACE, "2024-01-02T03:00:00.000Z", "1.20s", "5", "3", "error", "nightly"]
+    code, text = on_tty("stats")
+    assert text.splitlines()[0].split() == ["NAME", "COUNT", "ERRORS", "P50", "P95", "P99", "MAX"]
+    assert "collect.task" in text and "400ms" in text
+    code, text = on_tty("show", "--width", "60", TRACE)
+    assert "\x1b[31m\x1b[1m✗ nightly" in text and "\x1b[0m" in text
+    code, plain = on_tty("show", "--width", "60", "--no-color", TRACE)
+    assert plain == SHOW_60
