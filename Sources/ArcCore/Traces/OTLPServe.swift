@@ -64,7 +64,8 @@ enum OTLPServe {
         let store: TraceStore
         let log: Logger
         private let lock = Lock()
-        private(set) var totals = (requests: 0, spans: 0)
+        private var counts = (requests: 0, spans: 0)
+        var totals: (requests: Int, spans: Int) { lock.withLock { counts } }
         static let maxInflated = 256 << 20
 
         init(store: TraceStore, log: Logger) {
@@ -103,8 +104,8 @@ enum OTLPServe {
             do {
                 try lock.withLock {
                     try store.insert(decoded.spans)
-                    totals.requests += 1
-                    totals.spans += decoded.spans.count
+                    counts.requests += 1
+                    counts.spans += decoded.spans.count
                 }
             } catch {
                 log.error("cannot store spans: \(error)")
