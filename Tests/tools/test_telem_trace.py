@@ -675,3 +675,10 @@ def test_on_a_terminal_ls_and_stats_are_tables_and_show_has_colour(tenv, tmp_pat
     assert "\x1b[31m\x1b[1m✗ nightly" in text and "\x1b[0m" in text
     code, plain = on_tty("show", "--width", "60", "--no-color", TRACE)
     assert plain == SHOW_60
+
+
+def test_exec_still_runs_the_command_when_spans_cannot_be_recorded(tenv, tmp_path):
+    r = run("telem-trace", "exec", "--", "sh", "-c", "echo ran; exit 4",
+            env=dict(tenv, TMPDIR=str(tmp_path / "no-such-dir")))
+    assert r.status == 4 and r.stdout == "ran\n"
+    assert any(l["level"] == "warn" and "spans will not be recorded" in l["msg"] for l in r.logs), r.stderr

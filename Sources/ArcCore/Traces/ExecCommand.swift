@@ -20,8 +20,13 @@ enum ExecCommand {
         if let file = p.value("trace"), !file.isEmpty {
             setenv("ARC_TRACE_FILE", FileSystem.absolute(file), 1)
         } else if OTLPEndpoint.fromEnvironment()?.tracesURL == nil {
-            spool = try makeSpool()
-            setenv("ARC_TRACE_FILE", spool!, 1)
+            // A wrapper must not be why a job fails: without a spool the command still runs.
+            do {
+                spool = try makeSpool()
+                setenv("ARC_TRACE_FILE", spool!, 1)
+            } catch {
+                tool.log.warn("spans will not be recorded: \(error)")
+            }
         }
         setenv("TRACEPARENT", span.context.traceparent, 1)
         tool.log.trace = span.context
