@@ -21,6 +21,8 @@ Rows:
   telem-log telem-log --level error and --where symbol=ETHUSDT over 1 GiB of arc log lines
             (NDJSON, generated once into bench/out) vs jq -c 'select(...)' on the same file;
             peak RSS of both (target: 5x faster than jq, < 64 MB)
+  telem-trace  telem-trace ingest of 1,000,000 span records (random ids, 20,000 traces)
+            into a fresh state database vs jq -c . on the same file (target < 60 s)
 
 s3x against s5cmd, rclone and aws cli, all on one SeaweedFS (weed mini, loopback), 64
 transfers each (aws: max_concurrent_requests = 64 in its config; aws runs one round):
@@ -375,6 +377,51 @@ def bench_plan(table, rounds, work):
     m = alternate({"arc": ours, "jq": jq}, rounds)
     table.add(f"arc-plan, {count} records (records/s, higher is better)", "jq -c .",
               count / m["jq"], count / m["arc"], "rec/s", ">= 300,000 rec/s")
+
+
+def synthetic_spans(path, count):
+    """`count` span records shaped like arc-collect's (a root and 49 tasks per trace,
+    random ids as real ones are), written once."""
+    if path.exists():
+        return
+    import random
+    rng = random.Random(1)
+    base = 1_704_164_400_000_000  # 2024-01-02T03:00:00Z in microseconds
+
+    def ts(us):
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(us // 1_000_000)) + f".{us % 1_000_000:06d}Z"
+    with path.open("w") as f:
+        for n in range(count):
+            if n % 50 == 0:
+                trace, root = f"{rng.getrandbits(128):032x}", f"{rng.getrandbits(64):016x}"
+            start = base + n * 1000
+            end = start + 500 + (n * 7919) % 100_000
+            r = {"trace_id": trace, "span_id": root if n % 50 == 0 else f"{rng.getrandbits(64):016x}"}
+            if n % 50:
+                r["parent_span_id"] = root
+            r.update(name="collect.task" if n % 50 else "arc-collect", service="arc-collect", start=ts(start),
+                     end=ts(end), duration_ms=(end - start) // 1000, status="error" if n % 97 == 0 else "ok",
+                     attributes={"url": f"https://data.binance.vision/data/spot/daily/klines/BTCUSDT/1m/{n}.zip",
+                                 "bytes": 88000 + n % 977, "attempts": 1})
+            f.write(json.dumps(r, separators=(",", ":")) + "\n")
+
+
+def bench_trace(table, rounds, work):
+    count = 1_000_000
+    spans = OUT / "spans-1m.ndjson"
+    synthetic_spans(spans, count)
+    env = arc_env(work / "trace.db")
+
+    def ours():
+        remove_database(work / "trace.db")
+        return sh(f"{tool('telem-trace')} ingest {spans}", env=env)
+
+    def jq():
+        return sh(f"jq -c . < {spans} > /dev/null")
+
+    print(f"bench: telem-trace ingest of {count} spans, {rounds} rounds", file=sys.stderr)
+    m = alternate({"arc": ours, "jq": jq}, rounds)
+    table.add(f"telem-trace ingest, {count} spans into a fresh store", "jq -c .", m["jq"], m["arc"], "s", "< 60 s")
 
 
 def bench_memory(tiny, table, work, env):
@@ -780,7 +827,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--jobs", type=int, default=64)
-    p.add_argument("--only", default="pipeline,tracing,collect,plan,memory,telem-log," + ",".join(S3_ROWS))
+    p.add_argument("--only", default="pipeline,tracing,collect,plan,memory,telem-log,telem-trace," + ",".join(S3_ROWS))
     args = p.parse_args()
     rows = set(args.only.split(","))
     OUT.mkdir(parents=True, exist_ok=True)
@@ -812,6 +859,8 @@ def main():
             bench_memory(tiny, table, work, env)
         if "telem-log" in rows:
             bench_telem_log(table, args.rounds)
+        if "telem-trace" in rows:
+            bench_trace(table, args.rounds, work)
         if rows & set(S3_ROWS):
             bench_s3(rows, table, args.rounds, args.jobs)
     finally:

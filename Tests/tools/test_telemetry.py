@@ -326,3 +326,29 @@ def test_otlp_service_name_per_signal_endpoint_and_a_refusing_collector(tmp_path
                 env=dict(env, OTEL_EXPORTER_OTLP_ENDPOINT=refusing.url))
         assert r.status == 0, r
         assert "otlp: 1 spans not delivered" in r.stderr and "HTTP 503" in r.stderr
+
+
+def test_ctrl_c_with_an_otlp_exporter_still_stops_cleanly(mirror, env, tmp_path):
+    """The exporter's thread must not take the SIGINT meant for the tool's signal thread."""
+    from otlp_receiver import OTLPReceiver
+    import signal
+    d = run("arc-discover", *DISCOVER, env=env)
+    p = run("arc-plan", "--dest", str(tmp_path / "data"), input=d.stdout, env=env)
+    with OTLPReceiver() as receiver:
+        traced = dict(env, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url)
+        errors = []
+        for _ in range(5):
+            mirror.pause()
+            proc = subprocess.Popen([tool("arc-collect")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, env=traced, text=True)
+            proc.stdin.write(p.stdout)
+            proc.stdin.flush()
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGINT)
+            mirror.resume()
+            out, err = proc.communicate(timeout=30)
+            assert proc.returncode == 130, err
+            errors.append(err)
+        assert receiver.errors == []
+        roots = [s for _, s in receiver.spans if s.name == "arc-collect"]
+        assert len(roots) == 5 and all(s.status.code == 2 for s in roots), errors

@@ -58,7 +58,18 @@ public final class Database {
         handle = db
         sqlite3_busy_timeout(db, busyTimeoutMillis)
         sqlite3_extended_result_codes(db, 1)
-        try execute("PRAGMA journal_mode=WAL")
+        // A pipeline's tools opening a new file at once: the switch to WAL takes an exclusive
+        // lock, and SQLite answers BUSY at once instead of calling the busy handler (seen as
+        // `arc-plan | arc-collect` failing on a fresh state one run in five). Wait as it would.
+        let giveUp = MonotonicClock.millis() + Int64(busyTimeoutMillis)
+        while true {
+            do {
+                try execute("PRAGMA journal_mode=WAL")
+                break
+            } catch let error as StoreError where error.code == "store_busy" && MonotonicClock.millis() < giveUp {
+                usleep(10_000)
+            }
+        }
         // NORMAL in WAL mode: a commit survives a crash of the process (the guarantee the
         // ledger needs); only a power cut can lose the last commits, never corrupt the file.
         try execute("PRAGMA synchronous=NORMAL")

@@ -53,6 +53,11 @@ public final class OTLPBatcher<Item>: @unchecked Sendable {
     }
 
     private func loop() {
+        // This thread starts before a tool blocks SIGINT/SIGTERM for its signal thread;
+        // left open, it could take a Ctrl-C meant for that thread and die of it.
+        var signals = sigset_t()
+        sigfillset(&signals)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
         pthread_mutex_lock(&mutex)
         while true {
             if queue.isEmpty && !closing { waitUpTo(seconds: 1) }
@@ -87,18 +92,26 @@ public final class OTLPBatcher<Item>: @unchecked Sendable {
         pthread_cond_timedwait(&wake, &mutex, &ts)
     }
 
-    /// Nil when delivered, else why not.
+    /// Nil when delivered, else why not. A failure OTLP calls retryable (no connection,
+    /// 429, 502, 503, 504) gets a second try a moment later, as the spec's exporters do;
+    /// one, not more, so a dead collector costs the work nothing.
     private func send(_ batch: [Item]) -> String? {
         let body = encode(batch)
-        do {
-            let response = try SimpleHTTP.request(url, method: "POST", headers: ["Content-Type: application/json"] + headers,
-                                                  body: body, timeout: 5, connectTimeout: 1)
-            if (200..<300).contains(response.status) { return nil }
-            let text = String(response.text.prefix(200)).replacing("\n", with: " ")
-            return "HTTP \(response.status)" + (text.isEmpty ? "" : ": \(text)")
-        } catch {
-            return "\(error)"
+        var failure: String?
+        for attempt in 0..<2 {
+            if attempt > 0 { usleep(200_000) }
+            do {
+                let response = try SimpleHTTP.request(url, method: "POST", headers: ["Content-Type: application/json"] + headers,
+                                                      body: body, timeout: 5, connectTimeout: 1)
+                if (200..<300).contains(response.status) { return nil }
+                let text = String(response.text.prefix(200)).replacing("\n", with: " ")
+                failure = "HTTP \(response.status)" + (text.isEmpty ? "" : ": \(text)")
+                if ![429, 502, 503, 504].contains(response.status) { return failure }
+            } catch {
+                failure = "\(error)"
+            }
         }
+        return failure
     }
 
     /// Sends what is queued, waiting at most `deadline` seconds; what is still queued
