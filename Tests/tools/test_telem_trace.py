@@ -58,7 +58,7 @@ trace 4bf92f3577b34da6a3ce929d0e0e4736  nightly  2024-01-02T03:00:00.000000Z  1.
 * ✗ nightly          │█████████████████████████████│   1.20s
   ├─ arc-plan        │████████                     │   290ms
 * └─ ✗ arc-collect   │█████████████████████████████│   1.17s
-*    ├─ collect.task │       ██████████            │   400ms
+*    ├─ collect.tas… │       ██████████            │   400ms
 *    └─ ✗ collect.t… │                ███████████  │   400ms
 
 ✗ nightly: exit status 1
@@ -124,6 +124,8 @@ def test_show_wider_uses_the_width_and_unknown_or_ambiguous_ids_exit_2(tenv, tmp
     assert wide.status == 0
     rows = [l for l in wide.stdout.splitlines() if "│" in l]
     assert len(rows) == 5 and all(len(l) == 120 for l in rows)
+    # Wide enough, a row names what its span is about (the url's file name here).
+    assert "├─ collect.task a.zip " in rows[3] and "└─ ✗ collect.task b.zip " in rows[4]
     ambiguous = run("telem-trace", "show", "4bf9", env=tenv)
     assert ambiguous.status == 2 and "several traces" in ambiguous.stderr
     missing = run("telem-trace", "show", "abcdef", env=tenv)

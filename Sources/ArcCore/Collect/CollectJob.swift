@@ -12,6 +12,8 @@ final class CollectJob {
     let started = MonotonicClock.nanos()
     /// Wall-clock start, for the task's span.
     let startedWall = WallClock.nowNanos()
+    /// When the outcome was settled (monotonic), for the task's span.
+    var finished: UInt64 = 0
     /// The task's span id, made when tracing and first needed (a log line, the span).
     var spanID: String?
     var phase: Phase
@@ -30,6 +32,4 @@ final class CollectJob {
         self.task = task
         self.phase = phase
     }
-
-    var elapsedMillis: Int64 { Int64((MonotonicClock.nanos() - started) / 1_000_000) }
 }

@@ -43,7 +43,7 @@ extension Collector {
         if let e = outcome.error { attributes.append(("error.code", .string(e.code))) }
         telemetry.tracer.record(Self.taskSpanName, context: TraceContext(traceID: root.traceID, spanID: job.spanID!, flags: root.flags),
                                 parentSpanID: root.spanID, startNanos: job.startedWall,
-                                endNanos: job.startedWall + outcome.durationMillis * 1_000_000,
+                                endNanos: job.startedWall + Int64(job.finished - job.started),
                                 status: outcome.status == .failed ? .error : .ok, message: outcome.error?.message,
                                 attributes: attributes)
     }

@@ -290,7 +290,8 @@ public final class Collector {
 
     func complete(_ job: CollectJob, _ outcome: CollectOutcome) {
         var outcome = outcome
-        outcome.durationMillis = job.elapsedMillis
+        job.finished = MonotonicClock.nanos()
+        outcome.durationMillis = Int64((job.finished - job.started) / 1_000_000)
         if outcome.attempts == 0 { outcome.attempts = job.attempts }
         job.outcome = outcome
         resultQueue.put(job)

@@ -22,7 +22,7 @@ public enum Waterfall {
         let total = max(tree.endNanos - t0, 0)
         let labels = rows.map { row -> String in
             let s = tree.spans[row.index]
-            return row.prefix + (s.isError ? "✗ " : "") + s.name
+            return row.prefix + (s.isError ? "✗ " : "") + s.name + (subject(s).map { " " + $0 } ?? "")
         }
         let longest = labels.map(\.count).max() ?? 0
         let labelWidth = min(longest, max(12, (width - fixedColumns) * 2 / 5))
@@ -58,6 +58,20 @@ public enum Waterfall {
         }
         out += "\n* critical path\n"
         return out
+    }
+
+    /// What a span is about, so a trace's many `collect.task` rows can be told apart: the
+    /// last path segment of its key, destination or url, or its listing prefix.
+    static func subject(_ span: StoredSpan) -> String? {
+        guard let json = span.attributesJSON else { return nil }
+        let attributes = SpanJSON.attributes(json)
+        for key in ["key", "destination", "url", "prefix"] {
+            guard case .string(let value)? = attributes.first(where: { $0.0 == key })?.1, !value.isEmpty else { continue }
+            if key == "prefix" { return value }
+            let last = value.split(separator: "/").last.map(String.init) ?? value
+            return last.isEmpty ? value : last
+        }
+        return nil
     }
 
     static func header(_ tree: TraceTree, total: Int64) -> String {
