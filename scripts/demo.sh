@@ -2,7 +2,8 @@
 # `make demo`: the main job on a fresh machine, offline. Generates a small mirror of
 # Binance's archive, serves it with `rclone serve s3` on 127.0.0.1, runs the pipeline
 # against it, shows what landed and the ledger, then shows "the next day"; then the same
-# into S3 (SeaweedFS on 127.0.0.1) and an s3x sync.
+# into S3 (SeaweedFS on 127.0.0.1) and an s3x sync; then a run traced as one trace,
+# its logs read back with telem-log, and its Prometheus metrics.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -77,5 +78,28 @@ show "s3x sync $demo/data/ s3://lake/mirror/   # and the local tree too, only wh
 s3x sync "$demo/data/" s3://lake/mirror/ | tail -n 2
 show "s3x sync $demo/data/ s3://lake/mirror/   # again: nothing to do"
 s3x sync "$demo/data/" s3://lake/mirror/
+
+say "Where the time went: the nightly run as one trace (telem-trace exec)"
+mkdir -p "$demo/logs" "$demo/metrics"
+nightly="arc-discover binance --market um --type klines --interval 1m --since 2024-01-01 | arc-plan --force --dest $demo/again | arc-collect -j 16 --metrics-file $demo/metrics/arc_collect.prom"
+show "telem-trace exec --name nightly -- sh -c '$nightly' 2>> $demo/logs/nightly.log"
+ARC_LOG_FORMAT=json telem-trace exec --name nightly -- sh -c "$nightly" > "$demo/again.ndjson" 2>> "$demo/logs/nightly.log"
+show "telem-trace ls"
+telem-trace ls | jq -c '{trace_id, name, duration_ms, status, spans}'
+show "telem-trace show --width 100 | head -n 14"
+telem-trace show --width 100 | head -n 14
+echo "... a collect.task span per archive (url, bytes, attempts, status); telem-trace stats has p50/p95/p99"
+
+say "What was logged: every stage's lines, merged in time order, each naming its trace and span"
+show "telem-log --fields ts,tool,msg,span_id $demo/logs/nightly.log"
+telem-log --format human --fields ts,tool,msg,span_id "$demo/logs/nightly.log"
+show "telem-log count --by tool,level $demo/logs/nightly.log"
+telem-log count --by tool,level "$demo/logs/nightly.log"
+
+say "And for Prometheus: the run's metrics, as node_exporter's textfile collector reads them"
+show "grep -E '^arc_collect_(tasks_total|bytes_total|last_success)' $demo/metrics/arc_collect.prom"
+grep -E '^arc_collect_(tasks_total|bytes_total|last_success)' "$demo/metrics/arc_collect.prom"
+show "promtool check metrics < $demo/metrics/arc_collect.prom"
+promtool check metrics < "$demo/metrics/arc_collect.prom" && echo "promtool: ok"
 
 say "Done. Everything is under $demo; the README has more pipelines."

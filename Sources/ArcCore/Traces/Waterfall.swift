@@ -61,15 +61,16 @@ public enum Waterfall {
     }
 
     /// What a span is about, so a trace's many `collect.task` rows can be told apart: the
-    /// last path segment of its key, destination or url, or its listing prefix.
+    /// last path segment of its key, destination or url, or the end of its listing prefix.
     static func subject(_ span: StoredSpan) -> String? {
         guard let json = span.attributesJSON else { return nil }
         let attributes = SpanJSON.attributes(json)
         for key in ["key", "destination", "url", "prefix"] {
             guard case .string(let value)? = attributes.first(where: { $0.0 == key })?.1, !value.isEmpty else { continue }
-            if key == "prefix" { return value }
-            let last = value.split(separator: "/").last.map(String.init) ?? value
-            return last.isEmpty ? value : last
+            let parts = value.split(separator: "/")
+            // A listing prefix is told apart by its last two folders (BTCUSDT/1m/), a file by its name.
+            if key == "prefix" { return parts.suffix(2).joined(separator: "/") + (value.hasSuffix("/") ? "/" : "") }
+            return parts.last.map(String.init) ?? value
         }
         return nil
     }
