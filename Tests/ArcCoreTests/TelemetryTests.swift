@@ -143,6 +143,8 @@ final class OTLPTests: XCTestCase {
         XCTAssertEqual(e?.tracesURL, "http://127.0.0.1:4318/v1/traces")
         XCTAssertEqual(e?.logsURL, "http://127.0.0.1:4318/v1/logs")
         XCTAssertEqual(e?.headers, ["api-key: a b", "x: 1"])
+        XCTAssertEqual(e?.timeout, 10)
+        XCTAssertEqual(endpoint(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://h", "OTEL_EXPORTER_OTLP_TIMEOUT": "2500"])?.timeout, 2.5)
         XCTAssertEqual(endpoint(["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://h/t"])?.tracesURL, "http://h/t")
         XCTAssertNil(endpoint(["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://h/t"])?.logsURL)
         XCTAssertNil(endpoint(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://h", "OTEL_SDK_DISABLED": "true"]))

@@ -243,20 +243,20 @@ def test_a_dead_collector_neither_slows_nor_fails_the_pipeline(mirror, env, tmp_
     assert len([m for m in collect if "spans" in m]) == 1
 
 
-def test_a_hung_collector_delays_the_exit_by_at_most_the_flush_deadline(tmp_path):
+def test_a_hung_collector_delays_the_exit_by_at_most_the_export_timeout(tmp_path):
     # Accepts connections (the kernel's backlog) and never answers.
     hung = socket.socket()
     hung.bind(("127.0.0.1", 0))
     hung.listen(16)
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ARC_", "OTEL_")) and k != "TRACEPARENT"}
-        env.update(ARC_STATE=str(tmp_path / "s.db"), ARC_LOG_FORMAT="json",
+        env.update(ARC_STATE=str(tmp_path / "s.db"), ARC_LOG_FORMAT="json", OTEL_EXPORTER_OTLP_TIMEOUT="1500",
                    OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{hung.getsockname()[1]}")
         started = time.monotonic()
         r = run("arc-plan", "--dest", str(tmp_path / "d"), input="", env=env)
         took = time.monotonic() - started
         assert r.status == 0, r
-        assert took < 4.5, took
+        assert took < 3.5, took
         assert "otlp: 1 spans not delivered" in r.stderr
     finally:
         hung.close()
@@ -351,4 +351,5 @@ def test_ctrl_c_with_an_otlp_exporter_still_stops_cleanly(mirror, env, tmp_path)
             errors.append(err)
         assert receiver.errors == []
         roots = [s for _, s in receiver.spans if s.name == "arc-collect"]
-        assert len(roots) == 5 and all(s.status.code == 2 for s in roots), errors
+        dropped = [line for err in errors for line in err.splitlines() if '"otlp:' in line or "otlp: " in line]
+        assert len(roots) == 5 and all(s.status.code == 2 for s in roots), dropped

@@ -15,6 +15,8 @@ public final class Telemetry: @unchecked Sendable {
     private let pushgateway: String?
     private let logs: OTLPBatcher<OTLPLogRecord>?
     private var finished = false
+    /// How long the exit may wait for the last OTLP batches (OTEL_EXPORTER_OTLP_TIMEOUT).
+    private var exportTimeout = 10.0
 
     /// The options every tool has for telemetry (in `Tool.commonOptions`).
     public static let options: [OptionSpec] = [
@@ -31,7 +33,7 @@ public final class Telemetry: @unchecked Sendable {
     public static let environment: [EnvironmentSpec] = [
         EnvironmentSpec("TRACEPARENT", "W3C trace context; the run's span becomes its child, and the tool passes its own to the processes it starts"),
         EnvironmentSpec("ARC_TRACE_FILE", "append span records to this file (--trace)"),
-        EnvironmentSpec("OTEL_EXPORTER_OTLP_ENDPOINT", "send spans and logs as OTLP/HTTP JSON to this base URL (/v1/traces, /v1/logs); also OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME, OTEL_SDK_DISABLED"),
+        EnvironmentSpec("OTEL_EXPORTER_OTLP_ENDPOINT", "send spans and logs as OTLP/HTTP JSON to this base URL (/v1/traces, /v1/logs); also OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TIMEOUT (ms; also the longest a tool waits at exit for its last batches, default 10000), OTEL_SERVICE_NAME, OTEL_SDK_DISABLED"),
         EnvironmentSpec("ARC_METRICS_FILE", "write Prometheus metrics here (--metrics-file)"),
         EnvironmentSpec("ARC_PUSHGATEWAY", "push Prometheus metrics here (--pushgateway)"),
     ]
@@ -47,17 +49,23 @@ public final class Telemetry: @unchecked Sendable {
         let traceFile = traceOption ? parsed.value("trace") : FileSystem.environment("ARC_TRACE_FILE")
         if let path = traceFile, !path.isEmpty { exporters.append(try SpanFileExporter(path: path)) }
         let otlp = OTLPEndpoint.fromEnvironment()
-        if let url = otlp?.tracesURL { exporters.append(OTLPSpanExporter(url: url, headers: otlp!.headers, service: service)) }
+        if let otlp, let url = otlp.tracesURL {
+            exporters.append(OTLPSpanExporter(url: url, headers: otlp.headers, service: service, timeout: otlp.timeout))
+        }
         let logs = otlp?.logsURL.map { url in
-            OTLPBatcher<OTLPLogRecord>(url: url, headers: otlp!.headers, what: "log records") { OTLPJSON.logs($0, service: service) }
+            OTLPBatcher<OTLPLogRecord>(url: url, headers: otlp!.headers, what: "log records", timeout: otlp!.timeout) {
+                OTLPJSON.logs($0, service: service)
+            }
         }
         let parent = FileSystem.environment("TRACEPARENT").flatMap(TraceContext.init(traceparent:))
         if parent == nil, let bad = FileSystem.environment("TRACEPARENT"), !bad.isEmpty {
             log.debug("TRACEPARENT is not a W3C traceparent; starting a new trace", ["traceparent": .string(bad)])
         }
-        return Telemetry(tool: tool, spanName: spanName, tracer: Tracer(service: service, exporters: exporters),
+        let telemetry = Telemetry(tool: tool, spanName: spanName, tracer: Tracer(service: service, exporters: exporters),
                          parent: parent, metricsFile: parsed.value("metrics-file").flatMap { $0.isEmpty ? nil : $0 },
                          pushgateway: parsed.value("pushgateway").flatMap { $0.isEmpty ? nil : $0 }, logs: logs, log: log)
+        telemetry.exportTimeout = otlp?.timeout ?? 10
+        return telemetry
     }
 
     /// Telemetry that records nothing and publishes nothing (tests, library use).
@@ -134,8 +142,12 @@ public final class Telemetry: @unchecked Sendable {
             }
         }
         log.forward = nil
-        var reports = tracer.shutdown(deadline: 2)
-        if let logs, let report = logs.shutdown(deadline: 1) { reports.append(report) }
+        // One deadline for both signals: a slow collector gets its export timeout to take
+        // the last batches, a hung one delays the exit by no more than that.
+        let end = MonotonicClock.nanos() + UInt64(exportTimeout * 1e9)
+        var reports = tracer.shutdown(deadline: exportTimeout)
+        let left = Double(end &- min(end, MonotonicClock.nanos())) / 1e9
+        if let logs, let report = logs.shutdown(deadline: max(left, 0.1)) { reports.append(report) }
         for report in reports { log.warn(report) }
     }
 

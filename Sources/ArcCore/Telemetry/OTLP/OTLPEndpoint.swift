@@ -2,16 +2,21 @@
 /// `OTEL_EXPORTER_OTLP_ENDPOINT` (a base URL; `/v1/traces` and `/v1/logs` are appended),
 /// the per-signal `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `..._LOGS_ENDPOINT` (used as
 /// given), `OTEL_EXPORTER_OTLP_HEADERS` (`k=v,k2=v2`, values URL-encoded) and
-/// `OTEL_SDK_DISABLED=true`, `OTEL_TRACES_EXPORTER=none`, `OTEL_LOGS_EXPORTER=none`.
+/// `OTEL_SDK_DISABLED=true`, `OTEL_TRACES_EXPORTER=none`, `OTEL_LOGS_EXPORTER=none`, and
+/// `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds, default 10,000 as the spec has it).
 public struct OTLPEndpoint: Sendable {
     public var tracesURL: String?
     public var logsURL: String?
     public var headers: [String]
+    /// Seconds one export request may take; also how long a tool waits at exit for the
+    /// last batches. A collector that refuses connections costs nothing either way.
+    public var timeout: Double
 
-    public init(tracesURL: String?, logsURL: String?, headers: [String] = []) {
+    public init(tracesURL: String?, logsURL: String?, headers: [String] = [], timeout: Double = 10) {
         self.tracesURL = tracesURL
         self.logsURL = logsURL
         self.headers = headers
+        self.timeout = timeout
     }
 
     public static func fromEnvironment(_ get: (String) -> String? = FileSystem.environment) -> OTLPEndpoint? {
@@ -30,6 +35,7 @@ public struct OTLPEndpoint: Sendable {
             let v = String(halves[1]).trimmingSpaces()
             return name.isEmpty ? nil : name + ": " + URLEncoding.decode(v)
         }
-        return OTLPEndpoint(tracesURL: traces, logsURL: logs, headers: headers)
+        let millis = value("OTEL_EXPORTER_OTLP_TIMEOUT").flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 10_000
+        return OTLPEndpoint(tracesURL: traces, logsURL: logs, headers: headers, timeout: millis / 1000)
     }
 }

@@ -8,6 +8,7 @@ import Glibc
 public final class OTLPBatcher<Item>: @unchecked Sendable {
     public let url: String
     private let headers: [String]
+    private let timeout: Double
     private let encode: ([Item]) -> [UInt8]
     private let what: String
     private let capacity: Int
@@ -27,9 +28,10 @@ public final class OTLPBatcher<Item>: @unchecked Sendable {
     private var thread: WorkerThread?
 
     /// `what` names the items in the report ("spans", "log records").
-    public init(url: String, headers: [String], what: String, capacity: Int = 8192, batchSize: Int = 512,
-                encode: @escaping ([Item]) -> [UInt8]) {
+    public init(url: String, headers: [String], what: String, timeout: Double = 10, capacity: Int = 8192,
+                batchSize: Int = 512, encode: @escaping ([Item]) -> [UInt8]) {
         self.url = url
+        self.timeout = timeout
         self.headers = headers
         self.what = what
         self.capacity = capacity
@@ -102,7 +104,7 @@ public final class OTLPBatcher<Item>: @unchecked Sendable {
             if attempt > 0 { usleep(200_000) }
             do {
                 let response = try SimpleHTTP.request(url, method: "POST", headers: ["Content-Type: application/json"] + headers,
-                                                      body: body, timeout: 5, connectTimeout: 1)
+                                                      body: body, timeout: timeout, connectTimeout: min(timeout, 2))
                 if (200..<300).contains(response.status) { return nil }
                 let text = String(response.text.prefix(200)).replacing("\n", with: " ")
                 failure = "HTTP \(response.status)" + (text.isEmpty ? "" : ": \(text)")
@@ -152,8 +154,10 @@ public final class OTLPBatcher<Item>: @unchecked Sendable {
 public final class OTLPSpanExporter: SpanExporter, @unchecked Sendable {
     let batcher: OTLPBatcher<SpanRecord>
 
-    public init(url: String, headers: [String], service: String) {
-        batcher = OTLPBatcher(url: url, headers: headers, what: "spans") { OTLPJSON.traces($0, defaultService: service) }
+    public init(url: String, headers: [String], service: String, timeout: Double = 10) {
+        batcher = OTLPBatcher(url: url, headers: headers, what: "spans", timeout: timeout) {
+            OTLPJSON.traces($0, defaultService: service)
+        }
     }
 
     public func export(_ span: SpanRecord) { batcher.add(span) }
