@@ -58,17 +58,9 @@ public struct SpanRecord: Sendable {
 
     /// Appends the record as one NDJSON line (newline included).
     public func write(into b: inout RecordBuilder) {
-        b.begin()
-        b.string("trace_id", traceID)
-        b.string("span_id", spanID)
-        b.optionalString("parent_span_id", parentSpanID)
-        b.string("name", name)
-        b.optionalString("service", service)
-        b.string("start", WallClock.rfc3339(nanos: startNanos))
-        b.string("end", WallClock.rfc3339(nanos: endNanos))
-        b.int("duration_ms", durationNanos / 1_000_000)
-        b.string("status", status.rawValue)
-        b.optionalString("status_message", statusMessage)
+        Self.writeHeader(into: &b, traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, name: name,
+                         service: service, startNanos: startNanos, endNanos: endNanos, status: status,
+                         statusMessage: statusMessage)
         b.object("attributes") { o in Self.writeAttributes(attributes, into: &o) }
         if !events.isEmpty {
             b.objects("events", events) { o, event in
@@ -80,6 +72,25 @@ public struct SpanRecord: Sendable {
             }
         }
         b.end()
+    }
+
+    /// Begins a span record line and writes its fields from `trace_id` to `status_message`.
+    /// `StoredSpan` writes the same line from stored values, so both go through here and
+    /// their lines cannot drift apart; the caller adds attributes and events and ends it.
+    static func writeHeader(into b: inout RecordBuilder, traceID: String, spanID: String, parentSpanID: String?,
+                            name: String, service: String?, startNanos: Int64, endNanos: Int64,
+                            status: SpanStatus, statusMessage: String?) {
+        b.begin()
+        b.string("trace_id", traceID)
+        b.string("span_id", spanID)
+        b.optionalString("parent_span_id", parentSpanID)
+        b.string("name", name)
+        b.optionalString("service", service)
+        b.string("start", WallClock.rfc3339(nanos: startNanos))
+        b.string("end", WallClock.rfc3339(nanos: endNanos))
+        b.int("duration_ms", max(0, endNanos - startNanos) / 1_000_000)
+        b.string("status", status.rawValue)
+        b.optionalString("status_message", statusMessage)
     }
 
     static func writeAttributes(_ attributes: [(String, LogValue)], into b: inout RecordBuilder) {
