@@ -62,15 +62,7 @@ public struct SpanRecord: Sendable {
                          service: service, startNanos: startNanos, endNanos: endNanos, status: status,
                          statusMessage: statusMessage)
         b.object("attributes") { o in Self.writeAttributes(attributes, into: &o) }
-        if !events.isEmpty {
-            b.objects("events", events) { o, event in
-                o.string("name", event.name)
-                o.string("time", WallClock.rfc3339(nanos: event.timeNanos))
-                if !event.attributes.isEmpty {
-                    o.object("attributes") { a in Self.writeAttributes(event.attributes, into: &a) }
-                }
-            }
-        }
+        if !events.isEmpty { Self.writeEvents(events, key: "events", into: &b) }
         b.end()
     }
 
@@ -91,6 +83,18 @@ public struct SpanRecord: Sendable {
         b.int("duration_ms", max(0, endNanos - startNanos) / 1_000_000)
         b.string("status", status.rawValue)
         b.optionalString("status_message", statusMessage)
+    }
+
+    /// `key` as an array of `{name, time, attributes?}` objects, the attributes left out
+    /// when an event has none. `SpanJSON` stores events in this same form.
+    static func writeEvents(_ events: [SpanEvent], key: String, into b: inout RecordBuilder) {
+        b.objects(key, events) { o, event in
+            o.string("name", event.name)
+            o.string("time", WallClock.rfc3339(nanos: event.timeNanos))
+            if !event.attributes.isEmpty {
+                o.object("attributes") { a in Self.writeAttributes(event.attributes, into: &a) }
+            }
+        }
     }
 
     static func writeAttributes(_ attributes: [(String, LogValue)], into b: inout RecordBuilder) {
