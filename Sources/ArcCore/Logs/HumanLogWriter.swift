@@ -4,18 +4,18 @@ import Glibc
 /// terminal (unless NO_COLOR or TERM=dumb). With `--fields`, just those columns, `-` for
 /// an absent one. A text line is shown as its text.
 public final class HumanLogWriter: LogWriter {
-    private let out: ByteOutput
+    private let out: OutputStream
     private let fields: [FieldPath]
     private let color: Bool
     private static let shown = Set(["ts", "time", "timestamp", "@timestamp", "level", "severity", "lvl", "tool", "service", "msg", "message"])
 
-    public init(_ out: ByteOutput, fields: [FieldPath] = [], color: Bool) {
+    public init(_ out: OutputStream, fields: [FieldPath] = [], color: Bool) {
         self.out = out
         self.fields = fields
         self.color = color
     }
 
-    public static func wantsColor(_ out: ByteOutput) -> Bool {
+    public static func wantsColor(_ out: OutputStream) -> Bool {
         guard out.isTerminal, getenv("NO_COLOR") == nil else { return false }
         return getenv("TERM").map { String(cString: $0) } != "dumb"
     }

@@ -1,51 +1,3 @@
-import Glibc
-
-/// Buffered stdout for lines taken straight from an input buffer: one large write per
-/// 256 KiB instead of an array per line. A closed reader (`| head`) is BrokenPipeError.
-public final class ByteOutput {
-    private let fd: Int32
-    private var buffer: [UInt8] = []
-    private let threshold: Int
-
-    public init(fd: Int32 = 1, threshold: Int = 1 << 18) {
-        self.fd = fd
-        self.threshold = threshold
-        buffer.reserveCapacity(threshold + 4096)
-    }
-
-    public var isTerminal: Bool { isatty(fd) == 1 }
-
-    @inline(__always) public func write(_ bytes: UnsafeBufferPointer<UInt8>) throws {
-        buffer.append(contentsOf: bytes)
-        if buffer.count >= threshold { try flush() }
-    }
-
-    public func write(_ bytes: [UInt8]) throws {
-        buffer.append(contentsOf: bytes)
-        if buffer.count >= threshold { try flush() }
-    }
-
-    public func write(_ text: String) throws { try write(Array(text.utf8)) }
-
-    /// Appends without flushing (callers building one line in pieces).
-    public func append(_ byte: UInt8) { buffer.append(byte) }
-
-    public func flush() throws {
-        guard !buffer.isEmpty else { return }
-        defer { buffer.removeAll(keepingCapacity: true) }
-        try buffer.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n >= 0 { offset += n; continue }
-                if errno == EINTR { continue }
-                if errno == EPIPE { throw BrokenPipeError() }
-                throw SystemError("write", path: fd == 1 ? "stdout" : "fd \(fd)", errno: errno)
-            }
-        }
-    }
-}
-
 /// How lines are written: the line as it came (NDJSON out), or human columns.
 public protocol LogWriter: AnyObject {
     func write(_ entry: LogEntry) throws
@@ -56,11 +8,11 @@ public protocol LogWriter: AnyObject {
 /// `{"msg": line}`; with `--fields`, an object of just those fields, in that order
 /// (absent ones left out; a dot path keeps its dotted name as the key).
 public final class JSONLogWriter: LogWriter {
-    private let out: ByteOutput
+    private let out: OutputStream
     private let fields: [FieldPath]
     private var line: [UInt8] = []
 
-    public init(_ out: ByteOutput, fields: [FieldPath] = []) {
+    public init(_ out: OutputStream, fields: [FieldPath] = []) {
         self.out = out
         self.fields = fields
         line.reserveCapacity(4096)
@@ -68,8 +20,7 @@ public final class JSONLogWriter: LogWriter {
 
     public func write(_ entry: LogEntry) throws {
         if fields.isEmpty && entry.isJSON {
-            try out.write(entry.bytes)
-            out.append(0x0A)
+            try out.writeLine(entry.bytes)
             return
         }
         line.removeAll(keepingCapacity: true)
@@ -97,11 +48,10 @@ public final class JSONLogWriter: LogWriter {
 
 /// Writes lines as they are (redact's output: text stays text, JSON stays JSON).
 public final class RawLogWriter: LogWriter {
-    private let out: ByteOutput
-    public init(_ out: ByteOutput) { self.out = out }
+    private let out: OutputStream
+    public init(_ out: OutputStream) { self.out = out }
     public func write(_ entry: LogEntry) throws {
-        try out.write(entry.bytes)
-        out.append(0x0A)
+        try out.writeLine(entry.bytes)
     }
     public func flush() throws { try out.flush() }
 }

@@ -163,7 +163,8 @@ struct LogOptions {
     var human = false
     var formatGiven = false
     var color = false
-    let out = ByteOutput()
+    /// Lines filtered from large files go out in 256 KiB writes (other tools use 64 KiB).
+    let out = OutputStream(fd: 1, flushThreshold: 1 << 18)
 
     init(_ p: ParsedCommand, command: String) throws {
         let ignoreCase = p.flag("ignore-case")

@@ -24,6 +24,8 @@ public final class OutputStream: @unchecked Sendable {
 
     public static let stdout = OutputStream(fd: 1)
 
+    public var isTerminal: Bool { isatty(fd) == 1 }
+
     public func write(_ bytes: [UInt8]) throws {
         try lock.withLock {
             buffer.append(contentsOf: bytes)
@@ -32,6 +34,16 @@ public final class OutputStream: @unchecked Sendable {
     }
 
     public func write(_ text: String) throws { try write(Array(text.utf8)) }
+
+    /// Writes `bytes` and a newline. For lines passed on straight from an input buffer
+    /// (telem-log's hot path): copied once into ours, with no array made per line.
+    public func writeLine(_ bytes: UnsafeBufferPointer<UInt8>) throws {
+        try lock.withLock {
+            buffer.append(contentsOf: bytes)
+            buffer.append(0x0A)
+            if buffer.count >= flushThreshold { try flushLocked() }
+        }
+    }
 
     public func flush() throws { try lock.withLock { try flushLocked() } }
 

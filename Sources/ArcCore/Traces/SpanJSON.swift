@@ -54,13 +54,7 @@ enum SpanJSON {
     static func events(_ events: [SpanEvent]) -> String {
         var b = RecordBuilder(capacity: 256)
         b.begin()
-        b.objects("e", events) { o, event in
-            o.string("name", event.name)
-            o.string("time", WallClock.rfc3339(nanos: event.timeNanos))
-            if !event.attributes.isEmpty {
-                o.object("attributes") { a in SpanRecord.writeAttributes(event.attributes, into: &a) }
-            }
-        }
+        SpanRecord.writeEvents(events, key: "e", into: &b)
         b.end()
         // {"e":[…]}\n -> […]
         return String(decoding: b.bytes.dropFirst(5).dropLast(2), as: UTF8.self)

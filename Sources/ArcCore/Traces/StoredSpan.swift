@@ -89,17 +89,9 @@ public struct StoredSpan: Sendable, Equatable {
     /// The span record line, as `SpanRecord.write` would write it (attributes and events
     /// copied as stored, so values of any JSON type survive).
     public func write(into b: inout RecordBuilder) {
-        b.begin()
-        b.string("trace_id", traceID)
-        b.string("span_id", spanID)
-        b.optionalString("parent_span_id", parentSpanID)
-        b.string("name", name)
-        b.optionalString("service", service)
-        b.string("start", WallClock.rfc3339(nanos: startNanos))
-        b.string("end", WallClock.rfc3339(nanos: endNanos))
-        b.int("duration_ms", durationNanos / 1_000_000)
-        b.string("status", status.rawValue)
-        b.optionalString("status_message", statusMessage)
+        SpanRecord.writeHeader(into: &b, traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, name: name,
+                               service: service, startNanos: startNanos, endNanos: endNanos, status: status,
+                               statusMessage: statusMessage)
         b.raw("attributes", Array((attributesJSON ?? "{}").utf8))
         if let eventsJSON { b.raw("events", Array(eventsJSON.utf8)) }
         b.end()

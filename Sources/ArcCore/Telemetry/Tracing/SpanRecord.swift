@@ -58,6 +58,20 @@ public struct SpanRecord: Sendable {
 
     /// Appends the record as one NDJSON line (newline included).
     public func write(into b: inout RecordBuilder) {
+        Self.writeHeader(into: &b, traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, name: name,
+                         service: service, startNanos: startNanos, endNanos: endNanos, status: status,
+                         statusMessage: statusMessage)
+        b.object("attributes") { o in Self.writeAttributes(attributes, into: &o) }
+        if !events.isEmpty { Self.writeEvents(events, key: "events", into: &b) }
+        b.end()
+    }
+
+    /// Begins a span record line and writes its fields from `trace_id` to `status_message`.
+    /// `StoredSpan` writes the same line from stored values, so both go through here and
+    /// their lines cannot drift apart; the caller adds attributes and events and ends it.
+    static func writeHeader(into b: inout RecordBuilder, traceID: String, spanID: String, parentSpanID: String?,
+                            name: String, service: String?, startNanos: Int64, endNanos: Int64,
+                            status: SpanStatus, statusMessage: String?) {
         b.begin()
         b.string("trace_id", traceID)
         b.string("span_id", spanID)
@@ -66,20 +80,21 @@ public struct SpanRecord: Sendable {
         b.optionalString("service", service)
         b.string("start", WallClock.rfc3339(nanos: startNanos))
         b.string("end", WallClock.rfc3339(nanos: endNanos))
-        b.int("duration_ms", durationNanos / 1_000_000)
+        b.int("duration_ms", max(0, endNanos - startNanos) / 1_000_000)
         b.string("status", status.rawValue)
         b.optionalString("status_message", statusMessage)
-        b.object("attributes") { o in Self.writeAttributes(attributes, into: &o) }
-        if !events.isEmpty {
-            b.objects("events", events) { o, event in
-                o.string("name", event.name)
-                o.string("time", WallClock.rfc3339(nanos: event.timeNanos))
-                if !event.attributes.isEmpty {
-                    o.object("attributes") { a in Self.writeAttributes(event.attributes, into: &a) }
-                }
+    }
+
+    /// `key` as an array of `{name, time, attributes?}` objects, the attributes left out
+    /// when an event has none. `SpanJSON` stores events in this same form.
+    static func writeEvents(_ events: [SpanEvent], key: String, into b: inout RecordBuilder) {
+        b.objects(key, events) { o, event in
+            o.string("name", event.name)
+            o.string("time", WallClock.rfc3339(nanos: event.timeNanos))
+            if !event.attributes.isEmpty {
+                o.object("attributes") { a in Self.writeAttributes(event.attributes, into: &a) }
             }
         }
-        b.end()
     }
 
     static func writeAttributes(_ attributes: [(String, LogValue)], into b: inout RecordBuilder) {
