@@ -32,15 +32,22 @@ public enum FileSystem {
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    /// A new temporary file in $TMPDIR (else /tmp), already unlinked: it is gone when the
-    /// descriptor is closed, whatever happens to the process.
-    public static func anonymousTemporaryFile(prefix: String) throws -> Int32 {
-        let dir = environment("TMPDIR") ?? "/tmp"
+    /// A new, empty temporary file in $TMPDIR (else /tmp), named `PREFIX-` and six random
+    /// characters: its open descriptor and its path.
+    public static func temporaryFile(prefix: String) throws -> (fd: Int32, path: String) {
+        let dir = environment("TMPDIR").flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array((dir + "/" + prefix + "-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw SystemError("mkstemp", path: dir, errno: errno) }
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        return fd
+        return (fd, String(cString: template))
+    }
+
+    /// A new temporary file, already unlinked: it is gone when the descriptor is closed,
+    /// whatever happens to the process.
+    public static func anonymousTemporaryFile(prefix: String) throws -> Int32 {
+        let file = try temporaryFile(prefix: prefix)
+        unlink(file.path)
+        return file.fd
     }
 
     /// Sets an open file's modification time, leaving its access time alone.

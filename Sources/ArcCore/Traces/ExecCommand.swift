@@ -86,12 +86,9 @@ enum ExecCommand {
 
     /// A temporary file for the command's span records.
     static func makeSpool() throws -> String {
-        let dir = FileSystem.environment("TMPDIR").flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array((dir + "/telem-trace-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw SystemError("mkstemp", path: dir, errno: errno) }
-        close(fd)
-        return String(cString: template)
+        let file = try FileSystem.temporaryFile(prefix: "telem-trace")
+        close(file.fd)
+        return file.path
     }
 
     /// Appends our span to the spool and ingests the spool. A store that cannot be written
