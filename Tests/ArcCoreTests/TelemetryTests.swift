@@ -214,7 +214,7 @@ final class LoggerTraceTests: XCTestCase {
         let log = Logger(tool: "t", format: .json, terminal: Terminal(fd: fds[1]))
         log.trace = TraceContext(traceID: "4bf92f3577b34da6a3ce929d0e0e4736", spanID: "00f067aa0ba902b7")
         var forwarded: [String] = []
-        log.forward = { _, msg, _ in forwarded.append(msg) }
+        log.forward = { _, msg, _, _ in forwarded.append(msg) }
         log.info("run")
         log.log(.warn, "task", fields: [("span_id", .string("1111111111111111")), ("n", 1)])
         close(fds[1])

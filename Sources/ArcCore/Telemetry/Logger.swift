@@ -10,8 +10,9 @@ public final class Logger: @unchecked Sendable {
     /// The trace every JSON line names (`trace_id`, `span_id`), set once tracing starts.
     /// A line about one task passes its own `span_id` field, which wins.
     public var trace: TraceContext?
-    /// Called with every line written (after the level check): the OTLP log exporter.
-    public var forward: ((LogLevel, String, [(String, LogValue)]) -> Void)?
+    /// Called with every line written (after the level check): the OTLP log exporter. It
+    /// gets the fields without `span_id`, and the line's span (its own, else the run's).
+    public var forward: ((LogLevel, String, [(String, LogValue)], TraceContext?) -> Void)?
     private var buffer = RecordBuilder(capacity: 512)
 
     public init(tool: String, level: LogLevel = .info, format: LogFormat? = nil, terminal: Terminal = .stderr) {
@@ -42,26 +43,32 @@ public final class Logger: @unchecked Sendable {
     /// The same, with fields built at run time (a span id only when tracing).
     public func log(_ lineLevel: LogLevel, _ msg: String, fields all: [(String, LogValue)]) {
         guard lineLevel >= level else { return }
-        forward?(lineLevel, msg, all)
+        // A line about one task names its span in a `span_id` field; it wins over the run's.
+        var context = trace
+        var fields = all
+        if let trace, let i = all.firstIndex(where: { $0.0 == "span_id" }), case .string(let own) = all[i].1 {
+            context = TraceContext(traceID: trace.traceID, spanID: own, flags: trace.flags)
+            fields.remove(at: i)
+        }
+        forward?(lineLevel, msg, fields, context)
         terminal.withLock {
-            let line = format == .json ? jsonLine(lineLevel, msg, all) : humanLine(lineLevel, msg, all)
+            let line = format == .json ? jsonLine(lineLevel, msg, fields, context) : humanLine(lineLevel, msg, all)
             terminal.writeLineLocked(line)
         }
     }
 
-    private func jsonLine(_ lineLevel: LogLevel, _ msg: String, _ fields: [(String, LogValue)]) -> [UInt8] {
+    private func jsonLine(_ lineLevel: LogLevel, _ msg: String, _ fields: [(String, LogValue)],
+                          _ context: TraceContext?) -> [UInt8] {
         buffer.begin()
         buffer.string("ts", WallClock.now())
         buffer.string("level", lineLevel.name)
         buffer.string("tool", tool)
         buffer.string("msg", msg)
-        if let trace {
-            buffer.string("trace_id", trace.traceID)
-            var spanID = trace.spanID
-            if case .string(let own)? = fields.first(where: { $0.0 == "span_id" })?.1 { spanID = own }
-            buffer.string("span_id", spanID)
+        if let context {
+            buffer.string("trace_id", context.traceID)
+            buffer.string("span_id", context.spanID)
         }
-        for (key, value) in fields where trace == nil || key != "span_id" {
+        for (key, value) in fields {
             switch value {
             case .string(let s): buffer.string(key, s)
             case .int(let i): buffer.int(key, i)

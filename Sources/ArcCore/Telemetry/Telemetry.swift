@@ -92,12 +92,9 @@ public final class Telemetry: @unchecked Sendable {
             log.trace = parent
         }
         if let logs {
-            let trace = log.trace
-            log.forward = { level, message, fields in
-                var spanID = trace?.spanID
-                if case .string(let own)? = fields.first(where: { $0.0 == "span_id" })?.1 { spanID = own }
-                logs.add(OTLPLogRecord(timeNanos: WallClock.nowNanos(), level: level, message: message,
-                                  fields: fields.filter { $0.0 != "span_id" }, traceID: trace?.traceID, spanID: spanID))
+            log.forward = { level, message, fields, context in
+                logs.add(OTLPLogRecord(timeNanos: WallClock.nowNanos(), level: level, message: message, fields: fields,
+                                       traceID: context?.traceID, spanID: context?.spanID))
             }
         }
         metrics.declare(metricPrefix + "_duration_seconds", .gauge, help: "wall time of the last run of \(tool)")

@@ -109,7 +109,7 @@ public enum OTLPTraceDecoder {
         if text.utf8.count == bytes * 2, text.utf8.allSatisfy({ isHexDigit($0) }) {
             hex = text.lowercased()
         } else if let data = Data(base64Encoded: text), data.count == bytes {
-            hex = data.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+            hex = Hex.encode(data)
         }
         guard let hex, TraceIDs.isValid(hex, length: bytes * 2) else { return nil }
         return hex

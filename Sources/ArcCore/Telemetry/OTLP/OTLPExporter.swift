@@ -62,7 +62,7 @@ public final class OTLPBatcher<Item>: @unchecked Sendable {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         pthread_mutex_lock(&mutex)
         while true {
-            if queue.isEmpty && !closing { waitUpTo(seconds: 1) }
+            if queue.isEmpty && !closing { wait(&wake, nanos: 1_000_000_000) }
             if queue.isEmpty {
                 if closing { break }
                 continue
@@ -87,11 +87,14 @@ public final class OTLPBatcher<Item>: @unchecked Sendable {
         pthread_mutex_unlock(&mutex)
     }
 
-    private func waitUpTo(seconds: Int) {
+    /// Waits on `condition` (with `mutex` held) until signalled or `nanos` have passed.
+    private func wait(_ condition: inout pthread_cond_t, nanos: Int) {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        ts.tv_sec += seconds
-        pthread_cond_timedwait(&wake, &mutex, &ts)
+        let total = ts.tv_nsec + nanos
+        ts.tv_sec += total / 1_000_000_000
+        ts.tv_nsec = total % 1_000_000_000
+        pthread_cond_timedwait(&condition, &mutex, &ts)
     }
 
     /// Nil when delivered, else why not. A failure OTLP calls retryable (no connection,
@@ -124,11 +127,7 @@ public final class OTLPBatcher<Item>: @unchecked Sendable {
         pthread_cond_signal(&wake)
         let end = MonotonicClock.nanos() + UInt64(deadline * 1e9)
         while (!queue.isEmpty || sending > 0) && MonotonicClock.nanos() < end {
-            var ts = timespec()
-            clock_gettime(CLOCK_REALTIME, &ts)
-            ts.tv_nsec += 50_000_000
-            if ts.tv_nsec >= 1_000_000_000 { ts.tv_sec += 1; ts.tv_nsec -= 1_000_000_000 }
-            pthread_cond_timedwait(&idle, &mutex, &ts)
+            wait(&idle, nanos: 50_000_000)
         }
         let finished = queue.isEmpty && sending == 0
         // Past the deadline, what is queued or still on the wire is given up for lost.

@@ -38,17 +38,7 @@ public final class SpanFileExporter: SpanExporter, @unchecked Sendable {
         guard !pending.isEmpty else { return }
         defer { pending.removeAll(keepingCapacity: true) }
         guard failure == nil else { return }
-        let ok = pending.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return false }
-                offset += n
-            }
-            return true
-        }
-        if !ok { failure = String(cString: strerror(errno)) }
+        do { try FileSystem.writeAll(fd, pending, path: path) } catch { failure = "\(error)" }
     }
 
     public func shutdown(deadline: Double) -> String? {

@@ -48,29 +48,18 @@ public struct TraceContext: Equatable, Sendable {
 /// Random ids from the system generator (getrandom): unique across processes started in
 /// the same microsecond, which a clock-seeded generator would not guarantee.
 public enum TraceIDs {
-    public static func traceID() -> String {
-        var g = SystemRandomNumberGenerator()
-        var high: UInt64 = 0, low: UInt64 = 0
-        while high == 0 && low == 0 { high = g.next(); low = g.next() }
-        return hex16(high) + hex16(low)
-    }
+    public static func traceID() -> String { randomHex(bytes: 16) }
 
-    public static func spanID() -> String {
-        var g = SystemRandomNumberGenerator()
-        var id: UInt64 = 0
-        while id == 0 { id = g.next() }
-        return hex16(id)
-    }
+    public static func spanID() -> String { randomHex(bytes: 8) }
 
-    static func hex16(_ v: UInt64) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8](repeating: 48, count: 16)
-        var v = v
-        for i in stride(from: 15, through: 0, by: -1) {
-            out[i] = digits[Int(v & 0xF)]
-            v >>= 4
+    /// `bytes` random bytes as lowercase hex, never all zeros (an invalid id).
+    private static func randomHex(bytes count: Int) -> String {
+        var g = SystemRandomNumberGenerator()
+        var bytes = [UInt8](repeating: 0, count: count)
+        while bytes.allSatisfy({ $0 == 0 }) {
+            for i in bytes.indices { bytes[i] = g.next() }
         }
-        return String(decoding: out, as: UTF8.self)
+        return Hex.encode(bytes)
     }
 
     /// True for a well-formed id of `length` lowercase hex digits that is not all zeros.
