@@ -24,7 +24,7 @@ public struct CommandSpec: Sendable {
     public init(name: String, summary: String, usage: [String] = ["[OPTIONS]"], description: String = "",
                 options: [OptionSpec] = [], arguments: [ArgumentSpec] = [], subcommands: [CommandSpec] = [],
                 externalSubcommand: ArgumentSpec? = nil, examples: [Example] = [],
-                exitStatuses: [ExitStatus] = ExitStatus.allCases, environment: [EnvironmentSpec] = [],
+                exitStatuses: [ExitStatus] = ExitStatus.standard, environment: [EnvironmentSpec] = [],
                 sections: [(String, String)] = [], seeAlso: [String] = []) {
         self.name = name
         self.summary = summary

@@ -85,13 +85,8 @@ public enum LocalWalk {
         // Links are followed (as s5cmd does), but a loop is walked once.
         guard ancestors.insert(id).inserted else { return }
         defer { ancestors.remove(id) }
-        guard let dir = opendir(directory) else { throw SystemError("opendir", path: directory, errno: errno) }
         var names: [(sortKey: String, name: String, isDirectory: Bool, stat: stat)] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name == "." || name == ".." { continue }
+        for name in try FileSystem.directoryEntries(directory) {
             var st = stat()
             let path = directory + "/" + name
             guard stat(path, &st) == 0 else { continue }  // vanished, or a dangling link
@@ -100,7 +95,6 @@ public enum LocalWalk {
             if !isDirectory && isPartial(name) { continue }
             names.append((isDirectory ? name + "/" : name, name, isDirectory, st))
         }
-        closedir(dir)
         names.sort { $0.sortKey.utf8.lexicographicallyPrecedes($1.sortKey.utf8) }
         for n in names {
             if n.isDirectory {

@@ -111,12 +111,20 @@ public enum MonotonicClock {
     public static func millis() -> Int64 { Int64(nanos() / 1_000_000) }
 }
 
-/// Parses durations as users write them: `500ms`, `30s`, `5m`, `2h`, `1d`, or bare seconds.
+/// Parses durations as users write them: `500ms`, `30s`, `5m`, `2h`, `1d`, compounds such
+/// as `1h30m` (largest unit first, as Go and systemd write them), or bare seconds.
 public func parseDuration(_ text: String) -> Double? {
+    if let v = Double(text), v >= 0, v.isFinite { return v }
     let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
-    for (suffix, scale) in units where text.hasSuffix(suffix) {
-        if let v = Double(text.dropLast(suffix.count)), v >= 0 { return v * scale }
+    var rest = Substring(text), total = 0.0, lastScale = Double.infinity
+    while !rest.isEmpty {
+        let number = rest.prefix { $0.isNumber || $0 == "." }
+        rest = rest.dropFirst(number.count)
+        guard let value = Double(number), let unit = units.first(where: { rest.hasPrefix($0.0) }),
+              unit.1 < lastScale else { return nil }
+        rest = rest.dropFirst(unit.0.count)
+        total += value * unit.1
+        lastScale = unit.1
     }
-    if let v = Double(text), v >= 0 { return v }
-    return nil
+    return text.isEmpty ? nil : total
 }

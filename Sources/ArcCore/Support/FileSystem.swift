@@ -151,6 +151,20 @@ public enum FileSystem {
         return nil
     }
 
+    /// The names in a directory (not . and ..), unsorted.
+    public static func directoryEntries(_ directory: String) throws -> [String] {
+        guard let dir = opendir(directory) else { throw SystemError("opendir", path: directory, errno: errno) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     public static func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }
     }

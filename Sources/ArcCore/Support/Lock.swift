@@ -70,6 +70,23 @@ public final class BlockingQueue<Element>: @unchecked Sendable {
         return popLocked()
     }
 
+    /// Takes the next element, waiting at most `seconds` (capped at one second, so a step
+    /// of the wall clock, which pthread_cond_timedwait measures by, cannot stretch a wait);
+    /// nil when none came.
+    public func take(waitingAtMost seconds: Double) -> Element? {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        if count == 0 && !closed && seconds > 0 {
+            var ts = timespec()
+            clock_gettime(CLOCK_REALTIME, &ts)
+            let total = Int(ts.tv_nsec) + Int(min(seconds, 1) * 1e9)
+            ts.tv_sec += total / 1_000_000_000
+            ts.tv_nsec = total % 1_000_000_000
+            pthread_cond_timedwait(&notEmpty, &mutex, &ts)
+        }
+        return popLocked()
+    }
+
     /// Takes everything queued now, waiting for at least one element; empty once closed and drained.
     public func takeAll(max: Int = Int.max) -> [Element] {
         pthread_mutex_lock(&mutex)
