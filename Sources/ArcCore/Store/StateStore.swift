@@ -86,6 +86,39 @@ public enum StateStore {
             PRIMARY KEY (path, fingerprint)
         ) WITHOUT ROWID;
         """,
+        // 4: wf-run's runs. A run is one row written when it starts (never updated) and an
+        // append-only log of events; status, history and resume are all read from the log.
+        """
+        CREATE TABLE wf_runs (
+            run_id       TEXT PRIMARY KEY,
+            workflow     TEXT NOT NULL,
+            file         TEXT NOT NULL,       -- the workflow file's absolute path
+            definition   TEXT NOT NULL,       -- its text when the run started: resume runs this
+            params       TEXT NOT NULL,       -- JSON object of the parameters' values
+            run_dir      TEXT NOT NULL,
+            scheduled_at TEXT,                -- the firing time, for runs the scheduler started
+            created_at   TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX wf_runs_workflow ON wf_runs (workflow, created_at);
+        CREATE INDEX wf_runs_created ON wf_runs (created_at);
+        CREATE TABLE wf_events (
+            id          INTEGER PRIMARY KEY,
+            run_id      TEXT NOT NULL REFERENCES wf_runs (run_id),
+            ts          TEXT NOT NULL,
+            event       TEXT NOT NULL,        -- run_started, step_started, step_succeeded, ...
+            step        TEXT,
+            attempt     INTEGER,
+            exit_status INTEGER,
+            duration_ms INTEGER,
+            reason      TEXT,                 -- why: timeout, signal, cached, need_failed, ...
+            message     TEXT,
+            cache_key   TEXT,
+            pid         INTEGER,              -- wf-run's pid (run events), the step's process group (step_started)
+            trace_id    TEXT
+        );
+        CREATE INDEX wf_events_run ON wf_events (run_id, id);
+        CREATE INDEX wf_events_cache ON wf_events (step, cache_key) WHERE cache_key IS NOT NULL;
+        """,
     ]
 
     /// Opens the database at `path` and brings its schema up to date. A database that

@@ -65,6 +65,7 @@ public enum Waterfall {
     static func subject(_ span: StoredSpan) -> String? {
         guard let json = span.attributesJSON else { return nil }
         let attributes = SpanJSON.attributes(json)
+        if case .string(let step)? = attributes.first(where: { $0.0 == "step" })?.1 { return step }
         for key in ["key", "destination", "url", "prefix"] {
             guard case .string(let value)? = attributes.first(where: { $0.0 == key })?.1, !value.isEmpty else { continue }
             let parts = value.split(separator: "/")

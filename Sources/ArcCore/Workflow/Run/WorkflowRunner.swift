@@ -1,0 +1,250 @@
+import Glibc
+
+/// Drives one run: starts each step once its needs are done and its condition holds, up
+/// to `concurrency` at a time, retries failures with backoff, enforces timeouts on whole
+/// process groups, and on SIGINT/SIGTERM stops the running steps and records the run as
+/// cancelled. Every change is appended to the run's log before it is printed, so what
+/// was printed is never more than what a resume will know.
+///
+/// One thread decides; a waiter thread per running attempt reports its exit through a
+/// queue, and so does the signal thread.
+final class WorkflowRunner {
+    enum Message {
+        case exited(step: String, attempt: Int, status: Int32)
+        case stop(Int32)
+    }
+
+    let workflow: Workflow
+    let run: RunStore.RunRow
+    let store: RunStore
+    let output: RunOutput
+    let telemetry: Telemetry
+    let log: Logger
+    let messages = BlockingQueue<Message>()
+    let groups: ProcessGroups
+    var steps: [String: StepRuntime] = [:]
+    var stopSignal: Int32 = 0
+    let startedAt = MonotonicClock.nanos()
+    /// How long a step has to exit after SIGTERM (timeout, cancel) before SIGKILL.
+    var grace = 5.0
+    let baseEnvironment: [String: String]
+
+    init(workflow: Workflow, run: RunStore.RunRow, store: RunStore, output: RunOutput, telemetry: Telemetry, log: Logger) {
+        self.workflow = workflow
+        self.run = run
+        self.store = store
+        self.output = output
+        self.telemetry = telemetry
+        self.log = log
+        groups = ProcessGroups(capacity: workflow.concurrency + 1)
+        var base = ProcessEnvironment.all
+        // Ours is set for the steps, each its own span's.
+        base["TRACEPARENT"] = nil
+        if let inherited = FileSystem.environment("TRACEPARENT"), !telemetry.isTracing { base["TRACEPARENT"] = inherited }
+        baseEnvironment = base
+        for step in workflow.steps + workflow.handlers {
+            steps[step.id] = StepRuntime(step: step, directory: run.runDir + "/steps/" + step.id)
+        }
+    }
+
+    /// Runs the steps not yet succeeded (all of them for a new run) and the handlers, and
+    /// returns the run's exit status. `previous`: the log so far, on resume.
+    func execute(previous: RunState?) throws -> ExitStatus {
+        StopSignal.shared.onStop { [messages] sig in messages.put(.stop(sig)) }
+        StopSignal.shared.onForcedExit { [groups] in groups.killAll(SIGKILL) }
+        var start = RunEvent(runID: run.runID, kind: previous == nil ? .runStarted : .runResumed)
+        start.pid = Int(getpid())
+        start.traceID = telemetry.isTracing ? telemetry.root.context.traceID : nil
+        if let previous {
+            for kept in previous.steps where kept.status.keptOnResume {
+                guard let s = steps[kept.id], !s.step.isHandler else { continue }
+                s.status = .succeeded
+                s.attempt = kept.attempts
+                if let from = kept.cachedFrom, let other = try store.run(from) { s.directory = other.runDir + "/steps/" + s.step.id }
+            }
+            try killLeftovers(previous)
+        }
+        try record(start)
+
+        try drive(workflow.steps.map(\.id))
+        let failed = workflow.steps.filter { steps[$0.id]!.failsRun }.map(\.id)
+        if stopSignal == 0 {
+            if failed.isEmpty, let h = workflow.onSuccess { try drive([h.id], status: "succeeded", failed: failed) }
+            if !failed.isEmpty, let h = workflow.onFailure { try drive([h.id], status: "failed", failed: failed) }
+        }
+        if stopSignal == 0, let h = workflow.onExit { try drive([h.id], status: failed.isEmpty ? "succeeded" : "failed", failed: failed) }
+        return try finish(failed: failed)
+    }
+
+    func finish(failed: [String]) throws -> ExitStatus {
+        let failedHandlers = workflow.handlers.filter { steps[$0.id]!.status == .failed }.map(\.id)
+        var end = RunEvent(runID: run.runID, kind: .runSucceeded)
+        end.durationMillis = Int64((MonotonicClock.nanos() - startedAt) / 1_000_000)
+        let status: ExitStatus
+        if stopSignal != 0 {
+            end.kind = .runCancelled
+            end.reason = "signal"
+            end.message = "stopped by \(stopSignal == SIGTERM ? "SIGTERM" : stopSignal == SIGINT ? "SIGINT" : "signal \(stopSignal)")"
+            status = stopSignal == SIGTERM ? .terminated : .interrupted
+        } else if !failed.isEmpty || !failedHandlers.isEmpty {
+            end.kind = .runFailed
+            let names = failed + failedHandlers
+            end.message = "\(names.count) step\(names.count == 1 ? "" : "s") failed: " + names.joined(separator: ", ")
+            status = .failures
+        } else {
+            status = .ok
+        }
+        try record(end)
+        observeRun(end.kind)
+        return status
+    }
+
+    /// Runs `ids` until each has an outcome, or until a stop has ended every attempt.
+    func drive(_ ids: [String], status: String? = nil, failed: [String] = []) throws {
+        handlerContext = status.map { ($0, failed) }
+        while true {
+            let now = MonotonicClock.nanos()
+            if stopSignal == 0 { try startReady(ids, now: now) }
+            let running = ids.filter { steps[$0]!.status == .running }
+            let waiting = ids.filter { steps[$0]!.status == .retrying }
+            if running.isEmpty && (stopSignal != 0 || waiting.isEmpty) && !ids.contains(where: { canStart($0) }) { break }
+            let wake = ids.compactMap { id -> UInt64? in
+                let s = steps[id]!
+                // A retry that is due but has no free slot waits for an exit, not for a timer.
+                let retry = s.status == .retrying && runningCount < workflow.concurrency ? s.retryAt : nil
+                return [s.deadline, s.killAt, retry].compactMap { $0 }.min()
+            }.min()
+            let wait = wake.map { Double($0 > now ? $0 - now : 0) / 1e9 } ?? 1
+            if let message = messages.take(waitingAtMost: wait) { try handle(message) }
+            try enforceDeadlines(ids, now: MonotonicClock.nanos())
+        }
+        if stopSignal != 0 {
+            for id in ids where steps[id]!.status == .retrying {
+                let s = steps[id]!
+                s.status = .cancelled
+                var e = RunEvent(runID: run.runID, kind: .stepCancelled, step: id)
+                e.attempt = s.attempt
+                e.reason = "signal"
+                try record(e)
+            }
+        }
+    }
+
+    /// Set while handlers run: the run's outcome so far, for WF_RUN_STATUS and WF_FAILED_STEPS.
+    var handlerContext: (String, [String])?
+
+    /// True when `id` is pending and every need has an outcome.
+    func canStart(_ id: String) -> Bool {
+        let s = steps[id]!
+        guard stopSignal == 0, s.status == .pending else { return false }
+        return s.step.needs.allSatisfy { steps[$0]!.isTerminal }
+    }
+
+    var runningCount: Int { steps.values.reduce(0) { $0 + ($1.status == .running ? 1 : 0) } }
+
+    /// Starts what may start, in file order, while there is room.
+    func startReady(_ ids: [String], now: UInt64) throws {
+        for id in ids {
+            let s = steps[id]!
+            if s.status == .retrying, let at = s.retryAt, at <= now, runningCount < workflow.concurrency {
+                try startAttempt(s)
+                continue
+            }
+            guard canStart(id) else { continue }
+            if let skip = skipReason(s) {
+                try skipStep(s, reason: skip.reason, message: skip.message, upstreamFailed: skip.upstreamFailed)
+                continue
+            }
+            if try cacheHit(s) { continue }
+            guard runningCount < workflow.concurrency else { continue }
+            try startAttempt(s)
+        }
+    }
+
+    /// Why a step whose needs are done must not run, if it must not.
+    func skipReason(_ s: StepRuntime) -> (reason: String, message: String, upstreamFailed: Bool)? {
+        let needs = s.step.needs.map { steps[$0]! }
+        switch s.step.when {
+        case .always:
+            return nil
+        case .success:
+            guard let blocker = needs.first(where: { !$0.letsDependentsRun }) else { return nil }
+            let failedBefore = needs.contains { $0.failedUpstream }
+            let what = blocker.status == .failed ? "failed" : blocker.status == .cancelled ? "was cancelled" : "was skipped"
+            return (failedBefore ? "need_failed" : "need_skipped", "need \(blocker.step.id) \(what)", failedBefore)
+        case .failure:
+            if needs.contains(where: { $0.failedUpstream }) { return nil }
+            return ("no_failure", "runs only when a need fails", false)
+        }
+    }
+
+    func skipStep(_ s: StepRuntime, reason: String, message: String, upstreamFailed: Bool) throws {
+        s.status = .skipped
+        s.upstreamFailed = upstreamFailed
+        var e = RunEvent(runID: run.runID, kind: .stepSkipped, step: s.step.id)
+        e.reason = reason
+        e.message = message
+        try record(e)
+        observeStep(s)
+    }
+
+    /// A step with a cache key that a successful run already ran with the same expanded key
+    /// is skipped, its directory pointing at that run's output.
+    func cacheHit(_ s: StepRuntime) throws -> Bool {
+        guard let template = s.step.cacheKey else { return false }
+        let key = environment(for: s, attempt: 1).expand(template)
+        guard let cachedRun = try store.cachedRun(workflow: workflow.name, step: s.step.id, cacheKey: key),
+              let other = try store.run(cachedRun) else { return false }
+        s.status = .succeeded
+        s.directory = other.runDir + "/steps/" + s.step.id
+        var e = RunEvent(runID: run.runID, kind: .stepSkipped, step: s.step.id)
+        e.reason = "cached"
+        e.message = cachedRun
+        e.cacheKey = key
+        try record(e)
+        observeStep(s)
+        return true
+    }
+
+    func handle(_ message: Message) throws {
+        switch message {
+        case .exited(let id, let attempt, let status):
+            try attemptEnded(steps[id]!, attempt: attempt, status: status)
+        case .stop(let sig):
+            guard stopSignal == 0 else { return }
+            stopSignal = sig
+            log.warn("stopping: \(sig == SIGTERM ? "SIGTERM" : "SIGINT") received; the running steps get it too")
+            let killAt = MonotonicClock.nanos() + UInt64(grace * 1e9)
+            for s in steps.values where s.status == .running {
+                kill(-s.processGroup, sig)
+                s.killAt = killAt
+                s.deadline = nil
+            }
+        }
+    }
+
+    /// Timeouts get SIGTERM, then SIGKILL after the grace period; so do stopped steps.
+    func enforceDeadlines(_ ids: [String], now: UInt64) throws {
+        for id in ids {
+            let s = steps[id]!
+            guard s.status == .running else { continue }
+            if let deadline = s.deadline, deadline <= now {
+                s.timedOut = true
+                s.deadline = nil
+                s.killAt = now + UInt64(grace * 1e9)
+                log.warn("step \(id) timed out after \(DurationText.format(Int64(s.step.timeout! * 1e9))); stopping its process group",
+                         ["step": .string(id), "pgid": .int(Int64(s.processGroup))])
+                kill(-s.processGroup, SIGTERM)
+            } else if let killAt = s.killAt, killAt <= now {
+                s.killAt = nil
+                kill(-s.processGroup, SIGKILL)
+            }
+        }
+    }
+
+    /// Appends to the log, then prints: a record on stdout is always one a resume knows.
+    func record(_ e: RunEvent) throws {
+        try store.append(e)
+        try output.emit(e)
+    }
+}

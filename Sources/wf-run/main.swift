@@ -1,0 +1,3 @@
+import ArcCore
+
+WorkflowCommand.main()
