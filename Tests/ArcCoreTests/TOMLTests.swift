@@ -178,6 +178,8 @@ final class TOMLTests: XCTestCase {
         // Strings
         ("a = \"abc", 1, 5, "unterminated string"),
         ("a = \"abc\nb = 1", 1, 5, "a single-line string cannot contain a newline"),
+        ("a = \"abc\\\nb = 1", 1, 5, "a single-line string cannot contain a newline"),
+        ("a = \"abc\\", 1, 5, "unterminated string"),
         ("a = 'abc\nb = 1", 1, 5, "a single-line string cannot contain a newline"),
         ("x = 1\na = \"\"\"abc\n\n", 2, 5, "unterminated multi-line string"),
         ("a = '''abc''", 1, 5, "unterminated multi-line string"),
@@ -224,6 +226,7 @@ final class TOMLTests: XCTestCase {
         ("a = 1979-05-27T07:32:00.", 1, 5, "needs digits"),
         // Line structure
         ("a 1", 1, 3, "expected '=' after the key 'a'"),
+        ("t = {a}", 1, 7, "expected '=' after the key 'a'"),
         ("a", 1, 2, "expected '='"),
         ("a =", 1, 4, "missing value"),
         ("a = # nothing", 1, 5, "missing value"),
@@ -343,9 +346,9 @@ final class TOMLTests: XCTestCase {
     /// Linear in the file size: a long document parses quickly.
     func testLargeDocument() throws {
         var text = ""
-        for i in 0..<20_000 { text += "[[step]]\nname = \"s\(i)\"\nneeds = [\"a\", \"b\"]\nenv = { K = \(i) }\n" }
+        for i in 0..<5_000 { text += "[[step]]\nname = \"s\(i)\"\nneeds = [\"a\", \"b\"]\nenv = { K = \(i) }\n" }
         let root = try TOML.parse(text)
-        XCTAssertEqual(root["step"]?.array?.count, 20_000)
-        XCTAssertEqual(root["step"]?.array?.last?.table?["name"]?.string, "s19999")
+        XCTAssertEqual(root["step"]?.array?.count, 5_000)
+        XCTAssertEqual(root["step"]?.array?.last?.table?["name"]?.string, "s4999")
     }
 }

@@ -128,7 +128,7 @@ struct TOMLParser {
     }
 
     private static func canFollowKey(_ s: Unicode.Scalar) -> Bool {
-        s == " " || s == "\t" || s == "." || s == "=" || s == "]" || s == "#"
+        s == " " || s == "\t" || s == "." || s == "=" || s == "]" || s == "#" || s == "," || s == "}"
     }
 
     private static func invalidKeyCharacter(_ s: Unicode.Scalar, cursor: TOMLCursor) -> TOMLError {

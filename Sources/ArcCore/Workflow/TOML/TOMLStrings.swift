@@ -22,7 +22,7 @@ extension TOMLCursor {
             }
             if s == quote { advance(); return String(text) }
             if s == "\\" && quote == "\"" {
-                text.append(try readEscape())
+                text.append(try readEscape(open: open))
                 continue
             }
             if TOMLCursor.isForbiddenControl(s) {
@@ -66,7 +66,7 @@ extension TOMLCursor {
             }
             if s == "\\" && !literal {
                 if try skipLineEndingBackslash() { continue }
-                text.append(try readEscape())
+                text.append(try readEscape(open: open))
                 continue
             }
             if TOMLCursor.isForbiddenControl(s) {
@@ -94,9 +94,13 @@ extension TOMLCursor {
     }
 
     /// At a backslash in a basic string: exactly TOML 1.0's escapes.
-    private mutating func readEscape() throws -> Unicode.Scalar {
+    private mutating func readEscape(open: Int) throws -> Unicode.Scalar {
         let start = index
-        guard let letter = peek(1) else { throw error("unterminated string") }
+        guard let letter = peek(1) else { throw error("unterminated string", at: open) }
+        if letter == "\n" || letter == "\r" && peek(2) == "\n" {
+            // Only multi-line strings may continue a line with a backslash.
+            throw error("unterminated string: a single-line string cannot contain a newline", at: open)
+        }
         advance(2)
         switch letter {
         case "b": return "\u{08}"
