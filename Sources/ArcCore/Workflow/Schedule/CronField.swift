@@ -81,7 +81,8 @@ struct CronFieldParser {
             if i < text.count, text[i] == "/" {
                 i += 1
                 step = try stepValue()
-                if single { high = kind.range.upperBound }
+                // `N/STEP` runs to where `*` ends, so `mon/3` is Monday and Thursday, not Sunday too.
+                if single { high = max(low, kind.starRange.upperBound) }
             }
             for v in stride(from: low, through: high, by: step) { values.insert(v) }
             if i >= text.count { return values }

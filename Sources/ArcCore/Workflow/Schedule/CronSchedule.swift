@@ -40,15 +40,15 @@ public struct CronSchedule: Sendable {
         var fields = splitFields(chars)
         if let first = fields.first, first.text.first == "@" {
             let name = String(first.text).lowercased()
-            if fields.count > 1 {
-                throw CronError("unexpected text after \(String(first.text))", column: fields[1].start + 1)
-            }
             if name == "@reboot" {
                 throw CronError("@reboot is not supported: schedules here are by the clock only", column: first.start + 1)
             }
             guard let macro = macros.first(where: { $0.name == name }) else {
                 let known = macros.map(\.name).joined(separator: " ")
                 throw CronError("unknown macro '\(String(first.text))' (known: \(known))", column: first.start + 1)
+            }
+            if fields.count > 1 {
+                throw CronError("unexpected text after \(String(first.text))", column: fields[1].start + 1)
             }
             fields = splitFields(Array(macro.fields)).map { (first.start, $0.text) }
         } else if fields.count != 5 && fields.count != 6 {
@@ -90,6 +90,8 @@ public struct CronSchedule: Sendable {
     /// fire (`0 0 30 2 *`). Every possible schedule fires at least once in any 8 years (29
     /// February may be 8 years away across 2100), so the search stops after 9.
     public func next(after unixSeconds: Int64, in zone: TimeZoneRules) -> Int64? {
+        // Beyond about ±30,000 years the local-time arithmetic could overflow; no clock is there.
+        guard abs(unixSeconds) < 1 << 40 else { return nil }
         let startLocal = zone.localSeconds(at: unixSeconds)
         let lastYear = CivilTime(localSeconds: startLocal).year + 9
         // A local time at or before the current one maps to an instant at or before it

@@ -7,7 +7,7 @@ enum TZifParser {
         var reader = ByteReader(bytes: bytes, name: name)
         let first = try reader.header()
         guard first.version >= 2 else {
-            return try reader.dataBlock(first, timeSize: 4, name: name, footer: nil)
+            return try assemble(try reader.dataBlockParts(first, timeSize: 4), name: name, footer: nil)
         }
         try reader.skip(first.dataLength(timeSize: 4))
         let second = try reader.header()
@@ -114,10 +114,6 @@ enum TZifParser {
             }
             try skip(h.leapcnt * (timeSize + 4) + h.isstdcnt + h.isutcnt)
             return block
-        }
-
-        mutating func dataBlock(_ h: Header, timeSize: Int, name: String, footer: String?) throws -> TimeZoneRules {
-            try TZifParser.assemble(try dataBlockParts(h, timeSize: timeSize), name: name, footer: footer)
         }
 
         /// The text between the two newlines that end a version 2+ file.

@@ -38,12 +38,17 @@ public struct TimeZoneRules: Sendable {
     /// The zone NAME from `$TZDIR` (else /usr/share/zoneinfo). Names are relative paths
     /// inside that directory, so `..` and a leading `/` are refused rather than resolved.
     public static func named(_ name: String) throws -> TimeZoneRules {
-        if name == "UTC" || name == "Etc/UTC" { return utc }
+        let directory = FileSystem.environment("TZDIR").flatMap { $0.isEmpty ? nil : $0 }
+        return try named(name, directory: directory ?? "/usr/share/zoneinfo")
+    }
+
+    static func named(_ name: String, directory: String) throws -> TimeZoneRules {
+        if name == "UTC" || name == "Etc/UTC" {
+            return TimeZoneRules(name: name, transitions: [], transitionTypes: [], types: utc.types, footer: nil)
+        }
         guard !name.isEmpty, !name.hasPrefix("/"), !name.contains("..") else {
             throw TimeZoneError.unknown(name)
         }
-        let directory = FileSystem.environment("TZDIR").flatMap { $0.isEmpty ? nil : $0 }
-            ?? "/usr/share/zoneinfo"
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.read(directory + "/" + name)
