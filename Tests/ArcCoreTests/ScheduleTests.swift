@@ -149,7 +149,7 @@ final class ScheduleErrorTests: XCTestCase {
         let quartz = "is not supported (L, W, # and ? are Quartz extensions, not cron)"
         let rows: [(expression: String, message: String, column: Int)] = [
             ("61 * * * *", "minute: 61 is out of range 0-59", 1),
-            ("* * * *", "expected 5 fields (or 6 with seconds), got 4", 9),
+            ("* * * *", "expected 5 fields (or 6 with seconds), got 4", 8),
             ("* * * * * * *", "expected 5 fields (or 6 with seconds), got 7", 13),
             ("", "expected 5 fields (or 6 with seconds), got 0", 1),
             ("0 0 * * fri2", "day-of-week: unknown name 'fri2'", 9),

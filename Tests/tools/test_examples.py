@@ -172,3 +172,34 @@ def test_log_search_over_a_days_cron_logs(mirror, env, tmp_path):
     empty = subprocess.run([str(EXAMPLES / "log-search.sh"), str(tmp_path / "nothing")], env=env,
                            capture_output=True, text=True)
     assert empty.returncode == 3
+
+
+def test_binance_daily_workflow_runs_end_to_end(mirror, env, s3env, bucket, seaweed, tmp_path):
+    """examples/binance-daily.toml with wf-run against the mirror: discover, plan and collect
+    (verified), the gap report, and the new files synced into a lake bucket on SeaweedFS; a
+    second run fetches nothing; `status` reads it all back."""
+    e = example_env(dict(env, **{k: v for k, v in s3env.items() if k.startswith("AWS_") or k == "HOME"}), tmp_path)
+    dest = tmp_path / "data"
+    flow = str(EXAMPLES / "binance-daily.toml")
+    params = ["-p", f"dest={dest}", "-p", "filters=" + " ".join(FILTERS), "-p", "jobs=8",
+              "-p", f"lake=s3://{bucket}/binance/"]
+    first = run("wf-run", "run", flow, *params, env=e, timeout=300)
+    assert first.status == 0, first
+    ok = [x["step"] for x in first.records if x["event"] == "step_succeeded"]
+    assert sorted(ok) == ["collect", "discover", "gaps", "lake"]
+    run_dir = tmp_path / "state" / "runs" / "binance-daily" / first.records[0]["run_id"]
+    results = records((run_dir / "steps" / "collect" / "results.ndjson").read_text())
+    assert len(results) == 9 and all(r["status"] == "ok" and r["verified"] for r in results)
+    for r in results:
+        assert sha256_file(r["dest"]) == expected_sha(mirror, r["key"])
+    files = sorted(str(p.relative_to(dest)) for p in dest.rglob("*.zip"))
+    assert seaweed.client().keys(bucket) == [f"binance/{f}" for f in files]
+    gaps = records((run_dir / "steps" / "gaps" / "gaps.ndjson").read_text())
+    assert all("symbol" in g for g in gaps)
+
+    second = run("wf-run", "run", flow, *params, env=e, timeout=300)
+    assert second.status == 0, second
+    run_dir2 = tmp_path / "state" / "runs" / "binance-daily" / second.records[0]["run_id"]
+    assert (run_dir2 / "steps" / "collect" / "results.ndjson").read_text() == ""
+    status = records(run("wf-run", "status", "--json", env=e).stdout)[0]
+    assert status["status"] == "succeeded" and status["params"]["lake"] == f"s3://{bucket}/binance/"

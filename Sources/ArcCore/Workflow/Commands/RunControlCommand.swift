@@ -56,7 +56,7 @@ enum RunControl {
         tool.telemetry.root.set("run_id", .string(row.runID))
         let human = WorkflowCommand.wantsTable(tool.parsed)
         let runner = WorkflowRunner(workflow: workflow, run: row, store: store, output: RunOutput(workflow: workflow.name, human: human),
-                                    telemetry: tool.telemetry, log: tool.log)
+                                    telemetry: tool.telemetry, log: tool.log, traceFile: tool.parsed.value("trace"))
         if let grace = try tool.parsed.duration("grace") { runner.grace = grace }
         runner.declareMetrics()
         return try runner.execute(previous: previous)

@@ -126,7 +126,8 @@ enum StatusCommand {
             for attempt in attempts where attempt > 0 {
                 for stream in streams {
                     let path = row.runDir + "/logs/\(s.id).\(attempt).\(stream)"
-                    if FileSystem.exists(path) {
+                    // An empty stream is left out unless asked for by name.
+                    if let size = FileSystem.size(path), size > 0 || streams.count == 1 {
                         files.append(("\(s.id), attempt \(attempt), \(stream == "out" ? "stdout" : "stderr")", path))
                     }
                 }

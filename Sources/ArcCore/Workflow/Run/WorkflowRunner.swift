@@ -29,7 +29,8 @@ final class WorkflowRunner {
     var grace = 5.0
     let baseEnvironment: [String: String]
 
-    init(workflow: Workflow, run: RunStore.RunRow, store: RunStore, output: RunOutput, telemetry: Telemetry, log: Logger) {
+    init(workflow: Workflow, run: RunStore.RunRow, store: RunStore, output: RunOutput, telemetry: Telemetry, log: Logger,
+         traceFile: String?) {
         self.workflow = workflow
         self.run = run
         self.store = store
@@ -41,6 +42,8 @@ final class WorkflowRunner {
         // Ours is set for the steps, each its own span's.
         base["TRACEPARENT"] = nil
         if let inherited = FileSystem.environment("TRACEPARENT"), !telemetry.isTracing { base["TRACEPARENT"] = inherited }
+        // The arc tools a step runs append their spans to the run's span file.
+        if let traceFile, !traceFile.isEmpty { base["ARC_TRACE_FILE"] = FileSystem.absolute(traceFile) }
         baseEnvironment = base
         for step in workflow.steps + workflow.handlers {
             steps[step.id] = StepRuntime(step: step, directory: run.runDir + "/steps/" + step.id)

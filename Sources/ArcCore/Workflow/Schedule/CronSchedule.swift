@@ -52,7 +52,7 @@ public struct CronSchedule: Sendable {
             }
             fields = splitFields(Array(macro.fields)).map { (first.start, $0.text) }
         } else if fields.count != 5 && fields.count != 6 {
-            let column = fields.count > 6 ? fields[6].start + 1 : (fields.last.map { $0.start + $0.text.count + 2 } ?? 1)
+            let column = fields.count > 6 ? fields[6].start + 1 : (fields.last.map { $0.start + $0.text.count + 1 } ?? 1)
             throw CronError("expected 5 fields (or 6 with seconds), got \(fields.count)", column: column)
         }
         if fields.count == 5 { fields.insert((0, ["0"]), at: 0) }
