@@ -102,4 +102,16 @@ grep -E '^arc_collect_(tasks_total|bytes_total|last_success)' "$demo/metrics/arc
 show "promtool check metrics < $demo/metrics/arc_collect.prom"
 promtool check metrics < "$demo/metrics/arc_collect.prom" && echo "promtool: ok"
 
+say "The whole daily job as one workflow: wf-run (retries, state, resume, schedules)"
+show "wf-run graph examples/binance-daily.toml"
+wf-run graph examples/binance-daily.toml
+daily="wf-run run examples/binance-daily.toml -p dest=$demo/daily -p 'filters=--market um --type klines --symbol BTCUSDT --since 2024-01-01' -p lake=s3://lake/daily/"
+show "$daily | jq -c '{event, step, attempt, duration_ms}'"
+wf-run run examples/binance-daily.toml -p dest="$demo/daily" -p 'filters=--market um --type klines --symbol BTCUSDT --since 2024-01-01' \
+    -p lake=s3://lake/daily/ 2> "$demo/logs/wf-run.log" | jq -c '{event, step, attempt, duration_ms}'
+show "wf-run status"
+wf-run status
+show "wf-run next -n 3 examples/binance-daily.toml   # when the scheduler would start it"
+wf-run next -n 3 examples/binance-daily.toml
+
 say "Done. Everything is under $demo; the README has more pipelines."

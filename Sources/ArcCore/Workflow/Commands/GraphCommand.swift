@@ -17,6 +17,9 @@ enum GraphCommand {
             } catch let error as WorkflowError {
                 for line in error.lines { fputs(line + "\n", Glibc.stderr) }
                 status = .usage
+            } catch let error as SystemError {
+                fputs("\(error)\n", Glibc.stderr)
+                if status == .ok { status = .unavailable }
             }
         }
         return status

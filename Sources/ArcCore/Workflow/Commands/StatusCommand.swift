@@ -22,7 +22,7 @@ enum StatusCommand {
             for s in state.steps {
                 rows.append([s.id, s.cachedFrom != nil ? "cached" : s.status.rawValue, String(s.attempts),
                              s.durationMillis.map { DurationText.format($0 * 1_000_000) } ?? "",
-                             s.exitStatus.map(String.init) ?? "", s.message ?? ""])
+                             s.exitStatus.map(String.init) ?? "", s.cachedFrom.map { "the output of run \($0)" } ?? s.message ?? ""])
             }
             try OutputStream.stdout.write(out + "\n" + TextTable.render(rows, rightAligned: [2, 3, 4]))
             return .ok

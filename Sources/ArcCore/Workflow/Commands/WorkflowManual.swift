@@ -49,7 +49,7 @@ extension WorkflowCommand {
 
           [[step]]
           id = "discover"                 # letters, digits, _ - . (unique)
-          run = "arc-discover binance --date $day > $WF_STEP_DIR/archives.ndjson"
+          run = "arc-discover binance --since $day > $WF_STEP_DIR/archives.ndjson"
           retries = 3                     # attempts after the first [default: 0]
           retry_delay = "10s"             # before the first retry; doubles each time [1s]
           retry_max_delay = "5m"          # the doubling stops here [5m]
@@ -117,6 +117,7 @@ extension WorkflowCommand {
         Times are matched in the workflow's timezone (an IANA name from the system's \
         zoneinfo). Across a DST change: a time that does not exist that day (spring forward) \
         fires once, at the moment the clocks jump; a time that happens twice (fall back) \
-        fires once, the first time.
+        fires once, the first time (so a job every 15 minutes does not fire again during \
+        the repeated hour).
         """
 }

@@ -1,5 +1,3 @@
-import Glibc
-
 /// Reads a workflow file (the TOML subset the man page describes) into a `Workflow`,
 /// collecting every problem with its line and column rather than stopping at the first,
 /// so `wf-run validate` lists them all.
@@ -13,10 +11,8 @@ public enum WorkflowLoader {
 
     /// Reads and checks the file at `path`.
     public static func load(path: String) throws -> Workflow {
-        let bytes: [UInt8]
-        do { bytes = try FileSystem.read(path) } catch let error as SystemError {
-            throw WorkflowError(file: path, problems: [.init(line: 0, column: 0, String(cString: strerror(error.errno)))])
-        }
+        // A file that cannot be read is one that could not be reached (exit 3), not a bad one.
+        let bytes = try FileSystem.read(path)
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw WorkflowError(file: path, problems: [.init(line: 0, column: 0, "not UTF-8 text")])
         }

@@ -35,6 +35,7 @@ final class RunOutput {
         case .stepRetrying: return "↻ \(step) attempt \(e.attempt ?? 0) failed\(why)"
         case .stepSucceeded: return "✓ \(step)\(took)"
         case .stepFailed: return "✗ \(step)\(took)\(why)"
+        case .stepSkipped where e.reason == "cached": return "✓ \(step) cached: the output of run \(e.message ?? "?")"
         case .stepSkipped: return "– \(step) skipped\(why)"
         case .stepCancelled: return "■ \(step) cancelled\(took)"
         case .runSucceeded: return "✓ run \(e.runID) succeeded\(took)"

@@ -53,6 +53,29 @@ final class WorkflowRunner {
     /// Runs the steps not yet succeeded (all of them for a new run) and the handlers, and
     /// returns the run's exit status. `previous`: the log so far, on resume.
     func execute(previous: RunState?) throws -> ExitStatus {
+        do {
+            return try executeSteps(previous: previous)
+        } catch {
+            // The log cannot be written (a full disk, a broken database): steps must not run
+            // on unrecorded. Stop them, then report the error.
+            abandon()
+            throw error
+        }
+    }
+
+    /// Stops every running step: SIGTERM, then SIGKILL after the grace period.
+    func abandon() {
+        let running = steps.values.filter { $0.status == .running && $0.processGroup > 0 }
+        for s in running { kill(-s.processGroup, SIGTERM) }
+        let giveUp = MonotonicClock.nanos() + UInt64(grace * 1e9)
+        var left = running.count
+        while left > 0, MonotonicClock.nanos() < giveUp {
+            if case .exited? = messages.take(waitingAtMost: 0.1) { left -= 1 }
+        }
+        groups.killAll(SIGKILL)
+    }
+
+    func executeSteps(previous: RunState?) throws -> ExitStatus {
         StopSignal.shared.onStop { [messages] sig in messages.put(.stop(sig)) }
         StopSignal.shared.onForcedExit { [groups] in groups.killAll(SIGKILL) }
         var start = RunEvent(runID: run.runID, kind: previous == nil ? .runStarted : .runResumed)
