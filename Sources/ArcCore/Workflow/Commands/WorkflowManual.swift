@@ -98,7 +98,8 @@ extension WorkflowCommand {
           WF_RUN_DIR                 the run's directory
           WF_STEP_ID, WF_ATTEMPT     the step, and which attempt this is (1, 2, ...)
           WF_STEP_DIR                the step's own directory, for the files it hands on
-          WF_DIR_<STEP>              each earlier step's directory (needs, and theirs),
+          WF_DIR_<STEP>              the directory of each step it needs (in handlers:
+                                     every step),
                                      the id upper-cased, other characters as _
           WF_SCHEDULED_TIME          the firing time, in runs the scheduler started
           WF_RUN_STATUS              in handlers: succeeded or failed

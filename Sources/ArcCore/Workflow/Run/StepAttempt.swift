@@ -38,6 +38,7 @@ extension WorkflowRunner {
         }
         s.status = .running
         s.processGroup = child.pid
+        activeSteps[id] = s
         groups.add(child.pid)
         if let timeout = s.step.timeout { s.deadline = s.attemptStart + UInt64(timeout * 1e9) }
         var e = RunEvent(runID: run.runID, kind: .stepStarted, time: s.attemptStartWall, step: id)
@@ -58,6 +59,7 @@ extension WorkflowRunner {
     func attemptEnded(_ s: StepRuntime, attempt: Int, status: Int32, spawnError: String? = nil) throws {
         s.waiter?.join()
         s.waiter = nil
+        activeSteps[s.step.id] = nil
         if s.processGroup > 0 {
             groups.remove(s.processGroup)
             // Whatever the shell left behind in its group goes with it after a timeout or a stop.
@@ -86,6 +88,7 @@ extension WorkflowRunner {
             let delay = StepRuntime.backoff(s.step, retry: attempt)
             s.status = .retrying
             s.retryAt = MonotonicClock.nanos() + UInt64(delay * 1e9)
+            phase.retrying.append(s.step.id)
             e.kind = .stepRetrying
             e.reason = reason
             e.message = message + "; retry \(attempt) of \(s.step.retries) in \(DurationText.format(Int64(delay * 1e9)))"
@@ -98,7 +101,10 @@ extension WorkflowRunner {
         if e.kind != .stepSucceeded { e.cacheKey = nil }
         try record(e)
         endSpan(s, status: status, message: e.kind == .stepSucceeded ? nil : message)
-        if s.isTerminal { observeStep(s) }
+        if s.isTerminal {
+            phase.settled(s.step.id)
+            observeStep(s)
+        }
     }
 
     /// Why an attempt failed: a code and a line for a person, with the last line the step
@@ -150,8 +156,10 @@ extension WorkflowRunner {
         env.set("WF_STEP_DIR", s.directory)
         env.set("WF_ATTEMPT", String(attempt))
         if let scheduled = run.scheduledAt { env.set("WF_SCHEDULED_TIME", scheduled) }
-        let before = s.step.isHandler ? workflow.steps.map(\.id) : WorkflowGraph.ancestors(of: s.step.id, in: workflow.steps)
-        for id in before { env.set(StepEnvironment.directoryVariable(id), steps[id]!.directory) }
+        // A step sees its needs' directories; a handler sees every step's.
+        for id in s.step.isHandler ? workflow.steps.map(\.id) : s.step.needs {
+            env.set(StepEnvironment.directoryVariable(id), steps[id]!.directory)
+        }
         if let (status, failed) = handlerContext, s.step.isHandler {
             env.set("WF_RUN_STATUS", status)
             env.set("WF_FAILED_STEPS", failed.joined(separator: " "))

@@ -126,26 +126,25 @@ final class WorkflowRunner {
     }
 
     /// Runs `ids` until each has an outcome, or until a stop has ended every attempt.
+    /// Work per event is proportional to what the event changes, not to the workflow's
+    /// size: a step becomes ready when its last unsettled need settles (Kahn's order).
     func drive(_ ids: [String], status: String? = nil, failed: [String] = []) throws {
         handlerContext = status.map { ($0, failed) }
+        phase = Phase(ids: ids, steps: steps)
         while true {
             let now = MonotonicClock.nanos()
-            if stopSignal == 0 { try startReady(ids, now: now) }
-            let running = ids.filter { steps[$0]!.status == .running }
-            let waiting = ids.filter { steps[$0]!.status == .retrying }
-            if running.isEmpty && (stopSignal != 0 || waiting.isEmpty) && !ids.contains(where: { canStart($0) }) { break }
-            let wake = ids.compactMap { id -> UInt64? in
-                let s = steps[id]!
-                // A retry that is due but has no free slot waits for an exit, not for a timer.
-                let retry = s.status == .retrying && runningCount < workflow.concurrency ? s.retryAt : nil
-                return [s.deadline, s.killAt, retry].compactMap { $0 }.min()
-            }.min()
-            let wait = wake.map { Double($0 > now ? $0 - now : 0) / 1e9 } ?? 1
+            if stopSignal == 0 { try startReady(now: now) }
+            if active.isEmpty && (stopSignal != 0 || (phase.retrying.isEmpty && phase.ready.isEmpty)) { break }
+            let wake = active.compactMap { [$0.deadline, $0.killAt].compactMap { $0 }.min() }.min()
+            // A retry that is due but has no free slot waits for an exit, not for a timer.
+            let retry = active.count < workflow.concurrency ? phase.retrying.compactMap { steps[$0]!.retryAt }.min() : nil
+            let next = [wake, retry].compactMap { $0 }.min()
+            let wait = next.map { Double($0 > now ? $0 - now : 0) / 1e9 } ?? 1
             if let message = messages.take(waitingAtMost: wait) { try handle(message) }
-            try enforceDeadlines(ids, now: MonotonicClock.nanos())
+            try enforceDeadlines(now: MonotonicClock.nanos())
         }
         if stopSignal != 0 {
-            for id in ids where steps[id]!.status == .retrying {
+            for id in phase.retrying {
                 let s = steps[id]!
                 s.status = .cancelled
                 var e = RunEvent(runID: run.runID, kind: .stepCancelled, step: id)
@@ -153,36 +152,74 @@ final class WorkflowRunner {
                 e.reason = "signal"
                 try record(e)
             }
+            phase.retrying.removeAll()
         }
     }
 
     /// Set while handlers run: the run's outcome so far, for WF_RUN_STATUS and WF_FAILED_STEPS.
     var handlerContext: (String, [String])?
 
-    /// True when `id` is pending and every need has an outcome.
-    func canStart(_ id: String) -> Bool {
-        let s = steps[id]!
-        guard stopSignal == 0, s.status == .pending else { return false }
-        return s.step.needs.allSatisfy { steps[$0]!.isTerminal }
-    }
+    /// The steps of one `drive`: which are ready (every need settled), which wait for a
+    /// retry, and how many unsettled needs the others still have.
+    struct Phase {
+        var order: [String: Int] = [:]
+        /// Ready steps by file position, so they start in file order.
+        var ready: [Int] = []
+        var ids: [String] = []
+        var unsettled: [String: Int] = [:]
+        var dependents: [String: [String]] = [:]
+        var retrying: [String] = []
 
-    var runningCount: Int { steps.values.reduce(0) { $0 + ($1.status == .running ? 1 : 0) } }
+        init() {}
 
-    /// Starts what may start, in file order, while there is room.
-    func startReady(_ ids: [String], now: UInt64) throws {
-        for id in ids {
-            let s = steps[id]!
-            if s.status == .retrying, let at = s.retryAt, at <= now, runningCount < workflow.concurrency {
-                try startAttempt(s)
-                continue
+        init(ids: [String], steps: [String: StepRuntime]) {
+            self.ids = ids
+            for (i, id) in ids.enumerated() { order[id] = i }
+            for (i, id) in ids.enumerated() where steps[id]!.status == .pending {
+                let needs = steps[id]!.step.needs.filter { !steps[$0]!.isTerminal }
+                for need in needs { dependents[need, default: []].append(id) }
+                if needs.isEmpty { ready.append(i) } else { unsettled[id] = needs.count }
             }
-            guard canStart(id) else { continue }
+        }
+
+        mutating func settled(_ id: String) {
+            retrying.removeAll { $0 == id }
+            for d in dependents[id] ?? [] {
+                unsettled[d]! -= 1
+                if unsettled[d] == 0, let i = order[d] {
+                    ready.insert(i, at: ready.firstIndex { $0 > i } ?? ready.endIndex)
+                }
+            }
+        }
+    }
+    var phase = Phase()
+
+    /// The attempts running now.
+    var active: [StepRuntime] { activeSteps.values.map { $0 } }
+    var activeSteps: [String: StepRuntime] = [:]
+
+    /// Starts what may start, in file order, while there is room: due retries first.
+    func startReady(now: UInt64) throws {
+        for id in phase.retrying where activeSteps.count < workflow.concurrency {
+            let s = steps[id]!
+            if let at = s.retryAt, at <= now {
+                phase.retrying.removeAll { $0 == id }
+                try startAttempt(s)
+            }
+        }
+        while let first = phase.ready.first {
+            let s = steps[phase.ids[first]]!
             if let skip = skipReason(s) {
+                phase.ready.removeFirst()
                 try skipStep(s, reason: skip.reason, message: skip.message, upstreamFailed: skip.upstreamFailed)
                 continue
             }
-            if try cacheHit(s) { continue }
-            guard runningCount < workflow.concurrency else { continue }
+            if try cacheHit(s) {
+                phase.ready.removeFirst()
+                continue
+            }
+            guard activeSteps.count < workflow.concurrency else { return }
+            phase.ready.removeFirst()
             try startAttempt(s)
         }
     }
@@ -211,6 +248,7 @@ final class WorkflowRunner {
         e.reason = reason
         e.message = message
         try record(e)
+        phase.settled(s.step.id)
         observeStep(s)
     }
 
@@ -228,6 +266,7 @@ final class WorkflowRunner {
         e.message = cachedRun
         e.cacheKey = key
         try record(e)
+        phase.settled(s.step.id)
         observeStep(s)
         return true
     }
@@ -241,7 +280,7 @@ final class WorkflowRunner {
             stopSignal = sig
             log.warn("stopping: \(sig == SIGTERM ? "SIGTERM" : "SIGINT") received; the running steps get it too")
             let killAt = MonotonicClock.nanos() + UInt64(grace * 1e9)
-            for s in steps.values where s.status == .running {
+            for s in active {
                 kill(-s.processGroup, sig)
                 s.killAt = killAt
                 s.deadline = nil
@@ -250,10 +289,9 @@ final class WorkflowRunner {
     }
 
     /// Timeouts get SIGTERM, then SIGKILL after the grace period; so do stopped steps.
-    func enforceDeadlines(_ ids: [String], now: UInt64) throws {
-        for id in ids {
-            let s = steps[id]!
-            guard s.status == .running else { continue }
+    func enforceDeadlines(now: UInt64) throws {
+        for s in active {
+            let id = s.step.id
             if let deadline = s.deadline, deadline <= now {
                 s.timedOut = true
                 s.deadline = nil
