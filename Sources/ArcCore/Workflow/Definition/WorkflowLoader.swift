@@ -49,7 +49,13 @@ public enum WorkflowLoader {
 
         mutating func workflow(_ doc: TOMLTable, file: String, text: String) -> Workflow {
             unknownKeys(doc, allowed: WorkflowLoader.topKeys, in: "the workflow")
-            let fallbackName = FileSystem.baseName(of: file).split(separator: ".").first.map(String.init) ?? "workflow"
+            // The file name without .toml: "nightly.v2.toml" is "nightly.v2", not "nightly".
+            let base = FileSystem.baseName(of: file)
+            let fallbackName = base.hasSuffix(".toml") && base.count > 5 ? String(base.dropLast(5)) : base
+            if doc["name"] == nil && !isIdentifier(fallbackName) {
+                problems.append(.init(line: 0, column: 0, "name: the file name gives '\(fallbackName)', which is not a usable "
+                                      + "name (letters, digits, '_', '-' and '.'); set one with name = \"...\""))
+            }
             var w = Workflow(name: fallbackName, file: file, text: text, schedule: nil, timeZone: .utc,
                              concurrency: WorkflowLoader.defaultConcurrency, environment: [], parameters: [], steps: [])
             if let v = doc["name"], let name = string(v, "name") {

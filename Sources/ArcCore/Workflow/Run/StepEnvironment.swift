@@ -14,7 +14,8 @@ struct StepEnvironment {
     mutating func set(_ name: String, _ value: String) { values[name] = value }
 
     /// `${NAME}` and `$NAME` replaced by their values (unset: empty); `$$` is a `$`.
-    /// Only this: the command line itself goes to sh, which expands the rest.
+    /// Only this: the command line itself goes to sh, which expands the rest. A `$` that
+    /// starts neither (`$1`, `${1}`, `${A:-x}`, a `${` never closed) is kept as written.
     func expand(_ text: String) -> String {
         guard text.contains("$") else { return text }
         var out = ""
@@ -25,16 +26,26 @@ struct StepEnvironment {
             if chars.first == "$" {
                 out += "$"
                 chars = chars.dropFirst()
-            } else if chars.first == "{", let close = chars.firstIndex(of: "}") {
-                out += values[String(chars[chars.index(after: chars.startIndex)..<close])] ?? ""
-                chars = chars[chars.index(after: close)...]
+            } else if chars.first == "{" {
+                let name = Self.name(chars.dropFirst())
+                if !name.isEmpty, chars.dropFirst(1 + name.count).first == "}" {
+                    out += values[String(name)] ?? ""
+                    chars = chars.dropFirst(2 + name.count)
+                } else { out += "$" }
             } else {
-                let name = chars.prefix { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
-                if name.isEmpty || name.first!.isNumber { out += "$" } else { out += values[String(name)] ?? "" }
-                chars = chars.dropFirst(name.first?.isNumber == true ? 0 : name.count)
+                let name = Self.name(chars)
+                out += name.isEmpty ? "$" : values[String(name)] ?? ""
+                chars = chars.dropFirst(name.count)
             }
         }
         return out + chars
+    }
+
+    /// The variable name `text` starts with: ASCII letters, digits and '_', not first a
+    /// digit; empty when there is none.
+    private static func name(_ text: Substring) -> Substring {
+        guard let first = text.first, first.isASCII, first.isLetter || first == "_" else { return "" }
+        return text.prefix { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
     }
 
     /// `NAME=value` strings for posix_spawn.
