@@ -212,7 +212,8 @@ final class WorkflowRunTests: XCTestCase {
         for (prefix, id) in lookups {
             XCTAssertEqual(try store.run(prefix)?.runID, id, prefix)
         }
-        for prefix in ["ab", "a", ""] {
+        XCTAssertNil(try store.run(""), "an empty id names no run")
+        for prefix in ["ab", "a"] {
             let e = assertThrows(UsageError.self, try store.run(prefix))
             XCTAssertEqual(e?.message.contains("ambiguous"), true, prefix)
         }

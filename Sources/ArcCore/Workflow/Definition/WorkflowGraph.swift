@@ -17,13 +17,22 @@ public enum WorkflowGraph {
                 if need == step.id {
                     problems.append(.init(line: at.line, column: at.column, "needs: step '\(step.id)' cannot need itself"))
                 } else if seen[need] == nil {
-                    let hint = w.steps.map(\.id).min { editDistance($0, need) < editDistance($1, need) }
+                    let hint = w.steps.map(\.id).filter { $0 != step.id }.min { editDistance($0, need) < editDistance($1, need) }
                         .flatMap { editDistance($0, need) <= 2 ? " (did you mean '\($0)'?)" : nil } ?? ""
                     problems.append(.init(line: at.line, column: at.column, "needs: unknown step '\(need)'\(hint)"))
                 } else if !named.insert(need).inserted {
                     problems.append(.init(line: at.line, column: at.column, "needs: '\(need)' is listed twice"))
                 }
             }
+        }
+        // Steps hand files on through WF_DIR_<STEP>: two ids must not name one variable.
+        var variables: [String: String] = [:]
+        for step in w.steps where step.id != "?" && seen[step.id] == step.line {
+            let name = StepEnvironment.directoryVariable(step.id)
+            if let other = variables[name], other != step.id {
+                problems.append(.init(line: step.line, column: 1,
+                                      "step ids '\(other)' and '\(step.id)' would both set \(name); rename one"))
+            } else { variables[name] = step.id }
         }
         if problems.isEmpty, let cycle = cycle(w.steps) {
             let line = w.steps.first { $0.id == cycle[0] }?.line ?? 0

@@ -65,6 +65,7 @@ public final class RunStore {
 
     /// The run with this id, or the only one whose id starts with it.
     public func run(_ idOrPrefix: String) throws -> RunRow? {
+        guard !idOrPrefix.isEmpty else { return nil }
         let s = try db.statement("SELECT \(Self.runColumns) FROM wf_runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT 2")
         defer { s.reset() }
         s.bind(1, idOrPrefix).bind(2, idOrPrefix + "\u{10FFFF}")
