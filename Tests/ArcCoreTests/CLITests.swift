@@ -293,7 +293,8 @@ final class HelpAndDocsTests: XCTestCase {
         XCTAssertTrue(page.contains(".TH ARC-PLAN 1 \"\" \"arc 9.9\" \"arc manual\""))
         XCTAssertTrue(page.contains(".SH NAME\narc\\-plan \\- turn archive records"))
         XCTAssertTrue(page.contains("\\fB\\-\\-dest\\fR \\fIDIR\\fR"))
-        for status in ExitStatus.allCases { XCTAssertTrue(page.contains(".TP\n.B \(status.rawValue)\n"), "\(status)") }
+        for status in ExitStatus.standard { XCTAssertTrue(page.contains(".TP\n.B \(status.rawValue)\n"), "\(status)") }
+        XCTAssertFalse(page.contains(".B 75\n"), "only wf-run can exit 75")
         XCTAssertTrue(page.contains("\\fBarc\\-discover\\fR(1)"))
         XCTAssertEqual(ManPage.escape(".dot"), "\\&.dot")
         XCTAssertEqual(ManPage.escape("a\\b-c\n'q"), "a\\eb\\-c\n\\&'q")

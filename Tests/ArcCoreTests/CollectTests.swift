@@ -131,7 +131,8 @@ final class TelemetryTests: XCTestCase {
     }
 
     func testExitStatuses() {
-        XCTAssertEqual(ExitStatus.allCases.map { $0.rawValue }, [0, 1, 2, 3, 130, 143])
+        XCTAssertEqual(ExitStatus.standard.map { $0.rawValue }, [0, 1, 2, 3, 130, 143])
+        XCTAssertEqual(ExitStatus.busy.rawValue, 75, "wf-run's: the workflow is already running")
         XCTAssertEqual(UsageError("x").exitStatus, .usage)
         XCTAssertEqual(UnavailableError("db", "gone").description, "db: gone")
         XCTAssertEqual(UnavailableError("db", "gone").exitStatus, .unavailable)

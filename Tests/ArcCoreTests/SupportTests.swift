@@ -180,7 +180,8 @@ final class ClockTests: XCTestCase {
         XCTAssertEqual(parseDuration("1.5s"), 1.5)
         XCTAssertEqual(parseDuration("0"), 0)
         XCTAssertEqual(parseDuration("12"), 12, "bare numbers are seconds")
-        for bad in ["", "s", "ms", "-1s", "-5", "5 m", "5x", "fast", "1m30s"] {
+        XCTAssertEqual(parseDuration("1m30s"), 90, "compounds, largest unit first")
+        for bad in ["", "s", "ms", "-1s", "-5", "5 m", "5x", "fast", "30s1m"] {
             XCTAssertNil(parseDuration(bad), bad)
         }
     }

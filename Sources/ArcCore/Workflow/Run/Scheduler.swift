@@ -142,7 +142,7 @@ final class Scheduler {
     }
 
     func start(_ entry: Entry, at time: Int64, catchUp: Bool) throws {
-        var arguments = [executable, "run", entry.file, "--scheduled-time", rfc3339(time, in: .utc)]
+        var arguments = [executable, "run", entry.file, "--scheduled-time", WallClock.rfc3339(millis: time * 1000)]
         if let state = tool.parsed.value("state") { arguments += ["--state", state] }
         if let runs = tool.parsed.value("runs-dir") { arguments += ["--runs-dir", runs] }
         if tool.parsed.flag("json") { arguments.append("--json") }
