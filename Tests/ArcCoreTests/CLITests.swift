@@ -246,11 +246,11 @@ final class ArgumentParserTests: XCTestCase {
     }
 
     func testEditDistance() {
-        XCTAssertEqual(ArgumentParser.distance("", ""), 0)
-        XCTAssertEqual(ArgumentParser.distance("abc", ""), 3)
-        XCTAssertEqual(ArgumentParser.distance("", "abc"), 3)
-        XCTAssertEqual(ArgumentParser.distance("kitten", "sitting"), 3)
-        XCTAssertEqual(ArgumentParser.distance("jobs", "jbos"), 2)
+        XCTAssertEqual(editDistance("", ""), 0)
+        XCTAssertEqual(editDistance("abc", ""), 3)
+        XCTAssertEqual(editDistance("", "abc"), 3)
+        XCTAssertEqual(editDistance("kitten", "sitting"), 3)
+        XCTAssertEqual(editDistance("jobs", "jbos"), 2)
     }
 }
 

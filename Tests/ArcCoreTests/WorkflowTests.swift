@@ -279,7 +279,7 @@ final class WorkflowTests: XCTestCase {
                                               ("fetch", "fetc", 1), ("fetch", "ftech", 2), ("kitten", "sitting", 3),
                                               ("flaw", "lawn", 2), ("ab", "ba", 2), ("a", "b", 1)]
         for (a, b, d) in cases {
-            XCTAssertEqual(WorkflowGraph.editDistance(a, b), d, "\(a) / \(b)")
+            XCTAssertEqual(editDistance(a, b), d, "\(a) / \(b)")
         }
     }
 

@@ -188,24 +188,8 @@ public enum ArgumentParser {
     }
 
     private static func suggestion(_ name: String, _ scope: [OptionSpec]) -> String {
-        let best = scope.filter { !$0.hidden }.min { distance($0.long, name) < distance($1.long, name) }
-        guard let best, distance(best.long, name) <= max(2, name.count / 3) else { return "" }
+        let best = scope.filter { !$0.hidden }.min { editDistance($0.long, name) < editDistance($1.long, name) }
+        guard let best, editDistance(best.long, name) <= max(2, name.count / 3) else { return "" }
         return "; did you mean '--\(best.long)'?"
-    }
-
-    /// Levenshtein distance, for "did you mean".
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var row = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var prev = row[0]
-            row[0] = i
-            for j in stride(from: 1, through: b.count, by: 1) {
-                let cur = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
-                prev = cur
-            }
-        }
-        return row[b.count]
     }
 }
