@@ -19,7 +19,7 @@ enum StatusCommand {
             if let trace = state.traceID { out += "trace     \(trace)\n" }
             if status == .interrupted || status == .cancelled || status == .failed { out += "resume    wf-run resume \(row.runID)\n" }
             var rows = [["STEP", "STATUS", "ATTEMPTS", "DURATION", "EXIT", "WHY"]]
-            for s in state.steps {
+            for s in state.shownSteps {
                 rows.append([s.id, s.cachedFrom != nil ? "cached" : s.status.rawValue, String(s.attempts),
                              s.durationMillis.map { DurationText.format($0 * 1_000_000) } ?? "",
                              s.exitStatus.map(String.init) ?? "", s.cachedFrom.map { "the output of run \($0)" } ?? s.message ?? ""])
@@ -46,7 +46,7 @@ enum StatusCommand {
             if table {
                 let ok = state.steps.filter { $0.status == .succeeded }.count
                 lines.append([row.runID, row.workflow, status.rawValue, state.startedAt ?? row.createdAt,
-                              duration(state) ?? "", "\(ok)/\(state.steps.count)", state.message ?? ""])
+                              duration(state) ?? "", "\(ok)/\(state.shownSteps.count)", state.message ?? ""])
             } else {
                 record(row, state, status, into: &b, withSteps: false)
                 try OutputStream.stdout.write(b.bytes)
@@ -76,7 +76,7 @@ enum StatusCommand {
         b.int("steps_succeeded", state.steps.filter { $0.status == .succeeded }.count)
         b.int("steps_failed", state.steps.filter { $0.status == .failed }.count)
         if withSteps {
-            b.objects("steps", state.steps) { o, s in
+            b.objects("steps", state.shownSteps) { o, s in
                 o.string("step", s.id)
                 o.string("status", s.status.rawValue)
                 o.int("attempts", s.attempts)

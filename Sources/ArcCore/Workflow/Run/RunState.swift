@@ -108,4 +108,12 @@ public struct RunState: Sendable {
     }
 
     public func step(_ id: String) -> StepState? { steps.first { $0.id == id } }
+
+    /// The steps to show: every step, and the handlers that ran (a run that succeeded
+    /// never runs on_failure; listing it as pending would suggest it still might).
+    public var shownSteps: [StepState] {
+        steps.filter { !(Self.handlerIDs.contains($0.id) && $0.status == .pending) }
+    }
+
+    static let handlerIDs: Set<String> = ["on_success", "on_failure", "on_exit"]
 }
