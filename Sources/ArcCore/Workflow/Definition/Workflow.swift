@@ -24,8 +24,6 @@ public struct Workflow: Sendable {
 
     public var handlers: [Step] { [onSuccess, onFailure, onExit].compactMap { $0 } }
 
-    public func step(_ id: String) -> Step? { steps.first { $0.id == id } ?? handlers.first { $0.id == id } }
-
     /// The directory relative paths in the file are resolved against.
     public var directory: String { FileSystem.parent(of: file) }
 }

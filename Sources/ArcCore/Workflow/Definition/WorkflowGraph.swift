@@ -77,15 +77,4 @@ public enum WorkflowGraph {
         for step in steps { _ = depth(step.id) }
         return level
     }
-
-    /// Every step before `id` (its needs, their needs, ...), in file order.
-    public static func ancestors(of id: String, in steps: [Step]) -> [String] {
-        let byID = Dictionary(steps.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        var found: Set<String> = []
-        var stack = byID[id]?.needs ?? []
-        while let next = stack.popLast() {
-            if found.insert(next).inserted { stack += byID[next]?.needs ?? [] }
-        }
-        return steps.map(\.id).filter { found.contains($0) }
-    }
 }

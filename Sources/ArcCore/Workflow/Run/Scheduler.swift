@@ -77,11 +77,7 @@ final class Scheduler {
         let w = entry.workflow
         guard let schedule = w.schedule, let last = try store.lastScheduled(workflow: w.name),
               let lastMillis = WallClock.parseRFC3339(last) else { return }
-        var t = max(lastMillis / 1000, now - window)
-        while let fire = schedule.next(after: t, in: w.timeZone), fire <= now, entry.catchUp.count < 1000 {
-            entry.catchUp.append(fire)
-            t = fire
-        }
+        entry.catchUp = schedule.firings(after: max(lastMillis / 1000, now - window), until: now, in: w.timeZone, maxCount: 1000)
         if !entry.catchUp.isEmpty {
             tool.log.info("\(w.name): \(entry.catchUp.count) missed firing\(entry.catchUp.count == 1 ? "" : "s") to catch up",
                           ["workflow": .string(w.name)])

@@ -65,7 +65,7 @@ final class WorkflowRunner {
 
     /// Stops every running step: SIGTERM, then SIGKILL after the grace period.
     func abandon() {
-        let running = steps.values.filter { $0.status == .running && $0.processGroup > 0 }
+        let running = active
         for s in running { kill(-s.processGroup, SIGTERM) }
         let giveUp = MonotonicClock.nanos() + UInt64(grace * 1e9)
         var left = running.count
