@@ -604,3 +604,20 @@ def test_the_run_is_a_trace_each_step_a_span_and_metrics_pass_promtool(wf, tmp_p
     assert "wf_run_step_attempts_total 3" in text
     assert 'wf_run_run_success{workflow="traced"} 1' in text
     assert "wf_run_exit_status 0" in text
+
+
+def test_unreadable_files_and_an_unreachable_state_database(wf, tmp_path):
+    garbage = tmp_path / "garbage.toml"
+    garbage.write_bytes(b"\x00\xff not text")
+    r = run("wf-run", "run", str(garbage), env=wf)
+    assert r.status == 2 and "not UTF-8 text" in r.stderr and r.stdout == ""
+    empty = write(tmp_path, "", "empty.toml")
+    r = run("wf-run", "validate", empty, env=wf)
+    assert r.status == 2 and f"{empty}: no steps" in r.stderr
+    r = run("wf-run", "run", str(tmp_path / "missing.toml"), env=wf)
+    assert r.status == 3 and "missing.toml: open: No such file or directory" in r.stderr
+    flow = write(tmp_path, '[[step]]\nid = "a"\nrun = "touch ran"\n')
+    (tmp_path / "not-a-dir").write_text("")
+    r = run("wf-run", "run", flow, env=dict(wf, ARC_STATE=str(tmp_path / "not-a-dir" / "state.db")), cwd=tmp_path)
+    assert r.status == 3 and r.stdout == ""
+    assert not (tmp_path / "ran").exists(), "nothing runs without a log to record it in"
