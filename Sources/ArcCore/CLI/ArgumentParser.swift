@@ -18,6 +18,10 @@ public struct ParsedCommand {
 
     public func value(_ name: String) -> String? { values[name]?.last }
 
+    /// Tables for a person, records for a pipe: true when stdout is a terminal and --json
+    /// was not given.
+    public var wantsTable: Bool { !flag("json") && OutputStream.stdout.isTerminal }
+
     /// All values of a list option, comma-separated values split, each once, in order.
     public func list(_ name: String) -> [String] {
         var seen = Set<String>()

@@ -40,14 +40,12 @@ public enum TraceCommand {
         throw UsageError("--since: expected a duration (30m, 2h, 7d) or an RFC 3339 time, got '\(text)'")
     }
 
-    /// Records for a pipe, a table for a person.
-    static func wantsTable(_ p: ParsedCommand) -> Bool { !p.flag("json") && isatty(1) == 1 }
 
     static func list(_ tool: ToolContext) throws -> ExitStatus {
         let p = tool.parsed
         let store = try readStore(tool)
         let traces = try store.traces(since: try since(p), limit: try p.int("limit", range: 1...Int.max) ?? 20)
-        if wantsTable(p) {
+        if p.wantsTable {
             var rows = [["TRACE", "START", "DURATION", "SPANS", "ERRORS", "STATUS", "NAME"]]
             for t in traces {
                 rows.append([t.traceID, WallClock.rfc3339(millis: t.startNanos / 1_000_000),
@@ -105,7 +103,7 @@ public enum TraceCommand {
         let p = tool.parsed
         let store = try readStore(tool)
         let all = try SpanNameStats.compute(store, since: try since(p), names: p.list("name"))
-        if wantsTable(p) {
+        if p.wantsTable {
             var rows = [["NAME", "COUNT", "ERRORS", "P50", "P95", "P99", "MAX"]]
             for s in all {
                 rows.append([s.name, String(s.count), String(s.errors), DurationText.format(s.p50),

@@ -54,7 +54,7 @@ enum RunControl {
         StopSignal.shared.install()
         tool.telemetry.root.name = "wf-run " + workflow.name
         tool.telemetry.root.set("run_id", .string(row.runID))
-        let human = WorkflowCommand.wantsTable(tool.parsed)
+        let human = tool.parsed.wantsTable
         let runner = WorkflowRunner(workflow: workflow, run: row, store: store, output: RunOutput(workflow: workflow.name, human: human),
                                     telemetry: tool.telemetry, log: tool.log, traceFile: tool.parsed.value("trace"))
         if let grace = try tool.parsed.duration("grace") { runner.grace = grace }

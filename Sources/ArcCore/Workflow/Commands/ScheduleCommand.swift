@@ -29,6 +29,11 @@ enum ScheduleCommand {
             self.workflow = workflow
             self.modified = modified
         }
+
+        /// Sets `next` to the first firing after `time` (Unix seconds).
+        func scheduleNext(after time: Int64) {
+            next = workflow.schedule?.next(after: time, in: workflow.timeZone)
+        }
     }
 
     static func schedule(_ tool: ToolContext) throws -> ExitStatus {
@@ -43,7 +48,7 @@ enum ScheduleCommand {
         guard !scheduler.entries.isEmpty else { throw UsageError("no scheduled workflows in \(p.positionals.joined(separator: " ")) (none has a schedule)") }
         let now = Int64(WallClock.nowMillis() / 1000)
         for entry in scheduler.entries.values {
-            entry.next = entry.workflow.schedule?.next(after: now, in: entry.workflow.timeZone)
+            entry.scheduleNext(after: now)
             if let window = catchUpWindow { try scheduler.planCatchUp(entry, now: now, window: Int64(window)) }
         }
         return try scheduler.loop(paths: p.positionals)

@@ -9,7 +9,7 @@ enum StatusCommand {
         let row = try WorkflowCommand.findRun(store, p.positionals.first, workflow: p.value("workflow"))
         let (state, live) = try WorkflowCommand.state(of: row, store)
         let status = state.status(live: live)
-        if WorkflowCommand.wantsTable(p) {
+        if p.wantsTable {
             var out = "run       \(row.runID)\nworkflow  \(row.workflow)  (\(row.file))\n"
             out += "status    \(status.rawValue)\(state.message.map { ": " + $0 } ?? "")\n"
             out += "started   \(state.startedAt ?? row.createdAt)" + (duration(state).map { "   took \($0)" } ?? "") + "\n"
@@ -37,7 +37,7 @@ enum StatusCommand {
         let p = tool.parsed
         let store = try RunStore.open(tool.statePath)
         let rows = try store.runs(workflow: p.value("workflow"), limit: try p.int("limit", range: 1...Int.max) ?? 20)
-        let table = WorkflowCommand.wantsTable(p)
+        let table = p.wantsTable
         var lines = [["RUN", "WORKFLOW", "STATUS", "STARTED", "DURATION", "STEPS", "WHY"]]
         var b = RecordBuilder(capacity: 512)
         for row in rows {

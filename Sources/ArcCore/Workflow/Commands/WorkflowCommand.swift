@@ -78,7 +78,4 @@ public enum WorkflowCommand {
         let state = RunState(runID: row.runID, events: try store.events(row.runID), stepOrder: order)
         return (state, FileLock.isHeld(runLockPath(row.runDir)))
     }
-
-    /// Records for a pipe, a table for a person.
-    static func wantsTable(_ p: ParsedCommand) -> Bool { !p.flag("json") && isatty(1) == 1 }
 }

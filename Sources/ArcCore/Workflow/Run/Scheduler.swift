@@ -54,12 +54,12 @@ final class Scheduler {
                 if let known = entries[file] {
                     known.workflow = w
                     known.modified = modified
-                    known.next = w.schedule?.next(after: Int64(WallClock.nowMillis() / 1000), in: w.timeZone)
+                    known.scheduleNext(after: Int64(WallClock.nowMillis() / 1000))
                     tool.log.info("\(file): reloaded", ["workflow": .string(w.name)])
                 } else {
                     entries[file] = Entry(file: file, workflow: w, modified: modified)
                     if !first {
-                        entries[file]!.next = w.schedule?.next(after: Int64(WallClock.nowMillis() / 1000), in: w.timeZone)
+                        entries[file]!.scheduleNext(after: Int64(WallClock.nowMillis() / 1000))
                     }
                 }
                 let e = entries[file]!
@@ -127,8 +127,8 @@ final class Scheduler {
             try start(entry, at: missed, catchUp: true)
             return
         }
-        guard let due = entry.next, due <= now, let schedule = entry.workflow.schedule else { return }
-        entry.next = schedule.next(after: max(due, now), in: entry.workflow.timeZone)
+        guard let due = entry.next, due <= now else { return }
+        entry.scheduleNext(after: max(due, now))
         if entry.running != 0 || !entry.catchUp.isEmpty {
             tool.log.warn("\(entry.workflow.name): firing at \(rfc3339(due, in: .utc)) skipped: the previous run is still going",
                           ["workflow": .string(entry.workflow.name)])
