@@ -1,7 +1,44 @@
-// swift-tools-version:5.9
+// swift-tools-version:6.1
 // arc: collect exchange market-data archives, verified, into a data lake.
-// No Swift package dependencies: system C libraries only (libcurl, SQLite, libcrypto).
+//
+// The target list is the architecture. From the bottom:
+//   C*             system C libraries (libcurl, SQLite, libcrypto, zlib), nothing else
+//   ArcCore        what every tool shares: Support, Records (NDJSON), CLI (one spec ->
+//                  parser, help, man, completions), Store (the database and migrations),
+//                  Transfer (the libcurl multi engine), S3, Telemetry, the Tool runtime
+//   ArcTOML, ArcSchedule, ArcHTTPServer
+//                  parsers and a server with one job each, over ArcCore only
+//   ArcCollect ArcS3x ArcLogs ArcTraces ArcWorkflow
+//                  one library per tool family, over ArcCore (and the leaves above)
+//   arc-discover arc-plan arc-collect s3x telem-log telem-trace wf-run
+//                  a main.swift each, over its family only
+// A target never imports one beside or above it; what two families share moves down into
+// ArcCore. No Swift package dependencies, and no Foundation in any tool.
 import PackageDescription
+
+/// Every Swift target: Swift 6 mode (the tools version's default) with complete
+/// concurrency checking, and members visible only through an explicit import.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+/// Hot paths cross module boundaries (Record.field and LineBuffer from ArcCore in arc-plan
+/// and telem-log): release builds optimise across modules.
+let family: [SwiftSetting] = strict + [
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
+]
+
+func library(_ name: String, _ dependencies: [Target.Dependency], path: String? = nil) -> Target {
+    .target(name: name, dependencies: dependencies, path: path, swiftSettings: family)
+}
+
+func tool(_ name: String, _ family: String) -> Target {
+    .executableTarget(name: name, dependencies: [.target(name: family)], swiftSettings: strict)
+}
+
+func tests(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .testTarget(name: name, dependencies: dependencies + ["ArcTestSupport"], swiftSettings: strict)
+}
 
 let package = Package(
     name: "arc",
@@ -14,25 +51,52 @@ let package = Package(
         .executable(name: "telem-trace", targets: ["telem-trace"]),
         .executable(name: "wf-run", targets: ["wf-run"]),
         .library(name: "ArcCore", targets: ["ArcCore"]),
+        .library(name: "ArcTOML", targets: ["ArcTOML"]),
+        .library(name: "ArcSchedule", targets: ["ArcSchedule"]),
+        .library(name: "ArcHTTPServer", targets: ["ArcHTTPServer"]),
+        .library(name: "ArcCollect", targets: ["ArcCollect"]),
+        .library(name: "ArcS3x", targets: ["ArcS3x"]),
+        .library(name: "ArcLogs", targets: ["ArcLogs"]),
+        .library(name: "ArcTraces", targets: ["ArcTraces"]),
+        .library(name: "ArcWorkflow", targets: ["ArcWorkflow"]),
     ],
     targets: [
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
-                       providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
-                       providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
-                       providers: [.apt(["libssl-dev"])]),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
-                       providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "ArcCore", dependencies: ["CCurl", "CSQLite", "CCrypto", "CZlib"]),
-        .executableTarget(name: "arc-discover", dependencies: ["ArcCore"]),
-        .executableTarget(name: "arc-plan", dependencies: ["ArcCore"]),
-        .executableTarget(name: "arc-collect", dependencies: ["ArcCore"]),
-        .executableTarget(name: "s3x", dependencies: ["ArcCore"]),
-        .executableTarget(name: "telem-log", dependencies: ["ArcCore"]),
-        .executableTarget(name: "telem-trace", dependencies: ["ArcCore"]),
-        .executableTarget(name: "wf-run", dependencies: ["ArcCore"]),
-        .testTarget(name: "ArcCoreTests", dependencies: ["ArcCore"]),
-    ],
-    swiftLanguageVersions: [.v5]
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        library("ArcCore", ["CCurl", "CSQLite", "CCrypto", "CZlib"]),
+
+        library("ArcTOML", ["ArcCore"]),
+        library("ArcSchedule", ["ArcCore"]),
+        library("ArcHTTPServer", ["ArcCore", "CZlib"]),
+
+        library("ArcCollect", ["ArcCore"]),
+        library("ArcS3x", ["ArcCore"]),
+        library("ArcLogs", ["ArcCore"]),
+        library("ArcTraces", ["ArcCore", "ArcHTTPServer"]),
+        library("ArcWorkflow", ["ArcCore", "ArcTOML", "ArcSchedule"]),
+
+        tool("arc-discover", "ArcCollect"),
+        tool("arc-plan", "ArcCollect"),
+        tool("arc-collect", "ArcCollect"),
+        tool("s3x", "ArcS3x"),
+        tool("telem-log", "ArcLogs"),
+        tool("telem-trace", "ArcTraces"),
+        tool("wf-run", "ArcWorkflow"),
+
+        // What the unit tests share (temporary directories, captured logs, a local HTTP
+        // server with injected faults), as NIOTestUtils is to swift-nio's tests.
+        .target(name: "ArcTestSupport", dependencies: ["ArcCore", "ArcHTTPServer"], path: "Tests/ArcTestSupport",
+                swiftSettings: strict),
+        tests("ArcCoreTests", ["ArcCore"]),
+        tests("ArcTOMLTests", ["ArcTOML"]),
+        tests("ArcScheduleTests", ["ArcSchedule"]),
+        tests("ArcCollectTests", ["ArcCollect"]),
+        tests("ArcS3xTests", ["ArcS3x"]),
+        tests("ArcLogsTests", ["ArcLogs"]),
+        tests("ArcTracesTests", ["ArcTraces"]),
+        tests("ArcWorkflowTests", ["ArcWorkflow"]),
+    ]
 )

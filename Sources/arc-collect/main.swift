@@ -1,3 +1,3 @@
-import ArcCore
+import ArcCollect
 
 CollectCommand.main()

@@ -1,3 +1,3 @@
-import ArcCore
+import ArcS3x
 
 S3xCommand.main()

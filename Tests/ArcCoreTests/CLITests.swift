@@ -1,5 +1,6 @@
 import XCTest
 @testable import ArcCore
+import ArcTestSupport
 
 final class ArgumentParserTests: XCTestCase {
     /// A small tool: value, list, flag and choice options, an env fallback, a default, files.
@@ -187,42 +188,6 @@ final class ArgumentParserTests: XCTestCase {
         XCTAssertEqual(p.path, ["t"])
     }
 
-    func testSubcommandsAndGlobalOptions() throws {
-        let spec = Tool.fullSpec(DiscoverCommand.spec)
-        let p = try ArgumentParser.parse(["--strict", "binance", "-m", "um", "--type", "klines", "-q"], spec: spec,
-                                         environment: { _ in nil })
-        XCTAssertEqual(p.path, ["arc-discover", "binance"])
-        XCTAssertEqual(p.spec.name, "binance")
-        XCTAssertTrue(p.flag("strict"), "an option of the outer command before the subcommand")
-        XCTAssertTrue(p.flag("quiet"), "a global option after the subcommand")
-        XCTAssertEqual(p.list("market"), ["um"])
-        XCTAssertEqual(p.value("jobs"), "16", "the subcommand's defaults are filled")
-        XCTAssertNil(p.external)
-    }
-
-    func testSubcommandOptionsAreNotValidBeforeTheSubcommand() {
-        let spec = Tool.fullSpec(DiscoverCommand.spec)
-        XCTAssertEqual(assertThrows(UsageError.self, try ArgumentParser.parse(["--market", "um", "binance"], spec: spec,
-                                                                              environment: { _ in nil }))?.message,
-                       "unknown option '--market'")
-    }
-
-    func testUnknownSubcommandIsAnExternalPluginWithUntouchedArguments() throws {
-        let spec = Tool.fullSpec(DiscoverCommand.spec)
-        let p = try ArgumentParser.parse(["--strict", "kucoin", "--symbol", "BTC-USDT", "--", "-x"], spec: spec,
-                                         environment: { _ in nil })
-        XCTAssertEqual(p.external?.name, "kucoin")
-        XCTAssertEqual(p.external?.arguments, ["--symbol", "BTC-USDT", "--", "-x"])
-        XCTAssertTrue(p.flag("strict"))
-    }
-
-    func testMissingSubcommand() {
-        let spec = Tool.fullSpec(DiscoverCommand.spec)
-        XCTAssertEqual(assertThrows(UsageError.self, try ArgumentParser.parse([], spec: spec, environment: { _ in nil }))?.message,
-                       "missing NAME")
-        XCTAssertNoThrow(try ArgumentParser.parse(["--help"], spec: spec, environment: { _ in nil }))
-    }
-
     func testCommandWithSubcommandsOnly() {
         let spec = CommandSpec(name: "top", summary: "s", subcommands: [CommandSpec(name: "run", summary: "r")])
         XCTAssertEqual(assertThrows(UsageError.self, try ArgumentParser.parse(["walk"], spec: spec, environment: { _ in nil }))?.message,
@@ -232,91 +197,11 @@ final class ArgumentParserTests: XCTestCase {
         XCTAssertEqual(try ArgumentParser.parse(["run"], spec: spec, environment: { _ in nil }).path, ["top", "run"])
     }
 
-    func testRealToolSpecsParse() throws {
-        let plan = try ArgumentParser.parse(["--dest", "./data", "-l", "{symbol}/{file}", "--force", "in.ndjson"],
-                                            spec: Tool.fullSpec(PlanCommand.spec), environment: { _ in nil })
-        XCTAssertEqual(plan.value("dest"), "./data")
-        XCTAssertEqual(plan.value("layout"), "{symbol}/{file}")
-        XCTAssertEqual(plan.positionals, ["in.ndjson"])
-        let collect = try ArgumentParser.parse(["-j64", "-n"], spec: Tool.fullSpec(CollectCommand.spec), environment: { _ in nil })
-        XCTAssertEqual(try collect.int("jobs", range: 1...4096), 64)
-        XCTAssertTrue(collect.flag("dry-run"))
-        XCTAssertEqual(try collect.duration("retry-delay"), 0.5)
-        XCTAssertEqual(try collect.duration("stall-timeout"), 30)
-    }
-
     func testEditDistance() {
         XCTAssertEqual(editDistance("", ""), 0)
         XCTAssertEqual(editDistance("abc", ""), 3)
         XCTAssertEqual(editDistance("", "abc"), 3)
         XCTAssertEqual(editDistance("kitten", "sitting"), 3)
         XCTAssertEqual(editDistance("jobs", "jbos"), 2)
-    }
-}
-
-final class HelpAndDocsTests: XCTestCase {
-    func testHelpListsVisibleOptionsWithDefaultsAndEnvironment() {
-        let spec = Tool.fullSpec(PlanCommand.spec)
-        let help = HelpText.render(spec, path: ["arc-plan"], width: 1000)
-        XCTAssertTrue(help.hasPrefix("arc-plan: turn archive records into collection tasks"))
-        XCTAssertTrue(help.contains("Usage: arc-plan --dest DIR [OPTIONS] [FILE...]"))
-        XCTAssertTrue(help.contains("       arc-plan --gaps [OPTIONS] [FILE...]"))
-        XCTAssertTrue(help.contains("-d, --dest DIR"))
-        XCTAssertTrue(help.contains("[default: {key}]"))
-        XCTAssertTrue(help.contains("[env: ARC_STATE]"))
-        XCTAssertTrue(help.contains("(debug, info, warn, error)"), "choices are listed")
-        XCTAssertFalse(help.contains("--generate-man"), "hidden options are not shown")
-        XCTAssertTrue(help.contains("  --layout '{market}/{type}/{symbol}/{interval}/{file}'"), "indented lines kept as written")
-        XCTAssertTrue(help.contains("      --log-level LEVEL    lowest level of log line written to stderr (debug, info, warn, error) [default: info] [env: ARC_LOG_LEVEL]\n"))
-
-        let narrow = HelpText.render(spec, path: ["arc-plan"], width: 80)
-        XCTAssertTrue(narrow.contains("      --log-level LEVEL    lowest level of log line written to stderr (debug,\n"
-                                      + "                           info, warn, error) [default: info] [env:\n"))
-        for line in narrow.split(separator: "\n") where !line.hasPrefix("  arc-discover") {
-            XCTAssertLessThanOrEqual(line.count, 80, "not wrapped: \(line)")
-        }
-    }
-
-    func testSubcommandHelpShowsGlobalOptionsSeparately() {
-        let spec = Tool.fullSpec(DiscoverCommand.spec)
-        let help = HelpText.render(BinanceSource.spec, path: ["arc-discover", "binance"], inherited: spec.options)
-        XCTAssertTrue(help.contains("Options:\n"))
-        XCTAssertTrue(help.contains("Global options:\n"))
-        XCTAssertTrue(help.contains("-m, --market MARKET"))
-        let top = HelpText.render(spec, path: ["arc-discover"])
-        XCTAssertTrue(top.contains("Commands:\n  binance"))
-        XCTAssertTrue(top.contains("  NAME"))
-    }
-
-    func testManPageEscapesRoffAndListsExitStatuses() {
-        let page = ManPage.render(Tool.fullSpec(PlanCommand.spec), version: "9.9")
-        XCTAssertTrue(page.contains(".TH ARC-PLAN 1 \"\" \"arc 9.9\" \"arc manual\""))
-        XCTAssertTrue(page.contains(".SH NAME\narc\\-plan \\- turn archive records"))
-        XCTAssertTrue(page.contains("\\fB\\-\\-dest\\fR \\fIDIR\\fR"))
-        for status in ExitStatus.standard { XCTAssertTrue(page.contains(".TP\n.B \(status.rawValue)\n"), "\(status)") }
-        XCTAssertFalse(page.contains(".B 75\n"), "only wf-run can exit 75")
-        XCTAssertTrue(page.contains("\\fBarc\\-discover\\fR(1)"))
-        XCTAssertEqual(ManPage.escape(".dot"), "\\&.dot")
-        XCTAssertEqual(ManPage.escape("a\\b-c\n'q"), "a\\eb\\-c\n\\&'q")
-    }
-
-    func testCompletionsNameEveryVisibleOption() {
-        let spec = Tool.fullSpec(DiscoverCommand.spec)
-        let bash = Completions.render(spec, shell: .bash)
-        XCTAssertTrue(bash.contains("complete -o default -F _arc_discover arc-discover"))
-        XCTAssertTrue(bash.contains("--market|-m) COMPREPLY=($(compgen -W \"spot um cm option\""))
-        XCTAssertFalse(bash.contains("--generate-man"))
-        XCTAssertTrue(Completions.render(spec, shell: .zsh).hasPrefix("#compdef arc-discover\n"))
-        XCTAssertTrue(Completions.render(spec, shell: .fish).contains("binance"))
-        XCTAssertEqual(CompletionShell.zsh.fileName(for: "arc-plan"), "_arc-plan")
-        XCTAssertEqual(CompletionShell.fish.fileName(for: "arc-plan"), "arc-plan.fish")
-    }
-
-    func testStatePathPrefersTheFlag() throws {
-        let p = try ArgumentParser.parse(["--state", "/x/state.db", "-d", "y"], spec: Tool.fullSpec(PlanCommand.spec),
-                                         environment: { _ in nil })
-        let log = Logger(tool: "t", format: .json, terminal: Terminal(fd: -1))
-        let context = ToolContext(parsed: p, log: log, telemetry: .off(tool: "t", log: log))
-        XCTAssertEqual(context.statePath, "/x/state.db")
     }
 }

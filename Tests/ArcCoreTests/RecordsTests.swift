@@ -1,6 +1,7 @@
 import Glibc
 import XCTest
 @testable import ArcCore
+import ArcTestSupport
 
 final class JSONScannerTests: XCTestCase {
     private func scan(_ text: String) throws -> [JSONField] {
@@ -536,7 +537,7 @@ final class OutputStreamTests: XCTestCase {
         XCTAssertEqual(pipe(&fds), 0)
         close(fds[0])
         defer { close(fds[1]) }
-        let stream = OutputStream(fd: fds[1])
+        let stream = BufferedOutput(fd: fds[1])
         try stream.write("x\n")
         XCTAssertNotNil(assertThrows(BrokenPipeError.self, try stream.flush()))
     }

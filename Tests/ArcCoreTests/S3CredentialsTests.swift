@@ -1,6 +1,7 @@
 import Glibc
 import XCTest
 @testable import ArcCore
+import ArcTestSupport
 
 /// The credentials chain against real files, a real `sh -c` credential_process, and a real
 /// HTTP server on 127.0.0.1 playing the container endpoint and IMDSv2.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import ArcCore
+import ArcTestSupport
 
 final class ListObjectsTests: XCTestCase {
     private func parse(_ xml: String) throws -> ListPage { try ListObjects.parse(Array(xml.utf8)) }

@@ -1,6 +1,7 @@
 import Glibc
 import XCTest
 @testable import ArcCore
+import ArcTestSupport
 
 final class GlobTests: XCTestCase {
     func testStar() {
@@ -262,7 +263,7 @@ final class FileSystemTests: XCTestCase {
     }
 }
 
-/// Directory listing without Foundation's name clash on `OutputStream`.
+/// Directory listing without Foundation's name clash on `BufferedOutput`.
 enum FileManagerFree {
     static func list(_ path: String) throws -> [String] {
         guard let d = opendir(path) else { throw SystemError("opendir", path: path, errno: errno) }
@@ -338,21 +339,5 @@ final class StableHashTests: XCTestCase {
         var seen = Set<UInt64>()
         for n in 0..<100_000 { seen.insert(hash("data/spot/daily/klines/SYM\(n % 977)/1m/SYM-1m-\(n).zip")) }
         XCTAssertEqual(seen.count, 100_000)
-    }
-}
-
-final class HashPairsTests: XCTestCase {
-    func testInsertKeepsTheFirstValueAndGrows() {
-        var pairs = HashPairs(capacity: 2)
-        for k in 0..<10_000 as Range<UInt64> { XCTAssertNil(pairs.insertIfAbsent(k &* 0x9E37_79B9_7F4A_7C15, k)) }
-        XCTAssertEqual(pairs.count, 10_000)
-        for k in 0..<10_000 as Range<UInt64> { XCTAssertEqual(pairs.insertIfAbsent(k &* 0x9E37_79B9_7F4A_7C15, 7), k) }
-        XCTAssertEqual(pairs.count, 10_000)
-    }
-
-    func testZeroIsAKeyLikeAnyOther() {
-        var pairs = HashPairs()
-        XCTAssertNil(pairs.insertIfAbsent(0, 5))
-        XCTAssertEqual(pairs.insertIfAbsent(0, 6), 5)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import ArcCore
+import ArcTestSupport
 
 final class TraceContextTests: XCTestCase {
     func testParsesAndFormatsW3CTraceparent() {

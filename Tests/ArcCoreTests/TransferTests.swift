@@ -1,6 +1,7 @@
 import Glibc
 import XCTest
 @testable import ArcCore
+import ArcTestSupport
 
 final class SHA256Tests: XCTestCase {
     func testKnownVectors() {
@@ -233,39 +234,5 @@ final class SinkTests: XCTestCase {
         try write(sink, "12345678")
         try sink.restart()
         XCTAssertEqual(sink.bytes, [])
-    }
-}
-
-final class ChecksumFileTests: XCTestCase {
-    private let hash = "5b9d9a7e42a3a4b02c8df5e2bd35f8ddbf4c6e5a0b5c1f0b3f2de6e8b5d0f1c2"
-
-    private func parse(_ text: String) throws -> String { try ChecksumFile.parse(Array(text.utf8), url: "http://h/a.zip.CHECKSUM") }
-
-    func testBinanceFormat() throws {
-        XCTAssertEqual(try parse("\(hash)  BTCUSDT-1m-2024-01-01.zip"), hash)
-        XCTAssertEqual(try parse("\(hash)  BTCUSDT-1m-2024-01-01.zip\n"), hash)
-        XCTAssertEqual(try parse("\(hash) *BTCUSDT-1m-2024-01-01.zip\r\n"), hash)
-        XCTAssertEqual(try parse(hash), hash, "the hash alone")
-        XCTAssertEqual(try parse("\n \t\(hash)\tname"), hash, "leading whitespace")
-    }
-
-    func testUppercaseIsLowered() throws {
-        XCTAssertEqual(try parse(hash.uppercased() + "  a.zip"), hash)
-    }
-
-    func testNotAChecksum() {
-        for body in ["", "   \n", String(hash.dropLast()) + "  a.zip", hash + "0  a.zip", "g" + hash.dropFirst() + "  a.zip",
-                     "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code></Error>", "md5:abc a.zip"] {
-            let e = assertThrows(ChecksumFile.Invalid.self, try parse(body))
-            XCTAssertEqual(e?.code, "bad_checksum_file", body)
-            XCTAssertEqual(e?.exitStatus, .failures)
-        }
-    }
-
-    func testExcerptIsShort() {
-        let body = String(repeating: "<html>", count: 100)
-        let e = assertThrows(ChecksumFile.Invalid.self, try parse(body))
-        XCTAssertEqual(e?.excerpt.count, 80)
-        XCTAssertTrue(e?.description.hasPrefix("http://h/a.zip.CHECKSUM: not a SHA-256 checksum file") ?? false)
     }
 }

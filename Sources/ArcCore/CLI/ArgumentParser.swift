@@ -20,12 +20,12 @@ public struct ParsedCommand {
 
     /// Tables for a person, records for a pipe: true when stdout is a terminal and --json
     /// was not given.
-    public var wantsTable: Bool { !flag("json") && OutputStream.stdout.isTerminal }
+    public var wantsTable: Bool { !flag("json") && BufferedOutput.stdout.isTerminal }
 
     /// All values of a list option, comma-separated values split, each once, in order.
     public func list(_ name: String) -> [String] {
         var seen = Set<String>()
-        return (values[name] ?? []).flatMap { $0.split(separator: ",").map { $0.trimmingSpaces } }
+        return (values[name] ?? []).flatMap { $0.split(separator: ",").map { $0.trimmed() } }
             .filter { !$0.isEmpty && seen.insert($0).inserted }
     }
 
@@ -46,15 +46,6 @@ public struct ParsedCommand {
             throw UsageError("--\(name): expected a duration such as 500ms, 30s or 5m, got '\(text)'")
         }
         return v
-    }
-}
-
-extension Substring {
-    var trimmingSpaces: String {
-        var s = self
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
     }
 }
 
@@ -181,7 +172,7 @@ public enum ArgumentParser {
     /// An empty value is refused: `--symbol "$UNSET"` must not quietly mean "every symbol".
     private static func check(_ option: OptionSpec, _ value: String) throws {
         let items = option.kind == .list
-            ? value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces } : [value]
+            ? value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmed() } : [value]
         if items.contains(where: { $0.isEmpty }) {
             throw UsageError("--\(option.long): empty value" + (items.count > 1 ? " in '\(value)'" : ""))
         }

@@ -4,20 +4,21 @@ import Glibc
 /// descriptor is read into, compacted as lines are taken, doubled for a line longer than
 /// it, and emptied when a line outgrows `maxLineLength`, so memory stays bounded whatever
 /// arrives. Lines are views into it; what a reader does with a skipped line (throw, count)
-/// is the reader's business.
-final class LineBuffer {
-    private var bytes: UnsafeMutablePointer<UInt8>
+/// is the reader's business. `takeLine` is inlinable: it is the hot path of every
+/// reader, in ArcCore and in the families above it.
+public final class LineBuffer {
+    @usableFromInline var bytes: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     /// The unread input is `bytes[start..<end]`.
-    private var start = 0
-    private var end = 0
+    @usableFromInline var start = 0
+    @usableFromInline var end = 0
     /// The input offset of `bytes[0]`, counted from the last `reset`.
     private var bufferOffset: Int64 = 0
     /// The last read returned nothing. A following reader clears it to ask again.
-    var eof = false
-    let maxLineLength: Int
+    public var eof = false
+    public let maxLineLength: Int
 
-    init(size: Int, maxLineLength: Int) {
+    public init(size: Int, maxLineLength: Int) {
         self.maxLineLength = max(maxLineLength, size)
         capacity = size
         bytes = .allocate(capacity: size)
@@ -26,14 +27,14 @@ final class LineBuffer {
     deinit { bytes.deallocate() }
 
     /// The offset just after the last line taken.
-    var offset: Int64 { bufferOffset + Int64(start) }
+    public var offset: Int64 { bufferOffset + Int64(start) }
 
-    var hasUnread: Bool { start < end }
+    public var hasUnread: Bool { start < end }
 
     /// Takes the next whole line, without its `\n` or a `\r` before it; nil when the
     /// buffered input holds no newline. A reader skipping the end of a long line takes
     /// it the same way and drops it.
-    @inline(__always) func takeLine() -> UnsafeBufferPointer<UInt8>? {
+    @inlinable public func takeLine() -> UnsafeBufferPointer<UInt8>? {
         guard start < end, let nl = memchr(bytes + start, 0x0A, end - start) else { return nil }
         let newline = bytes.distance(to: nl.assumingMemoryBound(to: UInt8.self))
         let line = trimmed(upTo: newline)
@@ -42,16 +43,16 @@ final class LineBuffer {
     }
 
     /// Takes all the unread input as a last line that has no newline.
-    func takeRest() -> UnsafeBufferPointer<UInt8> {
+    public func takeRest() -> UnsafeBufferPointer<UInt8> {
         let line = trimmed(upTo: end)
         start = end
         return line
     }
 
     /// Drops all the unread input.
-    func skipRest() { start = end }
+    public func skipRest() { start = end }
 
-    @inline(__always) private func trimmed(upTo lineEnd: Int) -> UnsafeBufferPointer<UInt8> {
+    @inlinable @inline(__always) func trimmed(upTo lineEnd: Int) -> UnsafeBufferPointer<UInt8> {
         var lineEnd = lineEnd
         if lineEnd > start && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
         return UnsafeBufferPointer(start: bytes + start, count: lineEnd - start)
@@ -61,7 +62,7 @@ final class LineBuffer {
     /// all one unfinished line, doubles it, or, at `maxLineLength`, drops that line's start
     /// and returns true (the reader then skips to its newline). Separate from `read` so the
     /// reader notes the skip before anything it runs before blocking can throw.
-    func makeRoom() -> Bool {
+    public func makeRoom() -> Bool {
         if start > 0 {
             memmove(bytes, bytes + start, end - start)
             end -= start
@@ -84,7 +85,7 @@ final class LineBuffer {
     }
 
     /// One read into the free space (call `makeRoom` first); sets `eof` when there was nothing.
-    func read(from fd: Int32, name: String) throws {
+    public func read(from fd: Int32, name: String) throws {
         while true {
             let n = Glibc.read(fd, bytes + end, capacity - end)
             if n > 0 { end += n; return }
@@ -95,7 +96,7 @@ final class LineBuffer {
     }
 
     /// Forgets the buffered input: reading starts over at `offset` of the input.
-    func reset(at offset: Int64) {
+    public func reset(at offset: Int64) {
         start = 0
         end = 0
         eof = false

@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 
 /// AWS keys for SigV4; `sessionToken` comes with temporary keys (STS, containers, instances).
@@ -57,7 +56,7 @@ public struct CredentialsResolver {
     }
 
     public static func fromProcess(profile: String?) -> CredentialsResolver {
-        let env = ProcessInfo.processInfo.environment
+        let env = ProcessEnvironment.all
         return CredentialsResolver(profile: profile, environment: env, home: env["HOME"])
     }
 
@@ -78,14 +77,14 @@ public struct CredentialsResolver {
 
     /// Region: AWS_REGION, then AWS_DEFAULT_REGION, then the profile's `region` in the config file; nil when none.
     public func region() -> String? {
-        env("AWS_REGION") ?? env("AWS_DEFAULT_REGION") ?? nonEmpty((try? configSection())??["region"]?.value)
+        env("AWS_REGION") ?? env("AWS_DEFAULT_REGION") ?? ((try? configSection())??["region"]?.value).nonEmpty
     }
 
     /// The profile's `endpoint_url` in the config file, its `s3 =` block's first, so the
     /// caller can give AWS_ENDPOINT_URL parity; nil when none.
     public func endpointURL() -> String? {
         guard let section = (try? configSection()) ?? nil else { return nil }
-        return nonEmpty(section["s3.endpoint_url"]?.value) ?? nonEmpty(section["endpoint_url"]?.value)
+        return section["s3.endpoint_url"]?.value.nonEmpty ?? section["endpoint_url"]?.value.nonEmpty
     }
 
     // MARK: the profile
@@ -118,13 +117,13 @@ public struct CredentialsResolver {
             throw CredentialsError(.profileNotFound, "profile '\(profileName)' is not in \(files.isEmpty ? "any file ($HOME unset)" : files)")
         }
         if let id = settings["aws_access_key_id"], !id.value.isEmpty {
-            guard let secret = nonEmpty(settings["aws_secret_access_key"]?.value) else {
+            guard let secret = settings["aws_secret_access_key"]?.value.nonEmpty else {
                 throw CredentialsError.badLine(id.path, id.line, "profile '\(profileName)' has aws_access_key_id but no aws_secret_access_key")
             }
             return S3Credentials(accessKeyID: id.value, secretAccessKey: secret,
-                                 sessionToken: nonEmpty(settings["aws_session_token"]?.value))
+                                 sessionToken: settings["aws_session_token"]?.value.nonEmpty)
         }
-        if let command = nonEmpty(settings["credential_process"]?.value) { return try runCredentialProcess(command) }
+        if let command = settings["credential_process"]?.value.nonEmpty { return try runCredentialProcess(command) }
         return nil
     }
 
@@ -132,12 +131,13 @@ public struct CredentialsResolver {
     private func runCredentialProcess(_ command: String) throws -> S3Credentials {
         let child = try Subprocess(executable: "/bin/sh", arguments: ["sh", "-c", command], captureStdout: true,
                                    environment: environment.map { "\($0.key)=\($0.value)" })
-        let output = FileHandle(fileDescriptor: child.stdout!, closeOnDealloc: true).readDataToEndOfFile()
+        let output = Result { try FileSystem.readToEnd(child.stdout!, path: "credential_process") }
+        close(child.stdout!)
         let status = child.wait()
         guard status == 0 else {
             throw CredentialsError(.processFailed, "credential_process '\(command)' exited with status \(status)")
         }
-        guard let found = Self.parseKeys(Array(output), tokenField: "SessionToken") else {
+        guard let found = Self.parseKeys((try? output.get()) ?? [], tokenField: "SessionToken") else {
             throw CredentialsError(.processFailed, "credential_process '\(command)' did not print {AccessKeyId, SecretAccessKey}")
         }
         return found
@@ -175,7 +175,7 @@ public struct CredentialsResolver {
                 throw CredentialsError(.metadataUnavailable, "container authorization token: \(error)")
             }
         }
-        guard let value = token?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
+        guard let value = token?.trimmed(), !value.isEmpty else { return nil }
         guard !value.contains(where: \.isNewline) else {
             throw CredentialsError(.metadataUnavailable, "container authorization token has a line break")
         }
@@ -193,12 +193,12 @@ public struct CredentialsResolver {
         }
         guard let answer = try? call("/latest/api/token", method: "PUT", "X-aws-ec2-metadata-token-ttl-seconds: 21600"),
               answer.status == 200 else { return nil }
-        let auth = "X-aws-ec2-metadata-token: " + answer.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let auth = "X-aws-ec2-metadata-token: " + answer.text.trimmed()
         let rolesPath = "/latest/meta-data/iam/security-credentials/"
         do {
             let roles = try call(rolesPath, auth)
             if roles.status == 404 { return nil } // an instance without a role
-            let role = roles.text.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) }
+            let role = roles.text.split(whereSeparator: \.isNewline).first.map { $0.trimmed() }
             guard roles.status == 200, let role, !role.isEmpty else {
                 throw CredentialsError(.metadataUnavailable, "instance metadata: \(base)\(rolesPath): HTTP \(roles.status), no role")
             }
@@ -214,24 +214,23 @@ public struct CredentialsResolver {
 
     /// {AccessKeyId, SecretAccessKey, <tokenField>} from a JSON object; nil without both keys.
     static func parseKeys(_ json: [UInt8], tokenField: String) -> S3Credentials? {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(json))) as? [String: Any],
-              let id = nonEmpty(object["AccessKeyId"] as? String),
-              let secret = nonEmpty(object["SecretAccessKey"] as? String) else { return nil }
-        return S3Credentials(accessKeyID: id, secretAccessKey: secret, sessionToken: nonEmpty(object[tokenField] as? String))
+        // The JSON reader of every record: an object over any number of lines.
+        guard let object = try? json.withUnsafeBufferPointer({ try Record(line: $0) }),
+              let id = (try? object.string("AccessKeyId")).nonEmpty,
+              let secret = (try? object.string("SecretAccessKey")).nonEmpty else { return nil }
+        return S3Credentials(accessKeyID: id, secretAccessKey: secret, sessionToken: (try? object.string(tokenField)).nonEmpty)
     }
 
     // MARK: helpers
 
     /// Set and not empty: `AWS_PROFILE=` in a script means "unset", not a profile named "".
-    private func env(_ name: String) -> String? { nonEmpty(environment[name]) }
+    private func env(_ name: String) -> String? { environment[name].nonEmpty }
 
     private func expandTilde(_ path: String) -> String {
         guard path == "~" || path.hasPrefix("~/"), let home else { return path }
         return home + path.dropFirst()
     }
 }
-
-private func nonEmpty(_ s: String?) -> String? { s?.isEmpty == false ? s : nil }
 
 /// One AWS shared config or credentials file, parsed as the AWS CLI reads it: `[section]`
 /// headers, `key = value` (keys case-insensitive), whole-line `#` and `;` comments, and
@@ -267,7 +266,7 @@ struct AWSConfigFile {
         for (index, raw) in lines.enumerated() {
             let number = index + 1
             let indent = raw.prefix { $0 == " " || $0 == "\t" }.count
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmed()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if let section, let parent = last, indent > parent.indent {
                 if parent.isBlock {
@@ -301,7 +300,7 @@ struct AWSConfigFile {
     /// `[ profile  x ]` → `profile x`; a comment may follow the bracket.
     private static func sectionName(_ line: String) -> String? {
         guard let close = line.firstIndex(of: "]") else { return nil }
-        let rest = line[line.index(after: close)...].trimmingCharacters(in: .whitespaces)
+        let rest = line[line.index(after: close)...].trimmed()
         guard rest.isEmpty || rest.hasPrefix("#") || rest.hasPrefix(";") else { return nil }
         let name = line[line.index(after: line.startIndex)..<close].split(whereSeparator: \.isWhitespace).joined(separator: " ")
         return name.isEmpty ? nil : name
@@ -310,8 +309,8 @@ struct AWSConfigFile {
     /// `key = value` with a non-empty key, lower-cased; the value may be empty.
     private static func keyValue(_ line: String) -> (String, String)? {
         guard let eq = line.firstIndex(of: "=") else { return nil }
-        let key = line[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
+        let key = line[..<eq].trimmed().lowercased()
         guard !key.isEmpty else { return nil }
-        return (key, line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces))
+        return (key, line[line.index(after: eq)...].trimmed())
     }
 }

@@ -27,7 +27,7 @@ public struct S3Error: ArcError {
             let parts = detail.split(separator: ":", maxSplits: 1)
             if parts.count == 2, !parts[0].isEmpty, parts[0].allSatisfy({ $0.isLetter || $0.isNumber }) {
                 code = String(parts[0])
-                message = parts[1].trimmingSpaces
+                message = parts[1].trimmed()
             } else if !detail.isEmpty {
                 message = detail
             } else {

@@ -88,12 +88,8 @@ public struct SigV4: Sendable {
         var t = time_t(time)
         var parts = tm()
         gmtime_r(&t, &parts)
-        func pad(_ v: Int32, _ n: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, n - s.count)) + s
-        }
-        let day = pad(parts.tm_year + 1900, 4) + pad(parts.tm_mon + 1, 2) + pad(parts.tm_mday, 2)
-        return (day + "T" + pad(parts.tm_hour, 2) + pad(parts.tm_min, 2) + pad(parts.tm_sec, 2) + "Z", day)
+        let day = zeroPadded(parts.tm_year + 1900, 4) + zeroPadded(parts.tm_mon + 1, 2) + zeroPadded(parts.tm_mday, 2)
+        return (day + "T" + zeroPadded(parts.tm_hour, 2) + zeroPadded(parts.tm_min, 2) + zeroPadded(parts.tm_sec, 2) + "Z", day)
     }
 
     /// Header values are signed trimmed, with inner runs of spaces made one.

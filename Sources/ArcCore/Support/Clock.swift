@@ -14,8 +14,8 @@ public enum WallClock {
         let ms = Int(millis - seconds * 1000)
         let day = Day(daysSinceEpoch: Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400))
         let secOfDay = Int(seconds - Int64(day.daysSinceEpoch) * 86_400)
-        return day.description + "T" + pad(secOfDay / 3600, 2) + ":" + pad(secOfDay / 60 % 60, 2) + ":"
-            + pad(secOfDay % 60, 2) + "." + pad(ms, 3) + "Z"
+        return day.description + "T" + zeroPadded(secOfDay / 3600, 2) + ":" + zeroPadded(secOfDay / 60 % 60, 2) + ":"
+            + zeroPadded(secOfDay % 60, 2) + "." + zeroPadded(ms, 3) + "Z"
     }
 
     public static func now() -> String { rfc3339(millis: nowMillis()) }
@@ -32,7 +32,7 @@ public enum WallClock {
         let millis = nanos >= 0 ? nanos / 1_000_000 : (nanos - 999_999) / 1_000_000
         let micros = Int((nanos - millis * 1_000_000) / 1000)
         let text = rfc3339(millis: millis)
-        return String(text.dropLast()) + pad(micros, 3) + "Z"
+        return String(text.dropLast()) + zeroPadded(micros, 3) + "Z"
     }
 
     /// Like `parseRFC3339`, to the nanosecond.

@@ -27,7 +27,7 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public var description: String {
         let c = components
-        return pad(c.year, 4) + "-" + pad(c.month, 2) + "-" + pad(c.day, 2)
+        return zeroPadded(c.year, 4) + "-" + zeroPadded(c.month, 2) + "-" + zeroPadded(c.day, 2)
     }
 
     /// Today in UTC.
@@ -54,7 +54,7 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     // Howard Hinnant's days_from_civil / civil_from_days: exact for the proleptic Gregorian calendar.
-    static func civilToDays(year: Int, month: Int, day: Int) -> Int {
+    public static func civilToDays(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -64,7 +64,7 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
         return era * 146_097 + doe - 719_468
     }
 
-    static func daysToCivil(_ days: Int) -> (year: Int, month: Int, day: Int) {
+    public static func daysToCivil(_ days: Int) -> (year: Int, month: Int, day: Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
@@ -103,11 +103,6 @@ public struct Month: Hashable, Comparable, Sendable, CustomStringConvertible {
     public init(index: Int) { year = index / 12; month = index % 12 + 1 }
     public func adding(months: Int) -> Month { Month(index: index + months) }
     public static func < (a: Month, b: Month) -> Bool { a.index < b.index }
-    public var description: String { pad(year, 4) + "-" + pad(month, 2) }
+    public var description: String { zeroPadded(year, 4) + "-" + zeroPadded(month, 2) }
 }
 
-@inline(__always)
-func pad(_ value: Int, _ width: Int) -> String {
-    let s = String(value)
-    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-}

@@ -94,6 +94,19 @@ public enum FileSystem {
         unlink(path)
     }
 
+    /// Removes `path` and, for a directory, everything under it, as `rm -rf` does; symbolic
+    /// links are removed, never followed. Errors are ignored: what cannot go stays.
+    public static func removeTree(_ path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if st.st_mode & S_IFMT == S_IFDIR {
+            for name in (try? directoryEntries(path)) ?? [] { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
     /// Writes a whole file safely: temporary name in the same directory, fsync, rename.
     public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
         try makeDirectories(parent(of: path))
@@ -130,6 +143,12 @@ public enum FileSystem {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError("open", path: path, errno: errno) }
         defer { close(fd) }
+        return try readToEnd(fd, path: path)
+    }
+
+    /// Reads what is left of `fd` (a small file, a child's output) until end of file;
+    /// `path` names it in errors.
+    public static func readToEnd(_ fd: Int32, path: String) throws -> [UInt8] {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {

@@ -1,5 +1,4 @@
 import CCurl
-import Foundation
 
 /// What a `SimpleHTTP` request got back. Any status is a response, 404 and 500 included:
 /// the caller decides what a status means.
@@ -115,8 +114,8 @@ public enum SimpleHTTP {
                 return
             }
             guard let colon = text.firstIndex(of: ":") else { return }
-            let name = text[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+            let name = text[..<colon].trimmed().lowercased()
+            let value = text[text.index(after: colon)...].trimmed()
             headers.append((name: name, value: value))
         }
     }

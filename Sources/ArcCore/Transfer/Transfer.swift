@@ -15,6 +15,8 @@ public struct ResponseHeaders: Sendable {
     public var partsCount: Int?
     public var storageClass: String?
     public var cacheControl: String?
+
+    public init() {}
 }
 
 /// What a finished transfer reports to its completion handler.

@@ -21,6 +21,7 @@ extension TransferSink {
 /// A sink exceeded its size limit (a listing or CHECKSUM file that is not what it claims).
 public struct BodyTooLargeError: ArcError {
     public let limit: Int
+    public init(limit: Int) { self.limit = limit }
     public var code: String { "body_too_large" }
     public var exitStatus: ExitStatus { .failures }
     public var description: String { "response body larger than \(limit) bytes" }
@@ -153,18 +154,12 @@ public protocol StreamingDigest: AnyObject {
     func finalizeHex() -> String
 }
 
-extension SHA256: StreamingDigest {}
-
 /// No hash at all (`--no-verify`): nothing to compute on the hot path.
 public final class NoDigest: StreamingDigest {
     public init() {}
     public func update(_ bytes: UnsafeRawBufferPointer) {}
     public func reset() {}
     public func finalizeHex() -> String { "" }
-}
-
-extension MD5: StreamingDigest {
-    public func finalizeHex() -> String { Hex.encode(finalize()) }
 }
 
 /// One byte range of a file being downloaded in parts: written with pwrite at its offset,

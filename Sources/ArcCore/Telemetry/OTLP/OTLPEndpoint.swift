@@ -31,8 +31,8 @@ public struct OTLPEndpoint: Sendable {
         let headers = (value("OTEL_EXPORTER_OTLP_HEADERS") ?? "").split(separator: ",").compactMap { pair -> String? in
             let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard halves.count == 2 else { return nil }
-            let name = String(halves[0]).trimmingSpaces()
-            let v = String(halves[1]).trimmingSpaces()
+            let name = String(halves[0]).trimmed()
+            let v = String(halves[1]).trimmed()
             return name.isEmpty ? nil : name + ": " + URLEncoding.decode(v)
         }
         let millis = value("OTEL_EXPORTER_OTLP_TIMEOUT").flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 10_000

@@ -69,7 +69,7 @@ public struct SpanRecord: Sendable {
     /// Begins a span record line and writes its fields from `trace_id` to `status_message`.
     /// `StoredSpan` writes the same line from stored values, so both go through here and
     /// their lines cannot drift apart; the caller adds attributes and events and ends it.
-    static func writeHeader(into b: inout RecordBuilder, traceID: String, spanID: String, parentSpanID: String?,
+    public static func writeHeader(into b: inout RecordBuilder, traceID: String, spanID: String, parentSpanID: String?,
                             name: String, service: String?, startNanos: Int64, endNanos: Int64,
                             status: SpanStatus, statusMessage: String?) {
         b.begin()
@@ -87,7 +87,7 @@ public struct SpanRecord: Sendable {
 
     /// `key` as an array of `{name, time, attributes?}` objects, the attributes left out
     /// when an event has none. `SpanJSON` stores events in this same form.
-    static func writeEvents(_ events: [SpanEvent], key: String, into b: inout RecordBuilder) {
+    public static func writeEvents(_ events: [SpanEvent], key: String, into b: inout RecordBuilder) {
         b.objects(key, events) { o, event in
             o.string("name", event.name)
             o.string("time", WallClock.rfc3339(nanos: event.timeNanos))
@@ -97,7 +97,7 @@ public struct SpanRecord: Sendable {
         }
     }
 
-    static func writeAttributes(_ attributes: [(String, LogValue)], into b: inout RecordBuilder) {
+    public static func writeAttributes(_ attributes: [(String, LogValue)], into b: inout RecordBuilder) {
         for (key, value) in attributes {
             switch value {
             case .string(let s): b.string(key, s)

@@ -20,7 +20,7 @@ public struct TraceContext: Equatable, Sendable {
     /// for its first four fields; version `ff`, bad lengths, upper-case or all-zero ids are
     /// invalid (the caller then starts a new trace).
     public init?(traceparent: String) {
-        let parts = traceparent.trimmingSpaces().split(separator: "-", omittingEmptySubsequences: false)
+        let parts = traceparent.trimmed().split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 4, parts[0].count == 2, isLowerHex(parts[0]), parts[0] != "ff",
               parts[0] != "00" || parts.count == 4,
               parts[1].count == 32, isLowerHex(parts[1]), !isZeros(parts[1]),
@@ -74,11 +74,3 @@ private func isLowerHex(_ s: Substring) -> Bool {
 
 private func isZeros(_ s: Substring) -> Bool { s.utf8.allSatisfy { $0 == 48 } }
 
-extension String {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        return String(s)
-    }
-}

@@ -1,0 +1,163 @@
+import ArcCore
+
+/// arc-collect: run collection tasks: download, verify, store, record in the ledger.
+public enum CollectCommand {
+    public static let spec = CommandSpec(
+        name: "arc-collect",
+        summary: "download, verify and store archives, recording them in the ledger",
+        usage: ["[-j N] [OPTIONS] [FILE...]"],
+        description: """
+        Reads task records (from arc-plan) on stdin or from FILEs and runs them, up to N at \
+        once, starting before the input ends. For each task it fetches the archive and its \
+        CHECKSUM file together, hashes the archive (SHA-256) as the bytes arrive, writes it \
+        to a temporary name beside dest, and only when the hash matches fsyncs it and renames \
+        it to dest. The ledger in the state database is updated after the file is safely \
+        stored, then one result record per task is written to stdout: the task's fields plus \
+        status (ok, skipped, failed), bytes, sha256, verified, attempts, duration_ms and, on \
+        failure, error {code, message}.
+
+        Error codes include checksum_mismatch (nothing is stored; retried by the next run), \
+        checksum_missing, not_found, forbidden, server_error, connection_failed, \
+        connection_lost, timeout, disk_full and interrupted. When every failure is \
+        connection_failed and nothing was stored, the host is down or wrong: exit status 3.
+
+        Tasks for one dest run one after the other, never at once (an archive listed twice, \
+        or two archives a --layout puts at one path): the second finds the first's file and \
+        verifies it.
+
+        Transient failures (5xx, 403 outage pages, resets, timeouts, bodies cut short) are \
+        retried with jittered exponential backoff, resuming with a Range request from the \
+        bytes already received. A download cut by a crash or Ctrl-C is resumed by the next \
+        run from its partial file. A transfer that stalls (no byte for --stall-timeout) is \
+        cut and retried. A file already at dest with the listed size is verified against \
+        the CHECKSUM instead of downloaded again (status skipped).
+
+        SIGINT or SIGTERM stops cleanly: no new tasks start, transfers in flight are \
+        abandoned (their partial files kept for resumption; result status failed, code \
+        interrupted), finished ones are recorded, and nothing incomplete ever appears at a \
+        final name. A second signal exits at once, equally safely.
+
+        On a terminal a progress line shows files, bytes, rate and ETA, and a summary line \
+        ends the run; elsewhere the summary is a log record on stderr.
+        """,
+        options: [
+            OptionSpec("jobs", short: "j", valueName: "N", help: "tasks in flight at once", defaultValue: "16"),
+            OptionSpec("retries", valueName: "N", help: "attempts per request, the first included", defaultValue: "5"),
+            OptionSpec("retry-delay", valueName: "DURATION", help: "first backoff delay; doubles each retry, with jitter",
+                       defaultValue: "500ms"),
+            OptionSpec("stall-timeout", valueName: "DURATION", help: "cut and retry a transfer that receives nothing for this long; 0 never cuts",
+                       defaultValue: "30s"),
+            OptionSpec("connect-timeout", valueName: "DURATION", help: "give up connecting after this long", defaultValue: "10s"),
+            .flag("dry-run", short: "n", help: "fetch and change nothing; write what would be done (status skipped, dry_run true)"),
+            .flag("fail-fast", help: "stop at the first failed task (default: keep going)"),
+            .flag("require-checksum", help: "fail tasks that have no checksum_url instead of storing them unverified"),
+            .flag("strict", help: "stop at the first bad record instead of skipping it"),
+        ],
+        arguments: [ArgumentSpec("FILE", help: "files of task records; stdin when none or -", repeating: true,
+                                 optional: true, completion: .file)],
+        examples: [
+            Example("The whole pipeline, 64 downloads at once:",
+                    "arc-discover binance --market um --type klines --interval 1m --symbol BTCUSDT --since 2024-01-01 | arc-plan --dest ./data | arc-collect -j 64"),
+            Example("Show what failed in a run:",
+                    "arc-collect -j 32 < tasks.ndjson | jq -c 'select(.status == \"failed\") | {key, error}'"),
+        ],
+        environment: [
+            EnvironmentSpec("ARC_STATE", "the state database holding the ledger (--state)"),
+            EnvironmentSpec("ARC_LOG_LEVEL", "the lowest log level written (--log-level)"),
+            EnvironmentSpec("ARC_LOG_FORMAT", "human or json (--log-format)"),
+        ],
+        seeAlso: ["arc-discover(1)", "arc-plan(1)"])
+
+    public static func main() -> Never {
+        Tool.main(spec) { context in try run(context) }
+    }
+
+    static func run(_ context: ToolContext) throws -> ExitStatus {
+        let p = context.parsed
+        let log = context.log
+        var options = CollectOptions()
+        options.jobs = try p.int("jobs", range: 1...4096) ?? 16
+        // Two connections and a file a job, and some to spare (state database, logs, pipes).
+        let needed = options.jobs * 3 + 64, limit = OpenFileLimit.raise()
+        if needed > limit {
+            throw UsageError("-j \(options.jobs) needs about \(needed) open files; the limit is \(limit) "
+                             + "(raise it with ulimit -n, or lower -j to \(max(1, (limit - 64) / 3)))")
+        }
+        options.retry = RetryPolicy(maxAttempts: try p.int("retries", range: 1...100) ?? 5,
+                                    baseDelay: try p.duration("retry-delay") ?? 0.5, retryForbidden: true)
+        options.stallTimeout = try p.duration("stall-timeout") ?? 30
+        options.connectTimeout = try p.duration("connect-timeout") ?? 10
+        options.dryRun = p.flag("dry-run")
+        options.failFast = p.flag("fail-fast")
+        options.requireChecksum = p.flag("require-checksum")
+
+        let stop = StopSignal.shared
+        stop.install()
+        let ledger = options.dryRun ? nil : Ledger(try StateStore.open(context.statePath))
+        let output = BufferedOutput.stdout
+        let collector = Collector(options: options, ledger: ledger, output: output, log: log,
+                                  telemetry: context.telemetry)
+        stop.onStop { sig in
+            log.warn("stopping on \(sig == 15 ? "SIGTERM" : "SIGINT"): finishing what is done, keeping partial files")
+            collector.stop()
+        }
+        let input = RecordInput(paths: p.positionals, strict: p.flag("strict"), log: log)
+        try input.checkSources()
+
+        let started = MonotonicClock.nanos()
+        let engine = collector.engine
+        let progress = ProgressLine(enabled: !context.quiet) {
+            let s = collector.progress
+            let elapsed = Double(MonotonicClock.nanos() - started) / 1e9
+            let bytes = engine.stats.bytesReceived
+            let rate = elapsed > 0 ? Double(bytes) / elapsed : 0
+            let done = s.ok + s.skipped + s.failed
+            // Tasks arrive as a stream: the total, and so an ETA, is known only once it ends.
+            var line = "collect: \(done)" + (s.inputComplete ? "/\(s.read)" : "") + " files"
+            line += ", \(s.read - done) in flight, \(HumanFormat.bytes(bytes)), \(HumanFormat.rate(rate))"
+            if s.inputComplete && done > 0 && s.read > done {
+                line += ", ETA \(HumanFormat.duration(elapsed / Double(done) * Double(s.read - done)))"
+            }
+            if s.failed > 0 { line += ", \(s.failed) failed" }
+            return line
+        }
+        // The summary is written however the run ends: a run stopped by a bad record
+        // (--strict) or a broken state database has done work worth knowing about.
+        var summary: CollectSummary
+        var fatal: Error?
+        do {
+            summary = try collector.run(input)
+        } catch {
+            fatal = error
+            summary = collector.progress
+            summary.seconds = Double(MonotonicClock.nanos() - started) / 1e9
+        }
+        progress.stop()
+
+        let rate = summary.seconds > 0 ? Double(summary.bytes) / summary.seconds : 0
+        log.info("\(summary.read) tasks: \(summary.ok) ok, \(summary.skipped) skipped, \(summary.failed) failed"
+                 + (summary.interrupted > 0 ? ", \(summary.interrupted) interrupted" : "")
+                 + "; \(HumanFormat.bytes(summary.bytes)) in \(HumanFormat.duration(summary.seconds)) (\(HumanFormat.rate(rate)))", [
+            "tasks": .int(Int64(summary.read)), "ok": .int(Int64(summary.ok)), "skipped": .int(Int64(summary.skipped)),
+            "failed": .int(Int64(summary.failed)), "interrupted": .int(Int64(summary.interrupted)),
+            "bytes": .int(summary.bytes), "duration_ms": .int(Int64(summary.seconds * 1000)),
+            "retries": .int(Int64(engine.stats.retries)), "bad_lines": .int(Int64(input.badLines)),
+        ])
+        let metrics = context.telemetry.metrics
+        metrics.add("arc_collect_retries_total", Double(engine.stats.retries))
+        metrics.add("arc_collect_bad_lines_total", Double(input.badLines))
+        let root = context.telemetry.root
+        for (key, value) in [("tasks", summary.read), ("ok", summary.ok), ("skipped", summary.skipped),
+                             ("failed", summary.failed)] {
+            root.set("arc.\(key)", .int(Int64(value)))
+        }
+        root.set("arc.bytes", .int(summary.bytes))
+        if let fatal { throw fatal }
+        if stop.requested { return stop.exitStatus }
+        // Nothing could even be reached: the archive host is down or wrong, not the archives.
+        if summary.unreachable > 0 && summary.unreachable == summary.failed && summary.ok + summary.skipped == 0 {
+            return .unavailable
+        }
+        return summary.failed > 0 || input.badLines > 0 ? .failures : .ok
+    }
+}

@@ -1,0 +1,37 @@
+import ArcCore
+
+/// One task on its way through arc-collect: its transfers (CHECKSUM and archive, at once),
+/// then verification and the safe write, then the ledger and the result record.
+final class CollectJob {
+    enum Phase {
+        /// Downloading the archive (and its CHECKSUM).
+        case download
+        /// The file at dest already has the listed size: fetch only the CHECKSUM and hash it.
+        case checkExisting
+    }
+
+    let task: CollectTask
+    let started = MonotonicClock.nanos()
+    /// Wall-clock start, for the task's span.
+    let startedWall = WallClock.nowNanos()
+    /// When the outcome was settled (monotonic), for the task's span.
+    var finished: UInt64 = 0
+    /// The task's span id, made when tracing and first needed (a log line, the span).
+    var spanID: String?
+    var phase: Phase
+    var sink: FileSink?
+    /// The archive's bytes on their way to S3 (a small archive, or the part in flight).
+    var memory: HashingMemorySink?
+    var pending = 0
+    var checksum: Result<[UInt8], TransferError>?
+    var download: Result<TransferResponse, TransferError>?
+    var attempts = 0
+    /// Set once a resumed download failed verification and was fetched again from byte 0.
+    var refetched = false
+    var outcome: CollectOutcome?
+
+    init(task: CollectTask, phase: Phase) {
+        self.task = task
+        self.phase = phase
+    }
+}

@@ -1,0 +1,120 @@
+import ArcCore
+
+/// A task record as arc-collect reads it: the archive's fields plus task_id and dest.
+/// The record itself is kept whole so every field passes through to the result.
+public struct CollectTask {
+    public let record: Record
+    public let line: Int
+    public let url: String
+    public let dest: String
+    public let checksumURL: String?
+    public let size: Int64?
+    public let etag: String?
+    public let reason: String?
+    /// The destination when it is an S3 object rather than a file.
+    public let s3Dest: S3URL?
+
+    /// Reads the fields arc-collect acts on; throws `FieldError` for a bad or missing one.
+    public init(_ record: Record, line: Int) throws {
+        self.record = record
+        self.line = line
+        url = try record.requiredString("url")
+        guard url.isHTTPURL else {
+            throw FieldError(field: "url", expected: "an http:// or https:// URL", kind: .string)
+        }
+        let destText = try record.requiredString("dest")
+        guard !destText.hasSuffix("/"), !destText.utf8.contains(0) else {
+            throw FieldError(field: "dest", expected: "a file path or s3://bucket/key", kind: .string)
+        }
+        if S3URL.isS3(destText) {
+            guard let url = try? S3URL(parsing: destText), !url.key.isEmpty, !url.hasWildcard else {
+                throw FieldError(field: "dest", expected: "s3://bucket/key without wildcards", kind: .string)
+            }
+            dest = destText
+            s3Dest = url
+        } else if destText.contains("://") {
+            throw FieldError(field: "dest", expected: "a local path or s3://bucket/key", kind: .string)
+        } else {
+            dest = FileSystem.absolute(destText)
+            s3Dest = nil
+        }
+        checksumURL = try record.string("checksum_url")
+        size = try record.int("size")
+        if let size, size < 0 { throw FieldError(field: "size", problem: "negative size \(size)") }
+        etag = try record.string("etag")
+        reason = try record.string("reason")
+    }
+
+    /// What the ledger keeps about this archive.
+    public var ledgerItem: Ledger.Item {
+        var item = Ledger.Item(dest: dest, url: url)
+        item.key = try? record.string("key")
+        item.taskID = try? record.string("task_id")
+        item.source = try? record.string("source")
+        item.market = try? record.string("market")
+        item.period = try? record.string("period")
+        item.type = try? record.string("type")
+        item.symbol = try? record.string("symbol")
+        item.interval = try? record.string("interval")
+        item.date = try? record.string("date")
+        item.size = size
+        item.etag = etag
+        item.lastModified = try? record.string("last_modified")
+        return item
+    }
+
+    /// The temporary name the download is written to, beside its final name. It carries
+    /// the ETag, so a partial file of an older version is never resumed into a newer one.
+    public var partialPath: String {
+        let tag = etag.map { String($0.filter { $0.isLetter || $0.isNumber }.prefix(12)) } ?? size.map { "s\($0)" } ?? "x"
+        var name = "." + FileSystem.baseName(of: dest) + "." + (tag.isEmpty ? "x" : tag) + ".part"
+        // A name near the 255-byte limit has no room for the tag: stand in a hash of it.
+        if name.utf8.count > 255 { name = "." + SHA256.hex(Array(name.utf8)).prefix(32) + ".part" }
+        return FileSystem.parent(of: dest) + "/" + name
+    }
+}
+
+/// The outcome of one task, written as a result record and into the ledger.
+public struct CollectOutcome {
+    public enum Status: String {
+        case ok, skipped, failed
+    }
+
+    public var status: Status
+    public var bytes: Int64 = 0
+    public var sha256: String?
+    public var verified = false
+    public var attempts = 0
+    public var durationMillis: Int64 = 0
+    public var error: (code: String, message: String)?
+    /// Dry runs and interrupted tasks leave the ledger alone.
+    public var recordInLedger = true
+
+    public static func failed(_ code: String, _ message: String) -> CollectOutcome {
+        var o = CollectOutcome(status: .failed)
+        o.error = (code, message)
+        return o
+    }
+
+    /// The result record: the task's fields, then the outcome's.
+    public func encode(_ task: CollectTask, into b: inout RecordBuilder, dryRun: Bool) {
+        b.begin()
+        b.copyFields(of: task.record, except: CollectOutcome.fields)
+        b.string("status", status.rawValue)
+        b.int("bytes", bytes)
+        b.stringOrNull("sha256", sha256)
+        b.bool("verified", verified)
+        b.int("attempts", attempts)
+        b.int("duration_ms", durationMillis)
+        if let error {
+            b.object("error") { e in
+                e.string("code", error.code)
+                e.string("message", error.message)
+            }
+        }
+        if dryRun { b.bool("dry_run", true) }
+        b.end()
+    }
+
+    static let fields = ["status", "bytes", "sha256", "verified", "attempts", "duration_ms", "error", "dry_run"]
+}

@@ -1,0 +1,479 @@
+import Glibc
+import ArcCore
+
+public struct CollectOptions {
+    public var jobs = 16
+    public var retry = RetryPolicy(retryForbidden: true)
+    public var dryRun = false
+    public var failFast = false
+    public var requireChecksum = false
+    public var stallTimeout = 30.0
+    public var connectTimeout = 10.0
+    /// Threads that verify, fsync and rename finished downloads, so a slow disk never
+    /// stalls the network loop.
+    public var finishers = 4
+
+    public init() {}
+}
+
+/// What a run did, for the summary line and the exit status.
+public struct CollectSummary {
+    public var read = 0
+    public var ok = 0
+    public var skipped = 0
+    public var failed = 0
+    /// Failures because no connection could be made at all (a dead or unknown host).
+    public var unreachable = 0
+    public var interrupted = 0
+    /// Every task has been read: `read` is the total, and an ETA can be given.
+    public var inputComplete = false
+    public var bytes: Int64 = 0
+    public var seconds = 0.0
+}
+
+/// Runs tasks: download (CHECKSUM and archive at once, streaming into a hashing sink),
+/// verify, fsync, rename, record in the ledger, write the result. Tasks are read as a
+/// stream and at most `jobs` are in flight, so memory does not grow with the input.
+///
+/// Threads: a reader (stdin -> transfers), the transfer engine's loop, a few finishers
+/// (verification and safe writes) and one writer (ledger transaction, then result records).
+public final class Collector {
+    let options: CollectOptions
+    private let ledger: Ledger?
+    private let output: BufferedOutput
+    let log: Logger
+    public let engine: TransferEngine
+    /// Spans per task (under the run's span) and the run's metrics.
+    let telemetry: Telemetry
+
+    private let slots: Slots
+    private let finishQueue = BlockingQueue<CollectJob>()
+    private let resultQueue = BlockingQueue<CollectJob>()
+    private let lock = Lock()
+    private var cond = pthread_cond_t()
+    private var condMutex = pthread_mutex_t()
+    // Guarded by condMutex:
+    private var activeJobs = 0
+    private var readerDone = false
+    private var stopping = false
+    private var firstError: Error?
+    // Guarded by lock:
+    private var summary = CollectSummary()
+    private var madeDirectories = Set<String>()
+    /// Destinations with a job in flight, each with the tasks for the same path waiting
+    /// their turn (an archive listed twice, or two a layout puts at one path): two jobs
+    /// must never write one partial file. Bounded by the jobs admitted, so by -j.
+    private var busyDestinations: [String: [CollectTask]] = [:]
+    /// The client for s3:// destinations, made on the first such task (from the AWS
+    /// environment: credentials chain, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, region).
+    var s3: S3Setup {
+        lock.withLock {
+            if let s3Setup { return s3Setup }
+            do { s3Setup = .ready(try S3Client.fromEnvironment(engine: engine, retry: options.retry)) } catch {
+                s3Setup = .failed(error as? ArcError ?? UnavailableError("S3", "\(error)"))
+            }
+            return s3Setup!
+        }
+    }
+    private var s3Setup: S3Setup?
+
+    enum S3Setup {
+        case ready(S3Client)
+        case failed(ArcError)
+    }
+
+    public init(options: CollectOptions, ledger: Ledger?, output: BufferedOutput, log: Logger, telemetry: Telemetry) {
+        self.options = options
+        self.telemetry = telemetry
+        self.ledger = ledger
+        self.output = output
+        self.log = log
+        slots = Slots(options.jobs)
+        engine = TransferEngine(TransferConfiguration(
+            maxConcurrent: options.jobs * 2, maxConnections: options.jobs * 2 + 8,
+            connectTimeout: options.connectTimeout, stallTimeout: options.stallTimeout))
+        pthread_mutex_init(&condMutex, nil)
+        pthread_cond_init(&cond, nil)
+        declareMetrics()
+    }
+
+    deinit {
+        pthread_cond_destroy(&cond)
+        pthread_mutex_destroy(&condMutex)
+    }
+
+    public var progress: CollectSummary {
+        let complete = withState { readerDone }
+        var s = lock.withLock { summary }
+        s.inputComplete = complete
+        return s
+    }
+
+    /// Stops taking tasks and abandons the transfers in flight (their partial files stay
+    /// for the next run to resume). Safe to call from any thread, more than once.
+    public func stop() {
+        let first: Bool = withState {
+            defer {
+                stopping = true
+                pthread_cond_broadcast(&cond) // run() may be waiting only for the reader
+            }
+            return !stopping
+        }
+        guard first else { return }
+        slots.cancel()
+        engine.cancelAll()
+    }
+
+    /// Runs every task from `input`; returns when all are done or the run was stopped.
+    public func run(_ input: RecordInput) throws -> CollectSummary {
+        let started = MonotonicClock.nanos()
+        engine.start()
+        let finishers = (0..<options.finishers).map { n in
+            WorkerThread(name: "finish-\(n)") { [self] in
+                while let job = finishQueue.take() { finish(job) }
+            }
+        }
+        let writer = WorkerThread(name: "writer") { [self] in writeResults() }
+        // The reader may block in read(2) on a quiet pipe after a stop: it is not joined.
+        _ = WorkerThread(name: "reader") { [self] in readTasks(input) }
+
+        withState {
+            while !(activeJobs == 0 && (readerDone || stopping)) { pthread_cond_wait(&cond, &condMutex) }
+        }
+        engine.finishWhenIdle()
+        engine.wait()
+        finishQueue.close()
+        finishers.forEach { $0.join() }
+        resultQueue.close()
+        writer.join()
+        if let error = withState({ firstError }) { throw error }
+        return lock.withLock {
+            summary.seconds = Double(MonotonicClock.nanos() - started) / 1e9
+            return summary
+        }
+    }
+
+    private func withState<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(&condMutex)
+        defer { pthread_mutex_unlock(&condMutex) }
+        return body()
+    }
+
+    /// Records a fatal error (bad input in --strict mode, a broken output pipe) and stops.
+    private func abort(_ error: Error) {
+        withState { if firstError == nil { firstError = error } }
+        stop()
+    }
+
+    // MARK: reading tasks
+
+    private func readTasks(_ input: RecordInput) {
+        defer {
+            withState {
+                readerDone = true
+                pthread_cond_broadcast(&cond)
+            }
+        }
+        do {
+            while let (record, line) = try input.next() {
+                guard let task = try input.decode(record, line: line, { try CollectTask($0, line: line) }) else { continue }
+                guard slots.acquire() else { return }
+                let admitted: Bool = withState {
+                    if stopping { return false }
+                    activeJobs += 1
+                    return true
+                }
+                guard admitted else { return }
+                lock.withLock { summary.read += 1 }
+                admit(task)
+            }
+        } catch {
+            abort(error)
+        }
+    }
+
+    /// Starts `task` unless a job for its destination is in flight; then it waits for it.
+    private func admit(_ task: CollectTask) {
+        let free: Bool = lock.withLock {
+            if busyDestinations[task.dest] != nil {
+                busyDestinations[task.dest]!.append(task)
+                return false
+            }
+            busyDestinations[task.dest] = []
+            return true
+        }
+        if free { start(task) }
+    }
+
+    /// The job for `dest` is recorded: start the next task waiting for that path, if any.
+    /// It finds the file in place and verifies it rather than fetching it again.
+    private func destinationDone(_ dest: String) {
+        let next: CollectTask? = lock.withLock {
+            guard var waiting = busyDestinations[dest], !waiting.isEmpty else {
+                busyDestinations[dest] = nil
+                return nil
+            }
+            let next = waiting.removeFirst()
+            busyDestinations[dest] = waiting
+            return next
+        }
+        if let next { start(next) }
+    }
+
+    private func start(_ task: CollectTask) {
+        if options.dryRun {
+            let job = CollectJob(task: task, phase: .download)
+            var outcome = CollectOutcome(status: .skipped)
+            outcome.recordInLedger = false
+            job.outcome = outcome
+            resultQueue.put(job)
+            return
+        }
+        if task.checksumURL == nil && options.requireChecksum {
+            return complete(CollectJob(task: task, phase: .download),
+                            .failed("checksum_missing", "no checksum_url in the task and --require-checksum is set"))
+        }
+        if let url = task.s3Dest { return startS3(task, url) }
+        let directory = FileSystem.parent(of: task.dest)
+        do {
+            if !lock.withLock({ madeDirectories.contains(directory) }) {
+                try FileSystem.makeDirectories(directory)
+                lock.withLock { _ = madeDirectories.insert(directory) }
+            }
+        } catch {
+            let e = error as? ArcError
+            return complete(CollectJob(task: task, phase: .download), .failed(e?.code ?? "io_error", "\(error)"))
+        }
+        // A file already at dest with the listed size (a lost ledger, a copied tree) is
+        // verified in place instead of downloaded again; --force asks for a fresh copy.
+        if task.reason != PlanReason.forced.rawValue, let size = task.size, FileSystem.size(task.dest) == size {
+            let job = CollectJob(task: task, phase: .checkExisting)
+            if task.checksumURL == nil {
+                var outcome = CollectOutcome(status: .skipped)
+                outcome.bytes = size
+                return complete(job, outcome)
+            }
+            job.pending = 1
+            fetchChecksum(job)
+            return
+        }
+        let job = CollectJob(task: task, phase: .download)
+        job.pending = task.checksumURL == nil ? 1 : 2
+        if task.checksumURL != nil { fetchChecksum(job) }
+        fetchArchive(job)
+    }
+
+    func fetchChecksum(_ job: CollectJob) {
+        let sink = MemorySink(limit: 4096)
+        let request = TransferRequest(url: job.task.checksumURL!, retry: options.retry)
+        engine.submit(Transfer(request, sink: sink) { [self] result, _ in
+            job.checksum = result.map { _ in sink.bytes }
+            partDone(job)
+        })
+    }
+
+    private func fetchArchive(_ job: CollectJob) {
+        let sink = FileSink(path: job.task.partialPath, expectedSize: job.task.size)
+        job.sink = sink
+        let request = TransferRequest(url: job.task.url, ifRange: job.task.etag, retry: options.retry)
+        engine.submit(Transfer(request, sink: sink) { [self] result, attempts in
+            job.download = result
+            job.attempts += attempts
+            partDone(job)
+        })
+    }
+
+    /// On the engine thread: when the last transfer of a job is done, hand it on.
+    func partDone(_ job: CollectJob) {
+        job.pending -= 1
+        if job.pending == 0 { finishQueue.put(job) }
+    }
+
+    func complete(_ job: CollectJob, _ outcome: CollectOutcome) {
+        var outcome = outcome
+        job.finished = MonotonicClock.nanos()
+        outcome.durationMillis = Int64((job.finished - job.started) / 1_000_000)
+        if outcome.attempts == 0 { outcome.attempts = job.attempts }
+        job.outcome = outcome
+        resultQueue.put(job)
+    }
+
+    // MARK: verification and safe writes (finisher threads)
+
+    private func finish(_ job: CollectJob) {
+        let task = job.task
+
+        // The expected checksum, if the task has one.
+        var expected: String?
+        switch job.checksum {
+        case .success(let body)?:
+            do { expected = try ChecksumFile.parse(body, url: task.checksumURL!) } catch {
+                job.sink?.discard()
+                return complete(job, .failed("bad_checksum_file", "\(error)"))
+            }
+        case .failure(let error)?:
+            if case .cancelled = error { return interrupted(job) }
+            if case .failure(let e)? = job.download, case .cancelled = e { return interrupted(job) }
+            job.sink?.discard()
+            if case .http(404, _, _) = error {
+                return complete(job, .failed("checksum_missing", "no CHECKSUM file at \(task.checksumURL!) (HTTP 404)"))
+            }
+            return complete(job, .failed(error.code, "CHECKSUM: \(error)"))
+        case nil:
+            break
+        }
+
+        if job.phase == .checkExisting { return checkExisting(job, expected: expected) }
+        if job.task.s3Dest != nil { return storeInS3(job, expected: expected) }
+
+        switch job.download {
+        case .failure(let error)?:
+            if case .cancelled = error { return interrupted(job) }
+            // A cut connection leaves a partial file worth resuming; an error answer does not.
+            if case .network = error, let sink = job.sink, sink.written > 0 { sink.keepPartial() } else { job.sink?.discard() }
+            return complete(job, .failed(error.code, error.description))
+        case .success?:
+            let sink = job.sink!
+            let digest = sink.digest()
+            if let expected, digest != expected {
+                if sink.resumedBytes > 0 && !job.refetched {
+                    // The resumed bytes may belong to another version: fetch it all once more.
+                    log.log(.warn, "checksum mismatch after resuming; downloading again from byte 0",
+                            fields: [("url", .string(task.url))] + spanField(job))
+                    sink.discard()
+                    job.refetched = true
+                    job.pending = 1
+                    job.checksum = .success(Array((expected + "  \n").utf8))
+                    fetchArchive(job)
+                    return
+                }
+                sink.discard()
+                var outcome = CollectOutcome.failed("checksum_mismatch", "SHA-256 \(digest) does not match CHECKSUM \(expected)")
+                outcome.bytes = sink.written
+                outcome.sha256 = digest
+                return complete(job, outcome)
+            }
+            if expected == nil, let size = task.size, sink.written != size {
+                sink.discard()
+                return complete(job, .failed("size_mismatch", "received \(sink.written) bytes, the listing says \(size)"))
+            }
+            do {
+                try sink.commit(to: task.dest)
+            } catch {
+                sink.discard()
+                return complete(job, .failed((error as? ArcError)?.code ?? "io_error", "\(error)"))
+            }
+            if sink.resumedBytes > 0 {
+                log.debug("resumed a partial download", ["dest": .string(task.dest), "resumed_bytes": .int(sink.resumedBytes)])
+            }
+            var outcome = CollectOutcome(status: .ok)
+            outcome.bytes = sink.written
+            outcome.sha256 = digest
+            outcome.verified = expected != nil
+            complete(job, outcome)
+        case nil:
+            complete(job, .failed("internal", "no download result"))
+        }
+    }
+
+    private func checkExisting(_ job: CollectJob, expected: String?) {
+        let task = job.task
+        do {
+            let digest = try SHA256.hexOfFile(task.dest)
+            if digest == expected {
+                var outcome = CollectOutcome(status: .skipped)
+                outcome.bytes = task.size ?? 0
+                outcome.sha256 = digest
+                outcome.verified = true
+                return complete(job, outcome)
+            }
+        } catch {
+            log.debug("cannot read existing file; downloading it", ["dest": .string(task.dest)])
+        }
+        // Not the right bytes: download it, replacing the file atomically when verified.
+        job.phase = .download
+        job.pending = 1
+        fetchArchive(job)
+    }
+
+    func interrupted(_ job: CollectJob) {
+        job.sink?.keepPartial()
+        var outcome = CollectOutcome.failed("interrupted", "stopped before the transfer finished")
+        outcome.recordInLedger = false
+        complete(job, outcome)
+    }
+
+    // MARK: ledger and results (writer thread)
+
+    private func writeResults() {
+        var builder = RecordBuilder()
+        while true {
+            let batch = resultQueue.takeAll(max: 512)
+            if batch.isEmpty { return }
+            do {
+                try record(batch)
+                for job in batch {
+                    job.outcome!.encode(job.task, into: &builder, dryRun: options.dryRun)
+                    try output.write(builder.bytes)
+                }
+                try output.flush()
+            } catch {
+                abort(error)
+            }
+            var failedNow = false
+            lock.withLock {
+                for job in batch {
+                    let o = job.outcome!
+                    switch o.status {
+                    case .ok: summary.ok += 1
+                    case .skipped: summary.skipped += 1
+                    case .failed:
+                        if o.error?.code == "interrupted" { summary.interrupted += 1 } else {
+                            summary.failed += 1
+                            if o.error?.code == "connection_failed" { summary.unreachable += 1 }
+                            failedNow = true
+                        }
+                    }
+                    summary.bytes += o.status == .ok ? o.bytes : 0
+                }
+            }
+            for job in batch {
+                if let e = job.outcome?.error, e.code != "interrupted" {
+                    log.log(.warn, "failed: \(e.message)", fields: [("url", .string(job.task.url)), ("code", .string(e.code))]
+                            + spanField(job))
+                }
+                observe(job)
+            }
+            if failedNow && options.failFast { stop() }
+            for job in batch { destinationDone(job.task.dest) }
+            for _ in batch { slots.release() }
+            withState {
+                activeJobs -= batch.count
+                pthread_cond_broadcast(&cond)
+            }
+        }
+    }
+
+    /// The ledger learns of a batch only after its files are durable: the renames are
+    /// made permanent by fsyncing each directory once, then one transaction records all.
+    private func record(_ batch: [CollectJob]) throws {
+        guard let ledger else { return }
+        let stored = batch.filter { $0.outcome!.status == .ok && $0.task.s3Dest == nil }
+        for directory in Set(stored.map { FileSystem.parent(of: $0.task.dest) }) {
+            try FileSystem.syncDirectory(directory)
+        }
+        let now = WallClock.now()
+        try ledger.transaction {
+            for job in batch where job.outcome!.recordInLedger {
+                let o = job.outcome!
+                if o.status == .failed {
+                    try ledger.recordFailure(job.task.ledgerItem, code: o.error!.code, message: o.error!.message,
+                                             attempts: o.attempts, at: now)
+                } else {
+                    try ledger.recordSuccess(job.task.ledgerItem, sha256: o.sha256, verified: o.verified,
+                                             attempts: o.attempts, at: now)
+                }
+            }
+        }
+    }
+}

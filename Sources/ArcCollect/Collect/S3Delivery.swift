@@ -1,0 +1,201 @@
+import ArcCore
+
+/// arc-collect into S3: each archive streams from the source straight into the store,
+/// never touching local disk. The SHA-256 is computed as the bytes arrive and checked
+/// against the CHECKSUM before the object is made visible: a small archive is held in
+/// memory and PUT with its verified hash as the signed payload hash (so S3 checks the
+/// bytes too) and as x-amz-meta-sha256; a large one goes part by part (ranged GET, then
+/// UploadPart) and the upload is completed only when the hash matches, else aborted:
+/// nothing ever appears at the key that is not verified.
+extension Collector {
+    /// Archives up to this size go in one PUT; larger ones in parts of this size.
+    static let s3PartSize: Int64 = 8 << 20
+
+    func startS3(_ task: CollectTask, _ url: S3URL) {
+        let job = CollectJob(task: task, phase: .download)
+        if case .failed(let error) = s3 { return complete(job, .failed(error.code, error.description)) }
+        if let size = task.size, size > Self.s3PartSize {
+            // Large: the CHECKSUM first (its hash goes into the upload's metadata), then the parts.
+            job.pending = task.checksumURL == nil ? 0 : 1
+            if task.checksumURL != nil { fetchChecksum(job) } else { finishQueueS3(job) }
+            return
+        }
+        job.pending = task.checksumURL == nil ? 1 : 2
+        if task.checksumURL != nil { fetchChecksum(job) }
+        let sink = HashingMemorySink(limit: Int(task.size ?? (256 << 20)) + 1)
+        job.memory = sink
+        engine.submit(Transfer(TransferRequest(url: task.url, ifRange: task.etag, retry: options.retry), sink: sink) { [self] result, attempts in
+            job.download = result
+            job.attempts += attempts
+            partDone(job)
+        })
+    }
+
+    private func finishQueueS3(_ job: CollectJob) {
+        job.pending = 1
+        partDone(job)
+    }
+
+    /// On a finisher thread, with the CHECKSUM's hash (nil without a checksum_url).
+    func storeInS3(_ job: CollectJob, expected: String?) {
+        guard case .ready(let client) = s3, let url = job.task.s3Dest else { return }
+        if let memory = job.memory {
+            switch job.download {
+            case .failure(let error)?:
+                if case .cancelled = error { return interrupted(job) }
+                return complete(job, .failed(error.code, error.description))
+            case .success?, nil:
+                let digest = memory.sha256.finalizeHex()
+                if let expected, digest != expected {
+                    var outcome = CollectOutcome.failed("checksum_mismatch", "SHA-256 \(digest) does not match CHECKSUM \(expected); nothing was stored")
+                    outcome.bytes = Int64(memory.bytes.count)
+                    outcome.sha256 = digest
+                    return complete(job, outcome)
+                }
+                if expected == nil, let size = job.task.size, Int64(memory.bytes.count) != size {
+                    return complete(job, .failed("size_mismatch", "received \(memory.bytes.count) bytes, the listing says \(size)"))
+                }
+                let body = MemoryBody(memory.bytes)
+                let headers = [("x-amz-meta-sha256", digest), ("Content-Type", ContentType.guess(url.key) ?? "application/octet-stream")]
+                client.send(S3Call.put(url, body: body, headers: headers, payloadHash: digest)) { [self] result in
+                    switch result {
+                    case .failure(let error):
+                        if case .cancelled = error.transfer { return interrupted(job) }
+                        complete(job, .failed(error.code, error.description))
+                    case .success(let response):
+                        var outcome = CollectOutcome(status: .ok)
+                        outcome.bytes = Int64(body.bytes.count)
+                        outcome.sha256 = digest
+                        outcome.verified = expected != nil
+                        outcome.attempts = job.attempts + response.attempts - 1
+                        complete(job, outcome)
+                    }
+                }
+            }
+            return
+        }
+        if case .failure(let error)? = job.checksum {
+            if case .cancelled = error { return interrupted(job) }
+            return complete(job, .failed(error.code, "CHECKSUM: \(error)"))
+        }
+        S3PartUpload(collector: self, client: client, job: job, url: url, expected: expected).begin()
+    }
+}
+
+/// One large archive into S3, a part at a time: ranged GET, hash in order, UploadPart.
+final class S3PartUpload {
+    let collector: Collector
+    let client: S3Client
+    let job: CollectJob
+    let url: S3URL
+    let expected: String?
+    let size: Int64
+    let sha256 = SHA256()
+    var uploadID = ""
+    var etags: [String] = []
+    var part = 0
+
+    init(collector: Collector, client: S3Client, job: CollectJob, url: S3URL, expected: String?) {
+        self.collector = collector
+        self.client = client
+        self.job = job
+        self.url = url
+        self.expected = expected
+        size = job.task.size ?? 0
+    }
+
+    /// On a finisher thread: create the upload, then run the parts from the engine thread.
+    func begin() {
+        var headers = [("Content-Type", ContentType.guess(url.key) ?? "application/octet-stream")]
+        if let expected { headers.append(("x-amz-meta-sha256", expected)) }
+        do {
+            uploadID = try S3Reply.uploadID(try client.perform(S3Call.createMultipart(url, headers: headers)).body)
+        } catch {
+            let e = error as? ArcError
+            return collector.complete(job, .failed(e?.code ?? "s3_error", "\(error)"))
+        }
+        nextPart()
+    }
+
+    private func nextPart() {
+        let start = Int64(part) * Collector.s3PartSize
+        guard start < size else { return finish() }
+        let end = min(size, start + Collector.s3PartSize) - 1
+        let sink = MemorySink(limit: Int(Collector.s3PartSize) + 1)
+        let request = TransferRequest(url: job.task.url, headers: ["Range: bytes=\(start)-\(end)"] + (job.task.etag.map { ["If-Match: \"\(ListObjects.unquote($0))\""] } ?? []),
+                                      retry: collector.options.retry)
+        collector.engine.submit(Transfer(request, sink: sink) { [self] result, attempts in
+            job.attempts += attempts
+            switch result {
+            case .failure(let error):
+                if case .cancelled = error { return collector.interrupted(job) }
+                return fail(error.code, error.description)
+            case .success:
+                guard Int64(sink.bytes.count) == end - start + 1 else {
+                    return fail("size_mismatch", "range \(start)-\(end) returned \(sink.bytes.count) bytes")
+                }
+                sha256.update(sink.bytes)
+                part += 1
+                let number = part
+                client.send(S3Call.uploadPart(url, uploadID: uploadID, part: number, body: MemoryBody(sink.bytes),
+                                              payloadHash: SHA256.hex(sink.bytes))) { [self] result in
+                    switch result {
+                    case .failure(let error):
+                        if case .cancelled = error.transfer { return collector.interrupted(job) }
+                        fail(error.code, error.description)
+                    case .success(let response):
+                        etags.append(ListObjects.unquote(response.headers.etag ?? ""))
+                        nextPart()
+                    }
+                }
+            }
+        })
+    }
+
+    private func finish() {
+        let digest = sha256.finalizeHex()
+        if let expected, digest != expected {
+            return fail("checksum_mismatch", "SHA-256 \(digest) does not match CHECKSUM \(expected); the upload was aborted", sha: digest)
+        }
+        client.send(S3Call.completeMultipart(url, uploadID: uploadID, etags: etags)) { [self] result in
+            switch result {
+            case .failure(let error): fail(error.code, error.description)
+            case .success:
+                var outcome = CollectOutcome(status: .ok)
+                outcome.bytes = size
+                outcome.sha256 = digest
+                outcome.verified = expected != nil
+                collector.complete(job, outcome)
+            }
+        }
+    }
+
+    private func fail(_ code: String, _ message: String, sha: String? = nil) {
+        client.send(S3Call.abortMultipart(url, uploadID: uploadID)) { _ in }
+        var outcome = CollectOutcome.failed(code, message)
+        outcome.sha256 = sha
+        collector.complete(job, outcome)
+    }
+}
+
+/// Keeps a body in memory and hashes it (SHA-256) as it arrives.
+final class HashingMemorySink: TransferSink {
+    private(set) var bytes: [UInt8] = []
+    private(set) var sha256 = SHA256()
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func beginAttempt() throws -> Int64 { Int64(bytes.count) }
+
+    func restart() throws {
+        bytes.removeAll(keepingCapacity: true)
+        sha256 = SHA256()
+    }
+
+    func write(_ chunk: UnsafeRawBufferPointer) throws {
+        guard bytes.count + chunk.count <= limit else { throw BodyTooLargeError(limit: limit) }
+        bytes.append(contentsOf: chunk)
+        sha256.update(chunk)
+    }
+}

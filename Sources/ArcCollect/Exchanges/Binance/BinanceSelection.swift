@@ -1,0 +1,85 @@
+import ArcCore
+
+/// Where Binance's archive answers: the S3 listing endpoint (ListObjects v1, path style)
+/// and the download host. Both are settable so tests and mirrors work.
+public struct BinanceEndpoints: Sendable {
+    public static let defaultListURL = "https://s3-ap-northeast-1.amazonaws.com/data.binance.vision"
+    public static let defaultDownloadURL = "https://data.binance.vision"
+
+    public var listURL: String
+    public var downloadURL: String
+
+    public init(listURL: String = defaultListURL, downloadURL: String = defaultDownloadURL) {
+        self.listURL = BinanceEndpoints.trimSlash(listURL)
+        self.downloadURL = BinanceEndpoints.trimSlash(downloadURL)
+    }
+
+    static func trimSlash(_ s: String) -> String {
+        var s = s
+        while s.hasSuffix("/") { s.removeLast() }
+        return s
+    }
+
+    public func listingURL(prefix: String, marker: String?) -> String {
+        listURL + "?" + ListObjects.query(prefix: prefix, delimiter: "/", marker: marker)
+    }
+
+    public func downloadURL(key: String) -> String { downloadURL + "/" + URLEncoding.path(key) }
+}
+
+/// What the user asked arc-discover for. Empty filters mean everything listed.
+public struct BinanceSelection: Sendable {
+    public var markets: [BinanceMarket] = BinanceMarket.allCases
+    public var periods: [ArchivePeriod] = ArchivePeriod.allCases
+    /// nil: every type the listing shows.
+    public var types: [String]?
+    /// Exact names or globs; empty: every symbol listed.
+    public var symbols: [Glob] = []
+    /// nil: every interval listed.
+    public var intervals: [String]?
+    public var since: Day?
+    public var until: Day?
+
+    public init() {}
+
+    /// The symbols named exactly, when no pattern needs a listing to expand.
+    public var literalSymbols: [String]? {
+        guard !symbols.isEmpty, symbols.allSatisfy({ $0.isLiteral }) else { return nil }
+        return symbols.map { $0.pattern }
+    }
+
+    public func wantsSymbol(_ symbol: String) -> Bool {
+        symbols.isEmpty || symbols.contains { $0.matches(symbol) }
+    }
+
+    public func wantsType(_ type: String) -> Bool { types.map { $0.contains(type) } ?? true }
+
+    public func wantsInterval(_ interval: String) -> Bool { intervals.map { $0.contains(interval) } ?? true }
+
+    public enum DatePosition { case before, within, after }
+
+    /// Where an archive's date (`YYYY-MM-DD` or `YYYY-MM`) falls against --since/--until;
+    /// a month counts as within when any of its days is.
+    public func position(of date: String, period: ArchivePeriod) -> DatePosition {
+        let first: Day, last: Day
+        if period == .daily {
+            guard let d = Day(date) else { return .within }
+            first = d
+            last = d
+        } else {
+            guard let m = Month(date) else { return .within }
+            first = m.firstDay
+            last = m.lastDay
+        }
+        if let since, last < since { return .before }
+        if let until, first > until { return .after }
+        return .within
+    }
+
+    /// A listing marker that skips the keys dated before --since: keys sort by date
+    /// within a folder, and `STEM-2024-01-01` sorts just before `STEM-2024-01-01.zip`.
+    public func sinceMarker(folder: String, stem: String, period: ArchivePeriod) -> String? {
+        guard let since else { return nil }
+        return folder + stem + "-" + (period == .daily ? since.description : since.month.description)
+    }
+}

@@ -1,0 +1,124 @@
+import ArcCore
+
+/// Where an archive is stored under the destination: a template such as
+/// `{market}/{type}/{symbol}/{interval}/{file}`. The default, `{key}`, keeps the source's
+/// own key path (Binance's `data/futures/um/daily/klines/...`).
+public struct Layout: Sendable {
+    public static let defaultTemplate = "{key}"
+    public static let placeholders = ["source", "market", "period", "type", "symbol", "interval", "date", "file", "key",
+                                      "year", "month", "day"]
+
+    private enum Part: Sendable {
+        case text(String)
+        case field(String)
+    }
+
+    public let template: String
+    private let parts: [Part]
+
+    public init(_ template: String) throws {
+        self.template = template
+        var parts: [Part] = []
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            if open > rest.startIndex { parts.append(.text(String(rest[..<open]))) }
+            guard let close = rest[open...].firstIndex(of: "}") else {
+                throw UsageError("--layout: unclosed '{' in '\(template)'")
+            }
+            let name = String(rest[rest.index(after: open)..<close])
+            guard Layout.placeholders.contains(name) else {
+                throw UsageError("--layout: unknown placeholder {\(name)}; known: "
+                                 + Layout.placeholders.map { "{\($0)}" }.joined(separator: " "))
+            }
+            parts.append(.field(name))
+            rest = rest[rest.index(after: close)...]
+        }
+        if !rest.isEmpty { parts.append(.text(String(rest))) }
+        // The template's own text may not climb out of the destination; values are checked per record.
+        if template.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) {
+            throw UsageError("--layout: '\(template)' has a '.' or '..' folder; paths stay under --dest")
+        }
+        guard parts.contains(where: { if case .field = $0 { return true } else { return false } }) else {
+            throw UsageError("--layout: '\(template)' has no placeholder, so every archive would land on one path")
+        }
+        self.parts = parts
+    }
+
+    /// The fields the template reads from each record.
+    public var fields: [String] {
+        parts.compactMap { if case .field(let f) = $0 { return f } else { return nil } }
+    }
+
+    /// The relative path for one record. Throws `FieldError` when a field it needs is
+    /// missing, or when the result would leave the destination (`..`, absolute paths).
+    /// Works on bytes: it runs once per record on arc-plan's hot path.
+    public func path(for record: Record) throws -> String {
+        var joined: [UInt8] = []
+        joined.reserveCapacity(160)
+        for part in parts {
+            switch part {
+            case .text(let t): joined.append(contentsOf: t.utf8)
+            case .field(let name): try append(name, of: record, to: &joined)
+            }
+        }
+        return try normalized(joined)
+    }
+
+    /// The components of `path` joined by single slashes: {interval} of a type without
+    /// intervals leaves "//", and a leading "/" must not make the path absolute. One pass
+    /// checks the bytes; only a path with empty components is rebuilt.
+    private func normalized(_ path: [UInt8]) throws -> String {
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        var emptyComponents = path.isEmpty || path.first == slash || path.last == slash
+        try path.withUnsafeBufferPointer { p in
+            var componentStart = 0
+            for i in 0...p.count {
+                let atEnd = i == p.count
+                if !atEnd && p[i] != slash {
+                    if p[i] == 0 { throw FieldError(field: "key", problem: "a path with a NUL byte") }
+                    continue
+                }
+                let length = i - componentStart
+                if length == 0 && i > 0 { emptyComponents = true }
+                if length > 0 && length <= 2 && p[componentStart] == dot && (length == 1 || p[componentStart + 1] == dot) {
+                    throw FieldError(field: "key", problem: "a path with a '.' or '..' component")
+                }
+                componentStart = i + 1
+            }
+        }
+        guard emptyComponents else { return String(decoding: path, as: UTF8.self) }
+        let joined = Array(path.split(separator: slash).joined(separator: [slash]))
+        guard !joined.isEmpty else { throw FieldError(field: fields.first ?? "key", expected: "a non-empty path", kind: .string) }
+        return String(decoding: joined, as: UTF8.self)
+    }
+
+    private func append(_ name: String, of record: Record, to out: inout [UInt8]) throws {
+        switch name {
+        case "file":
+            let start = out.count
+            try appendRequired("key", of: record, to: &out)
+            guard out.last != UInt8(ascii: "/") else {
+                throw FieldError(field: "key", expected: "the key of a file, not of a folder", kind: .string)
+            }
+            if let slash = out[start...].lastIndex(of: UInt8(ascii: "/")) { out.removeSubrange(start...slash) }
+        case "year", "month", "day":
+            let date = try record.requiredString("date")
+            let parts = date.split(separator: "-")
+            let index = name == "year" ? 0 : name == "month" ? 1 : 2
+            guard index < parts.count else {
+                throw FieldError(field: "date", expected: "a date with a \(name)", kind: .string)
+            }
+            out.append(contentsOf: parts[index].utf8)
+        case "interval":
+            _ = try record.appendString("interval", to: &out)
+        default:
+            try appendRequired(name, of: record, to: &out)
+        }
+    }
+
+    private func appendRequired(_ name: String, of record: Record, to out: inout [UInt8]) throws {
+        let start = out.count
+        guard try record.appendString(name, to: &out) else { throw FieldError(field: name, expected: "a string", kind: nil) }
+        guard out.count > start else { throw FieldError(field: name, expected: "a non-empty string", kind: .string) }
+    }
+}

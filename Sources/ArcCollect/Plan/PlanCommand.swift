@@ -1,0 +1,137 @@
+import ArcCore
+
+/// arc-plan: turn archive records into collection tasks, against the ledger.
+public enum PlanCommand {
+    public static let spec = CommandSpec(
+        name: "arc-plan",
+        summary: "turn archive records into collection tasks, against the ledger",
+        usage: ["--dest DIR [OPTIONS] [FILE...]", "--gaps [OPTIONS] [FILE...]"],
+        description: """
+        Reads archive records (from arc-discover, or any program writing them) on stdin or \
+        from FILEs and writes a task record for each archive that must be fetched: the \
+        archive's fields (unknown ones pass through) plus task_id, dest and reason.
+
+        An archive is planned when the ledger does not hold it at its destination (reason \
+        new), holds it with a different ETag or size because the source republished it \
+        (changed), or saw its last attempt fail (retry). Archives held unchanged are not \
+        planned unless --force (forced). task_id is stable: the same archive version to the \
+        same destination always gets the same id.
+
+        The destination is DIR plus the --layout template, by default the source's own key \
+        path. Placeholders: {source} {market} {period} {type} {symbol} {interval} {date} \
+        {file} {key} {year} {month} {day}. For example:
+
+          --layout '{market}/{type}/{symbol}/{interval}/{file}'
+          --layout 'type={type}/symbol={symbol}/date={date}/{file}'
+
+        A line that is not a JSON object, or lacks a field the layout needs, is reported on \
+        stderr with its line number and skipped (--strict stops instead).
+
+        With --gaps, no tasks are written: instead one record per series (source, market, \
+        period, type, symbol, interval) with the days or months missing between the first \
+        and last archive listed.
+        """,
+        options: [
+            OptionSpec("dest", short: "d", valueName: "DIR", help: "directory, or s3://bucket/prefix, to store archives under", completion: .directory),
+            OptionSpec("layout", short: "l", valueName: "TEMPLATE", help: "path of each archive under DIR",
+                       defaultValue: Layout.defaultTemplate),
+            .flag("force", short: "f", help: "plan archives already held and unchanged too (reason forced)"),
+            .flag("prefer-monthly", help: "skip daily archives of a month that a monthly archive in the input covers"),
+            .flag("gaps", help: "report missing dates per series instead of planning"),
+            .flag("strict", help: "stop at the first bad record instead of skipping it"),
+        ],
+        arguments: [ArgumentSpec("FILE", help: "files of archive records; stdin when none or -", repeating: true,
+                                 optional: true, completion: .file)],
+        examples: [
+            Example("Plan the archives of a listing into ./data, in Binance's own layout:",
+                    "arc-discover binance --market spot --type klines --interval 1d | arc-plan --dest ./data"),
+            Example("Which days are missing from Binance's 1m klines of BTCUSDT:",
+                    "arc-discover binance --market spot --type klines --interval 1m --symbol BTCUSDT | arc-plan --gaps"),
+        ],
+        environment: [
+            EnvironmentSpec("ARC_STATE", "the state database holding the ledger (--state)"),
+            EnvironmentSpec("ARC_LOG_LEVEL", "the lowest log level written (--log-level)"),
+            EnvironmentSpec("ARC_LOG_FORMAT", "human or json (--log-format)"),
+        ],
+        seeAlso: ["arc-discover(1)", "arc-collect(1)"])
+
+    public static func main() -> Never {
+        Tool.main(spec) { context in try run(context) }
+    }
+
+    static func run(_ context: ToolContext) throws -> ExitStatus {
+        let p = context.parsed
+        let log = context.log
+        let output = BufferedOutput.stdout
+        let input = RecordInput(paths: p.positionals, strict: p.flag("strict"), log: log)
+        try input.checkSources()
+        input.willBlock = { try output.flush() }
+
+        if p.flag("gaps") {
+            let report = GapReport()
+            while let (record, line) = try input.next() {
+                _ = try input.decode(record, line: line) { try report.add($0) }
+            }
+            let totals = try report.write(to: output)
+            log.info("\(totals.withGaps) of \(totals.series) series have gaps", [
+                "series": .int(Int64(totals.series)), "series_with_gaps": .int(Int64(totals.withGaps)),
+                "missing": .int(Int64(totals.missing)), "bad_lines": .int(Int64(input.badLines)),
+            ])
+            return input.badLines > 0 ? .failures : .ok
+        }
+
+        guard let destText = p.value("dest") else { throw UsageError("missing --dest DIR (or --gaps)") }
+        var destRoot = FileSystem.absolute(destText)
+        if S3URL.isS3(destText) {
+            let url = try S3URL(parsing: destText)
+            guard !url.hasWildcard else { throw UsageError("--dest \(destText): no wildcards in a destination") }
+            destRoot = "s3://" + url.bucket + (url.key.isEmpty ? "" : "/" + url.key)
+            while destRoot.hasSuffix("/") { destRoot.removeLast() }
+        } else if destText.contains("://") {
+            throw UsageError("--dest \(destText): expected a directory or s3://bucket[/prefix]")
+        }
+        let layout = try Layout(p.value("layout") ?? Layout.defaultTemplate)
+        let ledger = Ledger(try StateStore.open(context.statePath))
+        // Waiting for input must not hold a ledger snapshot open.
+        input.willBlock = {
+            try ledger.endLookups()
+            try output.flush()
+        }
+        let planner = Planner(destRoot: destRoot, layout: layout, ledger: ledger, force: p.flag("force"))
+        let monthly = p.flag("prefer-monthly") ? try MonthlyPreference() : nil
+
+        func plan(_ record: Record, line: Int) throws {
+            if let task = try input.decode(record, line: line, { try planner.plan($0) }), let task {
+                try output.write(task)
+            }
+        }
+        while let (record, line) = try input.next() {
+            if let monthly {
+                guard try input.decode(record, line: line, { try monthly.admit($0) }) == true else { continue }
+            }
+            try plan(record, line: line)
+        }
+        try monthly?.replay { try plan($0, line: 0) }
+
+        let c = planner.counts
+        let planned = c.values.reduce(0, +)
+        log.info("planned \(planned) tasks", [
+            "new": .int(Int64(c[.new] ?? 0)), "changed": .int(Int64(c[.changed] ?? 0)),
+            "retry": .int(Int64(c[.retry] ?? 0)), "forced": .int(Int64(c[.forced] ?? 0)),
+            "held": .int(Int64(planner.held)), "duplicates": .int(Int64(planner.duplicates)),
+            "daily_covered_by_monthly": .int(Int64(monthly?.skippedDaily ?? 0)),
+            "bad_lines": .int(Int64(input.badLines)),
+        ])
+        let m = context.telemetry.metrics
+        m.declare("arc_plan_tasks_total", .counter, help: "tasks planned, by reason (new, changed, retry, forced)")
+        for reason in [PlanReason.new, .changed, .retry, .forced] {
+            m.add("arc_plan_tasks_total", Double(c[reason] ?? 0), MetricsRegistry.Labels(["reason": reason.rawValue]))
+        }
+        m.declare("arc_plan_held_total", .counter, help: "archives already held as listed (no task)")
+        m.add("arc_plan_held_total", Double(planner.held))
+        m.declare("arc_plan_bad_lines_total", .counter, help: "input lines that were not valid archive records")
+        m.add("arc_plan_bad_lines_total", Double(input.badLines))
+        context.telemetry.root.set("arc.tasks", .int(Int64(planned)))
+        return input.badLines > 0 ? .failures : .ok
+    }
+}

@@ -1,0 +1,114 @@
+import ArcCore
+
+/// Why a task is planned.
+public enum PlanReason: String, Sendable, CaseIterable {
+    /// Not held at its destination.
+    case new
+    /// Held, but the source now lists a different ETag or size: republished upstream.
+    case changed
+    /// The last attempt failed.
+    case retry
+    /// Held and unchanged, planned anyway (--force).
+    case forced
+
+    var index: Int {
+        switch self {
+        case .new: return 0
+        case .changed: return 1
+        case .retry: return 2
+        case .forced: return 3
+        }
+    }
+}
+
+/// Decides, archive by archive, whether it must be fetched, against the ledger.
+public final class Planner {
+    private let destRoot: String
+    private let layout: Layout
+    private let ledger: Ledger?
+    private let force: Bool
+    private var builder = RecordBuilder()
+
+    public var counts: [PlanReason: Int] {
+        Dictionary(uniqueKeysWithValues: PlanReason.allCases.compactMap { r in
+            reasonCounts[r.index] > 0 ? (r, reasonCounts[r.index]) : nil
+        })
+    }
+    private var reasonCounts = [0, 0, 0, 0]
+    public private(set) var held = 0
+    /// Archives listed more than once (the same URL to the same dest), planned once.
+    public private(set) var duplicates = 0
+    /// Every dest planned in this run, hashed, with the hash of its URL: two archives must
+    /// not be given one path (a --layout missing a placeholder), and an archive listed
+    /// twice is planned once. 16 bytes an archive, not the strings.
+    private var planned = HashPairs()
+
+    /// Fields a task adds to its archive (any with these names in the input are replaced).
+    public static let taskFields = ["task_id", "dest", "reason"]
+
+    public init(destRoot: String, layout: Layout, ledger: Ledger?, force: Bool) {
+        self.destRoot = destRoot
+        self.layout = layout
+        self.ledger = ledger
+        self.force = force
+    }
+
+    /// The task record for `archive` (with its newline), or nil when it is already held.
+    /// Throws `FieldError` for a record that cannot be planned.
+    public func plan(_ archive: Record) throws -> [UInt8]? {
+        let url = try archive.requiredString("url")
+        let dest = destRoot + "/" + (try layout.path(for: archive))
+        let size = try archive.int("size")
+        if let size, size < 0 { throw FieldError(field: "size", problem: "negative size \(size)") }
+        let etag = try archive.string("etag")
+
+        var urlHash = StableHash(), destHash = StableHash()
+        urlHash.add(url)
+        destHash.add(dest)
+        // The task's id continues the URL's hash: the same archive version to the same place.
+        var id = urlHash
+        id.add(dest)
+        id.add(etag ?? "")
+        id.add(size ?? -1)
+        if let earlier = planned.insertIfAbsent(destHash.value, urlHash.value) {
+            if earlier == urlHash.value {
+                duplicates += 1
+                return nil
+            }
+            throw FieldError(field: "dest", problem: "\(dest) is already the dest of another archive: "
+                             + "the layout must tell archives apart (add {file} or {key})")
+        }
+
+        let reason: PlanReason
+        if let entry = try ledger?.entry(dest: dest) {
+            if entry.status != "ok" {
+                reason = .retry
+            } else if differs(entry.etag, etag) || differs(entry.size, size) {
+                reason = .changed
+            } else if force {
+                reason = .forced
+            } else {
+                held += 1
+                return nil
+            }
+        } else {
+            reason = .new
+        }
+        reasonCounts[reason.index] += 1
+
+        builder.begin()
+        builder.copyFields(of: archive, except: Planner.taskFields)
+        builder.string("task_id", id.hex)
+        builder.string("dest", dest)
+        builder.string("reason", reason.rawValue)
+        builder.end()
+        return builder.bytes
+    }
+
+    /// Both known and not equal (an unknown value on either side is no evidence of change).
+    private func differs<T: Equatable>(_ held: T?, _ listed: T?) -> Bool {
+        guard let held, let listed else { return false }
+        return held != listed
+    }
+
+}

@@ -1,0 +1,175 @@
+import Glibc
+import ArcCore
+
+/// Reads requests from one client socket: the head up to the blank line, then a body of
+/// Content-Length bytes or in chunks. Bounded: a head over 64 KiB or a body over
+/// `maxBody` is refused, so a client cannot make the server hold more than that.
+final class HTTPConnection {
+    let fd: Int32
+    private var buffer: [UInt8] = []
+    private let maxBody: Int
+    static let maxHead = 64 * 1024
+    /// Set from outside when the server stops: idle waits end at their next timeout tick.
+    let stopping: () -> Bool
+
+    init(fd: Int32, maxBody: Int, stopping: @escaping () -> Bool) {
+        self.fd = fd
+        self.maxBody = maxBody
+        self.stopping = stopping
+        // Reads wake every 200 ms to notice a stop; an idle client is dropped after a minute.
+        var tv = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        // A client that stops reading its answer holds a thread for 10 s at most.
+        var sendTimeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    deinit { close(fd) }
+
+    /// The next request; nil when the client closed the connection (or went idle) between requests.
+    func next() throws -> HTTPRequest? {
+        var headEnd: Int?
+        var waited = 0
+        while true {
+            if let end = find(crlfcrlf, in: buffer) { headEnd = end; break }
+            guard buffer.count <= Self.maxHead else { throw HTTPReadError(status: 431, message: "request head over 64 KiB") }
+            switch fill() {
+            case .data: waited = 0
+            case .closed:
+                if buffer.isEmpty { return nil }
+                throw HTTPReadError(status: 400, message: "connection closed inside a request head")
+            case .timeout:
+                waited += 1
+                // Idle between requests: give up after a minute, or at once when stopping.
+                if stopping() && buffer.isEmpty { return nil }
+                if waited > 300 { if buffer.isEmpty { return nil }; throw HTTPReadError(status: 408, message: "request head timed out") }
+            }
+        }
+        let head = String(decoding: buffer[..<headEnd!], as: UTF8.self)
+        buffer.removeFirst(headEnd! + 4)
+        var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
+        let requestLine = lines.removeFirst().split(separator: " ")
+        guard requestLine.count == 3, requestLine[2].hasPrefix("HTTP/1.") else {
+            throw HTTPReadError(status: 400, message: "not an HTTP/1.x request line")
+        }
+        var headers: [(name: String, value: String)] = []
+        for line in lines where !line.isEmpty {
+            guard let colon = line.firstIndex(of: ":") else { throw HTTPReadError(status: 400, message: "bad header line") }
+            headers.append((line[..<colon].lowercased(), String(line[line.index(after: colon)...]).trimmed()))
+        }
+        let target = String(requestLine[1])
+        var request = HTTPRequest(method: String(requestLine[0]), path: String(target.split(separator: "?", maxSplits: 1).first ?? ""),
+                                  version: String(requestLine[2]), headers: headers, body: [])
+        if request.header("expect")?.lowercased() == "100-continue" {
+            try send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+        }
+        if request.header("transfer-encoding")?.lowercased().contains("chunked") == true {
+            request.body = try readChunked()
+        } else if let length = request.header("content-length") {
+            guard let n = Int(length), n >= 0 else { throw HTTPReadError(status: 400, message: "bad Content-Length") }
+            guard n <= maxBody else { throw HTTPReadError(status: 413, message: "body over \(maxBody) bytes") }
+            request.body = try readExactly(n)
+        }
+        return request
+    }
+
+    private enum Fill { case data, closed, timeout }
+
+    private func fill() -> Fill {
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 { buffer.append(contentsOf: chunk[..<n]); return .data }
+            if n == 0 { return .closed }
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { return .timeout }
+            return .closed
+        }
+    }
+
+    /// Waits for more bytes inside a request (the client is mid-send): up to 30 s.
+    private func more() throws {
+        var waited = 0
+        while true {
+            switch fill() {
+            case .data: return
+            case .closed: throw HTTPReadError(status: 400, message: "connection closed inside a request body")
+            case .timeout:
+                waited += 1
+                if waited > 150 { throw HTTPReadError(status: 408, message: "request body timed out") }
+            }
+        }
+    }
+
+    private func readExactly(_ n: Int) throws -> [UInt8] {
+        while buffer.count < n { try more() }
+        let body = Array(buffer[..<n])
+        buffer.removeFirst(n)
+        return body
+    }
+
+    private func readLine() throws -> String {
+        while true {
+            if let end = find(crlf, in: buffer) {
+                let line = String(decoding: buffer[..<end], as: UTF8.self)
+                buffer.removeFirst(end + 2)
+                return line
+            }
+            guard buffer.count < 4096 else { throw HTTPReadError(status: 400, message: "chunk size line too long") }
+            try more()
+        }
+    }
+
+    /// `size[;ext]\r\n data \r\n` ... `0\r\n` trailers `\r\n`.
+    private func readChunked() throws -> [UInt8] {
+        var body: [UInt8] = []
+        while true {
+            let line = try readLine()
+            let sizeText = line.split(separator: ";").first.map { String($0).trimmed() } ?? ""
+            guard let size = Int(sizeText, radix: 16), size >= 0 else { throw HTTPReadError(status: 400, message: "bad chunk size") }
+            if size == 0 {
+                while try !readLine().isEmpty {} // trailers
+                return body
+            }
+            guard body.count + size <= maxBody else { throw HTTPReadError(status: 413, message: "body over \(maxBody) bytes") }
+            body += try readExactly(size)
+            guard try readLine().isEmpty else { throw HTTPReadError(status: 400, message: "chunk not followed by CRLF") }
+        }
+    }
+
+    func send(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                if n > 0 { offset += n; continue }
+                if n < 0 && errno == EINTR { continue }
+                throw SystemError("send", path: "client", errno: errno)
+            }
+        }
+    }
+
+    func respond(_ response: HTTPResponse, keepAlive: Bool) throws {
+        try send(response.head(keepAlive: keepAlive) + response.body)
+    }
+}
+
+private let crlfcrlf: [UInt8] = [13, 10, 13, 10]
+private let crlf: [UInt8] = [13, 10]
+
+/// The offset of `needle` in `haystack`, or nil.
+private func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+    guard haystack.count >= needle.count, let first = needle.first else { return nil }
+    var i = 0
+    while i <= haystack.count - needle.count {
+        if haystack[i] == first {
+            var k = 1
+            while k < needle.count && haystack[i + k] == needle[k] { k += 1 }
+            if k == needle.count { return i }
+        }
+        i += 1
+    }
+    return nil
+}

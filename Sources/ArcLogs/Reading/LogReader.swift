@@ -1,0 +1,97 @@
+import Glibc
+import ArcCore
+
+/// Reads lines from one file descriptor with one reusable buffer, like `LineReader`, but
+/// also knows each line's byte offset (ingest resumes a file where it stopped) and can
+/// stop at the end of the data written so far without losing a half-written last line
+/// (`-f` waits for its newline).
+public final class LogReader {
+    public private(set) var fd: Int32
+    private let buffer: LineBuffer
+    /// Inside a line too long to keep: bytes are dropped up to its newline.
+    private var skipping = false
+    /// With `follow`, the end of the file is only the end for now: a last line without
+    /// its newline is kept for the next call instead of being handed out.
+    public var follow: Bool
+    public var maxLineLength: Int { buffer.maxLineLength }
+    public private(set) var lineNumber = 0
+    /// Lines over `maxLineLength` skipped so far (reported by the caller).
+    public private(set) var skippedLongLines = 0
+    /// Runs before each read that may block (flush output while input pauses).
+    public var willBlock: (() throws -> Void)?
+    public let name: String
+
+    public init(fd: Int32, name: String, follow: Bool = false, bufferSize: Int = 1 << 20,
+                maxLineLength: Int = 16 << 20) {
+        self.fd = fd
+        self.name = name
+        self.follow = follow
+        buffer = LineBuffer(size: bufferSize, maxLineLength: maxLineLength)
+    }
+
+    /// The offset just after the last line handed out: where a later read resumes.
+    public var offset: Int64 { buffer.offset }
+
+    /// Starts over at `offset` of the current descriptor (truncated file, resumed ingest).
+    public func seek(to offset: Int64) {
+        lseek(fd, off_t(offset), SEEK_SET)
+        reset(at: offset)
+    }
+
+    /// Reads from a new descriptor (a rotated file's successor) from its start.
+    public func replace(fd newFD: Int32) {
+        fd = newFD
+        reset(at: 0)
+    }
+
+    private func reset(at offset: Int64) {
+        skipping = false
+        buffer.reset(at: offset)
+    }
+
+    /// Calls `body` with the next line (without `\n` or a trailing `\r`) and returns true,
+    /// or returns false at the end of the input (for now, when following).
+    public func next(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Bool {
+        while true {
+            if let line = buffer.takeLine() {
+                if skipping {
+                    // The end of a line too long to keep: dropped.
+                    skipping = false
+                    continue
+                }
+                lineNumber += 1
+                try body(line)
+                return true
+            }
+            if buffer.eof {
+                if follow {
+                    // Ask the file again next time: it may have grown.
+                    buffer.eof = false
+                    return false
+                }
+                guard buffer.hasUnread else { return false }
+                if skipping {
+                    buffer.skipRest()
+                    skipping = false
+                    return false
+                }
+                lineNumber += 1
+                try body(buffer.takeRest())
+                return true
+            }
+            try fill()
+        }
+    }
+
+    /// Kept out of line: it runs once per buffer, and inlined into the loop its reads of
+    /// `fd` and `willBlock` were exclusivity-checked on every line.
+    @inline(never)
+    private func fill() throws {
+        if buffer.makeRoom() {
+            if !skipping { skippedLongLines += 1 }
+            skipping = true
+        }
+        try willBlock?()
+        try buffer.read(from: fd, name: name)
+    }
+}

@@ -1,0 +1,159 @@
+import Glibc
+import ArcCore
+
+/// The inputs of a command: files (or stdin), each read line by line into an entry of its
+/// own. Lines come out one file after another (`forEach`), or merged by time across files
+/// (`merged`), holding one line per file in memory whatever the files' sizes.
+public final class LogSources {
+    public final class Source {
+        public let path: String
+        public let name: String
+        public let reader: LogReader
+        public let entry = LogEntry()
+        /// The time of the last line that had one (lines without inherit it).
+        var lastTime: Int64?
+        var sequence = 0
+        /// Identity of the open file, to notice rotation when following.
+        var device: UInt64 = 0
+        var inode: UInt64 = 0
+
+        init(path: String, fd: Int32, follow: Bool) {
+            self.path = path
+            name = path == "-" ? "stdin" : path
+            reader = LogReader(fd: fd, name: name, follow: follow)
+            var st = stat()
+            if fstat(fd, &st) == 0 {
+                device = UInt64(st.st_dev)
+                inode = UInt64(st.st_ino)
+            }
+        }
+
+        deinit { if reader.fd > 2 { close(reader.fd) } }
+    }
+
+    public private(set) var sources: [Source] = []
+    /// Whether each line's time is worked out (merging, --since/--until, buckets, ingest).
+    public let needsTime: Bool
+
+    /// Opens every input before anything is read: a missing second file is reported
+    /// before the first one's lines are out (exit 3, naming the file).
+    public init(paths: [String], needsTime: Bool, follow: Bool = false) throws {
+        self.needsTime = needsTime || paths.count > 1
+        let paths = paths.isEmpty ? ["-"] : paths
+        if paths.filter({ $0 == "-" }).count > 1 { throw UsageError("stdin ('-') given more than once") }
+        for path in paths {
+            let fd: Int32
+            if path == "-" {
+                fd = 0
+            } else {
+                fd = open(path, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { throw SystemError("open", path: path, errno: errno) }
+                var st = stat()
+                if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+                    close(fd)
+                    throw SystemError("open", path: path, errno: EISDIR)
+                }
+            }
+            let source = Source(path: path, fd: fd, follow: follow && path != "-")
+            source.entry.source = sources.count
+            sources.append(source)
+        }
+    }
+
+    /// Runs before a read that may block: output is flushed while input pauses.
+    public var willBlock: (() throws -> Void)? {
+        didSet { for s in sources { s.reader.willBlock = willBlock } }
+    }
+
+    /// Reads the next non-blank line of `source` into its entry; false at its end.
+    func advance(_ source: Source) throws -> Bool {
+        let entry = source.entry
+        while true {
+            var blank = false
+            let got = try source.reader.next { line in
+                if LogText.isBlank(line) { blank = true; return }
+                entry.load(line)
+            }
+            guard got else { return false }
+            if blank { continue }
+            source.sequence += 1
+            entry.sequence = source.sequence
+            if needsTime {
+                if let own = entry.ownTime {
+                    entry.ts = own
+                    entry.hasOwnTime = true
+                    source.lastTime = own
+                } else {
+                    entry.ts = source.lastTime
+                }
+            }
+            return true
+        }
+    }
+
+    /// Every line of every input, one input after another.
+    public func forEach(_ body: (LogEntry) throws -> Void) throws {
+        for source in sources {
+            while try advance(source) { try body(source.entry) }
+        }
+    }
+
+    /// Every line of every input in time order: a k-way merge on a heap of the inputs,
+    /// each holding its next line. Ties keep input order, then line order; a line without
+    /// any time sorts first among its input's (it has nothing to go by).
+    public func merged(_ body: (LogEntry) throws -> Void) throws {
+        if sources.count == 1 { return try forEach(body) }
+        var heap = EntryHeap()
+        for source in sources where try advance(source) { heap.push(source) }
+        while let source = heap.pop() {
+            try body(source.entry)
+            if try advance(source) { heap.push(source) }
+        }
+    }
+}
+
+/// A binary min-heap of inputs by their current line's (time, input, line number).
+struct EntryHeap {
+    private var items: [LogSources.Source] = []
+
+    var isEmpty: Bool { items.isEmpty }
+
+    private static func less(_ a: LogSources.Source, _ b: LogSources.Source) -> Bool {
+        let x = a.entry, y = b.entry
+        let tx = x.ts ?? .min, ty = y.ts ?? .min
+        if tx != ty { return tx < ty }
+        if x.source != y.source { return x.source < y.source }
+        return x.sequence < y.sequence
+    }
+
+    mutating func push(_ s: LogSources.Source) {
+        items.append(s)
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard EntryHeap.less(items[i], items[parent]) else { break }
+            items.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> LogSources.Source? {
+        guard !items.isEmpty else { return nil }
+        let top = items[0]
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < items.count && EntryHeap.less(items[l], items[m]) { m = l }
+                if r < items.count && EntryHeap.less(items[r], items[m]) { m = r }
+                if m == i { break }
+                items.swapAt(i, m)
+                i = m
+            }
+        }
+        return top
+    }
+}

@@ -1,0 +1,99 @@
+import ArcCore
+
+/// Masks what must not leave the machine: emails, IPv4 and IPv6 addresses, AWS access key
+/// ids and secrets, bearer tokens, JWTs and Authorization values, card numbers that pass
+/// the Luhn check, and the user's own `--pattern`s. Each detector is a hand-written scan
+/// over bytes with explicit boundaries, so what it must leave alone is decided in one
+/// place: timestamps (`12:00:00` is no IPv6: that needs `::` or eight groups), versions
+/// with a `v` or with more than four parts, hex ids and hashes (no colons or dots; digit
+/// runs inside them have letters on their sides), numbers that fail Luhn or start with no
+/// card issuer's prefix (epoch milliseconds start with 1).
+///
+/// A bare dotted quad whose parts are 0-255 (`1.2.3.4`) is masked as an address even when
+/// it was meant as a version: a redactor that guesses wrong should guess towards masking.
+public final class Redactor {
+    public enum Mask: String, CaseIterable, Sendable {
+        case email, ipv4, ipv6, awsKey = "aws_key", secret, token, card, redacted
+        var bytes: [UInt8] { Array("[\(rawValue)]".utf8) }
+    }
+
+    /// What the member key around a JSON string value says about it.
+    public enum KeyContext: Sendable {
+        case none, secret, authorization
+
+        /// Keys whose values are secrets or credentials whatever they look like.
+        public init(key: String) {
+            let k = key.lowercased()
+            if k == "authorization" || k == "proxy-authorization" || k == "proxy_authorization" || k == "cookie"
+                || k == "set-cookie" {
+                self = .authorization
+            } else if Redactor.secretWords.contains(where: { k.contains($0) }) {
+                self = .secret
+            } else {
+                self = .none
+            }
+        }
+    }
+
+    static let secretWords = ["secret", "password", "passwd", "api_key", "apikey", "api-key", "access_token",
+                              "refresh_token", "session_token", "auth_token", "private_key", "security_token",
+                              "security-token", "client_secret"]
+
+    struct Span {
+        var start: Int
+        var end: Int
+        var mask: Mask
+    }
+
+    private let patterns: [ByteRegex]
+
+    public init(patterns: [String] = []) throws {
+        self.patterns = try patterns.map { try ByteRegex($0, flag: "--pattern") }
+    }
+
+    /// The text with every match masked, or nil when nothing matched.
+    public func redact(_ t: UnsafeBufferPointer<UInt8>, context: KeyContext = .none) -> [UInt8]? {
+        switch context {
+        case .secret where !t.isEmpty: return Mask.secret.bytes
+        case .authorization where !t.isEmpty: return Mask.token.bytes
+        default: break
+        }
+        var spans: [Span] = []
+        for p in patterns {
+            for m in p.allMatches(in: t) { spans.append(Span(start: m.lowerBound, end: m.upperBound, mask: .redacted)) }
+        }
+        RedactScan.keyed(t, &spans)
+        RedactScan.bearer(t, &spans)
+        RedactScan.jwt(t, &spans)
+        RedactScan.awsKeys(t, &spans)
+        RedactScan.emails(t, &spans)
+        RedactScan.cards(t, &spans)
+        RedactScan.ipv6(t, &spans)
+        RedactScan.ipv4(t, &spans)
+        guard !spans.isEmpty else { return nil }
+        // Earliest first; at the same start the longest; a span overlapping a chosen one is dropped.
+        spans.sort { $0.start != $1.start ? $0.start < $1.start : $0.end > $1.end }
+        var out: [UInt8] = []
+        out.reserveCapacity(t.count)
+        var at = 0
+        for s in spans where s.start >= at {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: t[at..<s.start]))
+            out.append(contentsOf: s.mask.bytes)
+            at = s.end
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: t[at...]))
+        return out
+    }
+
+    public func redact(_ text: String, context: KeyContext = .none) -> String {
+        var text = text
+        return text.withUTF8 { t in redact(t, context: context).map { String(decoding: $0, as: UTF8.self) } ?? String(decoding: t, as: UTF8.self) }
+    }
+
+    /// A whole line: a JSON object value by value (keys, numbers and structure kept, so
+    /// every line is still valid JSON with the same keys); anything else as text.
+    /// Nil when nothing changed.
+    public func redactLine(_ entry: LogEntry) -> [UInt8]? {
+        entry.isJSON ? JSONRedaction.rewrite(entry.bytes, self) : redact(entry.bytes)
+    }
+}

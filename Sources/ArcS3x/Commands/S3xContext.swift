@@ -1,0 +1,100 @@
+import Glibc
+import ArcCore
+
+/// What every s3x command works with: the clients (destination side and source side), the
+/// transfer engine they share, the output, and the settings from the global options.
+public final class S3xContext: @unchecked Sendable {
+    public let parsed: ParsedCommand
+    public let log: Logger
+    public let engine: TransferEngine
+    /// The client for destinations, and for sources when no --source-* option is given.
+    public let client: S3Client
+    /// The client for s3:// sources; the same object as `client` unless --source-* is given.
+    public let sourceClient: S3Client
+    public let output: EventOutput
+    public let numWorkers: Int
+    public let region: String
+    public let dryRun: Bool
+    public let listV1: Bool
+    /// A span per object moved, under the run's span, when tracing.
+    public let telemetry: Telemetry
+
+    init(_ context: ToolContext) throws {
+        parsed = context.parsed
+        log = context.log
+        telemetry = context.telemetry
+        let p = context.parsed
+        numWorkers = try p.int("numworkers", range: 1...4096) ?? 64
+        let retries = try p.int("retry-count", range: 0...100) ?? 5
+        let bandwidth = try p.value("bwlimit").map(Self.parseRate) ?? 0
+        dryRun = p.flag("dry-run")
+        listV1 = p.flag("list-v1")
+        _ = OpenFileLimit.raise()
+        engine = TransferEngine(TransferConfiguration(maxConcurrent: numWorkers, maxConnections: numWorkers + 8,
+                                                      stallTimeout: 60, userAgent: "s3x/\(Tool.version)",
+                                                      bufferSize: 256 * 1024, bandwidthLimit: bandwidth))
+        let retry = RetryPolicy(maxAttempts: retries + 1, baseDelay: 0.2, maxDelay: 20)
+        let style = AddressingStyle(rawValue: p.value("addressing") ?? "auto") ?? .auto
+
+        let environment = ProcessEnvironment.all
+        let resolver = CredentialsResolver(profile: p.value("profile"), environment: environment, home: environment["HOME"])
+        region = p.value("region") ?? resolver.region() ?? "us-east-1"
+        let endpointURL = p.value("endpoint-url") ?? environment["AWS_ENDPOINT_URL_S3"].nonEmpty
+            ?? environment["AWS_ENDPOINT_URL"].nonEmpty ?? resolver.endpointURL()
+        let credentials = p.flag("no-sign-request") ? nil : try resolver.resolve()
+        if credentials == nil && !p.flag("no-sign-request") {
+            log.debug("no credentials found: sending anonymous requests")
+        }
+        client = S3Client(engine: engine, endpoint: try S3Endpoint(url: endpointURL, region: region, style: style),
+                          credentials: credentials, region: region, retry: retry)
+
+        let sourceGiven = ["source-endpoint-url", "source-region", "source-profile", "source-no-sign-request"]
+            .contains { p.values[$0] != nil }
+        if sourceGiven {
+            let sourceResolver = CredentialsResolver(profile: p.value("source-profile") ?? p.value("profile"),
+                                                     environment: environment, home: environment["HOME"])
+            let sourceRegion = p.value("source-region") ?? region
+            let sourceCredentials = p.flag("source-no-sign-request") ? nil : try sourceResolver.resolve()
+            sourceClient = S3Client(engine: engine,
+                                    endpoint: try S3Endpoint(url: p.value("source-endpoint-url") ?? endpointURL,
+                                                             region: sourceRegion, style: style),
+                                    credentials: sourceCredentials, region: sourceRegion, retry: retry)
+        } else {
+            sourceClient = client
+        }
+        output = EventOutput(json: p.flag("json"), quiet: context.quiet, log: log)
+        engine.start()
+    }
+
+    /// True when S3-to-S3 copies can happen inside S3 (one endpoint, one identity).
+    public var serverSideCopy: Bool { sourceClient === client }
+
+    /// `50M`, `1.5G`, `800K`, `1000`: bytes per second.
+    static func parseRate(_ text: String) throws -> Int64 {
+        var digits = Substring(text)
+        var scale: Double = 1
+        switch digits.last.map({ Character($0.uppercased()) }) {
+        case "K": scale = 1024; digits = digits.dropLast()
+        case "M": scale = 1024 * 1024; digits = digits.dropLast()
+        case "G": scale = 1024 * 1024 * 1024; digits = digits.dropLast()
+        default: break
+        }
+        guard let v = Double(digits), v > 0 else {
+            throw UsageError("--bwlimit: expected a rate such as 500K, 50M or 1G, got '\(text)'")
+        }
+        return Int64(v * scale)
+    }
+
+    /// Waits for every transfer, then stops the engine.
+    func finish() {
+        engine.finishWhenIdle()
+        engine.wait()
+    }
+}
+
+extension Optional where Wrapped == String {
+    var nonEmpty: String? {
+        guard let s = self, !s.isEmpty else { return nil }
+        return s
+    }
+}

@@ -1,0 +1,147 @@
+import Glibc
+import ArcCore
+
+/// cat and pipe: an object to stdout, stdin to an object.
+enum StreamCommand {
+    /// cat: one GET for small objects; for large ones --concurrency ranged GETs in flight,
+    /// written out in order as each next range arrives (memory: the ranges in flight).
+    static func cat(_ target: String, _ p: ParsedCommand, _ context: S3xContext) throws {
+        let url = try S3URL(parsing: target)
+        guard !url.key.isEmpty, !url.hasWildcard else { throw UsageError("'\(target)': cat takes one object") }
+        let client = context.sourceClient
+        let head = try client.perform(S3Call.head(url)).headers
+        let size = head.contentLength ?? 0
+        let etag = head.etag.map(ListObjects.unquote)
+        let rangeSize = min(Int64(try p.int("part-size", range: 1...5120) ?? 8) << 20, 8 << 20)
+        let inFlight = try p.int("concurrency", range: 1...64) ?? 5
+        if size <= rangeSize {
+            let sink = StdoutSink()
+            _ = try client.perform(S3Call.get(url, ifMatch: etag), sink: sink)
+            if let etag, etag.isPlainMD5, sink.md5.finalizeHex() != etag.lowercased() {
+                throw IntegrityError(resource: url.description, expected: etag, actual: "(streamed)")
+            }
+            return
+        }
+        let count = Int((size + rangeSize - 1) / rangeSize)
+        let arrived = BlockingQueue<(Int, Result<[UInt8], S3Error>)>()
+        func fetch(_ i: Int) {
+            let start = Int64(i) * rangeSize
+            let sink = MemorySink(limit: Int(rangeSize) + 1)
+            client.send(S3Call.get(url, range: start...(min(size, start + rangeSize) - 1), ifMatch: etag), sink: sink) { result in
+                arrived.put((i, result.map { _ in sink.bytes }))
+            }
+        }
+        var next = 0, written = 0
+        var held: [Int: [UInt8]] = [:]
+        while next < min(count, inFlight) { fetch(next); next += 1 }
+        while written < count {
+            guard let (i, result) = arrived.take() else { break }
+            held[i] = try result.get()
+            while let bytes = held.removeValue(forKey: written) {
+                try FileSystem.writeAll(1, bytes, path: "stdout")
+                written += 1
+                if next < count { fetch(next); next += 1 }
+            }
+        }
+    }
+
+    /// pipe: stdin in parts; one PUT when it ends within the first part, else a multipart
+    /// upload whose part size doubles every 2,000 parts, so an unknown size never runs out
+    /// of S3's 10,000 parts.
+    static func pipe(_ target: String, _ p: ParsedCommand, _ context: S3xContext) throws {
+        let url = try S3URL(parsing: target)
+        guard !url.key.isEmpty, !url.isDirectoryLike else { throw UsageError("'\(target)': pipe needs an object key") }
+        let options = try S3xCommand.moveOptions(p)
+        let client = context.client
+        var headers = options.headers
+        if let type = options.contentType { headers.append(("Content-Type", type)) }
+        var partSize = Int(options.partSize)
+        var chunk = try readChunk(partSize)
+        if chunk.count < partSize {
+            if context.dryRun { return context.output.emit("pipe", source: "-", destination: url.description, size: Int64(chunk.count), dryRun: true) }
+            let response = try client.perform(S3Call.put(url, body: MemoryBody(chunk), headers: headers, payloadHash: SHA256.hex(chunk)))
+            let etag = response.headers.etag.map(ListObjects.unquote)
+            if options.verify, let etag, etag.isPlainMD5, etag.lowercased() != MD5.digestHex(chunk) {
+                throw IntegrityError(resource: url.description, expected: etag, actual: MD5.digestHex(chunk))
+            }
+            return context.output.emit("pipe", source: "-", destination: url.description, size: Int64(chunk.count), etag: etag)
+        }
+        let uploadID = try S3Reply.uploadID(try client.perform(S3Call.createMultipart(url, headers: headers)).body)
+        let slots = Slots(options.partsInFlight)
+        let lock = Lock()
+        var etags: [String] = [], digests: [[UInt8]] = [], failure: S3Error?, running = 0, total: Int64 = 0
+        let done = BlockingQueue<Void>()
+        var part = 0
+        while !chunk.isEmpty && lock.withLock({ failure == nil }) {
+            let number = part + 1
+            let bytes = chunk
+            total += Int64(bytes.count)
+            lock.withLock {
+                etags.append("")
+                digests.append(MD5.digest(bytes))
+                running += 1
+            }
+            guard slots.acquire() else { break }
+            client.send(S3Call.uploadPart(url, uploadID: uploadID, part: number, body: MemoryBody(bytes), payloadHash: SHA256.hex(bytes))) { result in
+                lock.withLock {
+                    switch result {
+                    case .failure(let error): failure = failure ?? error
+                    case .success(let r): etags[number - 1] = r.headers.etag.map(ListObjects.unquote) ?? ""
+                    }
+                    running -= 1
+                }
+                slots.release()
+                done.put(())
+            }
+            part += 1
+            if part % 2000 == 0 { partSize *= 2 }
+            chunk = try readChunk(partSize)
+        }
+        while lock.withLock({ running }) > 0 { _ = done.take() }
+        if let failure {
+            _ = try? client.perform(S3Call.abortMultipart(url, uploadID: uploadID))
+            throw failure
+        }
+        let response = try client.perform(S3Call.completeMultipart(url, uploadID: uploadID, etags: etags))
+        let etag = S3Reply.copyETag(response.body)
+        let expected = MD5.multipartETag(partDigests: digests)
+        if options.verify, let etag, etag.contains("-"), etag.lowercased() != expected {
+            _ = try? client.perform(S3Call.deleteObject(url))
+            throw IntegrityError(resource: url.description, expected: etag, actual: expected)
+        }
+        context.output.emit("pipe", source: "-", destination: url.description, size: total, etag: etag)
+    }
+
+    /// Up to `size` bytes of stdin; fewer only at its end.
+    static func readChunk(_ size: Int) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: size)
+        var filled = 0
+        while filled < size {
+            let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress! + filled, size - filled) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw SystemError("read", path: "stdin", errno: errno) }
+            if n == 0 { break }
+            filled += n
+        }
+        buffer.removeLast(size - filled)
+        return buffer
+    }
+}
+
+/// Streams a body to stdout, hashing it; a retried attempt resumes after what was written.
+final class StdoutSink: TransferSink {
+    private(set) var written: Int64 = 0
+    let md5 = MD5()
+
+    func beginAttempt() throws -> Int64 { written }
+
+    func restart() throws {
+        guard written == 0 else { throw UnavailableError("stdout", "the server restarted the body after bytes were written") }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try FileSystem.writeAll(1, bytes, path: "stdout")
+        md5.update(bytes)
+        written += Int64(bytes.count)
+    }
+}

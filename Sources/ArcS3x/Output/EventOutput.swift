@@ -1,0 +1,108 @@
+import Glibc
+import ArcCore
+
+/// What s3x writes per object: `cp SOURCE DEST` lines, or JSON event records (--json).
+/// Failures are logged on stderr too. Counts feed --stat and the exit status.
+public final class EventOutput: @unchecked Sendable {
+    public enum Status: String { case ok, skipped, failed }
+
+    let json: Bool
+    /// -q: no line per object (JSON records are still written).
+    let quiet: Bool
+    let log: Logger
+    private let lock = Lock()
+    private var counts: [String: (ok: Int, skipped: Int, failed: Int)] = [:]
+    private var worstFailure: ExitStatus?
+
+    init(json: Bool, quiet: Bool, log: Logger) {
+        self.json = json
+        self.quiet = quiet
+        self.log = log
+    }
+
+    public func emit(_ operation: String, source: String?, destination: String?, size: Int64? = nil,
+                     etag: String? = nil, status: Status = .ok, error: ArcError? = nil, dryRun: Bool = false) {
+        lock.withLock {
+            var c = counts[operation] ?? (0, 0, 0)
+            switch status {
+            case .ok: c.ok += 1
+            case .skipped: c.skipped += 1
+            case .failed:
+                c.failed += 1
+                // Only a store that cannot be reached, or refuses the credentials, is exit 3;
+                // a file that cannot be written is one failed object among others.
+                let exit = (error as? S3Error)?.exitStatus ?? .failures
+                if worstFailure == nil || exit == .unavailable { worstFailure = exit == .unavailable ? .unavailable : .failures }
+            }
+            counts[operation] = c
+        }
+        if let error {
+            let what = [operation, source, destination].compactMap { $0 }.joined(separator: " ")
+            log.error("\(what): \(error.description)", ["code": .string(error.code)])
+        }
+        if json {
+            var b = RecordBuilder(capacity: 256)
+            b.begin()
+            b.string("operation", operation)
+            b.optionalString("source", source)
+            b.optionalString("destination", destination)
+            if let size { b.int("size", size) }
+            b.optionalString("etag", etag)
+            b.string("status", status.rawValue)
+            if dryRun { b.bool("dry_run", true) }
+            if let error {
+                b.object("error") { e in
+                    e.string("code", error.code)
+                    e.string("message", error.description)
+                }
+            }
+            b.end()
+            write(b.bytes)
+        } else if status == .ok && !quiet {
+            // Dry runs print what would be done, in the same words (as s5cmd does).
+            let text = ([operation, source, destination].compactMap { $0 }).joined(separator: " ") + "\n"
+            write(Array(text.utf8))
+        }
+    }
+
+    /// A line of command output as is (ls, du, presign).
+    public func line(_ text: String) { write(Array((text + "\n").utf8)) }
+
+    /// A JSON record built by the caller.
+    public func record(_ build: (inout RecordBuilder) -> Void) {
+        var b = RecordBuilder(capacity: 256)
+        b.begin()
+        build(&b)
+        b.end()
+        write(b.bytes)
+    }
+
+    private func write(_ bytes: [UInt8]) {
+        do { try BufferedOutput.stdout.write(bytes) } catch {
+            // The reader went away (`| head`): stop as programs killed by SIGPIPE do.
+            _exit(141)
+        }
+    }
+
+    /// Objects per operation and status, for the run's metrics.
+    public var countsByOperation: [(operation: String, ok: Int, skipped: Int, failed: Int)] {
+        lock.withLock { counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value.ok, $0.value.skipped, $0.value.failed) } }
+    }
+
+    public var failed: Int { lock.withLock { counts.values.reduce(0) { $0 + $1.failed } } }
+    public var succeeded: Int { lock.withLock { counts.values.reduce(0) { $0 + $1.ok } } }
+
+    /// 0, or 1 when something failed, or 3 when a failure means the service is unusable.
+    public var exitStatus: ExitStatus { lock.withLock { worstFailure ?? .ok } }
+
+    public func statistics() -> String {
+        lock.withLock {
+            var lines = ["operation  success  skipped  error"]
+            for (op, c) in counts.sorted(by: { $0.key < $1.key }) {
+                lines.append(op.padded(to: 10) + " " + String(c.ok).padded(to: 8) + " " + String(c.skipped).padded(to: 8) + " " + String(c.failed))
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
+

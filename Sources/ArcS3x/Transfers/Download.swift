@@ -1,0 +1,185 @@
+import Glibc
+import ArcCore
+
+/// Downloads: into a hidden partial file beside the destination, renamed into place when
+/// complete and verified. A single-part object streams in one GET, hashed (MD5) as it
+/// arrives and checked against its ETag; an interrupted one resumes from its partial file.
+/// A large multipart object is fetched in ranges cut on its own part boundaries (learned
+/// with HEAD ?partNumber=1), pinned with If-Match, each range hashed on its own, so the
+/// MD5 of the MD5s checks against the multipart ETag.
+extension Mover {
+    public func download(_ source: S3URL, entry: StoredObject, to path: String, operation: String = "cp") {
+        move(operation, source: source.description, destination: path, size: entry.size, deleteSource: { [self] in
+            sourceClient.send(S3Call.deleteObject(source)) { _ in }
+        }) { [self] finish in
+            if options.noClobber || options.ifSizeDiffer || options.ifSourceNewer {
+                var st = stat()
+                if stat(path, &st) == 0, !decide(existingSize: Int64(st.st_size), existingMtime: Double(st.st_mtim.tv_sec),
+                                                  sourceSize: entry.size, sourceMtime: entry.mtime) {
+                    return finish(.skipped(size: entry.size))
+                }
+            }
+            do { try FileSystem.makeDirectories(FileSystem.parent(of: path)) } catch {
+                return finish(.failed(error as! ArcError))
+            }
+            if entry.size > options.multipartThreshold && entry.etag.contains("-") {
+                offload { [self] in RangedDownload(mover: self, source: source, entry: entry, path: path, finish: finish).begin() }
+            } else {
+                streamDownload(source, entry: entry, to: path, finish: finish)
+            }
+        }
+    }
+
+    static func partialPath(_ path: String) -> String {
+        let parent = FileSystem.parent(of: path)
+        return (parent == "." && !path.hasPrefix("./") ? "" : parent + "/") + "." + FileSystem.baseName(of: path) + ".s3x-partial"
+    }
+
+    private func streamDownload(_ source: S3URL, entry: StoredObject, to path: String, finish: @escaping (MoveOutcome) -> Void) {
+        let sink = FileSink(path: Self.partialPath(path), expectedSize: entry.size,
+                            digest: options.verify ? MD5() as StreamingDigest : NoDigest())
+        var request = S3Call.get(source)
+        request.ifRange = entry.etag.isEmpty ? nil : entry.etag
+        sourceClient.send(request, sink: sink) { [self] result in
+            switch result {
+            case .failure(let error):
+                if case .cancelled = error.transfer { sink.keepPartial() } else { sink.discard() }
+                finish(.failed(error))
+            case .success(let response):
+                offload { [self] in
+                    let etag = ListObjects.unquote(response.headers.etag ?? entry.etag)
+                    let md5 = sink.digest()
+                    if options.verify, etag.isPlainMD5, etag.lowercased() != md5 {
+                        sink.discard()
+                        return finish(.failed(IntegrityError(resource: source.description, expected: etag, actual: md5)))
+                    }
+                    sink.setModificationTime(Self.modificationTime(response.headers, entry: entry))
+                    do {
+                        try sink.commit(to: path)
+                        finish(.done(size: sink.written, etag: etag))
+                    } catch {
+                        sink.discard()
+                        finish(.failed(error as? ArcError ?? UnavailableError(path, "\(error)")))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The time a downloaded file gets: the uploader's mtime when stored, else LastModified.
+    static func modificationTime(_ headers: ResponseHeaders, entry: StoredObject) -> Double {
+        if let stored = headers.metadata["mtime"].flatMap(Double.init) { return stored }
+        if let modified = headers.lastModified.flatMap(WallClock.parseHTTPDate) { return Double(modified) / 1000 }
+        return entry.mtime
+    }
+}
+
+/// A multipart object fetched in concurrent ranges into one partial file.
+final class RangedDownload {
+    let mover: Mover
+    let source: S3URL
+    let entry: StoredObject
+    let path: String
+    let finish: (MoveOutcome) -> Void
+    var partSize: Int64 = 0
+    var ranges: [ClosedRange<Int64>] = []
+    var digests: [[UInt8]?] = []
+    var aligned = false
+    var next = 0
+    var running = 0
+    var failure: ArcError?
+    var fd: Int32 = -1
+    var headers = ResponseHeaders()
+    var partial: String { Mover.partialPath(path) }
+
+    init(mover: Mover, source: S3URL, entry: StoredObject, path: String, finish: @escaping (MoveOutcome) -> Void) {
+        self.mover = mover
+        self.source = source
+        self.entry = entry
+        self.path = path
+        self.finish = finish
+    }
+
+    /// On a finisher thread: learn the part layout, open the partial file, start the ranges.
+    func begin() {
+        do {
+            let head = try mover.sourceClient.perform(S3Call.head(source, partNumber: 1))
+            headers = head.headers
+            let count = Int(entry.etag.split(separator: "-").last ?? "") ?? 0
+            if let first = head.headers.contentLength, first > 0, count > 0,
+               Int64(count - 1) * first < entry.size, entry.size <= Int64(count) * first {
+                partSize = first
+                aligned = true
+            } else {
+                partSize = mover.options.partSize(for: entry.size)
+            }
+            var start: Int64 = 0
+            while start < entry.size {
+                ranges.append(start...min(entry.size, start + partSize) - 1)
+                start += partSize
+            }
+            digests = Array(repeating: nil, count: ranges.count)
+            fd = open(partial, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw SystemError("open", path: partial, errno: errno) }
+        } catch {
+            return finish(.failed(error as? ArcError ?? UnavailableError(path, "\(error)")))
+        }
+        mover.client.engine.submitOnLoop { [self] in pump() }
+    }
+
+    private func pump() {
+        if let failure {
+            guard running == 0 else { return }
+            close(fd)
+            unlink(partial)
+            return finish(.failed(failure))
+        }
+        while running < mover.options.partsInFlight && next < ranges.count {
+            fetch(next)
+            next += 1
+        }
+        if running == 0 && next == ranges.count { mover.offload { [self] in commit() } }
+    }
+
+    private func fetch(_ i: Int) {
+        running += 1
+        let sink = RangeSink(fd: fd, path: partial, offset: ranges[i].lowerBound, hashing: mover.options.verify)
+        mover.sourceClient.send(S3Call.get(source, range: ranges[i], ifMatch: entry.etag), sink: sink) { [self] result in
+            running -= 1
+            switch result {
+            case .failure(let error):
+                try? sink.finishWrites()
+                failure = failure ?? error
+            case .success:
+                do { try sink.finishWrites() } catch {
+                    failure = failure ?? (error as? ArcError ?? UnavailableError(partial, "\(error)"))
+                }
+                if sink.written != Int64(ranges[i].count) {
+                    failure = failure ?? S3Error(operation: "GetObject", resource: source.description, status: 0, s3Code: "",
+                                                 message: "range \(i + 1) returned \(sink.written) of \(ranges[i].count) bytes")
+                }
+                digests[i] = sink.digest()
+            }
+            pump()
+        }
+    }
+
+    private func commit() {
+        defer { if fd >= 0 { close(fd) } }
+        let expected = MD5.multipartETag(partDigests: digests.map { $0 ?? [] })
+        if mover.options.verify && aligned && expected != entry.etag.lowercased() {
+            unlink(partial)
+            return finish(.failed(IntegrityError(resource: source.description, expected: entry.etag, actual: expected)))
+        }
+        let mtime = Mover.modificationTime(headers, entry: entry)
+        FileSystem.setModificationTime(fd, mtime)
+        do {
+            if fdatasync(fd) != 0 { throw SystemError("fdatasync", path: partial, errno: errno) }
+            try FileSystem.rename(partial, path)
+            finish(.done(size: entry.size, etag: entry.etag))
+        } catch {
+            unlink(partial)
+            finish(.failed(error as? ArcError ?? UnavailableError(path, "\(error)")))
+        }
+    }
+}

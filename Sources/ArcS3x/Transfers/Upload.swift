@@ -1,0 +1,208 @@
+import Glibc
+import ArcCore
+
+/// Uploads: one PUT for small files, a multipart upload for large ones. Every part's MD5
+/// is computed as it is read and checked against the ETag S3 answers, and the whole
+/// object's against the final ETag. A multipart upload cut short by a signal is left for
+/// the next run, which finds it (ListMultipartUploads), keeps the parts whose MD5 still
+/// matches the file (ListParts) and sends only the rest; one that failed is aborted.
+extension Mover {
+    public func upload(path: String, size: Int64, mtime: Double, to dest: S3URL, operation: String = "cp") {
+        move(operation, source: path, destination: dest.description, size: size, deleteSource: { [self] in
+            if unlink(path) != 0 { context.log.warn("\(path): uploaded but not removed: \(String(cString: strerror(errno)))") }
+        }) { [self] finish in
+            checkDestination(dest, sourceSize: size, sourceMtime: mtime) { [self] proceed in
+                guard proceed else { return finish(.skipped(size: size)) }
+                let file: SharedFile
+                do { file = try SharedFile(path: path) } catch { return finish(.failed(error as! ArcError)) }
+                let headers = uploadHeaders(path: path, mtime: mtime)
+                if size <= options.multipartThreshold {
+                    putSingle(file: file, size: size, to: dest, headers: headers, finish: finish)
+                } else {
+                    offload { [self] in
+                        MultipartUpload(mover: self, file: file, size: size, dest: dest, headers: headers, finish: finish).begin()
+                    }
+                }
+            }
+        }
+    }
+
+    private func putSingle(file: SharedFile, size: Int64, to dest: S3URL, headers: [(String, String)],
+                           finish: @escaping (MoveOutcome) -> Void) {
+        let body = FileRangeBody(file: file, offset: 0, length: size)
+        client.send(S3Call.put(dest, body: body, headers: headers)) { [self] result in
+            switch result {
+            case .failure(let error): finish(.failed(error))
+            case .success(let response):
+                let etag = response.headers.etag.map(ListObjects.unquote)
+                let md5 = Hex.encode(body.md5.finalize())
+                if options.verify, let etag, etag.isPlainMD5, etag.lowercased() != md5 {
+                    // What S3 holds is not what we sent: do not leave it looking complete.
+                    client.send(S3Call.deleteObject(dest)) { _ in }
+                    return finish(.failed(IntegrityError(resource: dest.description, expected: etag, actual: md5)))
+                }
+                finish(.done(size: size, etag: etag))
+            }
+        }
+    }
+
+    /// -n, -s, -u: whether the copy should go ahead, given what is at the destination.
+    func checkDestination(_ dest: S3URL, sourceSize: Int64, sourceMtime: Double, then: @escaping (Bool) -> Void) {
+        guard options.noClobber || options.ifSizeDiffer || options.ifSourceNewer else { return then(true) }
+        client.send(S3Call.head(dest)) { [self] result in
+            guard case .success(let response) = result else { return then(true) }
+            then(decide(existingSize: response.headers.contentLength ?? -1,
+                        existingMtime: WallClock.parseHTTPDate(response.headers.lastModified ?? "").map { Double($0) / 1000 } ?? 0,
+                        sourceSize: sourceSize, sourceMtime: sourceMtime))
+        }
+    }
+
+    func decide(existingSize: Int64, existingMtime: Double, sourceSize: Int64, sourceMtime: Double) -> Bool {
+        if options.noClobber { return false }
+        if options.ifSizeDiffer && existingSize == sourceSize { return false }
+        if options.ifSourceNewer && sourceMtime <= existingMtime { return false }
+        return true
+    }
+}
+
+/// One multipart upload of a file: parts sent --concurrency at a time, each verified.
+final class MultipartUpload {
+    let mover: Mover
+    let file: SharedFile
+    let size: Int64
+    let dest: S3URL
+    let headers: [(String, String)]
+    let finish: (MoveOutcome) -> Void
+    let partSize: Int64
+    let partCount: Int
+    var uploadID = ""
+    /// Per part (index = number - 1): its ETag and MD5 once sent.
+    var etags: [String?]
+    var digests: [[UInt8]?]
+    var nextPart = 0
+    var running = 0
+    var failure: ArcError?
+
+    init(mover: Mover, file: SharedFile, size: Int64, dest: S3URL, headers: [(String, String)],
+         finish: @escaping (MoveOutcome) -> Void) {
+        self.mover = mover
+        self.file = file
+        self.size = size
+        self.dest = dest
+        self.headers = headers
+        self.finish = finish
+        partSize = mover.options.partSize(for: size)
+        partCount = Int((size + partSize - 1) / partSize)
+        etags = Array(repeating: nil, count: partCount)
+        digests = Array(repeating: nil, count: partCount)
+    }
+
+    var client: S3Client { mover.client }
+
+    /// Called on a finisher thread: finds an upload to resume, or creates one.
+    func begin() {
+        do {
+            if try resume() {
+                mover.context.log.info("resuming the multipart upload of \(dest)", ["parts_kept": .int(Int64(etags.compactMap { $0 }.count))])
+            } else {
+                let response = try client.perform(S3Call.createMultipart(dest, headers: headers))
+                uploadID = try S3Reply.uploadID(response.body)
+            }
+        } catch {
+            return finish(.failed(error as? ArcError ?? UnavailableError(dest.description, "\(error)")))
+        }
+        client.engine.submitOnLoop { [self] in pump() }
+    }
+
+    /// An unfinished upload of the same key, with parts that still match the file.
+    private func resume() throws -> Bool {
+        let listing = try client.perform(S3Call.listMultipartUploads(bucket: dest.bucket, prefix: dest.key))
+        guard let upload = S3Reply.uploads(listing.body).last(where: { $0.key == dest.key }) else { return false }
+        var marker: Int?
+        var found: [S3Reply.Part] = []
+        repeat {
+            let page = S3Reply.parts(try client.perform(S3Call.listParts(dest, uploadID: upload.uploadID, marker: marker)).body)
+            found += page.parts
+            marker = page.next
+        } while marker != nil
+        // Parts of another part size belong to another layout: start afresh.
+        guard found.allSatisfy({ $0.number <= partCount && ($0.size == partSize || $0.number == partCount) }) else { return false }
+        uploadID = upload.uploadID
+        for part in found {
+            let i = part.number - 1
+            let length = min(partSize, size - Int64(i) * partSize)
+            guard part.size == length else { continue }
+            let body = FileRangeBody(file: file, offset: Int64(i) * partSize, length: length)
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            while try buffer.withUnsafeMutableBytes({ try body.read(into: $0) }) > 0 {}
+            let md5 = body.md5.finalize()
+            if Hex.encode(md5) == part.etag.lowercased() {
+                etags[i] = part.etag
+                digests[i] = md5
+            }
+        }
+        return true
+    }
+
+    /// Starts parts until --concurrency are in flight; completes when all are in. Engine thread.
+    private func pump() {
+        if let failure {
+            guard running == 0 else { return }
+            client.send(S3Call.abortMultipart(dest, uploadID: uploadID)) { _ in }
+            return finish(.failed(failure))
+        }
+        while running < mover.options.partsInFlight && nextPart < partCount {
+            let i = nextPart
+            nextPart += 1
+            if etags[i] != nil { continue }
+            send(part: i)
+        }
+        if running == 0 && nextPart == partCount { complete() }
+    }
+
+    private func send(part i: Int) {
+        running += 1
+        let length = min(partSize, size - Int64(i) * partSize)
+        let body = FileRangeBody(file: file, offset: Int64(i) * partSize, length: length)
+        client.send(S3Call.uploadPart(dest, uploadID: uploadID, part: i + 1, body: body)) { [self] result in
+            running -= 1
+            switch result {
+            case .failure(let error):
+                failure = failure ?? error
+            case .success(let response):
+                let md5 = body.md5.finalize()
+                let etag = ListObjects.unquote(response.headers.etag ?? "")
+                if mover.options.verify && etag.isPlainMD5 && etag.lowercased() != Hex.encode(md5) {
+                    failure = failure ?? IntegrityError(resource: "\(dest) part \(i + 1)", expected: etag, actual: Hex.encode(md5))
+                }
+                etags[i] = etag
+                digests[i] = md5
+            }
+            if case .cancelled = (failure as? S3Error)?.transfer {
+                // Interrupted: keep the upload for the next run to resume.
+                if running == 0 { finish(.failed(failure!)) }
+                return
+            }
+            pump()
+        }
+    }
+
+    private func complete() {
+        let all = etags.map { $0 ?? "" }
+        client.send(S3Call.completeMultipart(dest, uploadID: uploadID, etags: all)) { [self] result in
+            switch result {
+            case .failure(let error):
+                client.send(S3Call.abortMultipart(dest, uploadID: uploadID)) { _ in }
+                finish(.failed(error))
+            case .success(let response):
+                let etag = S3Reply.copyETag(response.body) ?? response.headers.etag.map(ListObjects.unquote)
+                let expected = MD5.multipartETag(partDigests: digests.map { $0 ?? [] })
+                if mover.options.verify, let etag, etag.contains("-"), etag.lowercased() != expected {
+                    client.send(S3Call.deleteObject(dest)) { _ in }
+                    return finish(.failed(IntegrityError(resource: dest.description, expected: etag, actual: expected)))
+                }
+                finish(.done(size: size, etag: etag))
+            }
+        }
+    }
+}

@@ -1,0 +1,173 @@
+import ArcCore
+import ArcHTTPServer
+
+/// telem-trace's command line: one command per job. The parser, --help, the man page and
+/// the completions all come from here.
+extension TraceCommand {
+    /// What ls, show and stats read instead of the state database.
+    static let fileOption = OptionSpec("file", short: "f", kind: .list, valueName: "FILE",
+                                       help: "read span records from FILE (repeatable) instead of the state database",
+                                       completion: .file)
+    static let sinceOption = OptionSpec("since", valueName: "WHEN",
+                                        help: "only spans that started after WHEN: a duration ago (30m, 2h, 7d) or an RFC 3339 time")
+    static let colorOption = OptionSpec.flag("no-color", help: "no colours or bold, even on a terminal (also NO_COLOR)")
+
+    static let exec = CommandSpec(
+        name: "exec", summary: "run a command inside a span; every arc tool it starts joins the trace",
+        usage: ["[--name NAME] -- COMMAND [ARGS...]"],
+        description: """
+        Starts a span (a child of TRACEPARENT when set, else the root of a new trace), runs \
+        COMMAND with TRACEPARENT set to it and ARC_TRACE_FILE set to where spans go, and \
+        exits with COMMAND's exit status (128 + the signal when a signal killed it). The \
+        span's status is error when the status is not 0. Wrap a shell to trace a whole \
+        pipeline: every arc tool in it makes its root span a child of this one, so one \
+        trace shows every stage.
+
+        Where spans go: with --trace FILE (or ARC_TRACE_FILE), to FILE; with \
+        OTEL_EXPORTER_OTLP_ENDPOINT, to that collector (COMMAND's tools inherit it); \
+        otherwise into the state database, through a temporary file the tools append to \
+        that is ingested when COMMAND ends, so `telem-trace ls` and `show` see the run at \
+        once. The trace id is logged on stderr when COMMAND ends.
+
+        SIGINT, SIGTERM and SIGHUP sent to telem-trace (kill) are passed on to COMMAND; \
+        a Ctrl-C typed on the terminal already reaches COMMAND and is not sent twice.
+        """,
+        options: [OptionSpec("name", short: "n", valueName: "NAME", help: "the span's name [default: the command line]")],
+        arguments: [ArgumentSpec("COMMAND", help: "the command and its arguments (put -- before it)", repeating: true,
+                                 completion: .command)],
+        examples: [
+            Example("Trace a nightly pipeline, then look at it:",
+                    "telem-trace exec --name nightly -- sh -c 'arc-discover binance --market um | arc-plan --dest /data | arc-collect'; telem-trace show"),
+            Example("Send the spans of a run to an OpenTelemetry collector instead:",
+                    "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 telem-trace exec -- ./daily-update.sh /data"),
+        ])
+
+    static let ls = CommandSpec(
+        name: "ls", summary: "list recent traces",
+        usage: ["[--limit N] [--since WHEN] [--file FILE]"],
+        description: """
+        The most recent traces first: trace_id, name (the root span's), service, start, \
+        duration_ms, status (the root span's), spans and errors (spans that failed). NDJSON \
+        when stdout is not a terminal; an aligned table on a terminal.
+        """,
+        options: [OptionSpec("limit", valueName: "N", help: "at most N traces", defaultValue: "20"),
+                  sinceOption, fileOption, .flag("json", help: "NDJSON even on a terminal")],
+        examples: [Example("Yesterday's failed runs:", "telem-trace ls --since 1d | jq -c 'select(.status == \"error\")'")])
+
+    static let show = CommandSpec(
+        name: "show", summary: "show a trace as a tree with a waterfall of its spans",
+        usage: ["[--width N] [--no-color] [TRACE_ID]"],
+        description: """
+        Draws the trace's spans as a tree, each with a bar on the trace's time line and its \
+        duration. Failed spans are marked ✗ (red on a terminal) and listed with their \
+        status messages below the tree; the spans on the critical path (the chain of work \
+        that decided when the trace ended: from a span's end, the child that finished last, \
+        then the child that finished last before that one started, and so on) are marked * \
+        (bold on a terminal). TRACE_ID may be a unique prefix; without it, the latest trace.
+
+        Not on a terminal, or with --no-color, the text has no escape codes and depends only \
+        on the spans and the width. With --json, the trace's span records instead.
+        """,
+        options: [OptionSpec("width", short: "w", valueName: "N", help: "line width [default: the terminal's, else 100]"),
+                  colorOption, fileOption, .flag("json", help: "write the trace's span records (NDJSON) instead")],
+        arguments: [ArgumentSpec("TRACE_ID", help: "a trace id or a unique prefix of one [default: the latest trace]",
+                                 optional: true)],
+        examples: [Example("The last run, 120 columns wide:", "telem-trace show --width 120")])
+
+    static let stats = CommandSpec(
+        name: "stats", summary: "durations per span name: count, errors, p50, p95, p99, max",
+        usage: ["[--since WHEN] [--name NAME] [--file FILE]"],
+        description: """
+        One line per span name: count, errors, and the p50, p95, p99 and max durations. \
+        Percentiles are nearest-rank: the p-th percentile of n durations is the one at rank \
+        ceil(p/100 * n) in ascending order, always an observed duration. NDJSON (name, \
+        count, errors, p50_ms, p95_ms, p99_ms, max_ms; whole milliseconds) when stdout is not \
+        a terminal; a table on a terminal.
+        """,
+        options: [sinceOption, OptionSpec("name", kind: .list, valueName: "NAME", help: "only spans named NAME (repeatable)"),
+                  fileOption, .flag("json", help: "NDJSON even on a terminal")],
+        examples: [Example("How long downloads took this week:", "telem-trace stats --since 7d --name collect.task")])
+
+    static let export = CommandSpec(
+        name: "export", summary: "send stored spans to an OpenTelemetry collector (OTLP/HTTP JSON)",
+        usage: ["[--otlp URL] [--trace-id ID] [--since WHEN]"],
+        description: """
+        POSTs the stored spans (all, one trace, or those since WHEN) to URL/v1/traces as \
+        OTLP/HTTP JSON, --batch spans per request, grouped by service. A URL that already \
+        ends in /v1/traces is used as given. Without --otlp, OTEL_EXPORTER_OTLP_ENDPOINT (or \
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) and OTEL_EXPORTER_OTLP_HEADERS are used. \
+        Attribute values that are arrays or objects are sent as their JSON text.
+
+        A receiver that cannot be reached stops the export at once (exit 3). A request the \
+        receiver rejects (4xx, or spans it reports rejected) is counted and the export goes \
+        on (exit 1); 429 and 5xx answers are retried twice.
+        """,
+        options: [OptionSpec("otlp", valueName: "URL", help: "the collector's base URL, e.g. http://127.0.0.1:4318"),
+                  OptionSpec("trace-id", valueName: "ID", help: "only this trace (a unique prefix will do)"),
+                  sinceOption,
+                  OptionSpec("batch", valueName: "N", help: "spans per request", defaultValue: "512"),
+                  OptionSpec("timeout", valueName: "DURATION", help: "give up on one request after this long", defaultValue: "10s")],
+        examples: [Example("Everything from the last day to a local collector:",
+                           "telem-trace export --otlp http://127.0.0.1:4318 --since 1d")])
+
+    static let ingest = CommandSpec(
+        name: "ingest", summary: "store span records (NDJSON) from files or stdin",
+        usage: ["[--strict] [FILE...]"],
+        description: """
+        Reads span records, as the tools write them with --trace FILE, into the state \
+        database. A span already stored (same trace_id and span_id) is replaced, so \
+        ingesting a file twice stores its spans once. A bad line is reported on stderr with \
+        its file and line and skipped (exit 1 at the end); --strict stops at the first \
+        (exit 2), keeping what came before it.
+        """,
+        options: [.flag("strict", help: "stop at the first bad line instead of skipping it")],
+        arguments: [ArgumentSpec("FILE", help: "span record files; stdin when none or -", repeating: true, optional: true,
+                                 completion: .file)],
+        examples: [Example("Store the spans of a pipeline run with --trace:",
+                           "arc-plan --dest /data --trace run.ndjson < archives.ndjson | arc-collect --trace run.ndjson; telem-trace ingest run.ndjson")])
+
+    static let serve = CommandSpec(
+        name: "serve", summary: "receive spans from OpenTelemetry SDKs (OTLP/HTTP JSON) into the store",
+        usage: ["[--otlp HOST:PORT]"],
+        description: """
+        An OTLP/HTTP receiver: POST /v1/traces with Content-Type application/json (an \
+        ExportTraceServiceRequest, ids in hex or base64) stores the spans and answers 200 \
+        {}. Bodies may be sent with Content-Length or chunked, and gzip-compressed. Protobuf \
+        bodies get 415 (configure the SDK's exporter for http/json), malformed JSON 400, \
+        other paths 404. Spans with bad ids are skipped and reported back as rejected \
+        (partialSuccess). Attribute values of every kind are kept: arrays as JSON arrays, \
+        key-value lists flattened into dotted names, bytes as base64.
+
+        The listening address is logged on stderr once the socket is ready (port 0 picks a \
+        free port). SIGINT or SIGTERM stops it after the requests in progress are stored.
+        """,
+        options: [OptionSpec("otlp", valueName: "HOST:PORT", help: "address to listen on", defaultValue: "127.0.0.1:4318")],
+        examples: [Example("Receive spans from a Python service:",
+                           "telem-trace serve & OTEL_EXPORTER_OTLP_PROTOCOL=http/json OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 python app.py")])
+
+    public static let spec = CommandSpec(
+        name: "telem-trace",
+        summary: "trace pipelines: wrap commands in spans, store, show and export traces",
+        usage: ["COMMAND [OPTIONS] [ARGS]"],
+        description: """
+        Every arc tool writes spans when asked (--trace FILE, ARC_TRACE_FILE or \
+        OTEL_EXPORTER_OTLP_ENDPOINT) and joins the trace named by TRACEPARENT. telem-trace \
+        ties that together: exec runs a command (a whole shell pipeline) inside one trace; \
+        ingest and serve store spans from files and from OpenTelemetry SDKs in the state \
+        database; ls, show and stats read them back (or read span files directly with \
+        --file); export sends them on to any OpenTelemetry collector.
+
+        Span records (NDJSON, one per line): trace_id, span_id, parent_span_id?, name, \
+        service?, start, end (RFC 3339, microseconds), duration_ms, status (ok, error, \
+        unset), status_message?, attributes {...}, events? [{name, time, attributes?}].
+        """,
+        subcommands: [exec, ls, show, stats, export, ingest, serve],
+        examples: [Example("Trace a pipeline and see where the time went:",
+                           "telem-trace exec --name nightly -- sh -c 'arc-plan --dest /data < a.ndjson | arc-collect'; telem-trace show")],
+        sections: [("Exit status of exec", """
+            telem-trace exec exits with COMMAND's status: 0 when it succeeded, its own status \
+            when it failed, 128 + N when signal N killed it, 126 when COMMAND cannot be run \
+            and 127 when it is not found. Its own usage errors exit 2.
+            """)],
+        seeAlso: ["arc-collect(1)", "arc-plan(1)", "arc-discover(1)", "s3x(1)"])
+}

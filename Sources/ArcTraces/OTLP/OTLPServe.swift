@@ -1,0 +1,129 @@
+import Glibc
+import ArcCore
+import ArcHTTPServer
+
+// Set by the signal handler; read by the accept loop between polls.
+private nonisolated(unsafe) var receivedStop: Int32 = 0
+
+/// `telem-trace serve --otlp HOST:PORT`: an OTLP/HTTP JSON receiver that stores what
+/// OpenTelemetry SDKs send to /v1/traces, so ls, show and stats see other programs' traces.
+enum OTLPServe {
+    static func run(_ tool: ToolContext) throws -> ExitStatus {
+        let (host, port) = try address(tool.parsed.value("otlp") ?? "127.0.0.1:4318")
+        let store = try TraceStore.open(tool.statePath)
+        let server = try HTTPServer(host: host, port: port)
+        let receiver = Receiver(store: store, log: tool.log)
+        installStopHandler()
+        // Stopper: turns the flag the handler sets into a stop of the accept loop.
+        _ = WorkerThread(name: "stop") {
+            while receivedStop == 0 { usleep(50_000) }
+            server.stop()
+        }
+        tool.log.info("listening on http://\(server.address)/v1/traces",
+                      ["address": .string(server.address), "port": .int(Int64(server.port))])
+        server.serve { request in receiver.handle(request) }
+        let totals = receiver.totals
+        tool.log.info("stopped: stored \(totals.spans) spans from \(totals.requests) requests",
+                      ["spans": .int(Int64(totals.spans)), "requests": .int(Int64(totals.requests))])
+        return receivedStop == SIGTERM ? .terminated : .interrupted
+    }
+
+    /// A handler rather than StopSignal's sigwait thread: threads that telemetry started
+    /// before us do not block the signals, and a signal delivered to one of them would
+    /// kill the process without the clean stop. A second signal exits at once.
+    static func installStopHandler() {
+        for sig in [SIGINT, SIGTERM] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { sig in
+                if receivedStop != 0 { _exit(sig == SIGTERM ? 143 : 130) }
+                receivedStop = sig
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(sig, &action, nil)
+        }
+    }
+
+    /// `HOST:PORT`, `[::1]:PORT` or `:PORT` (127.0.0.1).
+    static func address(_ text: String) throws -> (String, UInt16) {
+        var host = "127.0.0.1"
+        var portText = text
+        if text.hasPrefix("[") , let close = text.firstIndex(of: "]") {
+            host = String(text[text.index(after: text.startIndex)..<close])
+            portText = String(text[close...].dropFirst().drop { $0 == ":" })
+        } else if let colon = text.lastIndex(of: ":") {
+            if colon != text.startIndex { host = String(text[..<colon]) }
+            portText = String(text[text.index(after: colon)...])
+        }
+        guard let port = UInt16(portText) else {
+            throw UsageError("--otlp: expected HOST:PORT such as 127.0.0.1:4318, got '\(text)'")
+        }
+        return (host, port)
+    }
+
+    /// Answers requests; one at a time reaches the database (one connection, one writer).
+    final class Receiver: @unchecked Sendable {
+        let store: TraceStore
+        let log: Logger
+        private let lock = Lock()
+        private var counts = (requests: 0, spans: 0)
+        var totals: (requests: Int, spans: Int) { lock.withLock { counts } }
+        static let maxInflated = 256 << 20
+
+        init(store: TraceStore, log: Logger) {
+            self.store = store
+            self.log = log
+        }
+
+        func handle(_ request: HTTPRequest) -> HTTPResponse {
+            guard request.path == "/v1/traces" else {
+                return .error(404, "no such path \(request.path); OTLP traces go to POST /v1/traces")
+            }
+            guard request.method == "POST" else { return .error(405, "use POST for /v1/traces") }
+            switch request.mediaType {
+            case "application/json": break
+            case "application/x-protobuf", "application/protobuf":
+                return .error(415, "protobuf bodies are not supported; configure the exporter for JSON "
+                              + "(OTEL_EXPORTER_OTLP_PROTOCOL=http/json, Content-Type: application/json)")
+            default:
+                return .error(415, "unsupported Content-Type \(request.header("content-type") ?? "(none)"); send application/json")
+            }
+            var body = request.body
+            switch request.header("content-encoding")?.lowercased() ?? "identity" {
+            case "identity", "": break
+            case "gzip", "deflate":
+                guard let inflated = Gzip.decompress(body, maxOutput: Self.maxInflated) else {
+                    return .error(400, "the body is not valid gzip (or inflates past 256 MiB)")
+                }
+                body = inflated
+            case let other:
+                return .error(415, "unsupported Content-Encoding \(other); send gzip or none")
+            }
+            let decoded: OTLPTraceDecoder.Result
+            do { decoded = try OTLPTraceDecoder.decode(body) } catch {
+                return .error(400, "\(error)")
+            }
+            do {
+                try lock.withLock {
+                    try store.insert(decoded.spans)
+                    counts.requests += 1
+                    counts.spans += decoded.spans.count
+                }
+            } catch {
+                log.error("cannot store spans: \(error)")
+                return .error(503, "cannot store spans: \(error)")
+            }
+            log.debug("stored \(decoded.spans.count) spans", ["spans": .int(Int64(decoded.spans.count))])
+            guard decoded.rejected > 0 else { return HTTPResponse(status: 200, body: Array("{}".utf8)) }
+            log.warn("rejected \(decoded.rejected) spans: \(decoded.firstProblem ?? "")")
+            var b = RecordBuilder(capacity: 128)
+            b.begin()
+            b.object("partialSuccess") { o in
+                o.string("rejectedSpans", String(decoded.rejected))
+                o.string("errorMessage", decoded.firstProblem ?? "bad spans")
+            }
+            b.end()
+            return HTTPResponse(status: 200, body: Array(b.bytes.dropLast()))
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Glibc
+import ArcCore
+import ArcSchedule
+import ArcTOML
+
+/// `wf-run run`, `resume` and `cancel`: the commands that start or stop runs.
+enum RunControl {
+    static func run(_ tool: ToolContext) throws -> ExitStatus {
+        let p = tool.parsed
+        let workflow = try WorkflowCommand.load(p.positionals[0], tool)
+        let parameters = try resolveParameters(workflow, p.list("param"))
+        let store = try RunStore.open(tool.statePath)
+        let overlap = try lockWorkflow(workflow.name, tool)
+
+        var row: RunStore.RunRow
+        var attempts = 0
+        while true {
+            let runID = WorkflowCommand.newRunID()
+            row = RunStore.RunRow(runID: runID, workflow: workflow.name, file: workflow.file, definition: workflow.text,
+                                  parameters: parameters, runDir: WorkflowCommand.runsRoot(tool) + "/" + workflow.name + "/" + runID,
+                                  scheduledAt: p.value("scheduled-time"), createdAt: WallClock.now())
+            guard FileSystem.exists(row.runDir) && attempts < 5 else { break }
+            attempts += 1
+        }
+        try FileSystem.makeDirectories(row.runDir)
+        try FileSystem.writeAtomically(row.runDir + "/workflow.toml", Array(workflow.text.utf8))
+        let runLock = try FileLock.tryAcquire(WorkflowCommand.runLockPath(row.runDir))
+        runLock?.setOwner("\(getpid()) \(row.runID)")
+        overlap?.setOwner("\(getpid()) \(row.runID)")
+        try store.insert(row)
+        return try execute(workflow, row, store, previous: nil, tool)
+    }
+
+    static func resume(_ tool: ToolContext) throws -> ExitStatus {
+        let store = try RunStore.open(tool.statePath)
+        let row = try WorkflowCommand.findRun(store, tool.parsed.positionals.first)
+        let workflow: Workflow
+        do { workflow = try WorkflowLoader.parse(row.definition, file: row.file) } catch let error as WorkflowError {
+            throw UnavailableError("run \(row.runID)", "its saved workflow no longer loads: \(error)")
+        }
+        guard let runLock = try FileLock.tryAcquire(WorkflowCommand.runLockPath(row.runDir)) else {
+            throw UsageError("run \(row.runID) is running now (\(FileLock.owner(WorkflowCommand.runLockPath(row.runDir)).map { "pid \($0.split(separator: " ")[0])" } ?? "another wf-run"))")
+        }
+        let (previous, _) = try WorkflowCommand.state(of: row, store)
+        if previous.ended == .runSucceeded {
+            tool.log.info("run \(row.runID) already succeeded: nothing to resume")
+            return .ok
+        }
+        let overlap = try lockWorkflow(workflow.name, tool)
+        runLock.setOwner("\(getpid()) \(row.runID)")
+        overlap?.setOwner("\(getpid()) \(row.runID)")
+        return try execute(workflow, row, store, previous: previous, tool)
+    }
+
+    static func execute(_ workflow: Workflow, _ row: RunStore.RunRow, _ store: RunStore, previous: RunState?,
+                        _ tool: ToolContext) throws -> ExitStatus {
+        StopSignal.shared.install()
+        tool.telemetry.root.name = "wf-run " + workflow.name
+        tool.telemetry.root.set("run_id", .string(row.runID))
+        let human = tool.parsed.wantsTable
+        let runner = WorkflowRunner(workflow: workflow, run: row, store: store, output: RunOutput(workflow: workflow.name, human: human),
+                                    telemetry: tool.telemetry, log: tool.log, traceFile: tool.parsed.value("trace"))
+        if let grace = try tool.parsed.duration("grace") { runner.grace = grace }
+        runner.declareMetrics()
+        return try runner.execute(previous: previous)
+    }
+
+    /// The workflow's lock, so cron firings never overlap; nil with --allow-overlap.
+    static func lockWorkflow(_ name: String, _ tool: ToolContext) throws -> FileLock? {
+        guard !tool.parsed.flag("allow-overlap") else { return nil }
+        let path = WorkflowCommand.workflowLockPath(tool, name)
+        if let lock = try FileLock.tryAcquire(path) { return lock }
+        let owner = FileLock.owner(path)?.split(separator: " ").map(String.init) ?? []
+        let who = owner.count == 2 ? " (run \(owner[1]), pid \(owner[0]))" : ""
+        throw BusyError(message: "workflow \(name) is already running\(who); not starting another (--allow-overlap runs them side by side)")
+    }
+
+    /// `-p name=value` over the file's defaults. A name the file does not declare is an
+    /// error: a typo must not silently run with the default.
+    static func resolveParameters(_ workflow: Workflow, _ given: [String]) throws -> [(String, String)] {
+        var values = workflow.parameters
+        for item in given {
+            guard let eq = item.firstIndex(of: "=") else { throw UsageError("--param: expected NAME=VALUE, got '\(item)'") }
+            let name = String(item[..<eq]), value = String(item[item.index(after: eq)...])
+            guard let i = values.firstIndex(where: { $0.0 == name }) else {
+                let known = workflow.parameters.map(\.0)
+                throw UsageError("--param: workflow \(workflow.name) has no parameter '\(name)'"
+                                 + (known.isEmpty ? " (it declares none)" : " (it has: \(known.joined(separator: ", ")))"))
+            }
+            values[i].1 = value
+        }
+        return values
+    }
+
+    /// `wf-run cancel RUN`: a running run gets SIGTERM and is waited for; a run whose
+    /// wf-run was killed is marked cancelled (and its leftover steps stopped) so status
+    /// says so. Either way `resume` can go on with it.
+    static func cancel(_ tool: ToolContext) throws -> ExitStatus {
+        let store = try RunStore.open(tool.statePath)
+        let row = try WorkflowCommand.findRun(store, tool.parsed.positionals.first)
+        let lockPath = WorkflowCommand.runLockPath(row.runDir)
+        let (state, live) = try WorkflowCommand.state(of: row, store)
+        if live {
+            guard let pid = FileLock.owner(lockPath)?.split(separator: " ").first.flatMap({ pid_t($0) }), pid > 1 else {
+                throw UnavailableError("run \(row.runID)", "running, but its lock does not say which process holds it")
+            }
+            kill(pid, SIGTERM)
+            let wait = try tool.parsed.duration("wait") ?? 30
+            let giveUp = MonotonicClock.nanos() + UInt64(wait * 1e9)
+            while FileLock.isHeld(lockPath) && MonotonicClock.nanos() < giveUp { usleep(20_000) }
+            if FileLock.isHeld(lockPath) {
+                throw UnavailableError("run \(row.runID)", "pid \(pid) got SIGTERM but has not stopped after \(DurationText.format(Int64(wait * 1e9)))")
+            }
+            tool.log.info("run \(row.runID) cancelled (pid \(pid) stopped)")
+            return .ok
+        }
+        guard state.ended == nil else {
+            throw UsageError("run \(row.runID) is not running: it \(state.status(live: false).rawValue)")
+        }
+        guard let lock = try FileLock.tryAcquire(lockPath) else { return .ok }
+        defer { lock.release() }
+        for step in state.steps {
+            if let pgid = step.processGroup, pgid > 1, kill(-pid_t(pgid), 0) == 0 { kill(-pid_t(pgid), SIGKILL) }
+        }
+        var e = RunEvent(runID: row.runID, kind: .runCancelled)
+        e.reason = "cancel"
+        e.message = "cancelled after its wf-run stopped"
+        try store.append(e)
+        tool.log.info("run \(row.runID) marked cancelled; wf-run resume \(row.runID) goes on with it")
+        return .ok
+    }
+}
+
+/// The workflow is running already: exit 75, so cron's overlap is told apart from a failure.
+struct BusyError: ArcError {
+    let message: String
+    var code: String { "workflow_running" }
+    var exitStatus: ExitStatus { .busy }
+    var description: String { message }
+}

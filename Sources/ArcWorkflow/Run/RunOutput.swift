@@ -1,0 +1,49 @@
+import Glibc
+import ArcCore
+import ArcSchedule
+import ArcTOML
+
+/// Where a run's events go besides the log: NDJSON records on stdout for a pipe (or with
+/// --json), short human lines on a terminal.
+final class RunOutput {
+    let workflow: String
+    let human: Bool
+    private var builder = RecordBuilder(capacity: 512)
+
+    init(workflow: String, human: Bool) {
+        self.workflow = workflow
+        self.human = human
+    }
+
+    func emit(_ e: RunEvent) throws {
+        if human {
+            guard let line = Self.humanLine(e) else { return }
+            try BufferedOutput.stdout.write(String(e.time.dropFirst(11).prefix(8)) + " " + line + "\n")
+            try BufferedOutput.stdout.flush()
+        } else {
+            e.record(workflow: workflow, into: &builder)
+            try BufferedOutput.stdout.write(builder.bytes)
+            try BufferedOutput.stdout.flush()
+        }
+    }
+
+    static func humanLine(_ e: RunEvent) -> String? {
+        let step = e.step ?? ""
+        let took = e.durationMillis.map { " " + DurationText.format($0 * 1_000_000) } ?? ""
+        let why = e.message.map { ": " + $0 } ?? ""
+        switch e.kind {
+        case .runStarted: return "▶ run \(e.runID)"
+        case .runResumed: return "▶ resume \(e.runID)"
+        case .stepStarted: return "  \(step) started" + ((e.attempt ?? 1) > 1 ? " (attempt \(e.attempt!))" : "")
+        case .stepRetrying: return "↻ \(step) attempt \(e.attempt ?? 0) failed\(why)"
+        case .stepSucceeded: return "✓ \(step)\(took)"
+        case .stepFailed: return "✗ \(step)\(took)\(why)"
+        case .stepSkipped where e.reason == "cached": return "✓ \(step) cached: the output of run \(e.message ?? "?")"
+        case .stepSkipped: return "– \(step) skipped\(why)"
+        case .stepCancelled: return "■ \(step) cancelled\(took)"
+        case .runSucceeded: return "✓ run \(e.runID) succeeded\(took)"
+        case .runFailed: return "✗ run \(e.runID) failed\(took)\(why)"
+        case .runCancelled: return "■ run \(e.runID) cancelled\(took)\(why); wf-run resume \(e.runID) goes on"
+        }
+    }
+}
