@@ -4,15 +4,15 @@ import ArcCore
 /// Reads requests from one client socket: the head up to the blank line, then a body of
 /// Content-Length bytes or in chunks. Bounded: a head over 64 KiB or a body over
 /// `maxBody` is refused, so a client cannot make the server hold more than that.
-final class HTTPConnection {
+final class HTTPConnection: @unchecked Sendable { // owned by its connection's thread once handed over
     let fd: Int32
     private var buffer: [UInt8] = []
     private let maxBody: Int
     static let maxHead = 64 * 1024
     /// Set from outside when the server stops: idle waits end at their next timeout tick.
-    let stopping: () -> Bool
+    let stopping: @Sendable () -> Bool
 
-    init(fd: Int32, maxBody: Int, stopping: @escaping () -> Bool) {
+    init(fd: Int32, maxBody: Int, stopping: @escaping @Sendable () -> Bool) {
         self.fd = fd
         self.maxBody = maxBody
         self.stopping = stopping

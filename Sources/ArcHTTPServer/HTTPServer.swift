@@ -5,7 +5,8 @@ import ArcCore
 /// connection (keep-alive: many requests per connection), Content-Length and chunked
 /// bodies. Enough for receivers on a loopback or LAN address (`telem-trace serve`), not a
 /// general web server: no TLS, no pipelining beyond reading requests in order.
-public final class HTTPServer: @unchecked Sendable {
+/// `maxBody` and `maxConnections` are set before `serve`; the rest is behind `lock`.
+public final class HTTPServer: @unchecked Sendable { // `stopped` and `active` are guarded by `lock`
     public let host: String
     /// The bound port (the one picked when 0 was asked for).
     public private(set) var port: UInt16 = 0

@@ -306,12 +306,12 @@ final class QueueTests: XCTestCase {
     func testCancelledSlotsWakeWaiters() {
         let slots = Slots(1)
         XCTAssertTrue(slots.acquire())
-        var result: Bool?
-        let waiter = WorkerThread(name: "waiter") { result = slots.acquire() }
+        let result = Locked<Bool?>(nil)
+        let waiter = WorkerThread(name: "waiter") { result.withLock { $0 = slots.acquire() } }
         usleep(20_000)
         slots.cancel()
         waiter.join()
-        XCTAssertEqual(result, false)
+        XCTAssertEqual(result.current, false)
     }
 }
 

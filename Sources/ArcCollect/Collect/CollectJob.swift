@@ -2,7 +2,11 @@ import ArcCore
 
 /// One task on its way through arc-collect: its transfers (CHECKSUM and archive, at once),
 /// then verification and the safe write, then the ledger and the result record.
-final class CollectJob {
+///
+/// Confined, not locked: the engine thread touches a job while its transfers run, a
+/// finisher thread once they are done, then the writer thread; each hand-over goes
+/// through a queue's lock, so one thread at a time sees it.
+final class CollectJob: @unchecked Sendable { // confined in turn to one thread, see above
     enum Phase {
         /// Downloading the archive (and its CHECKSUM).
         case download

@@ -1,7 +1,7 @@
 import Glibc
 import ArcCore
 
-public struct CollectOptions {
+public struct CollectOptions: Sendable {
     public var jobs = 16
     public var retry = RetryPolicy(retryForbidden: true)
     public var dryRun = false
@@ -17,7 +17,7 @@ public struct CollectOptions {
 }
 
 /// What a run did, for the summary line and the exit status.
-public struct CollectSummary {
+public struct CollectSummary: Sendable {
     public var read = 0
     public var ok = 0
     public var skipped = 0
@@ -37,7 +37,9 @@ public struct CollectSummary {
 ///
 /// Threads: a reader (stdin -> transfers), the transfer engine's loop, a few finishers
 /// (verification and safe writes) and one writer (ledger transaction, then result records).
-public final class Collector {
+/// Each job is confined to one of them at a time (see `CollectJob`); what they share is
+/// behind `lock` or `state`, as the fields say.
+public final class Collector: @unchecked Sendable { // shared fields are guarded by `lock` or `state`
     let options: CollectOptions
     private let ledger: Ledger?
     private let output: BufferedOutput
@@ -50,9 +52,9 @@ public final class Collector {
     private let finishQueue = BlockingQueue<CollectJob>()
     private let resultQueue = BlockingQueue<CollectJob>()
     private let lock = Lock()
-    private var cond = pthread_cond_t()
-    private var condMutex = pthread_mutex_t()
-    // Guarded by condMutex:
+    /// Guards the run's progress below; `run` waits on it for the last job.
+    private let state = ConditionLock()
+    // Guarded by state:
     private var activeJobs = 0
     private var readerDone = false
     private var stopping = false
@@ -92,14 +94,7 @@ public final class Collector {
         engine = TransferEngine(TransferConfiguration(
             maxConcurrent: options.jobs * 2, maxConnections: options.jobs * 2 + 8,
             connectTimeout: options.connectTimeout, stallTimeout: options.stallTimeout))
-        pthread_mutex_init(&condMutex, nil)
-        pthread_cond_init(&cond, nil)
         declareMetrics()
-    }
-
-    deinit {
-        pthread_cond_destroy(&cond)
-        pthread_mutex_destroy(&condMutex)
     }
 
     public var progress: CollectSummary {
@@ -115,7 +110,7 @@ public final class Collector {
         let first: Bool = withState {
             defer {
                 stopping = true
-                pthread_cond_broadcast(&cond) // run() may be waiting only for the reader
+                state.broadcast() // run() may be waiting only for the reader
             }
             return !stopping
         }
@@ -138,7 +133,7 @@ public final class Collector {
         _ = WorkerThread(name: "reader") { [self] in readTasks(input) }
 
         withState {
-            while !(activeJobs == 0 && (readerDone || stopping)) { pthread_cond_wait(&cond, &condMutex) }
+            while !(activeJobs == 0 && (readerDone || stopping)) { state.wait() }
         }
         engine.finishWhenIdle()
         engine.wait()
@@ -153,11 +148,7 @@ public final class Collector {
         }
     }
 
-    private func withState<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&condMutex)
-        defer { pthread_mutex_unlock(&condMutex) }
-        return body()
-    }
+    private func withState<T>(_ body: () -> T) -> T { state.withLock(body) }
 
     /// Records a fatal error (bad input in --strict mode, a broken output pipe) and stops.
     private func abort(_ error: Error) {
@@ -171,7 +162,7 @@ public final class Collector {
         defer {
             withState {
                 readerDone = true
-                pthread_cond_broadcast(&cond)
+                state.broadcast()
             }
         }
         do {
@@ -449,7 +440,7 @@ public final class Collector {
             for _ in batch { slots.release() }
             withState {
                 activeJobs -= batch.count
-                pthread_cond_broadcast(&cond)
+                state.broadcast()
             }
         }
     }

@@ -83,7 +83,9 @@ extension Collector {
 }
 
 /// One large archive into S3, a part at a time: ranged GET, hash in order, UploadPart.
-final class S3PartUpload {
+/// Confined, not locked: `begin` runs on a finisher thread, then one part at a time is in
+/// flight, each step started by the completion of the one before (on the engine thread).
+final class S3PartUpload: @unchecked Sendable { // one step at a time, see above
     let collector: Collector
     let client: S3Client
     let job: CollectJob
@@ -179,7 +181,7 @@ final class S3PartUpload {
 }
 
 /// Keeps a body in memory and hashes it (SHA-256) as it arrives.
-final class HashingMemorySink: TransferSink {
+final class HashingMemorySink: TransferSink, @unchecked Sendable { // handed over, see TransferSink
     private(set) var bytes: [UInt8] = []
     private(set) var sha256 = SHA256()
     private let limit: Int

@@ -2,8 +2,9 @@ import Glibc
 
 /// Reads records from stdin or files, one after another. A line that is not a JSON
 /// object is reported on stderr with its file and line number and skipped; with
-/// `strict` it stops the tool instead (exit 2). Blank lines are ignored.
-public final class RecordInput {
+/// `strict` it stops the tool instead (exit 2). Blank lines are ignored. One reader at a
+/// time: a tool that reads on a thread of its own hands the input over to it.
+public final class RecordInput: @unchecked Sendable { // used by one thread at a time
     private var sources: [String]
     private var reader: LineReader?
     private var fd: Int32 = -1

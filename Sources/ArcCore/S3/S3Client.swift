@@ -1,5 +1,5 @@
 /// One S3 request, before addressing and signing.
-public struct S3Request {
+public struct S3Request: Sendable {
     /// For messages: "PutObject", "ListObjectsV2"...
     public var operation: String
     public var method: TransferRequest.Method
@@ -35,7 +35,7 @@ public struct S3Request {
     }
 }
 
-public struct S3Response {
+public struct S3Response: Sendable {
     public var status: Int
     public var headers: ResponseHeaders
     /// The body, when it went to the default memory sink.
@@ -44,7 +44,7 @@ public struct S3Response {
     public var bytesReceived: Int64
 }
 
-public typealias S3Completion = (Result<S3Response, S3Error>) -> Void
+public typealias S3Completion = @Sendable (Result<S3Response, S3Error>) -> Void
 
 /// S3 over the transfer engine: addresses, signs (afresh for each attempt) and sends
 /// requests, and turns failures into `S3Error`s. Asynchronous calls complete on the
@@ -82,7 +82,7 @@ public final class S3Client: @unchecked Sendable {
             transferRequest.headers.append("Content-Length: 0")
         }
         let memory = sink == nil ? MemorySink(limit: 64 << 20) : nil
-        let signing: (() -> [String])? = signer.map { signer in
+        let signing: (@Sendable () -> [String])? = signer.map { signer in
             let payload = request.payloadHash ?? (request.body == nil ? SigV4.emptyPayload : SigV4.unsignedPayload)
             return {
                 signer.sign(method: request.method.rawValue, host: host, path: path, query: request.query,

@@ -6,8 +6,8 @@ import Glibc
 /// loops). A second signal exits at once: every write is already safe to cut short.
 public final class StopSignal: @unchecked Sendable {
     private let lock = Lock()
-    private var handlers: [(Int32) -> Void] = []
-    private var forcedExitHandlers: [() -> Void] = []
+    private var handlers: [@Sendable (Int32) -> Void] = []
+    private var forcedExitHandlers: [@Sendable () -> Void] = []
     private var received: Int32 = 0
 
     public static let shared = StopSignal()
@@ -27,11 +27,12 @@ public final class StopSignal: @unchecked Sendable {
         sigaddset(&set, SIGINT)
         sigaddset(&set, SIGTERM)
         pthread_sigmask(SIG_BLOCK, &set, nil)
-        _ = WorkerThread(name: "signals") { [self] in
+        _ = WorkerThread(name: "signals") { [self, set] in
+            var set = set
             while true {
                 var sig: Int32 = 0
                 guard sigwait(&set, &sig) == 0 else { continue }
-                let (first, toRun, lastWords): (Bool, [(Int32) -> Void], [() -> Void]) = lock.withLock {
+                let (first, toRun, lastWords): (Bool, [@Sendable (Int32) -> Void], [@Sendable () -> Void]) = lock.withLock {
                     let first = received == 0
                     if first { received = sig }
                     return (first, handlers, forcedExitHandlers)
@@ -47,12 +48,12 @@ public final class StopSignal: @unchecked Sendable {
 
     /// Runs `handler` just before a second signal exits at once: for what must not outlive
     /// us (a child process). It must be quick and must not take locks.
-    public func onForcedExit(_ handler: @escaping () -> Void) {
+    public func onForcedExit(_ handler: @escaping @Sendable () -> Void) {
         lock.withLock { forcedExitHandlers.append(handler) }
     }
 
     /// Runs `handler` (on the watcher thread) when a stop is requested.
-    public func onStop(_ handler: @escaping (Int32) -> Void) {
+    public func onStop(_ handler: @escaping @Sendable (Int32) -> Void) {
         let already: Int32 = lock.withLock {
             handlers.append(handler)
             return received

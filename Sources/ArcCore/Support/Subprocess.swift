@@ -2,7 +2,7 @@ import Glibc
 
 /// A child process started with posix_spawn. The child gets default signal handling
 /// and an empty signal mask even though the tools block SIGINT/SIGTERM and ignore SIGPIPE.
-public final class Subprocess {
+public final class Subprocess: Sendable {
     public let pid: pid_t
     /// The read end of the child's stdout, when captured.
     public let stdout: Int32?

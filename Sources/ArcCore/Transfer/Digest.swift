@@ -4,7 +4,10 @@ import Glibc
 /// A streaming hash over OpenSSL's EVP (which uses the CPU's SHA extensions), fed as bytes
 /// arrive so verification costs no second pass over the data. `SHA256` and `MD5` name the
 /// two algorithms arc verifies with; the EVP handling is written once, here.
-public class EVPDigest: StreamingDigest {
+///
+/// A digest is fed by one thread at a time: a download hands it to the thread that hashes
+/// a range, and reads it back only after joining that thread.
+public class EVPDigest: StreamingDigest, @unchecked Sendable {
     private let context: OpaquePointer
     private let algorithm: OpaquePointer
     private let length: Int

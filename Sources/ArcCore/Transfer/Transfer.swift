@@ -30,18 +30,17 @@ public struct TransferResponse: Sendable {
 
 /// Called once per transfer, on the engine thread, with the outcome and the number of
 /// attempts made.
-public typealias TransferCompletion = (_ result: Result<TransferResponse, TransferError>, _ attempts: Int) -> Void
+public typealias TransferCompletion = @Sendable (_ result: Result<TransferResponse, TransferError>, _ attempts: Int) -> Void
 
 /// One request in flight inside the engine, with its per-attempt state.
-/// Touched only by the engine's thread once submitted.
-public final class Transfer {
+public final class Transfer: @unchecked Sendable { // touched only by the engine's thread once submitted
     public let request: TransferRequest
     public let sink: TransferSink
     /// The request body (PUT, POST), rewound before each attempt.
     public let body: UploadBody?
     /// Headers computed afresh for each attempt: a signature carries its time, and a
     /// retry minutes later must not be refused as skewed.
-    public let attemptHeaders: (() -> [String])?
+    public let attemptHeaders: (@Sendable () -> [String])?
     let completion: TransferCompletion
 
     var easy: UnsafeMutableRawPointer?
@@ -64,7 +63,7 @@ public final class Transfer {
     weak var engine: TransferEngine?
 
     public init(_ request: TransferRequest, sink: TransferSink, body: UploadBody? = nil,
-                attemptHeaders: (() -> [String])? = nil, completion: @escaping TransferCompletion) {
+                attemptHeaders: (@Sendable () -> [String])? = nil, completion: @escaping TransferCompletion) {
         self.request = request
         self.sink = sink
         self.body = body

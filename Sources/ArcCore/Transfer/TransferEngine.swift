@@ -29,7 +29,7 @@ public final class TransferEngine: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let lock = Lock()
     private var inbox: [Transfer] = []
-    private var tasks: [() -> Void] = []
+    private var tasks: [@Sendable () -> Void] = []
     private var finishing = false
     private var cancelling = false
     private var thread: WorkerThread?
@@ -84,7 +84,7 @@ public final class TransferEngine: @unchecked Sendable {
 
     /// Runs `work` on the engine thread (where completion handlers run), so code that
     /// drives a multi-request job touches its state from one thread only.
-    public func submitOnLoop(_ work: @escaping () -> Void) {
+    public func submitOnLoop(_ work: @escaping @Sendable () -> Void) {
         lock.withLock { tasks.append(work) }
         curl_multi_wakeup(multi)
     }
@@ -112,7 +112,7 @@ public final class TransferEngine: @unchecked Sendable {
     private func loop() {
         var stillRunning: Int32 = 0
         while true {
-            let (incoming, work, finish, cancel) = lock.withLock { () -> ([Transfer], [() -> Void], Bool, Bool) in
+            let (incoming, work, finish, cancel) = lock.withLock { () -> ([Transfer], [@Sendable () -> Void], Bool, Bool) in
                 defer {
                     inbox.removeAll(keepingCapacity: true)
                     tasks.removeAll()

@@ -3,7 +3,11 @@ import Glibc
 /// Where a transfer's body goes. The engine calls these on its own thread, in order:
 /// `beginAttempt` before each attempt, then `write` for each piece of the body as it
 /// arrives (and `restart` if a resumed attempt got the whole body instead of a range).
-public protocol TransferSink: AnyObject {
+///
+/// A sink is made on one thread and handed over with its transfer: from `submit` to the
+/// completion, only the engine thread touches it; after that, only the completion's code.
+/// Sinks are `@unchecked Sendable` on that promise, not behind a lock.
+public protocol TransferSink: AnyObject, Sendable {
     /// The byte offset to resume from (0 to fetch everything).
     func beginAttempt() throws -> Int64
     /// Drop everything kept so far: the body starts again at byte 0.
@@ -28,7 +32,7 @@ public struct BodyTooLargeError: ArcError {
 }
 
 /// Keeps a small body in memory: listings, CHECKSUM files.
-public final class MemorySink: TransferSink {
+public final class MemorySink: TransferSink, @unchecked Sendable { // handed over, see TransferSink
     public private(set) var bytes: [UInt8] = []
     private let limit: Int
 
@@ -50,7 +54,7 @@ public final class MemorySink: TransferSink {
 /// Streams a body into a file at a temporary name, hashing it (SHA-256) as it arrives.
 /// A partial file left by an interrupted run is resumed: its bytes are hashed once and
 /// the download continues from where it stopped with a Range request.
-public final class FileSink: TransferSink {
+public final class FileSink: TransferSink, @unchecked Sendable { // handed over, see TransferSink
     public let path: String
     private let expectedSize: Int64?
     private var fd: Int32 = -1
@@ -166,7 +170,7 @@ public final class NoDigest: StreamingDigest {
 /// hashed (MD5) on its own, so each range checks against its part of a multipart ETag.
 /// The engine thread only gathers bytes into 1 MiB blocks; a thread per range writes and
 /// hashes them, so several ranges hash at once and the network loop never waits on MD5.
-public final class RangeSink: TransferSink {
+public final class RangeSink: TransferSink, @unchecked Sendable { // handed over, see TransferSink
     let file: Int32
     let path: String
     let offset: Int64

@@ -2,8 +2,9 @@ import Glibc
 
 /// Where a request's body comes from. The engine calls `rewind` before each attempt and
 /// `read` as libcurl asks for bytes, on its own thread. The length is known up front:
-/// S3 wants Content-Length on every PUT and part.
-public protocol UploadBody: AnyObject {
+/// S3 wants Content-Length on every PUT and part. Handed over with its transfer, as a
+/// `TransferSink` is: one thread at a time touches it.
+public protocol UploadBody: AnyObject, Sendable {
     var length: Int64 { get }
     /// Back to byte 0, for a retried attempt (hashes kept while reading start over too).
     func rewind() throws
@@ -12,7 +13,7 @@ public protocol UploadBody: AnyObject {
 }
 
 /// A body held in memory: XML documents, parts cut from a stream.
-public final class MemoryBody: UploadBody {
+public final class MemoryBody: UploadBody, @unchecked Sendable { // handed over, see UploadBody
     public let bytes: [UInt8]
     private var position = 0
 
@@ -35,7 +36,7 @@ public final class MemoryBody: UploadBody {
 
 /// A range of a file, read with pread so several parts of one file upload at once from
 /// one descriptor. MD5 is computed as the bytes go out, to check the ETag S3 answers.
-public final class FileRangeBody: UploadBody {
+public final class FileRangeBody: UploadBody, @unchecked Sendable { // handed over, see UploadBody
     public let file: SharedFile
     public let offset: Int64
     public let length: Int64
@@ -69,7 +70,7 @@ public final class FileRangeBody: UploadBody {
 }
 
 /// An open file shared by the parts that read it; closed when the last part lets go.
-public final class SharedFile: @unchecked Sendable {
+public final class SharedFile: Sendable {
     public let path: String
     public let fd: Int32
 

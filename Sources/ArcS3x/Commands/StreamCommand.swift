@@ -68,36 +68,43 @@ enum StreamCommand {
         }
         let uploadID = try S3Reply.uploadID(try client.perform(S3Call.createMultipart(url, headers: headers)).body)
         let slots = Slots(options.partsInFlight)
-        let lock = Lock()
-        var etags: [String] = [], digests: [[UInt8]] = [], failure: S3Error?, running = 0, total: Int64 = 0
-        let done = BlockingQueue<Void>()
+        /// What the part completions (on the engine thread) report back.
+        struct Parts {
+            var etags: [String] = []
+            var failure: S3Error?
+            var running = 0
+        }
+        let parts = Locked(Parts())
+        var digests: [[UInt8]] = [], total: Int64 = 0
+        let done = BlockingQueue<Bool>()
         var part = 0
-        while !chunk.isEmpty && lock.withLock({ failure == nil }) {
+        while !chunk.isEmpty && parts.current.failure == nil {
             let number = part + 1
             let bytes = chunk
             total += Int64(bytes.count)
-            lock.withLock {
-                etags.append("")
-                digests.append(MD5.digest(bytes))
-                running += 1
+            digests.append(MD5.digest(bytes))
+            parts.withLock {
+                $0.etags.append("")
+                $0.running += 1
             }
             guard slots.acquire() else { break }
             client.send(S3Call.uploadPart(url, uploadID: uploadID, part: number, body: MemoryBody(bytes), payloadHash: SHA256.hex(bytes))) { result in
-                lock.withLock {
+                parts.withLock {
                     switch result {
-                    case .failure(let error): failure = failure ?? error
-                    case .success(let r): etags[number - 1] = r.headers.etag.map(ListObjects.unquote) ?? ""
+                    case .failure(let error): $0.failure = $0.failure ?? error
+                    case .success(let r): $0.etags[number - 1] = r.headers.etag.map(ListObjects.unquote) ?? ""
                     }
-                    running -= 1
+                    $0.running -= 1
                 }
                 slots.release()
-                done.put(())
+                done.put(true)
             }
             part += 1
             if part % 2000 == 0 { partSize *= 2 }
             chunk = try readChunk(partSize)
         }
-        while lock.withLock({ running }) > 0 { _ = done.take() }
+        while parts.current.running > 0 { _ = done.take() }
+        let (etags, failure) = parts.withLock { ($0.etags, $0.failure) }
         if let failure {
             _ = try? client.perform(S3Call.abortMultipart(url, uploadID: uploadID))
             throw failure
@@ -129,7 +136,7 @@ enum StreamCommand {
 }
 
 /// Streams a body to stdout, hashing it; a retried attempt resumes after what was written.
-final class StdoutSink: TransferSink {
+final class StdoutSink: TransferSink, @unchecked Sendable { // handed over, see TransferSink
     private(set) var written: Int64 = 0
     let md5 = MD5()
 

@@ -52,19 +52,19 @@ enum SyncCommand {
         // Both listings, sorted the same way (spilling to disk past 50,000 entries a side); the
         // destination's is read on its own thread while the source is listed.
         let sortedSource = SortedEntries(), sortedDest = SortedEntries()
-        var listError: Error?
+        let listError = Locked<Error?>(nil)
         let lister = WorkerThread(name: "sync-dest") {
             do {
                 try dest.list(context, client: context.client) { try sortedDest.add($0) }
                 try sortedDest.finish()
-            } catch { listError = error }
+            } catch { listError.withLock { $0 = error } }
         }
         try source.list(context, client: context.sourceClient) { entry in
             if filter.accepts(entry.relative) { try sortedSource.add(entry) }
         }
         try sortedSource.finish()
         lister.join()
-        if let listError { throw listError }
+        if let error = listError.current { throw error }
         var pendingDest = try sortedDest.next()
 
         func copy(_ entry: StoredObject) {

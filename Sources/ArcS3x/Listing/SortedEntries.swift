@@ -5,7 +5,9 @@ import ArcCore
 /// there are: up to `runLength` are sorted in memory; beyond that, sorted runs spill to
 /// temporary files and are merged back as the entries are read. sync needs both sides in
 /// one order, and servers do not agree on theirs (SeaweedFS lists `x/y` before `x-y`).
-final class SortedEntries {
+/// One thread at a time: sync fills the destination's on a lister thread and reads it
+/// after joining that thread.
+final class SortedEntries: @unchecked Sendable { // filled by one thread, read after its join
     private let runLength: Int
     private var buffer: [StoredObject] = []
     private var runs: [RunReader] = []

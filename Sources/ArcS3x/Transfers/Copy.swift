@@ -26,7 +26,7 @@ extension Mover {
     /// Headers given by the user replace the source's metadata; none given, it is copied.
     private var replacesMetadata: Bool { !options.headers.isEmpty || options.contentType != nil }
 
-    private func copyObject(_ source: S3URL, entry: StoredObject, to dest: S3URL, finish: @escaping (MoveOutcome) -> Void) {
+    private func copyObject(_ source: S3URL, entry: StoredObject, to dest: S3URL, finish: @escaping @Sendable (MoveOutcome) -> Void) {
         let headers = replacesMetadata ? uploadHeaders(path: dest.key, mtime: nil) : []
         client.send(S3Call.copy(from: source, to: dest, headers: headers, replaceMetadata: replacesMetadata)) { result in
             switch result {
@@ -36,7 +36,7 @@ extension Mover {
         }
     }
 
-    private func streamSingle(_ source: S3URL, entry: StoredObject, to dest: S3URL, finish: @escaping (MoveOutcome) -> Void) {
+    private func streamSingle(_ source: S3URL, entry: StoredObject, to dest: S3URL, finish: @escaping @Sendable (MoveOutcome) -> Void) {
         let sink = MemorySink(limit: Int(max(entry.size, 1) + (1 << 20)))
         sourceClient.send(S3Call.get(source), sink: sink) { [self] result in
             switch result {
@@ -63,13 +63,14 @@ extension Mover {
 }
 
 /// A multipart copy: UploadPartCopy ranges inside one store, or GET-then-UploadPart
-/// ranges between two.
-final class PartCopy {
+/// ranges between two. Confined, not locked: `begin` runs on a finisher thread, then
+/// everything else on the engine thread (handed over by `submitOnLoop`).
+final class PartCopy: @unchecked Sendable { // confined in turn to one thread, see above
     let mover: Mover
     let source: S3URL
     let entry: StoredObject
     let dest: S3URL
-    let finish: (MoveOutcome) -> Void
+    let finish: @Sendable (MoveOutcome) -> Void
     let partSize: Int64
     let partCount: Int
     var uploadID = ""
@@ -78,7 +79,7 @@ final class PartCopy {
     var running = 0
     var failure: ArcError?
 
-    init(mover: Mover, source: S3URL, entry: StoredObject, dest: S3URL, finish: @escaping (MoveOutcome) -> Void) {
+    init(mover: Mover, source: S3URL, entry: StoredObject, dest: S3URL, finish: @escaping @Sendable (MoveOutcome) -> Void) {
         self.mover = mover
         self.source = source
         self.entry = entry

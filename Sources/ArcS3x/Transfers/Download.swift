@@ -35,7 +35,7 @@ extension Mover {
         return (parent == "." && !path.hasPrefix("./") ? "" : parent + "/") + "." + FileSystem.baseName(of: path) + ".s3x-partial"
     }
 
-    private func streamDownload(_ source: S3URL, entry: StoredObject, to path: String, finish: @escaping (MoveOutcome) -> Void) {
+    private func streamDownload(_ source: S3URL, entry: StoredObject, to path: String, finish: @escaping @Sendable (MoveOutcome) -> Void) {
         let sink = FileSink(path: Self.partialPath(path), expectedSize: entry.size,
                             digest: options.verify ? MD5() as StreamingDigest : NoDigest())
         var request = S3Call.get(source)
@@ -74,13 +74,16 @@ extension Mover {
     }
 }
 
-/// A multipart object fetched in concurrent ranges into one partial file.
-final class RangedDownload {
+/// A multipart object fetched in concurrent ranges into one partial file. Confined, not
+/// locked: `begin` runs on a finisher thread, then `pump` and the range completions on the
+/// engine thread only, then `commit` on a finisher thread; each hand-over goes through a
+/// queue's lock, so one thread at a time touches the state.
+final class RangedDownload: @unchecked Sendable { // confined in turn to one thread, see above
     let mover: Mover
     let source: S3URL
     let entry: StoredObject
     let path: String
-    let finish: (MoveOutcome) -> Void
+    let finish: @Sendable (MoveOutcome) -> Void
     var partSize: Int64 = 0
     var ranges: [ClosedRange<Int64>] = []
     var digests: [[UInt8]?] = []
@@ -92,7 +95,7 @@ final class RangedDownload {
     var headers = ResponseHeaders()
     var partial: String { Mover.partialPath(path) }
 
-    init(mover: Mover, source: S3URL, entry: StoredObject, path: String, finish: @escaping (MoveOutcome) -> Void) {
+    init(mover: Mover, source: S3URL, entry: StoredObject, path: String, finish: @escaping @Sendable (MoveOutcome) -> Void) {
         self.mover = mover
         self.source = source
         self.entry = entry

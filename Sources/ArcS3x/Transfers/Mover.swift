@@ -2,7 +2,7 @@ import Glibc
 import ArcCore
 
 /// How objects move: part sizes, thresholds, what to set on uploads, when to skip.
-public struct MoveOptions {
+public struct MoveOptions: Sendable {
     public var partSize: Int64 = 50 << 20
     public var partsInFlight = 5
     public var multipartThreshold: Int64 = 50 << 20
@@ -27,7 +27,7 @@ public struct MoveOptions {
 }
 
 /// What happened to one object.
-public enum MoveOutcome {
+public enum MoveOutcome: Sendable {
     case done(size: Int64, etag: String?)
     case skipped(size: Int64)
     case failed(ArcError)
@@ -38,24 +38,20 @@ public enum MoveOutcome {
 /// in `acquire` once --numworkers objects are in flight, which keeps memory flat however
 /// long the list of work is. Per-object work after the first request runs in completion
 /// handlers on the engine thread; file commits (fsync, rename) run on finisher threads.
-public final class Mover: @unchecked Sendable {
+public final class Mover: Sendable {
     let context: S3xContext
     public let options: MoveOptions
     private let slots: Slots
-    private let finishQueue = BlockingQueue<() -> Void>()
-    private var finishers: [WorkerThread] = []
-    private let pending = Lock()
-    private var inFlight = 0
-    private var idle = pthread_cond_t()
-    private var idleMutex = pthread_mutex_t()
+    private let finishQueue = BlockingQueue<@Sendable () -> Void>()
+    private let finishers: [WorkerThread]
+    /// Objects started and not yet reported.
+    private let inFlight = WaitGroup()
 
     init(context: S3xContext, options: MoveOptions) {
         self.context = context
         self.options = options
         slots = Slots(context.numWorkers)
-        pthread_mutex_init(&idleMutex, nil)
-        pthread_cond_init(&idle, nil)
-        finishers = (0..<4).map { i in
+        finishers = (0..<4).map { [finishQueue] i in
             WorkerThread(name: "finish-\(i)") { [finishQueue] in
                 while let work = finishQueue.take() { work() }
             }
@@ -69,29 +65,20 @@ public final class Mover: @unchecked Sendable {
     // MARK: scheduling
 
     /// Starts `work` when a slot is free; `work` must call the completion it is given once.
-    private func start(_ work: (@escaping () -> Void) -> Void) {
+    private func start(_ work: (@escaping @Sendable () -> Void) -> Void) {
         guard slots.acquire() else { return }
-        pthread_mutex_lock(&idleMutex)
-        inFlight += 1
-        pthread_mutex_unlock(&idleMutex)
+        inFlight.enter()
         work { [self] in
             slots.release()
-            pthread_mutex_lock(&idleMutex)
-            inFlight -= 1
-            if inFlight == 0 { pthread_cond_broadcast(&idle) }
-            pthread_mutex_unlock(&idleMutex)
+            inFlight.leave()
         }
     }
 
     /// Runs blocking work (fsync, rename, reading a file to hash it) off the engine thread.
-    func offload(_ work: @escaping () -> Void) { finishQueue.put(work) }
+    func offload(_ work: @escaping @Sendable () -> Void) { finishQueue.put(work) }
 
     /// Waits until every object started has finished.
-    public func waitAll() {
-        pthread_mutex_lock(&idleMutex)
-        while inFlight > 0 { pthread_cond_wait(&idle, &idleMutex) }
-        pthread_mutex_unlock(&idleMutex)
-    }
+    public func waitAll() { inFlight.wait() }
 
     /// Stops taking work: waits for what runs, then ends the finisher threads.
     public func close() {
@@ -107,7 +94,8 @@ public final class Mover: @unchecked Sendable {
     /// completion once with the outcome, then reports it (deleting the source of a
     /// completed mv with `deleteSource`) and frees the slot.
     func move(_ operation: String, source: String, destination: String, size: Int64,
-              deleteSource: @escaping () -> Void, work: @escaping (@escaping (MoveOutcome) -> Void) -> Void) {
+              deleteSource: @escaping @Sendable () -> Void,
+              work: @escaping (@escaping @Sendable (MoveOutcome) -> Void) -> Void) {
         start { [self] done in
             if context.dryRun {
                 output.emit(operation, source: source, destination: destination, size: size, dryRun: true)
@@ -124,7 +112,7 @@ public final class Mover: @unchecked Sendable {
 
     /// Reports an object's outcome as an event, and deletes the source of a completed mv.
     func report(_ operation: String, source: String, destination: String, _ outcome: MoveOutcome,
-                deleteSource: (() -> Void)? = nil) {
+                deleteSource: (@Sendable () -> Void)? = nil) {
         switch outcome {
         case .done(let size, let etag):
             if options.deleteSource, let deleteSource { deleteSource() }

@@ -28,7 +28,7 @@ extension Mover {
     }
 
     private func putSingle(file: SharedFile, size: Int64, to dest: S3URL, headers: [(String, String)],
-                           finish: @escaping (MoveOutcome) -> Void) {
+                           finish: @escaping @Sendable (MoveOutcome) -> Void) {
         let body = FileRangeBody(file: file, offset: 0, length: size)
         client.send(S3Call.put(dest, body: body, headers: headers)) { [self] result in
             switch result {
@@ -47,7 +47,7 @@ extension Mover {
     }
 
     /// -n, -s, -u: whether the copy should go ahead, given what is at the destination.
-    func checkDestination(_ dest: S3URL, sourceSize: Int64, sourceMtime: Double, then: @escaping (Bool) -> Void) {
+    func checkDestination(_ dest: S3URL, sourceSize: Int64, sourceMtime: Double, then: @escaping @Sendable (Bool) -> Void) {
         guard options.noClobber || options.ifSizeDiffer || options.ifSourceNewer else { return then(true) }
         client.send(S3Call.head(dest)) { [self] result in
             guard case .success(let response) = result else { return then(true) }
@@ -66,13 +66,15 @@ extension Mover {
 }
 
 /// One multipart upload of a file: parts sent --concurrency at a time, each verified.
-final class MultipartUpload {
+/// Confined, not locked: `begin` runs on a finisher thread, then everything else on the
+/// engine thread (handed over by `submitOnLoop`).
+final class MultipartUpload: @unchecked Sendable { // confined in turn to one thread, see above
     let mover: Mover
     let file: SharedFile
     let size: Int64
     let dest: S3URL
     let headers: [(String, String)]
-    let finish: (MoveOutcome) -> Void
+    let finish: @Sendable (MoveOutcome) -> Void
     let partSize: Int64
     let partCount: Int
     var uploadID = ""
@@ -84,7 +86,7 @@ final class MultipartUpload {
     var failure: ArcError?
 
     init(mover: Mover, file: SharedFile, size: Int64, dest: S3URL, headers: [(String, String)],
-         finish: @escaping (MoveOutcome) -> Void) {
+         finish: @escaping @Sendable (MoveOutcome) -> Void) {
         self.mover = mover
         self.file = file
         self.size = size

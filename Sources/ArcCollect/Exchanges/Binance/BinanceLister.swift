@@ -5,14 +5,16 @@ import ArcCore
 /// every page of every folder is read (1000 entries a page), prefixes always end in `/`
 /// (so `1m` never matches `1mo/`), and archive records are emitted page by page.
 ///
-/// All state is touched only on the engine's thread (from completion handlers).
-public final class BinanceLister {
+/// All state is touched only on the engine's thread (from completion handlers), and so
+/// are the `emit` and `pageDone` closures; only `totals`, which the progress line reads
+/// from its own thread, is behind a lock.
+public final class BinanceLister: @unchecked Sendable { // confined to the engine thread, but `counts`, which has its own lock
     public enum Mode: String, CaseIterable, Sendable {
         case archives, types, symbols, intervals
     }
 
     /// What the walk found, for the summary and the exit status.
-    public struct Totals {
+    public struct Totals: Sendable {
         public var requests = 0
         public var failedRequests = 0
         public var archives = 0
@@ -49,7 +51,8 @@ public final class BinanceLister {
 
     private var outstanding = 0
     private var folders: [String: FolderState] = [:]
-    public private(set) var totals = Totals()
+    private let counts = Locked(Totals())
+    public var totals: Totals { counts.current }
     /// Leaf folders listed to the end, with the key the next incremental listing starts after.
     public private(set) var completedMarks: [(prefix: String, lastKey: String)] = []
     // Aggregates for --list.
@@ -139,7 +142,7 @@ public final class BinanceLister {
 
     private func list(_ level: Level, _ prefix: String, marker: String?) {
         outstanding += 1
-        totals.requests += 1
+        counts.withLock { $0.requests += 1 }
         let sink = MemorySink()
         let request = TransferRequest(url: endpoints.listingURL(prefix: prefix, marker: marker), retry: retry)
         let started = telemetry == nil ? 0 : WallClock.nowNanos()
@@ -179,7 +182,7 @@ public final class BinanceLister {
 
     private func fail(_ prefix: String, _ error: Error) {
         // The folder stays unfinished: no catalog mark is recorded for it.
-        totals.failedRequests += 1
+        counts.withLock { $0.failedRequests += 1 }
         let code = (error as? ArcError)?.code ?? "error"
         log.error("listing \(prefix) failed: \(error)", ["prefix": .string(prefix), "code": .string(code)])
     }
@@ -257,7 +260,7 @@ public final class BinanceLister {
                 state.pendingZip = object.key
             case .within:
                 state.pendingZip = object.key
-                totals.archives += 1
+                counts.withLock { $0.archives += 1 }
                 emit(Archive(source: "binance", market: market.rawValue, period: period.rawValue, type: type,
                              symbol: symbol, interval: interval, date: date, key: object.key,
                              url: endpoints.downloadURL(key: object.key),
@@ -273,7 +276,7 @@ public final class BinanceLister {
             return false
         }
         folders[prefix] = nil
-        totals.folders += 1
+        counts.withLock { $0.folders += 1 }
         if let key = state.safeKey { completedMarks.append((prefix, key)) }
         return true
     }

@@ -4,13 +4,13 @@ import Glibc
 /// log files get the summary record instead). Log lines print above it.
 public final class ProgressLine: @unchecked Sendable {
     private let terminal: Terminal
-    private let render: () -> String
+    private let render: @Sendable () -> String
     private let lock = Lock()
     private var running = true
     private var thread: WorkerThread?
 
     /// Starts redrawing every `interval` seconds; does nothing unless stderr is a terminal.
-    public init(terminal: Terminal = .stderr, enabled: Bool, interval: Double = 0.25, render: @escaping () -> String) {
+    public init(terminal: Terminal = .stderr, enabled: Bool, interval: Double = 0.25, render: @escaping @Sendable () -> String) {
         self.terminal = terminal
         self.render = render
         guard enabled && terminal.isTTY else {
