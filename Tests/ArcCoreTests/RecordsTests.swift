@@ -558,3 +558,49 @@ final class RecordEdgeTests: XCTestCase {
         XCTAssertEqual(try r.int("k0"), 0)
     }
 }
+
+final class JSONValueTests: XCTestCase {
+    func testNestedDocument() throws {
+        let v = try JSONValue(parsing: #"{"a": [1, "two", {"b": null, "c": true}], "n": -12.5e1, "big": "9007199254740993"}"#)
+        XCTAssertEqual(v["a"]?.arrayValue?.count, 3)
+        XCTAssertEqual(v["a"]?.arrayValue?[0].int64Value, 1)
+        XCTAssertEqual(v["a"]?.arrayValue?[1].stringValue, "two")
+        XCTAssertEqual(v["a"]?.arrayValue?[2]["b"], .null)
+        XCTAssertEqual(v["a"]?.arrayValue?[2]["c"]?.boolValue, true)
+        XCTAssertEqual(v["n"]?.doubleValue, -125)
+        XCTAssertEqual(v["big"]?.int64Value, 9_007_199_254_740_993, "64-bit integers as strings keep every digit")
+        XCTAssertNil(v["missing"])
+        XCTAssertNil(v["a"]?["b"], "an array has no members")
+    }
+
+    func testScalarsAndEmptyContainersAtTheTop() throws {
+        XCTAssertEqual(try JSONValue(parsing: "  42 "), .number("42"))
+        XCTAssertEqual(try JSONValue(parsing: #""x\u00e9\n""#), .string("xé\n"))
+        XCTAssertEqual(try JSONValue(parsing: "[]"), .array([]))
+        XCTAssertEqual(try JSONValue(parsing: "{}"), .object([]))
+        XCTAssertEqual(try JSONValue(parsing: "false"), .bool(false))
+    }
+
+    func testAcrossLinesAsCredentialHelpersPrint() throws {
+        let v = try JSONValue(parsing: "{\n  \"Version\": 1,\n  \"AccessKeyId\": \"AK\"\n}\n")
+        XCTAssertEqual(v["AccessKeyId"]?.stringValue, "AK")
+    }
+
+    func testRepeatedKeyLookupTakesTheLast() throws {
+        let v = try JSONValue(parsing: #"{"k": 1, "k": 2}"#)
+        XCTAssertEqual(v.members?.count, 2)
+        XCTAssertEqual(v["k"]?.int64Value, 2)
+    }
+
+    func testErrorsNameTheOffset() {
+        for (text, offset) in [("[1, 2", 5), ("[1,]", 3), ("{\"a\" 1}", 5), ("[1] x", 4), ("", 0), ("nul", 0)] {
+            let e = assertThrows(JSONSyntaxError.self, try JSONValue(parsing: text))
+            XCTAssertEqual(e?.offset, offset, text)
+        }
+    }
+
+    func testNestingIsBounded() {
+        let deep = String(repeating: "[", count: 300) + String(repeating: "]", count: 300)
+        XCTAssertNotNil(assertThrows(JSONSyntaxError.self, try JSONValue(parsing: deep)))
+    }
+}

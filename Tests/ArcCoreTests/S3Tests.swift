@@ -816,6 +816,26 @@ final class Base64Tests: XCTestCase {
         // The Content-MD5 of an empty body: base64 of d41d8cd98f00b204e9800998ecf8427e.
         XCTAssertEqual(Base64.encode(MD5.digest([])), "1B2M2Y8AsgTpgAmY7PhCfg==")
     }
+
+    func testDecodeRoundTripsEveryLength() {
+        var bytes: [UInt8] = []
+        for n in 0..<70 {
+            XCTAssertEqual(Base64.decode(Base64.encode(bytes)), bytes, "\(n) bytes")
+            bytes.append(UInt8(truncatingIfNeeded: n &* 37 &+ 11))
+        }
+    }
+
+    func testDecodeTakesUnpaddedAndURLSafeText() {
+        XCTAssertEqual(Base64.decode("Zm8"), Array("fo".utf8))
+        XCTAssertEqual(Base64.decode("-_-_"), [0xFB, 0xFF, 0xBF])
+        XCTAssertEqual(Base64.decode(""), [])
+    }
+
+    func testDecodeRefusesWhatIsNotBase64() {
+        for bad in ["Zm9v!", "Z", "Zm9vY", "Zg=a", "Zg===", "Zh==", " Zm9v", "Zm=", "=Zm9"] {
+            XCTAssertNil(Base64.decode(bad), bad)
+        }
+    }
 }
 
 final class S3ErrorTests: XCTestCase {

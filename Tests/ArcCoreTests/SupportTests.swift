@@ -341,3 +341,89 @@ final class StableHashTests: XCTestCase {
         XCTAssertEqual(seen.count, 100_000)
     }
 }
+
+final class TextTests: XCTestCase {
+    func testTrimmedRemovesASCIIWhitespaceAtBothEnds() {
+        XCTAssertEqual(" \t a b \r\n".trimmed(), "a b")
+        XCTAssertEqual("".trimmed(), "")
+        XCTAssertEqual(" \n ".trimmed(), "")
+        XCTAssertEqual("\u{00A0}x\u{00A0}".trimmed(), "\u{00A0}x\u{00A0}", "a no-break space is data")
+        XCTAssertEqual(Substring("  é  ").trimmed(), "é")
+    }
+
+    func testPadding() {
+        XCTAssertEqual("ab".padded(to: 4), "ab  ")
+        XCTAssertEqual("abcde".padded(to: 4), "abcde")
+        XCTAssertEqual("ab".padded(toLeft: 4), "  ab")
+        XCTAssertEqual(zeroPadded(7, 3), "007")
+        XCTAssertEqual(zeroPadded(1234, 2), "1234")
+    }
+
+    func testNonEmpty() {
+        XCTAssertNil("".nonEmpty)
+        XCTAssertEqual("a".nonEmpty, "a")
+        XCTAssertNil((nil as String?).nonEmpty)
+        XCTAssertNil(("" as String?).nonEmpty)
+    }
+}
+
+final class ThreadPrimitiveTests: XCTestCase {
+    func testWaitGroupWaitsForEveryLeave() {
+        let group = WaitGroup()
+        let done = Locked(0)
+        var threads: [WorkerThread] = []
+        for _ in 0..<8 {
+            group.enter()
+            threads.append(WorkerThread(name: "w") {
+                usleep(2_000)
+                done.withLock { $0 += 1 }
+                group.leave()
+            })
+        }
+        group.wait()
+        XCTAssertEqual(done.current, 8)
+        XCTAssertEqual(group.pending, 0)
+        threads.forEach { $0.join() }
+    }
+
+    func testTimedWaitTimesOutAndASignalEndsIt() {
+        let state = ConditionLock()
+        let started = MonotonicClock.nanos()
+        let signalled = state.withLock { state.wait(seconds: 0.05) }
+        XCTAssertFalse(signalled)
+        XCTAssertGreaterThanOrEqual(MonotonicClock.nanos() - started, 45_000_000)
+
+        let flag = Locked(false)
+        let waker = WorkerThread(name: "waker") {
+            usleep(10_000)
+            state.withLock {
+                flag.withLock { $0 = true }
+                state.signal()
+            }
+        }
+        state.withLock {
+            while !flag.current { state.wait(seconds: 5) }
+        }
+        waker.join()
+        XCTAssertLessThan(MonotonicClock.nanos() - started, 2_000_000_000)
+    }
+
+    func testQueueHandsEveryElementOverOnceUnderContention() {
+        let queue = BlockingQueue<Int>(capacity: 4)
+        let sums = Locked([Int]())
+        let takers = (0..<3).map { _ in
+            WorkerThread(name: "take") {
+                var sum = 0
+                while let v = queue.take() { sum += v }
+                sums.withLock { $0.append(sum) }
+            }
+        }
+        let putters = (0..<3).map { p in
+            WorkerThread(name: "put") { for i in 0..<1000 { queue.put(p * 1000 + i) } }
+        }
+        putters.forEach { $0.join() }
+        queue.close()
+        takers.forEach { $0.join() }
+        XCTAssertEqual(sums.current.reduce(0, +), (0..<3000).reduce(0, +))
+    }
+}

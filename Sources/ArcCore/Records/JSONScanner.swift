@@ -54,6 +54,37 @@ public struct JSONScanner {
         if s.i != s.end { throw JSONSyntaxError(offset: s.i, reason: "unexpected data after the object") }
     }
 
+    /// Scans bytes that must hold exactly one JSON value of any kind, appending the
+    /// top-level members of an object, or the elements of an array (with empty keys), to
+    /// `parts`. Returns the value's kind. Nested values are validated, not recorded: read
+    /// them by scanning their bytes again.
+    public static func scanValue(_ bytes: UnsafeBufferPointer<UInt8>, into parts: inout [JSONField]) throws -> JSONKind {
+        guard let base = bytes.baseAddress, bytes.count > 0 else {
+            throw JSONSyntaxError(offset: 0, reason: "empty input")
+        }
+        var s = JSONScanner(base, bytes.count)
+        s.skipSpace()
+        guard s.i < s.end else { throw JSONSyntaxError(offset: s.i, reason: "empty input") }
+        let kind: JSONKind
+        switch s.base[s.i] {
+        case UInt8(ascii: "{"):
+            try s.scanTopObject(&parts)
+            kind = .object
+        case UInt8(ascii: "["):
+            try s.scanTopArray(&parts)
+            kind = .array
+        default:
+            var escaped = false
+            let start = s.i
+            kind = try s.scanValue(depth: 1, escaped: &escaped)
+            parts.append(JSONField(keyStart: Int32(start), keyEnd: Int32(start), valueStart: Int32(start),
+                                   valueEnd: Int32(s.i), kind: kind, keyEscaped: false, valueEscaped: escaped))
+        }
+        s.skipSpace()
+        if s.i != s.end { throw JSONSyntaxError(offset: s.i, reason: "unexpected data after the value") }
+        return kind
+    }
+
     @inline(__always) private mutating func skipSpace() {
         while i < end {
             let c = base[i]
@@ -93,6 +124,29 @@ public struct JSONScanner {
             if c == UInt8(ascii: "}") { return }
             i -= 1
             throw fail("expected ',' or '}'")
+        }
+    }
+
+    private mutating func scanTopArray(_ elements: inout [JSONField]) throws {
+        i += 1
+        skipSpace()
+        if i < end && base[i] == UInt8(ascii: "]") { i += 1; return }
+        while true {
+            skipSpace()
+            let valueStart = i
+            var valueEscaped = false
+            let kind = try scanValue(depth: 1, escaped: &valueEscaped)
+            elements.append(JSONField(keyStart: Int32(valueStart), keyEnd: Int32(valueStart),
+                                      valueStart: Int32(valueStart), valueEnd: Int32(i),
+                                      kind: kind, keyEscaped: false, valueEscaped: valueEscaped))
+            skipSpace()
+            guard i < end else { throw fail("unterminated array") }
+            let c = base[i]
+            i += 1
+            if c == UInt8(ascii: ",") { continue }
+            if c == UInt8(ascii: "]") { return }
+            i -= 1
+            throw fail("expected ',' or ']'")
         }
     }
 

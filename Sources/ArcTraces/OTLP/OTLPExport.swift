@@ -1,7 +1,6 @@
 import Glibc
 import ArcCore
 import ArcHTTPServer
-import Foundation
 
 /// `telem-trace export --otlp URL`: stored spans to an OpenTelemetry collector as
 /// OTLP/HTTP JSON, a batch per request, streamed from the store (memory holds one batch).
@@ -102,10 +101,8 @@ enum OTLPExport {
 
         /// `{"partialSuccess":{"rejectedSpans":"3",...}}` -> 3.
         func rejectedCount(_ body: [UInt8]) -> Int {
-            guard !body.isEmpty,
-                  let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-                  let partial = object["partialSuccess"] as? [String: Any] else { return 0 }
-            return Int(OTLPTraceDecoder.int64(partial["rejectedSpans"]) ?? 0)
+            guard !body.isEmpty, let answer = try? JSONValue(parsing: body) else { return 0 }
+            return Int(answer["partialSuccess"]?["rejectedSpans"]?.int64Value ?? 0)
         }
     }
 }
