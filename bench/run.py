@@ -51,7 +51,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -67,35 +66,21 @@ VENV = ROOT / ".venv" / "bin"
 BUCKET = "data.binance.vision"
 BENCH_PREFIX = "data/futures/um/daily/klines/"
 
+# The servers the tests and the demo start too (rclone serve s3, SeaweedFS), and free_port.
+sys.path.insert(0, str(ROOT / "scripts"))
+import arcservers  # noqa: E402
+from arcservers import free_port  # noqa: E402
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
-
-class Server:
+class Server(arcservers.RcloneS3):
     """rclone serve s3 over a mirror directory, on a free loopback port."""
 
     def __init__(self, root):
-        self.root = root
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.url = f"{self.endpoint}/{BUCKET}"
-        self.proc = subprocess.Popen(
-            [str(VENV / "rclone"), "serve", "s3", "--addr", f"127.0.0.1:{self.port}", str(root)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(400):
-            try:
-                urllib.request.urlopen(f"{self.url}?prefix=data/&delimiter=/", timeout=1).read()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise SystemExit("bench: rclone serve s3 did not start")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait()
+        super().__init__(root)
+        try:
+            self.start()
+        except RuntimeError:
+            raise SystemExit("bench: rclone serve s3 did not start")
 
 
 class StaticServer:
@@ -729,21 +714,19 @@ SMALL_COUNT = 2_000
 
 
 class SeaweedFS:
-    """weed mini on free loopback ports (scripts/seaweed.py, as the tests and the demo start
+    """weed mini on free loopback ports (scripts/arcservers.py, as the tests and the demo start
     it), one bucket, a fresh data directory each bench, thrown away at the end."""
 
     def __init__(self, root):
-        sys.path.insert(0, str(ROOT / "scripts"))
-        import seaweed
         self.root = fresh(root)
-        self.weed = seaweed.SeaweedFS(self.root, bucket=S3_BUCKET)
+        self.weed = arcservers.SeaweedFS(self.root, bucket=S3_BUCKET)
         # start() waits for an authenticated ListBuckets that shows the bucket.
         self.weed.start()
         self.endpoint = self.weed.endpoint
-        self.key, self.secret, self.region = self.weed.access_key, self.weed.secret_key, seaweed.S3_REGION
+        self.key, self.secret, self.region = self.weed.access_key, self.weed.secret_key, arcservers.S3_REGION
 
     def env(self, home=None):
-        """scripts/seaweed.py's environment (the server's keys, region and endpoint, no
+        """scripts/arcservers.py's environment (the server's keys, region and endpoint, no
         AWS_*/S3_*/ARC_* of the machine) for s3x and aws, plus remote `sw:` for rclone and
         an aws config that gives aws cli the same 64 transfers as everyone else."""
         home = Path(home or self.root / "home")
