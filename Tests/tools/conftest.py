@@ -7,32 +7,25 @@ server a test starts is stopped by its fixture.
 """
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("ARC_BIN", ROOT / ".build" / "debug"))
-VENV_BIN = ROOT / ".venv" / "bin"
 MAKE_MIRROR = ROOT / "scripts" / "make-mirror.py"
-BUCKET = "data.binance.vision"
+
+# The servers (rclone serve s3, SeaweedFS and its SigV4 client) and free_port live in
+# scripts/arcservers.py, shared with the demo and the bench.
+sys.path.insert(0, str(ROOT / "scripts"))
+from arcservers import (BUCKET, S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, VENV_BIN, RcloneS3,  # noqa: E402,F401
+                        S3Client, S3Response, SeaweedFS, free_port)
 
 
 def tool(name):
     return str(BIN / name)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def records(text):
@@ -80,43 +73,15 @@ def make_mirror(directory, *args):
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-class Mirror:
-    """A Binance-layout tree served by rclone serve s3 on a free loopback port."""
+class Mirror(RcloneS3):
+    """A Binance-layout tree served by rclone serve s3 on a free loopback port, every
+    listing read afresh (the tests republish and add archives between runs)."""
 
     def __init__(self, root):
-        self.root = Path(root)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/{BUCKET}"
-        self.proc = None
+        super().__init__(root, dir_cache_time="0s")
 
     def path(self, key):
         return self.root / BUCKET / key
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [str(VENV_BIN / "rclone"), "serve", "s3", "--addr", f"127.0.0.1:{self.port}",
-             "--dir-cache-time", "0s", str(self.root)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.url}?prefix=data/&delimiter=/", timeout=1).read()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("rclone serve s3 did not start")
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
-
-    def pause(self):
-        os.kill(self.proc.pid, signal.SIGSTOP)
-
-    def resume(self):
-        os.kill(self.proc.pid, signal.SIGCONT)
 
     def republish(self, *keys):
         make_mirror(self.root, "--republish", *keys)
@@ -178,11 +143,6 @@ def expected_sha(mirror, key):
 
 
 # --- Authenticated S3: SeaweedFS ---------------------------------------------------------
-
-# SeaweedFS and its SigV4 client live in scripts/seaweed.py, shared with the demo and bench.
-sys.path.insert(0, str(ROOT / "scripts"))
-from seaweed import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, S3Client, S3Response, SeaweedFS  # noqa: E402,F401
-
 
 @pytest.fixture(scope="session")
 def seaweed(tmp_path_factory):

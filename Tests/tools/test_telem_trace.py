@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, records, run, tool
+from conftest import BIN, free_port, records, run, tool
 from otlp_receiver import OTLPReceiver
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -511,10 +511,7 @@ def test_export_of_spans_from_serve_round_trips_through_a_strict_receiver(tenv):
 
 def test_export_to_a_dead_port_is_exit_3_at_once_and_rejections_exit_1(tenv, tmp_path):
     ingest(tenv, write_spans(tmp_path / "n.ndjson", NIGHTLY))
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        dead = s.getsockname()[1]
+    dead = free_port()
     started = time.time()
     r = run("telem-trace", "export", "--otlp", f"http://127.0.0.1:{dead}", env=tenv)
     assert r.status == 3, r

@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""SeaweedFS (`weed mini`: master, volume, filer and S3) on free loopback ports, and a
-small stdlib SigV4 client for it.
+"""The local servers the tool tests (Tests/tools/conftest.py), the demo and the benchmark
+run, each on free loopback ports, in one place: the archive mirror (`rclone serve s3`
+over a tree from make-mirror.py), SeaweedFS (`weed mini`: master, volume, filer and S3,
+with the flags that make it answer like AWS), and a small stdlib SigV4 client.
 
-Shared by the tool tests (Tests/tools/conftest.py), the demo and the benchmark, so the
-flags that make it answer like AWS live in one place. As a command:
+As a command (for scripts/demo.sh):
 
-    scripts/seaweed.py start DIR [--bucket NAME]   # prints `export AWS_...`; pid in DIR/weed.pid
-    scripts/seaweed.py stop DIR
+    scripts/arcservers.py port                               # prints a free loopback port
+    scripts/arcservers.py mirror start ROOT [--port N]       # prints `export ARC_BINANCE_*`;
+                                                             # pid in ROOT.pid, log in ROOT.log
+    scripts/arcservers.py mirror stop ROOT
+    scripts/arcservers.py seaweed start DIR [--bucket NAME]  # prints `export AWS_...`; pid in DIR/weed.pid
+    scripts/arcservers.py seaweed stop DIR
 """
 import json
 import os
@@ -16,17 +21,73 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
+BUCKET = "data.binance.vision"
 
 
 def free_port():
+    """A TCP port free on 127.0.0.1 now (another process may take it before it is bound)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
+
+# --- The archive mirror: rclone serve s3 ---------------------------------------------------
+
+class RcloneS3:
+    """`rclone serve s3` over ROOT (each directory in it a bucket, anonymous access) on a
+    loopback port: the same ListObjects XML and GETs the real archive bucket answers.
+
+    `dir_cache_time="0s"` makes every listing read the tree again (the tests change it
+    between runs). `url` is the archive bucket's URL.
+    """
+
+    def __init__(self, root, port=None, bucket=BUCKET, dir_cache_time=None):
+        self.root = Path(root)
+        self.port = port or free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.url = f"{self.endpoint}/{bucket}"
+        self.dir_cache_time = dir_cache_time
+        self.proc = None
+
+    def start(self, log=None, new_session=False, timeout=20):
+        """Starts it and waits until a listing answers; RuntimeError if it does not in
+        `timeout` seconds. `log`: an open file for its output (else discarded)."""
+        cache = ["--dir-cache-time", self.dir_cache_time] if self.dir_cache_time else []
+        self.proc = subprocess.Popen(
+            [str(VENV_BIN / "rclone"), "serve", "s3", "--addr", f"127.0.0.1:{self.port}", *cache, str(self.root)],
+            stdout=log or subprocess.DEVNULL, stderr=log or subprocess.DEVNULL, start_new_session=new_session)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"rclone serve s3 exited {self.proc.returncode}")
+            try:
+                urllib.request.urlopen(f"{self.url}?prefix=data/&delimiter=/", timeout=1).read()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("rclone serve s3 did not start")
+
+    def stop(self):
+        """SIGKILL (it holds nothing worth a clean stop) and waits for it."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def pause(self):
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self):
+        os.kill(self.proc.pid, signal.SIGCONT)
+
+
+# --- Authenticated S3: SeaweedFS -----------------------------------------------------------
 
 S3_ACCESS_KEY = "arc-test-key"
 S3_SECRET_KEY = "arc-test-secret-0123456789abcdef"
@@ -304,18 +365,36 @@ def stop_pid_group(pid):
         pass
 
 
+def usage():
+    print(__doc__.strip(), file=sys.stderr)
+    sys.exit(2)
+
+
 def main(argv):
-    if len(argv) < 3 or argv[1] not in ("start", "stop"):
-        sys.exit(__doc__)
-    root = Path(argv[2])
-    pid_file = root / "weed.pid"
-    if argv[1] == "stop":
+    if len(argv) == 2 and argv[1] == "port":
+        print(free_port())
+        return
+    if len(argv) < 4 or argv[1] not in ("mirror", "seaweed") or argv[2] not in ("start", "stop"):
+        usage()
+    server, action, root = argv[1], argv[2], Path(argv[3])
+    options = dict(zip(argv[4::2], argv[5::2]))
+    if len(argv[4:]) % 2 or not set(options) <= {"--port", "--bucket"}:
+        usage()
+    pid_file = root / "weed.pid" if server == "seaweed" else root.with_name(root.name + ".pid")
+    if action == "stop":
         if pid_file.exists():
             stop_pid_group(int(pid_file.read_text()))
             pid_file.unlink()
         return
-    bucket = argv[argv.index("--bucket") + 1] if "--bucket" in argv else "arc-test"
-    s = SeaweedFS(root, bucket=bucket).start()
+    if server == "mirror":
+        # Every listing reads the tree afresh: the demo publishes a new day and republishes.
+        m = RcloneS3(root, port=int(options["--port"]) if "--port" in options else None, dir_cache_time="0s")
+        with open(root.with_name(root.name + ".log"), "ab") as log:
+            m.start(log=log, new_session=True)
+        pid_file.write_text(str(m.proc.pid))
+        print(f"export ARC_BINANCE_LIST_URL={m.url} ARC_BINANCE_DOWNLOAD_URL={m.url}")
+        return
+    s = SeaweedFS(root, bucket=options.get("--bucket", "arc-test")).start()
     pid_file.write_text(str(s.proc.pid))
     print(f"export AWS_ACCESS_KEY_ID={s.access_key} AWS_SECRET_ACCESS_KEY={s.secret_key} "
           f"AWS_REGION={S3_REGION} AWS_ENDPOINT_URL={s.endpoint} AWS_EC2_METADATA_DISABLED=true")

@@ -1,0 +1,34 @@
+"""Row `pipeline`: arc-discover | arc-plan | arc-collect against s5cmd cp (all over S3), and
+with downloads from a static server against curl --parallel and aria2c."""
+import os
+import sys
+
+from .common import BENCH_PREFIX, BUCKET, VENV, alternate, curl_run, new_dir, remove_database, sh, tool
+
+
+def bench_pipeline(server, static, table, rounds, jobs, work, env, discover, count):
+    s5_env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1")
+
+    def ours(download_url):
+        def run():
+            remove_database(work / "state.db")
+            return sh(f"{discover} --download-url {download_url} | {tool('arc-plan')} --dest {new_dir('arc')} "
+                      f"| {tool('arc-collect')} -j {jobs}", env=env)
+        return run
+
+    def s5cmd():
+        return sh(f"{VENV}/s5cmd --no-sign-request --endpoint-url {server.endpoint} --numworkers {jobs} "
+                  f"cp 's3://{BUCKET}/{BENCH_PREFIX}*' {new_dir('s5cmd')}/", env=s5_env)
+
+    def aria2c():
+        return sh(f"aria2c -q -j {jobs} -x 1 --allow-overwrite=true --auto-file-renaming=false "
+                  f"-d {new_dir('aria2c')} -i {work}/aria2.txt")
+
+    print(f"bench: pipeline over {count} archives, -j {jobs}, {rounds} rounds", file=sys.stderr)
+    m = alternate({"arc-s3": ours(server.url), "s5cmd": s5cmd, "arc-static": ours(static.url),
+                   "curl": lambda: curl_run(work, jobs), "aria2c": aria2c}, rounds)
+    table.add(f"list + fetch + verify + ledger, {count} archives, all over S3", "s5cmd cp", m["s5cmd"], m["arc-s3"],
+              "s", "<= 1.0 (s5cmd verifies nothing)")
+    table.add("the same, downloads from a static server", "curl --parallel", m["curl"], m["arc-static"], "s",
+              "<= 1.5 (curl lists and verifies nothing)")
+    table.add("the same, downloads from a static server", "aria2c -j", m["aria2c"], m["arc-static"], "s", "-")
