@@ -7,7 +7,7 @@ RELEASE := .build/release
 DEBUG := .build/debug
 PYTEST := .venv/bin/python -m pytest
 
-.PHONY: all build release install uninstall test unit-test tool-test demo bench docs check-docs setup clean
+.PHONY: all build release static install uninstall test unit-test tool-test demo bench docs check-docs setup clean
 
 all: release
 
@@ -15,6 +15,11 @@ release:
 	$(SWIFT) build -c release
 
 build: release
+
+# Every tool with the Swift runtime linked in (in .build-static/release), then each one's
+# size and --version time.
+static:
+	scripts/static.sh
 
 setup:
 	scripts/setup.sh
@@ -67,4 +72,4 @@ uninstall:
 	done
 
 clean:
-	rm -rf .build .demo bench/out
+	rm -rf .build .build-static .demo bench/out

@@ -289,3 +289,59 @@ def test_every_option_a_readme_names_is_in_that_tools_help(readme):
                          + ", ".join(name + (f" {command}" if command else "") for name, command in lacking)
                          + (f" (did you mean {near[0]}?)" if near else ""))
     assert not wrong, "\n".join(wrong)
+
+
+# What each tool may contain: its family's library and what that builds on (Package.swift).
+FAMILY_MODULES = {
+    "arc-discover": {"ArcCore", "ArcCollect"},
+    "arc-plan": {"ArcCore", "ArcCollect"},
+    "arc-collect": {"ArcCore", "ArcCollect"},
+    "s3x": {"ArcCore", "ArcS3x"},
+    "telem-log": {"ArcCore", "ArcLogs"},
+    "telem-trace": {"ArcCore", "ArcTraces", "ArcHTTPServer"},
+    "wf-run": {"ArcCore", "ArcWorkflow", "ArcTOML", "ArcSchedule"},
+}
+LIBRARY_MODULES = {p.name for p in (ROOT / "Sources").iterdir() if p.name.startswith("Arc")}
+
+
+def test_family_table_covers_every_tool():
+    assert set(FAMILY_MODULES) == set(TOOLS)
+    assert set().union(*FAMILY_MODULES.values()) <= LIBRARY_MODULES
+
+
+@pytest.mark.parametrize("name", TOOLS)
+def test_each_tool_links_only_its_family_and_no_foundation(name):
+    """The target graph as built: a Swift symbol's mangled name starts with its module
+    (`$s11ArcWorkflow...`), so the modules a binary defines symbols of are the modules
+    linked into it. arc-plan holds no WorkflowRunner; no tool loads Foundation or ICU."""
+    path = str(BIN / name)
+    symbols = subprocess.run(["nm", "--defined-only", path], capture_output=True, text=True, check=True).stdout
+    modules = set()
+    for length, rest in re.findall(r"\$s(\d+)(Arc\w+)", symbols):
+        candidate = rest[:int(length)]
+        if candidate in LIBRARY_MODULES:
+            modules.add(candidate)
+    assert modules == FAMILY_MODULES[name]
+    dynamic = subprocess.run(["readelf", "-d", path], capture_output=True, text=True, check=True).stdout
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dynamic)
+    assert needed and not [lib for lib in needed if "Foundation" in lib or "icu" in lib.lower() or "XCTest" in lib], needed
+
+
+def test_every_option_the_code_reads_is_declared_in_a_spec():
+    """An option read under a name no spec declares reads as "not given" for ever: debug
+    builds assert on it at run time (ParsedCommand.read); this finds it in code no test runs.
+    Per family: a read in ArcCollect must be declared by a spec in ArcCollect or be common."""
+    def source(*dirs):
+        return "\n".join(p.read_text() for d in dirs for p in (ROOT / "Sources" / d).rglob("*.swift"))
+    def declared(text):
+        return set(re.findall(r'OptionSpec\(\s*"([\w-]+)"', text)) | set(re.findall(r'\.flag\("([\w-]+)",\s*(?:short|help)', text))
+    common = declared(source("ArcCore"))
+    assert {"state", "log-level", "quiet", "trace", "metrics-file"} <= common
+    problems = []
+    for family in sorted({m for mods in FAMILY_MODULES.values() for m in mods} - {"ArcCore"}):
+        text = source(family)
+        # Parsed command lines are `p` or `parsed` throughout (records are `record`, `r`, `b`).
+        reads = set(re.findall(r'\b(?:p|parsed)\.(?:flag|value|list|int|duration)\("([\w-]+)"', text))
+        assert reads or family in ("ArcHTTPServer", "ArcTOML", "ArcSchedule"), f"no option reads found in {family}"
+        problems += [f"{family} reads --{name}" for name in sorted(reads - declared(text) - common)]
+    assert not problems

@@ -13,10 +13,25 @@ public struct ParsedCommand {
     public var positionals: [String] = []
     /// An unknown subcommand (a plugin name) and every argument after it, untouched.
     public var external: (name: String, arguments: [String])?
+    /// Every option valid where parsing ended: the chosen commands' own and their parents'.
+    public var declared: Set<String> = []
 
-    public func flag(_ name: String) -> Bool { values[name] != nil }
+    public init(path: [String], spec: CommandSpec) {
+        self.path = path
+        self.spec = spec
+    }
 
-    public func value(_ name: String) -> String? { values[name]?.last }
+    public func flag(_ name: String) -> Bool { read(name) != nil }
+
+    public func value(_ name: String) -> String? { read(name)?.last }
+
+    /// Reading an option no spec declares is a mistake in the tool, not in its input: with
+    /// no such option, a typo would read as "not given" for ever. Debug builds (unit and
+    /// tool tests) stop on it; release builds answer as for an absent option.
+    private func read(_ name: String) -> [String]? {
+        assert(declared.contains(name), "\(path.joined(separator: " ")) reads --\(name), which its spec does not declare")
+        return values[name]
+    }
 
     /// Tables for a person, records for a pipe: true when stdout is a terminal and --json
     /// was not given.
@@ -25,7 +40,7 @@ public struct ParsedCommand {
     /// All values of a list option, comma-separated values split, each once, in order.
     public func list(_ name: String) -> [String] {
         var seen = Set<String>()
-        return (values[name] ?? []).flatMap { $0.split(separator: ",").map { $0.trimmed() } }
+        return (read(name) ?? []).flatMap { $0.split(separator: ",").map { $0.trimmed() } }
             .filter { !$0.isEmpty && seen.insert($0).inserted }
     }
 
@@ -138,6 +153,7 @@ public enum ArgumentParser {
             i += 1
         }
 
+        parsed.declared = Set(scope.map(\.long))
         if scope.contains(where: { $0.standalone && parsed.values[$0.long] != nil }) { return parsed }
 
         // The environment, then defaults, fill what the command line left out.

@@ -4,7 +4,7 @@ import Glibc
 /// --help, --version and the doc generators, set up logging, run, and exit with the
 /// status DESIGN.md defines. Errors become one line on stderr.
 public enum Tool {
-    public static let version = "0.1.0"
+    public static let version = ArcVersion.current
 
     /// Options every tool has.
     public static let commonOptions: [OptionSpec] = [

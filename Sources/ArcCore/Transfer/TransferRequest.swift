@@ -69,7 +69,7 @@ public struct TransferConfiguration: Sendable {
     public var bandwidthLimit: Int64
 
     public init(maxConcurrent: Int = 16, maxConnections: Int? = nil, connectTimeout: Double = 10,
-                stallTimeout: Double = 30, attemptTimeout: Double = 0, userAgent: String = "arc/\(Tool.version)",
+                stallTimeout: Double = 30, attemptTimeout: Double = 0, userAgent: String = "arc/\(ArcVersion.current)",
                 bufferSize: Int = 64 * 1024, bandwidthLimit: Int64 = 0) {
         self.maxConcurrent = max(1, maxConcurrent)
         self.maxConnections = max(maxConnections ?? 0, self.maxConcurrent)

@@ -81,14 +81,14 @@ public enum OTLPJSON {
         r.object("resource") { res in
             keyValues("attributes", [("service.name", .string(service)), ("telemetry.sdk.name", .string("arc")),
                                      ("telemetry.sdk.language", .string("swift")),
-                                     ("telemetry.sdk.version", .string(Tool.version))], into: &res)
+                                     ("telemetry.sdk.version", .string(ArcVersion.current))], into: &res)
         }
     }
 
     private static func scope(into s: inout RecordBuilder) {
         s.object("scope") { sc in
             sc.string("name", scopeName)
-            sc.string("version", Tool.version)
+            sc.string("version", ArcVersion.current)
         }
     }
 
