@@ -1,6 +1,5 @@
 import Glibc
 import ArcCore
-import ArcHTTPServer
 
 /// `telem-trace exec -- COMMAND`: COMMAND runs inside this process's root span, with
 /// TRACEPARENT naming that span and ARC_TRACE_FILE naming where spans go, so every arc

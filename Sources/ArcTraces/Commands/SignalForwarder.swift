@@ -1,6 +1,5 @@
 import Glibc
 import ArcCore
-import ArcHTTPServer
 
 // Read by the signal handler: plain words, written before the handler can need them.
 private nonisolated(unsafe) var forwardTarget: pid_t = 0

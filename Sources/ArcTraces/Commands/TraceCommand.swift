@@ -1,6 +1,5 @@
 import Glibc
 import ArcCore
-import ArcHTTPServer
 
 /// telem-trace: the entry point. One command per job: exec, ls, show, stats, export,
 /// ingest, serve.

@@ -1,5 +1,4 @@
 import ArcCore
-import ArcHTTPServer
 
 /// telem-trace's command line: one command per job. The parser, --help, the man page and
 /// the completions all come from here.

@@ -1,6 +1,5 @@
 import Glibc
 import ArcCore
-import ArcHTTPServer
 
 /// `telem-trace export --otlp URL`: stored spans to an OpenTelemetry collector as
 /// OTLP/HTTP JSON, a batch per request, streamed from the store (memory holds one batch).

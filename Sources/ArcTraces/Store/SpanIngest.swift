@@ -1,6 +1,5 @@
 import Glibc
 import ArcCore
-import ArcHTTPServer
 
 /// Reads span records (NDJSON, as `--trace FILE` writes them) from files or stdin into
 /// the store, in transactions of `batchSize` spans: one fsync per batch, not per span,

@@ -1,5 +1,4 @@
 import ArcCore
-import ArcHTTPServer
 
 /// Attributes and events between their stored JSON text and the telemetry model's values.
 /// The text was validated when it was stored (the record scanner, or our own writer), so

@@ -1,5 +1,4 @@
 import ArcCore
-import ArcHTTPServer
 
 /// A span as telem-trace stores it: ids, times in Unix nanoseconds, and the attributes
 /// and events kept as the JSON text they arrived in. Ingesting a million spans then costs

@@ -1,5 +1,4 @@
 import ArcCore
-import ArcHTTPServer
 
 /// One trace in a listing: its root span's name and status, its extent and span counts.
 public struct TraceSummary: Sendable, Equatable {

@@ -1,5 +1,4 @@
 import ArcCore
-import ArcHTTPServer
 
 /// An attribute value as stored: a scalar, or (from OTLP) an array or nested object.
 indirect enum AttributeValue {

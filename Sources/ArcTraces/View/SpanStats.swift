@@ -1,5 +1,4 @@
 import ArcCore
-import ArcHTTPServer
 
 /// Percentiles by the nearest-rank method: the p-th percentile of n sorted values is the
 /// value at rank ceil(p/100 * n) (1-based), always one of the observed values. For the

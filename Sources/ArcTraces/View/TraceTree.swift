@@ -1,5 +1,4 @@
 import ArcCore
-import ArcHTTPServer
 
 /// A trace's spans as a tree: children under their parents, ordered by start time. A span
 /// whose parent is not in the trace (the trace was joined from outside, or the parent's

@@ -1,5 +1,4 @@
 import ArcCore
-import ArcHTTPServer
 
 /// `telem-trace show`: a trace as a tree of spans, each with a bar placed and sized on
 /// the trace's time line, its duration, failures marked ✗ (red on a terminal) and the

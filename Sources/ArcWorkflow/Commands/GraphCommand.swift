@@ -1,7 +1,6 @@
 import Glibc
 import ArcCore
 import ArcSchedule
-import ArcTOML
 
 /// `wf-run validate` and `wf-run graph`: a workflow checked, and drawn.
 enum GraphCommand {

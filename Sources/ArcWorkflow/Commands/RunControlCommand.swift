@@ -1,7 +1,5 @@
 import Glibc
 import ArcCore
-import ArcSchedule
-import ArcTOML
 
 /// `wf-run run`, `resume` and `cancel`: the commands that start or stop runs.
 enum RunControl {

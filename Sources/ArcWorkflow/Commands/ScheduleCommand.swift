@@ -1,7 +1,6 @@
 import Glibc
 import ArcCore
 import ArcSchedule
-import ArcTOML
 
 /// `wf-run schedule FILE|DIR...`: a long-running scheduler. Each due firing starts
 /// `wf-run run FILE --scheduled-time T` as a child in its own process group (one wf-run

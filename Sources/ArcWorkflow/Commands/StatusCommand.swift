@@ -1,7 +1,5 @@
 import Glibc
 import ArcCore
-import ArcSchedule
-import ArcTOML
 
 /// `wf-run status`, `history` and `logs`: what ran, what failed and why, read from the
 /// runs' event logs and directories.

@@ -1,7 +1,5 @@
 import Glibc
 import ArcCore
-import ArcSchedule
-import ArcTOML
 
 /// wf-run: the entry point. One command per job: run, validate, graph, status, history,
 /// logs, resume, cancel, schedule, next.

@@ -1,5 +1,4 @@
 import ArcCore
-import ArcSchedule
 import ArcTOML
 
 /// wf-run's top-level spec and the man page's sections on the workflow file.

@@ -1,6 +1,4 @@
 import ArcCore
-import ArcSchedule
-import ArcTOML
 
 /// wf-run's command line. The parser, --help, the man page (with the workflow file's
 /// grammar) and the completions all come from here.

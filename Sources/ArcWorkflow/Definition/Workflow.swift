@@ -1,6 +1,5 @@
 import ArcCore
 import ArcSchedule
-import ArcTOML
 
 /// A workflow as its file describes it: steps (shell command lines) with their needs,
 /// retries, timeouts and conditions, plus the run's environment, parameters, schedule and

@@ -1,6 +1,4 @@
 import ArcCore
-import ArcSchedule
-import ArcTOML
 
 /// What is wrong with a workflow file: every problem found, each with its line and column,
 /// printed as compilers print them (`daily.toml:12:9: needs: unknown step 'fetc'`).

@@ -1,6 +1,4 @@
 import ArcCore
-import ArcSchedule
-import ArcTOML
 
 /// The steps as a graph: what must be true of their needs (known, no cycles), the order
 /// they can run in, and what comes before each.

@@ -1,7 +1,5 @@
 import Glibc
 import ArcCore
-import ArcSchedule
-import ArcTOML
 
 /// An exclusive flock(2) on a file. The kernel drops it when the holder exits however it
 /// exits (SIGKILL included), so a lock never outlives its run. The descriptor is

@@ -1,6 +1,4 @@
 import ArcCore
-import ArcSchedule
-import ArcTOML
 
 /// One entry of a run's append-only log, and one record on `wf-run run`'s stdout.
 public struct RunEvent: Sendable {

@@ -1,7 +1,5 @@
 import Glibc
 import ArcCore
-import ArcSchedule
-import ArcTOML
 
 /// Where a run's events go besides the log: NDJSON records on stdout for a pipe (or with
 /// --json), short human lines on a terminal.

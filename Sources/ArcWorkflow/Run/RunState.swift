@@ -1,6 +1,4 @@
 import ArcCore
-import ArcSchedule
-import ArcTOML
 
 /// A run as its event log tells it: each step's outcome and the run's. `status`,
 /// `history` and `resume` all read runs through this one fold.

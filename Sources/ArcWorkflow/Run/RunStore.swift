@@ -1,6 +1,4 @@
 import ArcCore
-import ArcSchedule
-import ArcTOML
 
 /// wf-run's tables in the state database: a row per run, written once, and the runs'
 /// event logs, only ever appended to. Each event is its own transaction, so a run killed

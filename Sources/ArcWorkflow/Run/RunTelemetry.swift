@@ -1,6 +1,4 @@
 import ArcCore
-import ArcSchedule
-import ArcTOML
 
 /// wf-run's spans and metrics: the run is the trace (wf-run's own span), each attempt of
 /// a step a `wf.step` span under it whose context the step gets as TRACEPARENT, so the

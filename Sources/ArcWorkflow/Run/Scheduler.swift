@@ -1,7 +1,6 @@
 import Glibc
 import ArcCore
 import ArcSchedule
-import ArcTOML
 
 /// The scheduler's loop: sleeps until the next firing, starts a `wf-run run` child for
 /// it, rereads changed workflow files, and on a stop signal hands the signal to the

@@ -1,7 +1,5 @@
 import Glibc
 import ArcCore
-import ArcSchedule
-import ArcTOML
 
 /// Starting an attempt of a step, and settling it when its shell exits.
 extension WorkflowRunner {

@@ -1,6 +1,4 @@
 import ArcCore
-import ArcSchedule
-import ArcTOML
 
 /// The environment a step runs in, built in layers, each able to use the ones before it:
 /// wf-run's own environment, then the parameters, the workflow's [env], the step's env,

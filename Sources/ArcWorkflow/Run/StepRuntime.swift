@@ -1,7 +1,5 @@
 import Glibc
 import ArcCore
-import ArcSchedule
-import ArcTOML
 
 /// A step while a run drives it: its outcome so far and, while an attempt runs, that
 /// attempt's process group, deadlines and span.

@@ -1,7 +1,5 @@
 import Glibc
 import ArcCore
-import ArcSchedule
-import ArcTOML
 
 /// Drives one run: starts each step once its needs are done and its condition holds, up
 /// to `concurrency` at a time, retries failures with backoff, enforces timeouts on whole
