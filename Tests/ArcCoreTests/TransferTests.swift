@@ -129,6 +129,23 @@ final class TransferErrorTests: XCTestCase {
     }
 }
 
+final class TransferEngineTests: XCTestCase {
+    /// After a stop the loop may have ended: a late submission completes at once, cancelled,
+    /// instead of waiting for ever.
+    func testASubmissionAfterTheLoopEndedIsCancelledAtOnce() {
+        let engine = TransferEngine(TransferConfiguration())
+        engine.start()
+        engine.cancelAll()
+        engine.wait()
+        var outcome: (Result<TransferResponse, TransferError>, Int)?
+        engine.submit(Transfer(TransferRequest(url: "http://127.0.0.1:9/x", retry: RetryPolicy()), sink: MemorySink()) {
+            outcome = ($0, $1)
+        })
+        guard case .failure(.cancelled)? = outcome?.0 else { return XCTFail("not cancelled at once: \(String(describing: outcome))") }
+        XCTAssertEqual(outcome?.1, 0)
+    }
+}
+
 final class SinkTests: XCTestCase {
     private var dir: TempDir!
     override func setUp() { dir = TempDir() }

@@ -32,6 +32,8 @@ public final class TransferEngine: @unchecked Sendable {
     private var tasks: [() -> Void] = []
     private var finishing = false
     private var cancelling = false
+    /// The loop has ended: a transfer submitted now is cancelled at once.
+    private var ended = false
     private var thread: WorkerThread?
 
     // Engine-thread state.
@@ -76,9 +78,15 @@ public final class TransferEngine: @unchecked Sendable {
         thread = WorkerThread(name: "transfers") { [self] in loop() }
     }
 
-    /// Queues a transfer; it starts when a slot is free.
+    /// Queues a transfer; it starts when a slot is free. After the loop has ended (a stop),
+    /// it completes at once, cancelled, on the calling thread.
     public func submit(_ transfer: Transfer) {
-        lock.withLock { inbox.append(transfer) }
+        let queued: Bool = lock.withLock {
+            if ended { return false }
+            inbox.append(transfer)
+            return true
+        }
+        guard queued else { return transfer.completion(.failure(.cancelled(url: transfer.request.url)), 0) }
         curl_multi_wakeup(multi)
     }
 
@@ -128,7 +136,11 @@ public final class TransferEngine: @unchecked Sendable {
             curl_multi_perform(multi, &stillRunning)
             drainMessages()
             if finish && active == 0 && waitingHead == waiting.count && delayed.isEmpty {
-                if lock.withLock({ inbox.isEmpty && tasks.isEmpty }) { break }
+                let idle: Bool = lock.withLock {
+                    if inbox.isEmpty && tasks.isEmpty { ended = true }
+                    return ended
+                }
+                if idle { break }
                 continue
             }
             var timeout: Int = 0
