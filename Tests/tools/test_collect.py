@@ -158,3 +158,34 @@ def test_unwritable_state_database_exits_3(mirror, env, tmp_path):
     r = run("arc-collect", "--state", str(blocker / "state.db"), input=[task], env=env)
     assert r.status == 3, r
     assert r.stdout == ""
+
+
+def test_final_failures_are_errors_and_retries_warnings(mirror, env, tmp_path):
+    """`telem-log --level error` over a failed run's log finds every task that failed for
+    good, and nothing else; retries that may still succeed are warnings."""
+    import socket
+    tasks = tasks_for(env, tmp_path / "data", "--market", "spot", "--type", "trades")
+    wrong = next(t for t in tasks if t["date"] == "2024-01-02")          # CHECKSUM wrong upstream
+    base = mirror.url.rsplit("/", 1)[0]
+    missing = dict(tasks[0], url=tasks[0]["url"].replace(".zip", "-gone.zip"), dest=tasks[0]["dest"] + "-gone")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"                  # nothing listens: refused
+        unreachable = dict(tasks[1], url=tasks[1]["url"].replace(base, dead),
+                           checksum_url=tasks[1]["checksum_url"].replace(base, dead), dest=tasks[1]["dest"] + "-dead")
+        r = run("arc-collect", "--retries", "3", "--retry-delay", "10ms", input=tasks + [missing, unreachable], env=env)
+    assert r.status == 1, r
+    failed = {x["url"]: x["error"]["code"] for x in r.records if x["status"] == "failed"}
+    assert failed == {wrong["url"]: "checksum_mismatch", missing["url"]: "not_found",
+                      unreachable["url"]: "connection_failed"}, r.records
+    errors = [l for l in r.logs if l["level"] == "error"]
+    assert sorted(l["url"] for l in errors) == sorted(failed) and all(l["code"] == failed[l["url"]] for l in errors)
+    warnings = [l for l in r.logs if l["level"] == "warn"]
+    # The unreachable archive and its CHECKSUM: attempts 1 and 2 of 3 failed, then the error.
+    retried = sorted((l["url"], l["attempt"]) for l in warnings if l["url"] in (unreachable["url"], unreachable["checksum_url"]))
+    assert retried == sorted((u, a) for u in (unreachable["url"], unreachable["checksum_url"]) for a in (1, 2))
+    assert all(l["code"] == "connection_failed" and l["max_attempts"] == 3 for l in warnings if "attempt" in l)
+    log = tmp_path / "collect.log"
+    log.write_text(r.stderr)
+    found = run("telem-log", "--level", "error", str(log), env=env)
+    assert sorted(l["url"] for l in found.records) == sorted(failed)

@@ -91,6 +91,9 @@ public final class Collector {
         engine = TransferEngine(TransferConfiguration(
             maxConcurrent: options.jobs * 2, maxConnections: options.jobs * 2 + 8,
             connectTimeout: options.connectTimeout, stallTimeout: options.stallTimeout))
+        // A retry may still succeed: a warning (the S3 client's requests; a task's own
+        // transfers name its span). A task that fails for good is an error (writeResults).
+        engine.onRetry = { [log] in log.log(.warn, $0.message, fields: $0.logFields) }
         pthread_mutex_init(&condMutex, nil)
         pthread_cond_init(&cond, nil)
         declareMetrics()
@@ -265,21 +268,30 @@ public final class Collector {
     func fetchChecksum(_ job: CollectJob) {
         let sink = MemorySink(limit: 4096)
         let request = TransferRequest(url: job.task.checksumURL!, retry: options.retry)
-        engine.submit(Transfer(request, sink: sink) { [self] result, _ in
+        let transfer = Transfer(request, sink: sink) { [self] result, _ in
             job.checksum = result.map { _ in sink.bytes }
             partDone(job)
-        })
+        }
+        transfer.onRetry = retryNotices(job)
+        engine.submit(transfer)
     }
 
     private func fetchArchive(_ job: CollectJob) {
         let sink = FileSink(path: job.task.partialPath, expectedSize: job.task.size)
         job.sink = sink
         let request = TransferRequest(url: job.task.url, ifRange: job.task.etag, retry: options.retry)
-        engine.submit(Transfer(request, sink: sink) { [self] result, attempts in
+        let transfer = Transfer(request, sink: sink) { [self] result, attempts in
             job.download = result
             job.attempts += attempts
             partDone(job)
-        })
+        }
+        transfer.onRetry = retryNotices(job)
+        engine.submit(transfer)
+    }
+
+    /// A warning for each retry of one of `job`'s requests, naming the task's span.
+    func retryNotices(_ job: CollectJob) -> (RetryNotice) -> Void {
+        { [self] notice in log.log(.warn, notice.message, fields: notice.logFields + spanField(job)) }
     }
 
     /// On the engine thread: when the last transfer of a job is done, hand it on.
@@ -438,7 +450,8 @@ public final class Collector {
             }
             for job in batch {
                 if let e = job.outcome?.error, e.code != "interrupted" {
-                    log.log(.warn, "failed: \(e.message)", fields: [("url", .string(job.task.url)), ("code", .string(e.code))]
+                    // Final: the task failed for good in this run (retries were warnings).
+                    log.log(.error, "failed: \(e.message)", fields: [("url", .string(job.task.url)), ("code", .string(e.code))]
                             + spanField(job))
                 }
                 observe(job)

@@ -22,11 +22,13 @@ extension Collector {
         if task.checksumURL != nil { fetchChecksum(job) }
         let sink = HashingMemorySink(limit: Int(task.size ?? (256 << 20)) + 1)
         job.memory = sink
-        engine.submit(Transfer(TransferRequest(url: task.url, ifRange: task.etag, retry: options.retry), sink: sink) { [self] result, attempts in
+        let transfer = Transfer(TransferRequest(url: task.url, ifRange: task.etag, retry: options.retry), sink: sink) { [self] result, attempts in
             job.download = result
             job.attempts += attempts
             partDone(job)
-        })
+        }
+        transfer.onRetry = retryNotices(job)
+        engine.submit(transfer)
     }
 
     private func finishQueueS3(_ job: CollectJob) {
@@ -122,7 +124,7 @@ final class S3PartUpload {
         let sink = MemorySink(limit: Int(Collector.s3PartSize) + 1)
         let request = TransferRequest(url: job.task.url, headers: ["Range: bytes=\(start)-\(end)"] + (job.task.etag.map { ["If-Match: \"\(ListObjects.unquote($0))\""] } ?? []),
                                       retry: collector.options.retry)
-        collector.engine.submit(Transfer(request, sink: sink) { [self] result, attempts in
+        let transfer = Transfer(request, sink: sink) { [self] result, attempts in
             job.attempts += attempts
             switch result {
             case .failure(let error):
@@ -147,7 +149,9 @@ final class S3PartUpload {
                     }
                 }
             }
-        })
+        }
+        transfer.onRetry = collector.retryNotices(job)
+        collector.engine.submit(transfer)
     }
 
     private func finish() {

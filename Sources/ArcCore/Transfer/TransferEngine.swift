@@ -35,6 +35,9 @@ public final class TransferEngine: @unchecked Sendable {
     /// The loop has ended: a transfer submitted now is cancelled at once.
     private var ended = false
     private var thread: WorkerThread?
+    /// Told of each failed attempt that will be retried, on the engine thread, unless the
+    /// transfer has its own `onRetry`: tools log these as warnings. Set before `start`.
+    public var onRetry: ((RetryNotice) -> Void)?
 
     // Engine-thread state.
     /// Transfers waiting for a slot, oldest first from `waitingHead`. Taken slots are
@@ -88,6 +91,12 @@ public final class TransferEngine: @unchecked Sendable {
         }
         guard queued else { return transfer.completion(.failure(.cancelled(url: transfer.request.url)), 0) }
         curl_multi_wakeup(multi)
+    }
+
+    /// Passes on a retry decided above the engine (an S3 error inside a 200 answer), so
+    /// it is reported like the engine's own.
+    public func reportRetry(_ notice: RetryNotice) {
+        onRetry?(notice)
     }
 
     /// Runs `work` on the engine thread (where completion handlers run), so code that
@@ -398,6 +407,10 @@ public final class TransferEngine: @unchecked Sendable {
             let delay = t.request.retry.delay(afterAttempt: t.attempt, retryAfter: t.headers.retryAfter)
             t.notBefore = MonotonicClock.nanos() + UInt64(delay * 1e9)
             stats.addRetry()
+            if let notify = t.onRetry ?? onRetry {
+                notify(RetryNotice(url: url, attempt: t.attempt, maxAttempts: t.request.retry.maxAttempts,
+                                   delay: delay, error: failure))
+            }
             delayed.append(t)
             return
         }
