@@ -130,6 +130,72 @@ final class TransferErrorTests: XCTestCase {
     }
 }
 
+final class TransferEngineTests: XCTestCase {
+    func testARetryNoticeSaysWhatFailedAndWhatComesNext() {
+        let notice = RetryNotice(url: "http://h/k", attempt: 2, maxAttempts: 5, delay: 0.25,
+                                 error: TransferError.http(status: 503, url: "http://h/k", detail: ""))
+        XCTAssertEqual(notice.message, "attempt 2 of 5 failed, retrying in 250 ms: http://h/k: HTTP 503")
+        XCTAssertEqual(notice.logFields.map(\.0), ["url", "code", "attempt", "max_attempts", "retry_in_ms"])
+        guard case .string("server_error") = notice.logFields[1].1 else { return XCTFail("code") }
+    }
+
+    /// Every failed attempt that is tried again is reported (the transfer's own hook wins
+    /// over the engine's); the last one, which is not, is the completion's.
+    func testEachRetryIsReportedAndTheFinalFailureIsNot() {
+        let port = freeLoopbackPort()
+        let engine = TransferEngine(TransferConfiguration(maxConcurrent: 2, connectTimeout: 2))
+        let notices = Locked([Int]()), engineNotices = Locked(0)
+        engine.onRetry = { _ in engineNotices.withLock { $0 += 1 } }
+        engine.start()
+        let done = BlockingQueue<(Result<TransferResponse, TransferError>, Int)>(capacity: 1)
+        let transfer = Transfer(TransferRequest(url: "http://127.0.0.1:\(port)/x", retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.001)),
+                                sink: MemorySink()) { done.put(($0, $1)) }
+        transfer.onRetry = { n in notices.withLock { $0.append(n.attempt) } }
+        engine.submit(transfer)
+        let (result, attempts) = done.take()!
+        engine.finishWhenIdle()
+        engine.wait()
+        guard case .failure(let error) = result else { return XCTFail("a refused connection succeeded") }
+        XCTAssertEqual(error.code, "connection_failed")
+        XCTAssertEqual(attempts, 3)
+        XCTAssertEqual(notices.current, [1, 2])
+        XCTAssertEqual(engineNotices.current, 0)
+    }
+
+    /// After a stop the loop may have ended: a late submission completes at once, cancelled,
+    /// instead of waiting for ever.
+    func testASubmissionAfterTheLoopEndedIsCancelledAtOnce() {
+        let engine = TransferEngine(TransferConfiguration())
+        engine.start()
+        engine.cancelAll()
+        engine.wait()
+        let outcome = Locked<(Result<TransferResponse, TransferError>, Int)?>(nil)
+        engine.submit(Transfer(TransferRequest(url: "http://127.0.0.1:9/x", retry: RetryPolicy()), sink: MemorySink()) {
+            let result = ($0, $1)
+            outcome.withLock { $0 = result }
+        })
+        let seen = outcome.current
+        guard case .failure(.cancelled)? = seen?.0 else { return XCTFail("not cancelled at once: \(String(describing: seen))") }
+        XCTAssertEqual(seen?.1, 0)
+    }
+
+    private func freeLoopbackPort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
 final class SinkTests: XCTestCase {
     private var dir: TempDir!
     override func setUp() { dir = TempDir() }

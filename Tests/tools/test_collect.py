@@ -3,8 +3,10 @@ import json
 import os
 import threading
 import time
+from pathlib import Path
 
-from conftest import expected_sha, ledger, run, sha256_file
+from conftest import BUCKET, expected_sha, ledger, run, sha256_file
+from faultproxy import KINDS, FaultProxy
 
 KEY = "data/futures/um/daily/klines/ETHUSDT/1m/ETHUSDT-1m-2024-01-03.zip"
 
@@ -158,3 +160,88 @@ def test_unwritable_state_database_exits_3(mirror, env, tmp_path):
     r = run("arc-collect", "--state", str(blocker / "state.db"), input=[task], env=env)
     assert r.status == 3, r
     assert r.stdout == ""
+
+
+def test_a_damaging_proxy_costs_retries_not_archives(mirror, env, tmp_path):
+    """Behind a proxy that damages 30% of requests (5xx, 403 outage pages, resets, bodies cut
+    short, stalls, slow bodies, flipped bytes) and flips a byte in the first GET of every zip,
+    every archive ends stored and verified; only one corrupted upstream fails, after two
+    downloads agreed on its wrong hash, and nothing unverified is left at a final name."""
+    broken = "data/futures/um/daily/klines/ETHUSDT/1m/ETHUSDT-1m-2024-01-04.zip"
+    damaged = bytearray(mirror.path(broken).read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF                 # same size, other bytes; CHECKSUM unchanged
+    mirror.path(broken).write_bytes(bytes(damaged))
+    upstream_sha = sha256_file(mirror.path(broken))
+    dest = tmp_path / "data"
+    with FaultProxy(mirror.url, seed=3, rate=0.3, flip_first=".zip", stall=5) as proxy:
+        e = dict(env, ARC_BINANCE_DOWNLOAD_URL=f"{proxy.url}/{BUCKET}")
+        tasks = tasks_for(e, dest, "--market", "um") + tasks_for(e, dest, "--market", "cm")
+        assert len(tasks) == 23 and all(t["url"].startswith(proxy.url) for t in tasks)
+        r = run("arc-collect", "-j", "8", "--retries", "8", "--retry-delay", "10ms", "--stall-timeout", "1s",
+                input=tasks, env=e, timeout=300)
+    assert r.status == 1, r
+    # Every kind of damage was done, and every zip's first copy was bad.
+    assert set(proxy.applied) == set(KINDS), proxy.applied
+    assert all(proxy.damaged(f"/{BUCKET}/{t['key']}")[:1] == ["flip"] for t in tasks)
+    results = {x["key"]: x for x in r.records}
+    assert len(results) == len(tasks)
+    bad = results.pop(broken)
+    assert bad["status"] == "failed" and bad["error"]["code"] == "checksum_mismatch", bad
+    assert bad["sha256"] == upstream_sha and "two downloads" in bad["error"]["message"]
+    assert not os.path.exists(bad["dest"])
+    for x in results.values():
+        assert x["status"] == "ok" and x["verified"], x
+        assert x["sha256"] == expected_sha(mirror, x["key"]) == sha256_file(x["dest"])
+    assert sorted(p.name for p in dest.rglob("*") if p.is_file()) == sorted(Path(x["dest"]).name for x in results.values())
+    rows = ledger(env)
+    assert rows[bad["dest"]]["status"] == "failed" and all(rows[x["dest"]]["status"] == "ok" for x in results.values())
+    # Each refetch after a bad copy was said (warn); the one final failure is an error.
+    refetches = [l for l in r.logs if l["level"] == "warn" and l["msg"].startswith("checksum mismatch")]
+    assert len(refetches) >= len(tasks)
+    assert [l["url"] for l in r.logs if l["level"] == "error"] == [bad["url"]]
+
+
+def test_a_bad_copy_of_a_checksum_file_is_fetched_again(mirror, env, tmp_path):
+    task = one_task(env, tmp_path)
+    base = mirror.url.rsplit("/", 1)[0]
+    # The first byte of the hash, changed: a bad CHECKSUM file or another hash, by the digit.
+    with FaultProxy(mirror.url, rate=0, flip_first=".CHECKSUM", flip_at=0) as proxy:
+        task = dict(task, url=task["url"].replace(base, proxy.url), checksum_url=task["checksum_url"].replace(base, proxy.url))
+        r = run("arc-collect", input=[task], env=env)
+    assert r.status == 0, r
+    [res] = r.records
+    assert res["status"] == "ok" and res["verified"] and res["sha256"] == expected_sha(mirror, KEY)
+    assert proxy.requests[f"/{BUCKET}/{KEY}.CHECKSUM"] == 2
+
+
+def test_final_failures_are_errors_and_retries_warnings(mirror, env, tmp_path):
+    """`telem-log --level error` over a failed run's log finds every task that failed for
+    good, and nothing else; retries that may still succeed are warnings."""
+    import socket
+    tasks = tasks_for(env, tmp_path / "data", "--market", "spot", "--type", "trades")
+    wrong = next(t for t in tasks if t["date"] == "2024-01-02")          # CHECKSUM wrong upstream
+    base = mirror.url.rsplit("/", 1)[0]
+    missing = dict(tasks[0], url=tasks[0]["url"].replace(".zip", "-gone.zip"), dest=tasks[0]["dest"] + "-gone")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"                  # nothing listens: refused
+        unreachable = dict(tasks[1], url=tasks[1]["url"].replace(base, dead),
+                           checksum_url=tasks[1]["checksum_url"].replace(base, dead), dest=tasks[1]["dest"] + "-dead")
+        r = run("arc-collect", "--retries", "3", "--retry-delay", "10ms", input=tasks + [missing, unreachable], env=env)
+    assert r.status == 1, r
+    failed = {x["url"]: x["error"]["code"] for x in r.records if x["status"] == "failed"}
+    assert failed == {wrong["url"]: "checksum_mismatch", missing["url"]: "not_found",
+                      unreachable["url"]: "connection_failed"}, r.records
+    errors = [l for l in r.logs if l["level"] == "error"]
+    assert sorted(l["url"] for l in errors) == sorted(failed) and all(l["code"] == failed[l["url"]] for l in errors)
+    warnings = [l for l in r.logs if l["level"] == "warn"]
+    # The unreachable archive and its CHECKSUM: attempts 1 and 2 of 3 failed, then the error.
+    retried = sorted((l["url"], l["attempt"]) for l in warnings if l["url"] in (unreachable["url"], unreachable["checksum_url"]))
+    assert retried == sorted((u, a) for u in (unreachable["url"], unreachable["checksum_url"]) for a in (1, 2))
+    assert all(l["code"] == "connection_failed" and l["max_attempts"] == 3 for l in warnings if "attempt" in l)
+    # The wrong CHECKSUM: fetched again once (a warning), then the same hash twice (the error).
+    assert [l["url"] for l in warnings if l["msg"].startswith("checksum mismatch")] == [wrong["url"]]
+    log = tmp_path / "collect.log"
+    log.write_text(r.stderr)
+    found = run("telem-log", "--level", "error", str(log), env=env)
+    assert sorted(l["url"] for l in found.records) == sorted(failed)

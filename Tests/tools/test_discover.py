@@ -3,7 +3,8 @@ import os
 import stat
 import textwrap
 
-from conftest import make_mirror, run
+from conftest import BUCKET, make_mirror, run
+from faultproxy import FaultProxy
 
 
 def discover(env, *args):
@@ -93,6 +94,33 @@ def test_dead_listing_server_exits_3(mirror, env):
     assert r.status == 3, r
     assert r.stdout == ""
     assert any(l["level"] == "error" and "listing" in l["msg"] for l in r.logs)
+
+
+def test_listing_retries_are_warnings_and_listings_that_fail_for_good_errors(mirror, env):
+    """Through a proxy that answers some listing requests with 5xx, 403 pages or resets, the
+    retries are warnings and the listing is complete; when every answer is a 5xx, each folder
+    that could not be listed is one error line, after its warnings."""
+    direct = discover(env, "--market", "um")
+    with FaultProxy(mirror.url, seed=5, rate=0.3, kinds=("5xx", "403", "reset")) as proxy:
+        r = run("arc-discover", "binance", "--market", "um", "--retries", "8",
+                env=dict(env, ARC_BINANCE_LIST_URL=f"{proxy.url}/{BUCKET}"))
+    assert r.status == 0, r
+    assert sorted(r.records, key=lambda a: a["key"]) == sorted(direct, key=lambda a: a["key"])
+    warnings = [l for l in r.logs if l["level"] == "warn"]
+    # (libcurl itself sends a request again when a reused connection turns out dead.)
+    assert len(warnings) == r.logs[-1]["retries"] > 0 and len(warnings) <= sum(proxy.applied.values()), r.stderr
+    assert {l["code"] for l in warnings} <= {"server_error", "forbidden", "connection_lost", "network_error"}
+    assert all(l["max_attempts"] == 8 and l["url"].startswith(proxy.url) for l in warnings)
+    assert [l for l in r.logs if l["level"] == "error"] == []
+
+    with FaultProxy(mirror.url, rate=1, kinds=("5xx",)) as proxy:
+        r = run("arc-discover", "binance", "--market", "option", "--retries", "2",
+                env=dict(env, ARC_BINANCE_LIST_URL=f"{proxy.url}/{BUCKET}"))
+    assert r.status != 0 and r.stdout == "", r
+    errors = [l for l in r.logs if l["level"] == "error"]
+    retries = [l for l in r.logs if l["level"] == "warn"]
+    assert errors and all(l["code"] == "server_error" and l["msg"].startswith("listing ") for l in errors)
+    assert [l["attempt"] for l in retries] == [1] * len(errors) and len(errors) == sum(proxy.requests.values()) // 2
 
 
 def test_bad_filters_are_usage_errors(mirror, env):

@@ -11,7 +11,8 @@ import signal
 import subprocess
 import time
 
-from conftest import SeaweedFS, aws, free_port, ledger, records, run, tool
+from conftest import BUCKET, SeaweedFS, aws, free_port, ledger, records, run, tool
+from faultproxy import FaultProxy
 
 TRADES = ["--market", "spot", "--type", "trades"]
 KLINES = ["--market", "um", "--type", "klines", "--interval", "1m", "--symbol", "BTCUSDT"]
@@ -110,6 +111,37 @@ def test_large_archive_goes_in_parts_and_a_bad_one_is_aborted(mirror, env, s3env
     assert not uploads.get("Uploads"), uploads
     head = aws(s3env, "s3api", "head-object", "--bucket", bucket, "--key", "big.zip")
     assert head["Metadata"]["sha256"] == sha and head["ETag"].strip('"').endswith("-3")
+
+
+def test_bad_copies_on_the_way_to_s3_are_fetched_again(mirror, env, s3env, bucket, seaweed):
+    """A proxy flips a byte in the first GET of every zip (the first part of a large one):
+    each archive is fetched again and stored verified, in one PUT or in parts; a large one
+    whose CHECKSUM is really wrong fails after two downloads agree, its uploads aborted."""
+    size = 9 * 1024 * 1024 + 7
+    big_key, bad_key = "data/spot/monthly/trades/BIGUSDT/BIGUSDT-trades-2024-01.zip", "data/spot/monthly/trades/BADUSDT/BADUSDT-trades-2024-01.zip"
+    big, big_sha = big_archive(mirror, big_key, size)
+    big_archive(mirror, bad_key, size, checksum="0" * 64)
+    with FaultProxy(mirror.url, rate=0, flip_first=".zip") as proxy:
+        e = dict(both(env, s3env), ARC_BINANCE_DOWNLOAD_URL=f"{proxy.url}/{BUCKET}")
+        plan = run("arc-plan", "--dest", f"s3://{bucket}/lake", input=run("arc-discover", "binance", *KLINES, env=e).stdout, env=e)
+        proxied = type("Proxied", (), {"url": f"{proxy.url}/{BUCKET}"})       # task_for needs only .url
+        tasks = plan.records + [task_for(proxied, big_key, size, f"s3://{bucket}/big.zip"),
+                                task_for(proxied, bad_key, size, f"s3://{bucket}/bad.zip")]
+        c = run("arc-collect", "--retry-delay", "10ms", input=tasks, env=e)
+    assert c.status == 1, c
+    by_dest = {r["dest"]: r for r in c.records}
+    bad = by_dest.pop(f"s3://{bucket}/bad.zip")
+    assert bad["status"] == "failed" and bad["error"]["code"] == "checksum_mismatch"
+    assert "the same in two downloads" in bad["error"]["message"]
+    s3 = seaweed.client()
+    for dest, r in by_dest.items():
+        assert r["status"] == "ok" and r["verified"], r
+        assert s3.get(bucket, dest.split("/", 3)[3]) == (big if r["key"] == big_key else mirror.path(r["key"]).read_bytes())
+    assert by_dest[f"s3://{bucket}/big.zip"]["sha256"] == big_sha
+    assert f"s3://{bucket}/bad.zip".split("/", 3)[3] not in s3.keys(bucket)
+    uploads = aws(s3env, "s3api", "list-multipart-uploads", "--bucket", bucket) or {}
+    assert not uploads.get("Uploads"), uploads
+    assert all(proxy.damaged(f"/{BUCKET}/{t['key']}") == ["flip"] for t in tasks)
 
 
 def test_arc_collect_with_wrong_credentials_fails_clearly(mirror, env, s3env, bucket):

@@ -923,6 +923,20 @@ def test_dead_endpoint_exits_3(s3env, bucket, tmp_path):
     assert time.time() - started < 60
 
 
+def test_retries_are_warnings_and_an_object_that_fails_for_good_an_error(s3env, bucket, tmp_path):
+    """Each retry of a request is a warn line (attempt N of M); the object that still fails
+    is one error line, so `telem-log --level error` finds exactly the failures."""
+    f = tmp_path / "f"
+    f.write_bytes(b"x")
+    dead = {**s3env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}", "ARC_LOG_FORMAT": "json"}
+    r = s3x(dead, "--retry-count", "2", "cp", str(f), f"s3://{bucket}/f")
+    assert r.status == 3, r
+    levels = [(l["level"], l.get("attempt")) for l in r.logs]
+    assert levels == [("warn", 1), ("warn", 2), ("error", None)], r.stderr
+    assert all(l["code"] == "connection_failed" for l in r.logs)
+    assert r.logs[0]["max_attempts"] == 3 and r.logs[0]["url"].endswith(f"/{bucket}/f")
+
+
 def test_profiles_from_the_credentials_file(seaweed, s3env, bucket, s3):
     """--profile and AWS_PROFILE pick a section of ~/.aws/credentials; the default section
     is used otherwise."""

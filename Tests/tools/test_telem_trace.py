@@ -153,6 +153,33 @@ def test_ls_lists_recent_traces_with_limit_and_since(tenv, tmp_path):
     assert run("telem-trace", "ls", "--since", "yesterday", env=tenv).status == 2
 
 
+def test_with_arc_trace_file_set_nothing_in_the_store_points_at_the_file(tenv, tmp_path):
+    """Spans written with ARC_TRACE_FILE went to that file, not the store: show, ls and stats
+    finding nothing in the store say so and give the command line with --file."""
+    f = write_spans(tmp_path / "spans.ndjson", NIGHTLY)
+    e = dict(tenv, ARC_TRACE_FILE=str(f))
+    latest = run("telem-trace", "show", env=e)
+    assert latest.status == 2 and latest.stdout == ""
+    assert "no trace (none stored yet) in the store" in latest.stderr
+    assert f"ARC_TRACE_FILE is set, so spans went to {f}" in latest.stderr and f"telem-trace show --file {f}" in latest.stderr
+    one = run("telem-trace", "show", TRACE[:8], env=e)
+    assert one.status == 2 and f"telem-trace show {TRACE[:8]} --file {f}" in one.stderr
+    for command in ("ls", "stats"):
+        r = run("telem-trace", command, env=e)
+        assert r.status == 0 and r.stdout == "", r
+        [warning] = [l for l in r.logs if l["level"] == "warn"]
+        assert warning["msg"].startswith("no ") and f"telem-trace {command} --file {f}" in warning["msg"]
+        assert warning["trace_file"] == str(f)
+    # The command it suggests finds the spans.
+    assert run("telem-trace", "show", "--width", "60", "--file", str(f), TRACE, env=e).stdout == SHOW_60
+    # No ARC_TRACE_FILE, or --file given: nothing to suggest.
+    plain = run("telem-trace", "show", env=tenv)
+    assert plain.status == 2 and "ARC_TRACE_FILE" not in plain.stderr
+    assert [l for l in run("telem-trace", "ls", env=tenv).logs if l["level"] == "warn"] == []
+    empty = write_spans(tmp_path / "empty.ndjson", [])
+    assert "ARC_TRACE_FILE" not in run("telem-trace", "ls", "--file", str(empty), env=e).stderr
+
+
 def test_stats_percentiles_are_nearest_rank_on_known_durations(tenv, tmp_path):
     # "step": 20 durations, 1..20 ms, shuffled; one failed. Nearest rank over n = 20:
     # p50 = 10th = 10 ms, p95 = 19th = 19 ms, p99 = 20th = 20 ms, max = 20 ms.

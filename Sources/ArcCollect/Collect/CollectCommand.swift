@@ -16,10 +16,18 @@ public enum CollectCommand {
         status (ok, skipped, failed), bytes, sha256, verified, attempts, duration_ms and, on \
         failure, error {code, message}.
 
-        Error codes include checksum_mismatch (nothing is stored; retried by the next run), \
-        checksum_missing, not_found, forbidden, server_error, connection_failed, \
-        connection_lost, timeout, disk_full and interrupted. When every failure is \
-        connection_failed and nothing was stored, the host is down or wrong: exit status 3.
+        An archive whose SHA-256 does not match its CHECKSUM (or a CHECKSUM file that is not \
+        one) is most often a copy damaged on the way, by a proxy or a CDN edge: the archive \
+        and its CHECKSUM are fetched again, from byte 0, within the attempts --retries allows \
+        each request (all rounds together). The task fails with checksum_mismatch only when \
+        two downloads bring the same wrong hash (the file upstream does not match its \
+        CHECKSUM) or no attempts are left; nothing is stored, and the next run retries it.
+
+        Error codes include checksum_mismatch, bad_checksum_file, checksum_missing, \
+        not_found, forbidden, server_error, connection_failed, connection_lost, timeout, \
+        disk_full and interrupted. When every failure is connection_failed and nothing was \
+        stored, the host is down or wrong: exit status 3. Each retry is logged as a warning \
+        (it may still succeed); each task that fails for good, as an error.
 
         Tasks for one dest run one after the other, never at once (an archive listed twice, \
         or two archives a --layout puts at one path): the second finds the first's file and \

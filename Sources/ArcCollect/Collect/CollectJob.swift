@@ -30,6 +30,14 @@ final class CollectJob: @unchecked Sendable { // confined in turn to one thread,
     var checksum: Result<[UInt8], TransferError>?
     var download: Result<TransferResponse, TransferError>?
     var attempts = 0
+    /// Attempts at the archive counted against --retries, all rounds together: `attempts`
+    /// for single GETs; for an upload in parts, the most any part needed in each round.
+    var archiveAttempts = 0
+    /// Attempts at the CHECKSUM file, all rounds together.
+    var checksumAttempts = 0
+    /// What each download that did not verify brought (its hash and the CHECKSUM's, or a
+    /// CHECKSUM file that is not one): the same twice is the file upstream, not a bad copy.
+    var badCopies: [String] = []
     /// Set once a resumed download failed verification and was fetched again from byte 0.
     var refetched = false
     var outcome: CollectOutcome?

@@ -94,6 +94,9 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         engine = TransferEngine(TransferConfiguration(
             maxConcurrent: options.jobs * 2, maxConnections: options.jobs * 2 + 8,
             connectTimeout: options.connectTimeout, stallTimeout: options.stallTimeout))
+        // A retry may still succeed: a warning (the S3 client's requests; a task's own
+        // transfers name its span). A task that fails for good is an error (writeResults).
+        engine.onRetry = { [log] in log.log(.warn, $0.message, fields: $0.logFields) }
         declareMetrics()
     }
 
@@ -256,28 +259,52 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
 
     func fetchChecksum(_ job: CollectJob) {
         let sink = MemorySink(limit: 4096)
-        let request = TransferRequest(url: job.task.checksumURL!, retry: options.retry)
-        engine.submit(Transfer(request, sink: sink) { [self] result, _ in
+        let request = TransferRequest(url: job.task.checksumURL!, retry: retryPolicy(spent: job.checksumAttempts))
+        let transfer = Transfer(request, sink: sink) { [self] result, attempts in
             job.checksum = result.map { _ in sink.bytes }
+            job.checksumAttempts += attempts
             partDone(job)
-        })
+        }
+        transfer.onRetry = retryNotices(job)
+        engine.submit(transfer)
     }
 
     private func fetchArchive(_ job: CollectJob) {
         let sink = FileSink(path: job.task.partialPath, expectedSize: job.task.size)
         job.sink = sink
-        let request = TransferRequest(url: job.task.url, ifRange: job.task.etag, retry: options.retry)
-        engine.submit(Transfer(request, sink: sink) { [self] result, attempts in
-            job.download = result
-            job.attempts += attempts
-            partDone(job)
-        })
+        submitArchive(job, TransferRequest(url: job.task.url, ifRange: job.task.etag,
+                                           retry: retryPolicy(spent: job.archiveAttempts)), sink)
     }
 
-    /// On the engine thread: when the last transfer of a job is done, hand it on.
+    /// Fetches the archive into `sink`; its attempts count for the task.
+    func submitArchive(_ job: CollectJob, _ request: TransferRequest, _ sink: TransferSink) {
+        let transfer = Transfer(request, sink: sink) { [self] result, attempts in
+            job.download = result
+            job.attempts += attempts
+            job.archiveAttempts += attempts
+            partDone(job)
+        }
+        transfer.onRetry = retryNotices(job)
+        engine.submit(transfer)
+    }
+
+    /// --retries for a request of which `spent` attempts were made in earlier rounds.
+    func retryPolicy(spent: Int) -> RetryPolicy {
+        var policy = options.retry
+        policy.maxAttempts = max(1, policy.maxAttempts - spent)
+        return policy
+    }
+
+    /// A warning for each retry of one of `job`'s requests, naming the task's span.
+    func retryNotices(_ job: CollectJob) -> @Sendable (RetryNotice) -> Void {
+        { [self] notice in log.log(.warn, notice.message, fields: notice.logFields + spanField(job)) }
+    }
+
+    /// On the engine thread: when the last transfer of a job is done, hand it on. (After a
+    /// stop the engine may have ended and the finishers with it: the job is interrupted.)
     func partDone(_ job: CollectJob) {
         job.pending -= 1
-        if job.pending == 0 { finishQueue.put(job) }
+        if job.pending == 0 && !finishQueue.put(job) { interrupted(job) }
     }
 
     func complete(_ job: CollectJob, _ outcome: CollectOutcome) {
@@ -299,8 +326,16 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         switch job.checksum {
         case .success(let body)?:
             do { expected = try ChecksumFile.parse(body, url: task.checksumURL!) } catch {
-                job.sink?.discard()
-                return complete(job, .failed("bad_checksum_file", "\(error)"))
+                // Most likely a bad copy too: the CHECKSUM alone is fetched again.
+                switch fetchAgain(job, seen: "bad CHECKSUM " + SHA256.hex(body), checksumOnly: true,
+                                  why: "the CHECKSUM file is not a checksum; fetching it again",
+                                  fields: [("checksum_url", .string(task.checksumURL!))]) {
+                case .started: return
+                case .stopped: return interrupted(job)
+                case .confirmed, .exhausted:
+                    job.sink?.discard()
+                    return complete(job, .failed("bad_checksum_file", "\(error)"))
+                }
             }
         case .failure(let error)?:
             if case .cancelled = error { return interrupted(job) }
@@ -327,22 +362,21 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
             let sink = job.sink!
             let digest = sink.digest()
             if let expected, digest != expected {
-                if sink.resumedBytes > 0 && !job.refetched {
-                    // The resumed bytes may belong to another version: fetch it all once more.
-                    log.log(.warn, "checksum mismatch after resuming; downloading again from byte 0",
-                            fields: [("url", .string(task.url))] + spanField(job))
-                    sink.discard()
-                    job.refetched = true
-                    job.pending = 1
-                    job.checksum = .success(Array((expected + "  \n").utf8))
-                    fetchArchive(job)
-                    return
-                }
                 sink.discard()
-                var outcome = CollectOutcome.failed("checksum_mismatch", "SHA-256 \(digest) does not match CHECKSUM \(expected)")
-                outcome.bytes = sink.written
-                outcome.sha256 = digest
-                return complete(job, outcome)
+                job.sink = nil
+                let resumed = sink.resumedBytes > 0
+                let verdict = fetchAgain(job, seen: digest + " " + expected, resumed: resumed,
+                                         why: "checksum mismatch" + (resumed ? " after resuming" : "")
+                                            + "; downloading the archive and its CHECKSUM again from byte 0",
+                                         fields: [("sha256", .string(digest)), ("expected", .string(expected))])
+                switch verdict {
+                case .started: return
+                case .stopped: return interrupted(job)
+                case .confirmed, .exhausted:
+                    var outcome = mismatch(job, digest, expected, verdict)
+                    outcome.bytes = sink.written
+                    return complete(job, outcome)
+                }
             }
             if expected == nil, let size = task.size, sink.written != size {
                 sink.discard()
@@ -385,6 +419,70 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         job.phase = .download
         job.pending = 1
         fetchArchive(job)
+    }
+
+    // MARK: bad copies
+
+    /// What follows a download that did not verify.
+    enum Refetch {
+        /// Another round is under way.
+        case started
+        /// The same thing came twice: the file upstream is so, not a bad copy of it.
+        case confirmed
+        /// No attempts are left under --retries.
+        case exhausted
+        /// The run is stopping.
+        case stopped
+    }
+
+    /// A download whose SHA-256 does not match the CHECKSUM (or a CHECKSUM file that is not
+    /// one) is most often a bad copy on the way, damaged by a proxy or a CDN edge, not a bad
+    /// file upstream. So the archive and its CHECKSUM are fetched again from byte 0 (only the
+    /// CHECKSUM, with `checksumOnly`), within the attempts --retries allows each request in
+    /// all rounds together. It is final when a round brings what an earlier one did (`seen`:
+    /// the same wrong hash against the same CHECKSUM), or when no attempts are left.
+    func fetchAgain(_ job: CollectJob, seen: String, checksumOnly: Bool = false, resumed: Bool = false,
+                    why: String, fields: [(String, LogValue)]) -> Refetch {
+        if job.badCopies.contains(seen) {
+            job.badCopies.append(seen)
+            return .confirmed
+        }
+        job.badCopies.append(seen)
+        if withState({ stopping }) { return .stopped }
+        let task = job.task
+        let limit = options.retry.maxAttempts
+        let archiveToo = !checksumOnly && job.phase == .download
+        var left = (task.checksumURL == nil || job.checksumAttempts < limit) && (!archiveToo || job.archiveAttempts < limit)
+        // Resumed bytes may be another version's: a fresh download is due, attempts or not.
+        if !left && resumed && !job.refetched { left = true }
+        guard left else { return .exhausted }
+        if resumed { job.refetched = true }
+        log.log(.warn, why, fields: [("url", .string(task.url)), ("code", .string(checksumOnly ? "bad_checksum_file" : "checksum_mismatch")),
+                                     ("bad_copies", .int(Int64(job.badCopies.count)))] + fields + spanField(job))
+        // A large archive for S3 is fetched in parts once its CHECKSUM is in (storeInS3).
+        let archiveNow = archiveToo && !(task.s3Dest != nil && goesInParts(task))
+        job.checksum = nil
+        if archiveToo {
+            job.download = nil
+            job.memory = nil
+        }
+        job.pending = (task.checksumURL != nil ? 1 : 0) + (archiveNow ? 1 : 0)
+        if task.checksumURL != nil { fetchChecksum(job) }
+        if archiveNow {
+            if task.s3Dest != nil { fetchArchiveToMemory(job) } else { fetchArchive(job) }
+        }
+        return .started
+    }
+
+    /// The failure of a download that did not match its CHECKSUM, for good.
+    func mismatch(_ job: CollectJob, _ digest: String, _ expected: String, _ verdict: Refetch,
+                  _ more: String = "") -> CollectOutcome {
+        let why = verdict == .confirmed
+            ? "the same in two downloads: the archive upstream does not match its CHECKSUM"
+            : "\(job.badCopies.count) downloads, no two alike, and no attempts left (--retries)"
+        var outcome = CollectOutcome.failed("checksum_mismatch", "SHA-256 \(digest) does not match CHECKSUM \(expected), \(why)" + more)
+        outcome.sha256 = digest
+        return outcome
     }
 
     func interrupted(_ job: CollectJob) {
@@ -430,7 +528,8 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
             }
             for job in batch {
                 if let e = job.outcome?.error, e.code != "interrupted" {
-                    log.log(.warn, "failed: \(e.message)", fields: [("url", .string(job.task.url)), ("code", .string(e.code))]
+                    // Final: the task failed for good in this run (retries were warnings).
+                    log.log(.error, "failed: \(e.message)", fields: [("url", .string(job.task.url)), ("code", .string(e.code))]
                             + spanField(job))
                 }
                 observe(job)

@@ -11,10 +11,13 @@ extension Collector {
     /// Archives up to this size go in one PUT; larger ones in parts of this size.
     static let s3PartSize: Int64 = 8 << 20
 
+    /// True when `task`'s archive goes to S3 in parts (too large for one PUT).
+    func goesInParts(_ task: CollectTask) -> Bool { (task.size ?? 0) > Self.s3PartSize }
+
     func startS3(_ task: CollectTask, _ url: S3URL) {
         let job = CollectJob(task: task, phase: .download)
         if case .failed(let error) = s3 { return complete(job, .failed(error.code, error.description)) }
-        if let size = task.size, size > Self.s3PartSize {
+        if goesInParts(task) {
             // Large: the CHECKSUM first (its hash goes into the upload's metadata), then the parts.
             job.pending = task.checksumURL == nil ? 0 : 1
             if task.checksumURL != nil { fetchChecksum(job) } else { finishQueueS3(job) }
@@ -22,13 +25,15 @@ extension Collector {
         }
         job.pending = task.checksumURL == nil ? 1 : 2
         if task.checksumURL != nil { fetchChecksum(job) }
-        let sink = HashingMemorySink(limit: Int(task.size ?? (256 << 20)) + 1)
+        fetchArchiveToMemory(job)
+    }
+
+    /// A small archive, into memory (hashed as it arrives).
+    func fetchArchiveToMemory(_ job: CollectJob) {
+        let sink = HashingMemorySink(limit: Int(job.task.size ?? (256 << 20)) + 1)
         job.memory = sink
-        engine.submit(Transfer(TransferRequest(url: task.url, ifRange: task.etag, retry: options.retry), sink: sink) { [self] result, attempts in
-            job.download = result
-            job.attempts += attempts
-            partDone(job)
-        })
+        submitArchive(job, TransferRequest(url: job.task.url, ifRange: job.task.etag,
+                                           retry: retryPolicy(spent: job.archiveAttempts)), sink)
     }
 
     private func finishQueueS3(_ job: CollectJob) {
@@ -47,10 +52,17 @@ extension Collector {
             case .success?, nil:
                 let digest = memory.sha256.finalizeHex()
                 if let expected, digest != expected {
-                    var outcome = CollectOutcome.failed("checksum_mismatch", "SHA-256 \(digest) does not match CHECKSUM \(expected); nothing was stored")
-                    outcome.bytes = Int64(memory.bytes.count)
-                    outcome.sha256 = digest
-                    return complete(job, outcome)
+                    let verdict = fetchAgain(job, seen: digest + " " + expected,
+                                             why: "checksum mismatch; downloading the archive and its CHECKSUM again",
+                                             fields: [("sha256", .string(digest)), ("expected", .string(expected))])
+                    switch verdict {
+                    case .started: return
+                    case .stopped: return interrupted(job)
+                    case .confirmed, .exhausted:
+                        var outcome = mismatch(job, digest, expected, verdict, "; nothing was stored")
+                        outcome.bytes = Int64(memory.bytes.count)
+                        return complete(job, outcome)
+                    }
                 }
                 if expected == nil, let size = job.task.size, Int64(memory.bytes.count) != size {
                     return complete(job, .failed("size_mismatch", "received \(memory.bytes.count) bytes, the listing says \(size)"))
@@ -96,6 +108,8 @@ final class S3PartUpload: @unchecked Sendable { // one step at a time, see above
     var uploadID = ""
     var etags: [String] = []
     var part = 0
+    /// The most attempts any part needed: what this round spent of --retries.
+    var mostAttempts = 0
 
     init(collector: Collector, client: S3Client, job: CollectJob, url: S3URL, expected: String?) {
         self.collector = collector
@@ -125,9 +139,10 @@ final class S3PartUpload: @unchecked Sendable { // one step at a time, see above
         let end = min(size, start + Collector.s3PartSize) - 1
         let sink = MemorySink(limit: Int(Collector.s3PartSize) + 1)
         let request = TransferRequest(url: job.task.url, headers: ["Range: bytes=\(start)-\(end)"] + (job.task.etag.map { ["If-Match: \"\(ListObjects.unquote($0))\""] } ?? []),
-                                      retry: collector.options.retry)
-        collector.engine.submit(Transfer(request, sink: sink) { [self] result, attempts in
+                                      retry: collector.retryPolicy(spent: job.archiveAttempts))
+        let transfer = Transfer(request, sink: sink) { [self] result, attempts in
             job.attempts += attempts
+            mostAttempts = max(mostAttempts, attempts)
             switch result {
             case .failure(let error):
                 if case .cancelled = error { return collector.interrupted(job) }
@@ -151,13 +166,26 @@ final class S3PartUpload: @unchecked Sendable { // one step at a time, see above
                     }
                 }
             }
-        })
+        }
+        transfer.onRetry = collector.retryNotices(job)
+        collector.engine.submit(transfer)
     }
 
     private func finish() {
         let digest = sha256.finalizeHex()
         if let expected, digest != expected {
-            return fail("checksum_mismatch", "SHA-256 \(digest) does not match CHECKSUM \(expected); the upload was aborted", sha: digest)
+            client.send(S3Call.abortMultipart(url, uploadID: uploadID)) { _ in }
+            // Most likely a bad copy: another round, with a new upload once the CHECKSUM is in.
+            job.archiveAttempts += mostAttempts
+            let verdict = collector.fetchAgain(job, seen: digest + " " + expected,
+                                               why: "checksum mismatch; downloading the archive and its CHECKSUM again",
+                                               fields: [("sha256", .string(digest)), ("expected", .string(expected))])
+            switch verdict {
+            case .started: return
+            case .stopped: return collector.interrupted(job)
+            case .confirmed, .exhausted:
+                return collector.complete(job, collector.mismatch(job, digest, expected, verdict, "; the upload was aborted"))
+            }
         }
         client.send(S3Call.completeMultipart(url, uploadID: uploadID, etags: etags)) { [self] result in
             switch result {

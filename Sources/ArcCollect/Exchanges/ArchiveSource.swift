@@ -2,7 +2,7 @@ import ArcCore
 
 /// A source of archives built into arc-discover. Each is a subcommand with its own
 /// options; sources that are not built in are plugins (`ExternalSource`).
-public protocol ArchiveSource {
+public protocol ArchiveSource: Sendable {
     /// The subcommand: its name, summary and options.
     static var spec: CommandSpec { get }
     /// Lists archives, writing archive records to `output`.

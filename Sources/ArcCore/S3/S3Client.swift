@@ -95,6 +95,8 @@ public final class S3Client: @unchecked Sendable {
                 let body = memory?.bytes ?? []
                 if request.errorIn200, let error = Self.errorDocument(body, request: request, status: response.status) {
                     if Self.transientCodes.contains(error.s3Code) && attempt < self.retry.maxAttempts {
+                        self.engine.reportRetry(RetryNotice(url: url, attempt: attempt, maxAttempts: self.retry.maxAttempts,
+                                                            delay: 0, error: error))
                         try? request.body?.rewind()
                         return self.send(request, sink: sink, attempt: attempt + 1, completion: completion)
                     }

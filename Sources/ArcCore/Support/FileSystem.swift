@@ -15,7 +15,7 @@ public enum FileSystem {
     public static func currentDirectory() -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         guard getcwd(&buffer, buffer.count) != nil else { return "." }
-        return String(cString: buffer)
+        return String(nulTerminated: buffer)
     }
 
     /// An absolute, normalised path (`.` and `..` resolved lexically; symlinks are kept).
@@ -39,7 +39,7 @@ public enum FileSystem {
         var template = Array((dir + "/" + prefix + "-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw SystemError("mkstemp", path: dir, errno: errno) }
-        return (fd, String(cString: template))
+        return (fd, String(nulTerminated: template))
     }
 
     /// A new temporary file, already unlinked: it is gone when the descriptor is closed,

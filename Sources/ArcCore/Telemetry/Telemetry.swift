@@ -151,6 +151,6 @@ public final class Telemetry: @unchecked Sendable {
     static var hostname: String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
-        return String(cString: buffer)
+        return String(nulTerminated: buffer)
     }
 }

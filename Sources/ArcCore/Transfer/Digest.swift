@@ -44,7 +44,7 @@ public class EVPDigest: StreamingDigest, @unchecked Sendable {
 }
 
 /// SHA-256: Binance's CHECKSUM files, and what arc-collect records for every archive.
-public final class SHA256: EVPDigest {
+public final class SHA256: EVPDigest, @unchecked Sendable { // see EVPDigest
     public init() { super.init(EVP_sha256(), length: 32) }
 
     public static func hex(_ bytes: [UInt8]) -> String {
@@ -75,7 +75,7 @@ public final class SHA256: EVPDigest {
 
 /// MD5: S3 reports a single-part object's ETag, and each part's, as the MD5 of its bytes,
 /// so hashing what goes over the wire checks what S3 stored.
-public final class MD5: EVPDigest {
+public final class MD5: EVPDigest, @unchecked Sendable { // see EVPDigest
     public init() { super.init(EVP_md5(), length: 16) }
 
     public static func digest(_ bytes: [UInt8]) -> [UInt8] {

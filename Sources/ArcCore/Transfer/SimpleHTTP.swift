@@ -77,7 +77,7 @@ public enum SimpleHTTP {
             }
         }
         guard code == CURLE_OK else {
-            let detail = String(cString: errorBuffer)
+            let detail = String(nulTerminated: errorBuffer)
             let message = collector.overflow ? "the response is larger than \(maxBody) bytes"
                 : detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
             throw TransferError.network(curlCode: Int32(code.rawValue), url: url, message: message)

@@ -28,6 +28,36 @@ public struct TransferResponse: Sendable {
     public var durationMillis: Int64
 }
 
+/// A failed attempt that will be made again: worth a `warn` line, since the request may
+/// still succeed (a failure that is final is the caller's to report, at `error`).
+public struct RetryNotice: Sendable {
+    public let url: String
+    /// The attempt that failed (1-based), and the attempts allowed in all.
+    public let attempt: Int
+    public let maxAttempts: Int
+    /// Seconds until the next attempt.
+    public let delay: Double
+    public let error: any ArcError
+
+    public init(url: String, attempt: Int, maxAttempts: Int, delay: Double, error: any ArcError) {
+        self.url = url
+        self.attempt = attempt
+        self.maxAttempts = maxAttempts
+        self.delay = delay
+        self.error = error
+    }
+
+    public var message: String {
+        "attempt \(attempt) of \(maxAttempts) failed, retrying in \(Int64(delay * 1000)) ms: \(error.description)"
+    }
+
+    /// `url code attempt max_attempts retry_in_ms`, for the log line.
+    public var logFields: [(String, LogValue)] {
+        [("url", .string(url)), ("code", .string(error.code)), ("attempt", .int(Int64(attempt))),
+         ("max_attempts", .int(Int64(maxAttempts))), ("retry_in_ms", .int(Int64(delay * 1000)))]
+    }
+}
+
 /// Called once per transfer, on the engine thread, with the outcome and the number of
 /// attempts made.
 public typealias TransferCompletion = @Sendable (_ result: Result<TransferResponse, TransferError>, _ attempts: Int) -> Void
@@ -42,6 +72,9 @@ public final class Transfer: @unchecked Sendable { // touched only by the engine
     /// retry minutes later must not be refused as skewed.
     public let attemptHeaders: (@Sendable () -> [String])?
     let completion: TransferCompletion
+    /// Told of each failed attempt that will be retried (on the engine thread); the
+    /// engine's `onRetry` when nil.
+    public var onRetry: (@Sendable (RetryNotice) -> Void)?
 
     var easy: UnsafeMutableRawPointer?
     var headerList: UnsafeMutablePointer<curl_slist>?

@@ -32,7 +32,12 @@ public final class TransferEngine: @unchecked Sendable {
     private var tasks: [@Sendable () -> Void] = []
     private var finishing = false
     private var cancelling = false
+    /// The loop has ended: a transfer submitted now is cancelled at once.
+    private var ended = false
     private var thread: WorkerThread?
+    /// Told of each failed attempt that will be retried, on the engine thread, unless the
+    /// transfer has its own `onRetry`: tools log these as warnings. Set before `start`.
+    public var onRetry: (@Sendable (RetryNotice) -> Void)?
 
     // Engine-thread state.
     /// Transfers waiting for a slot, oldest first from `waitingHead`. Taken slots are
@@ -76,10 +81,22 @@ public final class TransferEngine: @unchecked Sendable {
         thread = WorkerThread(name: "transfers") { [self] in loop() }
     }
 
-    /// Queues a transfer; it starts when a slot is free.
+    /// Queues a transfer; it starts when a slot is free. After the loop has ended (a stop),
+    /// it completes at once, cancelled, on the calling thread.
     public func submit(_ transfer: Transfer) {
-        lock.withLock { inbox.append(transfer) }
+        let queued: Bool = lock.withLock {
+            if ended { return false }
+            inbox.append(transfer)
+            return true
+        }
+        guard queued else { return transfer.completion(.failure(.cancelled(url: transfer.request.url)), 0) }
         curl_multi_wakeup(multi)
+    }
+
+    /// Passes on a retry decided above the engine (an S3 error inside a 200 answer), so
+    /// it is reported like the engine's own.
+    public func reportRetry(_ notice: RetryNotice) {
+        onRetry?(notice)
     }
 
     /// Runs `work` on the engine thread (where completion handlers run), so code that
@@ -128,7 +145,11 @@ public final class TransferEngine: @unchecked Sendable {
             curl_multi_perform(multi, &stillRunning)
             drainMessages()
             if finish && active == 0 && waitingHead == waiting.count && delayed.isEmpty {
-                if lock.withLock({ inbox.isEmpty && tasks.isEmpty }) { break }
+                let idle: Bool = lock.withLock {
+                    if inbox.isEmpty && tasks.isEmpty { ended = true }
+                    return ended
+                }
+                if idle { break }
                 continue
             }
             var timeout: Int = 0
@@ -386,6 +407,10 @@ public final class TransferEngine: @unchecked Sendable {
             let delay = t.request.retry.delay(afterAttempt: t.attempt, retryAfter: t.headers.retryAfter)
             t.notBefore = MonotonicClock.nanos() + UInt64(delay * 1e9)
             stats.addRetry()
+            if let notify = t.onRetry ?? onRetry {
+                notify(RetryNotice(url: url, attempt: t.attempt, maxAttempts: t.request.retry.maxAttempts,
+                                   delay: delay, error: failure))
+            }
             delayed.append(t)
             return
         }

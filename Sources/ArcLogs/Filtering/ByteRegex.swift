@@ -20,7 +20,7 @@ public final class ByteRegex {
             var message = [CChar](repeating: 0, count: 256)
             regerror(rc, compiled, &message, message.count)
             compiled.deallocate()
-            throw UsageError("\(flag): bad regular expression '\(pattern)': \(String(cString: message))")
+            throw UsageError("\(flag): bad regular expression '\(pattern)': \(String(nulTerminated: message))")
         }
         self.pattern = pattern
         regex = compiled

@@ -33,6 +33,8 @@ public final class S3xContext: @unchecked Sendable {
         engine = TransferEngine(TransferConfiguration(maxConcurrent: numWorkers, maxConnections: numWorkers + 8,
                                                       stallTimeout: 60, userAgent: "s3x/\(Tool.version)",
                                                       bufferSize: 256 * 1024, bandwidthLimit: bandwidth))
+        // A retry may still succeed: a warning. An object that fails for good is an error (EventOutput).
+        engine.onRetry = { [log] in log.log(.warn, $0.message, fields: $0.logFields) }
         let retry = RetryPolicy(maxAttempts: retries + 1, baseDelay: 0.2, maxDelay: 20)
         let style = AddressingStyle(rawValue: p.value("addressing") ?? "auto") ?? .auto
 

@@ -33,6 +33,23 @@ public enum TraceCommand {
         return store
     }
 
+    /// With no --file but ARC_TRACE_FILE set, the tools wrote their spans to that file, not
+    /// to the store: what to say when the store has nothing to show (`command`: how to ask
+    /// again with --file).
+    static func traceFileHint(_ tool: ToolContext, command: String) -> String? {
+        guard tool.parsed.list("file").isEmpty, let file = FileSystem.environment("ARC_TRACE_FILE"), !file.isEmpty else {
+            return nil
+        }
+        return "ARC_TRACE_FILE is set, so spans went to \(file), not to the store; read them with: telem-trace \(command) --file \(file)"
+    }
+
+    /// Nothing to list from the store: says so, with where the spans went, when that is known.
+    static func nothingStored(_ tool: ToolContext, _ what: String, command: String) {
+        guard let hint = traceFileHint(tool, command: command) else { return }
+        tool.log.warn("no \(what) in the store \(tool.statePath); \(hint)",
+                      ["state": .string(tool.statePath), "trace_file": .string(FileSystem.environment("ARC_TRACE_FILE") ?? "")])
+    }
+
     /// `--since`: a duration ago (`2h`) or an RFC 3339 time; Unix nanoseconds.
     static func since(_ p: ParsedCommand) throws -> Int64? {
         guard let text = p.value("since") else { return nil }
@@ -46,6 +63,7 @@ public enum TraceCommand {
         let p = tool.parsed
         let store = try readStore(tool)
         let traces = try store.traces(since: try since(p), limit: try p.int("limit", range: 1...Int.max) ?? 20)
+        if traces.isEmpty { nothingStored(tool, "traces", command: "ls") }
         if p.wantsTable {
             var rows = [["TRACE", "START", "DURATION", "SPANS", "ERRORS", "STATUS", "NAME"]]
             for t in traces {
@@ -78,10 +96,14 @@ public enum TraceCommand {
         let store = try readStore(tool)
         let traceID: String
         if let given = p.positionals.first {
-            guard let id = try store.resolve(prefix: given) else { throw TraceLookupError.notFound(given) }
+            guard let id = try store.resolve(prefix: given) else {
+                throw TraceLookupError.notFound(given, hint: traceFileHint(tool, command: "show \(given)"))
+            }
             traceID = id
         } else {
-            guard let id = try store.latestTraceID() else { throw TraceLookupError.notFound("(none stored yet)") }
+            guard let id = try store.latestTraceID() else {
+                throw TraceLookupError.notFound("(none stored yet)", hint: traceFileHint(tool, command: "show"))
+            }
             traceID = id
         }
         let spans = try store.spans(ofTrace: traceID)
@@ -104,6 +126,7 @@ public enum TraceCommand {
         let p = tool.parsed
         let store = try readStore(tool)
         let all = try SpanNameStats.compute(store, since: try since(p), names: p.list("name"))
+        if all.isEmpty { nothingStored(tool, "spans", command: "stats") }
         if p.wantsTable {
             var rows = [["NAME", "COUNT", "ERRORS", "P50", "P95", "P99", "MAX"]]
             for s in all {

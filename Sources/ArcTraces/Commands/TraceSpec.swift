@@ -62,7 +62,10 @@ extension TraceCommand {
         status messages below the tree; the spans on the critical path (the chain of work \
         that decided when the trace ended: from a span's end, the child that finished last, \
         then the child that finished last before that one started, and so on) are marked * \
-        (bold on a terminal). TRACE_ID may be a unique prefix; without it, the latest trace.
+        (bold on a terminal). TRACE_ID may be a unique prefix; without it, the latest trace. \
+        When ARC_TRACE_FILE is set, the tools wrote their spans to that file, not to the \
+        store: a trace not found in the store is reported with the command that reads the \
+        file (--file); ls and stats say the same when the store has nothing to show.
 
         Not on a terminal, or with --no-color, the text has no escape codes and depends only \
         on the spans and the width. With --json, the trace's span records instead.

@@ -175,7 +175,8 @@ public final class TraceStore {
 
 /// A trace id (or prefix) that names no trace, or several: exit 2, nothing shown.
 public enum TraceLookupError: ArcError {
-    case notFound(String)
+    /// `hint`: where the spans may be instead (ARC_TRACE_FILE).
+    case notFound(String, hint: String? = nil)
     case ambiguous(String, [String])
 
     public var code: String {
@@ -187,7 +188,7 @@ public enum TraceLookupError: ArcError {
     public var exitStatus: ExitStatus { .usage }
     public var description: String {
         switch self {
-        case .notFound(let id): return "no trace \(id) in the store"
+        case .notFound(let id, let hint): return "no trace \(id) in the store" + (hint.map { "; \($0)" } ?? "")
         case .ambiguous(let prefix, let ids):
             return "'\(prefix)' fits several traces (\(ids.prefix(2).joined(separator: ", ")), ...); give more digits"
         }

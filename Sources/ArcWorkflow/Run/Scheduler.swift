@@ -22,7 +22,7 @@ final class Scheduler {
         self.messages = messages
         var buffer = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        executable = n > 0 ? String(cString: buffer) : CommandLine.arguments[0]
+        executable = n > 0 ? String(nulTerminated: buffer) : CommandLine.arguments[0]
     }
 
     /// The workflow files under `paths` (files, or directories of `*.toml`). A file that

@@ -83,6 +83,8 @@ public enum BinanceSource: ArchiveSource {
         let stop = StopSignal.shared
         stop.install()
         let engine = TransferEngine(TransferConfiguration(maxConcurrent: jobs))
+        // A retry may still succeed: a warning. A listing that fails for good is an error (BinanceLister).
+        engine.onRetry = { log.log(.warn, $0.message, fields: $0.logFields) }
         stop.onStop { _ in engine.cancelAll() }
 
         var builder = RecordBuilder()

@@ -46,3 +46,12 @@ public func zeroPadded<I: BinaryInteger>(_ value: I, _ width: Int) -> String {
     let s = String(value)
     return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
 }
+
+extension String {
+    /// The text of a C buffer (getcwd, readlink, an error buffer) up to its first NUL, or
+    /// all of it when it has none, as UTF-8.
+    public init(nulTerminated buffer: [CChar]) {
+        let end = buffer.firstIndex(of: 0) ?? buffer.count
+        self = String(decoding: buffer[..<end].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
