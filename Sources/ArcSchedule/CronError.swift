@@ -11,7 +11,14 @@ public struct CronError: ArcError, Equatable {
         self.message = message
         self.column = column
     }
-    public var code: String { "bad_cron_expression" }
+    public var code: FailureCode { .badCronExpression }
     public var exitStatus: ExitStatus { .usage }
     public var description: String { "column \(column): \(message)" }
+}
+
+extension FailureCode {
+    public static let badCronExpression = FailureCode("bad_cron_expression")
+    /// A zone name with no TZif file under the zoneinfo directory.
+    public static let unknownTimeZone = FailureCode("unknown_time_zone")
+    public static let badTimeZoneFile = FailureCode("bad_time_zone_file")
 }

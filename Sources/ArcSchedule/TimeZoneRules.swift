@@ -108,14 +108,14 @@ public struct TimeZoneRules: Sendable {
 public struct TimeZoneError: ArcError {
     public let name: String
     public let reason: String
-    public let code: String
+    public let code: FailureCode
 
     static func unknown(_ name: String) -> TimeZoneError {
         TimeZoneError(name: name, reason: "unknown time zone (no such file under the zoneinfo directory)",
-                      code: "unknown_time_zone")
+                      code: .unknownTimeZone)
     }
     static func malformed(_ name: String, _ reason: String) -> TimeZoneError {
-        TimeZoneError(name: name, reason: "not a usable TZif file: " + reason, code: "bad_time_zone_file")
+        TimeZoneError(name: name, reason: "not a usable TZif file: " + reason, code: .badTimeZoneFile)
     }
     public var exitStatus: ExitStatus { .usage }
     public var description: String { "time zone \"\(name)\": \(reason)" }

@@ -96,7 +96,12 @@ public struct TOMLError: ArcError {
         self.message = message
     }
 
-    public var code: String { "toml_syntax" }
+    public var code: FailureCode { .tomlSyntax }
     public var exitStatus: ExitStatus { .usage }
     public var description: String { "line \(line), column \(column): \(message)" }
+}
+
+extension FailureCode {
+    /// A TOML document that does not parse.
+    public static let tomlSyntax = FailureCode("toml_syntax")
 }

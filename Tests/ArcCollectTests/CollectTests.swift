@@ -73,7 +73,7 @@ final class CollectTaskTests: XCTestCase {
         XCTAssertEqual(String(decoding: b.bytes, as: UTF8.self),
                        #"{"url":"http://h/a","dest":"/a","tag":"mine","status":"ok","bytes":10,"sha256":"ab","verified":true,"attempts":2,"duration_ms":15}"# + "\n")
 
-        let failed = CollectOutcome.failed("checksum_mismatch", "expected \"x\"")
+        let failed = CollectOutcome.failed(.checksumMismatch, "expected \"x\"")
         failed.encode(t, into: &b, dryRun: true)
         let r = try Record(parsing: String(decoding: b.bytes.dropLast(), as: UTF8.self))
         XCTAssertEqual(try r.string("status"), "failed")

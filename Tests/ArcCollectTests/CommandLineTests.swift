@@ -140,7 +140,7 @@ final class ChecksumFileTests: XCTestCase {
         for body in ["", "   \n", String(hash.dropLast()) + "  a.zip", hash + "0  a.zip", "g" + hash.dropFirst() + "  a.zip",
                      "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code></Error>", "md5:abc a.zip"] {
             let e = assertThrows(ChecksumFile.Invalid.self, try parse(body))
-            XCTAssertEqual(e?.code, "bad_checksum_file", body)
+            XCTAssertEqual(e?.code, FailureCode("bad_checksum_file"), body)
             XCTAssertEqual(e?.exitStatus, .failures)
         }
     }

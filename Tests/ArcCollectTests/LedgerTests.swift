@@ -49,7 +49,7 @@ final class SharedStateTests: XCTestCase {
 
         // Both keep writing in turn: neither holds a stale snapshot that blocks its next write.
         try ledgerA.transaction {
-            try ledgerA.recordFailure(Ledger.Item(dest: "/d/3", url: "u3"), code: "timeout", message: "m", attempts: 2, at: "t3")
+            try ledgerA.recordFailure(Ledger.Item(dest: "/d/3", url: "u3"), code: .timeout, message: "m", attempts: 2, at: "t3")
         }
         try ledgerB.transaction {
             try ledgerB.recordSuccess(Ledger.Item(dest: "/d/3", url: "u3"), sha256: "h3", verified: true, attempts: 1, at: "t4")
@@ -133,7 +133,7 @@ final class LedgerTests: LedgerTestCase {
     }
 
     func testFailureOfANewDestination() throws {
-        try ledger.recordFailure(item(), code: "not_found", message: "HTTP 404", attempts: 1, at: "t1")
+        try ledger.recordFailure(item(), code: .notFound, message: "HTTP 404", attempts: 1, at: "t1")
         let e = try ledger.entry(dest: "/data/a.zip")
         XCTAssertEqual(e, Ledger.Entry(status: "failed", size: nil, etag: nil, sha256: nil),
                        "nothing is held, so no size or etag is recorded")
@@ -146,7 +146,7 @@ final class LedgerTests: LedgerTestCase {
     func testFailureAfterSuccessKeepsWhatIsHeld() throws {
         try ledger.recordSuccess(item(), sha256: "abc", verified: true, attempts: 1, at: "t1")
         // A republished version (new etag and size) fails to download.
-        try ledger.recordFailure(item(size: 200, etag: "e2"), code: "checksum_mismatch", message: "bad", attempts: 5, at: "t2")
+        try ledger.recordFailure(item(size: 200, etag: "e2"), code: .checksumMismatch, message: "bad", attempts: 5, at: "t2")
         XCTAssertEqual(try ledger.entry(dest: "/data/a.zip"), Ledger.Entry(status: "failed", size: 100, etag: "e1", sha256: "abc"))
         let r = try row("/data/a.zip")
         XCTAssertEqual(r.code, "checksum_mismatch")
@@ -156,7 +156,7 @@ final class LedgerTests: LedgerTestCase {
     }
 
     func testSuccessAfterFailureClearsTheError() throws {
-        try ledger.recordFailure(item(), code: "timeout", message: "slow", attempts: 5, at: "t1")
+        try ledger.recordFailure(item(), code: .timeout, message: "slow", attempts: 5, at: "t1")
         try ledger.recordSuccess(item(size: 200, etag: "e2"), sha256: "def", verified: false, attempts: 1, at: "t2")
         XCTAssertEqual(try ledger.entry(dest: "/data/a.zip"), Ledger.Entry(status: "ok", size: 200, etag: "e2", sha256: "def"))
         let r = try row("/data/a.zip")

@@ -112,7 +112,7 @@ final class PlannerTests: LedgerTestCase {
             if ok {
                 try ledger.recordSuccess(item, sha256: "abc", verified: true, attempts: 1, at: "t")
             } else {
-                try ledger.recordFailure(item, code: "timeout", message: "m", attempts: 5, at: "t")
+                try ledger.recordFailure(item, code: .timeout, message: "m", attempts: 5, at: "t")
             }
         }
     }

@@ -462,7 +462,7 @@ final class RecordInputTests: XCTestCase {
         let e = assertThrows(InputError.self, try input.next())
         XCTAssertEqual(e?.line, 2)
         XCTAssertEqual(e?.file, path)
-        XCTAssertEqual(e?.code, "bad_record")
+        XCTAssertEqual(e?.code, FailureCode("bad_record"))
         XCTAssertEqual(e?.exitStatus, .usage)
     }
 
@@ -478,7 +478,7 @@ final class RecordInputTests: XCTestCase {
     func testMissingFileIsASystemError() {
         let input = RecordInput(paths: [dir.file("nope")], strict: false, log: CapturedLog(dir).logger)
         let e = assertThrows(SystemError.self, try input.next())
-        XCTAssertEqual(e?.code, "not_found")
+        XCTAssertEqual(e?.code, FailureCode("not_found"))
         XCTAssertEqual(e?.exitStatus, .unavailable)
     }
 
@@ -499,7 +499,7 @@ final class RecordInputTests: XCTestCase {
         let (r2, line2) = try strict.next()!
         let e = assertThrows(InputError.self, try strict.decode(r2, line: line2) { try $0.requiredString("url") })
         XCTAssertEqual(e?.field, "url")
-        XCTAssertEqual(e?.code, "bad_field")
+        XCTAssertEqual(e?.code, FailureCode("bad_field"))
     }
 
     func testReadsAnOpenDescriptor() throws {

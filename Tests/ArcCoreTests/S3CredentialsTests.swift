@@ -115,11 +115,11 @@ final class S3CredentialsTests: XCTestCase {
     func testMissingNamedProfile() throws {
         writeFiles()
         let explicit = assertThrows(CredentialsError.self, try resolver(profile: "nope").resolve())
-        XCTAssertEqual(explicit?.code, "profile_not_found")
+        XCTAssertEqual(explicit?.code, FailureCode("profile_not_found"))
         XCTAssertEqual(explicit?.exitStatus, .usage)
         XCTAssertTrue(explicit?.description.contains("'nope'") ?? false, explicit?.description ?? "")
         XCTAssertEqual(assertThrows(CredentialsError.self, try resolver(["AWS_PROFILE": "nope"]).resolve())?.code,
-                       "profile_not_found")
+                       FailureCode("profile_not_found"))
         // No files at all: the default profile is simply absent, not an error.
         let empty = TempDir("arc-cred-empty")
         defer { empty.remove() }
@@ -132,14 +132,14 @@ final class S3CredentialsTests: XCTestCase {
     func testBadLineNamesFileAndLine() throws {
         let path = dir.write("credentials", "[default]\n# fine\nthis is not ini\naws_access_key_id = x\n")
         let error = assertThrows(CredentialsError.self, try resolver().resolve())
-        XCTAssertEqual(error?.code, "bad_credentials_file")
+        XCTAssertEqual(error?.code, FailureCode("bad_credentials_file"))
         XCTAssertEqual(error?.exitStatus, .usage)
         XCTAssertTrue(error?.description.hasPrefix("\(path):3:") ?? false, error?.description ?? "")
 
         dir.write("credentials", "aws_access_key_id = x\n[default]\n")
         XCTAssertTrue(assertThrows(CredentialsError.self, try resolver().resolve())?.description.contains(":1:") ?? false)
         dir.write("credentials", "[default\n")
-        XCTAssertEqual(assertThrows(CredentialsError.self, try resolver().resolve())?.code, "bad_credentials_file")
+        XCTAssertEqual(assertThrows(CredentialsError.self, try resolver().resolve())?.code, FailureCode("bad_credentials_file"))
         dir.write("credentials", "[default]\naws_access_key_id = AKONLY\n")
         let half = assertThrows(CredentialsError.self, try resolver().resolve())
         XCTAssertTrue(half?.description.contains("credentials:2:") ?? false, half?.description ?? "")
@@ -206,11 +206,11 @@ final class S3CredentialsTests: XCTestCase {
         XCTAssertEqual(try resolver(["AWS_ACCESS_KEY_ID": "AKENV", "AWS_SECRET_ACCESS_KEY": "s", "AWS_PROFILE": "proc"]).resolve(),
                        keys("AKENV", "s"), "env keys come before the process")
         let failed = assertThrows(CredentialsError.self, try resolver(profile: "failing").resolve())
-        XCTAssertEqual(failed?.code, "credential_process_failed")
+        XCTAssertEqual(failed?.code, FailureCode("credential_process_failed"))
         XCTAssertEqual(failed?.exitStatus, .unavailable)
         XCTAssertTrue(failed?.description.contains("status 3") ?? false)
         XCTAssertEqual(assertThrows(CredentialsError.self, try resolver(profile: "garbled").resolve())?.code,
-                       "credential_process_failed")
+                       FailureCode("credential_process_failed"))
     }
 
     // MARK: container and instance metadata, against a real server
@@ -234,11 +234,11 @@ final class S3CredentialsTests: XCTestCase {
 
         let refused = assertThrows(CredentialsError.self, try resolver(["AWS_CONTAINER_CREDENTIALS_FULL_URI": url,
                                                                         "AWS_CONTAINER_AUTHORIZATION_TOKEN": "wrong"]).resolve())
-        XCTAssertEqual(refused?.code, "metadata_unavailable")
+        XCTAssertEqual(refused?.code, FailureCode("metadata_unavailable"))
         XCTAssertEqual(refused?.exitStatus, .unavailable)
         XCTAssertTrue(refused?.description.contains("HTTP 401") ?? false, refused?.description ?? "")
         let down = assertThrows(CredentialsError.self, try resolver(["AWS_CONTAINER_CREDENTIALS_FULL_URI": "\(closedPortURL())/x"]).resolve())
-        XCTAssertEqual(down?.code, "metadata_unavailable")
+        XCTAssertEqual(down?.code, FailureCode("metadata_unavailable"))
     }
 
     func testInstanceMetadataV2() throws {
@@ -253,7 +253,7 @@ final class S3CredentialsTests: XCTestCase {
         XCTAssertNil(try resolver(disabled).resolve())
         var broken = imds
         broken["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = s.base + "/badrole"
-        XCTAssertEqual(assertThrows(CredentialsError.self, try resolver(broken).resolve())?.code, "metadata_unavailable")
+        XCTAssertEqual(assertThrows(CredentialsError.self, try resolver(broken).resolve())?.code, FailureCode("metadata_unavailable"))
 
         let started = MonotonicClock.nanos()
         var absent = imds
@@ -289,7 +289,7 @@ final class S3CredentialsTests: XCTestCase {
         XCTAssertEqual(missing.text, "not here")
 
         let refused = assertThrows(TransferError.self, try SimpleHTTP.request(closedPortURL() + "/x"))
-        XCTAssertEqual(refused?.code, "connection_failed")
+        XCTAssertEqual(refused?.code, FailureCode("connection_failed"))
         let tooBig = assertThrows(TransferError.self, try SimpleHTTP.request(s.base + "/nothing", maxBody: 3))
         XCTAssertTrue(tooBig?.description.contains("larger than 3 bytes") ?? false, tooBig?.description ?? "")
     }

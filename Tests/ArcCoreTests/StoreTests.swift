@@ -43,7 +43,7 @@ final class DatabaseTests: XCTestCase {
         XCTAssertEqual(e?.exitStatus, .unavailable)
         let d = assertThrows(StoreError.self, try Database(path: dir.path))
         XCTAssertEqual(d?.exitStatus, .unavailable)
-        XCTAssertEqual(d?.code, "store_error")
+        XCTAssertEqual(d?.code, FailureCode("store_error"))
     }
 
     func testMigrationsRunOnceEachAndSetUserVersion() throws {
@@ -121,7 +121,7 @@ final class DatabaseTests: XCTestCase {
     func testStatementErrorsCarryTheCode() throws {
         let db = try Database(path: ":memory:")
         let e = assertThrows(StoreError.self, try db.statement("SELECT * FROM missing"))
-        XCTAssertEqual(e?.code, "store_error")
+        XCTAssertEqual(e?.code, FailureCode("store_error"))
         XCTAssertTrue(e?.description.contains("no such table: missing") ?? false)
     }
 
@@ -132,7 +132,7 @@ final class DatabaseTests: XCTestCase {
         let b = try Database(path: path, busyTimeoutMillis: 50)
         try a.execute("BEGIN IMMEDIATE")
         let e = assertThrows(StoreError.self, try b.transaction { try b.execute("INSERT INTO t VALUES (1)") })
-        XCTAssertEqual(e?.code, "store_busy")
+        XCTAssertEqual(e?.code, FailureCode("store_busy"))
         XCTAssertEqual(e?.exitStatus, .unavailable)
         try a.execute("COMMIT")
         try b.transaction { try b.execute("INSERT INTO t VALUES (1)") }

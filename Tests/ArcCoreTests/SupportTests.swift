@@ -253,10 +253,10 @@ final class FileSystemTests: XCTestCase {
     }
 
     func testSystemErrorCodes() {
-        XCTAssertEqual(SystemError("write", path: "/x", errno: ENOSPC).code, "disk_full")
-        XCTAssertEqual(SystemError("open", path: "/x", errno: EACCES).code, "permission_denied")
-        XCTAssertEqual(SystemError("open", path: "/x", errno: ENOENT).code, "not_found")
-        XCTAssertEqual(SystemError("read", path: "/x", errno: EIO).code, "io_error")
+        XCTAssertEqual(SystemError("write", path: "/x", errno: ENOSPC).code, FailureCode("disk_full"))
+        XCTAssertEqual(SystemError("open", path: "/x", errno: EACCES).code, FailureCode("permission_denied"))
+        XCTAssertEqual(SystemError("open", path: "/x", errno: ENOENT).code, FailureCode("not_found"))
+        XCTAssertEqual(SystemError("read", path: "/x", errno: EIO).code, FailureCode("io_error"))
         XCTAssertEqual(SystemError("open", path: "/x", errno: ENOENT).description, "/x: open: No such file or directory")
         XCTAssertEqual(InputError(file: "in", line: 3, field: "url", "bad").description, "in:3: field \"url\": bad")
         XCTAssertEqual(InputError(file: "in", line: 0, "bad").description, "in: bad")

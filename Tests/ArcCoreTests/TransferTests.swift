@@ -39,7 +39,7 @@ final class SHA256Tests: XCTestCase {
         let path = dir.write("f", big)
         XCTAssertEqual(try SHA256.hexOfFile(path), SHA256.hex(big))
         XCTAssertEqual(try SHA256.hexOfFile(dir.write("empty", [UInt8]())), SHA256.hex([]))
-        XCTAssertEqual(assertThrows(SystemError.self, try SHA256.hexOfFile(dir.file("missing")))?.code, "not_found")
+        XCTAssertEqual(assertThrows(SystemError.self, try SHA256.hexOfFile(dir.file("missing")))?.code, FailureCode("not_found"))
     }
 
     func testHex() {
@@ -105,22 +105,22 @@ final class RetryPolicyTests: XCTestCase {
 
 final class TransferErrorTests: XCTestCase {
     func testCodesAndExitStatuses() {
-        XCTAssertEqual(TransferError.http(status: 404, url: "u", detail: "").code, "not_found")
-        XCTAssertEqual(TransferError.http(status: 403, url: "u", detail: "").code, "forbidden")
-        XCTAssertEqual(TransferError.http(status: 401, url: "u", detail: "").code, "unauthorized")
-        XCTAssertEqual(TransferError.http(status: 503, url: "u", detail: "").code, "server_error")
-        XCTAssertEqual(TransferError.http(status: 416, url: "u", detail: "").code, "http_error")
+        XCTAssertEqual(TransferError.http(status: 404, url: "u", detail: "").code, FailureCode("not_found"))
+        XCTAssertEqual(TransferError.http(status: 403, url: "u", detail: "").code, FailureCode("forbidden"))
+        XCTAssertEqual(TransferError.http(status: 401, url: "u", detail: "").code, FailureCode("unauthorized"))
+        XCTAssertEqual(TransferError.http(status: 503, url: "u", detail: "").code, FailureCode("server_error"))
+        XCTAssertEqual(TransferError.http(status: 416, url: "u", detail: "").code, FailureCode("http_error"))
         XCTAssertEqual(TransferError.http(status: 500, url: "u", detail: "").exitStatus, .failures)
         // libcurl's codes: 7 couldn't connect, 28 timed out, 18 partial file, 56 recv error, 35 SSL.
-        XCTAssertEqual(TransferError.network(curlCode: 7, url: "u", message: "").code, "connection_failed")
-        XCTAssertEqual(TransferError.network(curlCode: 28, url: "u", message: "").code, "timeout")
-        XCTAssertEqual(TransferError.network(curlCode: 18, url: "u", message: "").code, "connection_lost")
-        XCTAssertEqual(TransferError.network(curlCode: 56, url: "u", message: "").code, "connection_lost")
-        XCTAssertEqual(TransferError.network(curlCode: 35, url: "u", message: "").code, "network_error")
+        XCTAssertEqual(TransferError.network(curlCode: 7, url: "u", message: "").code, FailureCode("connection_failed"))
+        XCTAssertEqual(TransferError.network(curlCode: 28, url: "u", message: "").code, FailureCode("timeout"))
+        XCTAssertEqual(TransferError.network(curlCode: 18, url: "u", message: "").code, FailureCode("connection_lost"))
+        XCTAssertEqual(TransferError.network(curlCode: 56, url: "u", message: "").code, FailureCode("connection_lost"))
+        XCTAssertEqual(TransferError.network(curlCode: 35, url: "u", message: "").code, FailureCode("network_error"))
         XCTAssertEqual(TransferError.network(curlCode: 7, url: "u", message: "").exitStatus, .unavailable)
-        XCTAssertEqual(TransferError.sink(url: "u", error: SystemError("write", path: "/f", errno: ENOSPC)).code, "disk_full")
-        XCTAssertEqual(TransferError.sink(url: "u", error: BodyTooLargeError(limit: 1)).code, "body_too_large")
-        XCTAssertEqual(TransferError.cancelled(url: "u").code, "interrupted")
+        XCTAssertEqual(TransferError.sink(url: "u", error: SystemError("write", path: "/f", errno: ENOSPC)).code, FailureCode("disk_full"))
+        XCTAssertEqual(TransferError.sink(url: "u", error: BodyTooLargeError(limit: 1)).code, FailureCode("body_too_large"))
+        XCTAssertEqual(TransferError.cancelled(url: "u").code, FailureCode("interrupted"))
     }
 
     func testDescriptions() {
@@ -156,7 +156,7 @@ final class TransferEngineTests: XCTestCase {
         engine.finishWhenIdle()
         engine.wait()
         guard case .failure(let error) = result else { return XCTFail("a refused connection succeeded") }
-        XCTAssertEqual(error.code, "connection_failed")
+        XCTAssertEqual(error.code, FailureCode("connection_failed"))
         XCTAssertEqual(attempts, 3)
         XCTAssertEqual(notices.current, [1, 2])
         XCTAssertEqual(engineNotices.current, 0)
@@ -287,14 +287,14 @@ final class SinkTests: XCTestCase {
 
     func testUnwritableDirectoryIsASystemError() {
         let sink = FileSink(path: dir.file("missing/.a.part"), expectedSize: nil)
-        XCTAssertEqual(assertThrows(SystemError.self, try sink.beginAttempt())?.code, "not_found")
+        XCTAssertEqual(assertThrows(SystemError.self, try sink.beginAttempt())?.code, FailureCode("not_found"))
     }
 
     func testMemorySinkLimitAndAttempts() throws {
         let sink = MemorySink(limit: 8)
         XCTAssertEqual(try sink.beginAttempt(), 0)
         try write(sink, "12345")
-        XCTAssertEqual(assertThrows(BodyTooLargeError.self, try write(sink, "6789"))?.code, "body_too_large")
+        XCTAssertEqual(assertThrows(BodyTooLargeError.self, try write(sink, "6789"))?.code, FailureCode("body_too_large"))
         XCTAssertEqual(try sink.beginAttempt(), 0, "a memory sink never resumes")
         XCTAssertEqual(sink.bytes, [])
         try write(sink, "12345678")

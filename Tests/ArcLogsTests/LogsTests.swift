@@ -376,6 +376,6 @@ final class IndexLogsTests: XCTestCase {
         traced.trace = Array("t1".utf8)
         XCTAssertEqual(try search(nil, traced), ["connection reset by peer"])
         XCTAssertEqual(try search("msg:planned"), ["planned 3 tasks"])
-        XCTAssertEqual(assertThrows(UsageError.self, try search("\"open"))?.code, "usage")
+        XCTAssertEqual(assertThrows(UsageError.self, try search("\"open"))?.code, FailureCode("usage"))
     }
 }

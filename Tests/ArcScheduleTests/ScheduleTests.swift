@@ -188,7 +188,7 @@ final class ScheduleErrorTests: XCTestCase {
                 guard let cron = error as? CronError else { return XCTFail("\(error)") }
                 XCTAssertEqual(cron.message, row.message, row.expression)
                 XCTAssertEqual(cron.column, row.column, row.expression)
-                XCTAssertEqual(cron.code, "bad_cron_expression")
+                XCTAssertEqual(cron.code, FailureCode("bad_cron_expression"))
             }
         }
     }

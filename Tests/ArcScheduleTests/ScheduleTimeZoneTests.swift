@@ -39,7 +39,7 @@ final class ScheduleTimeZoneTests: XCTestCase {
         for name in ["Mars/Olympus_Mons", "../../etc/passwd", "/etc/localtime", "", "America", "zone.tab"] {
             XCTAssertThrowsError(try TimeZoneRules.named(name), name) { error in
                 let zoneError = error as? TimeZoneError
-                XCTAssertEqual(zoneError?.code, "unknown_time_zone", name)
+                XCTAssertEqual(zoneError?.code, FailureCode("unknown_time_zone"), name)
                 XCTAssertTrue("\(error)".contains("\"\(name)\""), "\(error)")
             }
         }
@@ -109,7 +109,7 @@ final class ScheduleTimeZoneTests: XCTestCase {
 
         dir.write("cut", Array(TZif.build(types: types, transitions: transitions, footer: "EST5").prefix(60)))
         XCTAssertThrowsError(try TimeZoneRules.named("cut", directory: dir.path)) {
-            XCTAssertEqual(($0 as? TimeZoneError)?.code, "bad_time_zone_file")
+            XCTAssertEqual(($0 as? TimeZoneError)?.code, FailureCode("bad_time_zone_file"))
         }
         dir.write("badfooter", TZif.build(types: types, transitions: [], footer: "EST5EDT,M13.1.0,M1.1.0"))
         XCTAssertThrowsError(try TimeZoneRules.named("badfooter", directory: dir.path))

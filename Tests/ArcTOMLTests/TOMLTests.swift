@@ -282,7 +282,7 @@ final class TOMLTests: XCTestCase {
     func testErrorIsAnArcError() {
         XCTAssertThrowsError(try TOML.parse("retries = 1\n\nx = 2\nretries = 3")) { error in
             guard let error = error as? TOMLError else { return XCTFail("not a TOMLError: \(error)") }
-            XCTAssertEqual(error.code, "toml_syntax")
+            XCTAssertEqual(error.code, FailureCode("toml_syntax"))
             XCTAssertEqual(error.exitStatus, .usage)
             XCTAssertEqual(error.description, "line 4, column 1: duplicate key 'retries' (first defined at line 1)")
         }

@@ -228,7 +228,7 @@ final class WorkflowTests: XCTestCase {
             "/w/daily.toml:12:11: timeout: expected a duration such as \"30s\", \"5m\", \"1h30m\" or \"500ms\", got 'soon'",
         ])
         XCTAssertEqual(e?.description.hasSuffix("(and 6 more problems)"), true)
-        XCTAssertEqual(e?.code, "bad_workflow")
+        XCTAssertEqual(e?.code, FailureCode("bad_workflow"))
         XCTAssertEqual(WorkflowError(file: "f", problems: [.init(line: 0, column: 0, "gone")]).lines, ["f: gone"])
         let unsorted = WorkflowError(file: "f", problems: [.init(line: 3, column: 2, "c"), .init(line: 3, column: 1, "b"),
                                                            .init(line: 1, column: 9, "a")])

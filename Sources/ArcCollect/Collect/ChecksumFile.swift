@@ -6,7 +6,7 @@ public enum ChecksumFile {
     public struct Invalid: ArcError {
         public let url: String
         public let excerpt: String
-        public var code: String { "bad_checksum_file" }
+        public var code: FailureCode { .badChecksumFile }
         public var exitStatus: ExitStatus { .failures }
         public var description: String { "\(url): not a SHA-256 checksum file: \"\(excerpt)\"" }
     }

@@ -86,11 +86,11 @@ public struct CollectOutcome {
     public var verified = false
     public var attempts = 0
     public var durationMillis: Int64 = 0
-    public var error: (code: String, message: String)?
+    public var error: (code: FailureCode, message: String)?
     /// Dry runs and interrupted tasks leave the ledger alone.
     public var recordInLedger = true
 
-    public static func failed(_ code: String, _ message: String) -> CollectOutcome {
+    public static func failed(_ code: FailureCode, _ message: String) -> CollectOutcome {
         var o = CollectOutcome(status: .failed)
         o.error = (code, message)
         return o
@@ -108,7 +108,7 @@ public struct CollectOutcome {
         b.int("duration_ms", durationMillis)
         if let error {
             b.object("error") { e in
-                e.string("code", error.code)
+                e.string("code", error.code.rawValue)
                 e.string("message", error.message)
             }
         }
@@ -117,4 +117,13 @@ public struct CollectOutcome {
     }
 
     static let fields = ["status", "bytes", "sha256", "verified", "attempts", "duration_ms", "error", "dry_run"]
+}
+
+extension FailureCode {
+    /// The task has no CHECKSUM where it should (404), or none at all with --require-checksum.
+    public static let checksumMissing = FailureCode("checksum_missing")
+    /// The CHECKSUM file is not `HASH  NAME`.
+    public static let badChecksumFile = FailureCode("bad_checksum_file")
+    /// A state arc-collect should never reach; a bug to report.
+    public static let internalError = FailureCode("internal")
 }

@@ -30,7 +30,7 @@ extension Collector {
         let status = MetricsRegistry.Labels(["status": outcome.status.rawValue])
         m.add("arc_collect_tasks_total", 1, status)
         if outcome.status == .ok { m.add("arc_collect_bytes_total", Double(outcome.bytes)) }
-        if let e = outcome.error { m.add("arc_collect_failures_total", 1, MetricsRegistry.Labels(["code": e.code])) }
+        if let e = outcome.error { m.add("arc_collect_failures_total", 1, MetricsRegistry.Labels(["code": e.code.rawValue])) }
         m.observe("arc_collect_task_duration_seconds", Double(outcome.durationMillis) / 1000, status)
 
         guard telemetry.isTracing else { return }
@@ -42,7 +42,7 @@ extension Collector {
         ]
         if let reason = job.task.reason { attributes.append(("reason", .string(reason))) }
         if outcome.verified { attributes.append(("verified", .bool(true))) }
-        if let e = outcome.error { attributes.append(("error.code", .string(e.code))) }
+        if let e = outcome.error { attributes.append(("error.code", .string(e.code.rawValue))) }
         telemetry.tracer.record(Self.taskSpanName, context: TraceContext(traceID: root.traceID, spanID: job.spanID!, flags: root.flags),
                                 parentSpanID: root.spanID, startNanos: job.startedWall,
                                 endNanos: job.startedWall + Int64(job.finished - job.started),

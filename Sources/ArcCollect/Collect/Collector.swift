@@ -225,7 +225,7 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         }
         if task.checksumURL == nil && options.requireChecksum {
             return complete(CollectJob(task: task, phase: .download),
-                            .failed("checksum_missing", "no checksum_url in the task and --require-checksum is set"))
+                            .failed(.checksumMissing, "no checksum_url in the task and --require-checksum is set"))
         }
         if let url = task.s3Dest { return startS3(task, url) }
         let directory = FileSystem.parent(of: task.dest)
@@ -236,7 +236,7 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
             }
         } catch {
             let e = error as? ArcError
-            return complete(CollectJob(task: task, phase: .download), .failed(e?.code ?? "io_error", "\(error)"))
+            return complete(CollectJob(task: task, phase: .download), .failed(e?.code ?? .ioError, "\(error)"))
         }
         // A file already at dest with the listed size (a lost ledger, a copied tree) is
         // verified in place instead of downloaded again; --force asks for a fresh copy.
@@ -334,7 +334,7 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
                 case .stopped: return interrupted(job)
                 case .confirmed, .exhausted:
                     job.sink?.discard()
-                    return complete(job, .failed("bad_checksum_file", "\(error)"))
+                    return complete(job, .failed(.badChecksumFile, "\(error)"))
                 }
             }
         case .failure(let error)?:
@@ -342,7 +342,7 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
             if case .failure(let e)? = job.download, case .cancelled = e { return interrupted(job) }
             job.sink?.discard()
             if case .http(404, _, _) = error {
-                return complete(job, .failed("checksum_missing", "no CHECKSUM file at \(task.checksumURL!) (HTTP 404)"))
+                return complete(job, .failed(.checksumMissing, "no CHECKSUM file at \(task.checksumURL!) (HTTP 404)"))
             }
             return complete(job, .failed(error.code, "CHECKSUM: \(error)"))
         case nil:
@@ -380,13 +380,13 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
             }
             if expected == nil, let size = task.size, sink.written != size {
                 sink.discard()
-                return complete(job, .failed("size_mismatch", "received \(sink.written) bytes, the listing says \(size)"))
+                return complete(job, .failed(.sizeMismatch, "received \(sink.written) bytes, the listing says \(size)"))
             }
             do {
                 try sink.commit(to: task.dest)
             } catch {
                 sink.discard()
-                return complete(job, .failed((error as? ArcError)?.code ?? "io_error", "\(error)"))
+                return complete(job, .failed((error as? ArcError)?.code ?? .ioError, "\(error)"))
             }
             if sink.resumedBytes > 0 {
                 log.debug("resumed a partial download", ["dest": .string(task.dest), "resumed_bytes": .int(sink.resumedBytes)])
@@ -397,7 +397,7 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
             outcome.verified = expected != nil
             complete(job, outcome)
         case nil:
-            complete(job, .failed("internal", "no download result"))
+            complete(job, .failed(.internalError, "no download result"))
         }
     }
 
@@ -480,14 +480,14 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         let why = verdict == .confirmed
             ? "the same in two downloads: the archive upstream does not match its CHECKSUM"
             : "\(job.badCopies.count) downloads, no two alike, and no attempts left (--retries)"
-        var outcome = CollectOutcome.failed("checksum_mismatch", "SHA-256 \(digest) does not match CHECKSUM \(expected), \(why)" + more)
+        var outcome = CollectOutcome.failed(.checksumMismatch, "SHA-256 \(digest) does not match CHECKSUM \(expected), \(why)" + more)
         outcome.sha256 = digest
         return outcome
     }
 
     func interrupted(_ job: CollectJob) {
         job.sink?.keepPartial()
-        var outcome = CollectOutcome.failed("interrupted", "stopped before the transfer finished")
+        var outcome = CollectOutcome.failed(.interrupted, "stopped before the transfer finished")
         outcome.recordInLedger = false
         complete(job, outcome)
     }
@@ -517,9 +517,9 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
                     case .ok: summary.ok += 1
                     case .skipped: summary.skipped += 1
                     case .failed:
-                        if o.error?.code == "interrupted" { summary.interrupted += 1 } else {
+                        if o.error?.code == .interrupted { summary.interrupted += 1 } else {
                             summary.failed += 1
-                            if o.error?.code == "connection_failed" { summary.unreachable += 1 }
+                            if o.error?.code == .connectionFailed { summary.unreachable += 1 }
                             failedNow = true
                         }
                     }
@@ -527,9 +527,9 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
                 }
             }
             for job in batch {
-                if let e = job.outcome?.error, e.code != "interrupted" {
+                if let e = job.outcome?.error, e.code != .interrupted {
                     // Final: the task failed for good in this run (retries were warnings).
-                    log.log(.error, "failed: \(e.message)", fields: [("url", .string(job.task.url)), ("code", .string(e.code))]
+                    log.log(.error, "failed: \(e.message)", fields: [("url", .string(job.task.url)), ("code", .string(e.code.rawValue))]
                             + spanField(job))
                 }
                 observe(job)

@@ -65,7 +65,7 @@ extension Collector {
                     }
                 }
                 if expected == nil, let size = job.task.size, Int64(memory.bytes.count) != size {
-                    return complete(job, .failed("size_mismatch", "received \(memory.bytes.count) bytes, the listing says \(size)"))
+                    return complete(job, .failed(.sizeMismatch, "received \(memory.bytes.count) bytes, the listing says \(size)"))
                 }
                 let body = MemoryBody(memory.bytes)
                 let headers = [("x-amz-meta-sha256", digest), ("Content-Type", ContentType.guess(url.key) ?? "application/octet-stream")]
@@ -128,7 +128,7 @@ final class S3PartUpload: @unchecked Sendable { // one step at a time, see above
             uploadID = try S3Reply.uploadID(try client.perform(S3Call.createMultipart(url, headers: headers)).body)
         } catch {
             let e = error as? ArcError
-            return collector.complete(job, .failed(e?.code ?? "s3_error", "\(error)"))
+            return collector.complete(job, .failed(e?.code ?? .s3Error, "\(error)"))
         }
         nextPart()
     }
@@ -149,7 +149,7 @@ final class S3PartUpload: @unchecked Sendable { // one step at a time, see above
                 return fail(error.code, error.description)
             case .success:
                 guard Int64(sink.bytes.count) == end - start + 1 else {
-                    return fail("size_mismatch", "range \(start)-\(end) returned \(sink.bytes.count) bytes")
+                    return fail(.sizeMismatch, "range \(start)-\(end) returned \(sink.bytes.count) bytes")
                 }
                 sha256.update(sink.bytes)
                 part += 1
@@ -200,7 +200,7 @@ final class S3PartUpload: @unchecked Sendable { // one step at a time, see above
         }
     }
 
-    private func fail(_ code: String, _ message: String, sha: String? = nil) {
+    private func fail(_ code: FailureCode, _ message: String, sha: String? = nil) {
         client.send(S3Call.abortMultipart(url, uploadID: uploadID)) { _ in }
         var outcome = CollectOutcome.failed(code, message)
         outcome.sha256 = sha

@@ -71,7 +71,7 @@ public final class Ledger {
 
     /// Records a failed attempt. What is already held at the destination stays described
     /// as it is (a failed re-fetch of a republished file does not erase the old one).
-    public func recordFailure(_ item: Item, code: String, message: String, attempts: Int, at now: String) throws {
+    public func recordFailure(_ item: Item, code: FailureCode, message: String, attempts: Int, at now: String) throws {
         let s = try db.statement("""
             INSERT INTO ledger (dest, url, key, source, market, period, type, symbol, interval, date,
                                 status, error_code, error_message, attempts, task_id, updated_at)
@@ -81,7 +81,7 @@ public final class Ledger {
                 attempts = excluded.attempts, task_id = excluded.task_id, updated_at = excluded.updated_at
             """)
         bindItem(s, item, withSize: false)
-        s.bind(11, code).bind(12, message).bind(13, attempts).bind(14, item.taskID).bind(15, now)
+        s.bind(11, code.rawValue).bind(12, message).bind(13, attempts).bind(14, item.taskID).bind(15, now)
         try s.run()
     }
 

@@ -3,7 +3,7 @@ import Glibc
 /// The reader downstream went away (EPIPE): stop quietly, as `head` expects of us.
 public struct BrokenPipeError: ArcError {
     public init() {}
-    public var code: String { "broken_pipe" }
+    public var code: FailureCode { .brokenPipe }
     public var exitStatus: ExitStatus { .failures }
     public var description: String { "output closed by the reader" }
 }

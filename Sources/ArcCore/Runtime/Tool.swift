@@ -85,7 +85,7 @@ public enum Tool {
             // The reader closed our stdout (`| head`): stop quietly, as programs killed by SIGPIPE do.
             status = 128 + SIGPIPE
         } catch let error as ArcError {
-            log.error(error.description, ["code": .string(error.code)])
+            log.error(error.description, ["code": .string(error.code.rawValue)])
             status = error.exitStatus.rawValue
             failure = error.description
         } catch {

@@ -41,7 +41,7 @@ public struct ListPage: Sendable {
 public struct ListParseError: ArcError {
     public let message: String
     public init(message: String) { self.message = message }
-    public var code: String { "bad_listing" }
+    public var code: FailureCode { .badListing }
     public var exitStatus: ExitStatus { .unavailable }
     public var description: String { "unexpected listing response: \(message)" }
 }

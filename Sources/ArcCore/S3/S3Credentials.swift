@@ -34,7 +34,7 @@ public struct CredentialsError: ArcError {
         CredentialsError(.badCredentialsFile, "\(path):\(line): \(what)")
     }
 
-    public var code: String { kind.rawValue }
+    public var code: FailureCode { FailureCode(kind.rawValue) }
     public var exitStatus: ExitStatus {
         kind == .profileNotFound || kind == .badCredentialsFile ? .usage : .unavailable
     }

@@ -45,16 +45,18 @@ public struct S3Error: ArcError {
 
     public var isNotFound: Bool { status == 404 || s3Code == "NoSuchKey" || s3Code == "NotFound" }
 
-    public var code: String {
+    /// S3's own codes become ours in snake case (`SlowDown` -> `slow_down`), so every
+    /// code S3 may send has a name without a table of them here.
+    public var code: FailureCode {
         if let transfer, status == 0 { return transfer.code }
-        if isAuthFailure { return "credentials_rejected" }
+        if isAuthFailure { return .credentialsRejected }
         switch s3Code {
-        case "NoSuchKey": return "not_found"
-        case "NoSuchBucket": return "no_such_bucket"
-        case "AccessDenied": return "access_denied"
-        case "PreconditionFailed": return "changed_during_transfer"
-        case "": return transfer?.code ?? "s3_error"
-        default: return Self.snakeCase(s3Code)
+        case "NoSuchKey": return .notFound
+        case "NoSuchBucket": return .noSuchBucket
+        case "AccessDenied": return .accessDenied
+        case "PreconditionFailed": return .changedDuringTransfer
+        case "": return transfer?.code ?? .s3Error
+        default: return FailureCode(Self.snakeCase(s3Code))
         }
     }
 

@@ -7,11 +7,11 @@ public struct StoreError: ArcError {
     public let path: String
     public let message: String
     public let sqliteCode: Int32
-    public var code: String {
+    public var code: FailureCode {
         switch sqliteCode {
-        case SQLITE_BUSY, SQLITE_LOCKED: return "store_busy"
-        case SQLITE_FULL: return "disk_full"
-        default: return "store_error"
+        case SQLITE_BUSY, SQLITE_LOCKED: return .storeBusy
+        case SQLITE_FULL: return .diskFull
+        default: return .storeError
         }
     }
     public var exitStatus: ExitStatus { .unavailable }
@@ -66,7 +66,7 @@ public final class Database {
             do {
                 try execute("PRAGMA journal_mode=WAL")
                 break
-            } catch let error as StoreError where error.code == "store_busy" && MonotonicClock.millis() < giveUp {
+            } catch let error as StoreError where error.code == .storeBusy && MonotonicClock.millis() < giveUp {
                 usleep(10_000)
             }
         }

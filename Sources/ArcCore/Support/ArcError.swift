@@ -3,7 +3,7 @@ import Glibc
 /// Every error a tool reports has a stable machine-readable `code` (snake_case, used in
 /// result records and logs), a one-line human message, and the exit status it implies.
 public protocol ArcError: Error, CustomStringConvertible {
-    var code: String { get }
+    var code: FailureCode { get }
     var exitStatus: ExitStatus { get }
 }
 
@@ -11,7 +11,7 @@ public protocol ArcError: Error, CustomStringConvertible {
 public struct UsageError: ArcError {
     public let message: String
     public init(_ message: String) { self.message = message }
-    public var code: String { "usage" }
+    public var code: FailureCode { .usage }
     public var exitStatus: ExitStatus { .usage }
     public var description: String { message }
 }
@@ -29,7 +29,7 @@ public struct InputError: ArcError {
         self.field = field
         self.message = message
     }
-    public var code: String { field == nil ? "bad_record" : "bad_field" }
+    public var code: FailureCode { field == nil ? .badRecord : .badField }
     public var exitStatus: ExitStatus { .usage }
     public var description: String {
         let place = line > 0 ? "\(file):\(line)" : file
@@ -46,7 +46,7 @@ public struct UnavailableError: ArcError {
         self.what = what
         self.message = message
     }
-    public var code: String { "unavailable" }
+    public var code: FailureCode { .unavailable }
     public var exitStatus: ExitStatus { .unavailable }
     public var description: String { "\(what): \(message)" }
 }
@@ -61,12 +61,12 @@ public struct SystemError: ArcError {
         self.path = path
         self.errno = errno
     }
-    public var code: String {
+    public var code: FailureCode {
         switch errno {
-        case ENOSPC, EDQUOT: return "disk_full"
-        case EACCES, EPERM, EROFS: return "permission_denied"
-        case ENOENT: return "not_found"
-        default: return "io_error"
+        case ENOSPC, EDQUOT: return .diskFull
+        case EACCES, EPERM, EROFS: return .permissionDenied
+        case ENOENT: return .notFound
+        default: return .ioError
         }
     }
     public var exitStatus: ExitStatus { .unavailable }

@@ -53,7 +53,7 @@ public struct RetryNotice: Sendable {
 
     /// `url code attempt max_attempts retry_in_ms`, for the log line.
     public var logFields: [(String, LogValue)] {
-        [("url", .string(url)), ("code", .string(error.code)), ("attempt", .int(Int64(attempt))),
+        [("url", .string(url)), ("code", .string(error.code.rawValue)), ("attempt", .int(Int64(attempt))),
          ("max_attempts", .int(Int64(maxAttempts))), ("retry_in_ms", .int(Int64(delay * 1000)))]
     }
 }

@@ -11,24 +11,24 @@ public enum TransferError: ArcError {
     /// Stopped by a signal or by `--fail-fast`.
     case cancelled(url: String)
 
-    public var code: String {
+    public var code: FailureCode {
         switch self {
         case .http(let status, _, _):
             switch status {
-            case 404: return "not_found"
-            case 403: return "forbidden"
-            case 401: return "unauthorized"
-            default: return status >= 500 ? "server_error" : "http_error"
+            case 404: return .notFound
+            case 403: return .forbidden
+            case 401: return .unauthorized
+            default: return status >= 500 ? .serverError : .httpError
             }
         case .network(let curlCode, _, _):
             switch CURLcode(UInt32(curlCode)) {
-            case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return "connection_failed"
-            case CURLE_OPERATION_TIMEDOUT: return "timeout"
-            case CURLE_PARTIAL_FILE, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING: return "connection_lost"
-            default: return "network_error"
+            case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .connectionFailed
+            case CURLE_OPERATION_TIMEDOUT: return .timeout
+            case CURLE_PARTIAL_FILE, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING: return .connectionLost
+            default: return .networkError
             }
-        case .sink(_, let error): return (error as? ArcError)?.code ?? "io_error"
-        case .cancelled: return "interrupted"
+        case .sink(_, let error): return (error as? ArcError)?.code ?? .ioError
+        case .cancelled: return .interrupted
         }
     }
 

@@ -26,7 +26,7 @@ extension TransferSink {
 public struct BodyTooLargeError: ArcError {
     public let limit: Int
     public init(limit: Int) { self.limit = limit }
-    public var code: String { "body_too_large" }
+    public var code: FailureCode { .bodyTooLarge }
     public var exitStatus: ExitStatus { .failures }
     public var description: String { "response body larger than \(limit) bytes" }
 }

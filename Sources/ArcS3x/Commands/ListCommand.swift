@@ -97,10 +97,15 @@ enum ListCommand {
     }
 }
 
+extension FailureCode {
+    /// A wildcard that matched no object.
+    static let noMatch = FailureCode("no_match")
+}
+
 /// A wildcard that matched nothing: worth a non-zero exit, as s5cmd gives.
 struct NoMatchError: ArcError {
     let url: String
-    var code: String { "no_match" }
+    var code: FailureCode { .noMatch }
     var exitStatus: ExitStatus { .failures }
     var description: String { "\(url): no object matches" }
 }

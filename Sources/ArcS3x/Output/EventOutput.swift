@@ -38,7 +38,7 @@ public final class EventOutput: @unchecked Sendable {
         }
         if let error {
             let what = [operation, source, destination].compactMap { $0 }.joined(separator: " ")
-            log.error("\(what): \(error.description)", ["code": .string(error.code)])
+            log.error("\(what): \(error.description)", ["code": .string(error.code.rawValue)])
         }
         if json {
             var b = RecordBuilder(capacity: 256)
@@ -52,7 +52,7 @@ public final class EventOutput: @unchecked Sendable {
             if dryRun { b.bool("dry_run", true) }
             if let error {
                 b.object("error") { e in
-                    e.string("code", error.code)
+                    e.string("code", error.code.rawValue)
                     e.string("message", error.description)
                 }
             }

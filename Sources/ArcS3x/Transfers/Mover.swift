@@ -137,7 +137,7 @@ public final class Mover: Sendable {
         case .skipped(let size):
             attributes += [("bytes", .int(size)), ("status", "skipped")]
         case .failed(let error):
-            attributes += [("status", "failed"), ("error.code", .string(error.code))]
+            attributes += [("status", "failed"), ("error.code", .string(error.code.rawValue))]
             status = .error
             message = error.description
         }
@@ -162,7 +162,7 @@ public struct IntegrityError: ArcError {
     public let resource: String
     public let expected: String
     public let actual: String
-    public var code: String { "checksum_mismatch" }
+    public var code: FailureCode { .checksumMismatch }
     public var exitStatus: ExitStatus { .failures }
     public var description: String { "\(resource): ETag \(expected) does not match the MD5 \(actual) of the bytes transferred" }
 }

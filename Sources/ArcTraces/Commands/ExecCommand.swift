@@ -41,7 +41,7 @@ enum ExecCommand {
             status = child.wait()
             if status > 128 { message = "killed by signal \(status - 128)" } else if status != 0 { message = "exit status \(status)" }
         } catch let error as ExecError {
-            tool.log.error(error.description, ["code": .string(error.code)])
+            tool.log.error(error.description, ["code": .string(error.code.rawValue)])
             status = error.status
             message = error.description
         } catch let error as SystemError {
@@ -114,10 +114,10 @@ enum ExecError: ArcError {
     case notFound(String)
     case notExecutable(String)
 
-    var code: String {
+    var code: FailureCode {
         switch self {
-        case .notFound: return "command_not_found"
-        case .notExecutable: return "not_executable"
+        case .notFound: return .commandNotFound
+        case .notExecutable: return .notExecutable
         }
     }
     var status: Int32 {
@@ -133,4 +133,9 @@ enum ExecError: ArcError {
         case .notExecutable(let p): return "\(p): not executable"
         }
     }
+}
+
+extension FailureCode {
+    static let commandNotFound = FailureCode("command_not_found")
+    static let notExecutable = FailureCode("not_executable")
 }

@@ -179,10 +179,10 @@ public enum TraceLookupError: ArcError {
     case notFound(String, hint: String? = nil)
     case ambiguous(String, [String])
 
-    public var code: String {
+    public var code: FailureCode {
         switch self {
-        case .notFound: return "trace_not_found"
-        case .ambiguous: return "trace_ambiguous"
+        case .notFound: return .traceNotFound
+        case .ambiguous: return .traceAmbiguous
         }
     }
     public var exitStatus: ExitStatus { .usage }
@@ -193,4 +193,9 @@ public enum TraceLookupError: ArcError {
             return "'\(prefix)' fits several traces (\(ids.prefix(2).joined(separator: ", ")), ...); give more digits"
         }
     }
+}
+
+extension FailureCode {
+    public static let traceNotFound = FailureCode("trace_not_found")
+    public static let traceAmbiguous = FailureCode("trace_ambiguous")
 }

@@ -132,7 +132,7 @@ enum RunControl {
 /// The workflow is running already: exit 75, so cron's overlap is told apart from a failure.
 struct BusyError: ArcError {
     let message: String
-    var code: String { "workflow_running" }
+    var code: FailureCode { .workflowRunning }
     var exitStatus: ExitStatus { .busy }
     var description: String { message }
 }

@@ -32,7 +32,7 @@ public enum WorkflowCommand {
         do {
             return try WorkflowLoader.load(path: path)
         } catch let error as WorkflowError {
-            for line in error.lines.dropLast() { tool.log.error(line, ["code": .string(error.code)]) }
+            for line in error.lines.dropLast() { tool.log.error(line, ["code": .string(error.code.rawValue)]) }
             throw error.problems.count > 1 ? WorkflowError(file: error.file, problems: [error.problems.last!]) : error
         }
     }

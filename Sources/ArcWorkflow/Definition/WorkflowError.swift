@@ -22,7 +22,7 @@ public struct WorkflowError: ArcError {
         self.problems = problems.sorted { ($0.line, $0.column) < ($1.line, $1.column) }
     }
 
-    public var code: String { "bad_workflow" }
+    public var code: FailureCode { .badWorkflow }
     public var exitStatus: ExitStatus { .usage }
 
     /// One line per problem.
@@ -34,4 +34,11 @@ public struct WorkflowError: ArcError {
         guard let first = lines.first else { return "\(file): invalid workflow" }
         return problems.count == 1 ? first : first + " (and \(problems.count - 1) more problems)"
     }
+}
+
+extension FailureCode {
+    /// A workflow file with problems (syntax, unknown needs, cycles...).
+    public static let badWorkflow = FailureCode("bad_workflow")
+    /// `wf-run run` found the workflow running already (exit 75).
+    public static let workflowRunning = FailureCode("workflow_running")
 }

@@ -68,7 +68,7 @@ final class Scheduler {
                 tool.log.info("scheduled \(w.name): '\(w.schedule!.expression)'" + (e.next.map { ", next \(rfc3339($0, in: w.timeZone))" } ?? ""),
                               ["workflow": .string(w.name), "file": .string(file)])
             } catch let error as WorkflowError {
-                for line in error.lines { tool.log.error(line, ["code": .string(error.code)]) }
+                for line in error.lines { tool.log.error(line, ["code": .string(error.code.rawValue)]) }
                 if let known = entries[file] { known.modified = modified }
             }
         }

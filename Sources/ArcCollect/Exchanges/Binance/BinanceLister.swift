@@ -168,7 +168,7 @@ public final class BinanceLister: @unchecked Sendable { // confined to the engin
                 var attributes: [(String, LogValue)] = [("prefix", .string(prefix)), ("keys", .int(Int64(keys))),
                                                         ("attempts", .int(Int64(attempts)))]
                 if let marker { attributes.append(("marker", .string(marker))) }
-                if let code = (failure as? ArcError)?.code { attributes.append(("error.code", .string(code))) }
+                if let code = (failure as? ArcError)?.code { attributes.append(("error.code", .string(code.rawValue))) }
                 let root = telemetry.root.context
                 telemetry.tracer.record("discover.list", context: root.child(), parentSpanID: root.spanID,
                                         startNanos: started, endNanos: WallClock.nowNanos(),
@@ -183,7 +183,7 @@ public final class BinanceLister: @unchecked Sendable { // confined to the engin
     private func fail(_ prefix: String, _ error: Error) {
         // The folder stays unfinished: no catalog mark is recorded for it.
         counts.withLock { $0.failedRequests += 1 }
-        let code = (error as? ArcError)?.code ?? "error"
+        let code = ((error as? ArcError)?.code ?? .ioError).rawValue
         log.error("listing \(prefix) failed: \(error)", ["prefix": .string(prefix), "code": .string(code)])
     }
 
