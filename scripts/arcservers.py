@@ -200,6 +200,23 @@ class S3Client:
     def keys(self, bucket, prefix=""):
         return sorted(o["key"] for o in self.list(bucket, prefix))
 
+    def uploads(self, bucket):
+        """Multipart uploads in progress (ListMultipartUploads, first page): [(key, upload_id)]."""
+        import xml.etree.ElementTree as ET
+        root = ET.fromstring(self._ok(self.request("GET", bucket, query={"uploads": ""})).body)
+        ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+        return [(u.findtext(f"{ns}Key"), u.findtext(f"{ns}UploadId")) for u in root.findall(f"{ns}Upload")]
+
+    def parts(self, bucket, key, upload_id):
+        """The part numbers an upload holds (ListParts, first page)."""
+        import xml.etree.ElementTree as ET
+        resp = self.request("GET", bucket, key, query={"uploadId": upload_id})
+        if resp.status == 404:
+            return []
+        root = ET.fromstring(self._ok(resp).body)
+        ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+        return [int(p.findtext(f"{ns}PartNumber")) for p in root.findall(f"{ns}Part")]
+
 
 def admin_port():
     # weed mini's maintenance worker dials the admin server at its http port + 10000

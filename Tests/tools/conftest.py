@@ -68,6 +68,20 @@ def run(name, *args, input=None, env=None, timeout=120, cwd=None):
     return Result(proc, stdout, stderr)
 
 
+def wait_for(condition, what, timeout=30, interval=0.02):
+    """Polls `condition` until it returns something true, and returns that; fails the test
+    after `timeout` seconds. Tests wait for what they check, never a fixed time."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
 def make_mirror(directory, *args):
     subprocess.run([sys.executable, str(MAKE_MIRROR), str(directory), *args], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

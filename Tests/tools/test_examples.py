@@ -161,7 +161,7 @@ def test_log_search_over_a_days_cron_logs(mirror, env, tmp_path):
     r = subprocess.run([str(EXAMPLES / "log-search.sh"), str(logs)], env=env, capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0, r.stderr
-    assert "WARN  arc-collect failed: " in r.stdout
+    assert "ERROR arc-collect failed: " in r.stdout, "a task that failed for good is an error"
     assert "checksum_mismatch" in r.stdout.split("== failed archives by error code")[1]
     [share] = logs.glob("share-*.log")
     shared = records(share.read_text())

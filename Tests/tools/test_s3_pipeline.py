@@ -9,9 +9,8 @@ import json
 import os
 import signal
 import subprocess
-import time
 
-from conftest import BUCKET, SeaweedFS, aws, free_port, ledger, records, run, tool
+from conftest import BUCKET, SeaweedFS, aws, free_port, ledger, records, run, tool, wait_for
 from faultproxy import FaultProxy
 
 TRADES = ["--market", "spot", "--type", "trades"]
@@ -166,11 +165,13 @@ def test_interrupted_multipart_upload_resumes(s3env, bucket, seaweed, tmp_path):
     f = tmp_path / "big.bin"
     f.write_bytes(data)
     p = start(["--bwlimit", "4M", "cp", "-p", "5", "-c", "1", str(f), f"s3://{bucket}/big.bin"], s3env)
-    time.sleep(3)
+    s3 = seaweed.client()
+    # Interrupt once the server holds a whole part (5 MiB at 4 MB/s: about 1.3 s in).
+    wait_for(lambda: any(s3.parts(bucket, key, upload) for key, upload in s3.uploads(bucket)),
+             "a first part to be stored")
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=30)
     assert p.returncode == 130, err
-    s3 = seaweed.client()
     assert s3.keys(bucket) == []
     r = run("s3x", "cp", "-p", "5", str(f), f"s3://{bucket}/big.bin", env=s3env)
     assert r.status == 0, r
@@ -186,12 +187,12 @@ def test_interrupted_download_resumes_from_its_partial_file(s3env, bucket, seawe
     seaweed.client().put(bucket, "d.bin", data)
     out = tmp_path / "out"
     p = start(["--bwlimit", "3M", "cp", f"s3://{bucket}/d.bin", f"{out}/"], s3env)
-    time.sleep(2)
+    partial = out / ".d.bin.s3x-partial"
+    wait_for(lambda: partial.exists() and partial.stat().st_size >= 1 << 20, "a MiB in the partial file")
     p.send_signal(signal.SIGTERM)
     p.communicate(timeout=30)
     assert p.returncode == 143
     assert not (out / "d.bin").exists()
-    partial = out / ".d.bin.s3x-partial"
     assert 0 < partial.stat().st_size < len(data)
     r = run("s3x", "--stat", "cp", f"s3://{bucket}/d.bin", f"{out}/", env=s3env)
     assert r.status == 0, r
@@ -212,7 +213,8 @@ def test_server_stopped_mid_run(tmp_path):
         for i in range(300):
             (src / f"f{i:03d}").write_bytes(os.urandom(20000))
         p = start(["--json", "--retry-count", "1", "--bwlimit", "1M", "cp", f"{src}/", "s3://stop/p/"], e)
-        time.sleep(2)
+        client = s.client()
+        wait_for(lambda: len(client.keys("stop")) >= 10, "ten objects stored")
         s.stop()
         out, err = p.communicate(timeout=120)
         assert p.returncode in (1, 3), err

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUCKET, Mirror, SeaweedFS, aws, free_port, run, s5cmd, tool
+from conftest import BUCKET, Mirror, SeaweedFS, aws, free_port, run, s5cmd, tool, wait_for
 
 MiB = 1 << 20
 
@@ -620,8 +620,7 @@ def test_presign_gives_a_url_curl_can_fetch_until_it_expires(s3env, bucket, s3):
         assert "\n" not in link and link.startswith("http://127.0.0.1:")
         assert curl(link) == (200, b"a,b\n1,2\n")
     link = ok(s3x(s3env, "presign", "--expire", "1s", url)).stdout.strip()
-    time.sleep(2.5)
-    assert curl(link)[0] == 403
+    wait_for(lambda: curl(link)[0] == 403, "the one-second link to expire", timeout=10)
 
 
 # --- sync --------------------------------------------------------------------------------------
@@ -808,7 +807,8 @@ def test_an_interrupted_download_leaves_nothing_at_the_final_name(s3env, bucket,
     out = tmp_path / "out"
     proc = subprocess.Popen([tool("s3x"), "--bwlimit", "1M", "cp", f"s3://{bucket}/big", f"{out}/big.bin"],
                             env=s3env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(2)
+    partial = out / ".big.bin.s3x-partial"
+    wait_for(lambda: partial.exists() and partial.stat().st_size >= MiB, "a MiB in the partial file")
     assert proc.poll() is None, "the limited download finished too early"
     proc.kill()
     proc.wait()

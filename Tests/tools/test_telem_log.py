@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import records, run, tool
+from conftest import records, run, tool, wait_for
 
 
 def tl(*args, input=None, env=None):
@@ -222,6 +222,24 @@ class Follower:
         return [json.loads(x)["msg"] for x in got]
 
 
+def read_to_end(proc, path):
+    """True once `proc` has a descriptor open on `path` and has read all of it: its read
+    position (/proc/PID/fdinfo) is the file's size. How a test waits for the follower to
+    have seen what is there, instead of sleeping and hoping."""
+    target, size = str(path), os.path.getsize(path)
+    for fd in os.listdir(f"/proc/{proc.pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{proc.pid}/fd/{fd}") != target:
+                continue
+            with open(f"/proc/{proc.pid}/fdinfo/{fd}") as info:
+                pos = int(next(l for l in info if l.startswith("pos:")).split()[1])
+        except (OSError, StopIteration):
+            continue
+        if pos == size:
+            return True
+    return False
+
+
 def append(path, *lines):
     with open(path, "a") as f:
         f.write("".join(x + "\n" for x in lines))
@@ -238,18 +256,18 @@ def test_follow_reads_appends_across_rotation_and_truncation_and_stops_on_sigter
         with open(log, "a") as w:
             w.write('{"msg":"half')
             w.flush()
-            time.sleep(0.3)
+            wait_for(lambda: read_to_end(f.proc, log), "the follower to read the first half")
             w.write(' and half"}\n')
         append(log, line("2026-11-25T12:00:02.000Z", "debug", "t", "filtered out"))
         assert f.read_lines(2) == ["appended", "half and half"]
         # logrotate's create mode: the file renamed away, a new one at the name.
         os.rename(log, tmp_path / "app.log.1")
         append(tmp_path / "app.log.1", line("2026-11-25T12:00:03.000Z", "info", "t", "late write to the old file"))
-        time.sleep(0.3)
+        wait_for(lambda: read_to_end(f.proc, tmp_path / "app.log.1"), "the follower to read the old file's last line")
         append(log, line("2026-11-25T12:00:04.000Z", "info", "t", "new file"))
         assert f.read_lines(2) == ["late write to the old file", "new file"]
         # copytruncate: the same file emptied in place.
-        time.sleep(0.3)
+        wait_for(lambda: read_to_end(f.proc, log), "the follower to reach the end of the new file")
         with open(log, "w") as w:
             w.write("after truncation\n")
         assert f.read_lines(1) == ["after truncation"]

@@ -21,6 +21,10 @@ public struct ParsedCommand {
         self.spec = spec
     }
 
+    /// Whether the command chosen has option `name`: for code shared by several commands
+    /// (s3x's cp and sync) that reads an option only some of them have.
+    public func declares(_ name: String) -> Bool { declared.contains(name) }
+
     public func flag(_ name: String) -> Bool { read(name) != nil }
 
     public func value(_ name: String) -> String? { read(name)?.last }

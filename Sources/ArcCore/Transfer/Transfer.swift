@@ -50,12 +50,6 @@ public struct RetryNotice: Sendable {
     public var message: String {
         "attempt \(attempt) of \(maxAttempts) failed, retrying in \(Int64(delay * 1000)) ms: \(error.description)"
     }
-
-    /// `url code attempt max_attempts retry_in_ms`, for the log line.
-    public var logFields: [(String, LogValue)] {
-        [("url", .string(url)), ("code", .string(error.code.rawValue)), ("attempt", .int(Int64(attempt))),
-         ("max_attempts", .int(Int64(maxAttempts))), ("retry_in_ms", .int(Int64(delay * 1000)))]
-    }
 }
 
 /// Called once per transfer, on the engine thread, with the outcome and the number of

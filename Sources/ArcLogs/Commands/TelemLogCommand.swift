@@ -102,7 +102,8 @@ public enum TelemLogCommand {
         let by = p.list("by").map(FieldPath.init)
         if by.isEmpty && !metrics { throw UsageError("count: --by FIELD is required") }
         var every: Int64?
-        if let text = p.value("every") {
+        // `metrics` has no --every: its counts are totals since the start.
+        if p.declares("every"), let text = p.value("every") {
             guard let ms = LogTime.parseAgo(text), ms > 0 else {
                 throw UsageError("--every: expected a duration such as 30s, 1m, 1h or 1d, got '\(text)'")
             }

@@ -90,10 +90,11 @@ public enum S3xCommand {
             }
             o.headers.append(("x-amz-meta-" + pair[..<eq].lowercased(), String(pair[pair.index(after: eq)...])))
         }
-        o.verify = !p.flag("no-verify")
-        o.noClobber = p.flag("no-clobber")
-        o.ifSizeDiffer = p.flag("if-size-differ")
-        o.ifSourceNewer = p.flag("if-source-newer")
+        // pipe always verifies; sync decides by its own rules, not cp's -n, -s and -u.
+        o.verify = !(p.declares("no-verify") && p.flag("no-verify"))
+        o.noClobber = p.declares("no-clobber") && p.flag("no-clobber")
+        o.ifSizeDiffer = p.declares("if-size-differ") && p.flag("if-size-differ")
+        o.ifSourceNewer = p.declares("if-source-newer") && p.flag("if-source-newer")
         return o
     }
 }
