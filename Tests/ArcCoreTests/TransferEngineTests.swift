@@ -38,8 +38,8 @@ final class Outcome: @unchecked Sendable { // `box` is the synchronisation
     }
 
     /// The error, failing the test on a success.
-    func error(file: StaticString = #filePath, line: UInt = #line) -> TransferError? {
-        guard let (result, _) = wait(file: file, line: line) else { return nil }
+    func error(timeout: Double = 30, file: StaticString = #filePath, line: UInt = #line) -> TransferError? {
+        guard let (result, _) = wait(timeout: timeout, file: file, line: line) else { return nil }
         if case .failure(let e) = result { return e }
         XCTFail("expected a failure", file: file, line: line)
         return nil
@@ -112,7 +112,7 @@ final class TransferEngineTests: XCTestCase {
         XCTAssertEqual(e.stats.retries, 2)
         XCTAssertEqual(sink.digest(), SHA256.hex(body))
         let seen = server.requests(to: "/a")
-        XCTAssertEqual(seen.count, 3)
+        guard seen.count == 3 else { return XCTFail("\(seen.count) requests, expected 3") }
         // Backoff after attempt n: between half and all of 0.2 * 2^(n-1) seconds.
         XCTAssertGreaterThanOrEqual(seconds(seen[0].receivedAt, seen[1].receivedAt), 0.09, "no backoff after the first 5xx")
         XCTAssertGreaterThanOrEqual(seconds(seen[1].receivedAt, seen[2].receivedAt), 0.19, "the backoff did not grow")
@@ -140,7 +140,7 @@ final class TransferEngineTests: XCTestCase {
         let (_, outcome) = download("/busy", with: e, retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 5))
         XCTAssertNotNil(outcome.response())
         let seen = server.requests(to: "/busy")
-        XCTAssertEqual(seen.count, 2)
+        guard seen.count == 2 else { return XCTFail("\(seen.count) requests, expected 2") }
         XCTAssertGreaterThanOrEqual(seconds(seen[0].receivedAt, seen[1].receivedAt), 0.95, "Retry-After: 1 was not waited for")
     }
 
@@ -187,7 +187,7 @@ final class TransferEngineTests: XCTestCase {
         XCTAssertEqual(response.status, 206)
         XCTAssertEqual(outcome.attempts, 2)
         let seen = server.requests(to: "/big")
-        XCTAssertEqual(seen.count, 2)
+        guard seen.count == 2 else { return XCTFail("\(seen.count) requests, expected 2") }
         XCTAssertNil(seen[0].header("range"))
         XCTAssertEqual(seen[1].header("Range"), "bytes=300000-")
         XCTAssertEqual(seen[1].header("If-Range"), "\"abc\"")
@@ -206,7 +206,7 @@ final class TransferEngineTests: XCTestCase {
         let (sink, outcome) = download("/big", with: e)
         XCTAssertEqual(outcome.response()?.status, 200)
         let seen = server.requests(to: "/big")
-        XCTAssertEqual(seen.count, 2)
+        guard seen.count == 2 else { return XCTFail("\(seen.count) requests, expected 2") }
         XCTAssertEqual(seen[1].header("range"), "bytes=200000-", "it asked for the rest")
         XCTAssertEqual(sink.digest(), SHA256.hex(body), "the whole body replaced the kept bytes")
         sink.keepPartial()
@@ -222,7 +222,7 @@ final class TransferEngineTests: XCTestCase {
         XCTAssertEqual(outcome.response()?.status, 200)
         XCTAssertEqual(outcome.response()?.headers.etag, "\"v2\"")
         let seen = server.requests(to: "/obj")
-        XCTAssertEqual(seen.count, 2)
+        guard seen.count == 2 else { return XCTFail("\(seen.count) requests, expected 2") }
         XCTAssertEqual(seen[1].header("range"), "bytes=100000-")
         XCTAssertEqual(seen[1].header("if-range"), "\"v1\"")
         sink.keepPartial()
@@ -237,7 +237,7 @@ final class TransferEngineTests: XCTestCase {
         let (sink, outcome) = download("/big", with: e)
         XCTAssertEqual(outcome.response()?.status, 200)
         let seen = server.requests(to: "/big")
-        XCTAssertEqual(seen.count, 3)
+        guard seen.count == 3 else { return XCTFail("\(seen.count) requests, expected 3") }
         XCTAssertEqual(seen[1].header("range"), "bytes=200000-")
         XCTAssertNil(seen[2].header("range"), "after a range it cannot trust, it starts from byte 0")
         XCTAssertEqual(sink.digest(), SHA256.hex(body))
@@ -272,7 +272,7 @@ final class TransferEngineTests: XCTestCase {
         // libcurl measures speed over its last 5 s: after a burst, a stall shows that much later.
         XCTAssertLessThan(seconds(started, outcome.at), 15, "the stall was waited out, not cut")
         let seen = server.requests(to: "/s")
-        XCTAssertEqual(seen.count, 2)
+        guard seen.count == 2 else { return XCTFail("\(seen.count) requests, expected 2") }
         XCTAssertEqual(seen[1].header("range"), "bytes=100000-")
         XCTAssertEqual(sink.digest(), SHA256.hex(body))
     }
@@ -327,7 +327,7 @@ final class TransferEngineTests: XCTestCase {
         let cancelled = MonotonicClock.nanos()
         e.cancelAll()
         for outcome in outcomes {
-            XCTAssertEqual(outcome.error()?.code, "interrupted")
+            XCTAssertEqual(outcome.error(timeout: 5)?.code, "interrupted")
             XCTAssertLessThan(seconds(cancelled, outcome.at), 2, "a transfer ended late")
         }
         e.wait() // the loop ends: cancelAll also finishes the engine
