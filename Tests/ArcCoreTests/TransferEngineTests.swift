@@ -354,6 +354,51 @@ final class TransferEngineTests: XCTestCase {
         XCTAssertEqual(e.stats.bytesReceived, Int64((0..<count).reduce(0) { $0 + 5000 + $1 }))
     }
 
+    // MARK: ranges into one file (RangeSink's writer threads)
+
+    func testRangesDownloadInParallelIntoOneFile() throws {
+        let body = Self.bytes((3 << 20) + 12_345)
+        server.serve("/obj", body)
+        let path = dir.file("obj")
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        let e = engine()
+        let cuts = [0, 1 << 20, (2 << 20) + 7, body.count]
+        var parts: [(RangeSink, Outcome, Range<Int>)] = []
+        for i in 0..<3 {
+            let range = cuts[i]..<cuts[i + 1]
+            let sink = RangeSink(fd: fd, path: path, offset: Int64(range.lowerBound))
+            let outcome = Outcome()
+            let request = TransferRequest(url: server.base + "/obj", headers: ["Range: bytes=\(range.lowerBound)-\(range.upperBound - 1)"], retry: quick)
+            e.submit(Transfer(request, sink: sink, completion: outcome.completion))
+            parts.append((sink, outcome, range))
+        }
+        for (sink, outcome, range) in parts {
+            XCTAssertEqual(outcome.response()?.status, 206)
+            try sink.finishWrites()
+            XCTAssertEqual(sink.digest(), MD5.digest(Array(body[range])), "part at \(range.lowerBound)")
+        }
+        XCTAssertEqual(dir.read("obj"), body)
+    }
+
+    func testAFailedRangeWriteIsReported() throws {
+        server.serve("/obj", Self.bytes(4 << 20))
+        let path = dir.write("readonly", [UInt8]())
+        let fd = open(path, O_RDONLY | O_CLOEXEC) // pwrite fails: EBADF
+        defer { close(fd) }
+        let sink = RangeSink(fd: fd, path: path, offset: 0)
+        let outcome = Outcome()
+        engine().submit(Transfer(TransferRequest(url: server.base + "/obj", retry: quick), sink: sink, completion: outcome.completion))
+        let result = try XCTUnwrap(outcome.wait()?.result)
+        // The writer thread's failure shows in a later write (the transfer fails) or at the end.
+        var reported: Error?
+        if case .failure(let error) = result { reported = error } else {
+            do { try sink.finishWrites() } catch { reported = error }
+        }
+        XCTAssertTrue(reported.map { "\($0)".contains("write") } ?? false, String(describing: reported))
+    }
+
     // MARK: libcurl refusing an option
 
     func testARefusedOptionIsASetupErrorAndTheEngineGoesOn() throws {
