@@ -7,7 +7,7 @@ RELEASE := .build/release
 DEBUG := .build/debug
 PYTEST := .venv/bin/python -m pytest
 
-.PHONY: all build release static install uninstall test unit-test tool-test demo bench docs check-docs setup clean
+.PHONY: all build release static install uninstall test unit-test tool-test tsan demo bench docs check-docs setup clean
 
 all: release
 
@@ -29,6 +29,14 @@ test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	ARC_BIN=$(CURDIR)/$(DEBUG) $(PYTEST) -q Tests/tools
+
+# The unit tests that run threads (the thread primitives, the transfer engine and
+# SimpleHTTP against FaultServer, RangeSink's writers, the OTLP batcher) under
+# ThreadSanitizer, in a build directory of its own. Any report fails the target.
+TSAN_TESTS := ArcCoreTests\.(QueueTests|ThreadPrimitiveTests|TransferEngineTests|SimpleHTTPTests|OTLPTests)
+tsan:
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter '$(TSAN_TESTS)'
 
 demo: setup release
 	scripts/demo.sh
@@ -72,4 +80,4 @@ uninstall:
 	done
 
 clean:
-	rm -rf .build .build-static .demo bench/out
+	rm -rf .build .build-static .build-tsan .demo bench/out

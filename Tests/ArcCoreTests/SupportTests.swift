@@ -408,6 +408,16 @@ final class ThreadPrimitiveTests: XCTestCase {
         XCTAssertLessThan(MonotonicClock.nanos() - started, 2_000_000_000)
     }
 
+    func testJoiningTwiceIsHarmless() {
+        let ran = Locked(0)
+        let worker = WorkerThread(name: "once") { ran.withLock { $0 += 1 } }
+        let joiners = (0..<3).map { _ in WorkerThread(name: "joiner") { worker.join() } }
+        worker.join()
+        joiners.forEach { $0.join() }
+        worker.join()
+        XCTAssertEqual(ran.current, 1)
+    }
+
     func testQueueHandsEveryElementOverOnceUnderContention() {
         let queue = BlockingQueue<Int>(capacity: 4)
         let sums = Locked([Int]())

@@ -121,16 +121,21 @@ final class TransferErrorTests: XCTestCase {
         XCTAssertEqual(TransferError.sink(url: "u", error: SystemError("write", path: "/f", errno: ENOSPC)).code, FailureCode("disk_full"))
         XCTAssertEqual(TransferError.sink(url: "u", error: BodyTooLargeError(limit: 1)).code, FailureCode("body_too_large"))
         XCTAssertEqual(TransferError.cancelled(url: "u").code, FailureCode("interrupted"))
+        XCTAssertEqual(TransferError.setup(url: "u", message: "m").code, FailureCode("transfer_setup_failed"))
+        XCTAssertEqual(TransferError.setup(url: "u", message: "m").exitStatus, .failures)
     }
 
     func testDescriptions() {
         XCTAssertEqual(TransferError.http(status: 404, url: "http://h/k", detail: "NoSuchKey").description, "http://h/k: HTTP 404 (NoSuchKey)")
         XCTAssertEqual(TransferError.http(status: 500, url: "http://h/k", detail: "").description, "http://h/k: HTTP 500")
         XCTAssertEqual(TransferError.cancelled(url: "http://h/k").description, "http://h/k: cancelled")
+        XCTAssertEqual(TransferError.setup(url: "http://h/k", message: "curl_easy_setopt(CURLOPT_URL): bad").description,
+                       "http://h/k: curl_easy_setopt(CURLOPT_URL): bad")
+        XCTAssertEqual(TransferError.setup(url: "", message: "curl_global_init: failed").description, "curl_global_init: failed")
     }
 }
 
-final class TransferEngineTests: XCTestCase {
+final class TransferRetryReportTests: XCTestCase {
     func testARetryNoticeSaysWhatFailedAndWhatComesNext() {
         let notice = RetryNotice(url: "http://h/k", attempt: 2, maxAttempts: 5, delay: 0.25,
                                  error: TransferError.http(status: 503, url: "http://h/k", detail: ""))

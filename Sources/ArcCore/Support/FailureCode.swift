@@ -41,6 +41,8 @@ extension FailureCode {
     public static let bodyTooLarge = FailureCode("body_too_large")
     public static let checksumMismatch = FailureCode("checksum_mismatch")
     public static let sizeMismatch = FailureCode("size_mismatch")
+    /// libcurl refused to set a request up: no request was sent.
+    public static let transferSetupFailed = FailureCode("transfer_setup_failed")
     // S3
     public static let badListing = FailureCode("bad_listing")
     public static let s3Error = FailureCode("s3_error")

@@ -1,5 +1,3 @@
-import CCurl
-
 /// Response headers a transfer cares about (the rest are not kept).
 public struct ResponseHeaders: Sendable {
     public var etag: String?
@@ -70,8 +68,8 @@ public final class Transfer: @unchecked Sendable { // touched only by the engine
     /// engine's `onRetry` when nil.
     public var onRetry: (@Sendable (RetryNotice) -> Void)?
 
-    var easy: UnsafeMutableRawPointer?
-    var headerList: UnsafeMutablePointer<curl_slist>?
+    /// The handle of the attempt in flight (nil between attempts).
+    var easy: CurlEasy?
     var attempt = 0
     var offset: Int64 = 0
     var status = 0
@@ -110,8 +108,7 @@ public final class Transfer: @unchecked Sendable { // touched only by the engine
     /// Called on the first body bytes of an attempt: is this the body we asked for?
     func decide() throws {
         decided = true
-        var code = 0
-        if let easy { arc_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code) }
+        let code = easy?.responseCode ?? 0
         status = code
         guard (200..<300).contains(code) else { return }
         if offset > 0 {

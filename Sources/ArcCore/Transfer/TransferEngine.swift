@@ -46,10 +46,12 @@ public final class TransferEngine: @unchecked Sendable {
     private var waiting: [Transfer?] = []
     private var waitingHead = 0
     private var delayed: [Transfer] = []
-    /// Transfers with an easy handle in the multi handle, by identity.
-    private var running: [ObjectIdentifier: Transfer] = [:]
+    /// Transfers with an easy handle in the multi handle, by that handle.
+    private var running: [UnsafeMutableRawPointer: Transfer] = [:]
     private var active: Int { running.count }
-    private var idleHandles: [UnsafeMutableRawPointer] = []
+    /// Easy handles between requests, reset, for the next transfer (libcurl keeps their
+    /// connections in the multi handle's cache).
+    private var idleHandles: [CurlEasy] = []
     /// --bwlimit: one budget for all transfers together, refilled as time passes; a
     /// transfer that finds it spent pauses until the loop refills it. (libcurl's own
     /// per-transfer limits split a budget badly across many short transfers.)
@@ -67,12 +69,14 @@ public final class TransferEngine: @unchecked Sendable {
         Curl.ensureInitialized()
         self.configuration = configuration
         multi = curl_multi_init()
-        arc_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.maxConnections)
-        arc_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        // Neither can fail on a valid handle, and either failing would change only how
+        // connections are kept, never a transfer's outcome.
+        _ = arc_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.maxConnections)
+        _ = arc_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
     }
 
     deinit {
-        for handle in idleHandles { curl_easy_cleanup(handle) }
+        idleHandles.removeAll() // each frees its handle, before the multi handle goes
         curl_multi_cleanup(multi)
     }
 
@@ -90,7 +94,7 @@ public final class TransferEngine: @unchecked Sendable {
             return true
         }
         guard queued else { return transfer.completion(.failure(.cancelled(url: transfer.request.url)), 0) }
-        curl_multi_wakeup(multi)
+        wake()
     }
 
     /// Passes on a retry decided above the engine (an S3 error inside a 200 answer), so
@@ -103,13 +107,13 @@ public final class TransferEngine: @unchecked Sendable {
     /// drives a multi-request job touches its state from one thread only.
     public func submitOnLoop(_ work: @escaping @Sendable () -> Void) {
         lock.withLock { tasks.append(work) }
-        curl_multi_wakeup(multi)
+        wake()
     }
 
     /// No more submissions will come: the loop ends once everything queued is done.
     public func finishWhenIdle() {
         lock.withLock { finishing = true }
-        curl_multi_wakeup(multi)
+        wake()
     }
 
     /// Aborts everything in flight and queued; each completes with `.cancelled`.
@@ -118,8 +122,12 @@ public final class TransferEngine: @unchecked Sendable {
             cancelling = true
             finishing = true
         }
-        curl_multi_wakeup(multi)
+        wake()
     }
+
+    /// Ends the loop's wait at once. Should the wakeup fail, the loop still looks again
+    /// within half a second (its longest wait).
+    private func wake() { _ = curl_multi_wakeup(multi) }
 
     /// Waits for the loop to end (after `finishWhenIdle` or `cancelAll`).
     public func wait() { thread?.join() }
@@ -142,7 +150,8 @@ public final class TransferEngine: @unchecked Sendable {
             if !paused.isEmpty { resumePaused() }
             if cancel { cancelEverything() }
             startReady()
-            curl_multi_perform(multi, &stillRunning)
+            let performed = curl_multi_perform(multi, &stillRunning)
+            if performed != CURLM_OK { failRunning("curl_multi_perform: " + Curl.text(performed)) }
             drainMessages()
             if finish && active == 0 && waitingHead == waiting.count && delayed.isEmpty {
                 let idle: Bool = lock.withLock {
@@ -153,7 +162,7 @@ public final class TransferEngine: @unchecked Sendable {
                 continue
             }
             var timeout: Int = 0
-            curl_multi_timeout(multi, &timeout)
+            if curl_multi_timeout(multi, &timeout) != CURLM_OK { timeout = 10 }
             if timeout < 0 || timeout > 500 { timeout = 500 }
             if let next = delayed.map({ $0.notBefore }).min() {
                 let now = MonotonicClock.nanos()
@@ -162,7 +171,10 @@ public final class TransferEngine: @unchecked Sendable {
             }
             if waitingHead < waiting.count && active < configuration.maxConcurrent { timeout = 0 }
             if !paused.isEmpty { timeout = min(timeout, 2) }
-            curl_multi_poll(multi, nil, 0, Int32(timeout), nil)
+            if curl_multi_poll(multi, nil, 0, Int32(timeout), nil) != CURLM_OK {
+                // Wait anyway, rather than spin until the multi handle recovers.
+                usleep(UInt32(max(1, min(timeout, 10))) * 1000)
+            }
         }
     }
 
@@ -200,75 +212,69 @@ public final class TransferEngine: @unchecked Sendable {
             t.completion(.failure(.sink(url: t.request.url, error: error)), t.attempt)
             return
         }
-        let easy = idleHandles.popLast() ?? curl_easy_init()!
+        let easy: CurlEasy
+        if let idle = idleHandles.popLast() { easy = idle } else {
+            do { easy = try CurlEasy() } catch { return t.completion(.failure(error), t.attempt) }
+        }
         t.easy = easy
+        do { try configure(easy, for: t) } catch {
+            // Nothing was sent; the handle is as good as ever for the next transfer.
+            recycle(easy)
+            t.easy = nil
+            return t.completion(.failure(error), t.attempt)
+        }
+        let added = curl_multi_add_handle(multi, easy.handle)
+        guard added == CURLM_OK else {
+            recycle(easy)
+            t.easy = nil
+            return t.completion(.failure(.setup(url: t.request.url, message: "curl_multi_add_handle: " + Curl.text(added))), t.attempt)
+        }
         t.stats = stats
         t.engine = self
-        configure(easy, for: t)
-        running[ObjectIdentifier(t)] = t
-        curl_multi_add_handle(multi, easy)
+        running[easy.handle] = t
     }
 
-    private func configure(_ easy: UnsafeMutableRawPointer, for t: Transfer) {
+    private func configure(_ easy: CurlEasy, for t: Transfer) throws(TransferError) {
         let c = configuration
-        let me = Unmanaged.passUnretained(t).toOpaque()
-        arc_easy_setopt_str(easy, CURLOPT_URL, t.request.url)
-        arc_easy_setopt_ptr(easy, CURLOPT_PRIVATE, me)
-        arc_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        try easy.begin(url: t.request.url, delegate: t)
         // S3 keys may hold `/./` and `/../`: send the path exactly as built.
-        arc_easy_setopt_long(easy, CURLOPT_PATH_AS_IS, 1)
-        arc_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1)
-        arc_easy_setopt_long(easy, CURLOPT_MAXREDIRS, 5)
-        arc_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
-        arc_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, c.bufferSize)
-        arc_easy_setopt_str(easy, CURLOPT_USERAGENT, c.userAgent)
-        arc_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(c.connectTimeout * 1000))
+        try easy.set(CURLOPT_PATH_AS_IS, 1)
+        try easy.set(CURLOPT_FOLLOWLOCATION, 1)
+        try easy.set(CURLOPT_MAXREDIRS, 5)
+        try easy.set(CURLOPT_TCP_KEEPALIVE, 1)
+        try easy.set(CURLOPT_BUFFERSIZE, c.bufferSize)
+        try easy.set(CURLOPT_USERAGENT, c.userAgent)
+        try easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(c.connectTimeout * 1000))
         if c.stallTimeout > 0 {
-            arc_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
-            arc_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, Int(c.stallTimeout.rounded(.up))))
+            try easy.set(CURLOPT_LOW_SPEED_LIMIT, 1)
+            try easy.set(CURLOPT_LOW_SPEED_TIME, max(1, Int(c.stallTimeout.rounded(.up))))
         }
-        if c.attemptTimeout > 0 { arc_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(c.attemptTimeout * 1000)) }
+        if c.attemptTimeout > 0 { try easy.set(CURLOPT_TIMEOUT_MS, Int(c.attemptTimeout * 1000)) }
         switch t.request.method {
         case .get: break
-        case .head: arc_easy_setopt_long(easy, CURLOPT_NOBODY, 1)
+        case .head: try easy.set(CURLOPT_NOBODY, 1)
         case .put, .post, .delete:
-            if t.request.method != .put { arc_easy_setopt_str(easy, CURLOPT_CUSTOMREQUEST, t.request.method.rawValue) }
-            if t.body != nil || t.request.method == .put {
-                arc_easy_setopt_long(easy, CURLOPT_UPLOAD, 1)
-                arc_easy_setopt_off(easy, CURLOPT_INFILESIZE_LARGE, Int(t.body?.length ?? 0))
-                arc_easy_setopt_data_cb(easy, CURLOPT_READFUNCTION, { ptr, size, count, user in
-                    let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
-                    return TransferEngine.readBody(t, UnsafeMutableRawBufferPointer(start: ptr, count: size * count))
-                })
-                arc_easy_setopt_ptr(easy, CURLOPT_READDATA, me)
-            }
+            if t.request.method != .put { try easy.set(CURLOPT_CUSTOMREQUEST, t.request.method.rawValue) }
+            if t.body != nil || t.request.method == .put { try easy.upload(length: t.body?.length ?? 0) }
         }
-        arc_easy_setopt_data_cb(easy, CURLOPT_WRITEFUNCTION, { ptr, size, count, user in
-            let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
-            return TransferEngine.body(t, UnsafeRawBufferPointer(start: ptr, count: size * count))
-        })
-        arc_easy_setopt_ptr(easy, CURLOPT_WRITEDATA, me)
-        arc_easy_setopt_data_cb(easy, CURLOPT_HEADERFUNCTION, { ptr, size, count, user in
-            let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
-            t.header(UnsafeRawBufferPointer(start: ptr, count: size * count))
-            return size * count
-        })
-        arc_easy_setopt_ptr(easy, CURLOPT_HEADERDATA, me)
-
-        var list: UnsafeMutablePointer<curl_slist>?
-        for h in t.request.headers { list = curl_slist_append(list, h) }
-        for h in t.attemptHeaders?() ?? [] { list = curl_slist_append(list, h) }
+        var headers = t.request.headers
+        if let more = t.attemptHeaders?() { headers += more }
         if t.offset > 0 {
-            arc_easy_setopt_str(easy, CURLOPT_RANGE, "\(t.offset)-")
+            try easy.set(CURLOPT_RANGE, "\(t.offset)-")
             if let etag = t.request.ifRange {
                 let quoted = etag.hasPrefix("\"") || etag.hasPrefix("W/") ? etag : "\"\(etag)\""
-                list = curl_slist_append(list, "If-Range: \(quoted)")
+                headers.append("If-Range: \(quoted)")
             }
         }
         // No "Expect: 100-continue" round trip, ever.
-        list = curl_slist_append(list, "Expect:")
-        t.headerList = list
-        arc_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
+        headers.append("Expect:")
+        try easy.setHeaders(headers)
+    }
+
+    /// Back to the pool, ready for the next transfer.
+    private func recycle(_ easy: CurlEasy) {
+        easy.reset()
+        idleHandles.append(easy)
     }
 
     /// Adds what the limit allows for the time passed (at most a tenth of a second's
@@ -286,8 +292,17 @@ public final class TransferEngine: @unchecked Sendable {
     private func resumePaused() {
         let waiting = paused
         paused.removeAll()
-        for t in waiting where t.easy != nil {
-            if mustWait(t) { paused.append(t) } else { curl_easy_pause(t.easy, CURLPAUSE_CONT) }
+        for t in waiting {
+            guard let easy = t.easy else { continue }
+            if mustWait(t) {
+                paused.append(t)
+                continue
+            }
+            do { try easy.pause(CURLPAUSE_CONT) } catch {
+                // Left paused, it would never finish.
+                release(t)
+                t.completion(.failure(error), t.attempt)
+            }
         }
     }
 
@@ -306,76 +321,37 @@ public final class TransferEngine: @unchecked Sendable {
         return true
     }
 
-    /// The write callback: the first bytes decide whether this is the body asked for.
-    private static func body(_ t: Transfer, _ chunk: UnsafeRawBufferPointer) -> Int {
-        if t.cancelled { return 0 }
-        if let engine = t.engine, !engine.proceed(t, chunk.count) { return Int(CURL_WRITEFUNC_PAUSE) }
-        if !t.decided {
-            do { try t.decide() } catch {
-                t.sinkError = error
-                return 0
-            }
-        }
-        if t.rangeMismatch { return 0 }
-        guard t.acceptBody else {
-            if t.errorBody.count < 8192 { t.errorBody.append(contentsOf: chunk.prefix(8192 - t.errorBody.count)) }
-            return chunk.count
-        }
-        do {
-            try t.sink.write(chunk)
-        } catch {
-            t.sinkError = error
-            return 0
-        }
-        t.bytesReceived += Int64(chunk.count)
-        t.stats?.add(bytes: chunk.count)
-        return chunk.count
-    }
-
-    /// The read callback: the next bytes of the request body.
-    private static func readBody(_ t: Transfer, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
-        if t.cancelled { return Int(CURL_READFUNC_ABORT) }
-        guard let body = t.body else { return 0 }
-        if let engine = t.engine, !engine.proceed(t, buffer.count) { return Int(CURL_READFUNC_PAUSE) }
-        do {
-            let n = try body.read(into: buffer)
-            t.stats?.add(sent: n)
-            return n
-        } catch {
-            t.sinkError = error
-            return Int(CURL_READFUNC_ABORT)
-        }
-    }
-
     private func drainMessages() {
         var left: Int32 = 0
         while let msg = curl_multi_info_read(multi, &left) {
-            guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle else { continue }
-            var raw: UnsafeMutableRawPointer?
-            arc_easy_getinfo_ptr(easy, CURLINFO_PRIVATE, &raw)
-            let t = Unmanaged<Transfer>.fromOpaque(raw!).takeUnretainedValue()
+            guard msg.pointee.msg == CURLMSG_DONE, let handle = msg.pointee.easy_handle,
+                  let t = running[handle], let easy = t.easy else { continue }
             let code = arc_msg_result(msg)
-            if !t.decided {
-                var status = 0
-                arc_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-                t.status = status
-            }
-            var curlError = ""
-            if code != CURLE_OK { curlError = String(cString: curl_easy_strerror(code)) }
+            if !t.decided { t.status = easy.responseCode }
+            let curlError = code == CURLE_OK ? "" : CurlEasy.text(code)
             release(t)
             finished(t, code: code, curlError: curlError)
         }
     }
 
+    /// Takes the transfer's handle out of the multi handle and back to the pool.
     private func release(_ t: Transfer) {
         guard let easy = t.easy else { return }
-        curl_multi_remove_handle(multi, easy)
-        curl_easy_reset(easy)
-        idleHandles.append(easy)
+        running[easy.handle] = nil
         t.easy = nil
-        curl_slist_free_all(t.headerList)
-        t.headerList = nil
-        running[ObjectIdentifier(t)] = nil
+        if curl_multi_remove_handle(multi, easy.handle) == CURLM_OK {
+            recycle(easy)
+        } else {
+            easy.reset() // not reused: it goes (curl_easy_cleanup) with its last reference
+        }
+    }
+
+    /// The multi handle failed: every transfer in it ends with that failure.
+    private func failRunning(_ message: String) {
+        for t in Array(running.values) {
+            release(t)
+            t.completion(.failure(.setup(url: t.request.url, message: message)), t.attempt)
+        }
     }
 
     private func finished(_ t: Transfer, code: CURLcode, curlError: String) {
@@ -431,14 +407,48 @@ public final class TransferEngine: @unchecked Sendable {
     }
 }
 
-/// Process-wide libcurl set-up, done once before any thread uses it.
-public enum Curl {
-    private static let initialized: Bool = {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-        return true
-    }()
+/// libcurl's callbacks for a transfer, on the engine thread.
+extension Transfer: CurlEasyDelegate {
+    /// Body bytes: the first ones decide whether this is the body asked for.
+    func curlBody(_ chunk: UnsafeRawBufferPointer) -> Int {
+        if cancelled { return 0 }
+        if let engine, !engine.proceed(self, chunk.count) { return CurlEasy.pauseWrite }
+        if !decided {
+            do { try decide() } catch {
+                sinkError = error
+                return 0
+            }
+        }
+        if rangeMismatch { return 0 }
+        guard acceptBody else {
+            if errorBody.count < 8192 { errorBody.append(contentsOf: chunk.prefix(8192 - errorBody.count)) }
+            return chunk.count
+        }
+        do {
+            try sink.write(chunk)
+        } catch {
+            sinkError = error
+            return 0
+        }
+        bytesReceived += Int64(chunk.count)
+        stats?.add(bytes: chunk.count)
+        return chunk.count
+    }
 
-    public static func ensureInitialized() { _ = initialized }
+    /// The next bytes of the request body.
+    func curlRead(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
+        if cancelled { return CurlEasy.abortRead }
+        guard let body else { return 0 }
+        if let engine, !engine.proceed(self, buffer.count) { return CurlEasy.pauseRead }
+        do {
+            let n = try body.read(into: buffer)
+            stats?.add(sent: n)
+            return n
+        } catch {
+            sinkError = error
+            return CurlEasy.abortRead
+        }
+    }
 
-    public static var version: String { String(cString: curl_version()) }
+    func curlHeader(_ line: UnsafeRawBufferPointer) { header(line) }
 }

@@ -10,6 +10,9 @@ public enum TransferError: ArcError {
     case sink(url: String, error: Error)
     /// Stopped by a signal or by `--fail-fast`.
     case cancelled(url: String)
+    /// libcurl refused to set the request up (an option it rejects or was built without,
+    /// out of memory): no request was sent, and another attempt would fare no better.
+    case setup(url: String, message: String)
 
     public var code: FailureCode {
         switch self {
@@ -29,6 +32,7 @@ public enum TransferError: ArcError {
             }
         case .sink(_, let error): return (error as? ArcError)?.code ?? .ioError
         case .cancelled: return .interrupted
+        case .setup: return .transferSetupFailed
         }
     }
 
@@ -46,6 +50,7 @@ public enum TransferError: ArcError {
         case .network(_, let url, let message): return "\(url): \(message)"
         case .sink(_, let error): return "\(error)"
         case .cancelled(let url): return "\(url): cancelled"
+        case .setup(let url, let message): return url.isEmpty ? message : "\(url): \(message)"
         }
     }
 

@@ -182,10 +182,11 @@ public final class RangeSink: TransferSink, @unchecked Sendable { // handed over
 
     static let blockSize = 1 << 20
 
-    /// The writer thread of one attempt, and what went wrong in it.
-    private final class Lane: @unchecked Sendable {
+    /// The writer thread of one attempt, and what went wrong in it (set by that thread,
+    /// read by the engine's: behind a lock).
+    private final class Lane: @unchecked Sendable { // `thread` is set once, before any join
         let blocks = BlockingQueue<(Int64, [UInt8])>(capacity: 4)
-        var error: Error?
+        let error = Locked<Error?>(nil)
         var thread: WorkerThread?
     }
 
@@ -211,11 +212,14 @@ public final class RangeSink: TransferSink, @unchecked Sendable { // handed over
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        if let error = lane?.error { throw error }
         if block.capacity < Self.blockSize { block.reserveCapacity(Self.blockSize) }
         block.append(contentsOf: bytes)
         written += Int64(bytes.count)
-        if block.count >= Self.blockSize { hand(block) }
+        if block.count >= Self.blockSize {
+            // A failed write shows here, a block (1 MiB) later at most: no lock per chunk.
+            if let error = lane?.error.current { throw error }
+            hand(block)
+        }
     }
 
     public var isBackedUp: Bool { lane?.blocks.isFull ?? false }
@@ -227,7 +231,7 @@ public final class RangeSink: TransferSink, @unchecked Sendable { // handed over
         lane.blocks.close()
         lane.thread?.join()
         self.lane = nil
-        if let error = lane.error { throw error }
+        if let error = lane.error.current { throw error }
     }
 
     /// The MD5 of the range; call after `finishWrites`.
@@ -241,7 +245,7 @@ public final class RangeSink: TransferSink, @unchecked Sendable { // handed over
             let (fd, path, md5, hashing) = (file, self.path, self.md5, self.hashing)
             lane.thread = WorkerThread(name: "range") {
                 while let (position, data) = lane.blocks.take() {
-                    guard lane.error == nil else { continue }
+                    guard lane.error.current == nil else { continue }
                     do {
                         try data.withUnsafeBytes { raw in
                             var done = 0
@@ -254,7 +258,7 @@ public final class RangeSink: TransferSink, @unchecked Sendable { // handed over
                             if hashing { md5.update(raw) }
                         }
                     } catch {
-                        lane.error = error
+                        lane.error.withLock { $0 = error }
                     }
                 }
             }

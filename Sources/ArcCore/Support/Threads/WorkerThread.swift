@@ -2,8 +2,10 @@ import Glibc
 
 /// Starts a named thread running `body`; join it with `join()`. The body is `@Sendable`:
 /// what it captures is shared with the thread that started it, so the compiler checks it.
-public final class WorkerThread: @unchecked Sendable { // `thread` is written once, in init, before any join
+public final class WorkerThread: @unchecked Sendable { // `thread` is written once, in init; `joined` is guarded by `joining`
     private var thread = pthread_t()
+    private let joining = Lock()
+    private var joined = false
     /// For debugging: what the thread is for.
     public let name: String
     private let body: @Sendable () -> Void
@@ -20,5 +22,14 @@ public final class WorkerThread: @unchecked Sendable { // `thread` is written on
         precondition(rc == 0, "pthread_create failed: \(rc)")
     }
 
-    public func join() { pthread_join(thread, nil) }
+    /// Waits for the thread to end. Any number of calls, from any threads: pthread_join
+    /// runs once (a second pthread_join of one thread is undefined behaviour), and later
+    /// callers wait for that one to return.
+    public func join() {
+        joining.withLock {
+            guard !joined else { return }
+            pthread_join(thread, nil)
+            joined = true
+        }
+    }
 }

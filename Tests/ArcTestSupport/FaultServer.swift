@@ -1,0 +1,461 @@
+import Glibc
+import ArcCore
+
+/// An HTTP/1.1 server on 127.0.0.1 (a port the kernel picks) for unit tests of HTTP
+/// clients. It serves byte bodies at paths, with Range and If-Range answered as S3 and CDNs
+/// answer them, answers the requests a test scripts with a fault, and records every request.
+///
+/// It is written on raw sockets rather than on ArcHTTPServer: that server answers with a
+/// whole response in one write (status, type, body), which is what a receiver should do;
+/// the faults here need the bytes themselves: headers of their own (Retry-After, ETag,
+/// Content-Range), a body cut short, stalled, paced or altered, a TCP reset.
+///
+/// A thread per connection, keep-alive, requests with a Content-Length body (PUT stores
+/// one). Call `stop()` when done: it ends every connection and joins every thread.
+public final class FaultServer: @unchecked Sendable { // mutable state is guarded by `state`
+    /// What to do to one request's answer instead of answering it properly.
+    public enum Fault: Sendable, Equatable {
+        /// This status with a short text body; `retryAfter` adds `Retry-After: SECONDS`.
+        case status(Int, retryAfter: Int? = nil)
+        /// 403 with an HTML page, as a CDN answers during an outage.
+        case outagePage
+        /// Reads the request, then resets the connection (TCP RST) before answering anything.
+        case resetBeforeHeaders
+        /// Sends the head (status line and headers), then resets the connection.
+        case resetAfterHeaders
+        /// Sends the head and the first `after` bytes of the body, then closes the
+        /// connection: the body ends short of its Content-Length.
+        case cutBody(after: Int)
+        /// As `cutBody`, and the resource is replaced (a new body and ETag) before the
+        /// client can come back: a resumed request's If-Range no longer matches.
+        case cutBodyThenChange(after: Int, body: [UInt8], etag: String)
+        /// Sends the head and the first `after` bytes of the body, then nothing for
+        /// `seconds`, then the rest (if the client is still there).
+        case stall(seconds: Double, after: Int = 0)
+        /// Sends the body with one byte (at `at`, an offset in the resource) inverted.
+        case flipByte(at: Int)
+        /// Sends the body at about `bytesPerSecond`.
+        case slowBody(bytesPerSecond: Int)
+        /// Answers a Range request with 200 and the whole body, as servers without range
+        /// support do.
+        case ignoreRange
+        /// Answers a Range request with 206 and a Content-Range (and body) starting `by`
+        /// bytes after the start asked for.
+        case wrongRangeStart(by: Int)
+    }
+
+    /// One request as the server read it.
+    public struct Request: Sendable {
+        public let method: String
+        /// The path without the query string.
+        public let path: String
+        /// The query string after `?` (empty when none).
+        public let query: String
+        /// Names lower-cased, in the order sent.
+        public let headers: [Header]
+        public let body: [UInt8]
+        /// The connection it came on: 1 for the first the server accepted, and so on.
+        public let connection: Int
+        /// When its head was read (MonotonicClock nanoseconds).
+        public let receivedAt: UInt64
+        /// The fault it was answered with, if one was scripted for it.
+        public let fault: Fault?
+
+        /// The first value of header `name` (any case).
+        public func header(_ name: String) -> String? {
+            let lower = name.lowercased()
+            return headers.first { $0.name == lower }?.value
+        }
+    }
+
+    public struct Header: Sendable, Equatable {
+        public let name: String
+        public let value: String
+    }
+
+    /// What is served at a path.
+    private struct Resource {
+        var body: [UInt8]
+        var etag: String
+        var contentType: String
+        var headers: [String]
+    }
+
+    /// The bound port.
+    public let port: UInt16
+    /// `http://127.0.0.1:PORT`, to put a path after.
+    public var base: String { "http://127.0.0.1:\(port)" }
+
+    private let listener: Int32
+    private let state = ConditionLock()
+    private var resources: [String: Resource] = [:]
+    private var scripts: [String: [Fault]] = [:]
+    private var recorded: [Request] = []
+    private var accepted = 0
+    private var stopped = false
+    /// Client sockets open now, for `stop` to shut down (a socket leaves this set before
+    /// its thread closes it, so `stop` never touches a number reused since).
+    private var open: Set<Int32> = []
+    private var threads: [WorkerThread] = []
+    private var acceptor: WorkerThread?
+
+    public init() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard listener >= 0 else { throw SystemError("socket", path: "127.0.0.1", errno: errno) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
+                bind(listener, p, length) == 0 && listen(listener, 256) == 0 && getsockname(listener, p, &length) == 0
+            }
+        }
+        guard bound else {
+            let e = errno
+            close(listener)
+            throw SystemError("listen", path: "127.0.0.1", errno: e)
+        }
+        self.listener = listener
+        port = UInt16(bigEndian: addr.sin_port)
+        acceptor = WorkerThread(name: "fault-accept") { [self] in acceptLoop() }
+    }
+
+    deinit { close(listener) }
+
+    // MARK: what to serve, what to break, what came
+
+    /// Serves `body` at `path` (GET and HEAD, ranges too) with ETag `"etag"` (quoted on
+    /// the wire) and `headers` (`Name: value` lines) besides the usual ones.
+    public func serve(_ path: String, _ body: [UInt8], etag: String? = nil,
+                      contentType: String = "application/octet-stream", headers: [String] = []) {
+        let tag = etag ?? "sha-" + SHA256.hex(body).prefix(16)
+        state.withLock { resources[path] = Resource(body: body, etag: tag, contentType: contentType, headers: headers) }
+    }
+
+    public func serve(_ path: String, _ text: String, contentType: String = "text/plain", headers: [String] = []) {
+        serve(path, Array(text.utf8), contentType: contentType, headers: headers)
+    }
+
+    /// Answers the next requests to `path` with `faults`, one each, in order; later ones normally.
+    public func script(_ path: String, _ faults: [Fault]) {
+        state.withLock { scripts[path, default: []] += faults }
+    }
+
+    public func script(_ path: String, _ faults: Fault...) { script(path, faults) }
+
+    /// Every request read so far, in arrival order.
+    public var requests: [Request] { state.withLock { recorded } }
+
+    /// The requests to `path`, in arrival order.
+    public func requests(to path: String) -> [Request] { state.withLock { recorded.filter { $0.path == path } } }
+
+    /// Connections accepted so far.
+    public var connections: Int { state.withLock { accepted } }
+
+    /// The body served at `path` now (PUT changes it).
+    public func body(_ path: String) -> [UInt8]? { state.withLock { resources[path]?.body } }
+
+    /// Closes the listener and every connection (a stall ends at once), and joins every thread.
+    public func stop() {
+        let (acceptThread, connectionThreads) = state.withLock { () -> (WorkerThread?, [WorkerThread]) in
+            stopped = true
+            state.broadcast()
+            for fd in open { shutdown(fd, Int32(SHUT_RDWR)) }
+            let a = acceptor
+            acceptor = nil
+            return (a, threads)
+        }
+        acceptThread?.join()
+        // The acceptor has ended: no thread is added to `threads` any more.
+        for t in connectionThreads { t.join() }
+        state.withLock { threads.removeAll() }
+    }
+
+    private var isStopped: Bool { state.withLock { stopped } }
+
+    // MARK: connections
+
+    private func acceptLoop() {
+        while !isStopped {
+            var p = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 50) > 0 else { continue }
+            let fd = accept(listener, nil, nil)
+            guard fd >= 0 else { continue }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            var tv = timeval(tv_sec: 0, tv_usec: 100_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            state.withLock {
+                if stopped {
+                    close(fd)
+                    return
+                }
+                accepted += 1
+                open.insert(fd)
+                let number = accepted
+                threads.append(WorkerThread(name: "fault-conn") { [self] in
+                    var connection = Connection(fd: fd, number: number, server: self)
+                    connection.run()
+                    state.withLock { _ = open.remove(fd) }
+                    close(fd)
+                })
+            }
+        }
+    }
+
+    /// Waits `seconds`, or less when the server stops; false when it stopped.
+    private func pause(_ seconds: Double) -> Bool {
+        let end = MonotonicClock.nanos() + UInt64(max(0, seconds) * 1e9)
+        return state.withLock {
+            while !stopped {
+                let now = MonotonicClock.nanos()
+                if now >= end { return true }
+                state.wait(seconds: Double(end - now) / 1e9)
+            }
+            return false
+        }
+    }
+
+    /// Records a request and decides its answer: the resource, the fault scripted for it.
+    private func take(method: String, target: String, headers: [Header], body: [UInt8], connection: Int) -> (Resource?, Fault?) {
+        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let path = String(parts[0])
+        let query = parts.count > 1 ? String(parts[1]) : ""
+        return state.withLock {
+            var fault: Fault?
+            if var queue = scripts[path], !queue.isEmpty {
+                fault = queue.removeFirst()
+                scripts[path] = queue
+            }
+            recorded.append(Request(method: method, path: path, query: query, headers: headers, body: body,
+                                    connection: connection, receivedAt: MonotonicClock.nanos(), fault: fault))
+            if method == "PUT" && fault == nil {
+                let type = headers.first { $0.name == "content-type" }?.value ?? "application/octet-stream"
+                resources[path] = Resource(body: body, etag: "put-\(recorded.count)", contentType: type, headers: [])
+                return (nil, nil)
+            }
+            let resource = resources[path]
+            if case .cutBodyThenChange(_, let newBody, let newTag)? = fault, var changed = resource {
+                changed.body = newBody
+                changed.etag = newTag
+                resources[path] = changed
+            }
+            return (resource, fault)
+        }
+    }
+
+    /// One client connection: requests in order until it closes, a fault ends it, or the server stops.
+    private struct Connection {
+        let fd: Int32
+        let number: Int
+        let server: FaultServer
+        private var buffer: [UInt8] = []
+
+        init(fd: Int32, number: Int, server: FaultServer) {
+            self.fd = fd
+            self.number = number
+            self.server = server
+        }
+
+        mutating func run() {
+            while let (method, target, headers, body) = readRequest() {
+                let (resource, fault) = server.take(method: method, target: target, headers: headers, body: body, connection: number)
+                guard answer(method: method, headers: headers, resource: resource, fault: fault) else { return }
+                if headers.contains(where: { $0.name == "connection" && $0.value.lowercased().contains("close") }) { return }
+            }
+        }
+
+        // MARK: reading
+
+        /// The next request; nil when the client closed, the head is garbage, or the server stopped.
+        private mutating func readRequest() -> (String, String, [Header], [UInt8])? {
+            var end: Int?
+            while true {
+                end = Self.find([13, 10, 13, 10], in: buffer)
+                if end != nil { break }
+                guard buffer.count < 1 << 16, fill() else { return nil }
+            }
+            let head = String(decoding: buffer[..<end!], as: UTF8.self)
+            buffer.removeFirst(end! + 4)
+            var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
+            let requestLine = lines.removeFirst().split(separator: " ")
+            guard requestLine.count == 3 else { return nil }
+            var headers: [Header] = []
+            for line in lines {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                headers.append(Header(name: line[..<colon].lowercased(), value: line[line.index(after: colon)...].trimmed()))
+            }
+            var body: [UInt8] = []
+            if let length = headers.first(where: { $0.name == "content-length" }).flatMap({ Int($0.value) }), length > 0 {
+                while buffer.count < length { guard fill() else { return nil } }
+                body = Array(buffer[..<length])
+                buffer.removeFirst(length)
+            }
+            return (String(requestLine[0]), String(requestLine[1]), headers, body)
+        }
+
+        /// Reads more bytes into `buffer`; false when the client closed or the server stopped.
+        private mutating func fill() -> Bool {
+            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n > 0 {
+                    buffer.append(contentsOf: chunk[..<n])
+                    return true
+                }
+                if n == 0 { return false }
+                if errno == EINTR { continue }
+                guard errno == EAGAIN || errno == EWOULDBLOCK, !server.isStopped else { return false }
+            }
+        }
+
+        // MARK: answering
+
+        /// Answers one request; false when the connection must end.
+        private func answer(method: String, headers: [Header], resource: Resource?, fault: Fault?) -> Bool {
+            switch fault {
+            case .status(let code, let retryAfter)?:
+                var extra: [String] = []
+                if let retryAfter { extra.append("Retry-After: \(retryAfter)") }
+                let text = Array("injected failure \(code)\n".utf8)
+                return send(head(code, type: "text/plain", length: text.count, extra: extra)) && send(text)
+            case .outagePage?:
+                let page = Array("<!DOCTYPE html>\n<html><head><title>403 Forbidden</title></head>\n<body><h1>Service temporarily unavailable</h1></body></html>\n".utf8)
+                return send(head(403, type: "text/html", length: page.count)) && send(page)
+            case .resetBeforeHeaders?:
+                reset()
+                return false
+            default: break
+            }
+            if method == "PUT" && resource == nil && fault == nil { return send(head(200, type: "text/plain", length: 0)) }
+            guard let resource else {
+                let text = Array("not here\n".utf8)
+                return send(head(404, type: "text/plain", length: text.count)) && send(text)
+            }
+
+            // Which bytes: the whole body, or the range asked for (If-Range permitting).
+            let size = resource.body.count
+            var status = 200
+            var start = 0, end = size // [start, end)
+            var extra = ["ETag: \"\(resource.etag)\"", "Accept-Ranges: bytes"] + resource.headers
+            let range = headers.first { $0.name == "range" }.map { Self.parseRange($0.value, size: size) } ?? .whole
+            let ifRange = headers.first { $0.name == "if-range" }?.value
+            // If-Range: the range only while the entity is the one the client has part of.
+            if range != .whole, fault != .ignoreRange, ifRange == nil || ifRange == "\"\(resource.etag)\"" {
+                guard case .bytes(let first, let last) = range else {
+                    return send(head(416, type: "text/plain", length: 0, extra: ["Content-Range: bytes */\(size)"]))
+                }
+                status = 206
+                start = first
+                end = last + 1
+                if case .wrongRangeStart(let by)? = fault { start = min(start + by, end) }
+                extra.append("Content-Range: bytes \(start)-\(end - 1)/\(size)")
+            }
+            guard send(head(status, type: resource.contentType, length: end - start, extra: extra)) else { return false }
+            if method == "HEAD" { return true }
+
+            var body = Array(resource.body[start..<end])
+            switch fault {
+            case .resetAfterHeaders?:
+                reset()
+                return false
+            case .cutBody(let after)?, .cutBodyThenChange(let after, _, _)?:
+                _ = send(Array(body.prefix(after)))
+                return false
+            case .stall(let seconds, let after)?:
+                guard send(Array(body.prefix(after))), server.pause(seconds) else { return false }
+                return send(Array(body.dropFirst(after)))
+            case .flipByte(let at)? where (start..<end).contains(at):
+                body[at - start] ^= 0xff
+                return send(body)
+            case .slowBody(let rate)?:
+                let piece = max(1, rate / 20)
+                var offset = 0
+                while offset < body.count {
+                    guard send(Array(body[offset..<min(offset + piece, body.count)])) else { return false }
+                    offset += piece
+                    if offset < body.count { guard server.pause(Double(piece) / Double(rate)) else { return false } }
+                }
+                return true
+            default:
+                return send(body)
+            }
+        }
+
+        enum RangeAsk: Equatable {
+            /// No Range header, or one that is not a single byte range (ignored, as RFC 9110 allows).
+            case whole
+            case unsatisfiable
+            /// First and last byte, inclusive.
+            case bytes(Int, Int)
+        }
+
+        /// `bytes=A-B`, `bytes=A-`, `bytes=-N`.
+        static func parseRange(_ value: String, size: Int) -> RangeAsk {
+            guard value.hasPrefix("bytes="), !value.contains(",") else { return .whole }
+            let spec = value.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+            guard spec.count == 2 else { return .whole }
+            if spec[0].isEmpty {
+                guard let n = Int(spec[1]), n > 0 else { return .whole }
+                return size == 0 ? .unsatisfiable : .bytes(max(0, size - n), size - 1)
+            }
+            guard let first = Int(spec[0]) else { return .whole }
+            guard first < size else { return .unsatisfiable }
+            if spec[1].isEmpty { return .bytes(first, size - 1) }
+            guard let last = Int(spec[1]), last >= first else { return .whole }
+            return .bytes(first, min(last, size - 1))
+        }
+
+        private func head(_ status: Int, type: String, length: Int, extra: [String] = []) -> [UInt8] {
+            var text = "HTTP/1.1 \(status) \(Self.reason(status))\r\nContent-Type: \(type)\r\nContent-Length: \(length)\r\n"
+            for line in extra { text += line + "\r\n" }
+            return Array((text + "\r\n").utf8)
+        }
+
+        static func reason(_ status: Int) -> String {
+            switch status {
+            case 200: return "OK"
+            case 206: return "Partial Content"
+            case 403: return "Forbidden"
+            case 404: return "Not Found"
+            case 416: return "Range Not Satisfiable"
+            case 500: return "Internal Server Error"
+            case 502: return "Bad Gateway"
+            case 503: return "Service Unavailable"
+            default: return "Status"
+            }
+        }
+
+        /// Sends everything; false when the client is gone.
+        private func send(_ bytes: [UInt8]) -> Bool {
+            bytes.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                    if n > 0 { offset += n; continue }
+                    if n < 0 && errno == EINTR { continue }
+                    return false
+                }
+                return true
+            }
+        }
+
+        /// Ends the connection with a TCP RST: linger on, with no time to linger.
+        private func reset() {
+            var l = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))
+            // The connection's thread closes the socket next, which sends the RST.
+        }
+
+        static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+            guard haystack.count >= needle.count else { return nil }
+            for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
+                if haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            }
+            return nil
+        }
+    }
+}
