@@ -94,10 +94,10 @@ public final class HTTPServer: @unchecked Sendable { // `stopped` and `active` a
                 try? connection.respond(HTTPResponse.error(503, "too many connections"), keepAlive: false)
                 continue
             }
-            _ = WorkerThread(name: "http") { [self] in
+            WorkerThread(name: "http") { [self] in
                 self.handle(connection, handler)
                 lock.withLock { active -= 1 }
-            }
+            }.detach()
         }
         let deadline = MonotonicClock.nanos() + UInt64(drainSeconds * 1e9)
         while lock.withLock({ active > 0 }) && MonotonicClock.nanos() < deadline { usleep(20_000) }

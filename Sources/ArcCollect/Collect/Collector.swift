@@ -133,7 +133,7 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         }
         let writer = WorkerThread(name: "writer") { [self] in writeResults() }
         // The reader may block in read(2) on a quiet pipe after a stop: it is not joined.
-        _ = WorkerThread(name: "reader") { [self] in readTasks(input) }
+        WorkerThread(name: "reader") { [self] in readTasks(input) }.detach()
 
         withState {
             while !(activeJobs == 0 && (readerDone || stopping)) { state.wait() }

@@ -1,7 +1,7 @@
 import Glibc
 
 /// The result of parsing a command line against a `CommandSpec`.
-public struct ParsedCommand {
+public struct ParsedCommand: Sendable {
     /// The command and any subcommand chosen, e.g. `["arc-discover", "binance"]`.
     public var path: [String]
     /// The spec of the innermost command chosen.

@@ -10,7 +10,7 @@ public struct BrokenPipeError: ArcError {
 
 /// Buffered writes to a file descriptor. Records reach the kernel in large writes; `flush`
 /// pushes out what is buffered (at pauses in input, after each batch of results, at exit).
-public final class BufferedOutput: @unchecked Sendable {
+public final class BufferedOutput: @unchecked Sendable { // `buffer` is guarded by `lock`
     private let fd: Int32
     private var buffer: [UInt8] = []
     private let flushThreshold: Int

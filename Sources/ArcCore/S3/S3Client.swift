@@ -49,7 +49,7 @@ public typealias S3Completion = @Sendable (Result<S3Response, S3Error>) -> Void
 /// S3 over the transfer engine: addresses, signs (afresh for each attempt) and sends
 /// requests, and turns failures into `S3Error`s. Asynchronous calls complete on the
 /// engine thread; `perform` waits, for commands that make a handful of requests.
-public final class S3Client: @unchecked Sendable {
+public final class S3Client: Sendable {
     public let engine: TransferEngine
     public let endpoint: S3Endpoint
     public let signer: SigV4?

@@ -4,7 +4,7 @@ import Glibc
 /// signals are blocked in every thread and one watcher thread waits for them with
 /// `sigwait`, so stop handlers run as normal code (they may take locks, wake event
 /// loops). A second signal exits at once: every write is already safe to cut short.
-public final class StopSignal: @unchecked Sendable {
+public final class StopSignal: @unchecked Sendable { // handlers and `received` are guarded by `lock`
     private let lock = Lock()
     private var handlers: [@Sendable (Int32) -> Void] = []
     private var forcedExitHandlers: [@Sendable () -> Void] = []
@@ -27,7 +27,7 @@ public final class StopSignal: @unchecked Sendable {
         sigaddset(&set, SIGINT)
         sigaddset(&set, SIGTERM)
         pthread_sigmask(SIG_BLOCK, &set, nil)
-        _ = WorkerThread(name: "signals") { [self, set] in
+        WorkerThread(name: "signals") { [self, set] in
             var set = set
             while true {
                 var sig: Int32 = 0
@@ -43,7 +43,7 @@ public final class StopSignal: @unchecked Sendable {
                 }
                 for handler in toRun { handler(sig) }
             }
-        }
+        }.detach()
     }
 
     /// Runs `handler` just before a second signal exits at once: for what must not outlive

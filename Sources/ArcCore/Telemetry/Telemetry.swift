@@ -3,7 +3,7 @@ import Glibc
 /// One process's telemetry: the tracer and its root span (a child of `TRACEPARENT` when
 /// the process was started inside a trace), the metrics registry, and where both go.
 /// `Tool.main` starts it after parsing the command line and finishes it on every exit.
-public final class Telemetry: @unchecked Sendable {
+public final class Telemetry: @unchecked Sendable { // `finished` and `exportTimeout`: set at start, read at exit, on the main thread
     public let tool: String
     public let tracer: Tracer
     /// The span of the whole run; tasks' spans are its children.

@@ -7,7 +7,7 @@ import Glibc
 ///
 /// A digest is fed by one thread at a time: a download hands it to the thread that hashes
 /// a range, and reads it back only after joining that thread.
-public class EVPDigest: StreamingDigest, @unchecked Sendable {
+public class EVPDigest: StreamingDigest, @unchecked Sendable { // fed by one thread at a time, see above
     private let context: OpaquePointer
     private let algorithm: OpaquePointer
     private let length: Int

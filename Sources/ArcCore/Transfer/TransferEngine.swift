@@ -2,7 +2,7 @@ import CCurl
 import Glibc
 
 /// Counters the progress display and summaries read while transfers run.
-public final class TransferStats: @unchecked Sendable {
+public final class TransferStats: @unchecked Sendable { // the counters are guarded by `lock`
     private let lock = Lock()
     private var _bytes: Int64 = 0
     private var _retries = 0
@@ -23,7 +23,7 @@ public final class TransferStats: @unchecked Sendable {
 ///
 /// `submit` may be called from any thread. Completion handlers run on the engine thread
 /// and must be quick: hand heavy work (fsync, database) to other threads.
-public final class TransferEngine: @unchecked Sendable {
+public final class TransferEngine: @unchecked Sendable { // the inbox and flags are guarded by `lock`; the rest is the engine thread's
     public let configuration: TransferConfiguration
     public let stats = TransferStats()
     private let multi: UnsafeMutableRawPointer

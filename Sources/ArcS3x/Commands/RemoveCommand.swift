@@ -30,7 +30,7 @@ enum RemoveCommand {
 }
 
 /// Collects keys per bucket and sends DeleteObjects for each 1,000, at most 8 at once.
-final class BatchRemover: @unchecked Sendable {
+final class BatchRemover: @unchecked Sendable { // the batch is built on the caller's thread; `running` is guarded by `lock`
     let context: S3xContext
     let operation: String
     private var bucket = ""

@@ -3,7 +3,7 @@ import ArcCore
 
 /// What every s3x command works with: the clients (destination side and source side), the
 /// transfer engine they share, the output, and the settings from the global options.
-public final class S3xContext: @unchecked Sendable {
+public final class S3xContext: Sendable {
     public let parsed: ParsedCommand
     public let log: Logger
     public let engine: TransferEngine

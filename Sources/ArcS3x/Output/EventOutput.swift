@@ -3,7 +3,7 @@ import ArcCore
 
 /// What s3x writes per object: `cp SOURCE DEST` lines, or JSON event records (--json).
 /// Failures are logged on stderr too. Counts feed --stat and the exit status.
-public final class EventOutput: @unchecked Sendable {
+public final class EventOutput: @unchecked Sendable { // counts and output are guarded by `lock`
     public enum Status: String { case ok, skipped, failed }
 
     let json: Bool

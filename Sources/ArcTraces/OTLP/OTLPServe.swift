@@ -15,10 +15,10 @@ enum OTLPServe {
         let receiver = Receiver(store: store, log: tool.log)
         installStopHandler()
         // Stopper: turns the flag the handler sets into a stop of the accept loop.
-        _ = WorkerThread(name: "stop") {
+        WorkerThread(name: "stop") {
             while receivedStop == 0 { usleep(50_000) }
             server.stop()
-        }
+        }.detach()
         tool.log.info("listening on http://\(server.address)/v1/traces",
                       ["address": .string(server.address), "port": .int(Int64(server.port))])
         server.serve { request in receiver.handle(request) }
@@ -62,7 +62,7 @@ enum OTLPServe {
     }
 
     /// Answers requests; one at a time reaches the database (one connection, one writer).
-    final class Receiver: @unchecked Sendable {
+    final class Receiver: @unchecked Sendable { // the store and `counts` are guarded by `lock`
         let store: TraceStore
         let log: Logger
         private let lock = Lock()

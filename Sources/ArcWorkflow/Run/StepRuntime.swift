@@ -54,30 +54,17 @@ final class StepRuntime {
     }
 }
 
-/// The process groups of running steps, readable from the signal thread without a lock:
-/// on a second Ctrl-C it kills them all before wf-run exits.
-final class ProcessGroups: @unchecked Sendable {
-    private let slots: UnsafeMutablePointer<pid_t>
-    private let capacity: Int
+/// The process groups of running steps: on a second Ctrl-C the signal thread kills them
+/// all before wf-run exits. That thread waits in sigwait, not in a signal handler, so a
+/// lock is safe here, and the holders never block inside it.
+final class ProcessGroups: Sendable {
+    private let groups = Locked(Set<pid_t>())
 
-    init(capacity: Int) {
-        self.capacity = capacity
-        slots = .allocate(capacity: capacity)
-        slots.initialize(repeating: 0, count: capacity)
-    }
+    func add(_ pgid: pid_t) { groups.withLock { _ = $0.insert(pgid) } }
 
-    func add(_ pgid: pid_t) {
-        for i in 0..<capacity where slots[i] == 0 {
-            slots[i] = pgid
-            return
-        }
-    }
-
-    func remove(_ pgid: pid_t) {
-        for i in 0..<capacity where slots[i] == pgid { slots[i] = 0 }
-    }
+    func remove(_ pgid: pid_t) { groups.withLock { _ = $0.remove(pgid) } }
 
     func killAll(_ sig: Int32) {
-        for i in 0..<capacity where slots[i] > 0 { kill(-slots[i], sig) }
+        for pgid in groups.current where pgid > 0 { kill(-pgid, sig) }
     }
 }

@@ -38,7 +38,7 @@ final class WorkflowRunner {
         self.output = output
         self.telemetry = telemetry
         self.log = log
-        groups = ProcessGroups(capacity: workflow.concurrency + 1)
+        groups = ProcessGroups()
         var base = ProcessEnvironment.all
         // Ours is set for the steps, each its own span's.
         base["TRACEPARENT"] = nil

@@ -22,6 +22,17 @@ public final class WorkerThread: @unchecked Sendable { // `thread` is written on
         precondition(rc == 0, "pthread_create failed: \(rc)")
     }
 
+    /// Lets the thread end on its own, its resources freed when it does: for threads no one
+    /// will join (a connection's, the signal watcher, a reader that may block for good).
+    /// After this, `join` returns at once.
+    public func detach() {
+        joining.withLock {
+            guard !joined else { return }
+            pthread_detach(thread)
+            joined = true
+        }
+    }
+
     /// Waits for the thread to end. Any number of calls, from any threads: pthread_join
     /// runs once (a second pthread_join of one thread is undefined behaviour), and later
     /// callers wait for that one to return.

@@ -2,7 +2,7 @@ import Glibc
 
 /// Logs go to stderr only (stdout carries records). Human lines on a terminal, NDJSON
 /// (`ts level tool msg ...fields`) otherwise or with `--log-format json`.
-public final class Logger: @unchecked Sendable {
+public final class Logger: @unchecked Sendable { // settings are set at start-up, before other threads log; lines are built under the terminal's lock
     public let tool: String
     public var level: LogLevel
     public var format: LogFormat

@@ -2,7 +2,7 @@ import Glibc
 
 /// A progress line redrawn on stderr while long work runs, on terminals only (pipes and
 /// log files get the summary record instead). Log lines print above it.
-public final class ProgressLine: @unchecked Sendable {
+public final class ProgressLine: @unchecked Sendable { // `running` is guarded by `lock`; `thread` is the owner's
     private let terminal: Terminal
     private let render: @Sendable () -> String
     private let lock = Lock()

@@ -2,7 +2,7 @@ import Glibc
 
 /// stderr, shared by log lines and the one-line progress display: a log line first clears
 /// the progress line, then the progress line is drawn again below it.
-public final class Terminal: @unchecked Sendable {
+public final class Terminal: @unchecked Sendable { // `status` is guarded by `lock`
     public let fd: Int32
     public let isTTY: Bool
     /// NO_COLOR (https://no-color.org) turns colour off.

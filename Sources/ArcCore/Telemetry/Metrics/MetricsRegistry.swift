@@ -1,7 +1,7 @@
 /// A process's Prometheus metrics: counters, gauges and histograms with labels, kept in
 /// memory and written out once at the end (a textfile for node_exporter, a Pushgateway
 /// push). Thread-safe; an update is a dictionary lookup under a lock, cheap next to a task.
-public final class MetricsRegistry: @unchecked Sendable {
+public final class MetricsRegistry: @unchecked Sendable { // every family is guarded by `lock`
     public enum Kind: String, Sendable { case counter, gauge, histogram }
 
     struct Family {

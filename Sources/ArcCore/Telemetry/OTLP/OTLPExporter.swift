@@ -5,18 +5,19 @@ import Glibc
 /// or a batch cannot be delivered (collector down, 4xx, 5xx), the items are dropped and
 /// counted, and `shutdown` reports the count once. A collector that refuses connections
 /// costs nothing; one that hangs delays only the exit, by at most the shutdown deadline.
-public final class OTLPBatcher<Item>: @unchecked Sendable {
+public final class OTLPBatcher<Item: Sendable>: @unchecked Sendable { // the queue and counts are guarded by `state`
     public let url: String
     private let headers: [String]
     private let timeout: Double
-    private let encode: ([Item]) -> [UInt8]
+    private let encode: @Sendable ([Item]) -> [UInt8]
     private let what: String
     private let capacity: Int
     private let batchSize: Int
+    /// Guards everything below; the sending thread waits on `wake`, shutdown on `idle`.
+    private let state = ConditionLock(conditions: 2)
+    private static var wake: Int { 0 }
+    private static var idle: Int { 1 }
     private var queue: [Item] = []
-    private var mutex = pthread_mutex_t()
-    private var wake = pthread_cond_t()
-    private var idle = pthread_cond_t()
     private var closing = false
     /// Shutdown gave up on a send still in progress: it no longer counts anything.
     private var closedOut = false
@@ -29,7 +30,7 @@ public final class OTLPBatcher<Item>: @unchecked Sendable {
 
     /// `what` names the items in the report ("spans", "log records").
     public init(url: String, headers: [String], what: String, timeout: Double = 10, capacity: Int = 8192,
-                batchSize: Int = 512, encode: @escaping ([Item]) -> [UInt8]) {
+                batchSize: Int = 512, encode: @escaping @Sendable ([Item]) -> [UInt8]) {
         self.url = url
         self.timeout = timeout
         self.headers = headers
@@ -37,21 +38,18 @@ public final class OTLPBatcher<Item>: @unchecked Sendable {
         self.capacity = capacity
         self.batchSize = batchSize
         self.encode = encode
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&wake, nil)
-        pthread_cond_init(&idle, nil)
         thread = WorkerThread(name: "otlp") { [unowned self] in self.loop() }
     }
 
     public func add(_ item: Item) {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        if closing || queue.count >= capacity {
-            dropped += 1
-            return
+        state.withLock {
+            if closing || queue.count >= capacity {
+                dropped += 1
+                return
+            }
+            queue.append(item)
+            if queue.count >= batchSize { state.signal(Self.wake) }
         }
-        queue.append(item)
-        if queue.count >= batchSize { pthread_cond_signal(&wake) }
     }
 
     private func loop() {
@@ -60,41 +58,37 @@ public final class OTLPBatcher<Item>: @unchecked Sendable {
         var signals = sigset_t()
         sigfillset(&signals)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
-        pthread_mutex_lock(&mutex)
-        while true {
-            if queue.isEmpty && !closing { wait(&wake, nanos: 1_000_000_000) }
-            if queue.isEmpty {
-                if closing { break }
-                continue
+        while let batch = nextBatch() {
+            if batch.isEmpty { continue }
+            let failure = send(batch)
+            let givenUp: Bool = state.withLock {
+                sending = 0
+                if closedOut { return true }
+                if let failure {
+                    dropped += batch.count
+                    if firstFailure == nil { firstFailure = failure }
+                } else {
+                    delivered += batch.count
+                }
+                state.broadcast(Self.idle)
+                return false
             }
+            if givenUp { break }
+        }
+        state.withLock { state.broadcast(Self.idle) }
+    }
+
+    /// The next batch to send, waiting up to a second for one; empty when none came, nil
+    /// once closing with nothing left.
+    private func nextBatch() -> [Item]? {
+        state.withLock {
+            if queue.isEmpty && !closing { state.wait(Self.wake, seconds: 1) }
+            if queue.isEmpty { return closing ? nil : [] }
             let batch = Array(queue.prefix(batchSize))
             queue.removeFirst(batch.count)
             sending = batch.count
-            pthread_mutex_unlock(&mutex)
-            let failure = send(batch)
-            pthread_mutex_lock(&mutex)
-            sending = 0
-            if closedOut { break }
-            if let failure {
-                dropped += batch.count
-                if firstFailure == nil { firstFailure = failure }
-            } else {
-                delivered += batch.count
-            }
-            pthread_cond_broadcast(&idle)
+            return batch
         }
-        pthread_cond_broadcast(&idle)
-        pthread_mutex_unlock(&mutex)
-    }
-
-    /// Waits on `condition` (with `mutex` held) until signalled or `nanos` have passed.
-    private func wait(_ condition: inout pthread_cond_t, nanos: Int) {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        let total = ts.tv_nsec + nanos
-        ts.tv_sec += total / 1_000_000_000
-        ts.tv_nsec = total % 1_000_000_000
-        pthread_cond_timedwait(&condition, &mutex, &ts)
     }
 
     /// Nil when delivered, else why not. A failure OTLP calls retryable (no connection,
@@ -122,35 +116,32 @@ public final class OTLPBatcher<Item>: @unchecked Sendable {
     /// Sends what is queued, waiting at most `deadline` seconds; what is still queued
     /// then is dropped. Returns the report line when anything was dropped.
     public func shutdown(deadline: Double) -> String? {
-        pthread_mutex_lock(&mutex)
-        closing = true
-        pthread_cond_signal(&wake)
-        let end = MonotonicClock.nanos() + UInt64(deadline * 1e9)
-        while (!queue.isEmpty || sending > 0) && MonotonicClock.nanos() < end {
-            wait(&idle, nanos: 50_000_000)
+        let (finished, report): (Bool, String?) = state.withLock {
+            closing = true
+            state.signal(Self.wake)
+            let end = MonotonicClock.nanos() + UInt64(deadline * 1e9)
+            while (!queue.isEmpty || sending > 0) && MonotonicClock.nanos() < end {
+                state.wait(Self.idle, seconds: 0.05)
+            }
+            let finished = queue.isEmpty && sending == 0
+            // Past the deadline, what is queued or still on the wire is given up for lost.
+            dropped += queue.count + sending
+            queue.removeAll()
+            closedOut = !finished
+            let report = dropped == 0 ? nil
+                : "otlp: \(dropped) \(what) not delivered to \(url)" + (firstFailure.map { " (\($0))" } ?? "")
+            return (finished, report)
         }
-        let finished = queue.isEmpty && sending == 0
-        // Past the deadline, what is queued or still on the wire is given up for lost.
-        dropped += queue.count + sending
-        queue.removeAll()
-        closedOut = !finished
-        let report = dropped == 0 ? nil
-            : "otlp: \(dropped) \(what) not delivered to \(url)" + (firstFailure.map { " (\($0))" } ?? "")
-        pthread_mutex_unlock(&mutex)
         // A send stuck on a hung collector keeps its thread; the process exits anyway.
         if finished { thread?.join() }
         return report
     }
 
-    public var deliveredCount: Int {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return delivered
-    }
+    public var deliveredCount: Int { state.withLock { delivered } }
 }
 
 /// Spans to `/v1/traces`.
-public final class OTLPSpanExporter: SpanExporter, @unchecked Sendable {
+public final class OTLPSpanExporter: SpanExporter, Sendable {
     let batcher: OTLPBatcher<SpanRecord>
 
     public init(url: String, headers: [String], service: String, timeout: Double = 10) {

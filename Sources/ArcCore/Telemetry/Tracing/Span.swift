@@ -1,7 +1,7 @@
 /// A span in progress. Its wall-clock start is read once; its end is the start plus
 /// monotonic time, so a clock step in the middle cannot make a span negative.
 /// Not for sharing between threads while open: one owner sets attributes and ends it.
-public final class Span: @unchecked Sendable {
+public final class Span: @unchecked Sendable { // one owner changes it; others read only `context`
     public let context: TraceContext
     public let parentSpanID: String?
     /// Settable until the span ends (`telem-trace exec --name` names the run's own span).

@@ -3,7 +3,7 @@ import Glibc
 /// `--trace FILE` / `ARC_TRACE_FILE`: appends span records as NDJSON. Lines are buffered
 /// and written whole with O_APPEND, one write(2) per batch, so the stages of a pipeline
 /// can share one file without tearing each other's lines.
-public final class SpanFileExporter: SpanExporter, @unchecked Sendable {
+public final class SpanFileExporter: SpanExporter, @unchecked Sendable { // the builder and pending bytes are guarded by `lock`
     public let path: String
     private let fd: Int32
     private let lock = Lock()

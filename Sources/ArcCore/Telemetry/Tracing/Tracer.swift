@@ -9,7 +9,7 @@ public protocol SpanExporter: AnyObject, Sendable {
 /// Makes spans for one process (one service) and hands finished ones to its exporters.
 /// With no exporter it still hands out contexts (so log lines and child processes can
 /// carry them) but records nothing: tracing off costs an id and a clock read.
-public final class Tracer: @unchecked Sendable {
+public final class Tracer: Sendable {
     public let service: String
     private let exporters: [SpanExporter]
 
