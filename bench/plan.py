@@ -2,7 +2,8 @@
 import json
 import sys
 
-from .common import OUT, alternate, arc_env, remove_database, sh, tool
+from . import common
+from .common import BUILDS, OUT, alternate, arc_env, remove_database, sh, tool
 
 
 def synthetic_archives(path, count):
@@ -27,14 +28,19 @@ def bench_plan(table, rounds, work):
     synthetic_archives(archives, count)
     env = arc_env(work / "plan.db")
 
-    def ours():
+    def ours(before=False):
         remove_database(work / "plan.db")
-        return sh(f"{tool('arc-plan')} --dest {work}/plan < {archives} > /dev/null", env=env)
+        return sh(f"{tool('arc-plan', before)} --dest {work}/plan < {archives} > /dev/null", env=env)
 
     def jq():
         return sh(f"jq -c . < {archives} > /dev/null")
 
     print(f"bench: arc-plan on {count} records, {rounds} rounds", file=sys.stderr)
-    m = alternate({"arc": ours, "jq": jq}, rounds)
+    runs = {"arc": ours, "jq": jq}
+    if common.BEFORE:
+        runs["before"] = lambda: ours(before=True)
+    m = alternate(runs, rounds)
     table.add(f"arc-plan, {count} records (records/s, higher is better)", "jq -c .",
               count / m["jq"], count / m["arc"], "rec/s", ">= 300,000 rec/s")
+    if common.BEFORE:
+        BUILDS.add(f"arc-plan, {count} records (wall)", m["before"], m["arc"], "s")

@@ -5,7 +5,7 @@ Every row is a ratio measured in the same run, tools alternated (A B A B ...), m
 reported: these machines are shared and noisy, so absolute times mean little. Nothing
 here is a pass/fail test; the table goes to stdout and bench/out/results.md.
 
-    bench/run.py [--rounds N] [--jobs N] [--only ROW[,ROW]]
+    bench/run.py [--rounds N] [--jobs N] [--only ROW[,ROW]] [--before DIR]
 
 Rows:
   pipeline  arc-discover | arc-plan | arc-collect -j 64 over 2,000 archives of ~88 KB
@@ -59,7 +59,8 @@ if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from bench.collect import bench_collect  # noqa: E402
-from bench.common import NOTES, OUT, RUNS, Table, arc_env, curl_run, fresh, mirror, prepare  # noqa: E402
+import bench.common  # noqa: E402
+from bench.common import BUILDS, NOTES, OUT, RUNS, Table, arc_env, curl_run, fresh, mirror, prepare  # noqa: E402
 from bench.memory import bench_memory  # noqa: E402
 from bench.pipeline import bench_pipeline  # noqa: E402
 from bench.plan import bench_plan  # noqa: E402
@@ -77,7 +78,12 @@ def main():
     p.add_argument("--jobs", type=int, default=64)
     p.add_argument("--only", default="pipeline,tracing,collect,plan,memory,telem-log,telem-trace,wf-run,"
                    + ",".join(S3_ROWS))
+    p.add_argument("--before", metavar="DIR",
+                   help="an earlier build's bin directory, alternated with this one in the pipeline, plan and "
+                        "telem-log rows (a second table: after / before)")
     args = p.parse_args()
+    if args.before:
+        bench.common.BEFORE = Path(args.before).resolve()
     rows = set(args.only.split(","))
     OUT.mkdir(parents=True, exist_ok=True)
     work = fresh(OUT / "work")
@@ -122,6 +128,8 @@ def main():
 
     text = (f"arc bench, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
             f"-j {args.jobs}, median of {args.rounds} alternated rounds\n\n{table.markdown()}\n")
+    if BUILDS.rows:
+        text += f"\nThis build against {bench.common.BEFORE} (--before), alternated in the same rounds:\n\n{BUILDS.markdown()}\n"
     if COSTS.rows:
         text += f"\nCosts of the s3 runs (medians; CPU and RSS from GNU time):\n\n{COSTS.markdown()}\n"
     if NOTES:

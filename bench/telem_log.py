@@ -3,7 +3,8 @@ import json
 import subprocess
 import sys
 
-from .common import OUT, alternate, peak_rss_kb, sh, tool
+from . import common
+from .common import BUILDS, OUT, alternate, peak_rss_kb, sh, tool
 
 
 def log_file():
@@ -64,7 +65,13 @@ def bench_telem_log(table, rounds):
             raise SystemExit(f"bench: telem-log {ours_args} selected {counts[0]} lines, jq {counts[1]}")
         print(f"bench: telem-log {ours_args} over {size_gb:.2f} GB ({counts[0]} lines out), {rounds} rounds",
               file=sys.stderr)
-        m = alternate({"telem-log": lambda: sh(ours), "jq": lambda: sh(jq)}, rounds)
+        runs = {"telem-log": lambda: sh(ours), "jq": lambda: sh(jq)}
+        if common.BEFORE:
+            before = f"{tool('telem-log', before=True)} {ours_args} {path}"
+            runs["before"] = lambda: sh(before)
+        m = alternate(runs, rounds)
+        if common.BEFORE:
+            BUILDS.add(f"telem-log {name}, {size_gb:.1f} GB", m["before"], m["telem-log"], "s")
         table.add(f"telem-log {name}, {size_gb:.1f} GB NDJSON (s)", "jq -c 'select(...)'", m["jq"], m["telem-log"], "s",
                   "<= 0.20 (5x faster)")
         ours_rss, jq_rss = peak_rss_kb(ours), peak_rss_kb(jq)
