@@ -316,15 +316,18 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
 
         /// Answers one request; false when the connection must end.
         private func answer(method: String, headers: [Header], resource: Resource?, fault: Fault?) -> Bool {
+            // The answer to a HEAD is the head alone, whatever its status: a body after it
+            // would be read as the start of the next answer on the connection.
+            let sendBody = { (bytes: [UInt8]) -> Bool in method == "HEAD" || send(bytes) }
             switch fault {
             case .status(let code, let retryAfter)?:
                 var extra: [String] = []
                 if let retryAfter { extra.append("Retry-After: \(retryAfter)") }
                 let text = Array("injected failure \(code)\n".utf8)
-                return send(head(code, type: "text/plain", length: text.count, extra: extra)) && send(text)
+                return send(head(code, type: "text/plain", length: text.count, extra: extra)) && sendBody(text)
             case .outagePage?:
                 let page = Array("<!DOCTYPE html>\n<html><head><title>403 Forbidden</title></head>\n<body><h1>Service temporarily unavailable</h1></body></html>\n".utf8)
-                return send(head(403, type: "text/html", length: page.count)) && send(page)
+                return send(head(403, type: "text/html", length: page.count)) && sendBody(page)
             case .resetBeforeHeaders?:
                 reset()
                 return false
@@ -333,7 +336,7 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
             if method == "PUT" && resource == nil && fault == nil { return send(head(200, type: "text/plain", length: 0)) }
             guard let resource else {
                 let text = Array("not here\n".utf8)
-                return send(head(404, type: "text/plain", length: text.count)) && send(text)
+                return send(head(404, type: "text/plain", length: text.count)) && sendBody(text)
             }
 
             // Which bytes: the whole body, or the range asked for (If-Range permitting).
