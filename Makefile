@@ -31,9 +31,10 @@ test: setup
 	ARC_BIN=$(CURDIR)/$(DEBUG) $(PYTEST) -q Tests/tools
 
 # The unit tests that run threads (the thread primitives, the transfer engine and
-# SimpleHTTP against FaultServer, RangeSink's writers, the OTLP batcher) under
+# SimpleHTTP against FaultServer, RangeSink's writers, the OTLP batcher, and the engines
+# of arc-collect, s3x and wf-run: Collector, Mover, WorkflowRunner) under
 # ThreadSanitizer, in a build directory of its own. Any report fails the target.
-TSAN_TESTS := ArcCoreTests\.(QueueTests|ThreadPrimitiveTests|TransferEngineTests|SimpleHTTPTests|OTLPTests)
+TSAN_TESTS := ArcCoreTests\.(QueueTests|ThreadPrimitiveTests|TransferEngineTests|SimpleHTTPTests|OTLPTests)|ArcCollectTests\.CollectorTests|ArcS3xTests\.MoverTests|ArcWorkflowTests\.WorkflowRunnerTests
 tsan:
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter '$(TSAN_TESTS)'

@@ -10,11 +10,25 @@ import ArcCore
 /// the faults here need the bytes themselves: headers of their own (Retry-After, ETag,
 /// Content-Range), a body cut short, stalled, paced or altered, a TCP reset.
 ///
-/// A thread per connection, keep-alive, requests with a Content-Length body (PUT stores
-/// one). Call `stop()` when done: it ends every connection and joins every thread.
+/// A thread per connection, keep-alive, requests with a Content-Length body. Call `stop()`
+/// when done: it ends every connection and joins every thread.
+///
+/// It answers the few S3 calls an S3 client's transfers need, path-style (`/bucket/key`),
+/// as S3 answers them: PUT stores an object and answers its MD5 as the ETag; DELETE removes
+/// it; multipart uploads are created, take parts (ETag the part's MD5), list their parts,
+/// complete (ETag the MD5 of the parts' MD5s, `-N`) or abort; GET `/bucket?uploads` lists
+/// the uploads in progress; GET and HEAD with `?partNumber=N` answer that part of an object
+/// completed in parts. Signatures are not checked. On these calls the faults that apply
+/// are those answered before the request is acted on (status, outage page, reset before
+/// the head), a stall (before it is acted on) and a flipped byte (the bytes stored are
+/// altered, as if damaged on the way).
 public final class FaultServer: @unchecked Sendable { // mutable state is guarded by `state`
     /// What to do to one request's answer instead of answering it properly.
     public enum Fault: Sendable, Equatable {
+        /// No fault: the request is answered normally. A placeholder in a script, so that a
+        /// fault meets a later request to the same path (the ranges after a HEAD, the parts
+        /// after CreateMultipartUpload).
+        case pass
         /// This status with a short text body; `retryAfter` adds `Retry-After: SECONDS`.
         case status(Int, retryAfter: Int? = nil)
         /// 403 with an HTML page, as a CDN answers during an outage.
@@ -79,6 +93,21 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
         var etag: String
         var contentType: String
         var headers: [String]
+        /// The part sizes of an object completed in parts (for `?partNumber=N`).
+        var partSizes: [Int] = []
+    }
+
+    /// A multipart upload in progress: the object's path and the parts sent so far.
+    private struct Upload {
+        var path: String
+        var parts: [Int: [UInt8]] = [:]
+    }
+
+    /// An answer made whole by an S3 call (XML or empty).
+    private struct Reply {
+        var status: Int
+        var headers: [String] = []
+        var body: [UInt8] = []
     }
 
     /// The bound port.
@@ -89,6 +118,9 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
     private let listener: Int32
     private let state = ConditionLock()
     private var resources: [String: Resource] = [:]
+    /// Multipart uploads in progress, by upload id, and how many were ever created.
+    private var uploads: [String: Upload] = [:]
+    private var uploadsCreated = 0
     private var scripts: [String: [Fault]] = [:]
     private var recorded: [Request] = []
     private var accepted = 0
@@ -157,6 +189,15 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
     /// The body served at `path` now (PUT changes it).
     public func body(_ path: String) -> [UInt8]? { state.withLock { resources[path]?.body } }
 
+    /// The ETag served at `path` now, unquoted.
+    public func etag(_ path: String) -> String? { state.withLock { resources[path]?.etag } }
+
+    /// The multipart uploads in progress (created, neither completed nor aborted), by id:
+    /// each one's object path and the numbers of the parts it holds.
+    public var uploadsInProgress: [String: (path: String, parts: [Int])] {
+        state.withLock { uploads.mapValues { ($0.path, $0.parts.keys.sorted()) } }
+    }
+
     /// Closes the listener and every connection (a stall ends at once), and joins every thread.
     public func stop() {
         let (acceptThread, connectionThreads) = state.withLock { () -> (WorkerThread?, [WorkerThread]) in
@@ -220,11 +261,9 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
     }
 
     /// Records a request and decides its answer: the resource, the fault scripted for it.
-    private func take(method: String, target: String, headers: [Header], body: [UInt8], connection: Int) -> (Resource?, Fault?) {
-        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        let path = String(parts[0])
-        let query = parts.count > 1 ? String(parts[1]) : ""
-        return state.withLock {
+    private func take(method: String, path: String, query: String, headers: [Header], body: [UInt8],
+                      connection: Int) -> (Resource?, Fault?) {
+        state.withLock {
             var fault: Fault?
             if var queue = scripts[path], !queue.isEmpty {
                 fault = queue.removeFirst()
@@ -232,11 +271,6 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
             }
             recorded.append(Request(method: method, path: path, query: query, headers: headers, body: body,
                                     connection: connection, receivedAt: MonotonicClock.nanos(), fault: fault))
-            if method == "PUT" && fault == nil {
-                let type = headers.first { $0.name == "content-type" }?.value ?? "application/octet-stream"
-                resources[path] = Resource(body: body, etag: "put-\(recorded.count)", contentType: type, headers: [])
-                return (nil, nil)
-            }
             let resource = resources[path]
             if case .cutBodyThenChange(_, let newBody, let newTag)? = fault, var changed = resource {
                 changed.body = newBody
@@ -245,6 +279,139 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
             }
             return (resource, fault)
         }
+    }
+
+    // MARK: S3 calls
+
+    /// Acts on an S3 call other than a plain GET or HEAD of an object; nil for a request
+    /// that is not one (it is answered as a read of the resource at its path).
+    private func s3(method: String, path: String, query: String, headers: [Header], body: [UInt8], fault: Fault?) -> Reply? {
+        let q = Self.queryItems(query)
+        let segments = path.dropFirst().split(separator: "/", maxSplits: 1)
+        let bucket = segments.first.map(String.init) ?? ""
+        let key = segments.count > 1 ? String(segments[1]) : ""
+        var body = body
+        if case .flipByte(let at)? = fault, body.indices.contains(at) { body[at] ^= 0xff }
+        return state.withLock { () -> Reply? in
+            switch method {
+            case "GET" where key.isEmpty && q["uploads"] != nil:
+                let prefix = q["prefix"] ?? ""
+                var xml = "<ListMultipartUploadsResult><Bucket>\(bucket)</Bucket><IsTruncated>false</IsTruncated>"
+                for (id, upload) in uploads.sorted(by: { Self.uploadNumber($0.key) < Self.uploadNumber($1.key) })
+                where upload.path.hasPrefix("/\(bucket)/\(prefix)") {
+                    xml += "<Upload><Key>\(upload.path.dropFirst(bucket.count + 2))</Key><UploadId>\(id)</UploadId></Upload>"
+                }
+                return Self.xml(xml + "</ListMultipartUploadsResult>")
+            case "GET" where !key.isEmpty && q["uploadId"] != nil:
+                guard let upload = uploads[q["uploadId"]!] else { return Self.noSuchUpload }
+                var xml = "<ListPartsResult><Bucket>\(bucket)</Bucket><Key>\(key)</Key><UploadId>\(q["uploadId"]!)</UploadId>"
+                xml += "<IsTruncated>false</IsTruncated>"
+                for (number, bytes) in upload.parts.sorted(by: { $0.key < $1.key }) {
+                    xml += "<Part><PartNumber>\(number)</PartNumber><ETag>&quot;\(MD5.digestHex(bytes))&quot;</ETag><Size>\(bytes.count)</Size></Part>"
+                }
+                return Self.xml(xml + "</ListPartsResult>")
+            case "POST" where !key.isEmpty && q["uploads"] != nil:
+                uploadsCreated += 1
+                let id = "upload-\(uploadsCreated)"
+                uploads[id] = Upload(path: path)
+                return Self.xml("<InitiateMultipartUploadResult><Bucket>\(bucket)</Bucket><Key>\(key)</Key><UploadId>\(id)</UploadId></InitiateMultipartUploadResult>")
+            case "PUT" where q["uploadId"] != nil:
+                guard let number = q["partNumber"].flatMap({ Int($0) }), (1...10_000).contains(number) else {
+                    return Self.error(400, "InvalidArgument", "partNumber must be 1 to 10000")
+                }
+                guard uploads[q["uploadId"]!] != nil else { return Self.noSuchUpload }
+                uploads[q["uploadId"]!]!.parts[number] = body
+                return Reply(status: 200, headers: ["ETag: \"\(MD5.digestHex(body))\""])
+            case "POST" where q["uploadId"] != nil:
+                guard let upload = uploads[q["uploadId"]!] else { return Self.noSuchUpload }
+                // The parts named, in order, each with the ETag the client was given for it.
+                let text = String(decoding: body, as: UTF8.self)
+                let numbers = Self.elements("PartNumber", in: text).compactMap { Int($0) }
+                let etags = Self.elements("ETag", in: text).map { XMLText.decode(Array($0.utf8)).filter { $0 != "\"" } }
+                guard !numbers.isEmpty, numbers.count == etags.count, numbers == numbers.sorted() else {
+                    return Self.error(400, "MalformedXML", "the parts are not listed in order")
+                }
+                var whole: [UInt8] = [], digests: [UInt8] = [], sizes: [Int] = []
+                for (number, etag) in zip(numbers, etags) {
+                    guard let bytes = upload.parts[number], MD5.digestHex(bytes) == etag else {
+                        return Self.error(400, "InvalidPart", "part \(number) was not uploaded or its ETag is not \(etag)")
+                    }
+                    whole += bytes
+                    digests += MD5.digest(bytes)
+                    sizes.append(bytes.count)
+                }
+                let etag = MD5.digestHex(digests) + "-\(numbers.count)"
+                resources[upload.path] = Resource(body: whole, etag: etag, contentType: "application/octet-stream",
+                                                  headers: [], partSizes: sizes)
+                uploads[q["uploadId"]!] = nil
+                return Self.xml("<CompleteMultipartUploadResult><Bucket>\(bucket)</Bucket><Key>\(key)</Key><ETag>&quot;\(etag)&quot;</ETag></CompleteMultipartUploadResult>")
+            case "DELETE" where q["uploadId"] != nil:
+                guard uploads.removeValue(forKey: q["uploadId"]!) != nil else { return Self.noSuchUpload }
+                return Reply(status: 204)
+            case "PUT":
+                let type = headers.first { $0.name == "content-type" }?.value ?? "application/octet-stream"
+                let etag = MD5.digestHex(body)
+                resources[path] = Resource(body: body, etag: etag, contentType: type, headers: [])
+                return Reply(status: 200, headers: ["ETag: \"\(etag)\""])
+            case "DELETE":
+                resources[path] = nil
+                return Reply(status: 204)
+            default:
+                return nil
+            }
+        }
+    }
+
+    private static func xml(_ text: String) -> Reply {
+        Reply(status: 200, headers: ["Content-Type: application/xml"], body: Array(("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + text).utf8))
+    }
+
+    private static func error(_ status: Int, _ code: String, _ message: String) -> Reply {
+        var reply = xml("<Error><Code>\(code)</Code><Message>\(message)</Message></Error>")
+        reply.status = status
+        return reply
+    }
+
+    private static var noSuchUpload: Reply { error(404, "NoSuchUpload", "the upload does not exist") }
+
+    private static func uploadNumber(_ id: String) -> Int { Int(id.dropFirst("upload-".count)) ?? 0 }
+
+    /// The texts of every `<name>...</name>` in `text`, in order (no nesting, no attributes).
+    private static func elements(_ name: String, in text: String) -> [String] {
+        let open = Array("<\(name)>".utf8), close = Array("</\(name)>".utf8)
+        var found: [String] = []
+        var rest = Array(text.utf8)
+        while let start = Connection.find(open, in: rest) {
+            rest.removeFirst(start + open.count)
+            guard let end = Connection.find(close, in: rest) else { break }
+            found.append(String(decoding: rest[..<end], as: UTF8.self))
+            rest.removeFirst(end + close.count)
+        }
+        return found
+    }
+
+    /// `a=1&b&c=%2F` as a dictionary, percent-decoded.
+    public static func queryItems(_ query: String) -> [String: String] {
+        var items: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            items[percentDecoded(kv[0])] = kv.count > 1 ? percentDecoded(kv[1]) : ""
+        }
+        return items
+    }
+
+    static func percentDecoded(_ text: Substring) -> String {
+        var bytes: [UInt8] = []
+        var utf8 = Array(text.utf8)[...]
+        while let b = utf8.popFirst() {
+            if b == UInt8(ascii: "%"), utf8.count >= 2, let v = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(v)
+                utf8 = utf8.dropFirst(2)
+            } else {
+                bytes.append(b == UInt8(ascii: "+") ? 0x20 : b)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// One client connection: requests in order until it closes, a fault ends it, or the server stops.
@@ -262,8 +429,13 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
 
         mutating func run() {
             while let (method, target, headers, body) = readRequest() {
-                let (resource, fault) = server.take(method: method, target: target, headers: headers, body: body, connection: number)
-                guard answer(method: method, headers: headers, resource: resource, fault: fault) else { return }
+                let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+                let path = String(parts[0])
+                let query = parts.count > 1 ? String(parts[1]) : ""
+                let (resource, fault) = server.take(method: method, path: path, query: query, headers: headers, body: body,
+                                                    connection: number)
+                guard answer(method: method, path: path, query: query, headers: headers, body: body, resource: resource,
+                             fault: fault) else { return }
                 if headers.contains(where: { $0.name == "connection" && $0.value.lowercased().contains("close") }) { return }
             }
         }
@@ -315,25 +487,36 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
         // MARK: answering
 
         /// Answers one request; false when the connection must end.
-        private func answer(method: String, headers: [Header], resource: Resource?, fault: Fault?) -> Bool {
+        private func answer(method: String, path: String, query: String, headers: [Header], body: [UInt8],
+                            resource: Resource?, fault: Fault?) -> Bool {
+            // The answer to a HEAD is the head alone, whatever its status: a body after it
+            // would be read as the start of the next answer on the connection.
+            let sendBody = { (bytes: [UInt8]) -> Bool in method == "HEAD" || send(bytes) }
             switch fault {
             case .status(let code, let retryAfter)?:
                 var extra: [String] = []
                 if let retryAfter { extra.append("Retry-After: \(retryAfter)") }
                 let text = Array("injected failure \(code)\n".utf8)
-                return send(head(code, type: "text/plain", length: text.count, extra: extra)) && send(text)
+                return send(head(code, type: "text/plain", length: text.count, extra: extra)) && sendBody(text)
             case .outagePage?:
                 let page = Array("<!DOCTYPE html>\n<html><head><title>403 Forbidden</title></head>\n<body><h1>Service temporarily unavailable</h1></body></html>\n".utf8)
-                return send(head(403, type: "text/html", length: page.count)) && send(page)
+                return send(head(403, type: "text/html", length: page.count)) && sendBody(page)
             case .resetBeforeHeaders?:
                 reset()
                 return false
             default: break
             }
-            if method == "PUT" && resource == nil && fault == nil { return send(head(200, type: "text/plain", length: 0)) }
+            let s3Call = (method != "GET" && method != "HEAD") || query.contains("uploads") || query.contains("uploadId")
+            if s3Call {
+                if case .stall(let seconds, _)? = fault { guard server.pause(seconds) else { return false } }
+                if let reply = server.s3(method: method, path: path, query: query, headers: headers, body: body, fault: fault) {
+                    let type = reply.body.isEmpty ? "text/plain" : "application/xml"
+                    return send(head(reply.status, type: type, length: reply.body.count, extra: reply.headers)) && sendBody(reply.body)
+                }
+            }
             guard let resource else {
                 let text = Array("not here\n".utf8)
-                return send(head(404, type: "text/plain", length: text.count)) && send(text)
+                return send(head(404, type: "text/plain", length: text.count)) && sendBody(text)
             }
 
             // Which bytes: the whole body, or the range asked for (If-Range permitting).
@@ -341,7 +524,16 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
             var status = 200
             var start = 0, end = size // [start, end)
             var extra = ["ETag: \"\(resource.etag)\"", "Accept-Ranges: bytes"] + resource.headers
-            let range = headers.first { $0.name == "range" }.map { Self.parseRange($0.value, size: size) } ?? .whole
+            var range = headers.first { $0.name == "range" }.map { Self.parseRange($0.value, size: size) } ?? .whole
+            // ?partNumber=N of an object completed in parts: that part, as a range.
+            if let n = FaultServer.queryItems(query)["partNumber"].flatMap({ Int($0) }), !resource.partSizes.isEmpty {
+                guard resource.partSizes.indices.contains(n - 1) else {
+                    return send(head(416, type: "text/plain", length: 0, extra: ["Content-Range: bytes */\(size)"]))
+                }
+                let first = resource.partSizes.prefix(n - 1).reduce(0, +)
+                range = .bytes(first, first + resource.partSizes[n - 1] - 1)
+                extra.append("x-amz-mp-parts-count: \(resource.partSizes.count)")
+            }
             let ifRange = headers.first { $0.name == "if-range" }?.value
             // If-Range: the range only while the entity is the one the client has part of.
             if range != .whole, fault != .ignoreRange, ifRange == nil || ifRange == "\"\(resource.etag)\"" {
@@ -418,7 +610,9 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
         static func reason(_ status: Int) -> String {
             switch status {
             case 200: return "OK"
+            case 204: return "No Content"
             case 206: return "Partial Content"
+            case 400: return "Bad Request"
             case 403: return "Forbidden"
             case 404: return "Not Found"
             case 416: return "Range Not Satisfiable"

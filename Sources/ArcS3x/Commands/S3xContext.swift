@@ -19,20 +19,35 @@ public final class S3xContext: Sendable {
     /// A span per object moved, under the run's span, when tracing.
     public let telemetry: Telemetry
 
-    init(_ context: ToolContext) throws {
-        parsed = context.parsed
-        log = context.log
-        telemetry = context.telemetry
+    /// A context over clients and an output made by the caller (a test's client on its own
+    /// engine, pointed at a local server). The engine is the caller's to start and finish.
+    init(parsed: ParsedCommand, log: Logger, telemetry: Telemetry, engine: TransferEngine, client: S3Client,
+         sourceClient: S3Client? = nil, output: EventOutput, numWorkers: Int, region: String,
+         dryRun: Bool = false, listV1: Bool = false) {
+        self.parsed = parsed
+        self.log = log
+        self.telemetry = telemetry
+        self.engine = engine
+        self.client = client
+        self.sourceClient = sourceClient ?? client
+        self.output = output
+        self.numWorkers = numWorkers
+        self.region = region
+        self.dryRun = dryRun
+        self.listV1 = listV1
+    }
+
+    /// The context from s3x's command line and the environment, its engine started.
+    convenience init(_ context: ToolContext) throws {
+        let log = context.log
         let p = context.parsed
-        numWorkers = try p.int("numworkers", range: 1...4096) ?? 64
+        let numWorkers = try p.int("numworkers", range: 1...4096) ?? 64
         let retries = try p.int("retry-count", range: 0...100) ?? 5
         let bandwidth = try p.value("bwlimit").map(Self.parseRate) ?? 0
-        dryRun = p.flag("dry-run")
-        listV1 = p.flag("list-v1")
         _ = OpenFileLimit.raise()
-        engine = TransferEngine(TransferConfiguration(maxConcurrent: numWorkers, maxConnections: numWorkers + 8,
-                                                      stallTimeout: 60, userAgent: "s3x/\(Tool.version)",
-                                                      bufferSize: 256 * 1024, bandwidthLimit: bandwidth))
+        let engine = TransferEngine(TransferConfiguration(maxConcurrent: numWorkers, maxConnections: numWorkers + 8,
+                                                          stallTimeout: 60, userAgent: "s3x/\(Tool.version)",
+                                                          bufferSize: 256 * 1024, bandwidthLimit: bandwidth))
         // A retry may still succeed: a warning. An object that fails for good is an error (EventOutput).
         engine.onRetry = { [log] in log.log(.warn, $0.message, fields: $0.logFields) }
         let retry = RetryPolicy(maxAttempts: retries + 1, baseDelay: 0.2, maxDelay: 20)
@@ -40,16 +55,17 @@ public final class S3xContext: Sendable {
 
         let environment = ProcessEnvironment.all
         let resolver = CredentialsResolver(profile: p.value("profile"), environment: environment, home: environment["HOME"])
-        region = p.value("region") ?? resolver.region() ?? "us-east-1"
+        let region = p.value("region") ?? resolver.region() ?? "us-east-1"
         let endpointURL = p.value("endpoint-url") ?? environment["AWS_ENDPOINT_URL_S3"].nonEmpty
             ?? environment["AWS_ENDPOINT_URL"].nonEmpty ?? resolver.endpointURL()
         let credentials = p.flag("no-sign-request") ? nil : try resolver.resolve()
         if credentials == nil && !p.flag("no-sign-request") {
             log.debug("no credentials found: sending anonymous requests")
         }
-        client = S3Client(engine: engine, endpoint: try S3Endpoint(url: endpointURL, region: region, style: style),
-                          credentials: credentials, region: region, retry: retry)
+        let client = S3Client(engine: engine, endpoint: try S3Endpoint(url: endpointURL, region: region, style: style),
+                              credentials: credentials, region: region, retry: retry)
 
+        var sourceClient: S3Client?
         let sourceGiven = ["source-endpoint-url", "source-region", "source-profile", "source-no-sign-request"]
             .contains { p.values[$0] != nil }
         if sourceGiven {
@@ -61,10 +77,10 @@ public final class S3xContext: Sendable {
                                     endpoint: try S3Endpoint(url: p.value("source-endpoint-url") ?? endpointURL,
                                                              region: sourceRegion, style: style),
                                     credentials: sourceCredentials, region: sourceRegion, retry: retry)
-        } else {
-            sourceClient = client
         }
-        output = EventOutput(json: p.flag("json"), quiet: context.quiet, log: log)
+        self.init(parsed: p, log: log, telemetry: context.telemetry, engine: engine, client: client,
+                  sourceClient: sourceClient, output: EventOutput(json: p.flag("json"), quiet: context.quiet, log: log),
+                  numWorkers: numWorkers, region: region, dryRun: p.flag("dry-run"), listV1: p.flag("list-v1"))
         engine.start()
     }
 

@@ -10,14 +10,17 @@ public final class EventOutput: @unchecked Sendable { // counts and output are g
     /// -q: no line per object (JSON records are still written).
     let quiet: Bool
     let log: Logger
+    /// Where lines and records go: stdout, or a test's capture.
+    let stream: BufferedOutput
     private let lock = Lock()
     private var counts: [String: (ok: Int, skipped: Int, failed: Int)] = [:]
     private var worstFailure: ExitStatus?
 
-    init(json: Bool, quiet: Bool, log: Logger) {
+    init(json: Bool, quiet: Bool, log: Logger, stream: BufferedOutput = .stdout) {
         self.json = json
         self.quiet = quiet
         self.log = log
+        self.stream = stream
     }
 
     public func emit(_ operation: String, source: String?, destination: String?, size: Int64? = nil,
@@ -78,7 +81,7 @@ public final class EventOutput: @unchecked Sendable { // counts and output are g
     }
 
     private func write(_ bytes: [UInt8]) {
-        do { try BufferedOutput.stdout.write(bytes) } catch {
+        do { try stream.write(bytes) } catch {
             // The reader went away (`| head`): stop as programs killed by SIGPIPE do.
             _exit(141)
         }

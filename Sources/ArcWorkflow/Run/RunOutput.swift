@@ -6,22 +6,25 @@ import ArcCore
 final class RunOutput {
     let workflow: String
     let human: Bool
+    /// Where the lines go: stdout, or a test's capture.
+    let stream: BufferedOutput
     private var builder = RecordBuilder(capacity: 512)
 
-    init(workflow: String, human: Bool) {
+    init(workflow: String, human: Bool, stream: BufferedOutput = .stdout) {
         self.workflow = workflow
         self.human = human
+        self.stream = stream
     }
 
     func emit(_ e: RunEvent) throws {
         if human {
             guard let line = Self.humanLine(e) else { return }
-            try BufferedOutput.stdout.write(String(e.time.dropFirst(11).prefix(8)) + " " + line + "\n")
-            try BufferedOutput.stdout.flush()
+            try stream.write(String(e.time.dropFirst(11).prefix(8)) + " " + line + "\n")
+            try stream.flush()
         } else {
             e.record(workflow: workflow, into: &builder)
-            try BufferedOutput.stdout.write(builder.bytes)
-            try BufferedOutput.stdout.flush()
+            try stream.write(builder.bytes)
+            try stream.flush()
         }
     }
 

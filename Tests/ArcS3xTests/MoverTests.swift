@@ -1,0 +1,384 @@
+import Glibc
+import XCTest
+@testable import ArcCore
+import ArcTestSupport
+@testable import ArcS3x
+
+/// Mover (s3x's engine) against FaultServer speaking the S3 calls it makes: downloads
+/// resumed and checked against the ETag, ranged downloads of multipart objects, single and
+/// multipart uploads verified part by part, a multipart upload resumed, -n and -s
+/// decisions, and cancel(). Each Mover runs on a context of its own: a client on a fresh
+/// engine pointed at the server, events captured as JSON records.
+final class MoverTests: XCTestCase {
+    private var server: FaultServer!
+    private var dir: TempDir!
+    private var log: CapturedLog!
+    private var engines: [TransferEngine] = []
+    private var threads: [WorkerThread] = []
+    private var outputs = 0
+
+    override func setUpWithError() throws {
+        server = try FaultServer()
+        dir = TempDir("arc-mover")
+        log = CapturedLog(dir)
+        for sub in ["up", "down"] { try FileSystem.makeDirectories(dir.file(sub)) }
+    }
+
+    override func tearDown() {
+        for e in engines { e.cancelAll() }
+        server.stop()
+        for t in threads { t.join() }
+        for e in engines { e.wait() }
+        engines = []
+        threads = []
+        dir.remove()
+    }
+
+    // MARK: helpers
+
+    static let mib = 1 << 20
+
+    /// Bytes that differ at every offset, so a misplaced range shows.
+    static func bytes(_ count: Int, seed: Int = 0) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761 &+ seed) >> 7) }
+    }
+
+    /// A Mover on a context of its own (a signed client on a fresh engine, pointed at the
+    /// server), and the capture of its events.
+    private func mover(_ options: MoveOptions = MoveOptions(), workers: Int = 4) throws -> (Mover, CapturedOutput) {
+        let engine = TransferEngine(TransferConfiguration(maxConcurrent: workers * 2, maxConnections: workers * 2 + 8,
+                                                          stallTimeout: 30))
+        engine.start()
+        engines.append(engine)
+        let client = S3Client(engine: engine, endpoint: try S3Endpoint(url: server.base, region: "us-east-1", style: .path),
+                              credentials: S3Credentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "secret"),
+                              region: "us-east-1", retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.02, maxDelay: 1))
+        outputs += 1
+        let output = CapturedOutput(dir, name: "events-\(outputs).ndjson")
+        let context = S3xContext(parsed: ParsedCommand(path: ["s3x", "cp"], spec: S3xCommand.spec), log: log.logger,
+                                 telemetry: .off(tool: "s3x", log: log.logger), engine: engine, client: client,
+                                 output: EventOutput(json: true, quiet: true, log: log.logger, stream: output.stream),
+                                 numWorkers: workers, region: "us-east-1")
+        return (Mover(context: context, options: options), output)
+    }
+
+    private func errorCode(_ r: Record) -> String? {
+        guard let e = r.field("error"), let inner = try? Record(parsing: String(decoding: r.raw(e), as: UTF8.self)) else { return nil }
+        return try? inner.string("code")
+    }
+
+    private func single(_ output: CapturedOutput, file: StaticString = #filePath, line: UInt = #line) throws -> Record {
+        let events = try output.records()
+        XCTAssertEqual(events.count, 1, "\(events.map(\.text))", file: file, line: line)
+        return try XCTUnwrap(events.first, file: file, line: line)
+    }
+
+    private func object(_ path: String, etag: String? = nil, size: Int) -> StoredObject {
+        StoredObject(relative: FileSystem.baseName(of: path), size: Int64(size), mtime: 1_700_000_000, etag: etag ?? "")
+    }
+
+    /// Part numbers of the UploadPart requests among `requests`.
+    private func partNumbers(_ requests: [FaultServer.Request]) -> [Int] {
+        requests.filter { $0.method == "PUT" && $0.query.contains("uploadId=") }
+            .compactMap { FaultServer.queryItems($0.query)["partNumber"].flatMap { Int($0) } }
+    }
+
+    // MARK: downloads
+
+    func testADownloadCutShortIsResumedWithRangeAndVerifiedByItsETag() throws {
+        let body = Self.bytes(600_000)
+        let md5 = MD5.digestHex(body)
+        server.serve("/lake/2024/a.bin", body, etag: md5)
+        server.script("/lake/2024/a.bin", .cutBody(after: 200_000))
+        let (mover, output) = try mover()
+        let path = dir.file("out/2024/a.bin")
+        mover.download(S3URL(bucket: "lake", key: "2024/a.bin"), entry: object("a.bin", etag: md5, size: body.count), to: path)
+        mover.close()
+
+        let event = try single(output)
+        XCTAssertEqual(try event.string("status"), "ok")
+        XCTAssertEqual(try event.string("etag"), md5)
+        XCTAssertEqual(try event.int("size"), Int64(body.count))
+        XCTAssertEqual(try FileSystem.read(path), body)
+        XCTAssertFalse(FileSystem.exists(Mover.partialPath(path)), "the partial file became the file")
+        let seen = server.requests(to: "/lake/2024/a.bin")
+        guard seen.count == 2 else { return XCTFail("\(seen.count) requests, expected 2") }
+        XCTAssertEqual(seen[1].header("range"), "bytes=200000-")
+        XCTAssertEqual(seen[1].header("if-range"), "\"\(md5)\"")
+        XCTAssertTrue(seen.allSatisfy { $0.header("authorization")?.hasPrefix("AWS4-HMAC-SHA256 ") == true }, "each attempt signed")
+        var st = stat()
+        XCTAssertEqual(stat(path, &st), 0)
+        XCTAssertEqual(st.st_mtim.tv_sec, 1_700_000_000, "the object's time (no Last-Modified: the listing's)")
+    }
+
+    func testADownloadThatDoesNotMatchItsETagFailsAndLeavesNothing() throws {
+        let body = Self.bytes(100_000)
+        let md5 = MD5.digestHex(body)
+        server.serve("/lake/b.bin", body, etag: md5)
+        server.script("/lake/b.bin", .flipByte(at: 4242))
+        let (mover, output) = try mover()
+        let path = dir.file("out/b.bin")
+        mover.download(S3URL(bucket: "lake", key: "b.bin"), entry: object("b.bin", etag: md5, size: body.count), to: path)
+        mover.close()
+
+        let event = try single(output)
+        XCTAssertEqual(try event.string("status"), "failed")
+        XCTAssertEqual(errorCode(event), "checksum_mismatch")
+        XCTAssertFalse(FileSystem.exists(path))
+        XCTAssertFalse(FileSystem.exists(Mover.partialPath(path)))
+    }
+
+    /// Seeds a multipart object through the client: parts of `sizes`, completed.
+    private func putInParts(_ url: S3URL, _ body: [UInt8], sizes: [Int]) throws -> String {
+        let (seeder, _) = try mover()
+        let client = seeder.client
+        let id = try S3Reply.uploadID(client.perform(S3Call.createMultipart(url, headers: [])).body)
+        var etags: [String] = [], offset = 0
+        for (i, size) in sizes.enumerated() {
+            let part = MemoryBody(Array(body[offset..<offset + size]))
+            let response = try client.perform(S3Call.uploadPart(url, uploadID: id, part: i + 1, body: part))
+            etags.append(ListObjects.unquote(try XCTUnwrap(response.headers.etag)))
+            offset += size
+        }
+        let done = try client.perform(S3Call.completeMultipart(url, uploadID: id, etags: etags))
+        return try XCTUnwrap(S3Reply.copyETag(done.body))
+    }
+
+    func testAMultipartObjectIsFetchedInRangesOnItsPartBoundariesAndChecked() throws {
+        let body = Self.bytes(700_000, seed: 3)
+        let url = S3URL(bucket: "lake", key: "big.bin")
+        let etag = try putInParts(url, body, sizes: [300_000, 300_000, 100_000])
+        XCTAssertTrue(etag.hasSuffix("-3"))
+        let entry = object("big.bin", etag: etag, size: body.count)
+        var options = MoveOptions()
+        options.multipartThreshold = 100_000
+        options.partsInFlight = 1
+        let before = server.requests.count
+
+        // HEAD ?partNumber=1 first, then the ranges in order: the first range gets a 503.
+        server.script("/lake/big.bin", .pass, .status(503))
+        let (mover, output) = try mover(options)
+        let path = dir.file("out/big.bin")
+        mover.download(url, entry: entry, to: path)
+        mover.close()
+        XCTAssertEqual(try single(output).string("status"), "ok")
+        XCTAssertEqual(try FileSystem.read(path), body)
+        let seen = Array(server.requests.dropFirst(before))
+        XCTAssertEqual(seen.first?.method, "HEAD")
+        XCTAssertEqual(seen.first?.query, "partNumber=1")
+        let ranges = seen.filter { $0.method == "GET" }
+        XCTAssertEqual(ranges.map { $0.header("range") ?? "" },
+                       ["bytes=0-299999", "bytes=0-299999", "bytes=300000-599999", "bytes=600000-699999"],
+                       "cut on the part boundaries; the first retried")
+        XCTAssertTrue(ranges.allSatisfy { $0.header("if-match") == "\"\(etag)\"" }, "each range pinned to the version")
+
+        // A byte damaged in the second range: the MD5 of the parts' MD5s is not the ETag.
+        server.script("/lake/big.bin", .pass, .pass, .flipByte(at: 400_000))
+        let (again, failed) = try self.mover(options)
+        let other = dir.file("out/big-again.bin")
+        again.download(url, entry: entry, to: other)
+        again.close()
+        let event = try single(failed)
+        XCTAssertEqual(try event.string("status"), "failed")
+        XCTAssertEqual(errorCode(event), "checksum_mismatch")
+        XCTAssertFalse(FileSystem.exists(other))
+        XCTAssertFalse(FileSystem.exists(Mover.partialPath(other)))
+    }
+
+    // MARK: uploads
+
+    func testASinglePartUploadIsVerifiedByItsETag() throws {
+        let body = Self.bytes(150_000, seed: 1)
+        let file = dir.write("up/c.bin", body)
+        let (mover, output) = try mover()
+        mover.upload(path: file, size: Int64(body.count), mtime: 1_700_000_123.5, to: S3URL(bucket: "lake", key: "in/c.bin"))
+        mover.close()
+
+        let event = try single(output)
+        XCTAssertEqual(try event.string("status"), "ok")
+        XCTAssertEqual(try event.string("etag"), MD5.digestHex(body))
+        XCTAssertEqual(server.body("/lake/in/c.bin"), body)
+        let put = try XCTUnwrap(server.requests(to: "/lake/in/c.bin").first)
+        XCTAssertEqual(put.method, "PUT")
+        XCTAssertEqual(put.header("x-amz-meta-mtime"), "1700000123.500")
+    }
+
+    func testAnUploadStoredDamagedIsDeletedAndFails() throws {
+        let body = Self.bytes(150_000, seed: 2)
+        let file = dir.write("up/d.bin", body)
+        server.script("/lake/in/d.bin", .flipByte(at: 77))
+        let (mover, output) = try mover()
+        mover.upload(path: file, size: Int64(body.count), mtime: 1_700_000_000, to: S3URL(bucket: "lake", key: "in/d.bin"))
+        mover.close()
+
+        let event = try single(output)
+        XCTAssertEqual(try event.string("status"), "failed")
+        XCTAssertEqual(errorCode(event), "checksum_mismatch")
+        waitUntil("the damaged object's DELETE") { server.requests(to: "/lake/in/d.bin").contains { $0.method == "DELETE" } }
+        XCTAssertNil(server.body("/lake/in/d.bin"), "nothing that looks complete is left")
+    }
+
+    private func multipartOptions(inFlight: Int = 2) -> MoveOptions {
+        var o = MoveOptions()
+        o.multipartThreshold = Int64(Self.mib)
+        o.partSize = Int64(Self.mib)
+        o.partsInFlight = inFlight
+        return o
+    }
+
+    func testAMultipartUploadSendsVerifiedPartsAndCompletes() throws {
+        let body = Self.bytes(3 * Self.mib + 500_000, seed: 4)
+        let file = dir.write("up/e.bin", body)
+        // CreateMultipartUpload passes; the first part to come gets a 503.
+        server.script("/lake/in/e.bin", .pass, .status(503))
+        let (mover, output) = try mover(multipartOptions())
+        mover.upload(path: file, size: Int64(body.count), mtime: 1_700_000_000, to: S3URL(bucket: "lake", key: "in/e.bin"))
+        mover.close()
+
+        let event = try single(output)
+        XCTAssertEqual(try event.string("status"), "ok")
+        let digests = stride(from: 0, to: body.count, by: Self.mib).flatMap { MD5.digest(Array(body[$0..<min($0 + Self.mib, body.count)])) }
+        let expected = MD5.digestHex(digests) + "-4"
+        XCTAssertEqual(try event.string("etag"), expected)
+        XCTAssertEqual(server.body("/lake/in/e.bin"), body)
+        XCTAssertEqual(server.etag("/lake/in/e.bin"), expected)
+        let seen = server.requests(to: "/lake/in/e.bin")
+        XCTAssertEqual(seen.filter { $0.method == "POST" && $0.query.hasPrefix("uploads") }.count, 1)
+        XCTAssertEqual(partNumbers(seen).count, 5, "four parts, one sent twice")
+        XCTAssertEqual(Set(partNumbers(seen)), [1, 2, 3, 4])
+        XCTAssertEqual(seen.filter { $0.method == "POST" && $0.query.hasPrefix("uploadId=") }.count, 1, "one CompleteMultipartUpload")
+        XCTAssertTrue(server.uploadsInProgress.isEmpty)
+    }
+
+    func testAPartThatFailsForGoodAbortsTheUpload() throws {
+        let body = Self.bytes(2 * Self.mib + 10, seed: 5)
+        let file = dir.write("up/f.bin", body)
+        // A part refused (400, not retried), and a part stored damaged (its ETag is not the
+        // MD5 of what was sent): either way the upload is aborted.
+        for (key, fault) in [("f400.bin", FaultServer.Fault.status(400)), ("fdamaged.bin", .flipByte(at: 5))] {
+            let path = "/lake/in/" + key
+            server.script(path, .pass, fault)
+            let (mover, output) = try mover(multipartOptions(inFlight: 1))
+            mover.upload(path: file, size: Int64(body.count), mtime: 1_700_000_000, to: S3URL(bucket: "lake", key: "in/" + key))
+            mover.close()
+
+            let event = try single(output)
+            XCTAssertEqual(try event.string("status"), "failed", key)
+            if case .flipByte = fault { XCTAssertEqual(errorCode(event), "checksum_mismatch", key) }
+            waitUntil("AbortMultipartUpload of \(key)") { server.requests(to: path).contains { $0.method == "DELETE" && $0.query.hasPrefix("uploadId=") } }
+            XCTAssertFalse(server.uploadsInProgress.values.contains { $0.path == path }, "the upload of \(key) is aborted")
+            XCTAssertNil(server.body(path), key)
+            XCTAssertFalse(server.requests(to: path).contains { $0.method == "POST" && $0.query.hasPrefix("uploadId=") },
+                           "\(key) never completed")
+        }
+    }
+
+    func testAnInterruptedMultipartUploadIsResumedKeepingThePartsThatStillMatch() throws {
+        var body = Self.bytes(3 * Self.mib + 1000, seed: 6)
+        let file = dir.write("up/g.bin", body)
+        let dest = S3URL(bucket: "lake", key: "in/g.bin")
+        // One part at a time: create, parts 1 and 2, then part 3 stalls until we stop.
+        server.script("/lake/in/g.bin", .pass, .pass, .pass, .stall(seconds: 60))
+        let (first, firstOutput) = try mover(multipartOptions(inFlight: 1))
+        first.upload(path: file, size: Int64(body.count), mtime: 1_700_000_000, to: dest)
+        waitUntil("part 3 to be sent") { partNumbers(server.requests(to: "/lake/in/g.bin")).contains(3) }
+        first.client.engine.cancelAll()
+        first.close()
+        XCTAssertEqual(errorCode(try single(firstOutput)), "interrupted")
+        let kept = try XCTUnwrap(server.uploadsInProgress["upload-1"], "the interrupted upload is not aborted")
+        XCTAssertEqual(kept.parts, [1, 2])
+
+        // Part 1 of the file changes before the next run (part 2 does not).
+        body[10] ^= 0xff
+        dir.write("up/g.bin", body)
+        let before = server.requests(to: "/lake/in/g.bin").count
+        let (second, output) = try mover(multipartOptions(inFlight: 1))
+        second.upload(path: file, size: Int64(body.count), mtime: 1_700_000_000, to: dest)
+        second.close()
+
+        XCTAssertEqual(try single(output).string("status"), "ok")
+        XCTAssertEqual(server.body("/lake/in/g.bin"), body)
+        let seen = Array(server.requests(to: "/lake/in/g.bin").dropFirst(before))
+        XCTAssertFalse(seen.contains { $0.method == "POST" && $0.query.hasPrefix("uploads") }, "no new upload")
+        XCTAssertEqual(partNumbers(seen), [1, 3, 4], "part 2 kept; part 1 no longer matched the file")
+        XCTAssertTrue(seen.filter { $0.method == "PUT" }.allSatisfy { FaultServer.queryItems($0.query)["uploadId"] == "upload-1" })
+        XCTAssertTrue(log.records.contains { (try? $0.string("msg"))?.hasPrefix("resuming the multipart upload") == true })
+        XCTAssertTrue(server.uploadsInProgress.isEmpty)
+    }
+
+    // MARK: -n, -s, cancel
+
+    func testNoClobberAndIfSizeDifferDecideBeforeAnyTransfer() throws {
+        // Uploads: -n asks S3 (HEAD) and sends nothing over an object that is there.
+        server.serve("/lake/there.bin", Self.bytes(10))
+        let local = dir.write("up/h.bin", Self.bytes(500))
+        var noClobber = MoveOptions()
+        noClobber.noClobber = true
+        let (up, upOutput) = try mover(noClobber)
+        up.upload(path: local, size: 500, mtime: 1_700_000_000, to: S3URL(bucket: "lake", key: "there.bin"))
+        up.upload(path: local, size: 500, mtime: 1_700_000_000, to: S3URL(bucket: "lake", key: "new.bin"))
+        up.close()
+        let events = try upOutput.records()
+        let byDest = Dictionary(uniqueKeysWithValues: events.map { ((try? $0.string("destination")) ?? "", $0) })
+        XCTAssertEqual(try byDest["s3://lake/there.bin"]?.string("status"), "skipped")
+        XCTAssertEqual(try byDest["s3://lake/new.bin"]?.string("status"), "ok", "\(events.map(\.text))")
+        XCTAssertEqual(server.requests(to: "/lake/there.bin").map(\.method), ["HEAD"])
+        XCTAssertEqual(server.requests(to: "/lake/new.bin").map(\.method), ["HEAD", "PUT"])
+        XCTAssertEqual(server.body("/lake/there.bin"), Self.bytes(10), "not overwritten")
+
+        // Downloads: decided on the local file alone, without a request.
+        let remote = Self.bytes(300, seed: 9)
+        server.serve("/lake/r.bin", remote, etag: MD5.digestHex(remote))
+        let entry = object("r.bin", etag: MD5.digestHex(remote), size: remote.count)
+        let same = dir.write("down/same.bin", Self.bytes(300))
+        let differs = dir.write("down/differs.bin", Self.bytes(299))
+        var sizeOnly = MoveOptions()
+        sizeOnly.ifSizeDiffer = true
+        let (down, downOutput) = try mover(sizeOnly)
+        down.download(S3URL(bucket: "lake", key: "r.bin"), entry: entry, to: same)
+        down.close()
+        XCTAssertEqual(try single(downOutput).string("status"), "skipped")
+        XCTAssertEqual(server.requests(to: "/lake/r.bin").count, 0, "-s: same size, nothing fetched")
+        XCTAssertEqual(try FileSystem.read(same), Self.bytes(300))
+
+        let (down2, down2Output) = try mover(sizeOnly)
+        down2.download(S3URL(bucket: "lake", key: "r.bin"), entry: entry, to: differs)
+        down2.close()
+        XCTAssertEqual(try single(down2Output).string("status"), "ok")
+        XCTAssertEqual(try FileSystem.read(differs), remote)
+        XCTAssertEqual(server.requests(to: "/lake/r.bin").count, 1)
+    }
+
+    func testCancelStopsObjectsWaitingForASlotAndTheStoppedOneKeepsItsPartialFile() throws {
+        let a = Self.bytes(400_000, seed: 7), b = Self.bytes(1000, seed: 8)
+        server.serve("/lake/a.bin", a, etag: MD5.digestHex(a))
+        server.serve("/lake/b.bin", b, etag: MD5.digestHex(b))
+        server.script("/lake/a.bin", .stall(seconds: 60, after: 50_000))
+        let (mover, output) = try mover(workers: 1)
+        let pathA = dir.file("out/a.bin"), pathB = dir.file("out/b.bin")
+        let returned = Locked(false)
+        let entryA = object("a.bin", etag: MD5.digestHex(a), size: a.count)
+        let entryB = object("b.bin", etag: MD5.digestHex(b), size: b.count)
+        // The caller's thread blocks in download(b) while a holds the only slot.
+        threads.append(WorkerThread(name: "caller") {
+            mover.download(S3URL(bucket: "lake", key: "a.bin"), entry: entryA, to: pathA)
+            mover.download(S3URL(bucket: "lake", key: "b.bin"), entry: entryB, to: pathB)
+            returned.withLock { $0 = true }
+        })
+        waitUntil("50,000 bytes of a") { FileSystem.size(Mover.partialPath(pathA)) == 50_000 }
+        XCTAssertFalse(returned.current, "download(b) waits for a slot")
+
+        mover.cancel()
+        waitUntil(timeout: 5, "download(b) to return after cancel()") { returned.current }
+        mover.client.engine.cancelAll() // as s3x does on a signal: the transfer in flight ends
+        mover.close()
+
+        let event = try single(output)
+        XCTAssertEqual(try event.string("source"), "s3://lake/a.bin")
+        XCTAssertEqual(try event.string("status"), "failed")
+        XCTAssertEqual(errorCode(event), "interrupted")
+        XCTAssertTrue(server.requests(to: "/lake/b.bin").isEmpty, "b never started")
+        XCTAssertFalse(FileSystem.exists(pathA))
+        XCTAssertEqual(FileSystem.size(Mover.partialPath(pathA)), 50_000, "the partial file is kept")
+    }
+}
