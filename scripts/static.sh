@@ -7,10 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${STATIC_DIR:-.build-static}
-swift build -c release --static-swift-stdlib --scratch-path "$out" >&2
 bin="$out/release"
 tools=()
 for main in Sources/*/main.swift; do tools+=("$(basename "$(dirname "$main")")"); done
+# Tool by tool: the test-support target links XCTest, which has no static library.
+for tool in "${tools[@]}"; do
+    swift build -c release --static-swift-stdlib --scratch-path "$out" --product "$tool" >&2
+done
 python3 - "$bin" "${tools[@]}" <<'PY'
 import os, statistics, subprocess, sys, time
 bin, tools = sys.argv[1], sys.argv[2:]
