@@ -226,3 +226,27 @@ def test_server_stopped_mid_run(tmp_path):
         assert all(d[len("s3://stop/"):] in keys for d in done)
     finally:
         s.stop()
+
+
+def test_ctrl_c_stops_objects_from_starting(s3env, bucket, seaweed, tmp_path):
+    """SIGINT in the middle of a cp of 200 files: the objects in flight end cancelled, the
+    ones waiting for a slot never start (no failed event, no error line each), exit 130,
+    and a second run copies what is left."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(200):
+        (src / f"f{i:03d}").write_bytes(os.urandom(50_000))
+    p = start(["--json", "--numworkers", "4", "--bwlimit", "400K", "cp", f"{src}/", f"s3://{bucket}/c/"], s3env)
+    client = seaweed.client()
+    wait_for(lambda: len(client.keys(bucket, "c/")) >= 5, "five objects stored")
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 130, err
+    events = records(out)
+    failed = [e for e in events if e["status"] == "failed"]
+    assert len(failed) <= 4, f"{len(failed)} objects reported failed: only those in flight may be"
+    assert all(e["error"]["code"] == "interrupted" for e in failed)
+    assert len([l for l in records(err) if l["level"] == "error"]) <= 4
+    r = run("s3x", "--json", "cp", "-n", f"{src}/", f"s3://{bucket}/c/", env=s3env)
+    assert r.status == 0, r
+    assert len(client.keys(bucket, "c/")) == 200

@@ -16,7 +16,7 @@ public enum S3xCommand {
         let signals = StopSignal.shared
         signals.install()
         let context = try S3xContext(tool)
-        signals.onStop { _ in context.engine.cancelAll() }
+        signals.onStop { _ in context.stop() }
         let progress = ProgressLine(enabled: !tool.quiet && p.path[1] != "cat" && p.path[1] != "ls") {
             let bytes = context.engine.stats.bytesReceived + context.engine.stats.bytesSent
             return "\(context.output.succeeded) objects, \(HumanFormat.bytes(bytes))"

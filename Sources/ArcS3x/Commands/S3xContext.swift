@@ -18,6 +18,29 @@ public final class S3xContext: Sendable {
     public let listV1: Bool
     /// A span per object moved, under the run's span, when tracing.
     public let telemetry: Telemetry
+    /// What `stop` runs besides cancelling the engine (a mover's cancel), and whether it ran.
+    private let stopping = Locked((stopped: false, hooks: [@Sendable () -> Void]()))
+
+    /// Runs `hook` when the run is stopped, or at once when it has been.
+    func onStop(_ hook: @escaping @Sendable () -> Void) {
+        let stopped: Bool = stopping.withLock {
+            if !$0.stopped { $0.hooks.append(hook) }
+            return $0.stopped
+        }
+        if stopped { hook() }
+    }
+
+    /// Stops the run (SIGINT, SIGTERM): no object waiting for a slot starts, and every
+    /// transfer in flight or queued ends cancelled.
+    public func stop() {
+        let hooks: [@Sendable () -> Void] = stopping.withLock { state in
+            state.stopped = true
+            defer { state.hooks = [] }
+            return state.hooks
+        }
+        hooks.forEach { $0() }
+        engine.cancelAll()
+    }
 
     /// A context over clients and an output made by the caller (a test's client on its own
     /// engine, pointed at a local server). The engine is the caller's to start and finish.

@@ -56,6 +56,9 @@ public final class Mover: Sendable {
                 while let work = finishQueue.take() { work() }
             }
         }
+        // A stop (Ctrl-C) also stops objects from starting: without this, each one still
+        // waiting for a slot would start, fail at once as cancelled, and be reported so.
+        context.onStop { [weak self] in self?.cancel() }
     }
 
     var client: S3Client { context.client }
