@@ -33,7 +33,12 @@ final class HTTPConnection: @unchecked Sendable { // owned by its connection's t
         var headEnd: Int?
         var waited = 0
         while true {
-            if let end = find(crlfcrlf, in: buffer) { headEnd = end; break }
+            if let end = find(crlfcrlf, in: buffer) {
+                // The limit holds however the head arrived: in one read or in many.
+                guard end <= Self.maxHead else { throw HTTPReadError(status: 431, message: "request head over 64 KiB") }
+                headEnd = end
+                break
+            }
             guard buffer.count <= Self.maxHead else { throw HTTPReadError(status: 431, message: "request head over 64 KiB") }
             switch fill() {
             case .data: waited = 0
@@ -148,6 +153,23 @@ final class HTTPConnection: @unchecked Sendable { // owned by its connection's t
                 if n < 0 && errno == EINTR { continue }
                 throw SystemError("send", path: "client", errno: errno)
             }
+        }
+    }
+
+    /// Ends a connection whose request was refused unread (a head or body over the limit):
+    /// stops sending, then reads and drops what the client is still sending, for a moment,
+    /// before the close. Closing with unread data makes the kernel reset the connection,
+    /// and a client that is still writing then loses the answer that says why.
+    func lingeringClose() {
+        shutdown(fd, Int32(SHUT_WR))
+        let deadline = MonotonicClock.nanos() + 2_000_000_000
+        var dropped = 0
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while dropped < 4 << 20 && MonotonicClock.nanos() < deadline {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 { dropped += n; continue }
+            if n < 0 && (errno == EAGAIN || errno == EINTR) { continue }
+            break
         }
     }
 

@@ -113,6 +113,7 @@ public final class HTTPServer: @unchecked Sendable { // `stopped` and `active` a
                 if !keep { return }
             } catch let error as HTTPReadError {
                 try? connection.respond(.error(error.status, error.message), keepAlive: false)
+                connection.lingeringClose()
                 return
             } catch {
                 return
