@@ -24,17 +24,19 @@ static:
 setup:
 	scripts/setup.sh
 
-# Unit tests, then the tools run against real servers on 127.0.0.1.
+# Unit tests, then the tools run against real servers on 127.0.0.1, then the threaded
+# unit tests under ThreadSanitizer.
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	ARC_BIN=$(CURDIR)/$(DEBUG) $(PYTEST) -q Tests/tools
+	$(MAKE) tsan
 
 # The unit tests that run threads (the thread primitives, the transfer engine and
 # SimpleHTTP against FaultServer, RangeSink's writers, the OTLP batcher, and the engines
 # of arc-collect, s3x and wf-run: Collector, Mover, WorkflowRunner) under
 # ThreadSanitizer, in a build directory of its own. Any report fails the target.
-TSAN_TESTS := ArcCoreTests\.(QueueTests|ThreadPrimitiveTests|TransferEngineTests|SimpleHTTPTests|OTLPTests)|ArcCollectTests\.CollectorTests|ArcS3xTests\.MoverTests|ArcWorkflowTests\.WorkflowRunnerTests
+TSAN_TESTS := ArcCoreTests\.(QueueTests|ThreadPrimitiveTests|TransferEngineTests|SimpleHTTPTests|OTLPTests)|ArcCollectTests\.CollectorTests|ArcS3xTests\.MoverTests|ArcWorkflowTests\.WorkflowRunnerTests|ArcHTTPServerTests\.HTTPServerTests
 tsan:
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter '$(TSAN_TESTS)'
