@@ -138,7 +138,7 @@ final class HTTPConnection: @unchecked Sendable { // owned by its connection's t
                 while try !readLine().isEmpty {} // trailers
                 return body
             }
-            guard body.count + size <= maxBody else { throw HTTPReadError(status: 413, message: "body over \(maxBody) bytes") }
+            guard size <= maxBody - body.count else { throw HTTPReadError(status: 413, message: "body over \(maxBody) bytes") }
             body += try readExactly(size)
             guard try readLine().isEmpty else { throw HTTPReadError(status: 400, message: "chunk not followed by CRLF") }
         }
