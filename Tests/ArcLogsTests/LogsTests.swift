@@ -226,13 +226,13 @@ final class MergeLogsTests: XCTestCase {
         let reader = LogReader(fd: fd, name: path, follow: true)
         defer { close(fd) }
         var lines: [String] = []
-        while try reader.next({ lines.append(String(decoding: $0, as: UTF8.self)) }) {}
+        while let line = try reader.nextLine() { lines.append(String(decoding: line, as: UTF8.self)) }
         XCTAssertEqual(lines, ["one"])
         XCTAssertEqual(reader.offset, 4)
         let w = open(path, O_WRONLY | O_APPEND)
         _ = "o\n".withCString { write(w, $0, 2) }
         close(w)
-        while try reader.next({ lines.append(String(decoding: $0, as: UTF8.self)) }) {}
+        while let line = try reader.nextLine() { lines.append(String(decoding: line, as: UTF8.self)) }
         XCTAssertEqual(lines, ["one", "two"])
         XCTAssertEqual(reader.offset, 8)
     }

@@ -4,14 +4,18 @@ import Glibc
 /// descriptor is read into, compacted as lines are taken, doubled for a line longer than
 /// it, and emptied when a line outgrows `maxLineLength`, so memory stays bounded whatever
 /// arrives. Lines are views into it; what a reader does with a skipped line (throw, count)
-/// is the reader's business. `takeLine` is inlinable: it is the hot path of every
-/// reader, in ArcCore and in the families above it.
+/// is the reader's business.
+///
+/// `takeLine` is every reader's hot path, and it is deliberately not `@inlinable`: inlined
+/// into another module, each of its reads of this class's fields is checked for exclusive
+/// access at run time (four calls into the runtime a line, 6% of telem-log's time, seen
+/// with callgrind); called, the checks are proven away inside ArcCore, for one call a line.
 public final class LineBuffer {
-    @usableFromInline var bytes: UnsafeMutablePointer<UInt8>
+    private var bytes: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     /// The unread input is `bytes[start..<end]`.
-    @usableFromInline var start = 0
-    @usableFromInline var end = 0
+    private var start = 0
+    private var end = 0
     /// The input offset of `bytes[0]`, counted from the last `reset`.
     private var bufferOffset: Int64 = 0
     /// The last read returned nothing. A following reader clears it to ask again.
@@ -34,7 +38,7 @@ public final class LineBuffer {
     /// Takes the next whole line, without its `\n` or a `\r` before it; nil when the
     /// buffered input holds no newline. A reader skipping the end of a long line takes
     /// it the same way and drops it.
-    @inlinable public func takeLine() -> UnsafeBufferPointer<UInt8>? {
+    public func takeLine() -> UnsafeBufferPointer<UInt8>? {
         guard start < end, let nl = memchr(bytes + start, 0x0A, end - start) else { return nil }
         let newline = bytes.distance(to: nl.assumingMemoryBound(to: UInt8.self))
         let line = trimmed(upTo: newline)
@@ -52,7 +56,7 @@ public final class LineBuffer {
     /// Drops all the unread input.
     public func skipRest() { start = end }
 
-    @inlinable @inline(__always) func trimmed(upTo lineEnd: Int) -> UnsafeBufferPointer<UInt8> {
+    @inline(__always) private func trimmed(upTo lineEnd: Int) -> UnsafeBufferPointer<UInt8> {
         var lineEnd = lineEnd
         if lineEnd > start && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
         return UnsafeBufferPointer(start: bytes + start, count: lineEnd - start)

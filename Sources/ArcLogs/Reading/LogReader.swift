@@ -49,9 +49,11 @@ public final class LogReader {
         buffer.reset(at: offset)
     }
 
-    /// Calls `body` with the next line (without `\n` or a trailing `\r`) and returns true,
-    /// or returns false at the end of the input (for now, when following).
-    public func next(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Bool {
+    /// The next line (without `\n` or a trailing `\r`), valid until the next call; nil at
+    /// the end of the input (for now, when following). A line handed back rather than to a
+    /// closure: a caller's closure that set one of its own variables had that variable
+    /// checked for exclusive access on every line.
+    public func nextLine() throws -> UnsafeBufferPointer<UInt8>? {
         while true {
             if let line = buffer.takeLine() {
                 if skipping {
@@ -60,24 +62,22 @@ public final class LogReader {
                     continue
                 }
                 lineNumber += 1
-                try body(line)
-                return true
+                return line
             }
             if buffer.eof {
                 if follow {
                     // Ask the file again next time: it may have grown.
                     buffer.eof = false
-                    return false
+                    return nil
                 }
-                guard buffer.hasUnread else { return false }
+                guard buffer.hasUnread else { return nil }
                 if skipping {
                     buffer.skipRest()
                     skipping = false
-                    return false
+                    return nil
                 }
                 lineNumber += 1
-                try body(buffer.takeRest())
-                return true
+                return buffer.takeRest()
             }
             try fill()
         }

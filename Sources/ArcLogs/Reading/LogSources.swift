@@ -69,13 +69,9 @@ public final class LogSources {
     func advance(_ source: Source) throws -> Bool {
         let entry = source.entry
         while true {
-            var blank = false
-            let got = try source.reader.next { line in
-                if LogText.isBlank(line) { blank = true; return }
-                entry.load(line)
-            }
-            guard got else { return false }
-            if blank { continue }
+            guard let line = try source.reader.nextLine() else { return false }
+            if LogText.isBlank(line) { continue }
+            entry.load(line)
             source.sequence += 1
             entry.sequence = source.sequence
             if needsTime {
