@@ -11,6 +11,9 @@ final class HTTPConnection: @unchecked Sendable { // owned by its connection's t
     static let maxHead = 64 * 1024
     /// Set from outside when the server stops: idle waits end at their next timeout tick.
     let stopping: @Sendable () -> Bool
+    /// Without a socket (fd -1): the bytes still to arrive, `chunk` at a time.
+    private var pending: ArraySlice<UInt8> = []
+    private var chunk = 0
 
     init(fd: Int32, maxBody: Int, stopping: @escaping @Sendable () -> Bool) {
         self.fd = fd
@@ -26,7 +29,17 @@ final class HTTPConnection: @unchecked Sendable { // owned by its connection's t
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
-    deinit { close(fd) }
+    /// A connection over bytes already received, for parsing without a socket (tests,
+    /// fuzzing): reads take `chunk` bytes at a time and end where the bytes do; nothing is sent.
+    init(bytes: [UInt8], chunk: Int, maxBody: Int) {
+        fd = -1
+        pending = bytes[...]
+        self.chunk = max(1, chunk)
+        self.maxBody = maxBody
+        stopping = { false }
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
 
     /// The next request; nil when the client closed the connection (or went idle) between requests.
     func next() throws -> HTTPRequest? {
@@ -83,6 +96,12 @@ final class HTTPConnection: @unchecked Sendable { // owned by its connection's t
     private enum Fill { case data, closed, timeout }
 
     private func fill() -> Fill {
+        if fd < 0 {
+            guard !pending.isEmpty else { return .closed }
+            buffer += pending.prefix(chunk)
+            pending = pending.dropFirst(chunk)
+            return .data
+        }
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
@@ -145,6 +164,7 @@ final class HTTPConnection: @unchecked Sendable { // owned by its connection's t
     }
 
     func send(_ bytes: [UInt8]) throws {
+        guard fd >= 0 else { return }
         try bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
@@ -161,6 +181,7 @@ final class HTTPConnection: @unchecked Sendable { // owned by its connection's t
     /// before the close. Closing with unread data makes the kernel reset the connection,
     /// and a client that is still writing then loses the answer that says why.
     func lingeringClose() {
+        guard fd >= 0 else { return }
         shutdown(fd, Int32(SHUT_WR))
         let deadline = MonotonicClock.nanos() + 2_000_000_000
         var dropped = 0
