@@ -84,3 +84,14 @@ uninstall:
 
 clean:
 	rm -rf .build .build-static .build-tsan .demo bench/out
+
+# Fuzzing (Fuzz/: a libFuzzer target per parser of outside input, its own package).
+# `make fuzz` runs each target for FUZZ_SECONDS and keeps crash inputs in Fuzz/Crashes/;
+# `make fuzz-smoke` replays the committed corpus (FUZZ_SMOKE_SECONDS=N adds N s of fuzzing each).
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz fuzz-smoke
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/fuzz.sh run
+
+fuzz-smoke:
+	Fuzz/fuzz.sh smoke

@@ -1,0 +1,51 @@
+// swift-tools-version:5.3
+// Fuzz targets for arc's parsers of outside input (libFuzzer, with AddressSanitizer).
+// A package of its own so the root package's build is untouched; it depends on the root
+// package by path. Build and run through the root Makefile (`make fuzz`, `make fuzz-smoke`)
+// or Fuzz/fuzz.sh; see that script for the flags.
+//
+// Tools version 5.3 on purpose: later versions rename an executable's `main` for testing,
+// and a fuzz target has no main of its own (libFuzzer's is linked in; -parse-as-library).
+//
+// Which target imports which module (its row below, and the imports of its main.swift):
+//
+//   target               corpus               modules            what it reads
+//   fuzz-ndjson          Corpus/ndjson        ArcCore            JSONScanner, Record, RecordBuilder, JSONText, JSONValue
+//   fuzz-lines           Corpus/lines         ArcCore            LineReader/LineBuffer, RecordInput
+//   fuzz-s3-listing      Corpus/s3-listing    ArcCore            ListObjects.parse, S3Reply, XMLScanner, URLEncoding
+//   fuzz-s3-error        Corpus/s3-error      ArcCore            error bodies (Transfer.errorDetail, S3Error, errorDocument), header lines
+//   fuzz-toml            Corpus/toml          ArcTOML            TOML.parse
+//   fuzz-workflow        Corpus/workflow      ArcWorkflow        WorkflowLoader.parse (TOML, keys, graph)
+//   fuzz-cron            Corpus/cron          ArcSchedule        CronSchedule.parse, next, firings
+//   fuzz-tzif            Corpus/tzif          ArcSchedule        TZifParser, TimeZoneRules, PosixTimeZoneRule
+//   fuzz-log-line        Corpus/log-line      ArcLogs, ArcCore   LogReader, LogEntry, Redactor, log writers
+//   fuzz-where           Corpus/where         ArcLogs, ArcCore   WhereExpression, ByteRegex
+//   fuzz-otlp-traces     Corpus/otlp-traces   ArcTraces, ArcCore OTLPTraceDecoder; Telemetry's OTLPJSON writes back
+//   fuzz-span-record     Corpus/span-record   ArcTraces, ArcCore StoredSpan(record:), span NDJSON, Waterfall
+//   fuzz-http-request    Corpus/http-request  ArcHTTPServer      HTTPConnection over bytes, Gzip
+import PackageDescription
+
+let targets: [(name: String, modules: [String])] = [
+    ("fuzz-ndjson", ["ArcCore"]),
+    ("fuzz-lines", ["ArcCore"]),
+    ("fuzz-s3-listing", ["ArcCore"]),
+    ("fuzz-s3-error", ["ArcCore"]),
+    ("fuzz-toml", ["ArcTOML"]),
+    ("fuzz-workflow", ["ArcWorkflow"]),
+    ("fuzz-cron", ["ArcSchedule"]),
+    ("fuzz-tzif", ["ArcSchedule"]),
+    ("fuzz-log-line", ["ArcLogs", "ArcCore"]),
+    ("fuzz-where", ["ArcLogs", "ArcCore"]),
+    ("fuzz-otlp-traces", ["ArcTraces", "ArcCore"]),
+    ("fuzz-span-record", ["ArcTraces", "ArcCore"]),
+    ("fuzz-http-request", ["ArcHTTPServer"]),
+]
+
+let package = Package(
+    name: "arc-fuzz",
+    // The root package (its directory name varies: main, a worktree), named so products resolve.
+    dependencies: [.package(name: "arc", path: "..")],
+    targets: [.target(name: "FuzzSupport")] + targets.map { t in
+        .target(name: t.name, dependencies: ["FuzzSupport"] + t.modules.map { .product(name: $0, package: "arc") })
+    }
+)
