@@ -97,6 +97,10 @@ enum TZifParser {
         mutating func dataBlockParts(_ h: Header, timeSize: Int) throws -> DataBlock {
             var block = DataBlock()
             for _ in 0..<h.timecnt { block.transitions.append(try integer(timeSize)) }
+            // RFC 8536: strictly ascending. Lookups search them by halves; out of order they mislead.
+            guard zip(block.transitions, block.transitions.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                throw TimeZoneError.malformed(name, "transition times out of order")
+            }
             for _ in 0..<h.timecnt {
                 let index = try byte()
                 guard Int(index) < h.typecnt else { throw TimeZoneError.malformed(name, "bad type index") }
