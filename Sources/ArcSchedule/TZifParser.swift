@@ -109,6 +109,8 @@ enum TZifParser {
             var raw: [(utoff: Int32, isDST: Bool, abbreviationIndex: Int)] = []
             for _ in 0..<h.typecnt {
                 let utoff = Int32(truncatingIfNeeded: try integer(4))
+                // RFC 8536's range (-25 h, +26 h): mapping local times to instants relies on it.
+                guard (-89_999...93_599).contains(utoff) else { throw TimeZoneError.malformed(name, "UT offset \(utoff) out of range") }
                 let isDST = try byte() != 0
                 raw.append((utoff, isDST, Int(try byte())))
             }

@@ -17,4 +17,15 @@ final class TZifParserFuzzTests: XCTestCase {
         let repeated = TZif.build(types: types, transitions: [(5, 1), (5, 0)], footer: nil)
         XCTAssertThrowsError(try TZifParser.parse(repeated, name: "x"))
     }
+
+    /// RFC 8536 keeps offsets within (-25 h, +26 h); a 29-day offset broke instant(forLocal:).
+    func testOffsetOutOfRangeIsRefused() throws {
+        for utoff: Int32 in [2_497_568, 93_600, -90_000, .min] {
+            let bytes = TZif.build(types: [(utoff, false, "XXX")], transitions: [], footer: nil)
+            XCTAssertThrowsError(try TZifParser.parse(bytes, name: "x"), "\(utoff)")
+        }
+        for utoff: Int32 in [93_599, -89_999, 20_700] {
+            XCTAssertNoThrow(try TZifParser.parse(TZif.build(types: [(utoff, false, "XXX")], transitions: [], footer: nil), name: "x"))
+        }
+    }
 }
