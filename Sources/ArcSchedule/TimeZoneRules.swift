@@ -19,7 +19,7 @@ public struct TimeZoneRules: Sendable {
     let transitionTypes: [UInt8]
     /// `types[0]` is also in force before the first transition (RFC 8536 section 3.2).
     let types: [LocalTimeType]
-    /// Governs every time after the last transition; nil when the file has none (TZif v1,
+    /// Governs from the last transition on; nil when the file has none (TZif v1,
     /// or an empty footer), and then the last type simply stays in force.
     let footer: PosixTimeZoneRule?
 
@@ -68,7 +68,9 @@ public struct TimeZoneRules: Sendable {
     }
 
     func localTimeType(at t: Int64) -> LocalTimeType {
-        if let footer, transitions.isEmpty || t > transitions[transitions.count - 1] {
+        // The footer governs from the last transition on (where a consistent file has the
+        // footer's type anyway), so no change of offset goes unlisted in changeInstants.
+        if let footer, transitions.isEmpty || t >= transitions[transitions.count - 1] {
             return footer.localTimeType(at: t)
         }
         guard let first = transitions.first, t >= first else { return types[0] }
@@ -97,7 +99,7 @@ public struct TimeZoneRules: Sendable {
             }
         }
         if let footer {
-            let governedFrom = transitions.last.map { $0 + 1 } ?? Int64.min
+            let governedFrom = transitions.last ?? Int64.min
             for instant in footer.eventInstants(in: max(low, governedFrom), high) { found.append(instant) }
         }
         return found

@@ -28,4 +28,20 @@ final class TZifParserFuzzTests: XCTestCase {
             XCTAssertNoThrow(try TZifParser.parse(TZif.build(types: [(utoff, false, "XXX")], transitions: [], footer: nil), name: "x"))
         }
     }
+
+    /// A last transition to GMT while the footer says BST at that time: the footer now
+    /// governs from the last transition on, so the change from it is not hidden a second later.
+    func testFooterGovernsFromTheLastTransition() throws {
+        let last: Int64 = 1_058_718_777_232  // July, about 35,500 years on
+        let zone = try TZifParser.parse(TZif.build(types: types, transitions: [(0, 1), (last, 0)],
+                                                   footer: "GMT0BST,M3.5.0/1,M10.5.0"), name: "x")
+        XCTAssertEqual(zone.offset(at: last), 3600)
+        XCTAssertEqual(zone.offset(at: last + 1), 3600)
+        let local = zone.localSeconds(at: last + 1)
+        XCTAssertEqual(zone.instant(forLocal: local), last + 1)
+        // Every real zone is unchanged: its footer agrees with its last transition.
+        let london = try TimeZoneRules.named("Europe/London")
+        let t = london.transitions.last!
+        XCTAssertEqual(london.offset(at: t), london.types[Int(london.transitionTypes.last!)].utoff)
+    }
 }
