@@ -36,18 +36,22 @@ public enum WallClock {
     }
 
     /// Like `parseRFC3339`, to the nanosecond.
+    /// Nil outside what Int64 nanoseconds hold (1677-09-21 to 2262-04-11).
     public static func parseRFC3339Nanos(_ text: String) -> Int64? {
         guard let millis = parseRFC3339(text) else { return nil }
+        let (nanos, overflow) = millis.multipliedReportingOverflow(by: 1_000_000)
+        guard !overflow else { return nil }
         // The digits past milliseconds, if any (parseRFC3339 has checked the shape).
         let b = Array(text.utf8)
-        guard b.count > 23, b[19] == UInt8(ascii: "."), b[20...22].allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return millis * 1_000_000 }
+        guard b.count > 23, b[19] == UInt8(ascii: "."), b[20...22].allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nanos }
         var extra: Int64 = 0, scale: Int64 = 100_000, i = 23
         while i < b.count, b[i] >= 48, b[i] <= 57 {
             extra += Int64(b[i] - 48) * scale
             scale /= 10
             i += 1
         }
-        return millis * 1_000_000 + extra
+        let (sum, past) = nanos.addingReportingOverflow(extra)
+        return past ? nil : sum
     }
 
     /// Parses RFC 3339 (`2024-01-02T03:04:05Z`, fractions and offsets allowed) or a bare
