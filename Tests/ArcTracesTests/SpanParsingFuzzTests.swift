@@ -20,4 +20,28 @@ final class SpanParsingFuzzTests: XCTestCase {
                                                                                                end: "2602-01-01T00:00:00Z"))))
         XCTAssertEqual(e?.field, "start")
     }
+
+    /// A span from 1728 to 2026 lasts longer than Int64 nanoseconds hold: durationNanos trapped.
+    func testTimesBefore1970AreBadFields() throws {
+        let e = assertThrows(FieldError.self, try StoredSpan(record: try Record(parsing: line(start: "1728-12-06T01:33:54Z",
+                                                                                               end: "2026-12-06T01:33:54Z"))))
+        XCTAssertEqual(e?.field, "start")
+        let ok = try StoredSpan(record: try Record(parsing: line(start: "1970-01-01T00:00:00Z", end: "2262-04-11T00:00:00Z")))
+        XCTAssertGreaterThan(ok.durationNanos, 0)
+    }
+
+    private func otlp(_ span: String) -> [UInt8] {
+        Array(#"{"resourceSpans":[{"scopeSpans":[{"spans":[\#(span)]}]}]}"#.utf8)
+    }
+
+    /// OTLP times are fixed64: negative ones overflowed durations and event times.
+    func testOTLPNegativeTimesAreRejected() throws {
+        let span = #"{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"n","startTimeUnixNano":"-9223372036854775808","endTimeUnixNano":"9223372036854775807"}"#
+        let r = try OTLPTraceDecoder.decode(otlp(span))
+        XCTAssertEqual(r.spans.count, 0)
+        XCTAssertEqual(r.firstProblem, "span with a negative time")
+        let event = #"{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"n","startTimeUnixNano":"1","endTimeUnixNano":"2","events":[{"name":"e","timeUnixNano":"-9223372036854775808"},{"name":"f","timeUnixNano":"1"}]}"#
+        let s = try XCTUnwrap(try OTLPTraceDecoder.decode(otlp(event)).spans.first)
+        XCTAssertEqual(s.eventsJSON, #"[{"name":"f","time":"1970-01-01T00:00:00.000000Z"}]"#)
+    }
 }

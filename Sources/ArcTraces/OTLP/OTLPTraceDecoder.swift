@@ -59,6 +59,8 @@ public enum OTLPTraceDecoder {
         guard let start = s["startTimeUnixNano"]?.int64Value, let end = s["endTimeUnixNano"]?.int64Value else {
             throw DecodeError(description: "span without startTimeUnixNano or endTimeUnixNano")
         }
+        // The times are fixed64 in OTLP: a negative one is not a time (and would overflow durations).
+        guard start >= 0, end >= 0 else { throw DecodeError(description: "span with a negative time") }
         let status = s["status"]
         let code: SpanStatus
         switch status?["code"] {
@@ -70,7 +72,7 @@ public enum OTLPTraceDecoder {
         if let kind = kindName(s["kind"]) { attrs.insert(("span.kind", .scalar(.string(kind))), at: 0) }
         var events: [String] = []
         for e in s["events"]?.arrayValue ?? [] {
-            guard let time = e["timeUnixNano"]?.int64Value else { continue }
+            guard let time = e["timeUnixNano"]?.int64Value, time >= 0 else { continue }
             var b = RecordBuilder(capacity: 128)
             b.begin()
             b.string("name", e["name"]?.stringValue ?? "")

@@ -72,10 +72,12 @@ public struct StoredSpan: Sendable, Equatable {
         return text
     }
 
+    /// From 1970 (as OTLP's unsigned times) to 2262 (Int64 nanoseconds): so every
+    /// difference of two stored times fits.
     private static func time(_ r: Record, _ key: String) throws -> Int64 {
         let text = try r.requiredString(key)
-        guard let nanos = WallClock.parseRFC3339Nanos(text) else {
-            throw FieldError(field: key, problem: "expected an RFC 3339 time, got '\(text)'")
+        guard let nanos = WallClock.parseRFC3339Nanos(text), nanos >= 0 else {
+            throw FieldError(field: key, problem: "expected an RFC 3339 time from 1970 to 2262, got '\(text)'")
         }
         return nanos
     }
