@@ -34,6 +34,17 @@ final class SpanParsingFuzzTests: XCTestCase {
         Array(#"{"resourceSpans":[{"scopeSpans":[{"spans":[\#(span)]}]}]}"#.utf8)
     }
 
+    /// A nameless span was stored, and `show --json` then wrote a record ingest refuses.
+    func testOTLPSpanWithoutANameIsRejected() throws {
+        let ids = #""traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","startTimeUnixNano":"1","endTimeUnixNano":"2""#
+        for span in ["{\(ids)}", #"{\#(ids),"name":""}"#, #"{\#(ids),"name":7}"#] {
+            let r = try OTLPTraceDecoder.decode(otlp(span))
+            XCTAssertEqual(r.spans.count, 0)
+            XCTAssertEqual(r.firstProblem, "span without a name")
+        }
+        XCTAssertEqual(try OTLPTraceDecoder.decode(otlp(#"{\#(ids),"name":"n"}"#)).spans.count, 1)
+    }
+
     /// OTLP times are fixed64: negative ones overflowed durations and event times.
     func testOTLPNegativeTimesAreRejected() throws {
         let span = #"{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"n","startTimeUnixNano":"-9223372036854775808","endTimeUnixNano":"9223372036854775807"}"#

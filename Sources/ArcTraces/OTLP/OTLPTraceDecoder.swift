@@ -56,6 +56,8 @@ public enum OTLPTraceDecoder {
             guard let p = id(raw, bytes: 8) else { throw DecodeError(description: "span with a bad parentSpanId") }
             parent = p
         }
+        // Span records need a name (ingest refuses one without), so `show --json | ingest` keeps every span.
+        guard let name = s["name"]?.stringValue, !name.isEmpty else { throw DecodeError(description: "span without a name") }
         guard let start = s["startTimeUnixNano"]?.int64Value, let end = s["endTimeUnixNano"]?.int64Value else {
             throw DecodeError(description: "span without startTimeUnixNano or endTimeUnixNano")
         }
@@ -83,7 +85,7 @@ public enum OTLPTraceDecoder {
             events.append(String(decoding: b.bytes.dropLast(), as: UTF8.self))
         }
         let message = status?["message"]?.stringValue.nonEmpty
-        return StoredSpan(traceID: traceID, spanID: spanID, parentSpanID: parent, name: s["name"]?.stringValue ?? "",
+        return StoredSpan(traceID: traceID, spanID: spanID, parentSpanID: parent, name: name,
                           service: service, startNanos: start, endNanos: max(end, start), status: code,
                           statusMessage: message,
                           attributesJSON: attrs.isEmpty ? nil : String(decoding: AttributeValue.object(attrs), as: UTF8.self),
