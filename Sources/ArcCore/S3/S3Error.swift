@@ -28,6 +28,11 @@ public struct S3Error: ArcError {
             if parts.count == 2, !parts[0].isEmpty, parts[0].allSatisfy({ $0.isLetter || $0.isNumber }) {
                 code = String(parts[0])
                 message = parts[1].trimmed()
+            } else if !detail.isEmpty, detail.allSatisfy({ $0.isLetter || $0.isNumber }) {
+                // An error document with a Code and no Message (rclone's NoSuchKey), or whose
+                // Message was cut off: the code still says what happened.
+                code = detail
+                message = "HTTP \(s)"
             } else if !detail.isEmpty {
                 message = detail
             } else {
