@@ -26,4 +26,15 @@ final class S3ErrorFuzzTests: XCTestCase {
         XCTAssertEqual(plain.s3Code, "")
         XCTAssertEqual(plain.message, "<html>Bad Gateway</html>")
     }
+
+    /// A Content-Range with its dash before its space trapped (a range running backwards).
+    func testContentRangeWithTheDashFirst() {
+        let t = transfer(body: "")
+        for (line, start) in [("Content-Range: bytes 100-199/200\r\n", Int64(100)), ("Content-Range: by-tes 5/6\r\n", nil),
+                              ("Content-Range: x-y z\r\n", nil), ("Content-Range: bytes */1234\r\n", nil)] {
+            t.headers = ResponseHeaders()
+            Array(line.utf8).withUnsafeBytes { t.header($0) }
+            XCTAssertEqual(t.headers.rangeStart, start, line)
+        }
+    }
 }

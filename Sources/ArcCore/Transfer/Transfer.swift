@@ -150,7 +150,7 @@ public final class Transfer: @unchecked Sendable { // touched only by the engine
         case "cache-control": headers.cacheControl = value
         case "content-range":
             // bytes 100-199/200
-            if let space = value.firstIndex(of: " "), let dash = value.firstIndex(of: "-") {
+            if let space = value.firstIndex(of: " "), let dash = value[space...].firstIndex(of: "-") {
                 headers.rangeStart = Int64(value[value.index(after: space)..<dash])
             }
         default:
