@@ -10,25 +10,31 @@ public enum XMLText {
         return nil
     }
 
-    /// Decodes the five predefined entities and numeric character references.
+    /// Decodes the five predefined entities and numeric character references. On bytes: as
+    /// Characters, a ';' followed by a combining mark (a key "a&b\u{301}") is no ';'.
     public static func decode<C: Collection>(_ raw: C) -> String where C.Element == UInt8 {
         guard raw.contains(UInt8(ascii: "&")) else { return String(decoding: raw, as: UTF8.self) }
-        let s = String(decoding: raw, as: UTF8.self)
-        var out = ""
-        var rest = s[...]
-        while let amp = rest.firstIndex(of: "&") {
-            out += rest[..<amp]
-            guard let semi = rest[amp...].firstIndex(of: ";") else {
-                rest = rest[amp...]
+        let b = Array(raw)
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var i = 0
+        while i < b.count {
+            guard b[i] == UInt8(ascii: "&") else {
+                out.append(b[i])
+                i += 1
+                continue
+            }
+            guard let semi = b[(i + 1)...].firstIndex(of: UInt8(ascii: ";")) else {
+                out += b[i...]
                 break
             }
-            let entity = rest[rest.index(after: amp)..<semi]
+            let entity = String(decoding: b[(i + 1)..<semi], as: UTF8.self)
             switch entity {
-            case "amp": out += "&"
-            case "lt": out += "<"
-            case "gt": out += ">"
-            case "quot": out += "\""
-            case "apos": out += "'"
+            case "amp": out.append(UInt8(ascii: "&"))
+            case "lt": out.append(UInt8(ascii: "<"))
+            case "gt": out.append(UInt8(ascii: ">"))
+            case "quot": out.append(UInt8(ascii: "\""))
+            case "apos": out.append(UInt8(ascii: "'"))
             default:
                 var value: UInt32?
                 if entity.hasPrefix("#x") || entity.hasPrefix("#X") {
@@ -37,14 +43,14 @@ public enum XMLText {
                     value = UInt32(entity.dropFirst())
                 }
                 if let v = value, let scalar = Unicode.Scalar(v) {
-                    out.unicodeScalars.append(scalar)
+                    out += Array(String(scalar).utf8)
                 } else {
-                    out += rest[amp...semi]
+                    out += b[i...semi]
                 }
             }
-            rest = rest[rest.index(after: semi)...]
+            i = semi + 1
         }
-        return out + rest
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
