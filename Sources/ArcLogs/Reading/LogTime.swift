@@ -60,7 +60,8 @@ public enum LogTime {
         var buf = [CChar](repeating: 0, count: min(raw.count, 63) + 1)
         for i in 0..<min(raw.count, 63) { buf[i] = CChar(bitPattern: raw[i]) }
         let v = strtod(buf, nil)
-        guard v.isFinite, v >= 0 else { return nil }
+        // Beyond 9e24 (nanoseconds, some 285 million years) the milliseconds overflow Int64.
+        guard v.isFinite, v >= 0, v < 9e24 else { return nil }
         if v < 1e11 { return Int64(v * 1000) }
         if v < 1e14 { return Int64(v) }
         if v < 1e17 { return Int64(v / 1000) }
