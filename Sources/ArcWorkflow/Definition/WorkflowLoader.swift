@@ -176,9 +176,16 @@ public enum WorkflowLoader {
 
         /// `"30s"`, `"1h30m"`, `"500ms"`, or a number of seconds.
         mutating func duration(_ v: TOMLValue, _ key: String) -> Double? {
-            if let n = v.integer, n >= 0 { return Double(n) }
-            if case .float(let d) = v.kind, d >= 0, d.isFinite { return d }
-            if let s = v.string, let d = parseDuration(s) { return d }
+            var seconds: Double?
+            if let n = v.integer, n >= 0 { seconds = Double(n) }
+            if case .float(let d) = v.kind, d >= 0, d.isFinite { seconds = d }
+            if let s = v.string, let d = parseDuration(s) { seconds = d }
+            // At most 100 years, so the runner's nanosecond deadlines (UInt64, Int64) hold it.
+            if let seconds {
+                if seconds <= 3_153_600_000 { return seconds }
+                fail(v, "\(key): more than 100 years")
+                return nil
+            }
             fail(v, "\(key): expected a duration such as \"30s\", \"5m\", \"1h30m\" or \"500ms\", got \(v.string.map { "'\($0)'" } ?? v.typeName)")
             return nil
         }
