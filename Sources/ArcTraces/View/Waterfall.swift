@@ -35,8 +35,8 @@ public enum Waterfall {
         for (row, label) in zip(rows, labels) {
             let s = tree.spans[row.index]
             let onPath = critical.contains(row.index)
-            let from = Int((s.startNanos - t0) * Int64(barWidth) / max(total, 1))
-            var to = Int(((s.endNanos - t0) * Int64(barWidth) + max(total, 1) - 1) / max(total, 1))
+            let from = scaled(s.startNanos - t0, barWidth, total, roundingUp: false)
+            var to = scaled(s.endNanos - t0, barWidth, total, roundingUp: true)
             if total == 0 { to = barWidth }
             let start = min(max(from, 0), barWidth - 1)
             let end = min(max(to, start + 1), barWidth)
@@ -60,6 +60,13 @@ public enum Waterfall {
         }
         out += "\n* critical path\n"
         return out
+    }
+
+    /// `offset * barWidth / total`, rounded down or up, in 128 bits: the product overflows
+    /// Int64 once a trace lasts some days at --width 10000 (years at the default width).
+    static func scaled(_ offset: Int64, _ barWidth: Int, _ total: Int64, roundingUp: Bool) -> Int {
+        let (quotient, remainder) = max(total, 1).dividingFullWidth(offset.multipliedFullWidth(by: Int64(barWidth)))
+        return Int(quotient) + (roundingUp && remainder > 0 ? 1 : 0)
     }
 
     /// What a span is about, so a trace's many `collect.task` rows can be told apart: the
