@@ -29,4 +29,17 @@ final class WaterfallFuzzTests: XCTestCase {
         XCTAssertEqual(Waterfall.scaled(1, 3, 2, roundingUp: true), 2)
         XCTAssertEqual(Waterfall.scaled(Int64.max, 10_000, Int64.max, roundingUp: true), 10_000)
     }
+
+    /// A newline in a name or a step attribute broke the rows; ESC reached the terminal.
+    func testControlCharactersAreShownEscaped() {
+        let spans = [span("b7ad6b7169203331", name: "a\nb", start: 0, end: 10, attributes: #"{"step":"x\u001b[31my"}"#,
+                          status: .error)]
+        let text = Waterfall.render(TraceTree(spans), width: 100, color: false)
+        XCTAssertFalse(text.unicodeScalars.contains("\u{1B}"))
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertTrue(lines[0].contains(#"a\nb"#))
+        XCTAssertTrue(lines[2].hasPrefix(#"* ✗ a\nb x\x1b[31my"#) || lines[2].contains(#"a\nb x\x1b"#), String(lines[2]))
+        XCTAssertEqual(lines[3], "")
+        XCTAssertTrue(text.contains(#"✗ a\nb: bad\x1b[2J"#))
+    }
 }
