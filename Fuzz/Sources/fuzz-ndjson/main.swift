@@ -1,8 +1,11 @@
 // One NDJSON line through the record scanner (JSONScanner, Record), as every tool reads
-// its input. Properties: no crash; offsets inside the line and in order; every value
-// re-scans as what its kind says; strings and keys survive escaping; RecordBuilder copies
-// members into a line that scans to the same members; JSONText.parseInt agrees with
-// Int64(String); and Foundation's JSON parser (a second opinion) agrees on what is an object.
+// its input, and the same bytes as a JSON document through JSONValue (OTLP bodies, AWS
+// credential helpers' output). Properties: no crash; offsets inside the line and in order;
+// every value re-scans as what its kind says; strings and keys survive escaping;
+// RecordBuilder copies members into a line that scans to the same members;
+// JSONText.parseInt agrees with Int64(String); JSONValue agrees with Record on objects and
+// reads its own writing back; and Foundation's JSON parser (a second opinion) agrees on
+// what is JSON.
 import Foundation
 import FuzzSupport
 @testable import ArcCore
@@ -21,7 +24,49 @@ public func fuzzNDJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     }
     if let record { check(record, input) }
     compareWithFoundation(input, accepted: record != nil)
+    let value = try? JSONValue(parsing: input)
+    if let record {
+        guard let members = value?.members else { fuzzFail("a record is not a JSONValue object") }
+        fuzzCheck(members.map(\.key) == record.fields.map(record.keyText), "JSONValue and Record disagree on the keys")
+        for (m, f) in zip(members, record.fields) where f.kind == .string {
+            fuzzCheck(m.value == .string(record.stringValue(f)), "JSONValue and Record disagree on \(m.key)")
+        }
+    } else {
+        fuzzCheck(value?.members == nil, "JSONValue reads an object the record scanner refuses")
+    }
+    if let value {
+        var text: [UInt8] = []
+        write(value, into: &text)
+        fuzzCheck((try? JSONValue(parsing: text)) == value, "JSONValue does not read its own writing back: \(fuzzShow(text))")
+    }
+    compareWithFoundation(input, accepted: value != nil, fragments: true)
     return 0
+}
+
+/// JSON text for a value: strings escaped by JSONText, numbers as written.
+private func write(_ v: JSONValue, into out: inout [UInt8]) {
+    switch v {
+    case .null: out += Array("null".utf8)
+    case .bool(let b): out += Array((b ? "true" : "false").utf8)
+    case .number(let text): out += Array(text.utf8)
+    case .string(let s): JSONText.appendQuoted(s, to: &out)
+    case .array(let items):
+        out.append(UInt8(ascii: "["))
+        for (i, item) in items.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            write(item, into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    case .object(let members):
+        out.append(UInt8(ascii: "{"))
+        for (i, m) in members.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONText.appendQuoted(m.key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            write(m.value, into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
 }
 
 private func check(_ r: Record, _ input: [UInt8]) {
@@ -115,10 +160,11 @@ private func roundTrip(_ s: String) {
 
 /// Where the scanner and Foundation may differ by design: the scanner does not check that
 /// \u escapes pair surrogates (RFC 8259 allows them; they read as U+FFFD), Foundation
-/// refuses numbers a Double cannot hold and takes trailing commas, and the scanner stops
-/// nesting at 256.
-private func compareWithFoundation(_ input: [UInt8], accepted: Bool) {
-    let object = (try? JSONSerialization.jsonObject(with: Data(input), options: [])) as? [String: Any]
+/// refuses numbers a Double cannot hold, takes trailing commas and stops reading at a NUL,
+/// and the scanner stops nesting at 256.
+private func compareWithFoundation(_ input: [UInt8], accepted: Bool, fragments: Bool = false) {
+    let parsed = try? JSONSerialization.jsonObject(with: Data(input), options: fragments ? [.fragmentsAllowed] : [])
+    let object: Any? = fragments ? parsed : parsed as? [String: Any]
     if accepted == (object != nil) { return }
     let text = String(decoding: input, as: UTF8.self).lowercased()
     let exponent = zip(input, input.dropFirst()).contains { a, b in (a >= 48 && a <= 57) && (b | 0x20) == UInt8(ascii: "e") }
@@ -126,9 +172,9 @@ private func compareWithFoundation(_ input: [UInt8], accepted: Bool) {
     let trailingComma = zip(squeezed, squeezed.dropFirst()).contains { a, b in
         a == UInt8(ascii: ",") && (b == UInt8(ascii: "}") || b == UInt8(ascii: "]"))
     }
-    if text.contains("\\ud") || exponent || trailingComma || input.filter({ $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "{") }).count >= 256 {
+    if text.contains("\\ud") || exponent || trailingComma || input.contains(0) || input.filter({ $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "{") }).count >= 256 {
         return
     }
     fuzzFail(accepted ? "the scanner accepts what Foundation refuses: \(fuzzShow(input))"
-                      : "Foundation accepts an object the scanner refuses: \(fuzzShow(input))")
+                      : "Foundation accepts \(fragments ? "JSON" : "an object") the scanner refuses: \(fuzzShow(input))")
 }
