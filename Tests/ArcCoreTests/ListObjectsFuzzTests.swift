@@ -17,4 +17,14 @@ final class ListObjectsFuzzTests: XCTestCase {
             XCTAssertEqual(page.commonPrefixes.first?.unicodeScalars.map(\.value), key.unicodeScalars.map(\.value))
         }
     }
+
+    /// An ETag whose first character after the quote is a combining mark kept its quotes.
+    func testETagQuotesAreBytes() {
+        XCTAssertEqual(ListObjects.unquote("\"\u{301}abc\""), "\u{301}abc")
+        XCTAssertEqual(ListObjects.unquote("W/\"\u{301}\""), "\u{301}")
+        XCTAssertEqual(ListObjects.unquote("\"abc\""), "abc")
+        XCTAssertEqual(ListObjects.unquote("W/\"abc\""), "abc")
+        XCTAssertEqual(ListObjects.unquote("\""), "\"")
+        XCTAssertEqual(ListObjects.unquote("abc"), "abc")
+    }
 }

@@ -101,11 +101,12 @@ public enum ListObjects {
         return page
     }
 
+    /// On bytes: as Characters, a quote followed by a combining mark is no quote.
     public static func unquote(_ etag: String) -> String {
-        var s = Substring(etag)
-        if s.hasPrefix("W/") { s = s.dropFirst(2) }
-        if s.hasPrefix("\"") && s.hasSuffix("\"") && s.count >= 2 { s = s.dropFirst().dropLast() }
-        return String(s)
+        let b = Array(etag.utf8)
+        var start = b.starts(with: Array("W/".utf8)) ? 2 : 0, end = b.count
+        if end - start >= 2 && b[start] == UInt8(ascii: "\"") && b[end - 1] == UInt8(ascii: "\"") { start += 1; end -= 1 }
+        return String(decoding: b[start..<end], as: UTF8.self)
     }
 }
 
