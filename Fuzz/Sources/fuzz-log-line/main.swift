@@ -30,9 +30,9 @@ public func fuzzLogLine(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     withReadableDescriptor(input) { fd in
         let reader = LogReader(fd: fd, name: "fuzz", bufferSize: bufferSize, maxLineLength: maxLine)
         do {
-            while try reader.next({ lines.append(Array($0)) }) {}
+            while let line = try reader.nextLine() { lines.append(Array(line)) }
         } catch {
-            fuzzFail("LogReader.next threw \(error)")
+            fuzzFail("LogReader.nextLine threw \(error)")
         }
         fuzzCheck(lines.count == kept.count && zip(lines, kept).allSatisfy { $0.elementsEqual($1) },
                   "LogReader read \(lines.count) lines, expected \(kept.count)")
