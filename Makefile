@@ -7,7 +7,7 @@ RELEASE := .build/release
 DEBUG := .build/debug
 PYTEST := .venv/bin/python -m pytest
 
-.PHONY: all build release static install uninstall test unit-test tool-test tsan demo bench docs check-docs setup clean
+.PHONY: all build release static install uninstall test unit-test tool-test tsan fuzz fuzz-smoke demo bench docs check-docs setup clean
 
 all: release
 
@@ -25,12 +25,13 @@ setup:
 	scripts/setup.sh
 
 # Unit tests, then the tools run against real servers on 127.0.0.1, then the threaded
-# unit tests under ThreadSanitizer.
+# unit tests under ThreadSanitizer, then the fuzz corpus through every fuzz target.
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	ARC_BIN=$(CURDIR)/$(DEBUG) $(PYTEST) -q Tests/tools
 	$(MAKE) tsan
+	$(MAKE) fuzz-smoke
 
 # The unit tests that run threads (the thread primitives, the transfer engine and
 # SimpleHTTP against FaultServer, RangeSink's writers, the OTLP batcher, and the engines
@@ -83,13 +84,12 @@ uninstall:
 	done
 
 clean:
-	rm -rf .build .build-static .build-tsan .demo bench/out
+	rm -rf .build .build-static .build-tsan .demo bench/out Fuzz/.build
 
 # Fuzzing (Fuzz/: a libFuzzer target per parser of outside input, its own package).
 # `make fuzz` runs each target for FUZZ_SECONDS and keeps crash inputs in Fuzz/Crashes/;
 # `make fuzz-smoke` replays the committed corpus (FUZZ_SMOKE_SECONDS=N adds N s of fuzzing each).
 FUZZ_SECONDS ?= 60
-.PHONY: fuzz fuzz-smoke
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/fuzz.sh run
 
