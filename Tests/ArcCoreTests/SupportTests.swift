@@ -351,6 +351,13 @@ final class TextTests: XCTestCase {
         XCTAssertEqual(Substring("  é  ").trimmed(), "é")
     }
 
+    func testControlCharactersEscaped() {
+        XCTAssertEqual("plain é ✓".controlCharactersEscaped, "plain é ✓")
+        XCTAssertEqual("a\nb\tc\rd".controlCharactersEscaped, "a\\nb\\tc\\rd")
+        XCTAssertEqual("\u{1B}[31mred\u{7F}\u{0}".controlCharactersEscaped, "\\x1b[31mred\\x7f\\x0")
+        XCTAssertEqual("\u{85}".controlCharactersEscaped, "\u{85}", "C1 controls are left as they are")
+    }
+
     func testPadding() {
         XCTAssertEqual("ab".padded(to: 4), "ab  ")
         XCTAssertEqual("abcde".padded(to: 4), "abcde")

@@ -28,14 +28,14 @@ public final class HumanLogWriter: LogWriter {
     }
 
     private func standard(_ e: LogEntry) -> String {
-        guard e.isJSON else { return sanitize(e.text) }
+        guard e.isJSON else { return e.text.controlCharactersEscaped }
         var parts: [String] = []
         if let ts = e.string(FieldKey.timeKeys) ?? e.ownTime.map(LogTime.format) { parts.append(dim(ts)) }
         let severity = e.severity
         let levelText = e.string(FieldKey.levelKeys) ?? severity?.name ?? ""
         if !levelText.isEmpty { parts.append(paint(levelText.uppercased().padded(to: 5), severity)) }
         if let tool = e.string(FieldKey.toolKeys) { parts.append(bold(tool)) }
-        if let msg = e.message { parts.append(sanitize(msg)) }
+        if let msg = e.message { parts.append(msg.controlCharactersEscaped) }
         for f in e.fields {
             let key = keyText(e, f)
             if HumanLogWriter.shown.contains(key) { continue }
@@ -61,31 +61,10 @@ public final class HumanLogWriter: LogWriter {
     }
 
     private func quoteIfNeeded(_ e: LogEntry, _ v: FieldValue) -> String {
-        let text = sanitize(e.text(of: v))
+        let text = e.text(of: v).controlCharactersEscaped
         guard v.kind == .string, text.isEmpty || text.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) else { return text }
         return "\"" + text.replacing("\"", with: "\\\"") + "\""
     }
-
-    /// Control characters would move the cursor or recolour the terminal: shown escaped.
-    private func sanitize(_ s: String) -> String {
-        guard s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return s }
-        var out = ""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if u.value < 0x20 || u.value == 0x7F {
-                    out += "\\x" + String(u.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out
-    }
-
 
     private func paint(_ s: String, _ severity: Severity?) -> String {
         guard color, let severity else { return s }

@@ -24,7 +24,7 @@ public enum Waterfall {
         let total = max(tree.endNanos - t0, 0)
         let labels = rows.map { row -> String in
             let s = tree.spans[row.index]
-            return row.prefix + (s.isError ? "✗ " : "") + printable(s.name + (subject(s).map { " " + $0 } ?? ""))
+            return row.prefix + (s.isError ? "✗ " : "") + (s.name + (subject(s).map { " " + $0 } ?? "")).controlCharactersEscaped
         }
         let longest = labels.map(\.count).max() ?? 0
         let labelWidth = min(longest, max(12, (width - fixedColumns) * 2 / 5))
@@ -54,28 +54,11 @@ public enum Waterfall {
         if !failed.isEmpty {
             out += "\n"
             for s in failed {
-                let line = "✗ " + printable("\(s.name): \(s.statusMessage ?? "failed")")
+                let line = "✗ " + "\(s.name): \(s.statusMessage ?? "failed")".controlCharactersEscaped
                 out += (color ? "\u{1B}[31m" + line + "\u{1B}[0m" : line) + "\n"
             }
         }
         out += "\n* critical path\n"
-        return out
-    }
-
-    /// Names and attributes come from other programs (OTLP): a control character would
-    /// break the rows or drive the terminal, so it is shown escaped (as telem-log does).
-    static func printable(_ s: String) -> String {
-        guard s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return s }
-        var out = ""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case _ where u.value < 0x20 || u.value == 0x7F: out += "\\x" + String(u.value, radix: 16)
-            default: out.unicodeScalars.append(u)
-            }
-        }
         return out
     }
 
@@ -106,7 +89,7 @@ public enum Waterfall {
         let root = tree.mainRoot.map { tree.spans[$0] }
         let failed = tree.spans.filter(\.isError).count
         var parts = ["trace \(tree.traceID)"]
-        if let root { parts.append(printable(root.name)) }
+        if let root { parts.append(root.name.controlCharactersEscaped) }
         parts.append(WallClock.rfc3339(nanos: tree.startNanos))
         parts.append(DurationText.format(total))
         parts.append(tree.spans.count == 1 ? "1 span" : "\(tree.spans.count) spans")
