@@ -25,27 +25,34 @@
 //   fuzz-http-request    Corpus/http-request  ArcHTTPServer      HTTPConnection over bytes, Gzip
 import PackageDescription
 
-let targets: [(name: String, modules: [String])] = [
-    ("fuzz-ndjson", ["ArcCore"]),
-    ("fuzz-lines", ["ArcCore"]),
-    ("fuzz-s3-listing", ["ArcCore"]),
-    ("fuzz-s3-error", ["ArcCore"]),
-    ("fuzz-toml", ["ArcTOML"]),
-    ("fuzz-workflow", ["ArcWorkflow"]),
-    ("fuzz-cron", ["ArcSchedule"]),
-    ("fuzz-tzif", ["ArcSchedule"]),
-    ("fuzz-log-line", ["ArcLogs", "ArcCore"]),
-    ("fuzz-where", ["ArcLogs", "ArcCore"]),
-    ("fuzz-otlp-traces", ["ArcTraces", "ArcCore"]),
-    ("fuzz-span-record", ["ArcTraces", "ArcCore"]),
-    ("fuzz-http-request", ["ArcHTTPServer"]),
+// modules: the root package's products a target imports; local: this package's support targets.
+let targets: [(name: String, modules: [String], local: [String])] = [
+    ("fuzz-ndjson", ["ArcCore"], []),
+    ("fuzz-lines", ["ArcCore"], []),
+    ("fuzz-s3-listing", ["ArcCore"], []),
+    ("fuzz-s3-error", ["ArcCore"], []),
+    ("fuzz-toml", ["ArcTOML"], []),
+    ("fuzz-workflow", ["ArcWorkflow"], []),
+    ("fuzz-cron", ["ArcSchedule"], []),
+    ("fuzz-tzif", ["ArcSchedule"], []),
+    ("fuzz-log-line", ["ArcLogs", "ArcCore"], []),
+    ("fuzz-where", ["ArcLogs", "ArcCore"], []),
+    ("fuzz-otlp-traces", ["ArcTraces", "ArcCore"], ["FuzzSpans"]),
+    ("fuzz-span-record", ["ArcTraces", "ArcCore"], ["FuzzSpans"]),
+    ("fuzz-http-request", ["ArcHTTPServer"], []),
 ]
 
 let package = Package(
     name: "arc-fuzz",
     // The root package (its directory name varies: main, a worktree), named so products resolve.
     dependencies: [.package(name: "arc", path: "..")],
-    targets: [.target(name: "FuzzSupport")] + targets.map { t in
-        .target(name: t.name, dependencies: ["FuzzSupport"] + t.modules.map { .product(name: $0, package: "arc") })
+    targets: [
+        .target(name: "FuzzSupport"),
+        // The span checks fuzz-otlp-traces and fuzz-span-record share.
+        .target(name: "FuzzSpans", dependencies: ["FuzzSupport", .product(name: "ArcTraces", package: "arc"),
+                                                  .product(name: "ArcCore", package: "arc")]),
+    ] + targets.map { t in
+        .target(name: t.name, dependencies: ["FuzzSupport"] + t.local.map { .target(name: $0) }
+                    + t.modules.map { .product(name: $0, package: "arc") })
     }
 )

@@ -5,6 +5,7 @@
 // records carry); it converts to the telemetry model and OTLP JSON, which decode to the
 // same ids, name and times; and the spans read render as a waterfall of one row per span.
 import FuzzSupport
+import FuzzSpans
 @testable import ArcTraces
 @testable import ArcCore
 
@@ -33,19 +34,7 @@ private func read(_ input: [UInt8]) -> StoredSpan? {
     do { span = try StoredSpan(record: record) } catch is FieldError { return nil } catch {
         fuzzFail("StoredSpan(record:) threw \(error), not a FieldError")
     }
-    fuzzCheck(TraceIDs.isValid(span.traceID, length: 32) && TraceIDs.isValid(span.spanID, length: 16), "bad ids kept")
-    fuzzCheck(span.endNanos >= span.startNanos && span.durationNanos >= 0, "ends before it starts")
-    var b = RecordBuilder()
-    span.write(into: &b)
-    let line = String(decoding: b.bytes.dropLast(), as: UTF8.self)
-    let back: StoredSpan
-    do { back = try StoredSpan(record: try Record(parsing: line)) } catch {
-        fuzzFail("a span written as a record does not read back: \(error)\n\(line)")
-    }
-    var expected = span
-    expected.startNanos = micros(span.startNanos)
-    expected.endNanos = micros(span.endNanos)
-    fuzzCheck(back == expected, "a span record round trip changed the span:\n\(line)\n\(back)")
+    checkSpanRecordRoundTrip(span)
 
     let model = span.spanRecord()
     let encoded = OTLPJSON.traces([model], defaultService: "fuzz")
@@ -58,5 +47,3 @@ private func read(_ input: [UInt8]) -> StoredSpan? {
               && otlp.status == span.status, "OTLP changed the span: \(span) -> \(otlp)")
     return span
 }
-
-private func micros(_ nanos: Int64) -> Int64 { (nanos >= 0 ? nanos / 1000 : (nanos - 999) / 1000) * 1000 }
