@@ -13,7 +13,8 @@
 //   arc-discover arc-plan arc-collect s3x telem-log telem-trace wf-run
 //                  a main.swift each, over its family only
 // A target never imports one beside or above it; what two families share moves down into
-// ArcCore. No Swift package dependencies, and no Foundation in any tool.
+// ArcCore. No Swift package dependencies, and no Foundation in any tool. The fuzz targets
+// are a package of their own over this one's library products (Fuzz/Package.swift).
 import PackageDescription
 
 /// Every Swift target: Swift 6 mode (the tools version's default) with complete
