@@ -109,7 +109,7 @@ public struct CollectOutcome {
         if let error {
             b.object("error") { e in
                 e.string("code", error.code.rawValue)
-                e.string("message", error.message)
+                e.string("message", Secrets.redact(error.message))
             }
         }
         if dryRun { b.bool("dry_run", true) }

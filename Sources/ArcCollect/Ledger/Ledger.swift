@@ -81,12 +81,14 @@ public final class Ledger {
                 attempts = excluded.attempts, task_id = excluded.task_id, updated_at = excluded.updated_at
             """)
         bindItem(s, item, withSize: false)
-        s.bind(11, code.rawValue).bind(12, message).bind(13, attempts).bind(14, item.taskID).bind(15, now)
+        s.bind(11, code.rawValue).bind(12, Secrets.redact(message)).bind(13, attempts).bind(14, item.taskID).bind(15, now)
         try s.run()
     }
 
+    /// The url is kept for people to read (where a file came from), so without credentials:
+    /// a presigned URL's signature has expired by the time anyone reads it anyway.
     private func bindItem(_ s: Statement, _ item: Item, withSize: Bool = true) {
-        s.bind(1, item.dest).bind(2, item.url).bind(3, item.key).bind(4, item.source).bind(5, item.market)
+        s.bind(1, item.dest).bind(2, Secrets.redact(item.url)).bind(3, item.key).bind(4, item.source).bind(5, item.market)
             .bind(6, item.period).bind(7, item.type).bind(8, item.symbol).bind(9, item.interval).bind(10, item.date)
         if withSize {
             s.bind(11, item.size).bind(12, item.etag).bind(13, item.lastModified)

@@ -10,6 +10,9 @@ public struct S3Credentials: Sendable, Equatable {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken
+        // Masked wherever they would be written (a log line, an error, a span).
+        Secrets.register(secretAccessKey)
+        if let sessionToken { Secrets.register(sessionToken) }
     }
 }
 

@@ -56,7 +56,7 @@ public final class EventOutput: @unchecked Sendable { // counts and output are g
             if let error {
                 b.object("error") { e in
                     e.string("code", error.code.rawValue)
-                    e.string("message", error.description)
+                    e.string("message", Secrets.redact(error.description))
                 }
             }
             b.end()

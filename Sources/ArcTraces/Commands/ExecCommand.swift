@@ -61,7 +61,7 @@ enum ExecCommand {
                 status: status == 0 ? .ok : .error, statusMessage: message,
                 attributes: [("process.pid", .int(Int64(getpid()))), ("command", .string(commandLine)),
                              ("exit_status", .int(Int64(status)))])
-            store(record, spool: spool, tool)
+            store(record.redacted, spool: spool, tool)
         }
         tool.log.info("trace \(span.context.traceID): \(message ?? "exit status 0") after \(DurationText.format(endNanos - span.startNanos))",
                       ["exit_status": .int(Int64(status))])

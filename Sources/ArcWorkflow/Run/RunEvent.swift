@@ -21,7 +21,13 @@ public struct RunEvent: Sendable {
     public var exitStatus: Int?
     public var durationMillis: Int64?
     public var reason: String?
-    public var message: String?
+    /// Why, in words (an error, a step's failure): without credentials, as every event is
+    /// printed, stored and sent with spans.
+    public var message: String? {
+        get { redactedMessage }
+        set { redactedMessage = newValue.map(Secrets.redact) }
+    }
+    private var redactedMessage: String?
     public var cacheKey: String?
     public var pid: Int?
     public var traceID: String?

@@ -46,4 +46,10 @@ public enum LogValue: Sendable, ExpressibleByStringLiteral, ExpressibleByInteger
         case .bool(let b): return String(b)
         }
     }
+
+    /// The value with any credential in it masked (`Secrets.redact`); numbers are kept.
+    public var redacted: LogValue {
+        if case .string(let s) = self { return .string(Secrets.redact(s)) }
+        return self
+    }
 }

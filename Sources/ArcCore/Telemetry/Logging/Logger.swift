@@ -43,6 +43,9 @@ public final class Logger: @unchecked Sendable { // settings are set at start-up
     /// The same, with fields built at run time (a span id only when tracing).
     public func log(_ lineLevel: LogLevel, _ msg: String, fields all: [(String, LogValue)]) {
         guard lineLevel >= level else { return }
+        // Messages and fields carry URLs, commands and errors: never a credential in them.
+        let msg = Secrets.redact(msg)
+        let all = all.map { ($0.0, $0.1.redacted) }
         // A line about one task names its span in a `span_id` field; it wins over the run's.
         var context = trace
         var fields = all

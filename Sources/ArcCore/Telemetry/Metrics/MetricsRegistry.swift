@@ -24,7 +24,10 @@ public final class MetricsRegistry: @unchecked Sendable { // every family is gua
     /// Label pairs in the order given.
     public struct Labels: Hashable, Sendable {
         public let pairs: [String]
-        public init(_ pairs: KeyValuePairs<String, String>) { self.pairs = pairs.flatMap { [$0.key, $0.value] } }
+        /// Values pass through `Secrets.redact`: metrics reach a Pushgateway others read.
+        public init(_ pairs: KeyValuePairs<String, String>) {
+            self.pairs = pairs.flatMap { [$0.key, Secrets.redact($0.value)] }
+        }
         init(flat: [String]) { pairs = flat }
         public static let none = Labels(flat: [])
     }

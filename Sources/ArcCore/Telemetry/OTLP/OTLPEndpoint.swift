@@ -33,7 +33,12 @@ public struct OTLPEndpoint: Sendable {
             guard halves.count == 2 else { return nil }
             let name = String(halves[0]).trimmed()
             let v = String(halves[1]).trimmed()
-            return name.isEmpty ? nil : name + ": " + URLEncoding.decode(v)
+            guard !name.isEmpty else { return nil }
+            // Header values are how collectors authenticate (tokens, API keys): never written.
+            let decoded = URLEncoding.decode(v)
+            Secrets.register(decoded)
+            if let space = decoded.firstIndex(of: " ") { Secrets.register(String(decoded[decoded.index(after: space)...])) }
+            return name + ": " + decoded
         }
         let millis = value("OTEL_EXPORTER_OTLP_TIMEOUT").flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 10_000
         return OTLPEndpoint(tracesURL: traces, logsURL: logs, headers: headers, timeout: millis / 1000)

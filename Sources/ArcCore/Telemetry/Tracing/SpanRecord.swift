@@ -54,6 +54,20 @@ public struct SpanRecord: Sendable {
 
     public var durationNanos: Int64 { max(0, endNanos - startNanos) }
 
+    /// The span with credentials masked in its name, status message, attributes and events'
+    /// attributes (`Secrets.redact`): what a tool's own spans are exported as, since span
+    /// files and collectors are read by others. A command line or a URL is often in them.
+    public var redacted: SpanRecord {
+        var copy = self
+        copy.name = Secrets.redact(name)
+        copy.statusMessage = statusMessage.map(Secrets.redact)
+        copy.attributes = attributes.map { ($0.0, $0.1.redacted) }
+        copy.events = events.map { e in
+            SpanEvent(name: e.name, timeNanos: e.timeNanos, attributes: e.attributes.map { ($0.0, $0.1.redacted) })
+        }
+        return copy
+    }
+
     public func attribute(_ key: String) -> LogValue? { attributes.first { $0.0 == key }?.1 }
 
     /// Appends the record as one NDJSON line (newline included).

@@ -37,7 +37,9 @@ public final class Tracer: Sendable {
                           statusMessage: message, attributes: attributes, events: events))
     }
 
+    /// Every span a tool makes passes here, masked once for all its exporters.
     func export(_ span: SpanRecord) {
+        let span = span.redacted
         for exporter in exporters { exporter.export(span) }
     }
 
