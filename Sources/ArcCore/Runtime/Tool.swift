@@ -39,6 +39,7 @@ public enum Tool {
         ignoreSIGPIPE()
         let spec = fullSpec(spec)
         let log = Logger(tool: spec.name)
+        StateStore.warnings.withLock { $0 = { message, fields in log.log(.warn, message, fields: fields.map { ($0.key, .string($0.value)) }) } }
         var status: Int32
         var failure: String?
         var telemetry: Telemetry?

@@ -35,7 +35,8 @@ public final class Database {
     public init(path: String, busyTimeoutMillis: Int32 = 30_000) throws {
         self.path = path
         if path != ":memory:" {
-            try FileSystem.makeDirectories(FileSystem.parent(of: path))
+            // Private by default: logs, spans, workflow texts and step outputs live here.
+            try FileSystem.makeDirectories(FileSystem.parent(of: path), mode: 0o700)
             // SQLite would open a device or a FIFO and write a journal beside it (/dev/null-journal).
             var st = stat()
             if stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
@@ -45,6 +46,14 @@ public final class Database {
             if !FileSystem.exists(path) && FileSystem.exists(path + "-wal") {
                 throw StoreError(path: path, message: "the database is gone but \(path)-wal is still there; "
                                  + "remove \(path)-wal and \(path)-shm to start a new one", sqliteCode: SQLITE_CANTOPEN)
+            }
+        }
+        // A new database is created 0600 (SQLite would use 0644); its -wal and -shm files
+        // take the database's mode, so they are private too.
+        if path != ":memory:" && !FileSystem.exists(path) {
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd >= 0 { close(fd) } else if errno != EEXIST {
+                throw StoreError(path: path, message: String(cString: strerror(errno)), sqliteCode: SQLITE_CANTOPEN)
             }
         }
         var db: OpaquePointer?

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The state database shared by every tool. Each tool owns its tables; the schema grows
 /// by appending migrations here, never by editing one that has shipped.
 public enum StateStore {
@@ -119,13 +121,41 @@ public enum StateStore {
         CREATE INDEX wf_events_run ON wf_events (run_id, id);
         CREATE INDEX wf_events_cache ON wf_events (step, cache_key) WHERE cache_key IS NOT NULL;
         """,
+        // 5: warnings given once per state database (not on every run from cron).
+        """
+        CREATE TABLE notices (
+            name     TEXT PRIMARY KEY,         -- what was said, e.g. permissions:/path
+            shown_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ]
+
+    /// Where warnings about the state go (the tool's logger: Tool.main sets it).
+    public static let warnings = Locked<(@Sendable (String, KeyValuePairs<String, String>) -> Void)?>(nil)
 
     /// Opens the database at `path` and brings its schema up to date. A database that
     /// cannot be opened is a required file that could not be reached: exit 3.
     public static func open(_ path: String) throws -> Database {
         let db = try Database(path: path)
         try db.migrate(migrations)
+        if path != ":memory:" { try warnIfShared(db, path) }
         return db
+    }
+
+    /// The state holds logs, spans, workflow texts and step outputs: a directory or a
+    /// database others can read (one we did not create: ours are 0700 and 0600) gets a
+    /// warning naming the fix, once per database. No silent chmod: the mode may be meant.
+    static func warnIfShared(_ db: Database, _ path: String) throws {
+        let directory = FileSystem.parent(of: path)
+        let wide = [(directory, mode_t(0o700)), (path, mode_t(0o600))].first { item in
+            FileSystem.permissions(item.0).map { $0 & 0o077 != 0 } ?? false
+        }
+        guard let (shared, fix) = wide, let warn = warnings.current else { return }
+        let insert = try db.statement("INSERT OR IGNORE INTO notices (name, shown_at) VALUES (?1, ?2)")
+        try insert.bind(1, "permissions:" + shared).bind(2, WallClock.now()).run()
+        guard db.changes == 1 else { return }
+        let mode = String(FileSystem.permissions(shared) ?? 0, radix: 8)
+        warn("\(shared) can be read by other users (mode \(mode)); it holds logs, spans and workflow runs: "
+             + "chmod \(String(fix, radix: 8)) \(shared) (said once)", ["path": shared, "mode": mode])
     }
 }

@@ -66,16 +66,24 @@ public enum FileSystem {
         return Int64(st.st_size)
     }
 
-    /// `mkdir -p`.
-    public static func makeDirectories(_ path: String) throws {
+    /// `mkdir -p`; the directories it creates get `mode` (less the umask). Private state
+    /// (the state directory, wf-run's run directories) asks for 0700, as XDG does.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
         if path.isEmpty || path == "/" || path == "." { return }
         var st = stat()
         if stat(path, &st) == 0 {
             if (st.st_mode & S_IFMT) == S_IFDIR { return }
             throw SystemError("mkdir", path: path, errno: ENOTDIR)
         }
-        try makeDirectories(parent(of: path))
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", path: path, errno: errno) }
+        try makeDirectories(parent(of: path), mode: mode)
+        if mkdir(path, mode) != 0 && errno != EEXIST { throw SystemError("mkdir", path: path, errno: errno) }
+    }
+
+    /// The permission bits of what is at `path` (following links), or nil if nothing is.
+    public static func permissions(_ path: String) -> mode_t? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return st.st_mode & 0o7777
     }
 
     /// fsyncs a directory so a rename inside it survives a crash.

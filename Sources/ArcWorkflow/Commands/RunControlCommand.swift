@@ -20,7 +20,7 @@ enum RunControl {
             guard FileSystem.exists(row.runDir) && attempts < 5 else { break }
             attempts += 1
         }
-        try FileSystem.makeDirectories(row.runDir)
+        try FileSystem.makeDirectories(row.runDir, mode: 0o700)
         try FileSystem.writeAtomically(row.runDir + "/workflow.toml", Array(workflow.text.utf8))
         let runLock = try FileLock.tryAcquire(WorkflowCommand.runLockPath(row.runDir))
         runLock?.setOwner("\(getpid()) \(row.runID)")

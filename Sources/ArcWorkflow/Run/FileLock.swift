@@ -18,7 +18,7 @@ public final class FileLock {
 
     /// Takes the lock, or returns nil at once when another process holds it.
     public static func tryAcquire(_ path: String) throws -> FileLock? {
-        try FileSystem.makeDirectories(FileSystem.parent(of: path))
+        try FileSystem.makeDirectories(FileSystem.parent(of: path), mode: 0o700)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SystemError("open", path: path, errno: errno) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {

@@ -11,8 +11,8 @@ extension WorkflowRunner {
         s.timedOut = false
         s.killAt = nil
         let id = s.step.id
-        try FileSystem.makeDirectories(s.directory)
-        try FileSystem.makeDirectories(run.runDir + "/logs")
+        try FileSystem.makeDirectories(s.directory, mode: 0o700)
+        try FileSystem.makeDirectories(run.runDir + "/logs", mode: 0o700)
         if telemetry.isTracing {
             s.span = telemetry.tracer.startSpan("wf.step", parent: telemetry.root.context,
                                                 [("step", .string(id)), ("attempt", .int(Int64(s.attempt)))])
