@@ -10,7 +10,7 @@ root=$PWD
 bin=${ARC_BIN:-$root/.build/release}
 demo=$root/.demo
 rm -rf "$demo"
-mkdir -p "$demo"
+mkdir -p -m 700 "$demo"  # the state is private (arc warns about a state directory others can read)
 
 servers=(.venv/bin/python scripts/arcservers.py)  # the mirror and SeaweedFS, as the tests start them
 port=$("${servers[@]}" port)
