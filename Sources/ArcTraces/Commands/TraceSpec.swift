@@ -97,7 +97,8 @@ extension TraceCommand {
         POSTs the stored spans (all, one trace, or those since WHEN) to URL/v1/traces as \
         OTLP/HTTP JSON, --batch spans per request, grouped by service. A URL that already \
         ends in /v1/traces is used as given. Without --otlp, OTEL_EXPORTER_OTLP_ENDPOINT (or \
-        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) and OTEL_EXPORTER_OTLP_HEADERS are used. \
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is used; OTEL_EXPORTER_OTLP_HEADERS (or \
+        OTEL_EXPORTER_OTLP_TRACES_HEADERS) are sent either way. \
         Attribute values that are arrays or objects are sent as their JSON text.
 
         A receiver that cannot be reached stops the export at once (exit 3). A request the \
