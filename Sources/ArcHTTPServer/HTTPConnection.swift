@@ -3,11 +3,13 @@ import ArcCore
 
 /// Reads requests from one client socket: the head up to the blank line, then a body of
 /// Content-Length bytes or in chunks. Bounded: a head over 64 KiB or a body over
-/// `maxBody` is refused, so a client cannot make the server hold more than that.
+/// `maxBody` is refused, so a client cannot make the server hold more than that. With a
+/// `token`, a request without it is refused before its body is read.
 final class HTTPConnection: @unchecked Sendable { // owned by its connection's thread once handed over
     let fd: Int32
     private var buffer: [UInt8] = []
     private let maxBody: Int
+    private let token: BearerToken?
     static let maxHead = 64 * 1024
     /// Set from outside when the server stops: idle waits end at their next timeout tick.
     let stopping: @Sendable () -> Bool
@@ -15,9 +17,10 @@ final class HTTPConnection: @unchecked Sendable { // owned by its connection's t
     private var pending: ArraySlice<UInt8> = []
     private var chunk = 0
 
-    init(fd: Int32, maxBody: Int, stopping: @escaping @Sendable () -> Bool) {
+    init(fd: Int32, maxBody: Int, token: BearerToken? = nil, stopping: @escaping @Sendable () -> Bool) {
         self.fd = fd
         self.maxBody = maxBody
+        self.token = token
         self.stopping = stopping
         // Reads wake every 200 ms to notice a stop; an idle client is dropped after a minute.
         var tv = timeval(tv_sec: 0, tv_usec: 200_000)
@@ -31,11 +34,12 @@ final class HTTPConnection: @unchecked Sendable { // owned by its connection's t
 
     /// A connection over bytes already received, for parsing without a socket (tests,
     /// fuzzing): reads take `chunk` bytes at a time and end where the bytes do; nothing is sent.
-    init(bytes: [UInt8], chunk: Int, maxBody: Int) {
+    init(bytes: [UInt8], chunk: Int, maxBody: Int, token: BearerToken? = nil) {
         fd = -1
         pending = bytes[...]
         self.chunk = max(1, chunk)
         self.maxBody = maxBody
+        self.token = token
         stopping = { false }
     }
 
@@ -80,6 +84,7 @@ final class HTTPConnection: @unchecked Sendable { // owned by its connection's t
         let target = String(requestLine[1])
         var request = HTTPRequest(method: String(requestLine[0]), path: String(target.split(separator: "?", maxSplits: 1).first ?? ""),
                                   version: String(requestLine[2]), headers: headers, body: [])
+        try authenticate(&request)
         if request.header("expect")?.lowercased() == "100-continue" {
             try send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
         }
@@ -91,6 +96,19 @@ final class HTTPConnection: @unchecked Sendable { // owned by its connection's t
             request.body = try readExactly(n)
         }
         return request
+    }
+
+    /// Refuses a request without the token (before a 100 Continue, so the client need not
+    /// send its body), then drops the Authorization header so no handler can log it.
+    private func authenticate(_ request: inout HTTPRequest) throws {
+        guard let token else { return }
+        let given = request.header("authorization")
+        request.headers.removeAll { $0.name == "authorization" }
+        guard token.admits(given) else {
+            // RFC 6750 3.1: no error code when no credentials came, invalid_token when wrong ones did.
+            throw HTTPReadError(status: 401, message: given == nil ? "missing Authorization: Bearer token" : "wrong bearer token",
+                                headers: [("WWW-Authenticate", given == nil ? "Bearer" : "Bearer error=\"invalid_token\"")])
+        }
     }
 
     private enum Fill { case data, closed, timeout }

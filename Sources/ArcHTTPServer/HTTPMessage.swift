@@ -27,28 +27,33 @@ public struct HTTPRequest {
 public struct HTTPResponse {
     public var status: Int
     public var contentType: String
+    /// Headers besides Content-Type, Content-Length and Connection (`WWW-Authenticate`).
+    public var headers: [(name: String, value: String)]
     public var body: [UInt8]
 
-    public init(status: Int, contentType: String = "application/json", body: [UInt8]) {
+    public init(status: Int, contentType: String = "application/json", headers: [(name: String, value: String)] = [],
+                body: [UInt8]) {
         self.status = status
         self.contentType = contentType
+        self.headers = headers
         self.body = body
     }
 
     /// A JSON error body in the shape OTLP servers use (google.rpc.Status): `{"code", "message"}`.
-    public static func error(_ status: Int, _ message: String) -> HTTPResponse {
+    public static func error(_ status: Int, _ message: String, headers: [(name: String, value: String)] = []) -> HTTPResponse {
         var b = RecordBuilder(capacity: 128)
         b.begin()
         b.int("code", grpcCode(status))
         b.string("message", message)
         b.end()
-        return HTTPResponse(status: status, body: Array(b.bytes.dropLast()))
+        return HTTPResponse(status: status, headers: headers, body: Array(b.bytes.dropLast()))
     }
 
     /// The gRPC code OTLP pairs with an HTTP status.
     static func grpcCode(_ status: Int) -> Int {
         switch status {
         case 400, 413, 415: return 3  // INVALID_ARGUMENT
+        case 401: return 16           // UNAUTHENTICATED
         case 404: return 12           // UNIMPLEMENTED
         case 503: return 14           // UNAVAILABLE
         default: return 2             // UNKNOWN
@@ -58,6 +63,7 @@ public struct HTTPResponse {
     func head(keepAlive: Bool) -> [UInt8] {
         var text = "HTTP/1.1 \(status) \(Self.reason(status))\r\n"
         text += "Content-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n"
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
         if !keepAlive { text += "Connection: close\r\n" }
         return Array((text + "\r\n").utf8)
     }
@@ -66,6 +72,7 @@ public struct HTTPResponse {
         switch status {
         case 200: return "OK"
         case 400: return "Bad Request"
+        case 401: return "Unauthorized"
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"
         case 408: return "Request Timeout"
@@ -81,8 +88,12 @@ public struct HTTPResponse {
     }
 }
 
-/// Why a request could not be read: answered with `status`, then the connection closes.
+/// Why a request could not be read (or was refused before its body was read): answered
+/// with `status` and `headers`, then the connection closes.
 struct HTTPReadError: Error {
     let status: Int
     let message: String
+    var headers: [(name: String, value: String)] = []
+
+    var response: HTTPResponse { .error(status, message, headers: headers) }
 }

@@ -5,7 +5,7 @@ import ArcCore
 /// connection (keep-alive: many requests per connection), Content-Length and chunked
 /// bodies. Enough for receivers on a loopback or LAN address (`telem-trace serve`), not a
 /// general web server: no TLS, no pipelining beyond reading requests in order.
-/// `maxBody` and `maxConnections` are set before `serve`; the rest is behind `lock`.
+/// `maxBody`, `maxConnections` and `token` are set before `serve`; the rest is behind `lock`.
 public final class HTTPServer: @unchecked Sendable { // `stopped` and `active` are guarded by `lock`
     public let host: String
     /// The bound port (the one picked when 0 was asked for).
@@ -16,6 +16,8 @@ public final class HTTPServer: @unchecked Sendable { // `stopped` and `active` a
     private var active = 0
     public var maxBody = 64 << 20
     public var maxConnections = 128
+    /// When set, every request must carry `Authorization: Bearer <token>`; others get 401.
+    public var token: BearerToken?
 
     /// Binds and listens on an IPv4 or IPv6 literal (`127.0.0.1`, `::1`, `0.0.0.0`) or
     /// `localhost`. Throws UnavailableError when the address cannot be had (in use, not ours).
@@ -66,6 +68,19 @@ public final class HTTPServer: @unchecked Sendable { // `stopped` and `active` a
 
     deinit { close(listener) }
 
+    /// Whether `host` names this machine only: 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z)
+    /// or `localhost`. Anything else (0.0.0.0, ::, a LAN address) other machines may reach.
+    public static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, host, &v6) == 1 else { return false }
+        let b = withUnsafeBytes(of: v6) { Array($0) }
+        if b[0..<15].allSatisfy({ $0 == 0 }) && b[15] == 1 { return true }
+        return b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xff && b[11] == 0xff && b[12] == 127
+    }
+
     /// `host:port`, brackets around an IPv6 host.
     public var address: String { (host.contains(":") ? "[\(host)]" : host) + ":\(port)" }
 
@@ -89,7 +104,7 @@ public final class HTTPServer: @unchecked Sendable { // `stopped` and `active` a
                 active += 1
                 return true
             }
-            let connection = HTTPConnection(fd: client, maxBody: maxBody) { [weak self] in self?.isStopped ?? true }
+            let connection = HTTPConnection(fd: client, maxBody: maxBody, token: token) { [weak self] in self?.isStopped ?? true }
             guard admitted else {
                 try? connection.respond(HTTPResponse.error(503, "too many connections"), keepAlive: false)
                 continue
@@ -112,7 +127,7 @@ public final class HTTPServer: @unchecked Sendable { // `stopped` and `active` a
                 try connection.respond(response, keepAlive: keep)
                 if !keep { return }
             } catch let error as HTTPReadError {
-                try? connection.respond(.error(error.status, error.message), keepAlive: false)
+                try? connection.respond(error.response, keepAlive: false)
                 connection.lingeringClose()
                 return
             } catch {

@@ -143,7 +143,15 @@ final class OTLPTests: XCTestCase {
         let e = endpoint(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318/", "OTEL_EXPORTER_OTLP_HEADERS": "api-key=a%20b, x=1"])
         XCTAssertEqual(e?.tracesURL, "http://127.0.0.1:4318/v1/traces")
         XCTAssertEqual(e?.logsURL, "http://127.0.0.1:4318/v1/logs")
-        XCTAssertEqual(e?.headers, ["api-key: a b", "x: 1"])
+        XCTAssertEqual(e?.tracesHeaders, ["api-key: a b", "x: 1"])
+        XCTAssertEqual(e?.logsHeaders, ["api-key: a b", "x: 1"])
+        // A signal's own variable replaces the common one for that signal, as the SDKs have it;
+        // a value that decodes to a line break would end the header early and is left out.
+        let split = endpoint(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://h", "OTEL_EXPORTER_OTLP_HEADERS": "Authorization=Bearer%20common",
+                              "OTEL_EXPORTER_OTLP_TRACES_HEADERS": "Authorization=Bearer%20traces,x=a%0D%0Ab"])
+        XCTAssertEqual(split?.tracesHeaders, ["Authorization: Bearer traces"])
+        XCTAssertEqual(split?.logsHeaders, ["Authorization: Bearer common"])
+        XCTAssertEqual(OTLPEndpoint.headers(signal: "LOGS") { ["OTEL_EXPORTER_OTLP_LOGS_HEADERS": "k=v"][$0] }, ["k: v"])
         XCTAssertEqual(e?.timeout, 10)
         XCTAssertEqual(endpoint(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://h", "OTEL_EXPORTER_OTLP_TIMEOUT": "2500"])?.timeout, 2.5)
         XCTAssertEqual(endpoint(["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://h/t"])?.tracesURL, "http://h/t")

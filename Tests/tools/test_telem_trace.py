@@ -394,12 +394,18 @@ def otlp_request():
 class Server:
     """telem-trace serve on a free port; the address comes from its log line."""
 
-    def __init__(self, env):
-        self.proc = subprocess.Popen([tool("telem-trace"), "serve", "--otlp", "127.0.0.1:0"], env=env,
+    def __init__(self, env, *args, address="127.0.0.1:0"):
+        self.proc = subprocess.Popen([tool("telem-trace"), "serve", "--otlp", address, *args], env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stderr.readline()
-        assert line, "serve exited before listening"
-        log = json.loads(line)
+        self.before = []  # what it logged before it listened (warnings)
+        while True:
+            line = self.proc.stderr.readline()
+            assert line, "serve exited before listening: " + "".join(self.before)
+            log = json.loads(line)
+            if "port" in log:
+                break
+            self.before.append(line)
+        self.listening = log
         self.port = log["port"]
         self.url = f"http://127.0.0.1:{self.port}"
 

@@ -33,7 +33,7 @@ public final class Telemetry: @unchecked Sendable { // `finished` and `exportTim
     public static let environment: [EnvironmentSpec] = [
         EnvironmentSpec("TRACEPARENT", "W3C trace context; the run's span becomes its child, and the tool passes its own to the processes it starts"),
         EnvironmentSpec("ARC_TRACE_FILE", "append span records to this file (--trace)"),
-        EnvironmentSpec("OTEL_EXPORTER_OTLP_ENDPOINT", "send spans and logs as OTLP/HTTP JSON to this base URL (/v1/traces, /v1/logs); also OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TIMEOUT (ms; also the longest a tool waits at exit for its last batches, default 10000), OTEL_SERVICE_NAME, OTEL_SDK_DISABLED"),
+        EnvironmentSpec("OTEL_EXPORTER_OTLP_ENDPOINT", "send spans and logs as OTLP/HTTP JSON to this base URL (/v1/traces, /v1/logs); also OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS (k=v,k2=v2, values URL-encoded: Authorization=Bearer%20TOKEN; OTEL_EXPORTER_OTLP_TRACES_HEADERS or OTEL_EXPORTER_OTLP_LOGS_HEADERS for one signal), OTEL_EXPORTER_OTLP_TIMEOUT (ms; also the longest a tool waits at exit for its last batches, default 10000), OTEL_SERVICE_NAME, OTEL_SDK_DISABLED"),
         EnvironmentSpec("ARC_METRICS_FILE", "write Prometheus metrics here (--metrics-file)"),
         EnvironmentSpec("ARC_PUSHGATEWAY", "push Prometheus metrics here (--pushgateway)"),
     ]
@@ -50,10 +50,10 @@ public final class Telemetry: @unchecked Sendable { // `finished` and `exportTim
         if let path = traceFile, !path.isEmpty { exporters.append(try SpanFileExporter(path: path)) }
         let otlp = OTLPEndpoint.fromEnvironment()
         if let otlp, let url = otlp.tracesURL {
-            exporters.append(OTLPSpanExporter(url: url, headers: otlp.headers, service: service, timeout: otlp.timeout))
+            exporters.append(OTLPSpanExporter(url: url, headers: otlp.tracesHeaders, service: service, timeout: otlp.timeout))
         }
         let logs = otlp?.logsURL.map { url in
-            OTLPBatcher<OTLPLogRecord>(url: url, headers: otlp!.headers, what: "log records", timeout: otlp!.timeout) {
+            OTLPBatcher<OTLPLogRecord>(url: url, headers: otlp!.logsHeaders, what: "log records", timeout: otlp!.timeout) {
                 OTLPJSON.logs($0, service: service)
             }
         }

@@ -97,7 +97,8 @@ extension TraceCommand {
         POSTs the stored spans (all, one trace, or those since WHEN) to URL/v1/traces as \
         OTLP/HTTP JSON, --batch spans per request, grouped by service. A URL that already \
         ends in /v1/traces is used as given. Without --otlp, OTEL_EXPORTER_OTLP_ENDPOINT (or \
-        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) and OTEL_EXPORTER_OTLP_HEADERS are used. \
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is used; OTEL_EXPORTER_OTLP_HEADERS (or \
+        OTEL_EXPORTER_OTLP_TRACES_HEADERS) are sent either way. \
         Attribute values that are arrays or objects are sent as their JSON text.
 
         A receiver that cannot be reached stops the export at once (exit 3). A request the \
@@ -130,7 +131,7 @@ extension TraceCommand {
 
     static let serve = CommandSpec(
         name: "serve", summary: "receive spans from OpenTelemetry SDKs (OTLP/HTTP JSON) into the store",
-        usage: ["[--otlp HOST:PORT]"],
+        usage: ["[--otlp HOST:PORT] [--token-file FILE | --no-auth]"],
         description: """
         An OTLP/HTTP receiver: POST /v1/traces with Content-Type application/json (an \
         ExportTraceServiceRequest, ids in hex or base64) stores the spans and answers 200 \
@@ -140,12 +141,32 @@ extension TraceCommand {
         (partialSuccess). Attribute values of every kind are kept: arrays as JSON arrays, \
         key-value lists flattened into dotted names, bytes as base64.
 
+        With --token-file, every request must carry Authorization: Bearer TOKEN, TOKEN \
+        being the file's content with surrounding whitespace trimmed; any other request \
+        gets 401 with WWW-Authenticate: Bearer, before its body is read. The token is \
+        compared in constant time and never logged. A file that cannot be read, is empty or \
+        holds more than a token is a usage error; a file group or others may read or write \
+        is used, with a warning (chmod 600 it). SDKs send the token with \
+        OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20TOKEN (values are URL-encoded), \
+        and so do the arc tools. On a loopback address (127.0.0.0/8, ::1, localhost) the \
+        token is optional; on any other address (0.0.0.0, a LAN address) serve refuses to \
+        start (exit 2) unless given --token-file, or --no-auth to accept anyone who can \
+        reach it.
+
         The listening address is logged on stderr once the socket is ready (port 0 picks a \
         free port). SIGINT or SIGTERM stops it after the requests in progress are stored.
         """,
-        options: [OptionSpec("otlp", valueName: "HOST:PORT", help: "address to listen on", defaultValue: "127.0.0.1:4318")],
+        options: [OptionSpec("otlp", valueName: "HOST:PORT", help: "address to listen on", defaultValue: "127.0.0.1:4318"),
+                  OptionSpec("token-file", valueName: "FILE",
+                             help: "require Authorization: Bearer TOKEN on every request, TOKEN read from FILE",
+                             completion: .file),
+                  .flag("no-auth", help: "listen on a non-loopback address without a token (anyone who can reach it may send spans)")],
         examples: [Example("Receive spans from a Python service:",
-                           "telem-trace serve & OTEL_EXPORTER_OTLP_PROTOCOL=http/json OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 python app.py")])
+                           "telem-trace serve & OTEL_EXPORTER_OTLP_PROTOCOL=http/json OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 python app.py"),
+                   Example("Receive spans from other machines, every request carrying the token in the file:",
+                           "telem-trace serve --otlp 0.0.0.0:4318 --token-file /etc/arc/otlp-token"),
+                   Example("Send a tool's spans there from another machine:",
+                           "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://tracehost:4318/v1/traces OTEL_EXPORTER_OTLP_HEADERS=\"Authorization=Bearer%20$(cat otlp-token)\" arc-collect < tasks.ndjson")])
 
     public static let spec = CommandSpec(
         name: "telem-trace",

@@ -16,7 +16,7 @@ enum OTLPExport {
         } else {
             throw UsageError("no receiver: give --otlp URL or set OTEL_EXPORTER_OTLP_ENDPOINT")
         }
-        headers += endpoint?.headers ?? []
+        headers += OTLPEndpoint.headers(signal: "TRACES")
         let batchSize = try p.int("batch", range: 1...100_000) ?? 512
         let timeout = try p.duration("timeout") ?? 10
         let store = try TraceStore.open(tool.statePath)

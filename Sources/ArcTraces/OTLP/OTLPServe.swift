@@ -10,8 +10,10 @@ private nonisolated(unsafe) var receivedStop: Int32 = 0
 enum OTLPServe {
     static func run(_ tool: ToolContext) throws -> ExitStatus {
         let (host, port) = try address(tool.parsed.value("otlp") ?? "127.0.0.1:4318")
+        let token = try authentication(tool, host: host)
         let store = try TraceStore.open(tool.statePath)
         let server = try HTTPServer(host: host, port: port)
+        server.token = token
         let receiver = Receiver(store: store, log: tool.log)
         installStopHandler()
         // Stopper: turns the flag the handler sets into a stop of the accept loop.
@@ -19,8 +21,9 @@ enum OTLPServe {
             while receivedStop == 0 { usleep(50_000) }
             server.stop()
         }.detach()
-        tool.log.info("listening on http://\(server.address)/v1/traces",
-                      ["address": .string(server.address), "port": .int(Int64(server.port))])
+        tool.log.info("listening on http://\(server.address)/v1/traces" + (token == nil ? "" : " (bearer token required)"),
+                      ["address": .string(server.address), "port": .int(Int64(server.port)),
+                       "auth": .string(token == nil ? "none" : "bearer")])
         server.serve { request in receiver.handle(request) }
         let totals = receiver.totals
         tool.log.info("stopped: stored \(totals.spans) spans from \(totals.requests) requests",
@@ -42,6 +45,25 @@ enum OTLPServe {
             action.sa_flags = SA_RESTART
             sigaction(sig, &action, nil)
         }
+    }
+
+    /// The token every request must carry (--token-file), or nil (--no-auth, or a loopback
+    /// address without --token-file). Other machines can reach a non-loopback address, so
+    /// there the choice must be made explicitly, as a collector's config makes it.
+    static func authentication(_ tool: ToolContext, host: String) throws -> BearerToken? {
+        let file = tool.parsed.value("token-file")
+        let noAuth = tool.parsed.flag("no-auth")
+        if file != nil && noAuth { throw UsageError("--token-file and --no-auth exclude each other; give one") }
+        if let file {
+            let loaded = try BearerToken.read(file: file)
+            if let warning = loaded.warning { tool.log.warn(warning, ["token_file": .string(file)]) }
+            return loaded.token
+        }
+        if !noAuth && !HTTPServer.isLoopback(host) {
+            throw UsageError("--otlp \(host): other machines can reach this address; "
+                             + "give --token-file FILE to require a bearer token, or --no-auth to accept anyone")
+        }
+        return nil
     }
 
     /// `HOST:PORT`, `[::1]:PORT` or `:PORT` (127.0.0.1).

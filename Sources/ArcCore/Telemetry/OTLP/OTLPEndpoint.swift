@@ -1,21 +1,27 @@
 /// Where OTLP/HTTP goes, from the standard OpenTelemetry environment:
 /// `OTEL_EXPORTER_OTLP_ENDPOINT` (a base URL; `/v1/traces` and `/v1/logs` are appended),
 /// the per-signal `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `..._LOGS_ENDPOINT` (used as
-/// given), `OTEL_EXPORTER_OTLP_HEADERS` (`k=v,k2=v2`, values URL-encoded) and
+/// given), `OTEL_EXPORTER_OTLP_HEADERS` (`k=v,k2=v2`, values URL-encoded: how a
+/// receiver's `Authorization=Bearer%20TOKEN` is given), replaced for one signal by
+/// `OTEL_EXPORTER_OTLP_TRACES_HEADERS` / `..._LOGS_HEADERS` as the SDKs do, and
 /// `OTEL_SDK_DISABLED=true`, `OTEL_TRACES_EXPORTER=none`, `OTEL_LOGS_EXPORTER=none`, and
 /// `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds, default 10,000 as the spec has it).
 public struct OTLPEndpoint: Sendable {
     public var tracesURL: String?
     public var logsURL: String?
-    public var headers: [String]
+    /// `Name: value` lines for each signal's requests. They may hold secrets: never logged.
+    public var tracesHeaders: [String]
+    public var logsHeaders: [String]
     /// Seconds one export request may take; also how long a tool waits at exit for the
     /// last batches. A collector that refuses connections costs nothing either way.
     public var timeout: Double
 
-    public init(tracesURL: String?, logsURL: String?, headers: [String] = [], timeout: Double = 10) {
+    public init(tracesURL: String?, logsURL: String?, tracesHeaders: [String] = [], logsHeaders: [String] = [],
+                timeout: Double = 10) {
         self.tracesURL = tracesURL
         self.logsURL = logsURL
-        self.headers = headers
+        self.tracesHeaders = tracesHeaders
+        self.logsHeaders = logsHeaders
         self.timeout = timeout
     }
 
@@ -28,19 +34,32 @@ public struct OTLPEndpoint: Sendable {
         if value("OTEL_TRACES_EXPORTER")?.lowercased() == "none" { traces = nil }
         if value("OTEL_LOGS_EXPORTER")?.lowercased() == "none" { logs = nil }
         if traces == nil && logs == nil { return nil }
-        let headers = (value("OTEL_EXPORTER_OTLP_HEADERS") ?? "").split(separator: ",").compactMap { pair -> String? in
+        let millis = value("OTEL_EXPORTER_OTLP_TIMEOUT").flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 10_000
+        return OTLPEndpoint(tracesURL: traces, logsURL: logs,
+                            tracesHeaders: headers(signal: "TRACES", get), logsHeaders: headers(signal: "LOGS", get),
+                            timeout: millis / 1000)
+    }
+
+    /// The headers for one signal (`TRACES`, `LOGS`): its own variable when set, else the
+    /// common one. Also for a URL given on the command line (`telem-trace export --otlp`).
+    public static func headers(signal: String, _ get: (String) -> String? = FileSystem.environment) -> [String] {
+        func value(_ name: String) -> String? { get(name).flatMap { $0.isEmpty ? nil : $0 } }
+        return headerLines(value("OTEL_EXPORTER_OTLP_\(signal)_HEADERS") ?? value("OTEL_EXPORTER_OTLP_HEADERS"))
+    }
+
+    /// `k=v,k2=v2` (values URL-encoded) as `k: v` lines. A pair without `=`, or whose value
+    /// decodes to a line break (it would end the header early), is left out.
+    static func headerLines(_ text: String?) -> [String] {
+        (text ?? "").split(separator: ",").compactMap { pair -> String? in
             let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard halves.count == 2 else { return nil }
             let name = String(halves[0]).trimmed()
-            let v = String(halves[1]).trimmed()
-            guard !name.isEmpty else { return nil }
+            let v = URLEncoding.decode(String(halves[1]).trimmed())
+            guard !name.isEmpty, !v.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { return nil }
             // Header values are how collectors authenticate (tokens, API keys): never written.
-            let decoded = URLEncoding.decode(v)
-            Secrets.register(decoded)
-            if let space = decoded.firstIndex(of: " ") { Secrets.register(String(decoded[decoded.index(after: space)...])) }
-            return name + ": " + decoded
+            Secrets.register(v)
+            if let space = v.firstIndex(of: " ") { Secrets.register(String(v[v.index(after: space)...])) }
+            return name + ": " + v
         }
-        let millis = value("OTEL_EXPORTER_OTLP_TIMEOUT").flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 10_000
-        return OTLPEndpoint(tracesURL: traces, logsURL: logs, headers: headers, timeout: millis / 1000)
     }
 }
