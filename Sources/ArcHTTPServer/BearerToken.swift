@@ -15,6 +15,7 @@ public struct BearerToken: Sendable, CustomStringConvertible {
         let bytes = Array(token.utf8)
         guard !bytes.isEmpty, !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7f }) else { return nil }
         secret = bytes
+        Secrets.register(token)  // masked should anything ever write it
     }
 
     public var description: String { "BearerToken(\(secret.count) bytes)" }
