@@ -54,7 +54,7 @@ final class WorkflowRunnerTests: XCTestCase {
         try FileSystem.makeDirectories(row.runDir)
         try store.insert(row)
         let output = CapturedOutput(dir, name: "events-\(runs).ndjson")
-        let runner = WorkflowRunner(workflow: workflow, run: row, store: store,
+        let runner = WorkflowRunner(workflow: workflow, envFiles: try EnvFileValues.read(workflow), run: row, store: store,
                                     output: RunOutput(workflow: workflow.name, human: false, stream: output.stream),
                                     telemetry: .off(tool: "wf-run", log: log.logger), log: log.logger, traceFile: nil)
         runner.grace = grace
@@ -326,5 +326,41 @@ final class WorkflowRunnerTests: XCTestCase {
         XCTAssertEqual(printed.map { (try? $0.string("step")) ?? nil }, logged.map(\.step))
         XCTAssertEqual(printed.map { (try? $0.string("ts")) ?? "" }, logged.map(\.time))
         XCTAssertTrue(printed.allSatisfy { (try? $0.string("run_id")) == run.row.runID && (try? $0.string("workflow")) == "chain" })
+    }
+
+    // MARK: env files
+
+    /// Layers, later winning: env_file, [env], the step's env_file, the step's env. What
+    /// the step wrote to stderr comes back in the failure message with the secret masked,
+    /// and the cache key that used it is recorded masked.
+    func testEnvFilesAreLayeredUnderEnvAndTheirValuesNeverReachTheLog() throws {
+        dir.write("flow.env", "A=file\nB=file\nC=file\nD=file\nTOKEN=tok-12345\n")
+        dir.write("step.env", "C=step-file\nD=step-file\n")
+        let (status, run) = try execute("""
+            name = "secrets"
+            env_file = "flow.env"
+            [env]
+            B = "env"
+            URL = "https://x:${TOKEN}@host"
+            [[step]]
+            id = "show"
+            env_file = "step.env"
+            env = { D = "step-env" }
+            run = 'echo "$A $B $C $D $URL" > "$WF_STEP_DIR/seen"; echo "denied for $TOKEN" >&2; exit 3'
+            [[step]]
+            id = "cached"
+            cache_key = "k-${URL}"
+            run = "true"
+            """)
+        XCTAssertEqual(status, .failures)
+        XCTAssertEqual(String(decoding: dir.read("runs/secrets/\(run.row.runID)/steps/show/seen"), as: UTF8.self),
+                       "file env step-file step-env https://x:tok-12345@host\n")
+        let failed = try events(run).first { $0.kind == .stepFailed }
+        XCTAssertEqual(failed?.message, "exit status 3: denied for [from env_file]")
+        let cached = try events(run).first { $0.kind == .stepSucceeded && $0.step == "cached" }
+        XCTAssertEqual(cached?.cacheKey, "k-https://x:[from env_file]@host")
+        let printed = try run.output.text()
+        XCTAssertFalse(printed.contains("tok-12345"), printed)
+        XCTAssertTrue(printed.contains("denied for [from env_file]"), printed)
     }
 }

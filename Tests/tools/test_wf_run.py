@@ -327,6 +327,105 @@ def test_step_environment_parameters_and_workdir(wf, tmp_path):
     assert r.status == 1 and "cannot start" in events(r, "step_failed")[0]["message"]
 
 
+# --- env_file: secrets reach the steps and nothing else ---------------------------------------
+
+SECRET = "s3cr3t-Tok3n-9f2e"
+ROTATED = "r0tat3d-Tok3n-77aa"
+
+
+def hits(root, *secrets):
+    """Files under root whose bytes hold any of the secrets, relative to root."""
+    return [str(p.relative_to(root)) for p in sorted(Path(root).rglob("*"))
+            if p.is_file() and any(s.encode() in p.read_bytes() for s in secrets)]
+
+
+def table_hits(db, *secrets):
+    """`table: row` for every row of every table of the state database holding a secret."""
+    import sqlite3
+    found = []
+    with sqlite3.connect(db) as c:
+        tables = [t for (t,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        assert len(tables) > 1, tables
+        for t in tables:
+            for row in c.execute(f'SELECT * FROM "{t}"'):
+                text = " ".join(v.decode(errors="replace") if isinstance(v, bytes) else str(v) for v in row)
+                if any(s in text for s in secrets):
+                    found.append(f"{t}: {text}")
+    return found
+
+
+def test_env_file_values_reach_the_steps_and_are_never_stored_or_printed(wf, tmp_path):
+    env_file = tmp_path / "secrets.env"
+    env_file.write_text(f'# the API token\nexport API_TOKEN="{SECRET}"\nREGION=eu-west-1   # a comment\n')
+    seen = tmp_path / "seen.txt"
+    trace = tmp_path / "trace.ndjson"
+    flow = write(tmp_path, f'''
+        name = "secretive"
+        env_file = "secrets.env"
+        [env]
+        REGION = "us-east-1"
+        [[step]]
+        id = "use"
+        run = 'echo "$API_TOKEN $REGION" >> {seen}'
+        [[step]]
+        id = "refused"
+        needs = "use"
+        cache_key = "k-${{API_TOKEN}}"
+        run = 'echo "token $API_TOKEN was refused" >&2; test -f {tmp_path}/go && echo "$API_TOKEN" >> {seen}'
+        ''')
+    v = run("wf-run", "validate", flow, env=wf)
+    assert v.status == 0 and v.stdout == f"{flow}: ok: workflow secretive, 2 steps, 2 variables from env_file\n", v
+    r = run("wf-run", "run", "--trace", str(trace), flow, env=wf)
+    assert r.status == 1, r
+    assert seen.read_text() == f"{SECRET} us-east-1\n", "the step got the value; [env] wins over env_file"
+    [failed] = events(r, "step_failed", "refused")
+    assert failed["message"] == "exit status 1: token [from env_file] was refused"
+    run_id = r.records[0]["run_id"]
+
+    # Read again on resume, as the file is then: the state never had the values.
+    env_file.write_text(f"API_TOKEN='{ROTATED}'\n")
+    (tmp_path / "go").write_text("")
+    resumed = run("wf-run", "resume", run_id, env=wf)
+    assert resumed.status == 0, resumed
+    assert seen.read_text() == f"{SECRET} us-east-1\n{ROTATED}\n"
+    assert events(resumed, "step_succeeded", "refused")[0]["cache_key"] == "k-[from env_file]"
+    shown = [run("wf-run", *args, env=wf) for args in (["status", "--json", run_id], ["history", "--json"],
+                                                       ["status", run_id], ["graph", flow])]
+    assert all(x.status == 0 for x in shown), shown
+
+    for out in [v, r, resumed, *shown]:
+        assert SECRET not in out.stdout + out.stderr and ROTATED not in out.stdout + out.stderr, out
+    assert SECRET not in trace.read_text() and "[from env_file]" in trace.read_text()
+    state = tmp_path / "state"
+    assert table_hits(state / "state.db", SECRET, ROTATED) == []
+    # The database's files, the run directory: only what the step itself wrote to stderr
+    # (its own business) holds a secret (the resumed attempt, numbered 1 again, wrote over it).
+    assert hits(state, SECRET, ROTATED) == [f"runs/secretive/{run_id}/logs/refused.1.err"]
+
+
+def test_env_file_problems_name_the_file_and_line(wf, tmp_path):
+    flow = write(tmp_path, '''
+        [[step]]
+        id = "a"
+        run = "touch ran"
+        env_file = ["ok.env", "bad.env"]
+        ''')
+    (tmp_path / "ok.env").write_text("A=1\n")
+    (tmp_path / "bad.env").write_text(f"A=1\n\n{SECRET}\n")
+    bad = str(tmp_path / "bad.env")
+    for command in ("validate", "run"):
+        r = run("wf-run", command, flow, env=wf, cwd=tmp_path)
+        assert r.status == 2 and r.stdout == "", r
+        assert f"{bad}:3:1: expected KEY=value" in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
+        assert SECRET not in r.stderr
+    (tmp_path / "bad.env").unlink()
+    for command in ("validate", "run"):
+        r = run("wf-run", command, flow, env=wf, cwd=tmp_path)
+        assert r.status == 3 and r.stdout == "", r
+        assert f"{flow}:5:23: env_file: {bad}: open: No such file or directory" in r.stderr, r.stderr
+    assert not (tmp_path / "ran").exists() and not (tmp_path / "state" / "runs").exists()
+
+
 # --- state: kill, resume, overlap, cancel ------------------------------------------------------
 
 RESUMABLE = '''

@@ -10,8 +10,11 @@ enum GraphCommand {
         for path in tool.parsed.positionals {
             do {
                 let w = try WorkflowLoader.load(path: path)
+                let envFiles = try EnvFileValues.read(w)
                 var summary = "\(path): ok: workflow \(w.name), \(w.steps.count) step\(w.steps.count == 1 ? "" : "s")"
                 if !w.handlers.isEmpty { summary += ", handlers " + w.handlers.map(\.id).joined(separator: ", ") }
+                // How many keys, never a value.
+                if envFiles.count > 0 { summary += ", \(envFiles.count) variable\(envFiles.count == 1 ? "" : "s") from env_file" }
                 if let schedule = w.schedule {
                     summary += ", schedule '\(schedule.expression)'" + (w.timeZone.name == "UTC" ? "" : " in \(w.timeZone.name)")
                 }
@@ -20,6 +23,9 @@ enum GraphCommand {
                 for line in error.lines { Terminal.stderr.writeLine(line) }
                 status = .usage
             } catch let error as SystemError {
+                Terminal.stderr.writeLine("\(error)")
+                if status == .ok { status = .unavailable }
+            } catch let error as UnavailableError {
                 Terminal.stderr.writeLine("\(error)")
                 if status == .ok { status = .unavailable }
             }

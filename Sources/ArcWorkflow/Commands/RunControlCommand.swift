@@ -6,6 +6,7 @@ enum RunControl {
     static func run(_ tool: ToolContext) throws -> ExitStatus {
         let p = tool.parsed
         let workflow = try WorkflowCommand.load(p.positionals[0], tool)
+        let envFiles = try WorkflowCommand.readEnvFiles(workflow, tool)
         let parameters = try resolveParameters(workflow, p.list("param"))
         let store = try RunStore.open(tool.statePath)
         let overlap = try lockWorkflow(workflow.name, tool)
@@ -26,7 +27,7 @@ enum RunControl {
         runLock?.setOwner("\(getpid()) \(row.runID)")
         overlap?.setOwner("\(getpid()) \(row.runID)")
         try store.insert(row)
-        return try execute(workflow, row, store, previous: nil, tool)
+        return try execute(workflow, envFiles, row, store, previous: nil, tool)
     }
 
     static func resume(_ tool: ToolContext) throws -> ExitStatus {
@@ -36,6 +37,8 @@ enum RunControl {
         do { workflow = try WorkflowLoader.parse(row.definition, file: row.file) } catch let error as WorkflowError {
             throw UnavailableError("run \(row.runID)", "its saved workflow no longer loads: \(error)")
         }
+        // Read again, as they are now: the state never kept their values.
+        let envFiles = try WorkflowCommand.readEnvFiles(workflow, tool)
         guard let runLock = try FileLock.tryAcquire(WorkflowCommand.runLockPath(row.runDir)) else {
             throw UsageError("run \(row.runID) is running now (\(FileLock.owner(WorkflowCommand.runLockPath(row.runDir)).map { "pid \($0.split(separator: " ")[0])" } ?? "another wf-run"))")
         }
@@ -47,16 +50,16 @@ enum RunControl {
         let overlap = try lockWorkflow(workflow.name, tool)
         runLock.setOwner("\(getpid()) \(row.runID)")
         overlap?.setOwner("\(getpid()) \(row.runID)")
-        return try execute(workflow, row, store, previous: previous, tool)
+        return try execute(workflow, envFiles, row, store, previous: previous, tool)
     }
 
-    static func execute(_ workflow: Workflow, _ row: RunStore.RunRow, _ store: RunStore, previous: RunState?,
+    static func execute(_ workflow: Workflow, _ envFiles: EnvFileValues, _ row: RunStore.RunRow, _ store: RunStore, previous: RunState?,
                         _ tool: ToolContext) throws -> ExitStatus {
         StopSignal.shared.install()
         tool.telemetry.root.name = "wf-run " + workflow.name
         tool.telemetry.root.set("run_id", .string(row.runID))
         let human = tool.parsed.wantsTable
-        let runner = WorkflowRunner(workflow: workflow, run: row, store: store, output: RunOutput(workflow: workflow.name, human: human),
+        let runner = WorkflowRunner(workflow: workflow, envFiles: envFiles, run: row, store: store, output: RunOutput(workflow: workflow.name, human: human),
                                     telemetry: tool.telemetry, log: tool.log, traceFile: tool.parsed.value("trace"))
         if let grace = try tool.parsed.duration("grace") { runner.grace = grace }
         runner.declareMetrics()

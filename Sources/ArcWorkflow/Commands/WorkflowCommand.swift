@@ -32,9 +32,23 @@ public enum WorkflowCommand {
         do {
             return try WorkflowLoader.load(path: path)
         } catch let error as WorkflowError {
-            for line in error.lines.dropLast() { tool.log.error(line, ["code": .string(error.code.rawValue)]) }
-            throw error.problems.count > 1 ? WorkflowError(file: error.file, problems: [error.problems.last!]) : error
+            throw report(error, tool)
         }
+    }
+
+    /// The values of the workflow's env files, or their problems as `load` reports them.
+    static func readEnvFiles(_ workflow: Workflow, _ tool: ToolContext) throws -> EnvFileValues {
+        do {
+            return try EnvFileValues.read(workflow)
+        } catch let error as WorkflowError {
+            throw report(error, tool)
+        }
+    }
+
+    /// Logs every problem but the last, which is returned for the runtime to report.
+    static func report(_ error: WorkflowError, _ tool: ToolContext) -> WorkflowError {
+        for line in error.lines.dropLast() { tool.log.error(line, ["code": .string(error.code.rawValue)]) }
+        return error.problems.count > 1 ? WorkflowError(file: error.file, problems: [error.problems.last!]) : error
     }
 
     /// Where runs keep their directories (logs, step outputs, the workflow's copy) and

@@ -30,7 +30,8 @@ extension WorkflowCommand {
                            "0 2 * * * wf-run run /etc/arc/daily.toml >> /var/log/arc/daily.ndjson 2>&1")],
         exitStatuses: ExitStatus.standard + [.busy],
         environment: [EnvironmentSpec("WF_RUNS_DIR", "as --runs-dir")],
-        sections: [("The workflow file", fileGrammar), ("Step environment", stepEnvironment), ("Schedules", scheduleText)],
+        sections: [("The workflow file", fileGrammar), ("Step environment", stepEnvironment), ("Env files", envFileText),
+                   ("Schedules", scheduleText)],
         seeAlso: ["arc-discover(1)", "arc-plan(1)", "arc-collect(1)", "s3x(1)", "telem-trace(1)", "crontab(5)"])
 
     static let fileGrammar = """
@@ -43,6 +44,7 @@ extension WorkflowCommand {
           schedule = "0 2 * * *"          # optional: cron (see Schedules)
           timezone = "Europe/London"      # optional: the schedule's zone [default: UTC]
           concurrency = 4                 # steps running at once, at most [default: 8]
+          env_file = "secrets.env"        # or a list; KEY=value lines (see Env files)
 
           [env]                           # every step's environment
           LAKE = "/data/lake"
@@ -66,10 +68,11 @@ extension WorkflowCommand {
           continue_on_failure = false     # a failure does not fail the run
           workdir = "/srv/arc"            # relative to the file's directory [that directory]
           env = { ARC_LOG_LEVEL = "debug" }
+          env_file = "collect.env"        # this step's; handlers may have one too
           cache_key = "collect-${day}"    # skip when a successful run had this key
 
           [on_success]                    # handlers: run, retries, retry_delay,
-          run = "echo ok"                 # retry_max_delay, timeout, env, workdir
+          run = "echo ok"                 # retry_max_delay, timeout, env, env_file, workdir
           [on_failure]
           run = "mail -s \\"$WF_WORKFLOW failed: $WF_FAILED_STEPS\\" ops < /dev/null"
           [on_exit]                       # always, last
@@ -95,7 +98,7 @@ extension WorkflowCommand {
         stdout and stderr kept in the run's directory. Its environment, each layer able to \
         use the ones before it with ${NAME} or $NAME (only in env values, workdir and \
         cache_key; RUN itself is expanded by sh): wf-run's environment, the parameters, \
-        [env], the step's env, then:
+        the workflow's env_file, [env], the step's env_file, the step's env, then:
 
           WF_WORKFLOW, WF_RUN_ID     the workflow's name, the run's id
           WF_RUN_DIR                 the run's directory
@@ -109,6 +112,34 @@ extension WorkflowCommand {
           WF_FAILED_STEPS            in handlers: the failed steps, space-separated
           TRACEPARENT                the step's span, when tracing (--trace, OTLP): the
                                      arc tools it runs nest under it
+        """
+
+    static let envFileText = """
+        env_file names dotenv files (a path or a list of them, relative to the workflow \
+        file's directory) whose variables the steps get, so that secrets need not be in the \
+        workflow file, whose text a run keeps for resume. The files are read when a run \
+        starts and again when it resumes, and their values are never stored: not in the \
+        state database, the run's directory, its events, logs or spans. Where wf-run writes \
+        text that could hold one (a failure's message quoting the step's stderr, a cache \
+        key, a span), each value of 4 characters or more is shown as [from env_file] (so a \
+        cache key holding one does not change when the value does). What a step itself \
+        writes is its own business.
+
+          # comments, and blank lines
+          API_TOKEN=abc123          # unquoted: trimmed, ends at a blank then #
+          export REGION=eu-west-1   # export is allowed, and ignored
+          PASSWORD='p$ss "w"'       # single quotes: exactly as written
+          GREETING="hi\\tthere\\n"    # double quotes: \\n \\t \\r \\" \\\\ escapes
+          KEY="-----BEGIN KEY-----
+          ...
+          -----END KEY-----"        # quoted values may span lines
+
+        Values are never expanded ($ is common in secrets); [env] and env values, workdir \
+        and cache_key can use them with ${NAME}. A later file, or a later line, sets a key \
+        again; [env] wins over env_file, and a step's env_file and env over the workflow's \
+        (as docker compose's environment wins over its env_file). A file that cannot be \
+        read stops `validate` and `run` with exit status 3, naming it; a bad line with \
+        exit status 2, as FILE:LINE:COLUMN (never quoting the line).
         """
 
     static let scheduleText = """

@@ -50,7 +50,9 @@ extension WorkflowCommand {
         description: """
         Reads each FILE as `run` would and prints a line `FILE: ok: ...` for it, or each \
         problem as FILE:LINE:COLUMN: message on stderr (syntax, unknown keys, unknown \
-        needs, cycles, bad cron expressions, bad durations, unknown time zones) and exits 2.
+        needs, cycles, bad cron expressions, bad durations, unknown time zones, bad lines in \
+        env files) and exits 2; exits 3 when an env file cannot be read. The ok line says \
+        how many variables the env files set, never their values.
         """,
         arguments: [ArgumentSpec("FILE", help: "workflow files", repeating: true, completion: .file)],
         examples: [Example("Check every workflow before deploying them:", "wf-run validate workflows/*.toml")])

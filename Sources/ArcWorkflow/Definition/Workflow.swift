@@ -17,6 +17,8 @@ public struct Workflow: Sendable {
     public var concurrency: Int
     /// Environment for every step, in file order (a value may use the ones before it).
     public var environment: [(String, String)]
+    /// Dotenv files for every step (`env_file`), read when a run starts, never kept.
+    public var envFiles: [EnvFileReference] = []
     /// Parameters and their defaults, in file order; `-p name=value` overrides.
     public var parameters: [(String, String)]
     public var steps: [Step]
@@ -58,6 +60,9 @@ public struct Step: Sendable {
     /// A failure does not fail the run, and the steps after it run as after a success.
     public var continueOnFailure = false
     public var environment: [(String, String)] = []
+    /// Dotenv files for this step; their values override the workflow's [env], the
+    /// step's env overrides them.
+    public var envFiles: [EnvFileReference] = []
     public var workdir: String?
     public var cacheKey: String?
     /// Where the step's table starts in the file, for messages.

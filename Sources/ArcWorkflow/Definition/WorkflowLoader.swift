@@ -6,11 +6,11 @@ import ArcTOML
 /// collecting every problem with its line and column rather than stopping at the first,
 /// so `wf-run validate` lists them all.
 public enum WorkflowLoader {
-    static let topKeys = ["name", "schedule", "timezone", "concurrency", "env", "params", "step",
+    static let topKeys = ["name", "schedule", "timezone", "concurrency", "env", "env_file", "params", "step",
                           "on_success", "on_failure", "on_exit"]
     static let stepKeys = ["id", "run", "needs", "retries", "retry_delay", "retry_max_delay", "timeout", "when",
-                           "continue_on_failure", "env", "workdir", "cache_key"]
-    static let handlerKeys = ["run", "retries", "retry_delay", "retry_max_delay", "timeout", "env", "workdir"]
+                           "continue_on_failure", "env", "env_file", "workdir", "cache_key"]
+    static let handlerKeys = ["run", "retries", "retry_delay", "retry_max_delay", "timeout", "env", "env_file", "workdir"]
     public static let defaultConcurrency = 8
 
     /// Reads and checks the file at `path`.
@@ -75,6 +75,7 @@ public enum WorkflowLoader {
             }
             if let v = doc["concurrency"], let n = integer(v, "concurrency", min: 1) { w.concurrency = n }
             if let v = doc["env"] { w.environment = pairs(v, "env", keysAreNames: true) }
+            if let v = doc["env_file"] { w.envFiles = envFiles(v) }
             if let v = doc["params"] { w.parameters = pairs(v, "params", keysAreNames: true) }
             if let v = doc["step"] {
                 if let tables = v.array, tables.allSatisfy({ $0.table != nil }) {
@@ -153,6 +154,7 @@ public enum WorkflowLoader {
                 if d > 0 { step.timeout = d } else { fail(v, "timeout: must be more than 0") }
             }
             if let v = t["env"] { step.environment = pairs(v, "env", keysAreNames: true) }
+            if let v = t["env_file"] { step.envFiles = envFiles(v) }
             if let v = t["workdir"], let s = string(v, "workdir") { step.workdir = s }
         }
 
@@ -188,6 +190,22 @@ public enum WorkflowLoader {
             }
             fail(v, "\(key): expected a duration such as \"30s\", \"5m\", \"1h30m\" or \"500ms\", got \(v.string.map { "'\($0)'" } ?? v.typeName)")
             return nil
+        }
+
+        /// `env_file = "path"` or a list of paths; the files themselves are read when a run
+        /// starts (`EnvFileValues`), since their values must not be kept with the text.
+        mutating func envFiles(_ v: TOMLValue) -> [EnvFileReference] {
+            let items = v.string != nil ? [v] : v.array ?? []
+            if v.string == nil && v.array == nil { fail(v, "env_file: expected a path or a list of paths, got \(v.typeName)") }
+            var out: [EnvFileReference] = []
+            for item in items {
+                if let path = item.string, !path.isEmpty {
+                    out.append(EnvFileReference(path: path, line: item.line, column: item.column))
+                } else {
+                    fail(item, "env_file: expected a path, got \(item.string == nil ? item.typeName : "an empty string")")
+                }
+            }
+            return out
         }
 
         /// A table of names to values: strings, or numbers and booleans written as text.

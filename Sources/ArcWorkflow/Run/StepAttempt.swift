@@ -75,8 +75,10 @@ extension WorkflowRunner {
         e.attempt = attempt
         e.exitStatus = Int(status)
         e.durationMillis = millis
-        e.cacheKey = s.step.cacheKey.map { environment(for: s, attempt: attempt).expand($0) }
-        let (reason, message) = failure(s, status: status, spawnError: spawnError)
+        // Masked as cacheHit masks it, so a key holding an env_file value still matches.
+        e.cacheKey = s.step.cacheKey.map { envFiles.mask(environment(for: s, attempt: attempt).expand($0)) }
+        let (reason, unmasked) = failure(s, status: status, spawnError: spawnError)
+        let message = envFiles.mask(unmasked)
 
         if status == 0 && spawnError == nil {
             s.status = .succeeded
@@ -148,7 +150,10 @@ extension WorkflowRunner {
     func environment(for s: StepRuntime, attempt: Int) -> StepEnvironment {
         var env = StepEnvironment(base: baseEnvironment)
         for (k, v) in run.parameters { env.set(k, v) }
+        // Values from env files are taken as written; [env] and env can use them.
+        for (k, v) in envFiles.workflow { env.set(k, v) }
         for (k, v) in workflow.environment { env.add(k, expanding: v) }
+        for (k, v) in envFiles.steps[s.step.id] ?? [] { env.set(k, v) }
         for (k, v) in s.step.environment { env.add(k, expanding: v) }
         env.set("WF_WORKFLOW", workflow.name)
         env.set("WF_RUN_ID", run.runID)

@@ -1,8 +1,8 @@
 import ArcCore
 
 /// The environment a step runs in, built in layers, each able to use the ones before it:
-/// wf-run's own environment, then the parameters, the workflow's [env], the step's env,
-/// and last the WF_* variables, which nothing overrides.
+/// wf-run's own environment, then the parameters, the workflow's env_file and [env], the
+/// step's env_file and env, and last the WF_* variables, which nothing overrides.
 struct StepEnvironment {
     private(set) var values: [String: String]
 

@@ -29,10 +29,13 @@ final class WorkflowRunner {
     /// How long a step has to exit after SIGTERM (timeout, cancel) before SIGKILL.
     var grace = 5.0
     let baseEnvironment: [String: String]
+    /// Read from the env files as this run started or resumed; masked in all wf-run writes.
+    let envFiles: EnvFileValues
 
-    init(workflow: Workflow, run: RunStore.RunRow, store: RunStore, output: RunOutput, telemetry: Telemetry, log: Logger,
-         traceFile: String?) {
+    init(workflow: Workflow, envFiles: EnvFileValues = EnvFileValues(), run: RunStore.RunRow, store: RunStore, output: RunOutput,
+         telemetry: Telemetry, log: Logger, traceFile: String?) {
         self.workflow = workflow
+        self.envFiles = envFiles
         self.run = run
         self.store = store
         self.output = output
@@ -257,7 +260,7 @@ final class WorkflowRunner {
     /// is skipped, its directory pointing at that run's output.
     func cacheHit(_ s: StepRuntime) throws -> Bool {
         guard let template = s.step.cacheKey else { return false }
-        let key = environment(for: s, attempt: 1).expand(template)
+        let key = envFiles.mask(environment(for: s, attempt: 1).expand(template))
         guard let cachedRun = try store.cachedRun(workflow: workflow.name, step: s.step.id, cacheKey: key),
               let other = try store.run(cachedRun) else { return false }
         s.status = .succeeded
@@ -308,7 +311,10 @@ final class WorkflowRunner {
     }
 
     /// Appends to the log, then prints: a record on stdout is always one a resume knows.
-    func record(_ e: RunEvent) throws {
+    /// A message can quote what a step wrote to stderr, which may hold an env_file value.
+    func record(_ event: RunEvent) throws {
+        var e = event
+        e.message = e.message.map(envFiles.mask)
         try store.append(e)
         try output.emit(e)
     }
