@@ -65,6 +65,8 @@ public struct EnvFileValues: Sendable {
         for step in w.steps + w.handlers where !step.envFiles.isEmpty { values.steps[step.id] = try pairs(step.envFiles) }
         let all = Set(cache.values.flatMap { $0.map(\.1) }.filter { $0.count >= shortestMasked })
         values.secrets = all.map { Array($0.utf8) }.sorted { $0.count > $1.count }
+        // And everywhere else (log lines, spans, errors of the core) through Secrets.
+        for value in all { Secrets.register(value) }
         return values
     }
 
