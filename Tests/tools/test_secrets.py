@@ -28,6 +28,7 @@ SECRETS = {
     "credential": "CredPLANTED08",
     "security_token": "StsTokenPLANTED09",
     "exec_password": "ExecPassPLANTED10",
+    "env_file_password": "EnvFilePassPLANTED11",
 }
 
 
@@ -168,6 +169,19 @@ def test_no_secret_reaches_a_log_span_metric_error_or_the_state(tmp_path, mirror
         r = run("telem-trace", "ingest", str(out / "exec.spans"), str(out / "collect.spans"), env=env)
         assert r.status == 0, r
 
+        # wf-run with its secret in an env_file: the step uses it and fails, retried, traced.
+        (tmp_path / "flow.env").write_text(f"DB_PASSWORD={SECRETS['env_file_password']}\n")
+        (tmp_path / "flow.toml").write_text(
+            'name = "secretive"\nenv_file = "flow.env"\n[[step]]\nid = "load"\nretries = 1\nretry_delay = "10ms"\n'
+            'run = \'test -n "$DB_PASSWORD" && echo "loading as user" >&2 && exit 4\'\n')
+        r = run("wf-run", "--log-level", "debug", "--trace", str(out / "wf.spans"), "run", str(tmp_path / "flow.toml"),
+                env=env)
+        assert r.status != 0 and "exit status 4" in r.stdout + r.stderr, r
+        found += leaks(r.stdout + r.stderr, "wf-run run")
+        for args in (["status"], ["history"], ["validate", str(tmp_path / "flow.toml")]):
+            r = run("wf-run", *args, env=env)
+            found += leaks(r.stdout + r.stderr, f"wf-run {args[0]}")
+
         # What the live collector received (spans and logs as sent).
         assert receiver.spans, "the live receiver got the spans"
         found += leaks(json.dumps(receiver.bodies), "the OTLP bodies")
@@ -175,7 +189,7 @@ def test_no_secret_reaches_a_log_span_metric_error_or_the_state(tmp_path, mirror
     # Every file under the test's directory but the inputs where the secrets were planted:
     # span files, metrics, the state database (default path, under HOME) and its WAL.
     for path in tmp_path.rglob("*"):
-        if path.is_file() and path != home / ".aws" / "credentials":
+        if path.is_file() and path not in (home / ".aws" / "credentials", tmp_path / "flow.env"):
             found += leaks(path.read_bytes().decode("utf-8", "replace"), str(path.relative_to(tmp_path)))
     assert found == [], "\n".join(found)
 
