@@ -349,11 +349,53 @@ def test_redacted_ndjson_keeps_its_structure(tmp_path):
     assert first["msg"] == "user [email] from [ipv4]"
     assert first["headers"] == {"Authorization": "[token]", "X-Req": "[redacted]"}
     assert first["password"] == "[secret]"
-    assert first["list"] == ["ok", "[email]", {"token": 5}]
-    assert first["card"] == 4111111111111111, "numbers stay numbers"
+    assert first["list"] == ["ok", "[email]", {"token": "[secret]"}], "a secret key's number too"
+    assert first["card"] == "[card]", "a card number written as a number"
     assert first["quoted"] == 'say "hi" to [ipv4]'
     assert out[1] == json.dumps(originals[1]), "a line with nothing to mask is passed on byte for byte"
     assert out[2] == "plain [ipv4]"
+
+
+# Each line holds secrets that the strings after "SECRET" stand for; none may survive.
+AWKWARD = [
+    "login password='two words SECRET1' user=bob",
+    'config api_key: "abc def SECRET2" region=eu',
+    "token=SECRET3 session_id=SECRET4 sessionId=SECRET5 Api-Key=SECRET6",
+    "GET https://h.example/cb?token=SECRET7&next=/home",
+    "fetch https://alice:SECRET8@db.example:5432/app",
+    "https://b.s3.amazonaws.com/o?X-Amz-Credential=SECRET9%2Fus-east-1&X-Amz-Security-Token=SECRET10"
+    "&X-Amz-Signature=SECRET11&x-id=GetObject",
+    "http://h/o?AWSAccessKeyId=SECRET12&Signature=SECRET13&key=SECRET14&sig=SECRET15&page=2",
+    json.dumps({"password": "two words SECRET16", "user": "bob"}),
+    json.dumps({"list": [{"password": "SECRET17"}, "harmless", 7], "next": "kept"}),
+    json.dumps({"password": 12345, "pin_code": 7, "pan": 4111111111111111, "token": 99, "tokens_used": 1234}),
+    json.dumps({"credentials": {"user": "SECRET18", "id": 1}, "Cookie": "sid=SECRET19; theme=dark"}),
+    json.dumps({"msg": "retry https://u:SECRET20@h.io/x?sig=SECRET21 with passwd='SECRET22 x'"}),
+    json.dumps({"Session": "SECRET23", "X-Amz-Security-Token": "SECRET24", "session_count": 3}),
+]
+
+
+def test_redact_masks_secret_keys_whole_and_nothing_after(tmp_path):
+    f = tmp_path / "in.log"
+    f.write_text("".join(x + "\n" for x in AWKWARD))
+    r = tl("redact", str(f))
+    assert r.status == 0, r
+    out = r.stdout.splitlines()
+    assert len(out) == len(AWKWARD)
+    for before, after in zip(AWKWARD, out):
+        assert "SECRET" not in after and "12345" not in after and "4111" not in after, after
+        if before.startswith("{"):
+            b, a = json.loads(before), json.loads(after)
+            assert list(a) == list(b), after
+    assert out[0] == "login password='[secret]' user=bob"
+    assert out[3] == "GET https://h.example/cb?token=[secret]&next=/home", "the key and the rest of the URL stay"
+    assert out[4] == "fetch https://alice:[secret]@db.example:5432/app"
+    assert out[6] == "http://h/o?AWSAccessKeyId=[secret]&Signature=[secret]&key=[secret]&sig=[secret]&page=2"
+    assert json.loads(out[8]) == {"list": [{"password": "[secret]"}, "harmless", 7], "next": "kept"}
+    assert json.loads(out[9]) == {"password": "[secret]", "pin_code": 7, "pan": "[card]", "token": "[secret]",
+                                  "tokens_used": 1234}
+    assert json.loads(out[10]) == {"credentials": {"user": "[secret]", "id": "[secret]"}, "Cookie": "[token]"}
+    assert json.loads(out[12])["session_count"] == 3
 
 
 def test_redact_reads_stdin_and_filters(tmp_path):

@@ -32,16 +32,30 @@ extension TelemLogCommand {
         usage: ["[--pattern REGEX]... [FILE...]"],
         description: """
         Writes each line with what must not be shared masked: emails [email], IPv4 [ipv4] and \
-        IPv6 [ipv6] addresses, AWS access key ids [aws_key], secrets (the value after a key such \
-        as password, api_key or aws_secret_access_key; any string value of such a JSON key) \
-        [secret], bearer tokens, JWTs and Authorization values [token], card numbers with an \
-        issuer's prefix and a valid Luhn digit [card], and matches of --pattern [redacted].
+        IPv6 [ipv6] addresses, AWS access key ids [aws_key], the values of secret keys and URL \
+        passwords [secret], bearer tokens, JWTs and Authorization and Cookie values [token], \
+        card numbers with an issuer's prefix and a valid Luhn digit [card], and matches of \
+        --pattern [redacted].
 
-        A JSON line keeps its structure: every line is still valid JSON with the same keys; only \
-        string values change, so numbers stay as they are. A plain text line is redacted as \
-        text. Left alone: timestamps, hex ids and hashes, numbers failing Luhn, hosts that are \
-        names. A bare dotted quad of 0-255 parts (1.2.3.4) is masked even if it was a version; \
-        v1.2.3.4 and 1.2.3.4.5 are not addresses.
+        Secret keys, in JSON members, key=value and key: value text and URL queries: a name \
+        (split into words at _ - . and camelCase, any case) with password, passwd or \
+        passphrase in any word, or a word pwd, secret or ending in secret (client_secret, \
+        not secretary), or ending in token, api_key, access_key, \
+        secret_key, private_key, signing_key, encryption_key, master_key, session_key, \
+        access_key_id, session, session_id, auth, credential(s) or signature; in a URL query \
+        also key and sig (?key=, X-Amz-Signature=, X-Amz-Credential=). So access_token and \
+        X-Amz-Security-Token are masked, tokens_used and token_count are not. The whole value \
+        is masked, the key kept: quoted ('two words', "a b") to its closing quote, {...} or \
+        [...] to its closing bracket, an Authorization or Cookie value to the end of the line, \
+        any other to a space or , ; & } ]. A URL's user:PASSWORD@ keeps its user.
+
+        A JSON line keeps its structure: every line is still valid JSON with the same keys. A \
+        secret key's string or number becomes "[secret]"; under an object or array value every \
+        string and number inside does. null, true, false and "" are kept (they say no secret \
+        was set). A number that is a card number becomes "[card]"; other numbers stay. A plain \
+        text line is redacted as text. Left alone: timestamps, hex ids and hashes, numbers \
+        failing Luhn, hosts that are names. A bare dotted quad of 0-255 parts (1.2.3.4) is \
+        masked even if it was a version; v1.2.3.4 and 1.2.3.4.5 are not addresses.
         """,
         options: [OptionSpec("pattern", kind: .list, valueName: "REGEX",
                              help: "also mask matches of REGEX (POSIX extended; repeatable)")],

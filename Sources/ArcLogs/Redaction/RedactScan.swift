@@ -17,48 +17,141 @@ enum RedactScan {
         return true
     }
 
-    // MARK: key = value secrets, Authorization headers
+    // MARK: key = value secrets, Authorization headers, URL passwords
 
-    private static let secretWords = Redactor.secretWords.map { Array($0.utf8) }
-    private static let authorization = Array("authorization".utf8)
+    @inline(__always) static func isKeyByte(_ c: UInt8) -> Bool {
+        isAlnum(c) || c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: ".")
+    }
 
-    /// `password=hunter2`, `aws_secret_access_key = wJalr...`, `"client_secret": "..."`
-    /// inside text, and `Authorization: Basic ...` up to the end of the text or a quote.
+    /// The values of secret keys (`SecretKeys` says which) in text: `password=hunter2`,
+    /// `password='two words'`, `api_key: "abc def"`, `"client_secret": "..."`, `?token=...&sig=...`
+    /// in a URL, `Authorization: Basic ...`. The whole value is masked, the key and the quotes
+    /// kept: a quoted value up to its closing quote (the rest of the line when there is
+    /// none), a `{...}` or `[...]` up to its closing bracket, an Authorization or Cookie value
+    /// up to a quote or the end of the line (it holds spaces), any other value up to a space
+    /// or one of `" ' , ; & } ]` (and `#` in a query). A bare null, true or false is kept:
+    /// it says a secret was not set, which is no secret.
     static func keyed(_ t: Bytes, _ spans: inout [Redactor.Span]) {
+        let n = t.count
         var i = 0
-        while i < t.count {
-            let c = lower(t[i])
-            guard c == UInt8(ascii: "s") || c == UInt8(ascii: "p") || c == UInt8(ascii: "a") || c == UInt8(ascii: "r")
-                    || c == UInt8(ascii: "c") else { i += 1; continue }
-            var matched: (length: Int, isAuth: Bool)?
-            if hasPrefix(t, i, authorization) {
-                matched = (authorization.count, true)
-            } else {
-                for w in secretWords where hasPrefix(t, i, w) { matched = (w.count, false); break }
+        while i < n {
+            guard isAlnum(t[i]) || t[i] == UInt8(ascii: "_"), i == 0 || !isKeyByte(t[i - 1]) else { i += 1; continue }
+            var j = i
+            while j < n && isKeyByte(t[j]) { j += 1 }
+            let keyEnd = j
+            if i > 0 && (t[i - 1] == 0x22 || t[i - 1] == 0x27) && j < n && t[j] == t[i - 1] { j += 1 }
+            while j < n && (t[j] == 0x20 || t[j] == 0x09) { j += 1 }
+            // One `:` or `=`: `std::vector` and `a==b` name no value.
+            guard j < n, t[j] == UInt8(ascii: ":") || t[j] == UInt8(ascii: "="), j + 1 == n || t[j + 1] != t[j] else {
+                i = keyEnd
+                continue
             }
-            guard let (length, isAuth) = matched else { i += 1; continue }
-            // The rest of the key's name (aws_secret_access_key), then a separator with : or =.
-            var j = i + length
-            while j < t.count && (isAlnum(t[j]) || t[j] == UInt8(ascii: "_") || t[j] == UInt8(ascii: "-")) { j += 1 }
-            var sawSeparator = false
-            let sepStart = j
-            while j < t.count && j - sepStart < 6 {
-                let s = t[j]
-                if s == UInt8(ascii: ":") || s == UInt8(ascii: "=") { sawSeparator = true } else if !(s == 0x20 || s == 0x09 || s == 0x22 || s == 0x27) { break }
+            j += 1
+            while j < n && (t[j] == 0x20 || t[j] == 0x09) { j += 1 }
+            let inQuery = i > 0 && (t[i - 1] == UInt8(ascii: "?") || t[i - 1] == UInt8(ascii: "&"))
+            let context = SecretKeys.classify(UnsafeBufferPointer(rebasing: t[i..<keyEnd]), inQuery: inQuery)
+            guard context != .none, j < n else { i = keyEnd; continue }
+            let value = valueExtent(t, j, credential: context == .authorization, inQuery: inQuery)
+            if value.end > value.start && !isLiteral(t, value.start, value.end) {
+                spans.append(.init(start: value.start, end: value.end, mask: context == .authorization ? .token : .secret,
+                                   fromKey: true))
+            }
+            i = max(value.next, keyEnd)
+        }
+    }
+
+    /// The part of a value starting at `at` to mask, and where scanning goes on. Nothing
+    /// runs past the end of the line.
+    static func valueExtent(_ t: Bytes, _ at: Int, credential: Bool, inQuery: Bool) -> (start: Int, end: Int, next: Int) {
+        let n = t.count
+        let c = t[at]
+        if c == 0x22 || c == 0x27 {
+            let close = closingQuote(t, at)
+            return close < n && t[close] == c ? (at + 1, close, close + 1) : (at + 1, close, close)
+        }
+        if !inQuery && (c == UInt8(ascii: "{") || c == UInt8(ascii: "[")) {
+            let close = closingBracket(t, at)
+            return close < n && !isLineEnd(t[close]) ? (at, close + 1, close + 1) : (at, close, close)
+        }
+        var k = at
+        if credential {
+            while k < n && t[k] != 0x22 && t[k] != 0x27 && !isLineEnd(t[k]) { k += 1 }
+            while k > at && (t[k - 1] == 0x20 || t[k - 1] == 0x09) { k -= 1 }
+        } else {
+            while k < n && !isValueEnd(t[k]) && !isLineEnd(t[k]) && !(inQuery && t[k] == UInt8(ascii: "#")) { k += 1 }
+        }
+        return (at, k, k)
+    }
+
+    /// The quote closing the one at `at` (a backslash escapes the byte after it), or where
+    /// the line ends when none does.
+    static func closingQuote(_ t: Bytes, _ at: Int) -> Int {
+        var k = at + 1
+        while k < t.count && t[k] != t[at] && !isLineEnd(t[k]) {
+            k += t[k] == UInt8(ascii: "\\") && k + 1 < t.count && !isLineEnd(t[k + 1]) ? 2 : 1
+        }
+        return k
+    }
+
+    @inline(__always) static func isLineEnd(_ c: UInt8) -> Bool { c == 0x0A || c == 0x0D }
+
+    @inline(__always) static func isValueEnd(_ c: UInt8) -> Bool {
+        c == 0x20 || c == 0x09 || c == 0x22 || c == 0x27 || c == UInt8(ascii: ",") || c == UInt8(ascii: ";")
+            || c == UInt8(ascii: "&") || c == UInt8(ascii: "}") || c == UInt8(ascii: "]")
+    }
+
+    private static let literals = ["null", "true", "false"].map { Array($0.utf8) }
+
+    static func isLiteral(_ t: Bytes, _ start: Int, _ end: Int) -> Bool {
+        literals.contains { $0.count == end - start && hasPrefix(t, start, $0) }
+    }
+
+    /// The `}` or `]` closing the bracket at `at` (brackets inside double-quoted strings
+    /// skipped), or where the line ends when none does.
+    static func closingBracket(_ t: Bytes, _ at: Int) -> Int {
+        var depth = 0
+        var k = at
+        while k < t.count && !isLineEnd(t[k]) {
+            switch t[k] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                if depth == 0 { return k }
+            case 0x22:
+                k = closingQuote(t, k)
+                guard k < t.count && t[k] == 0x22 else { return k }
+            default: break
+            }
+            k += 1
+        }
+        return k
+    }
+
+    /// The password of a URL's userinfo, `scheme://user:PASSWORD@host/`: the authority runs
+    /// to the first `/ ? #`, space or quote, and its last `@` ends the userinfo (as URL
+    /// parsers read it, so a password with a bare `@` is masked whole).
+    static func urlPasswords(_ t: Bytes, _ spans: inout [Redactor.Span]) {
+        let n = t.count
+        var i = 1
+        while i + 2 < n {
+            guard t[i] == UInt8(ascii: ":"), t[i + 1] == UInt8(ascii: "/"), t[i + 2] == UInt8(ascii: "/"), isAlnum(t[i - 1]) else {
+                i += 1
+                continue
+            }
+            var j = i + 3
+            var at: Int?
+            var colon: Int?
+            while j < n {
+                let c = t[j]
+                if c == UInt8(ascii: "/") || c == UInt8(ascii: "?") || c == UInt8(ascii: "#") || c <= 0x20 || c == 0x22 || c == 0x27
+                    || c == UInt8(ascii: "<") || c == UInt8(ascii: ">") || c == UInt8(ascii: "\\") { break }
+                if c == UInt8(ascii: "@") { at = j } else if c == UInt8(ascii: ":") && colon == nil { colon = j }
                 j += 1
             }
-            guard sawSeparator else { i += length; continue }
-            let valueStart = j
-            if isAuth {
-                while j < t.count && t[j] != 0x22 && t[j] != 0x27 && t[j] != 0x0A { j += 1 }
-                if j > valueStart { spans.append(.init(start: valueStart, end: j, mask: .token)) }
-            } else {
-                while j < t.count && !(t[j] == 0x20 || t[j] == 0x09 || t[j] == 0x22 || t[j] == 0x27 || t[j] == UInt8(ascii: ",")
-                                       || t[j] == UInt8(ascii: ";") || t[j] == UInt8(ascii: "&") || t[j] == UInt8(ascii: "}")
-                                       || t[j] == 0x0A) { j += 1 }
-                if j > valueStart { spans.append(.init(start: valueStart, end: j, mask: .secret)) }
+            if let at, let colon, colon + 1 < at {
+                spans.append(.init(start: colon + 1, end: at, mask: .secret, fromKey: true))
             }
-            i = max(j, i + 1)
+            i = j
         }
     }
 

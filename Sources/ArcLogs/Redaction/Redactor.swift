@@ -1,7 +1,8 @@
 import ArcCore
 
 /// Masks what must not leave the machine: emails, IPv4 and IPv6 addresses, AWS access key
-/// ids and secrets, bearer tokens, JWTs and Authorization values, card numbers that pass
+/// ids, the values of secret-bearing keys (`SecretKeys`; in JSON, text and URL queries),
+/// URL passwords, bearer tokens, JWTs and Authorization values, card numbers that pass
 /// the Luhn check, and the user's own `--pattern`s. Each detector is a hand-written scan
 /// over bytes with explicit boundaries, so what it must leave alone is decided in one
 /// place: timestamps (`12:00:00` is no IPv6: that needs `::` or eight groups), versions
@@ -17,32 +18,19 @@ public final class Redactor {
         var bytes: [UInt8] { Array("[\(rawValue)]".utf8) }
     }
 
-    /// What the member key around a JSON string value says about it.
+    /// What the member key around a JSON value says about it (`SecretKeys` has the list).
     public enum KeyContext: Sendable {
         case none, secret, authorization
 
-        /// Keys whose values are secrets or credentials whatever they look like.
-        public init(key: String) {
-            let k = key.lowercased()
-            if k == "authorization" || k == "proxy-authorization" || k == "proxy_authorization" || k == "cookie"
-                || k == "set-cookie" {
-                self = .authorization
-            } else if Redactor.secretWords.contains(where: { k.contains($0) }) {
-                self = .secret
-            } else {
-                self = .none
-            }
-        }
+        public init(key: String) { self = SecretKeys.classify(Array(key.utf8)) }
     }
-
-    static let secretWords = ["secret", "password", "passwd", "api_key", "apikey", "api-key", "access_token",
-                              "refresh_token", "session_token", "auth_token", "private_key", "security_token",
-                              "security-token", "client_secret"]
 
     struct Span {
         var start: Int
         var end: Int
         var mask: Mask
+        /// Found by a key's name (or a URL's userinfo) rather than by the value's shape.
+        var fromKey = false
     }
 
     private let patterns: [ByteRegex]
@@ -63,6 +51,7 @@ public final class Redactor {
             for m in p.allMatches(in: t) { spans.append(Span(start: m.lowerBound, end: m.upperBound, mask: .redacted)) }
         }
         RedactScan.keyed(t, &spans)
+        RedactScan.urlPasswords(t, &spans)
         RedactScan.bearer(t, &spans)
         RedactScan.jwt(t, &spans)
         RedactScan.awsKeys(t, &spans)
@@ -71,18 +60,38 @@ public final class Redactor {
         RedactScan.ipv6(t, &spans)
         RedactScan.ipv4(t, &spans)
         guard !spans.isEmpty else { return nil }
-        // Earliest first; at the same start the longest; a span overlapping a chosen one is dropped.
-        spans.sort { $0.start != $1.start ? $0.start < $1.start : $0.end > $1.end }
         var out: [UInt8] = []
         out.reserveCapacity(t.count)
         var at = 0
-        for s in spans where s.start >= at {
+        for s in Self.chosen(spans) {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: t[at..<s.start]))
             out.append(contentsOf: s.mask.bytes)
             at = s.end
         }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: t[at...]))
         return out
+    }
+
+    /// The spans to mask, in order and apart. What a key named comes first: the key said what
+    /// the value is, so a detector that saw an email in `user:pw@host.io` gives way to the
+    /// URL's password. Then the detectors' spans that overlap none of those; among them the
+    /// earliest, at the same start the longest.
+    static func chosen(_ spans: [Span]) -> [Span] {
+        func apart(_ candidates: [Span], avoiding taken: [Span]) -> [Span] {
+            var out: [Span] = []
+            var at = 0
+            var t = 0
+            for s in candidates.sorted(by: { $0.start != $1.start ? $0.start < $1.start : $0.end > $1.end }) where s.start >= at {
+                while t < taken.count && taken[t].end <= s.start { t += 1 }
+                if t < taken.count && taken[t].start < s.end { continue }
+                out.append(s)
+                at = s.end
+            }
+            return out
+        }
+        let keyed = apart(spans.filter(\.fromKey), avoiding: [])
+        let shaped = apart(spans.filter { !$0.fromKey }, avoiding: keyed)
+        return (keyed + shaped).sorted { $0.start < $1.start }
     }
 
     public func redact(_ text: String, context: KeyContext = .none) -> String {
