@@ -19,11 +19,7 @@ public final class Redactor {
     }
 
     /// What the member key around a JSON value says about it (`SecretKeys` has the list).
-    public enum KeyContext: Sendable {
-        case none, secret, authorization
-
-        public init(key: String) { self = SecretKeys.classify(Array(key.utf8)) }
-    }
+    public typealias KeyContext = SecretKeys.Kind
 
     struct Span {
         var start: Int
@@ -105,4 +101,8 @@ public final class Redactor {
     public func redactLine(_ entry: LogEntry) -> [UInt8]? {
         entry.isJSON ? JSONRedaction.rewrite(entry.bytes, self) : redact(entry.bytes)
     }
+}
+
+extension SecretKeys.Kind {
+    public init(key: String) { self = SecretKeys.classify(Array(key.utf8)) }
 }

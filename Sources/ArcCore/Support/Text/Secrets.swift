@@ -7,21 +7,14 @@
 /// - the password of a URL's userinfo (`https://user:***@host/`),
 /// - query parameters that carry credentials or signatures (`X-Amz-Signature`,
 ///   `X-Amz-Credential`, `X-Amz-Security-Token`, `Signature`, `AWSAccessKeyId`, `token`,
-///   `access_token`, `sig`, `key`, ...; see `secretParameters`), compared case-insensitively,
+///   `access_token`, `sig`, `key`, `password`...: `SecretKeys`' list, which telem-log
+///   redact uses too), in any case,
 /// - the value of an `Authorization` (or `Proxy-Authorization`) header written as
 ///   `Authorization: Bearer ***` or `authorization=***` (OTEL_EXPORTER_OTLP_HEADERS' form),
 /// - every value registered as secret when it was read (AWS secret keys and session tokens,
 ///   OTLP header values), wherever it appears.
 public enum Secrets {
     public static let mask = "***"
-
-    /// Query parameter names (lowercased) whose values are credentials or signatures.
-    public static let secretParameters: Set<String> = [
-        "x-amz-signature", "x-amz-credential", "x-amz-security-token", "signature", "awsaccesskeyid",
-        "x-goog-signature", "x-goog-credential", "token", "access_token", "refresh_token", "id_token",
-        "auth", "auth_token", "sig", "key", "api_key", "apikey", "api-key", "password", "passwd", "pwd",
-        "secret", "client_secret", "session_token", "sessiontoken", "security_token",
-    ]
 
     /// Values read from credentials (at least 8 characters: shorter ones would mask
     /// ordinary words), longest first so a secret containing another is masked whole.
@@ -111,8 +104,7 @@ public enum Secrets {
             var eq = i + 1
             while eq < b.count, isNameByte(b[eq]) { eq += 1 }
             guard eq < b.count, b[eq] == UInt8(ascii: "="), eq > i + 1 else { continue }
-            let name = String(decoding: b[i + 1..<eq], as: UTF8.self).lowercased()
-            guard secretParameters.contains(name) else { continue }
+            guard SecretKeys.classify(b[i + 1..<eq], inQuery: true) != .none else { continue }
             var end = eq + 1
             while end < b.count, b[end] != UInt8(ascii: "&"), b[end] != UInt8(ascii: "#"), !endsValue(b[end]) { end += 1 }
             guard end > eq + 1, b[eq + 1..<end] != maskBytes[...] else { continue }

@@ -16,7 +16,15 @@
 /// values hold spaces (`Basic dXNl...`, `a=1; b=2`); they are masked as [token].
 /// In a URL's query (after `?` or `&`) `key`, `sig` and `signature` as the last word
 /// count too: `?key=AIza...`, `&sig=...`.
-enum SecretKeys {
+///
+/// In the core because two readers share it: `telem-log redact` (any log's keys) and
+/// `Secrets.redact` (query parameters in what the tools themselves write).
+public enum SecretKeys {
+    /// What a key says about its value.
+    public enum Kind: Sendable {
+        case none, secret, authorization
+    }
+
     static let anywhere = ["password", "passwd", "passphrase"]
     static let anywhereWords = ["pwd", "secret", "secrets"]
     static let endings: [[String]] = [
@@ -35,7 +43,7 @@ enum SecretKeys {
     private static let credentialEndingBytes = credentialEndings.map { Array($0.utf8) }
     private static let secretWord = Array("secret".utf8)
 
-    static func classify(_ key: some Collection<UInt8>, inQuery: Bool = false) -> Redactor.KeyContext {
+    public static func classify(_ key: some Collection<UInt8>, inQuery: Bool = false) -> Kind {
         let w = words(key)
         guard let last = w.last else { return .none }
         if credentialEndingBytes.contains(where: { last.hasSuffix($0) }) { return .authorization }
@@ -53,12 +61,12 @@ enum SecretKeys {
 
     /// Lowercased words: split at anything but letters and digits, and at camelCase humps
     /// (a lower letter or digit before an upper one; an upper one before upper-then-lower).
-    static func words(_ key: some Collection<UInt8>) -> [[UInt8]] {
+    public static func words(_ key: some Collection<UInt8>) -> [[UInt8]] {
         let k = Array(key)
         var out: [[UInt8]] = []
         var word: [UInt8] = []
         for (n, c) in k.enumerated() {
-            guard RedactScan.isAlnum(c) else {
+            guard isAlnum(c) else {
                 if !word.isEmpty { out.append(word); word = [] }
                 continue
             }
@@ -71,10 +79,14 @@ enum SecretKeys {
                     word = []
                 }
             }
-            word.append(RedactScan.lower(c))
+            word.append(isUpper ? c + 32 : c)
         }
         if !word.isEmpty { out.append(word) }
         return out
+    }
+
+    private static func isAlnum(_ c: UInt8) -> Bool {
+        (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
     }
 }
 
