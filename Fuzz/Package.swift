@@ -23,6 +23,8 @@
 //   fuzz-otlp-traces     Corpus/otlp-traces   ArcTraces, ArcCore OTLPTraceDecoder; Telemetry's OTLPJSON writes back
 //   fuzz-span-record     Corpus/span-record   ArcTraces, ArcCore StoredSpan(record:), span NDJSON, Waterfall
 //   fuzz-http-request    Corpus/http-request  ArcHTTPServer      HTTPConnection over bytes, Gzip
+//   fuzz-secrets         Corpus/secrets       ArcCore            Secrets.redact (what every log line, span and error passes)
+//   fuzz-dotenv          Corpus/dotenv        ArcWorkflow        DotEnv.parse (wf-run's env_file)
 import PackageDescription
 
 // modules: the root package's products a target imports; local: this package's support targets.
@@ -40,6 +42,8 @@ let targets: [(name: String, modules: [String], local: [String])] = [
     ("fuzz-otlp-traces", ["ArcTraces", "ArcCore"], ["FuzzSpans"]),
     ("fuzz-span-record", ["ArcTraces", "ArcCore"], ["FuzzSpans"]),
     ("fuzz-http-request", ["ArcHTTPServer"], []),
+    ("fuzz-secrets", ["ArcCore"], []),
+    ("fuzz-dotenv", ["ArcWorkflow", "ArcCore"], []),
 ]
 
 let package = Package(

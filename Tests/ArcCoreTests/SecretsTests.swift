@@ -8,6 +8,7 @@ final class SecretsTests: XCTestCase {
         XCTAssertEqual(Secrets.redact("http://user@host/ and https://host/a@b"), "http://user@host/ and https://host/a@b",
                        "a user without a password, an @ in the path: nothing to hide")
         XCTAssertEqual(Secrets.redact("a=http://u:p%40ss@h/ b=https://v:w@k"), "a=http://u:***@h/ b=https://v:***@k")
+        XCTAssertEqual(Secrets.redact("x://y://u:p@h/"), "x://y://u:***@h/", "a URL right after a scheme (found by fuzz-secrets)")
     }
 
     func testCredentialParametersAreMaskedWhateverTheirCase() {

@@ -73,7 +73,9 @@ public enum Secrets {
             let start = sep + 3
             var end = start
             while end < b.count, !endsAuthority(b[end]) { end += 1 }
-            from = end
+            // On from the authority's start, not its end: `http://a:b/` may end where the
+            // next URL's `://` begins (`x://y://u:p@h`).
+            from = start
             guard let at = b[start..<end].lastIndex(of: UInt8(ascii: "@")),
                   let colon = b[start..<at].firstIndex(of: UInt8(ascii: ":")), colon + 1 < at,
                   b[colon + 1..<at] != maskBytes[...] else { continue }
