@@ -187,6 +187,24 @@ def test_a_timeout_kills_the_whole_pipeline(wf, tmp_path):
     assert alive("sleep 41.5") == [] and alive("sleep 42.5") == []
 
 
+def test_a_step_exiting_above_128_is_told_apart_from_one_killed_by_a_signal(wf, tmp_path):
+    flow = write(tmp_path, '''
+        [[step]]
+        id = "high"
+        run = "exit 129"
+        continue_on_failure = true
+        [[step]]
+        id = "killed"
+        run = "kill -KILL $$"
+        continue_on_failure = true
+        ''')
+    r = run("wf-run", "run", flow, env=wf)
+    assert r.status == 0, r
+    high, killed = events(r, "step_failed", "high")[0], events(r, "step_failed", "killed")[0]
+    assert (high["exit_status"], high["reason"], high["message"]) == (129, "exit_status", "exit status 129")
+    assert (killed["exit_status"], killed["reason"], killed["message"]) == (137, "signal", "killed by signal 9 (SIGKILL)")
+
+
 def test_a_pipeline_that_ignores_sigterm_is_killed_after_the_grace(wf, tmp_path):
     flow = write(tmp_path, '''
         [[step]]
