@@ -585,6 +585,11 @@ BAD_FILES = [
     ('[[step]]\nid = "a"\nrun = "true"\nwhen = "sometimes"\n', 4, 8, "when: expected success, failure or always"),
     ('[[step]]\nid = "a"\nrun = "true"\n[[step]]\nid = "a"\nrun = "true"\n', 4, 1, "duplicate step id 'a'"),
     ('[[step]]\nid = "a"\nrun = "true\n', 3, 7, ""),
+    ('[[step]]\nid = "a"\nrun = "true"\nneeds = ["a", 1]\n', 4, 15, "needs[1]: expected a step id (string), got integer"),
+    ('[[step]]\nid = "a"\nrun = "true"\nneeds = 1\n', 4, 9, "needs: expected a step id or a list of them, got integer"),
+    ('schedule = "0 0 30 2 *"\n[[step]]\nid = "a"\nrun = "true"\n', 1, 17, "schedule: never fires: February has no day 30"),
+    ('schedule = "0 0 31 4,jun,9,11 *"\n[[step]]\nid = "a"\nrun = "true"\n', 1, 17,
+     "schedule: never fires: April, June, September and November have no day 31"),
     ('[[step]]\nid = "a"\n', 1, 1, "missing run"),
     ('name = "x"\n', 0, 0, "no steps"),
 ]
@@ -644,6 +649,13 @@ def test_next_lists_firings_in_the_workflows_time_zone(wf, tmp_path):
     assert r.status == 0, r
     # 02:30 does not exist on 2026-03-08 in New York: it fires when the clocks jump, at 03:00 EDT.
     assert r.stdout.splitlines() == ["2026-03-08T03:00:00-04:00", "2026-03-09T02:30:00-04:00", "2026-03-10T02:30:00-04:00"]
+
+
+def test_next_on_a_schedule_that_never_fires_says_so_and_exits_2(wf, tmp_path):
+    flow = write(tmp_path, 'schedule = "0 0 30 2 *"\n[[step]]\nid = "a"\nrun = "true"\n')
+    r = run("wf-run", "next", flow, env=wf)
+    assert r.status == 2 and r.stdout == "", r
+    assert f"{flow}:1:17: schedule: never fires: February has no day 30" in r.stderr, r.stderr
 
 
 def test_schedule_starts_runs_stops_on_sigterm_and_catches_up(wf, tmp_path):

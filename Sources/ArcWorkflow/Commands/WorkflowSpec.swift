@@ -50,7 +50,8 @@ extension WorkflowCommand {
         description: """
         Reads each FILE as `run` would and prints a line `FILE: ok: ...` for it, or each \
         problem as FILE:LINE:COLUMN: message on stderr (syntax, unknown keys, unknown \
-        needs, cycles, bad cron expressions, bad durations, unknown time zones, bad lines in \
+        needs, cycles, bad cron expressions and ones that can never fire such as \
+        `0 0 30 2 *`, bad durations, unknown time zones, bad lines in \
         env files) and exits 2; exits 3 when an env file cannot be read. The ok line says \
         how many variables the env files set, never their values.
         """,
@@ -161,7 +162,10 @@ extension WorkflowCommand {
     static let nextSpec = CommandSpec(
         name: "next", summary: "print a workflow's next firing times",
         usage: ["[-n N] [--after TIME] FILE"],
-        description: "One RFC 3339 time per line, in the workflow's time zone.",
+        description: """
+        One RFC 3339 time per line, in the workflow's time zone. A workflow without a \
+        schedule, or with one that can never fire, is an error (exit 2).
+        """,
         options: [OptionSpec("count", short: "n", valueName: "N", help: "how many", defaultValue: "5"),
                   OptionSpec("after", valueName: "TIME", help: "firings after TIME (RFC 3339) instead of after now")],
         arguments: [fileArgument],
