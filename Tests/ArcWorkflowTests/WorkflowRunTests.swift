@@ -232,6 +232,14 @@ final class WorkflowRunTests: XCTestCase {
         XCTAssertNil(try store.lastScheduled(workflow: "none"))
     }
 
+    /// The man page lists every event a run writes (the list is written by hand).
+    func testEveryEventKindIsInTheManual() {
+        let text = WorkflowCommand.runSpec.description
+        for kind in RunEvent.Kind.allCases {
+            XCTAssertTrue(text.contains(kind.rawValue), "\(kind.rawValue) is not in wf-run run's description")
+        }
+    }
+
     func testCachedRun() throws {
         let store = try RunStore.open(dir.file("state.db"))
         try store.insert(row("r1", "daily", created: "1"))

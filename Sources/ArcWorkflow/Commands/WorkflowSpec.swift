@@ -18,7 +18,8 @@ extension WorkflowCommand {
         event step? attempt? exit_status? duration_ms? reason? message? cache_key? pgid?` \
         when stdout is not a terminal, a line per event on a terminal.
 
-        Events: run_started, step_started, step_retrying, step_succeeded, step_failed, \
+        Events: run_started (run_resumed when `resume` goes on with a run), step_started \
+        (pgid: the step's process group), step_retrying, step_succeeded, step_failed, \
         step_skipped (reason need_failed, need_skipped, no_failure or cached), \
         step_cancelled, then run_succeeded, run_failed or run_cancelled.
 
