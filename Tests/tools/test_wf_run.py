@@ -487,6 +487,73 @@ def test_sigkill_mid_run_then_resume_runs_only_what_did_not_finish(wf, tmp_path)
     assert run("wf-run", "resume", run_id, env=wf).status == 0  # nothing left to do
 
 
+ORPHANING = '''
+    name = "orphaning"
+    [params]
+    secs = "0"
+    [[step]]
+    id = "nap"
+    run = 'echo x >> {tmp}/nap.count; if [ -f {tmp}/go ]; then exit 0; fi; sleep $secs'
+    '''
+
+
+def kill_mid_step(wf, flow):
+    """Starts a run whose step sleeps 46.5 s, SIGKILLs wf-run once the step started, and
+    returns the run id and the step's process group (which outlives wf-run)."""
+    proc = start(wf, "run", "-p", "secs=46.5", flow)
+    [started] = [e for e in wait_for_event(proc, "step_started", "nap") if e["event"] == "step_started"]
+    deadline = time.time() + 10
+    while not alive("sleep 46.5") and time.time() < deadline:
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    assert alive("sleep 46.5"), "the step outlives a SIGKILLed wf-run"
+    return started["run_id"], started["pgid"]
+
+
+def test_a_run_refuses_while_steps_of_a_sigkilled_run_still_run(wf, tmp_path):
+    flow = write(tmp_path, ORPHANING.format(tmp=tmp_path))
+    run_id, pgid = kill_mid_step(wf, flow)
+    # What cron starts next: the workflow's lock is free (wf-run died), its step is not.
+    again = run("wf-run", "run", flow, env=wf)
+    assert again.status == 75, again
+    assert again.stdout == ""
+    assert f"run {run_id}" in again.stderr and "nap" in again.stderr and f"process group {pgid}" in again.stderr, again.stderr
+    assert alive("sleep 46.5"), "refusing leaves the step alone"
+    assert len(records(run("wf-run", "history", "--json", env=wf).stdout)) == 1
+    # --allow-overlap runs beside it, as it runs beside a live run.
+    assert run("wf-run", "run", "--allow-overlap", flow, env=wf).status == 0
+    # Once the leftover step has ended, runs start again.
+    os.killpg(pgid, signal.SIGKILL)
+    deadline = time.time() + 10
+    while alive("sleep 46.5") and time.time() < deadline:
+        time.sleep(0.02)
+    ok = run("wf-run", "run", flow, env=wf)
+    assert ok.status == 0, ok
+    assert status(wf, run_id)["status"] == "interrupted"
+
+    # resume stops the leftover step and finishes the run; then runs start again.
+    run_id, pgid = kill_mid_step(wf, flow)
+    assert run("wf-run", "run", flow, env=wf).status == 75
+    (tmp_path / "go").touch()
+    resumed = run("wf-run", "resume", run_id, env=wf)
+    assert resumed.status == 0, resumed
+    assert alive("sleep 46.5") == []
+    ok = run("wf-run", "run", flow, env=wf)
+    assert ok.status == 0, ok
+    assert (tmp_path / "nap.count").read_text().count("x") == 6
+
+
+def test_a_run_refuses_while_steps_of_a_sigkilled_run_still_run_and_cancel_clears_them(wf, tmp_path):
+    flow = write(tmp_path, ORPHANING.format(tmp=tmp_path))
+    run_id, pgid = kill_mid_step(wf, flow)
+    assert run("wf-run", "run", flow, env=wf).status == 75
+    assert run("wf-run", "cancel", run_id, env=wf).status == 0
+    assert alive("sleep 46.5") == []
+    ok = run("wf-run", "run", flow, env=wf)
+    assert ok.status == 0, ok
+
+
 def test_a_second_run_of_a_running_workflow_exits_75_unless_overlap_is_allowed(wf, tmp_path):
     flow = write(tmp_path, '''
         name = "locked"

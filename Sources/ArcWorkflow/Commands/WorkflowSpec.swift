@@ -25,14 +25,17 @@ extension WorkflowCommand {
 
         One run of a workflow at a time: while one runs, another `wf-run run` of the same \
         workflow exits at once with status 75 (cron's next firing will try again), unless \
-        --allow-overlap. SIGINT or SIGTERM stops the running steps (each gets the signal; \
-        SIGKILL after --grace), records the run as cancelled and exits 130 or 143; \
-        `wf-run resume` goes on with it.
+        --allow-overlap. So it does while steps of a run whose wf-run was killed (SIGKILL, \
+        a crash) still run, naming the run, the steps and their process groups: they are \
+        left alone, as they may be in the middle of something; `wf-run resume RUN` or \
+        `wf-run cancel RUN` stops them. SIGINT or SIGTERM stops the running steps (each \
+        gets the signal; SIGKILL after --grace), records the run as cancelled and exits \
+        130 or 143; `wf-run resume` goes on with it.
         """,
         options: [
             OptionSpec("param", short: "p", kind: .list, valueName: "NAME=VALUE",
                        help: "set a parameter the file declares in [params] (repeatable)"),
-            .flag("allow-overlap", help: "run even if another run of this workflow is going"),
+            .flag("allow-overlap", help: "run even if another run of this workflow, or steps a killed one left, are going"),
             OptionSpec("grace", valueName: "DURATION", help: "how long a stopped or timed-out step has between SIGTERM and SIGKILL",
                        defaultValue: "5s"),
             OptionSpec("scheduled-time", valueName: "TIME", help: "the firing time this run is for (set by the scheduler)", hidden: true),
@@ -118,8 +121,9 @@ extension WorkflowCommand {
         Runs again, in the same run (same id, directory, parameters and workflow text as \
         when it started, even if the file changed since), every step that did not succeed, \
         then the handlers. Steps that succeeded are kept, and their output directories are \
-        what the steps after them see. A step still running from a wf-run that was killed \
-        is stopped first.
+        what the steps after them see. A step of this run still running from a wf-run that \
+        was killed is stopped first (SIGTERM, SIGKILL after --grace); steps another run of \
+        the workflow left running make it exit 75, as `run` does.
         """,
         options: [.flag("allow-overlap", help: "resume even if another run of this workflow is going"),
                   OptionSpec("grace", valueName: "DURATION", help: "how long a stopped step has between SIGTERM and SIGKILL", defaultValue: "5s"),

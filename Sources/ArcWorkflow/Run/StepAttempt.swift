@@ -45,6 +45,7 @@ extension WorkflowRunner {
         var e = RunEvent(runID: run.runID, kind: .stepStarted, time: s.attemptStartWall, step: id)
         e.attempt = s.attempt
         e.pid = Int(child.pid)
+        e.pidStart = StepProcessGroup.startTime(of: child.pid)
         try record(e)
         let attempt = s.attempt, pid = child.pid
         s.waiter = WorkerThread(name: "wait \(id)") { [messages] in
@@ -175,15 +176,11 @@ extension WorkflowRunner {
 
     /// On resume: a step that was running when wf-run was killed may still be (its
     /// process group outlived us). It is stopped before the step runs again.
-    func killLeftovers(_ previous: RunState) throws {
-        for s in previous.steps {
-            guard let pgid = s.processGroup, pgid > 1, kill(-pid_t(pgid), 0) == 0 else { continue }
-            log.warn("step \(s.id) from the interrupted run is still running (process group \(pgid)); stopping it",
-                     ["step": .string(s.id), "pgid": .int(Int64(pgid))])
-            kill(-pid_t(pgid), SIGTERM)
-            let giveUp = MonotonicClock.nanos() + UInt64(grace * 1e9)
-            while kill(-pid_t(pgid), 0) == 0 && MonotonicClock.nanos() < giveUp { usleep(20_000) }
-            kill(-pid_t(pgid), SIGKILL)
+    func killLeftovers(_ previous: RunState) {
+        for (id, group) in previous.leftoverGroups() {
+            log.warn("step \(id) from the interrupted run is still running (process group \(group.id)); stopping it",
+                     ["step": .string(id), "pgid": .int(Int64(group.id))])
+            group.stop(grace: grace)
         }
     }
 }

@@ -92,7 +92,7 @@ final class WorkflowRunner {
                 s.attempt = kept.attempts
                 if let from = kept.cachedFrom, let other = try store.run(from) { s.directory = other.runDir + "/steps/" + s.step.id }
             }
-            try killLeftovers(previous)
+            killLeftovers(previous)
         }
         try record(start)
 
