@@ -31,6 +31,8 @@ public struct CronSchedule: Sendable {
     /// Whether the day-of-month and day-of-week fields do not start with `*` (Vixie's test).
     let dayOfMonthRestricted: Bool
     let dayOfWeekRestricted: Bool
+    /// Where the day-of-month field starts in the expression (1-based), for `checkCanFire`.
+    let dayOfMonthColumn: Int
 
     static let macros: [(name: String, fields: String)] = [
         ("@yearly", "0 0 1 1 *"), ("@annually", "0 0 1 1 *"), ("@monthly", "0 0 1 * *"),
@@ -72,7 +74,31 @@ public struct CronSchedule: Sendable {
         return CronSchedule(expression: text, seconds: values[0], minutes: values[1], hours: values[2],
                             daysOfMonth: values[3], months: values[4], daysOfWeek: daysOfWeek,
                             dayOfMonthRestricted: fields[3].text.first != "*",
-                            dayOfWeekRestricted: fields[5].text.first != "*")
+                            dayOfWeekRestricted: fields[5].text.first != "*", dayOfMonthColumn: fields[3].start + 1)
+    }
+
+    /// Throws when the expression can never fire (`0 0 30 2 *`, `0 0 31 4,6,9,11 *`): a
+    /// schedule that silently never runs is a mistake to report where it is written, not a
+    /// quiet scheduler. Only days and months can rule out every time: the other fields
+    /// always allow some value, every month has every weekday, and when both day fields are
+    /// restricted either one will do.
+    public func checkCanFire() throws {
+        if dayOfMonthRestricted && dayOfWeekRestricted { return }
+        let allowedMonths = (1...12).filter { months.contains($0) }
+        let days = (1...31).filter { daysOfMonth.contains($0) }
+        // February: 29 days in leap years.
+        let lengths = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard let firstDay = days.first, !allowedMonths.contains(where: { firstDay <= lengths[$0 - 1] }) else { return }
+        let names = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+                     "October", "November", "December"]
+        let monthList = Self.list(allowedMonths.map { names[$0 - 1] }, "and")
+        throw CronError("never fires: \(monthList) \(allowedMonths.count == 1 ? "has" : "have") no day \(Self.list(days.map(String.init), "or"))",
+                        column: dayOfMonthColumn)
+    }
+
+    /// "a", "a and b", "a, b and c".
+    private static func list(_ items: [String], _ conjunction: String) -> String {
+        items.count < 2 ? items.joined() : items.dropLast().joined(separator: ", ") + " \(conjunction) " + items.last!
     }
 
     /// Whitespace-separated fields with the index of each one's first character.

@@ -444,3 +444,30 @@ final class ThreadPrimitiveTests: XCTestCase {
         XCTAssertEqual(sums.current.reduce(0, +), (0..<3000).reduce(0, +))
     }
 }
+
+final class SubprocessTests: XCTestCase {
+    /// How the child ended, not its status, says whether a signal killed it: `exit 129`
+    /// and a SIGHUP both give a shell 129.
+    func testTerminationTellsAnExitAboveOneTwentyEightFromASignal() throws {
+        let cases: [(String, Subprocess.Termination, Int32, String)] = [
+            ("exit 0", .exited(0), 0, "exit status 0"),
+            ("exit 3", .exited(3), 3, "exit status 3"),
+            ("exit 129", .exited(129), 129, "exit status 129"),
+            ("exit 200", .exited(200), 200, "exit status 200"),
+            ("kill -HUP $$", .signaled(SIGHUP), 129, "killed by signal 1 (SIGHUP)"),
+            ("kill -KILL $$", .signaled(SIGKILL), 137, "killed by signal 9 (SIGKILL)"),
+            ("kill -USR2 $$", .signaled(SIGUSR2), 140, "killed by signal 12 (SIGUSR2)"),
+        ]
+        for (script, ended, status, text) in cases {
+            let child = try Subprocess(executable: "/bin/sh", arguments: ["sh", "-c", script], captureStdout: false)
+            let got = child.waitForTermination()
+            XCTAssertEqual(got, ended, script)
+            XCTAssertEqual(got.status, status, script)
+            XCTAssertEqual(got.description, text, script)
+        }
+        XCTAssertEqual(Subprocess.Termination.signaled(40).description, "killed by signal 40", "a real-time signal has no name")
+        XCTAssertEqual(SignalName.of(SIGTERM), "SIGTERM")
+        XCTAssertEqual(SignalName.of(SIGSYS), "SIGSYS")
+        XCTAssertNil(SignalName.of(0))
+    }
+}

@@ -193,6 +193,30 @@ final class ScheduleErrorTests: XCTestCase {
         }
     }
 
+    /// Day-of-month and month can rule out every day; the error points at day-of-month.
+    func testSchedulesThatCanNeverFireAreCaught() throws {
+        let never: [(String, String, Int)] = [
+            ("0 0 30 2 *", "never fires: February has no day 30", 5),
+            ("0 0 30,31 feb *", "never fires: February has no day 30 or 31", 5),
+            ("0 0 31 4,6,9,11 *", "never fires: April, June, September and November have no day 31", 5),
+            ("0 0 0 31 2 *", "never fires: February has no day 31", 7),
+        ]
+        for (expression, message, column) in never {
+            let schedule = try CronSchedule.parse(expression)
+            XCTAssertNil(schedule.next(after: 0, in: .utc), expression)
+            XCTAssertThrowsError(try schedule.checkCanFire(), expression) { error in
+                XCTAssertEqual(error as? CronError, CronError(message, column: column), expression)
+            }
+        }
+        // February 29 comes (in leap years); a weekday comes in every month; with both day
+        // fields restricted either will do.
+        for expression in ["0 0 29 2 *", "0 0 31 1-3 *", "0 0 30 2 mon", "0 0 * 2 mon", "@yearly", "0 0 1/30 2 *", "* * * * *"] {
+            let schedule = try CronSchedule.parse(expression)
+            XCTAssertNoThrow(try schedule.checkCanFire(), expression)
+            XCTAssertNotNil(schedule.next(after: 0, in: .utc), expression)
+        }
+    }
+
     func testExpressionKeptAsWritten() throws {
         XCTAssertEqual(try CronSchedule.parse(" @daily\t").expression, " @daily\t")
         XCTAssertEqual(try CronSchedule.parse("0  12 * * MON-fri").expression, "0  12 * * MON-fri")

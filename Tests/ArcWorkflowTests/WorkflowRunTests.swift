@@ -169,6 +169,7 @@ final class WorkflowRunTests: XCTestCase {
         full.cacheKey = "k-2024"
         full.pid = 4242
         full.traceID = "0af7651916cd43dd8448eb211c80319c"
+        full.pidStart = 1 << 40
         try store.append(RunEvent(runID: "r1", kind: .runStarted, time: "2024-01-02T00:00:00.000Z"))
         try store.append(full)
         try store.insert(row("r0", "daily", created: "2024-01-01T00:00:00.000Z"))
@@ -198,7 +199,9 @@ final class WorkflowRunTests: XCTestCase {
         XCTAssertEqual(e.cacheKey, "k-2024")
         XCTAssertEqual(e.pid, 4242)
         XCTAssertEqual(e.traceID, "0af7651916cd43dd8448eb211c80319c")
+        XCTAssertEqual(e.pidStart, 1 << 40)
         let bare = events[0]
+        XCTAssertNil(bare.pidStart)
         XCTAssertTrue(bare.step == nil && bare.attempt == nil && bare.exitStatus == nil && bare.durationMillis == nil
                       && bare.reason == nil && bare.message == nil && bare.cacheKey == nil && bare.pid == nil && bare.traceID == nil)
         XCTAssertEqual(try store.events("nope").count, 0)
@@ -230,6 +233,61 @@ final class WorkflowRunTests: XCTestCase {
         XCTAssertEqual(try store.lastScheduled(workflow: "daily"), "2024-01-03T02:00:00Z")
         XCTAssertNil(try store.lastScheduled(workflow: "other"))
         XCTAssertNil(try store.lastScheduled(workflow: "none"))
+    }
+
+    /// The runs a new run must look at for steps left running: those with no end after
+    /// their last start or resume.
+    func testUnendedRuns() throws {
+        let store = try RunStore.open(dir.file("state.db"))
+        let logs: [(String, [RunEvent.Kind])] = [
+            ("done", [.runStarted, .runSucceeded]), ("failed", [.runStarted, .runFailed]),
+            ("killed", [.runStarted, .stepStarted]), ("resumed", [.runStarted, .runFailed, .runResumed, .stepStarted]),
+            ("resumedDone", [.runStarted, .runCancelled, .runResumed, .runSucceeded]), ("empty", []),
+        ]
+        for (i, (id, kinds)) in logs.enumerated() {
+            try store.insert(row(id, "daily", created: "2024-01-0\(i + 1)T00:00:00Z"))
+            for kind in kinds { try store.append(RunEvent(runID: id, kind: kind, step: kind == .stepStarted ? "a" : nil)) }
+        }
+        try store.insert(row("otherKilled", "other", created: "2024-01-01T00:00:00Z"))
+        try store.append(RunEvent(runID: "otherKilled", kind: .runStarted))
+        XCTAssertEqual(try store.unendedRuns(workflow: "daily").map(\.runID), ["killed", "resumed", "empty"])
+        XCTAssertEqual(try store.unendedRuns(workflow: "other").map(\.runID), ["otherKilled"])
+    }
+
+    /// A recorded process group is the step's while it exists with the leader that started
+    /// then; a group whose leader started at another time is a reused pid, not the step.
+    func testStepProcessGroupLiveness() throws {
+        var options = Subprocess.Options()
+        options.newProcessGroup = true
+        let child = try Subprocess(executable: "/bin/sleep", arguments: ["sleep", "30"], options: options)
+        let started = try XCTUnwrap(StepProcessGroup.startTime(of: child.pid))
+        XCTAssertEqual(StepProcessGroup.startTime(of: child.pid), started, "the same process, the same start")
+        let group = try XCTUnwrap(StepProcessGroup(id: Int(child.pid), leaderStart: started))
+        XCTAssertTrue(group.isRunning)
+        XCTAssertTrue(try XCTUnwrap(StepProcessGroup(id: Int(child.pid), leaderStart: nil)).isRunning, "no start recorded: the id alone")
+        XCTAssertFalse(try XCTUnwrap(StepProcessGroup(id: Int(child.pid), leaderStart: started + 1)).isRunning,
+                       "another process now has the pid")
+        var state = RunState(runID: "r", events: [], stepOrder: [])
+        var e = RunEvent(runID: "r", kind: .stepStarted, step: "nap")
+        e.pid = Int(child.pid)
+        e.pidStart = started
+        state.apply(e)
+        XCTAssertEqual(state.leftoverGroups().map(\.step), ["nap"])
+        XCTAssertEqual(state.leftoverGroups().first?.group, group)
+        group.stop(grace: 0.3)   // sleep is our unreaped child: a zombie until waited for, so the grace runs out
+        XCTAssertEqual(child.waitForTermination(), .signaled(SIGTERM))
+        XCTAssertFalse(group.isRunning)
+        XCTAssertTrue(state.leftoverGroups().isEmpty)
+        for id in [nil, 0, 1, -5, Int(Int32.max) + 1] { XCTAssertNil(StepProcessGroup(id: id, leaderStart: nil)) }
+        XCTAssertNil(StepProcessGroup.startTime(of: child.pid), "reaped: no process")
+    }
+
+    /// The man page lists every event a run writes (the list is written by hand).
+    func testEveryEventKindIsInTheManual() {
+        let text = WorkflowCommand.runSpec.description
+        for kind in RunEvent.Kind.allCases {
+            XCTAssertTrue(text.contains(kind.rawValue), "\(kind.rawValue) is not in wf-run run's description")
+        }
     }
 
     func testCachedRun() throws {

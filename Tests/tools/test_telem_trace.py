@@ -298,7 +298,8 @@ def test_exec_with_trace_file_writes_spans_there_and_not_to_the_store(tenv, tmp_
     assert s["trace_id"] == "c" * 32 and s["parent_span_id"] == "d" * 16 and s["name"] == "true"
 
 
-@pytest.mark.parametrize("code", [0, 1, 3, 7])
+# 129 and 200 are exit statuses a command chose, not signals: "exit status 129".
+@pytest.mark.parametrize("code", [0, 1, 3, 7, 129, 200])
 def test_exec_returns_the_commands_exit_status(tenv, code):
     r = run("telem-trace", "exec", "--name", f"exit-{code}", "--", "sh", "-c", f"exit {code}", env=tenv)
     assert r.status == code, r
@@ -308,6 +309,7 @@ def test_exec_returns_the_commands_exit_status(tenv, code):
     assert json.loads(s["attributes"])["exit_status"] == code
     if code:
         assert s["status_message"] == f"exit status {code}"
+        assert f"exit status {code} after" in r.stderr and "signal" not in r.stderr, r.stderr
 
 
 def test_exec_reports_signals_and_missing_commands(tenv):
@@ -317,7 +319,7 @@ def test_exec_reports_signals_and_missing_commands(tenv):
     assert missing.status == 127 and "command not found" in missing.stderr
     spans = stored(tenv)
     assert [(s["status"], s["status_message"]) for s in spans] == [
-        ("error", "killed by signal 9"), ("error", "no-such-command-here: command not found")]
+        ("error", "killed by signal 9 (SIGKILL)"), ("error", "no-such-command-here: command not found")]
     assert run("telem-trace", "exec", env=tenv).status == 2
 
 
@@ -337,7 +339,7 @@ def test_exec_forwards_signals_to_the_command(tenv, tmp_path, sig):
     assert p.returncode == 128 + sig, err
     assert time.time() - started < 5
     [s] = stored(tenv)
-    assert s["name"] == "sleeper" and s["status"] == "error" and s["status_message"] == f"killed by signal {int(sig)}"
+    assert s["name"] == "sleeper" and s["status"] == "error" and s["status_message"] == f"killed by signal {int(sig)} ({sig.name})"
 
 
 # --- serve: OTLP/HTTP JSON in -------------------------------------------------------------------

@@ -187,6 +187,24 @@ def test_a_timeout_kills_the_whole_pipeline(wf, tmp_path):
     assert alive("sleep 41.5") == [] and alive("sleep 42.5") == []
 
 
+def test_a_step_exiting_above_128_is_told_apart_from_one_killed_by_a_signal(wf, tmp_path):
+    flow = write(tmp_path, '''
+        [[step]]
+        id = "high"
+        run = "exit 129"
+        continue_on_failure = true
+        [[step]]
+        id = "killed"
+        run = "kill -KILL $$"
+        continue_on_failure = true
+        ''')
+    r = run("wf-run", "run", flow, env=wf)
+    assert r.status == 0, r
+    high, killed = events(r, "step_failed", "high")[0], events(r, "step_failed", "killed")[0]
+    assert (high["exit_status"], high["reason"], high["message"]) == (129, "exit_status", "exit status 129")
+    assert (killed["exit_status"], killed["reason"], killed["message"]) == (137, "signal", "killed by signal 9 (SIGKILL)")
+
+
 def test_a_pipeline_that_ignores_sigterm_is_killed_after_the_grace(wf, tmp_path):
     flow = write(tmp_path, '''
         [[step]]
@@ -469,6 +487,73 @@ def test_sigkill_mid_run_then_resume_runs_only_what_did_not_finish(wf, tmp_path)
     assert run("wf-run", "resume", run_id, env=wf).status == 0  # nothing left to do
 
 
+ORPHANING = '''
+    name = "orphaning"
+    [params]
+    secs = "0"
+    [[step]]
+    id = "nap"
+    run = 'echo x >> {tmp}/nap.count; if [ -f {tmp}/go ]; then exit 0; fi; sleep $secs'
+    '''
+
+
+def kill_mid_step(wf, flow):
+    """Starts a run whose step sleeps 46.5 s, SIGKILLs wf-run once the step started, and
+    returns the run id and the step's process group (which outlives wf-run)."""
+    proc = start(wf, "run", "-p", "secs=46.5", flow)
+    [started] = [e for e in wait_for_event(proc, "step_started", "nap") if e["event"] == "step_started"]
+    deadline = time.time() + 10
+    while not alive("sleep 46.5") and time.time() < deadline:
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    assert alive("sleep 46.5"), "the step outlives a SIGKILLed wf-run"
+    return started["run_id"], started["pgid"]
+
+
+def test_a_run_refuses_while_steps_of_a_sigkilled_run_still_run(wf, tmp_path):
+    flow = write(tmp_path, ORPHANING.format(tmp=tmp_path))
+    run_id, pgid = kill_mid_step(wf, flow)
+    # What cron starts next: the workflow's lock is free (wf-run died), its step is not.
+    again = run("wf-run", "run", flow, env=wf)
+    assert again.status == 75, again
+    assert again.stdout == ""
+    assert f"run {run_id}" in again.stderr and "nap" in again.stderr and f"process group {pgid}" in again.stderr, again.stderr
+    assert alive("sleep 46.5"), "refusing leaves the step alone"
+    assert len(records(run("wf-run", "history", "--json", env=wf).stdout)) == 1
+    # --allow-overlap runs beside it, as it runs beside a live run.
+    assert run("wf-run", "run", "--allow-overlap", flow, env=wf).status == 0
+    # Once the leftover step has ended, runs start again.
+    os.killpg(pgid, signal.SIGKILL)
+    deadline = time.time() + 10
+    while alive("sleep 46.5") and time.time() < deadline:
+        time.sleep(0.02)
+    ok = run("wf-run", "run", flow, env=wf)
+    assert ok.status == 0, ok
+    assert status(wf, run_id)["status"] == "interrupted"
+
+    # resume stops the leftover step and finishes the run; then runs start again.
+    run_id, pgid = kill_mid_step(wf, flow)
+    assert run("wf-run", "run", flow, env=wf).status == 75
+    (tmp_path / "go").touch()
+    resumed = run("wf-run", "resume", run_id, env=wf)
+    assert resumed.status == 0, resumed
+    assert alive("sleep 46.5") == []
+    ok = run("wf-run", "run", flow, env=wf)
+    assert ok.status == 0, ok
+    assert (tmp_path / "nap.count").read_text().count("x") == 6
+
+
+def test_a_run_refuses_while_steps_of_a_sigkilled_run_still_run_and_cancel_clears_them(wf, tmp_path):
+    flow = write(tmp_path, ORPHANING.format(tmp=tmp_path))
+    run_id, pgid = kill_mid_step(wf, flow)
+    assert run("wf-run", "run", flow, env=wf).status == 75
+    assert run("wf-run", "cancel", run_id, env=wf).status == 0
+    assert alive("sleep 46.5") == []
+    ok = run("wf-run", "run", flow, env=wf)
+    assert ok.status == 0, ok
+
+
 def test_a_second_run_of_a_running_workflow_exits_75_unless_overlap_is_allowed(wf, tmp_path):
     flow = write(tmp_path, '''
         name = "locked"
@@ -567,6 +652,11 @@ BAD_FILES = [
     ('[[step]]\nid = "a"\nrun = "true"\nwhen = "sometimes"\n', 4, 8, "when: expected success, failure or always"),
     ('[[step]]\nid = "a"\nrun = "true"\n[[step]]\nid = "a"\nrun = "true"\n', 4, 1, "duplicate step id 'a'"),
     ('[[step]]\nid = "a"\nrun = "true\n', 3, 7, ""),
+    ('[[step]]\nid = "a"\nrun = "true"\nneeds = ["a", 1]\n', 4, 15, "needs[1]: expected a step id (string), got integer"),
+    ('[[step]]\nid = "a"\nrun = "true"\nneeds = 1\n', 4, 9, "needs: expected a step id or a list of them, got integer"),
+    ('schedule = "0 0 30 2 *"\n[[step]]\nid = "a"\nrun = "true"\n', 1, 17, "schedule: never fires: February has no day 30"),
+    ('schedule = "0 0 31 4,jun,9,11 *"\n[[step]]\nid = "a"\nrun = "true"\n', 1, 17,
+     "schedule: never fires: April, June, September and November have no day 31"),
     ('[[step]]\nid = "a"\n', 1, 1, "missing run"),
     ('name = "x"\n', 0, 0, "no steps"),
 ]
@@ -626,6 +716,13 @@ def test_next_lists_firings_in_the_workflows_time_zone(wf, tmp_path):
     assert r.status == 0, r
     # 02:30 does not exist on 2026-03-08 in New York: it fires when the clocks jump, at 03:00 EDT.
     assert r.stdout.splitlines() == ["2026-03-08T03:00:00-04:00", "2026-03-09T02:30:00-04:00", "2026-03-10T02:30:00-04:00"]
+
+
+def test_next_on_a_schedule_that_never_fires_says_so_and_exits_2(wf, tmp_path):
+    flow = write(tmp_path, 'schedule = "0 0 30 2 *"\n[[step]]\nid = "a"\nrun = "true"\n')
+    r = run("wf-run", "next", flow, env=wf)
+    assert r.status == 2 and r.stdout == "", r
+    assert f"{flow}:1:17: schedule: never fires: February has no day 30" in r.stderr, r.stderr
 
 
 def test_schedule_starts_runs_stops_on_sigterm_and_catches_up(wf, tmp_path):

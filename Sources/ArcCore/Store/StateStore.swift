@@ -128,6 +128,11 @@ public enum StateStore {
             shown_at TEXT NOT NULL
         ) WITHOUT ROWID;
         """,
+        // 6: when a step's process group leader started, so that a later wf-run can tell
+        // the group still running after wf-run was killed from a group that reused its id.
+        """
+        ALTER TABLE wf_events ADD COLUMN pid_start INTEGER;  -- /proc/PID/stat starttime of pid (step_started)
+        """,
     ]
 
     /// Where warnings about the state go (the tool's logger: Tool.main sets it).

@@ -66,3 +66,16 @@ public final class StopSignal: @unchecked Sendable { // handlers and `received` 
 public func ignoreSIGPIPE() {
     signal(SIGPIPE, SIG_IGN)
 }
+
+/// Linux's names for its standard signals (the numbers differ on other systems).
+public enum SignalName {
+    static let names = ["SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL",
+                        "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD",
+                        "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ",
+                        "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS"]
+
+    /// "SIGKILL" for 9; nil for a real-time or unknown signal.
+    public static func of(_ sig: Int32) -> String? {
+        sig >= 1 && Int(sig) <= names.count ? names[Int(sig) - 1] : nil
+    }
+}

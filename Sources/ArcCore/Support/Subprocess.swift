@@ -90,13 +90,42 @@ public final class Subprocess: Sendable {
     /// Waits for the child; returns its exit status, or 128 + the signal that killed it.
     public func wait() -> Int32 { Subprocess.wait(pid) }
 
-    public static func wait(_ pid: pid_t) -> Int32 {
+    public static func wait(_ pid: pid_t) -> Int32 { waitForTermination(pid).status }
+
+    /// Waits for the child and says how it ended. A status above 128 alone cannot say:
+    /// `exit 129` and a SIGHUP both give 129 to a shell.
+    public func waitForTermination() -> Termination { Subprocess.waitForTermination(pid) }
+
+    public static func waitForTermination(_ pid: pid_t) -> Termination {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return 127 }
+            if errno != EINTR { return .exited(127) }
         }
-        if status & 0x7F == 0 { return (status >> 8) & 0xFF }
-        return 128 + (status & 0x7F)
+        // WIFEXITED / WTERMSIG, which Swift's Glibc does not import (they are macros).
+        if status & 0x7F == 0 { return .exited((status >> 8) & 0xFF) }
+        return .signaled(status & 0x7F)
+    }
+
+    /// How a child ended.
+    public enum Termination: Sendable, Equatable, CustomStringConvertible {
+        case exited(Int32)
+        case signaled(Int32)
+
+        /// As a shell reports it: the exit status, or 128 + the signal.
+        public var status: Int32 {
+            switch self {
+            case .exited(let code): return code
+            case .signaled(let sig): return 128 + sig
+            }
+        }
+
+        /// "exit status 3", "killed by signal 9 (SIGKILL)".
+        public var description: String {
+            switch self {
+            case .exited(let code): return "exit status \(code)"
+            case .signaled(let sig): return "killed by signal \(sig)" + (SignalName.of(sig).map { " (\($0))" } ?? "")
+            }
+        }
     }
 
     public func signal(_ sig: Int32) { kill(pid, sig) }

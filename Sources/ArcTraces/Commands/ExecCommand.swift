@@ -38,8 +38,11 @@ enum ExecCommand {
         do {
             let child = try Subprocess(executable: try resolve(program), arguments: command, captureStdout: false)
             SignalForwarder.forward(to: child.pid)
-            status = child.wait()
-            if status > 128 { message = "killed by signal \(status - 128)" } else if status != 0 { message = "exit status \(status)" }
+            // The status passed on is the shell's (128 + N for signal N); the words say how it
+            // ended, since a command may exit 129 itself.
+            let ended = child.waitForTermination()
+            status = ended.status
+            if ended != .exited(0) { message = ended.description }
         } catch let error as ExecError {
             tool.log.error(error.description, ["code": .string(error.code.rawValue)])
             status = error.status

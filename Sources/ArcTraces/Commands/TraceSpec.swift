@@ -190,7 +190,9 @@ extension TraceCommand {
         sections: [("Exit status of exec", """
             telem-trace exec exits with COMMAND's status: 0 when it succeeded, its own status \
             when it failed, 128 + N when signal N killed it, 126 when COMMAND cannot be run \
-            and 127 when it is not found. Its own usage errors exit 2.
+            and 127 when it is not found. Its own usage errors exit 2. A status above 128 \
+            can be either, so the span's status message and the line logged say which: \
+            `exit status 129`, or `killed by signal 1 (SIGHUP)`.
             """)],
         seeAlso: ["arc-collect(1)", "arc-plan(1)", "arc-discover(1)", "s3x(1)"])
 }

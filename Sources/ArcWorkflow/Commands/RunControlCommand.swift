@@ -10,6 +10,7 @@ enum RunControl {
         let parameters = try resolveParameters(workflow, p.list("param"))
         let store = try RunStore.open(tool.statePath)
         let overlap = try lockWorkflow(workflow.name, tool)
+        try refuseOverLeftovers(workflow.name, store, resuming: nil, tool)
 
         var row: RunStore.RunRow
         var attempts = 0
@@ -48,6 +49,7 @@ enum RunControl {
             return .ok
         }
         let overlap = try lockWorkflow(workflow.name, tool)
+        try refuseOverLeftovers(workflow.name, store, resuming: row.runID, tool)
         runLock.setOwner("\(getpid()) \(row.runID)")
         overlap?.setOwner("\(getpid()) \(row.runID)")
         return try execute(workflow, envFiles, row, store, previous: previous, tool)
@@ -74,6 +76,27 @@ enum RunControl {
         let owner = FileLock.owner(path)?.split(separator: " ").map(String.init) ?? []
         let who = owner.count == 2 ? " (run \(owner[1]), pid \(owner[0]))" : ""
         throw BusyError(message: "workflow \(name) is already running\(who); not starting another (--allow-overlap runs them side by side)")
+    }
+
+    /// The workflow's lock died with a wf-run killed by SIGKILL, but its steps' process
+    /// groups did not: a new run must not overlap them any more than a live run. Refused
+    /// (exit 75) rather than stopped, as this run did not start them and cannot know that
+    /// they are safe to cut short: `resume` or `cancel` of their run stops them (and a
+    /// resume stops its own run's before going on); nothing with --allow-overlap.
+    static func refuseOverLeftovers(_ workflow: String, _ store: RunStore, resuming: String?, _ tool: ToolContext) throws {
+        guard !tool.parsed.flag("allow-overlap") else { return }
+        for row in try store.unendedRuns(workflow: workflow) where row.runID != resuming {
+            // A live run (one started with --allow-overlap) holds its steps itself.
+            guard !FileLock.isHeld(WorkflowCommand.runLockPath(row.runDir)) else { continue }
+            let state = RunState(runID: row.runID, events: try store.events(row.runID), stepOrder: [])
+            let left = state.leftoverGroups()
+            guard !left.isEmpty else { continue }
+            let one = left.count == 1
+            let steps = left.map { "\($0.step) (process group \($0.group.id))" }.joined(separator: ", ")
+            throw BusyError(message: "workflow \(workflow): run \(row.runID) was interrupted (its wf-run was killed), but its step\(one ? "" : "s") "
+                            + "\(steps) still run\(one ? "s" : ""); not starting another (wf-run resume \(row.runID) or wf-run cancel "
+                            + "\(row.runID) stops \(one ? "it" : "them"); --allow-overlap runs beside \(one ? "it" : "them"))")
+        }
     }
 
     /// `-p name=value` over the file's defaults. A name the file does not declare is an
@@ -120,9 +143,7 @@ enum RunControl {
         }
         guard let lock = try FileLock.tryAcquire(lockPath) else { return .ok }
         defer { lock.release() }
-        for step in state.steps {
-            if let pgid = step.processGroup, pgid > 1, kill(-pid_t(pgid), 0) == 0 { kill(-pid_t(pgid), SIGKILL) }
-        }
+        for (_, group) in state.leftoverGroups() { kill(-group.id, SIGKILL) }
         var e = RunEvent(runID: row.runID, kind: .runCancelled)
         e.reason = "cancel"
         e.message = "cancelled after its wf-run stopped"

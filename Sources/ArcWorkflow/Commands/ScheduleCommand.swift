@@ -72,7 +72,8 @@ enum ScheduleCommand {
             out += rfc3339(t, in: w.timeZone) + "\n"
             after = t
         }
-        if out.isEmpty { tool.log.warn("'\(schedule.expression)' never fires") }
+        // Loading refused schedules that can never fire; this is one past the calendar's end.
+        if out.isEmpty { throw UsageError("\(p.positionals[0]): '\(schedule.expression)' does not fire after \(rfc3339(after, in: w.timeZone))") }
         try BufferedOutput.stdout.write(out)
         return .ok
     }

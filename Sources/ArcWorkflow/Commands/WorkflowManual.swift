@@ -147,7 +147,8 @@ extension WorkflowCommand {
         Each field is *, a number, a range a-b, a step */n or a-b/n or a/n, or a comma list \
         of these; months jan-dec and days sun-sat by name; 0 and 7 are Sunday. When both \
         day-of-month and day-of-week are restricted, a day matching either fires (as in \
-        Vixie cron). Macros: @yearly (@annually), @monthly, @weekly, @daily (@midnight), @hourly.
+        Vixie cron). Macros: @yearly (@annually), @monthly, @weekly, @daily (@midnight), @hourly. \
+        An expression that can never fire (`0 0 30 2 *`: February has no day 30) is an error.
 
         Times are matched in the workflow's timezone (an IANA name from the system's \
         zoneinfo). Across a DST change: a time that does not exist that day (spring forward) \

@@ -18,20 +18,24 @@ extension WorkflowCommand {
         event step? attempt? exit_status? duration_ms? reason? message? cache_key? pgid?` \
         when stdout is not a terminal, a line per event on a terminal.
 
-        Events: run_started, step_started, step_retrying, step_succeeded, step_failed, \
+        Events: run_started (run_resumed when `resume` goes on with a run), step_started \
+        (pgid: the step's process group), step_retrying, step_succeeded, step_failed, \
         step_skipped (reason need_failed, need_skipped, no_failure or cached), \
         step_cancelled, then run_succeeded, run_failed or run_cancelled.
 
         One run of a workflow at a time: while one runs, another `wf-run run` of the same \
         workflow exits at once with status 75 (cron's next firing will try again), unless \
-        --allow-overlap. SIGINT or SIGTERM stops the running steps (each gets the signal; \
-        SIGKILL after --grace), records the run as cancelled and exits 130 or 143; \
-        `wf-run resume` goes on with it.
+        --allow-overlap. So it does while steps of a run whose wf-run was killed (SIGKILL, \
+        a crash) still run, naming the run, the steps and their process groups: they are \
+        left alone, as they may be in the middle of something; `wf-run resume RUN` or \
+        `wf-run cancel RUN` stops them. SIGINT or SIGTERM stops the running steps (each \
+        gets the signal; SIGKILL after --grace), records the run as cancelled and exits \
+        130 or 143; `wf-run resume` goes on with it.
         """,
         options: [
             OptionSpec("param", short: "p", kind: .list, valueName: "NAME=VALUE",
                        help: "set a parameter the file declares in [params] (repeatable)"),
-            .flag("allow-overlap", help: "run even if another run of this workflow is going"),
+            .flag("allow-overlap", help: "run even if another run of this workflow, or steps a killed one left, are going"),
             OptionSpec("grace", valueName: "DURATION", help: "how long a stopped or timed-out step has between SIGTERM and SIGKILL",
                        defaultValue: "5s"),
             OptionSpec("scheduled-time", valueName: "TIME", help: "the firing time this run is for (set by the scheduler)", hidden: true),
@@ -50,7 +54,8 @@ extension WorkflowCommand {
         description: """
         Reads each FILE as `run` would and prints a line `FILE: ok: ...` for it, or each \
         problem as FILE:LINE:COLUMN: message on stderr (syntax, unknown keys, unknown \
-        needs, cycles, bad cron expressions, bad durations, unknown time zones, bad lines in \
+        needs, cycles, bad cron expressions and ones that can never fire such as \
+        `0 0 30 2 *`, bad durations, unknown time zones, bad lines in \
         env files) and exits 2; exits 3 when an env file cannot be read. The ok line says \
         how many variables the env files set, never their values.
         """,
@@ -116,8 +121,9 @@ extension WorkflowCommand {
         Runs again, in the same run (same id, directory, parameters and workflow text as \
         when it started, even if the file changed since), every step that did not succeed, \
         then the handlers. Steps that succeeded are kept, and their output directories are \
-        what the steps after them see. A step still running from a wf-run that was killed \
-        is stopped first.
+        what the steps after them see. A step of this run still running from a wf-run that \
+        was killed is stopped first (SIGTERM, SIGKILL after --grace); steps another run of \
+        the workflow left running make it exit 75, as `run` does.
         """,
         options: [.flag("allow-overlap", help: "resume even if another run of this workflow is going"),
                   OptionSpec("grace", valueName: "DURATION", help: "how long a stopped step has between SIGTERM and SIGKILL", defaultValue: "5s"),
@@ -161,7 +167,10 @@ extension WorkflowCommand {
     static let nextSpec = CommandSpec(
         name: "next", summary: "print a workflow's next firing times",
         usage: ["[-n N] [--after TIME] FILE"],
-        description: "One RFC 3339 time per line, in the workflow's time zone.",
+        description: """
+        One RFC 3339 time per line, in the workflow's time zone. A workflow without a \
+        schedule, or with one that can never fire, is an error (exit 2).
+        """,
         options: [OptionSpec("count", short: "n", valueName: "N", help: "how many", defaultValue: "5"),
                   OptionSpec("after", valueName: "TIME", help: "firings after TIME (RFC 3339) instead of after now")],
         arguments: [fileArgument],

@@ -69,7 +69,11 @@ public enum WorkflowLoader {
                 do { w.timeZone = try TimeZoneRules.named(zone) } catch { fail(v, "timezone: \(error)") }
             }
             if let v = doc["schedule"], let expression = string(v, "schedule") {
-                do { w.schedule = try CronSchedule.parse(expression) } catch let error as CronError {
+                do {
+                    let schedule = try CronSchedule.parse(expression)
+                    try schedule.checkCanFire()
+                    w.schedule = schedule
+                } catch let error as CronError {
                     problems.append(.init(line: v.line, column: v.column + error.column, "schedule: \(error.message)"))
                 } catch { fail(v, "schedule: \(error)") }
             }
@@ -111,9 +115,14 @@ public enum WorkflowLoader {
                 if let s = v.string {
                     step.needs = [s]
                     step.needPositions = [(v.line, v.column)]
-                } else if let items = v.array, items.allSatisfy({ $0.string != nil }) {
-                    step.needs = items.map { $0.string! }
-                    step.needPositions = items.map { ($0.line, $0.column) }
+                } else if let items = v.array {
+                    // The element that is wrong, where it is: "got array" would not say which.
+                    for (i, item) in items.enumerated() where item.string == nil {
+                        fail(item, "needs[\(i)]: expected a step id (string), got \(item.typeName)")
+                    }
+                    let ids = items.filter { $0.string != nil }
+                    step.needs = ids.map { $0.string! }
+                    step.needPositions = ids.map { ($0.line, $0.column) }
                 } else { fail(v, "needs: expected a step id or a list of them, got \(v.typeName)") }
             }
             if let v = t["when"], let s = string(v, "when") {

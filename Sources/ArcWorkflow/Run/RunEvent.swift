@@ -30,6 +30,9 @@ public struct RunEvent: Sendable {
     private var redactedMessage: String?
     public var cacheKey: String?
     public var pid: Int?
+    /// For step_started: when the process group's leader (pid) started, in clock ticks
+    /// after boot, so a reused pid is not taken for the step. Kept in the state only.
+    public var pidStart: Int64?
     public var traceID: String?
 
     public init(runID: String, kind: Kind, time: String = WallClock.now(), step: String? = nil) {

@@ -21,6 +21,8 @@ public struct RunState: Sendable {
         public var endedAt: String?
         /// The process group of the attempt last started, while it may still be running.
         public var processGroup: Int?
+        /// When that group's leader started (see StepProcessGroup).
+        public var processGroupStart: Int64?
         /// For a step skipped on a cache hit: the run whose output it reuses.
         public var cachedFrom: String?
     }
@@ -76,6 +78,7 @@ public struct RunState: Sendable {
             s.attempts = e.attempt ?? s.attempts + 1
             if e.attempt == 1 || s.startedAt == nil { s.startedAt = e.time }
             s.processGroup = e.pid
+            s.processGroupStart = e.pidStart
             s.exitStatus = nil
             s.reason = nil
             s.message = nil
@@ -110,6 +113,15 @@ public struct RunState: Sendable {
     }
 
     public func step(_ id: String) -> StepState? { steps.first { $0.id == id } }
+
+    /// The steps whose process groups still run though no end was recorded for them: those
+    /// of an interrupted run (its wf-run was killed) outlive it until stopped.
+    func leftoverGroups() -> [(step: String, group: StepProcessGroup)] {
+        steps.compactMap { s in
+            guard let group = StepProcessGroup(id: s.processGroup, leaderStart: s.processGroupStart), group.isRunning else { return nil }
+            return (s.id, group)
+        }
+    }
 
     /// The steps to show: every step, and the handlers that ran (a run that succeeded
     /// never runs on_failure; listing it as pending would suggest it still might).

@@ -43,12 +43,12 @@ public final class RunStore {
         try db.transaction {
             let s = try db.statement("""
                 INSERT INTO wf_events (run_id, ts, event, step, attempt, exit_status, duration_ms, reason, message,
-                                       cache_key, pid, trace_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       cache_key, pid, trace_id, pid_start)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             s.bind(1, e.runID).bind(2, e.time).bind(3, e.kind.rawValue).bind(4, e.step).bind(5, e.attempt)
                 .bind(6, e.exitStatus).bind(7, e.durationMillis).bind(8, e.reason).bind(9, e.message)
-                .bind(10, e.cacheKey).bind(11, e.pid).bind(12, e.traceID)
+                .bind(10, e.cacheKey).bind(11, e.pid).bind(12, e.traceID).bind(13, e.pidStart)
             try s.run()
         }
     }
@@ -90,10 +90,27 @@ public final class RunStore {
         return rows
     }
 
+    /// Runs of `workflow` whose log has no end after their last start or resume: running
+    /// now, or interrupted (their wf-run was killed), oldest first.
+    public func unendedRuns(workflow: String) throws -> [RunRow] {
+        let s = try db.statement("""
+            SELECT \(Self.runColumns) FROM wf_runs r WHERE workflow = ? AND coalesce((
+                SELECT e.event FROM wf_events e WHERE e.run_id = r.run_id
+                AND e.event IN ('run_started', 'run_resumed', 'run_succeeded', 'run_failed', 'run_cancelled')
+                ORDER BY e.id DESC LIMIT 1), '') NOT IN ('run_succeeded', 'run_failed', 'run_cancelled')
+            ORDER BY created_at, run_id
+            """)
+        defer { s.reset() }
+        s.bind(1, workflow)
+        var rows: [RunRow] = []
+        while try s.step() { rows.append(runRow(s)) }
+        return rows
+    }
+
     /// A run's log, in order.
     public func events(_ runID: String) throws -> [RunEvent] {
         let s = try db.statement("""
-            SELECT ts, event, step, attempt, exit_status, duration_ms, reason, message, cache_key, pid, trace_id
+            SELECT ts, event, step, attempt, exit_status, duration_ms, reason, message, cache_key, pid, trace_id, pid_start
             FROM wf_events WHERE run_id = ? ORDER BY id
             """)
         defer { s.reset() }
@@ -110,6 +127,7 @@ public final class RunStore {
             e.cacheKey = s.text(8)
             e.pid = s.optionalInt(9).map(Int.init)
             e.traceID = s.text(10)
+            e.pidStart = s.optionalInt(11)
             events.append(e)
         }
         return events

@@ -34,7 +34,7 @@ extension WorkflowRunner {
         } catch let error as SystemError {
             // Nothing ran (a workdir that is not there): an attempt that failed at once.
             s.status = .running
-            try attemptEnded(s, attempt: s.attempt, status: 127, spawnError: "cannot start: \(error)")
+            try attemptEnded(s, attempt: s.attempt, ended: .exited(127), spawnError: "cannot start: \(error)")
             return
         }
         s.status = .running
@@ -45,10 +45,11 @@ extension WorkflowRunner {
         var e = RunEvent(runID: run.runID, kind: .stepStarted, time: s.attemptStartWall, step: id)
         e.attempt = s.attempt
         e.pid = Int(child.pid)
+        e.pidStart = StepProcessGroup.startTime(of: child.pid)
         try record(e)
         let attempt = s.attempt, pid = child.pid
         s.waiter = WorkerThread(name: "wait \(id)") { [messages] in
-            messages.put(.exited(step: id, attempt: attempt, status: Subprocess.wait(pid)))
+            messages.put(.exited(step: id, attempt: attempt, ended: Subprocess.waitForTermination(pid)))
         }
     }
 
@@ -57,7 +58,8 @@ extension WorkflowRunner {
     }
 
     /// Settles an attempt: success, a retry after backoff, or the step's failure.
-    func attemptEnded(_ s: StepRuntime, attempt: Int, status: Int32, spawnError: String? = nil) throws {
+    func attemptEnded(_ s: StepRuntime, attempt: Int, ended: Subprocess.Termination, spawnError: String? = nil) throws {
+        let status = ended.status
         s.waiter?.join()
         s.waiter = nil
         activeSteps[s.step.id] = nil
@@ -77,7 +79,7 @@ extension WorkflowRunner {
         e.durationMillis = millis
         // Masked as cacheHit masks it, so a key holding an env_file value still matches.
         e.cacheKey = s.step.cacheKey.map { envFiles.mask(environment(for: s, attempt: attempt).expand($0)) }
-        let (reason, unmasked) = failure(s, status: status, spawnError: spawnError)
+        let (reason, unmasked) = failure(s, ended: ended, spawnError: spawnError)
         let message = envFiles.mask(unmasked)
 
         if status == 0 && spawnError == nil {
@@ -112,21 +114,19 @@ extension WorkflowRunner {
 
     /// Why an attempt failed: a code and a line for a person, with the last line the step
     /// wrote to stderr, which is usually the reason.
-    func failure(_ s: StepRuntime, status: Int32, spawnError: String?) -> (String, String) {
+    func failure(_ s: StepRuntime, ended: Subprocess.Termination, spawnError: String?) -> (String, String) {
         if let spawnError { return ("spawn_failed", spawnError) }
         var text: String
         let reason: String
         if s.timedOut {
             reason = "timeout"
             text = "timed out after \(DurationText.format(Int64((s.step.timeout ?? 0) * 1e9)))"
-        } else if status > 128 {
-            reason = "signal"
-            text = "killed by signal \(status - 128)"
         } else {
-            reason = "exit_status"
-            text = "exit status \(status)"
+            // From how the shell ended, not from its status: `exit 129` is no signal.
+            if case .signaled = ended { reason = "signal" } else { reason = "exit_status" }
+            text = ended.description
         }
-        if status != 0, let last = lastLine(logPath(s.step.id, s.attempt, "err")) { text += ": " + last }
+        if ended != .exited(0), let last = lastLine(logPath(s.step.id, s.attempt, "err")) { text += ": " + last }
         return (reason, text)
     }
 
@@ -176,15 +176,11 @@ extension WorkflowRunner {
 
     /// On resume: a step that was running when wf-run was killed may still be (its
     /// process group outlived us). It is stopped before the step runs again.
-    func killLeftovers(_ previous: RunState) throws {
-        for s in previous.steps {
-            guard let pgid = s.processGroup, pgid > 1, kill(-pid_t(pgid), 0) == 0 else { continue }
-            log.warn("step \(s.id) from the interrupted run is still running (process group \(pgid)); stopping it",
-                     ["step": .string(s.id), "pgid": .int(Int64(pgid))])
-            kill(-pid_t(pgid), SIGTERM)
-            let giveUp = MonotonicClock.nanos() + UInt64(grace * 1e9)
-            while kill(-pid_t(pgid), 0) == 0 && MonotonicClock.nanos() < giveUp { usleep(20_000) }
-            kill(-pid_t(pgid), SIGKILL)
+    func killLeftovers(_ previous: RunState) {
+        for (id, group) in previous.leftoverGroups() {
+            log.warn("step \(id) from the interrupted run is still running (process group \(group.id)); stopping it",
+                     ["step": .string(id), "pgid": .int(Int64(group.id))])
+            group.stop(grace: grace)
         }
     }
 }

@@ -11,7 +11,7 @@ import ArcCore
 /// queue, and so does the signal thread.
 final class WorkflowRunner {
     enum Message {
-        case exited(step: String, attempt: Int, status: Int32)
+        case exited(step: String, attempt: Int, ended: Subprocess.Termination)
         case stop(Int32)
     }
 
@@ -92,7 +92,7 @@ final class WorkflowRunner {
                 s.attempt = kept.attempts
                 if let from = kept.cachedFrom, let other = try store.run(from) { s.directory = other.runDir + "/steps/" + s.step.id }
             }
-            try killLeftovers(previous)
+            killLeftovers(previous)
         }
         try record(start)
 
@@ -277,8 +277,8 @@ final class WorkflowRunner {
 
     func handle(_ message: Message) throws {
         switch message {
-        case .exited(let id, let attempt, let status):
-            try attemptEnded(steps[id]!, attempt: attempt, status: status)
+        case .exited(let id, let attempt, let ended):
+            try attemptEnded(steps[id]!, attempt: attempt, ended: ended)
         case .stop(let sig):
             guard stopSignal == 0 else { return }
             stopSignal = sig
