@@ -38,9 +38,16 @@ public enum Secrets {
         var bytes = Array(text.utf8)
         guard mayHold(bytes, secrets) else { return text }
         var changed = maskKnown(&bytes, secrets)
-        changed = maskURLPasswords(&bytes) || changed
-        changed = maskParameters(&bytes) || changed
-        changed = maskAuthorization(&bytes) || changed
+        // Until nothing changes (a few passes at most): the scans end values differently (a
+        // parameter at `&`, an Authorization value at `,`), so one may see more after
+        // another masked, and masking twice must change nothing more than masking once.
+        for _ in 0..<4 {
+            var more = maskURLPasswords(&bytes)
+            more = maskParameters(&bytes) || more
+            more = maskAuthorization(&bytes) || more
+            guard more else { break }
+            changed = true
+        }
         return changed ? String(decoding: bytes, as: UTF8.self) : text
     }
 
