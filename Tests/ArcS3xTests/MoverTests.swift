@@ -349,6 +349,30 @@ final class MoverTests: XCTestCase {
         XCTAssertTrue(server.uploadsInProgress.isEmpty)
     }
 
+    func testAnUploadLeftWithAnotherPartSizeIsAbortedNotLeftBehind() throws {
+        let body = Self.bytes(3 * Self.mib + 1000, seed: 12)
+        let file = dir.write("up/s.bin", body)
+        let dest = S3URL(bucket: "lake", key: "in/s.bin")
+        server.script("/lake/in/s.bin", .pass, .pass, .stall(seconds: 60))
+        let (first, _) = try mover(multipartOptions(inFlight: 1))
+        first.upload(path: file, size: Int64(body.count), mtime: 1_700_000_000, to: dest)
+        waitUntil("part 2 to be sent") { partNumbers(server.requests(to: "/lake/in/s.bin")).contains(2) }
+        first.client.engine.cancelAll()
+        first.close()
+        XCTAssertEqual(server.uploadsInProgress["upload-1"]?.parts, [1])
+
+        // 2 MiB parts this time: the 1 MiB part left cannot be one of them.
+        var options = multipartOptions(inFlight: 1)
+        options.partSize = 2 * Int64(Self.mib)
+        let (second, output) = try mover(options)
+        second.upload(path: file, size: Int64(body.count), mtime: 1_700_000_000, to: dest)
+        second.close()
+        XCTAssertEqual(try single(output).string("status"), "ok")
+        XCTAssertEqual(server.body("/lake/in/s.bin"), body)
+        XCTAssertTrue(server.requests(to: "/lake/in/s.bin").contains { $0.method == "DELETE" && $0.query == "uploadId=upload-1" })
+        XCTAssertTrue(server.uploadsInProgress.isEmpty, "\(server.uploadsInProgress)")
+    }
+
     // MARK: -n, -s, cancel
 
     func testNoClobberAndIfSizeDifferDecideBeforeAnyTransfer() throws {
