@@ -754,7 +754,17 @@ final class S3ReplyTests: XCTestCase {
         XCTAssertEqual(uploads.map { $0.key }, ["my-divisor", "my & movie.m2ts"])
         XCTAssertEqual(uploads.map { $0.uploadID }, ["XMgbGlrZSBlbHZpbmcncyBub3QgaGF2aW5nIG11Y2ggbHVjaw",
                                                      "VXBsb2FkIElEIGZvciBlbHZpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA"])
+        XCTAssertEqual(uploads.map { $0.initiated }, ["2010-11-10T20:48:33.000Z", "2010-11-10T20:48:33.000Z"])
         XCTAssertTrue(S3Reply.uploads(bytes("<ListMultipartUploadsResult><Bucket>b</Bucket></ListMultipartUploadsResult>")).isEmpty)
+        let page = S3Reply.uploadPage(bytes("""
+            <ListMultipartUploadsResult><IsTruncated>true</IsTruncated><NextKeyMarker>k</NextKeyMarker>\
+            <NextUploadIdMarker>u</NextUploadIdMarker></ListMultipartUploadsResult>
+            """))
+        XCTAssertEqual(page.next?.key, "k")
+        XCTAssertEqual(page.next?.uploadID, "u")
+        XCTAssertNil(S3Reply.uploadPage(bytes("<ListMultipartUploadsResult><IsTruncated>false</IsTruncated><NextKeyMarker>k</NextKeyMarker></ListMultipartUploadsResult>")).next)
+        XCTAssertEqual(SigV4.canonicalQuery(S3Call.listMultipartUploads(bucket: "b", prefix: "p", after: ("k 1", "u")).query),
+                       "key-marker=k%201&prefix=p&upload-id-marker=u&uploads=")
     }
 
     func testDeleteErrors() {

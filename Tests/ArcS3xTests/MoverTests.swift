@@ -185,6 +185,49 @@ final class MoverTests: XCTestCase {
         XCTAssertFalse(FileSystem.exists(Mover.partialPath(other)))
     }
 
+    func testAnInterruptedRangedDownloadFetchesOnlyTheRangesNotRecordedComplete() throws {
+        let body = Self.bytes(700_000, seed: 11)
+        let url = S3URL(bucket: "lake", key: "r.bin")
+        let etag = try putInParts(url, body, sizes: [300_000, 300_000, 100_000])
+        let entry = object("r.bin", etag: etag, size: body.count)
+        var options = MoveOptions()
+        options.multipartThreshold = 100_000
+        options.partsInFlight = 1
+        let path = dir.file("out/r.bin")
+        let journal = Mover.partialPath(path) + ".ranges"
+
+        // HEAD, ranges 1 and 2, then range 3 stalls part-way until the run is stopped.
+        server.script("/lake/r.bin", .pass, .pass, .pass, .stall(seconds: 60, after: 50_000))
+        let (first, firstOutput) = try mover(options)
+        first.download(url, entry: entry, to: path)
+        waitUntil("ranges 1 and 2 recorded") {
+            ((try? FileSystem.read(journal)).map { String(decoding: $0, as: UTF8.self).split(separator: "\n").count } ?? 0) == 3
+        }
+        first.client.engine.cancelAll()
+        first.close()
+        XCTAssertEqual(errorCode(try single(firstOutput)), "interrupted")
+        XCTAssertFalse(FileSystem.exists(path))
+        XCTAssertTrue(FileSystem.exists(Mover.partialPath(path)), "the partial file is kept")
+        XCTAssertTrue(FileSystem.exists(journal), "and its journal")
+
+        // Range 1's bytes damaged on disk: they no longer match their recorded MD5.
+        let fd = open(Mover.partialPath(path), O_WRONLY)
+        XCTAssertEqual(pwrite(fd, [body[10] ^ 0xff], 1, 10), 1)
+        close(fd)
+        let before = server.requests.count
+        let (second, output) = try mover(options)
+        second.download(url, entry: entry, to: path)
+        second.close()
+        XCTAssertEqual(try single(output).string("status"), "ok")
+        XCTAssertEqual(try FileSystem.read(path), body)
+        let ranges = server.requests.dropFirst(before).filter { $0.method == "GET" }.map { $0.header("range") ?? "" }
+        XCTAssertEqual(ranges, ["bytes=0-299999", "bytes=600000-699999"], "range 2 kept; 1 failed its check; 3 was not complete")
+        XCTAssertFalse(FileSystem.exists(Mover.partialPath(path)))
+        XCTAssertFalse(FileSystem.exists(journal))
+        let resumed = log.records.first { (try? $0.string("msg"))?.hasPrefix("resuming the download") == true }
+        XCTAssertEqual(try resumed?.int("ranges_kept"), 1)
+    }
+
     // MARK: uploads
 
     func testASinglePartUploadIsVerifiedByItsETag() throws {
@@ -304,6 +347,30 @@ final class MoverTests: XCTestCase {
         XCTAssertTrue(seen.filter { $0.method == "PUT" }.allSatisfy { FaultServer.queryItems($0.query)["uploadId"] == "upload-1" })
         XCTAssertTrue(log.records.contains { (try? $0.string("msg"))?.hasPrefix("resuming the multipart upload") == true })
         XCTAssertTrue(server.uploadsInProgress.isEmpty)
+    }
+
+    func testAnUploadLeftWithAnotherPartSizeIsAbortedNotLeftBehind() throws {
+        let body = Self.bytes(3 * Self.mib + 1000, seed: 12)
+        let file = dir.write("up/s.bin", body)
+        let dest = S3URL(bucket: "lake", key: "in/s.bin")
+        server.script("/lake/in/s.bin", .pass, .pass, .stall(seconds: 60))
+        let (first, _) = try mover(multipartOptions(inFlight: 1))
+        first.upload(path: file, size: Int64(body.count), mtime: 1_700_000_000, to: dest)
+        waitUntil("part 2 to be sent") { partNumbers(server.requests(to: "/lake/in/s.bin")).contains(2) }
+        first.client.engine.cancelAll()
+        first.close()
+        XCTAssertEqual(server.uploadsInProgress["upload-1"]?.parts, [1])
+
+        // 2 MiB parts this time: the 1 MiB part left cannot be one of them.
+        var options = multipartOptions(inFlight: 1)
+        options.partSize = 2 * Int64(Self.mib)
+        let (second, output) = try mover(options)
+        second.upload(path: file, size: Int64(body.count), mtime: 1_700_000_000, to: dest)
+        second.close()
+        XCTAssertEqual(try single(output).string("status"), "ok")
+        XCTAssertEqual(server.body("/lake/in/s.bin"), body)
+        XCTAssertTrue(server.requests(to: "/lake/in/s.bin").contains { $0.method == "DELETE" && $0.query == "uploadId=upload-1" })
+        XCTAssertTrue(server.uploadsInProgress.isEmpty, "\(server.uploadsInProgress)")
     }
 
     // MARK: -n, -s, cancel

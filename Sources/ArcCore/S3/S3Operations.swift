@@ -69,8 +69,13 @@ public enum S3Call {
         return S3Request("ListParts", .get, bucket: url.bucket, key: url.key, query: q)
     }
 
-    public static func listMultipartUploads(bucket: String, prefix: String) -> S3Request {
-        S3Request("ListMultipartUploads", .get, bucket: bucket, query: [("uploads", ""), ("prefix", prefix)])
+    /// One page of the uploads in progress under `prefix`; `after` is the previous page's
+    /// `UploadPage.next`.
+    public static func listMultipartUploads(bucket: String, prefix: String,
+                                            after: (key: String, uploadID: String)? = nil) -> S3Request {
+        var q = [("uploads", ""), ("prefix", prefix)]
+        if let after { q += [("key-marker", after.key), ("upload-id-marker", after.uploadID)] }
+        return S3Request("ListMultipartUploads", .get, bucket: bucket, query: q)
     }
 
     // MARK: listing, deleting, buckets
@@ -178,22 +183,45 @@ public enum S3Reply {
         return (parts, truncated ? next : nil)
     }
 
-    /// (key, upload id) of each multipart upload in progress.
-    public static func uploads(_ body: [UInt8]) -> [(key: String, uploadID: String)] {
+    public struct Upload: Equatable, Sendable {
+        public var key: String
+        public var uploadID: String
+        /// When it began, as S3 gives it (RFC 3339).
+        public var initiated: String
+    }
+
+    /// A page of ListMultipartUploads: uploads in key order (one key's oldest first), and
+    /// where the next page starts when there is one.
+    public struct UploadPage: Sendable {
+        public var uploads: [Upload] = []
+        public var next: (key: String, uploadID: String)?
+    }
+
+    /// Each multipart upload in progress.
+    public static func uploads(_ body: [UInt8]) -> [Upload] { uploadPage(body).uploads }
+
+    public static func uploadPage(_ body: [UInt8]) -> UploadPage {
         var scanner = XMLScanner(body)
-        var result: [(String, String)] = []
-        var key = "", id = ""
+        var page = UploadPage()
+        var upload = Upload(key: "", uploadID: "", initiated: "")
         var inUpload = false
+        var truncated = false
+        var nextKey: String?, nextID: String?
         while let e = scanner.next() {
             switch (e.name, e.isClosing) {
-            case ("Upload", false): inUpload = true; key = ""; id = ""
-            case ("Upload", true): inUpload = false; result.append((key, id))
-            case ("Key", false) where inUpload: key = e.text ?? ""
-            case ("UploadId", false) where inUpload: id = e.text ?? ""
+            case ("Upload", false): inUpload = true; upload = Upload(key: "", uploadID: "", initiated: "")
+            case ("Upload", true): inUpload = false; page.uploads.append(upload)
+            case ("Key", false) where inUpload: upload.key = e.text ?? ""
+            case ("UploadId", false) where inUpload: upload.uploadID = e.text ?? ""
+            case ("Initiated", false) where inUpload: upload.initiated = e.text ?? ""
+            case ("IsTruncated", false): truncated = e.text == "true"
+            case ("NextKeyMarker", false): nextKey = e.text
+            case ("NextUploadIdMarker", false): nextID = e.text
             default: break
             }
         }
-        return result
+        if truncated, let nextKey, !nextKey.isEmpty { page.next = (nextKey, nextID ?? "") }
+        return page
     }
 
     /// Keys DeleteObjects could not delete, with S3's code and message.

@@ -17,7 +17,7 @@ public enum S3xCommand {
         signals.install()
         let context = try S3xContext(tool)
         signals.onStop { _ in context.stop() }
-        let progress = ProgressLine(enabled: !tool.quiet && p.path[1] != "cat" && p.path[1] != "ls") {
+        let progress = ProgressLine(enabled: !tool.quiet && !["cat", "ls", "uploads"].contains(p.path[1])) {
             let bytes = context.engine.stats.bytesReceived + context.engine.stats.bytesSent
             return "\(context.output.succeeded) objects, \(HumanFormat.bytes(bytes))"
         }
@@ -61,6 +61,7 @@ public enum S3xCommand {
         case "rb": try BucketCommand.remove(args[0], context)
         case "head": try BucketCommand.head(args[0], context)
         case "presign": try BucketCommand.presign(args[0], p, context)
+        case "uploads": try UploadsCommand.run(args[0], p, context)
         case "rm": try RemoveCommand.run(args, p, context)
         case "cp", "mv": try CopyCommand.run(command, args, p, context)
         case "sync": try SyncCommand.run(args[0], args[1], p, context)

@@ -69,8 +69,13 @@ extension S3xCommand {
         hash as they arrive and compare with the object's ETag (single-part MD5, or the \
         multipart MD5 of MD5s when the parts line up). Downloads go to a hidden partial file \
         that is renamed into place when complete; an interrupted download or multipart upload \
-        is resumed by the next run (the partial file; ListParts). Uploads store the file's \
-        mtime (x-amz-meta-mtime) and downloads restore it.
+        is resumed by the next run. A single-part download goes on from the end of its \
+        partial file; a multipart one, fetched in ranges, keeps the ranges recorded complete \
+        in a journal beside it (`.NAME.s3x-partial.ranges`, each range written durably before \
+        it is recorded) and starts afresh if the object's ETag changed. An upload keeps the \
+        parts S3 holds that still match the file (ListParts); an upload of the key with \
+        another part size is aborted. See `s3x uploads` for uploads never resumed. Uploads \
+        store the file's mtime (x-amz-meta-mtime) and downloads restore it.
         """,
         options: copyOptions,
         arguments: [ArgumentSpec("SOURCE", help: "file, directory, glob or s3:// URL", repeating: true, completion: .file),
@@ -116,6 +121,23 @@ extension S3xCommand {
         usage: ["[--expire DURATION] s3://BUCKET/KEY"],
         options: [OptionSpec("expire", valueName: "DURATION", help: "how long the URL works (at most 7 days)", defaultValue: "1h")],
         arguments: [ArgumentSpec("URL", help: "s3://bucket/key")])
+
+    static let uploads = CommandSpec(
+        name: "uploads", summary: "list multipart uploads in progress under a prefix, or abort them",
+        usage: ["[--abort] [--older-than DURATION] s3://BUCKET[/PREFIX]"],
+        description: """
+        Lists the multipart uploads begun and neither completed nor aborted whose keys start \
+        with PREFIX (a wildcard filters them): when each began, its upload id and its key, or \
+        with --json a record each (url, key, upload_id, initiated). An interrupted cp, mv or \
+        sync leaves its upload for the next run to resume; until then S3 keeps, and bills, \
+        its parts. --abort aborts them (an `abort` event each), deleting their parts; \
+        --older-than spares recent ones, which may belong to a run still going.
+        """,
+        options: [
+            .flag("abort", help: "abort the uploads, deleting their parts"),
+            OptionSpec("older-than", valueName: "DURATION", help: "only uploads begun at least DURATION ago (e.g. 7d, 12h, 0s)"),
+        ],
+        arguments: [ArgumentSpec("URL", help: "s3://bucket[/prefix], wildcards allowed")])
 
     static let sync = CommandSpec(
         name: "sync", summary: "make DEST hold what SOURCE holds, copying only what differs",
@@ -191,7 +213,7 @@ extension S3xCommand {
             OptionSpec("log", valueName: "LEVEL", help: "log level, as --log-level (s5cmd's name for it)",
                        choices: LogLevel.allCases.map { $0.name }),
         ],
-        subcommands: [ls, du, cp, mv, rm, mb, rb, cat, pipe, head, presign, sync, runCommand],
+        subcommands: [ls, du, cp, mv, rm, mb, rb, cat, pipe, head, presign, uploads, sync, runCommand],
         examples: [
             Example("Upload a directory, 64 objects at once:", "s3x cp data/ s3://lake/raw/"),
             Example("Download everything under a prefix:", "s3x cp 's3://lake/raw/2024-*' ./out/"),
@@ -199,6 +221,7 @@ extension S3xCommand {
                     "s3x --source-endpoint-url https://s3.eu-west-1.amazonaws.com --endpoint-url http://minio:9000 sync s3://a/ s3://b/"),
             Example("Thousands of commands in one process:", "s3x run commands.txt"),
             Example("A link valid for a day:", "s3x presign --expire 24h s3://lake/report.csv"),
+            Example("Abort the multipart uploads left for a week or more:", "s3x uploads --abort --older-than 7d s3://lake/raw/"),
         ],
         environment: [
             EnvironmentSpec("AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN", "credentials"),

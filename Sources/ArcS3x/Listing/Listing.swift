@@ -108,8 +108,8 @@ public enum LocalWalk {
         }
     }
 
-    /// s3x's own partial downloads are not part of the tree.
-    public static func isPartial(_ name: String) -> Bool { name.hasSuffix(".s3x-partial") }
+    /// s3x's own partial downloads (and their range journals) are not part of the tree.
+    public static func isPartial(_ name: String) -> Bool { name.hasSuffix(".s3x-partial") || name.hasSuffix(".s3x-partial.ranges") }
 }
 
 /// `--include` and `--exclude` globs, matched whole against the path relative to the

@@ -6,7 +6,8 @@ import ArcCore
 /// arrives and checked against its ETag; an interrupted one resumes from its partial file.
 /// A large multipart object is fetched in ranges cut on its own part boundaries (learned
 /// with HEAD ?partNumber=1), pinned with If-Match, each range hashed on its own, so the
-/// MD5 of the MD5s checks against the multipart ETag.
+/// MD5 of the MD5s checks against the multipart ETag; the ranges complete are recorded
+/// beside the partial file (RangeJournal), so an interrupted one fetches only the rest.
 extension Mover {
     public func download(_ source: S3URL, entry: StoredObject, to path: String, operation: String = "cp") {
         move(operation, source: source.description, destination: path, size: entry.size, deleteSource: { [self] in
@@ -36,6 +37,12 @@ extension Mover {
     }
 
     private func streamDownload(_ source: S3URL, entry: StoredObject, to path: String, finish: @escaping @Sendable (MoveOutcome) -> Void) {
+        // A partial file left by a ranged download has holes: it is no prefix to go on from.
+        let journal = RangeJournal(partial: Self.partialPath(path))
+        if FileSystem.exists(journal.path) {
+            unlink(Self.partialPath(path))
+            journal.remove()
+        }
         let sink = FileSink(path: Self.partialPath(path), expectedSize: entry.size,
                             digest: options.verify ? MD5() as StreamingDigest : NoDigest())
         var request = S3Call.get(source)
@@ -77,19 +84,25 @@ extension Mover {
 /// A multipart object fetched in concurrent ranges into one partial file. Confined, not
 /// locked: `begin` runs on a finisher thread, then `pump` and the range completions on the
 /// engine thread only, then `commit` on a finisher thread; each hand-over goes through a
-/// queue's lock, so one thread at a time touches the state.
+/// queue's lock, so one thread at a time touches the state. Recording a range complete
+/// (fdatasync, then the journal) runs on a finisher thread and touches only the journal.
 final class RangedDownload: @unchecked Sendable { // confined in turn to one thread, see above
     let mover: Mover
     let source: S3URL
     let entry: StoredObject
     let path: String
     let finish: @Sendable (MoveOutcome) -> Void
+    let journal: RangeJournal
     var partSize: Int64 = 0
     var ranges: [ClosedRange<Int64>] = []
     var digests: [[UInt8]?] = []
+    /// Ranges complete: kept from an earlier run, or fetched in this one.
+    var complete: [Bool] = []
     var aligned = false
     var next = 0
     var running = 0
+    /// Ranges fetched and being recorded in the journal.
+    var recording = 0
     var failure: ArcError?
     var fd: Int32 = -1
     var headers = ResponseHeaders()
@@ -101,9 +114,11 @@ final class RangedDownload: @unchecked Sendable { // confined in turn to one thr
         self.entry = entry
         self.path = path
         self.finish = finish
+        journal = RangeJournal(partial: Mover.partialPath(path))
     }
 
-    /// On a finisher thread: learn the part layout, open the partial file, start the ranges.
+    /// On a finisher thread: learn the part layout, open the partial file, take over the
+    /// ranges an earlier run completed, start the rest.
     func begin() {
         do {
             let head = try mover.sourceClient.perform(S3Call.head(source, partNumber: 1))
@@ -122,26 +137,77 @@ final class RangedDownload: @unchecked Sendable { // confined in turn to one thr
                 start += partSize
             }
             digests = Array(repeating: nil, count: ranges.count)
-            fd = open(partial, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            complete = Array(repeating: false, count: ranges.count)
+            fd = open(partial, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw SystemError("open", path: partial, errno: errno) }
+            let layout = RangeJournal.Layout(size: entry.size, rangeSize: partSize, etag: entry.etag)
+            let kept = try keep(journal.recorded(for: layout, rangeCount: ranges.count))
+            // The journal first: a crash between the two leaves stale bytes no line claims.
+            try journal.begin(layout, kept: kept)
+            if kept.isEmpty && ftruncate(fd, 0) != 0 { throw SystemError("ftruncate", path: partial, errno: errno) }
+            if !kept.isEmpty {
+                let bytes = kept.keys.reduce(Int64(0)) { $0 + Int64(ranges[$1].count) }
+                mover.context.log.info("resuming the download of \(source)", ["ranges_kept": .int(Int64(kept.count)),
+                                                                               "bytes_kept": .int(bytes)])
+            }
         } catch {
+            if fd >= 0 { close(fd) }
+            journal.close()
             return finish(.failed(error as? ArcError ?? UnavailableError(path, "\(error)")))
         }
         mover.client.engine.submitOnLoop { [self] in pump() }
     }
 
+    /// The recorded ranges whose bytes are still in the partial file: when verifying, each
+    /// is read back and hashed, kept only if it matches its recorded MD5 (a crash can
+    /// tear what was written but not recorded; a file edited meanwhile shows too).
+    private func keep(_ recorded: [Int: String]) throws -> [Int: String] {
+        var kept: [Int: String] = [:]
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        for (i, md5) in recorded {
+            guard mover.options.verify else {
+                kept[i] = md5
+                complete[i] = true
+                continue
+            }
+            let digest = MD5()
+            var offset = ranges[i].lowerBound
+            while offset <= ranges[i].upperBound {
+                let want = Int(min(Int64(buffer.count), ranges[i].upperBound + 1 - offset))
+                let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(offset)) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { break }
+                buffer.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                offset += Int64(n)
+            }
+            guard offset > ranges[i].upperBound else { continue }
+            let bytes = digest.finalize()
+            guard md5 == "-" || Hex.encode(bytes) == md5.lowercased() else { continue }
+            kept[i] = Hex.encode(bytes)
+            digests[i] = bytes
+            complete[i] = true
+        }
+        return kept
+    }
+
     private func pump() {
         if let failure {
-            guard running == 0 else { return }
+            guard running == 0 && recording == 0 else { return }
             close(fd)
-            unlink(partial)
+            if case .cancelled = (failure as? S3Error)?.transfer {
+                // Interrupted: the partial file and its journal are for the next run.
+                journal.close()
+            } else {
+                journal.remove()
+                unlink(partial)
+            }
             return finish(.failed(failure))
         }
         while running < mover.options.partsInFlight && next < ranges.count {
-            fetch(next)
+            if !complete[next] { fetch(next) }
             next += 1
         }
-        if running == 0 && next == ranges.count { mover.offload { [self] in commit() } }
+        if running == 0 && recording == 0 && next == ranges.count { mover.offload { [self] in commit() } }
     }
 
     private func fetch(_ i: Int) {
@@ -162,8 +228,30 @@ final class RangedDownload: @unchecked Sendable { // confined in turn to one thr
                                                  message: "range \(i + 1) returned \(sink.written) of \(ranges[i].count) bytes")
                 }
                 digests[i] = sink.digest()
+                if failure == nil { record(i) }
             }
             pump()
+        }
+    }
+
+    /// Records range `i` complete once its bytes are durable, off the engine thread; the
+    /// download commits (or gives up) only when every record is written.
+    private func record(_ i: Int) {
+        complete[i] = true
+        recording += 1
+        let (fd, journal, partial) = (self.fd, self.journal, self.partial)
+        let md5 = mover.options.verify ? Hex.encode(digests[i] ?? []) : "-"
+        mover.offload { [self] in
+            if fdatasync(fd) == 0 {
+                do { try journal.record(i, md5: md5) } catch {
+                    // Only resuming suffers: the range is fetched again if the run is cut short.
+                    mover.context.log.warn("\(partial): range \(i + 1) not recorded: \(error)")
+                }
+            }
+            mover.client.engine.submitOnLoop { [self] in
+                recording -= 1
+                pump()
+            }
         }
     }
 
@@ -172,6 +260,7 @@ final class RangedDownload: @unchecked Sendable { // confined in turn to one thr
         let expected = MD5.multipartETag(partDigests: digests.map { $0 ?? [] })
         if mover.options.verify && aligned && expected != entry.etag.lowercased() {
             unlink(partial)
+            journal.remove()
             return finish(.failed(IntegrityError(resource: source.description, expected: entry.etag, actual: expected)))
         }
         let mtime = Mover.modificationTime(headers, entry: entry)
@@ -179,9 +268,11 @@ final class RangedDownload: @unchecked Sendable { // confined in turn to one thr
         do {
             if fdatasync(fd) != 0 { throw SystemError("fdatasync", path: partial, errno: errno) }
             try FileSystem.rename(partial, path)
+            journal.remove()
             finish(.done(size: entry.size, etag: entry.etag))
         } catch {
             unlink(partial)
+            journal.remove()
             finish(.failed(error as? ArcError ?? UnavailableError(path, "\(error)")))
         }
     }

@@ -5,7 +5,8 @@ import ArcCore
 /// is computed as it is read and checked against the ETag S3 answers, and the whole
 /// object's against the final ETag. A multipart upload cut short by a signal is left for
 /// the next run, which finds it (ListMultipartUploads), keeps the parts whose MD5 still
-/// matches the file (ListParts) and sends only the rest; one that failed is aborted.
+/// matches the file (ListParts) and sends only the rest, or aborts it when its parts are
+/// of another size; one that failed is aborted.
 extension Mover {
     public func upload(path: String, size: Int64, mtime: Double, to dest: S3URL, operation: String = "cp") {
         move(operation, source: path, destination: dest.description, size: size, deleteSource: { [self] in
@@ -116,20 +117,26 @@ final class MultipartUpload: @unchecked Sendable { // confined in turn to one th
         client.engine.submitOnLoop { [self] in pump() }
     }
 
-    /// An unfinished upload of the same key, with parts that still match the file.
+    /// An unfinished upload of the same key, in this file's layout (part size, part
+    /// count), keeping its parts that still match the file. Every other upload of the key,
+    /// left by an earlier run with another part size or of another file, is aborted: it
+    /// could never be completed, and S3 keeps (and bills) its parts until it is.
     private func resume() throws -> Bool {
-        let listing = try client.perform(S3Call.listMultipartUploads(bucket: dest.bucket, prefix: dest.key))
-        guard let upload = S3Reply.uploads(listing.body).last(where: { $0.key == dest.key }) else { return false }
-        var marker: Int?
-        var found: [S3Reply.Part] = []
-        repeat {
-            let page = S3Reply.parts(try client.perform(S3Call.listParts(dest, uploadID: upload.uploadID, marker: marker)).body)
-            found += page.parts
-            marker = page.next
-        } while marker != nil
-        // Parts of another part size belong to another layout: start afresh.
-        guard found.allSatisfy({ $0.number <= partCount && ($0.size == partSize || $0.number == partCount) }) else { return false }
-        uploadID = upload.uploadID
+        let uploads = try UploadListing.uploads(of: dest.key, bucket: dest.bucket, client)
+        var found: [S3Reply.Part]?
+        for upload in uploads.reversed() {
+            if found == nil, let parts = try compatibleParts(of: upload.uploadID) {
+                uploadID = upload.uploadID
+                found = parts
+                continue
+            }
+            mover.context.log.info("aborting a multipart upload of \(dest) left by an earlier run",
+                                   ["upload_id": .string(upload.uploadID)])
+            do { _ = try client.perform(S3Call.abortMultipart(dest, uploadID: upload.uploadID)) } catch {
+                mover.context.log.warn("\(dest): the stale upload \(upload.uploadID) is not aborted: \(error)")
+            }
+        }
+        guard let found else { return false }
         for part in found {
             let i = part.number - 1
             let length = min(partSize, size - Int64(i) * partSize)
@@ -144,6 +151,18 @@ final class MultipartUpload: @unchecked Sendable { // confined in turn to one th
             }
         }
         return true
+    }
+
+    /// The parts of upload `id`, or nil when they belong to another layout.
+    private func compatibleParts(of id: String) throws -> [S3Reply.Part]? {
+        var marker: Int?
+        var found: [S3Reply.Part] = []
+        repeat {
+            let page = S3Reply.parts(try client.perform(S3Call.listParts(dest, uploadID: id, marker: marker)).body)
+            found += page.parts
+            marker = page.next
+        } while marker != nil
+        return found.allSatisfy({ $0.number <= partCount && ($0.size == partSize || $0.number == partCount) }) ? found : nil
     }
 
     /// Starts parts until --concurrency are in flight; completes when all are in. Engine thread.
