@@ -5,6 +5,7 @@ Covers every command, s5cmd's mapping of paths and wildcards (the expected keys 
 below are what s5cmd 2.3.0 does against the same server), part-size boundaries, awkward
 keys, sync decisions, credentials, endpoints and exit codes.
 """
+import fnmatch
 import hashlib
 import json
 import os
@@ -706,6 +707,48 @@ def test_sync_s3_to_s3(s3env, bucket, s3):
     assert len(out_lines(r, "cp")) == len(SYNC_TREE)
     assert contents(s3, bucket, "q/") == {f"q/{k}": v for k, v in SYNC_TREE.items()}
     assert out_lines(ok(s3x(s3env, "sync", f"s3://{bucket}/p/", f"s3://{bucket}/q/")), "cp") == []
+
+
+def test_sync_dir_without_slash_places_the_folder_like_s5cmd(s3env, bucket, s3, tmp_path):
+    """`sync dir s3://b/p/` stores the folder itself, under p/dir/, as s5cmd does (and `dir/`
+    its contents); again, it copies nothing. --delete stays inside p/dir/: s5cmd also deletes
+    p/'s other objects, which s3x leaves alone (README)."""
+    write_tree(tmp_path / "dir", TREE)
+    s5cmd(s3env, "sync", "dir", f"s3://{bucket}/s5/", cwd=tmp_path)
+    ok(s3x(s3env, "sync", "dir", f"s3://{bucket}/x/", cwd=tmp_path))
+    placed = [k[len("x/"):] for k in s3.keys(bucket, "x/")]
+    assert placed == [k[len("s5/"):] for k in s3.keys(bucket, "s5/")] == sorted(f"dir/{k}" for k in TREE)
+    assert out_lines(ok(s3x(s3env, "sync", "dir", f"s3://{bucket}/x/", cwd=tmp_path))) == []
+
+    s3.put(bucket, "x/sibling.txt", b"not dir's")
+    (tmp_path / "dir" / "a.txt").unlink()
+    r = ok(s3x(s3env, "sync", "--delete", "dir", f"s3://{bucket}/x/", cwd=tmp_path))
+    assert out_lines(r) == [f"rm s3://{bucket}/x/dir/a.txt"]
+    assert "x/sibling.txt" in s3.keys(bucket, "x/")
+
+
+@pytest.mark.parametrize("pattern", ["p/*", "p/*.txt", "p/su*"])
+def test_sync_takes_a_wildcard_source_like_s5cmd(s3env, bucket, s3, tmp_path, pattern):
+    """`sync 's3://b/p/*' dir/`, the form s5cmd's README shows, downloads (and copies to S3)
+    what the wildcard matches, named relative to the folder before it, as s5cmd does; again,
+    nothing is copied. --delete removes what the source lacks, among the names the wildcard
+    matches only."""
+    seed(s3, bucket, TREE, "p/")
+    s5, ours = tmp_path / "s5", tmp_path / "ours"
+    s5cmd(s3env, "sync", f"s3://{bucket}/{pattern}", f"{s5}/")
+    ok(s3x(s3env, "sync", f"s3://{bucket}/{pattern}", f"{ours}/"))
+    assert read_tree(ours) == read_tree(s5) and read_tree(ours), pattern
+    assert out_lines(ok(s3x(s3env, "sync", f"s3://{bucket}/{pattern}", f"{ours}/"))) == []
+
+    s5cmd(s3env, "sync", f"s3://{bucket}/{pattern}", f"s3://{bucket}/s5/")
+    ok(s3x(s3env, "sync", f"s3://{bucket}/{pattern}", f"s3://{bucket}/x/"))
+    assert s3.keys(bucket, "x/") == [k.replace("s5/", "x/", 1) for k in s3.keys(bucket, "s5/")]
+
+    write_tree(ours, {"extra.txt": b"x", "sub/extra.log": b"x"})
+    ok(s3x(s3env, "sync", "--delete", f"s3://{bucket}/{pattern}", f"{ours}/"))
+    for name in ("extra.txt", "sub/extra.log"):
+        assert (ours / name).exists() != fnmatch.fnmatchcase(f"p/{name}", pattern), name
+    assert read_tree(ours) == read_tree(s5) | {n: b"x" for n in ("extra.txt", "sub/extra.log") if (ours / n).exists()}
 
 
 def test_sync_failures_make_the_exit_status_1(s3env, bucket, s3, tmp_path):

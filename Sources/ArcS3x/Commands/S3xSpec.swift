@@ -127,8 +127,12 @@ extension S3xCommand {
         hashes (the local file's MD5, or its multipart MD5 of MD5s, against the ETag), never \
         a multipart ETag against a plain MD5. Uploads store the file mtime (x-amz-meta-mtime) \
         and downloads restore it, so syncing back and forth copies nothing the second time. \
-        --delete removes what the source does not have, but never anything --exclude matches. \
-        Any failure makes the exit status non-zero.
+        As with s5cmd, `dir/` syncs the folder's contents and `dir` the folder itself (to \
+        PREFIX/dir/), and an S3 source may be a wildcard (`'s3://b/p/*'`, `'s3://b/p/*.gz'`), its \
+        keys named relative to the folder before the wildcard. --delete removes what the source \
+        does not have, but never anything --exclude matches, nothing outside PREFIX/dir/ for \
+        `dir`, and only names a wildcard source matches. Any failure makes the exit status \
+        non-zero.
         """,
         options: [
             .flag("delete", help: "delete destination objects that the source does not have"),
@@ -136,7 +140,7 @@ extension S3xCommand {
             .flag("checksum", help: "compare content hashes instead of sizes and times"),
             .flag("no-verify", help: "skip checking hashes against what S3 reports"),
         ] + transferOptions + filterOptions,
-        arguments: [ArgumentSpec("SOURCE", help: "directory or s3://bucket/prefix/", completion: .directory),
+        arguments: [ArgumentSpec("SOURCE", help: "directory, s3://bucket/prefix/ or 's3://bucket/prefix/*'", completion: .directory),
                     ArgumentSpec("DEST", help: "directory or s3://bucket/prefix/", completion: .directory)])
 
     static let runCommand = CommandSpec(
