@@ -170,8 +170,10 @@ extension S3xCommand {
         AWS_ENDPOINT_URL, else AWS for the region.
 
         Output: a line per object on stdout (`cp SOURCE DEST`), or with --json one record per \
-        object: operation, source, destination, size, etag, status (ok, skipped, failed) and \
-        error {code, message}. Errors are logged on stderr. On a terminal a progress line \
+        object with s5cmd's fields (operation, success, source, destination, object {type, \
+        size}; for a failure command and error, a string) and ours: size, etag, status (ok, \
+        skipped, failed), error_code. Failures are records on stdout too (s5cmd writes them \
+        only on stderr), and are logged on stderr. On a terminal a progress line \
         shows objects, bytes and rate.
         """,
         options: [
