@@ -63,8 +63,7 @@ final class MoverTests: XCTestCase {
     }
 
     private func errorCode(_ r: Record) -> String? {
-        guard let e = r.field("error"), let inner = try? Record(parsing: String(decoding: r.raw(e), as: UTF8.self)) else { return nil }
-        return try? inner.string("code")
+        try? r.string("error_code")
     }
 
     private func single(_ output: CapturedOutput, file: StaticString = #filePath, line: UInt = #line) throws -> Record {

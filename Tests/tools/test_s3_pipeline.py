@@ -370,7 +370,7 @@ def test_ctrl_c_stops_objects_from_starting(s3env, bucket, seaweed, tmp_path):
     events = records(out)
     failed = [e for e in events if e["status"] == "failed"]
     assert len(failed) <= 4, f"{len(failed)} objects reported failed: only those in flight may be"
-    assert all(e["error"]["code"] == "interrupted" for e in failed)
+    assert all(e["error_code"] == "interrupted" for e in failed)
     assert len([l for l in records(err) if l["level"] == "error"]) <= 4
     r = run("s3x", "--json", "cp", "-n", f"{src}/", f"s3://{bucket}/c/", env=s3env)
     assert r.status == 0, r

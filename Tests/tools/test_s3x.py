@@ -5,11 +5,13 @@ Covers every command, s5cmd's mapping of paths and wildcards (the expected keys 
 below are what s5cmd 2.3.0 does against the same server), part-size boundaries, awkward
 keys, sync decisions, credentials, endpoints and exit codes.
 """
+import fnmatch
 import hashlib
 import json
 import os
 import random
 import re
+import shutil
 import socket
 import subprocess
 import threading
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUCKET, Mirror, SeaweedFS, aws, free_port, run, s5cmd, tool, wait_for
+from conftest import BUCKET, Mirror, SeaweedFS, aws, free_port, records, run, s5cmd, tool, wait_for
 
 MiB = 1 << 20
 
@@ -242,20 +244,20 @@ def test_ls_one_level_recursive_and_wildcards(s3env, bucket, s3):
 
 
 def test_ls_json_etags_and_human_sizes(s3env, bucket, s3):
-    """--json gives one record per entry (object or prefix) with url, key, size, etag and an
-    RFC 3339 time; -e adds the ETag to text lines and -H shows sizes in human units."""
+    """--json gives one record per entry, a file (object) or a directory (prefix), as s5cmd:
+    key (the URL), size, etag and an RFC 3339 time, and our url and name (the key); -e adds the ETag to text lines and -H shows sizes in human units."""
     big = blob(12 * MiB)
     s3.put(bucket, "p/big.bin", big)
     s3.put(bucket, "p/sub/x", b"x")
 
     recs = ok(s3x(s3env, "--json", "ls", f"s3://{bucket}/p/")).records
     by_type = {r["type"]: r for r in recs}
-    assert sorted(r["type"] for r in recs) == ["object", "prefix"], recs
-    obj = by_type["object"]
-    assert obj["key"] == "p/big.bin" and obj["url"] == f"s3://{bucket}/p/big.bin"
+    assert sorted(r["type"] for r in recs) == ["directory", "file"], recs
+    obj = by_type["file"]
+    assert obj["name"] == "p/big.bin" and obj["key"] == obj["url"] == f"s3://{bucket}/p/big.bin"
     assert obj["size"] == len(big) and obj["etag"].strip('"') == md5(big)
     assert abs(rfc3339(obj["last_modified"]).timestamp() - time.time()) < 300
-    assert by_type["prefix"]["url"] == f"s3://{bucket}/p/sub/"
+    assert by_type["directory"]["key"] == by_type["directory"]["url"] == f"s3://{bucket}/p/sub/"
 
     line = next(l for l in out_lines(ok(s3x(s3env, "ls", "-e", f"s3://{bucket}/p/*"))) if "big.bin" in l)
     assert md5(big) in line
@@ -270,7 +272,7 @@ def test_du_totals(s3env, bucket, s3):
     r = ok(s3x(s3env, "du", f"s3://{bucket}/p/*"))
     assert out_lines(r) == [f"10 bytes in 4 objects: s3://{bucket}/p/*"]
     [rec] = ok(s3x(s3env, "--json", "du", f"s3://{bucket}/p/*")).records
-    assert rec == {"url": f"s3://{bucket}/p/*", "size": 10, "count": 4}
+    assert rec == {"source": f"s3://{bucket}/p/*", "count": 4, "size": 10, "url": f"s3://{bucket}/p/*"}
 
 
 # --- sizes, keys, verification -------------------------------------------------------------
@@ -308,8 +310,8 @@ def test_awkward_keys_round_trip(s3env, bucket, s3, tmp_path):
     assert sorted(o["Key"] for o in listed["Contents"]) == sorted(AWKWARD_KEYS)
 
     recs = ok(s3x(s3env, "--json", "ls", f"s3://{bucket}/*")).records
-    assert sorted(r["key"] for r in recs) == sorted(AWKWARD_KEYS)
-    assert all(r["url"] == f"s3://{bucket}/{r['key']}" for r in recs)
+    assert sorted(r["name"] for r in recs) == sorted(AWKWARD_KEYS)
+    assert all(r["key"] == r["url"] == f"s3://{bucket}/{r['name']}" for r in recs)
 
     ok(s3x(s3env, "cp", f"s3://{bucket}/*", str(tmp_path / "out") + "/"))
     assert read_tree(tmp_path / "out") == files
@@ -319,7 +321,7 @@ def test_awkward_keys_round_trip(s3env, bucket, s3, tmp_path):
         cat = s3x_bytes(s3env, "cat", url)
         assert cat.returncode == 0 and cat.stdout == data, (key, cat.stderr)
         head = json.loads(ok(s3x(s3env, "head", url)).stdout)
-        assert head["key"] == key and head["size"] == len(data)
+        assert head["name"] == key and head["size"] == len(data)
         assert curl(ok(s3x(s3env, "presign", url)).stdout.strip()) == (200, data), key
 
     ok(s3x(s3env, "rm", *(f"s3://{bucket}/{k}" for k in AWKWARD_KEYS)))
@@ -597,12 +599,13 @@ def test_pipe_uploads_stdin_of_unknown_size(s3env, bucket, s3):
 
 
 def test_head_prints_one_json_record(s3env, bucket, s3):
-    """head prints the object's url, key, size, etag, time, content type and user metadata
-    as one JSON object; a missing object exits 1 with nothing on stdout."""
+    """head prints the object's key (its URL, as s5cmd), name, size, etag, time, content
+    type and user metadata as one JSON object; a missing object exits 1 with nothing on
+    stdout."""
     s3.put(bucket, "dir/k.json", b"{}", metadata={"x": "y"}, headers={"content-type": "application/json"})
     r = ok(s3x(s3env, "head", f"s3://{bucket}/dir/k.json"))
     h = json.loads(r.stdout)
-    assert h["url"] == f"s3://{bucket}/dir/k.json" and h["key"] == "dir/k.json"
+    assert h["key"] == h["url"] == f"s3://{bucket}/dir/k.json" and h["name"] == "dir/k.json"
     assert h["size"] == 2 and h["etag"].strip('"') == md5(b"{}")
     assert h["content_type"] == "application/json" and h["metadata"] == {"x": "y"}
     assert abs(rfc3339(h["last_modified"]).timestamp() - time.time()) < 300
@@ -708,6 +711,48 @@ def test_sync_s3_to_s3(s3env, bucket, s3):
     assert out_lines(ok(s3x(s3env, "sync", f"s3://{bucket}/p/", f"s3://{bucket}/q/")), "cp") == []
 
 
+def test_sync_dir_without_slash_places_the_folder_like_s5cmd(s3env, bucket, s3, tmp_path):
+    """`sync dir s3://b/p/` stores the folder itself, under p/dir/, as s5cmd does (and `dir/`
+    its contents); again, it copies nothing. --delete stays inside p/dir/: s5cmd also deletes
+    p/'s other objects, which s3x leaves alone (README)."""
+    write_tree(tmp_path / "dir", TREE)
+    s5cmd(s3env, "sync", "dir", f"s3://{bucket}/s5/", cwd=tmp_path)
+    ok(s3x(s3env, "sync", "dir", f"s3://{bucket}/x/", cwd=tmp_path))
+    placed = [k[len("x/"):] for k in s3.keys(bucket, "x/")]
+    assert placed == [k[len("s5/"):] for k in s3.keys(bucket, "s5/")] == sorted(f"dir/{k}" for k in TREE)
+    assert out_lines(ok(s3x(s3env, "sync", "dir", f"s3://{bucket}/x/", cwd=tmp_path))) == []
+
+    s3.put(bucket, "x/sibling.txt", b"not dir's")
+    (tmp_path / "dir" / "a.txt").unlink()
+    r = ok(s3x(s3env, "sync", "--delete", "dir", f"s3://{bucket}/x/", cwd=tmp_path))
+    assert out_lines(r) == [f"rm s3://{bucket}/x/dir/a.txt"]
+    assert "x/sibling.txt" in s3.keys(bucket, "x/")
+
+
+@pytest.mark.parametrize("pattern", ["p/*", "p/*.txt", "p/su*"])
+def test_sync_takes_a_wildcard_source_like_s5cmd(s3env, bucket, s3, tmp_path, pattern):
+    """`sync 's3://b/p/*' dir/`, the form s5cmd's README shows, downloads (and copies to S3)
+    what the wildcard matches, named relative to the folder before it, as s5cmd does; again,
+    nothing is copied. --delete removes what the source lacks, among the names the wildcard
+    matches only."""
+    seed(s3, bucket, TREE, "p/")
+    s5, ours = tmp_path / "s5", tmp_path / "ours"
+    s5cmd(s3env, "sync", f"s3://{bucket}/{pattern}", f"{s5}/")
+    ok(s3x(s3env, "sync", f"s3://{bucket}/{pattern}", f"{ours}/"))
+    assert read_tree(ours) == read_tree(s5) and read_tree(ours), pattern
+    assert out_lines(ok(s3x(s3env, "sync", f"s3://{bucket}/{pattern}", f"{ours}/"))) == []
+
+    s5cmd(s3env, "sync", f"s3://{bucket}/{pattern}", f"s3://{bucket}/s5/")
+    ok(s3x(s3env, "sync", f"s3://{bucket}/{pattern}", f"s3://{bucket}/x/"))
+    assert s3.keys(bucket, "x/") == [k.replace("s5/", "x/", 1) for k in s3.keys(bucket, "s5/")]
+
+    write_tree(ours, {"extra.txt": b"x", "sub/extra.log": b"x"})
+    ok(s3x(s3env, "sync", "--delete", f"s3://{bucket}/{pattern}", f"{ours}/"))
+    for name in ("extra.txt", "sub/extra.log"):
+        assert (ours / name).exists() != fnmatch.fnmatchcase(f"p/{name}", pattern), name
+    assert read_tree(ours) == read_tree(s5) | {n: b"x" for n in ("extra.txt", "sub/extra.log") if (ours / n).exists()}
+
+
 def test_sync_failures_make_the_exit_status_1(s3env, bucket, s3, tmp_path):
     """A download that cannot be written (a file stands where its folder must go) fails
     alone: the others land, its record says failed, the exit status is 1. A missing bucket
@@ -717,7 +762,7 @@ def test_sync_failures_make_the_exit_status_1(s3env, bucket, s3, tmp_path):
     r = s3x(s3env, "--json", "sync", f"s3://{bucket}/p/", f"{out}/")
     assert r.status == 1, r
     by_status = {rec["status"]: rec for rec in r.records}
-    assert by_status["failed"]["source"] == f"s3://{bucket}/p/sub/c.txt" and by_status["failed"]["error"]["message"]
+    assert by_status["failed"]["source"] == f"s3://{bucket}/p/sub/c.txt" and by_status["failed"]["error"]
     assert read_tree(out) == {"a.txt": b"a", "sub": b"a file, not a folder"}
 
     src = write_tree(tmp_path / "src", {"a.txt": b"a"})
@@ -758,22 +803,123 @@ def test_dry_run_changes_nothing(s3env, bucket, s3, tmp_path):
 
 
 def test_json_records_one_event_per_object(s3env, bucket, s3, tmp_path):
-    """--json prints valid NDJSON, one record per object: operation, source, destination,
-    size, etag and status; a failure carries an error code and message and exits 1."""
+    """--json prints valid NDJSON, one record per object: operation, success, source,
+    destination, object, size, etag and status; a failure carries an error message and code
+    and exits 1."""
     write_tree(tmp_path / "dir", TREE)
     r = ok(s3x(s3env, "--json", "cp", "dir/", f"s3://{bucket}/p/", cwd=tmp_path))
     recs = sorted(r.records, key=lambda x: x["source"])
     assert [x["source"] for x in recs] == [f"dir/{k}" for k in sorted(TREE)]
     for rec, (k, data) in zip(recs, sorted(TREE.items())):
-        assert rec["operation"] == "cp" and rec["status"] == "ok" and "error" not in rec
+        assert rec["operation"] == "cp" and rec["success"] is True and rec["status"] == "ok" and "error" not in rec
         assert rec["destination"] == f"s3://{bucket}/p/{k}" and rec["size"] == len(data)
         assert rec["etag"].strip('"') == md5(data)
 
     r = s3x(s3env, "--json", "cp", f"s3://{bucket}/missing", str(tmp_path / "out") + "/")
     assert r.status == 1, r
     [rec] = r.records
-    assert rec["status"] == "failed" and rec["error"]["code"] and rec["error"]["message"]
+    assert rec["status"] == "failed" and rec["success"] is False and rec["error_code"] and rec["error"]
     assert any(l["level"] == "error" and l["tool"] == "s3x" for l in r.logs), r.stderr
+
+
+def s5cmd_records(env, *args, input=None, cwd=None):
+    """What `s5cmd --json ARGS` reports: its success records (stdout), then its error
+    records (stderr, where s5cmd writes them)."""
+    p = s5cmd(env, "--json", *args, input=input, cwd=cwd, check=False)
+    return records(p.stdout.decode()) + records(p.stderr.decode())
+
+
+def without_flags(command):
+    """s5cmd's error `command` less the flags it spells out (`cp --raw=true SRC DST`)."""
+    return " ".join(w for w in command.split(" ") if not w.startswith("--"))
+
+
+def record_identity(r):
+    if "error" in r:
+        return ("error", r.get("operation", ""), without_flags(r["command"]))
+    return (r.get("operation", ""), r.get("source", ""), r.get("destination", ""),
+            r.get("key") or r.get("bucket") or r.get("name", ""))
+
+
+def assert_has_s5cmd_fields(ours, theirs, where=""):
+    """Every field of s5cmd's record is in ours with the same value and shape, but for
+    values that legitimately differ: times (compared to the second), error texts (both
+    non-empty strings) and the flags s5cmd writes into `command`."""
+    for k, v in theirs.items():
+        assert k in ours, f"{where}{k} missing\n ours:   {ours}\n s5cmd: {theirs}"
+        if isinstance(v, dict):
+            assert isinstance(ours[k], dict), f"{where}{k}: {ours[k]!r} is not an object like {v!r}"
+            assert_has_s5cmd_fields(ours[k], v, f"{where}{k}.")
+        elif k in ("last_modified", "created_at"):
+            assert int(rfc3339(ours[k]).timestamp()) == int(rfc3339(v).timestamp()), f"{where}{k}: {ours} vs {theirs}"
+        elif k == "error":
+            assert isinstance(ours[k], str) and ours[k] and isinstance(v, str), f"{where}{k}: {ours} vs {theirs}"
+        elif k == "command":
+            assert without_flags(ours[k]) == without_flags(v), f"{where}{k}: {ours} vs {theirs}"
+        else:
+            assert ours[k] == v, f"{where}{k}: {ours[k]!r} != s5cmd's {v!r}\n ours:   {ours}\n s5cmd: {theirs}"
+
+
+def assert_like_s5cmd(ours, theirs):
+    ours, theirs = sorted(ours, key=record_identity), sorted(theirs, key=record_identity)
+    assert [record_identity(r) for r in ours] == [record_identity(r) for r in theirs], f"\n ours:   {ours}\n s5cmd: {theirs}"
+    for o, t in zip(ours, theirs):
+        assert_has_s5cmd_fields(o, t)
+
+
+def test_json_records_carry_s5cmd_fields(s3env, bucket, s3, tmp_path):
+    """--json records have s5cmd's fields, names and shapes (`success`, `object.type` and
+    `.size`, `object.key` between buckets, ls's `key` URL and `type` file/directory, error
+    records' `command` and `error` string), ours beside them: each command is run by s5cmd,
+    the state put back, then by s3x, and the records compared field by field."""
+    write_tree(tmp_path / "dir", TREE)
+    other = f"{bucket}-mb"
+
+    def both(*args, reset=None, input=None, only=None):
+        theirs = s5cmd_records(s3env, *args, input=input, cwd=tmp_path)
+        if reset:
+            reset()
+        ours = s3x(s3env, "--json", *args, input=input.decode() if input else None, cwd=tmp_path).records
+        if only:
+            ours, theirs = [r for r in ours if only(r)], [r for r in theirs if only(r)]
+        assert theirs, args
+        assert_like_s5cmd(ours, theirs)
+        return ours
+
+    def put_back(prefix, files):
+        return lambda: seed(s3, bucket, files, prefix)
+
+    both("cp", "dir/", f"s3://{bucket}/up/")
+    both("cp", "dir/a.txt", f"s3://{bucket}/one.txt")
+    both("cp", f"s3://{bucket}/up/*", "down/", reset=lambda: shutil.rmtree(tmp_path / "down"))
+    both("cp", f"s3://{bucket}/one.txt", "down1.txt", reset=lambda: (tmp_path / "down1.txt").unlink())
+    both("cp", f"s3://{bucket}/up/*", f"s3://{bucket}/copy/")
+    both("cp", f"s3://{bucket}/one.txt", f"s3://{bucket}/two.txt")
+    both("--dry-run", "cp", "dir/", f"s3://{bucket}/dry/")
+    both("mv", f"s3://{bucket}/two.txt", f"s3://{bucket}/three.txt", reset=put_back("", {"two.txt": b"a"}))
+    both("rm", f"s3://{bucket}/copy/*", reset=put_back("copy/", TREE))
+    both("rm", f"s3://{bucket}/three.txt", reset=put_back("", {"three.txt": b"a"}))
+    both("pipe", f"s3://{bucket}/piped.txt", input=b"piped")
+    both("sync", "dir/", f"s3://{bucket}/s/", reset=lambda: [s3.delete(bucket, k) for k in s3.keys(bucket, "s/")])
+    s3.put(bucket, "s/extra.txt", b"extra")
+    both("sync", "--delete", "dir/", f"s3://{bucket}/s/", reset=put_back("s/", {"extra.txt": b"extra"}))
+    both("sync", f"s3://{bucket}/up/*", "synced/", reset=lambda: shutil.rmtree(tmp_path / "synced"))
+    both("sync", f"s3://{bucket}/up/*", f"s3://{bucket}/s3s/",
+         reset=lambda: [s3.delete(bucket, k) for k in s3.keys(bucket, "s3s/")])
+
+    both("ls", f"s3://{bucket}/")
+    both("ls", f"s3://{bucket}/*")
+    both("ls", only=lambda r: r.get("name") == bucket)
+    both("du", f"s3://{bucket}/up/*")
+    both("head", f"s3://{bucket}/up/a.txt")
+    both("head", f"s3://{bucket}")
+    both("mb", f"s3://{other}", reset=lambda: s5cmd(s3env, "rb", f"s3://{other}"))
+    both("rb", f"s3://{other}", reset=lambda: s5cmd(s3env, "mb", f"s3://{other}"))
+
+    for args in (("cp", f"s3://{bucket}/nothere.txt", "x"), ("cp", f"s3://{bucket}/nothere*", "x"),
+                 ("rm", f"s3://{bucket}/nothere*")):
+        [rec] = both(*args)
+        assert rec["success"] is False and rec["status"] == "failed" and rec["error_code"], rec
 
 
 def test_quiet_and_global_options_after_the_command(s3env, bucket, s3, tmp_path):
@@ -784,7 +930,7 @@ def test_quiet_and_global_options_after_the_command(s3env, bucket, s3, tmp_path)
     assert r.stdout == "" and s3.get(bucket, "f") == b"q"
     before = ok(s3x(s3env, "--json", "ls", f"s3://{bucket}/*")).records
     after = ok(s3x(s3env, "ls", "--json", f"s3://{bucket}/*")).records
-    assert before == after and [x["key"] for x in after] == ["f"]
+    assert before == after and [x["name"] for x in after] == ["f"]
 
 
 # --- bandwidth, interrupted transfers ------------------------------------------------------------

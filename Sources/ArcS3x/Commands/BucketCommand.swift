@@ -10,23 +10,23 @@ enum BucketCommand {
 
     static func make(_ target: String, _ context: S3xContext) throws {
         let bucket = try bucketOnly(target)
-        if context.dryRun { return context.output.emit("mb", source: nil, destination: "s3://\(bucket)", dryRun: true) }
+        if context.dryRun { return context.output.emit("mb", source: "s3://\(bucket)", destination: nil, dryRun: true) }
         do {
             _ = try context.client.perform(S3Call.createBucket(bucket, region: context.region))
-            context.output.emit("mb", source: nil, destination: "s3://\(bucket)")
+            context.output.emit("mb", source: "s3://\(bucket)", destination: nil)
         } catch let error as S3Error {
-            context.output.emit("mb", source: nil, destination: "s3://\(bucket)", status: .failed, error: error)
+            context.output.emit("mb", source: "s3://\(bucket)", destination: nil, status: .failed, error: error)
         }
     }
 
     static func remove(_ target: String, _ context: S3xContext) throws {
         let bucket = try bucketOnly(target)
-        if context.dryRun { return context.output.emit("rb", source: nil, destination: "s3://\(bucket)", dryRun: true) }
+        if context.dryRun { return context.output.emit("rb", source: "s3://\(bucket)", destination: nil, dryRun: true) }
         do {
             _ = try context.client.perform(S3Call.deleteBucket(bucket))
-            context.output.emit("rb", source: nil, destination: "s3://\(bucket)")
+            context.output.emit("rb", source: "s3://\(bucket)", destination: nil)
         } catch let error as S3Error {
-            context.output.emit("rb", source: nil, destination: "s3://\(bucket)", status: .failed, error: error)
+            context.output.emit("rb", source: "s3://\(bucket)", destination: nil, status: .failed, error: error)
         }
     }
 
@@ -35,8 +35,9 @@ enum BucketCommand {
         if url.key.isEmpty {
             let response = try context.sourceClient.perform(S3Request("HeadBucket", .head, bucket: url.bucket))
             context.output.record { r in
+                r.string("bucket", "s3://\(url.bucket)")
                 r.string("url", "s3://\(url.bucket)")
-                r.string("bucket", url.bucket)
+                r.string("name", url.bucket)
                 r.int("status", response.status)
             }
             return
@@ -44,14 +45,17 @@ enum BucketCommand {
         do {
             let h = try context.sourceClient.perform(S3Call.head(url)).headers
             context.output.record { r in
+                // s5cmd's `key` is the URL; `name` (the key itself) and `url` are ours.
+                r.string("key", url.description)
                 r.string("url", url.description)
-                r.string("key", url.key)
+                r.string("name", url.key)
                 r.int("size", h.contentLength ?? 0)
                 r.optionalString("etag", h.etag.map(ListObjects.unquote))
                 r.optionalString("last_modified", h.lastModified.flatMap(WallClock.parseHTTPDate).map(WallClock.rfc3339(millis:)))
                 r.optionalString("content_type", h.contentType)
                 r.optionalString("cache_control", h.cacheControl)
-                r.optionalString("storage_class", h.storageClass)
+                // S3 sends no header for STANDARD objects.
+                r.string("storage_class", h.storageClass ?? "STANDARD")
                 r.object("metadata") { m in
                     for (name, value) in h.metadata.sorted(by: { $0.key < $1.key }) { m.string(name, value) }
                 }

@@ -43,7 +43,8 @@ enum CopyCommand {
         for source in sources {
             if S3URL.isS3(source) {
                 let src = try S3URL(parsing: source)
-                try forEachObject(src, client: context.sourceClient, context: context, filter: filter) { entry, single in
+                try forEachObject(src, client: context.sourceClient, context: context, filter: filter,
+                                  operation: operation, destination: destText) { entry, single in
                     let object = src.with(key: single ? src.key : src.baseDirectoryForCopy + entry.relative)
                     let to = target(entry.relative, single: single && !expands)
                     if destIsS3 {
@@ -71,7 +72,9 @@ enum CopyCommand {
 
     /// Objects named by an s3:// source: one object (HEAD), or every object a prefix or
     /// wildcard matches, page by page. `relative` is the key below the source's folder.
+    /// Nothing found is one failed `operation` from the URL to `destination` (as given).
     static func forEachObject(_ url: S3URL, client: S3Client, context: S3xContext, filter: PathFilter,
+                              operation: String, destination: String,
                               _ body: (StoredObject, Bool) throws -> Void) throws {
         guard url.hasWildcard || url.isDirectoryLike else {
             do {
@@ -80,7 +83,7 @@ enum CopyCommand {
                 try body(StoredObject(relative: FileSystem.baseName(of: url.key), size: h.contentLength ?? 0, mtime: mtime,
                                etag: ListObjects.unquote(h.etag ?? "")), true)
             } catch let error as S3Error where error.isNotFound {
-                context.output.emit("cp", source: url.description, destination: nil, status: .failed,
+                context.output.emit(operation, source: url.description, destination: destination, status: .failed,
                                     error: S3Error(operation: "HeadObject", resource: url.description, status: 404,
                                                    s3Code: "NoSuchKey", message: "no such object"))
             }
@@ -101,7 +104,8 @@ enum CopyCommand {
             }
         }
         if !matched {
-            context.output.emit("cp", source: url.description, destination: nil, status: .failed, error: NoMatchError(url: url.description))
+            context.output.emit(operation, source: url.description, destination: destination, status: .failed,
+                                error: NoMatchError(url: url.description))
         }
     }
 

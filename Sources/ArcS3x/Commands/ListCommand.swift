@@ -16,9 +16,11 @@ enum ListCommand {
                 found = true
                 if context.output.json {
                     context.output.record { r in
-                        r.string("type", "prefix")
+                        // s5cmd's shape: `key` is the URL; `name` (the key itself) and `url` are ours.
+                        r.string("key", url.with(key: prefix).description)
+                        r.string("type", "directory")
                         r.string("url", url.with(key: prefix).description)
-                        r.string("key", prefix)
+                        r.string("name", prefix)
                     }
                 } else {
                     context.output.line("DIR".leftPadded(19 + 2 + (showETag ? 34 : 0) + (showClass ? 14 : 0) + 12) + "  " + String(prefix.dropFirst(base.count)))
@@ -28,13 +30,14 @@ enum ListCommand {
                 found = true
                 if context.output.json {
                     context.output.record { r in
-                        r.string("type", "object")
-                        r.string("url", url.with(key: object.key).description)
-                        r.string("key", object.key)
-                        r.int("size", object.size)
+                        r.string("key", url.with(key: object.key).description)
                         r.string("etag", object.etag)
                         r.string("last_modified", object.lastModified)
+                        r.string("type", "file")
+                        r.int("size", object.size)
                         if !object.storageClass.isEmpty { r.string("storage_class", object.storageClass) }
+                        r.string("url", url.with(key: object.key).description)
+                        r.string("name", object.key)
                     }
                 } else {
                     var columns = [displayTime(object.lastModified)]
@@ -56,9 +59,10 @@ enum ListCommand {
         for bucket in S3Reply.buckets(response.body) {
             if context.output.json {
                 context.output.record { r in
+                    r.string("created_at", bucket.created)
+                    r.string("name", bucket.name)
                     r.string("type", "bucket")
                     r.string("url", "s3://\(bucket.name)")
-                    r.string("name", bucket.name)
                     r.string("created", bucket.created)
                 }
             } else {
@@ -79,9 +83,10 @@ enum ListCommand {
         }
         if context.output.json {
             context.output.record { r in
-                r.string("url", url.description)
-                r.int("size", size)
+                r.string("source", url.description)
                 r.int("count", count)
+                r.int("size", size)
+                r.string("url", url.description)
             }
         } else {
             let shown = p.flag("humanize") ? HumanFormat.bytes(size) : "\(size) bytes"

@@ -149,8 +149,12 @@ extension S3xCommand {
         hashes (the local file's MD5, or its multipart MD5 of MD5s, against the ETag), never \
         a multipart ETag against a plain MD5. Uploads store the file mtime (x-amz-meta-mtime) \
         and downloads restore it, so syncing back and forth copies nothing the second time. \
-        --delete removes what the source does not have, but never anything --exclude matches. \
-        Any failure makes the exit status non-zero.
+        As with s5cmd, `dir/` syncs the folder's contents and `dir` the folder itself (to \
+        PREFIX/dir/), and an S3 source may be a wildcard (`'s3://b/p/*'`, `'s3://b/p/*.gz'`), its \
+        keys named relative to the folder before the wildcard. --delete removes what the source \
+        does not have, but never anything --exclude matches, nothing outside PREFIX/dir/ for \
+        `dir`, and only names a wildcard source matches. Any failure makes the exit status \
+        non-zero.
         """,
         options: [
             .flag("delete", help: "delete destination objects that the source does not have"),
@@ -158,7 +162,7 @@ extension S3xCommand {
             .flag("checksum", help: "compare content hashes instead of sizes and times"),
             .flag("no-verify", help: "skip checking hashes against what S3 reports"),
         ] + transferOptions + filterOptions,
-        arguments: [ArgumentSpec("SOURCE", help: "directory or s3://bucket/prefix/", completion: .directory),
+        arguments: [ArgumentSpec("SOURCE", help: "directory, s3://bucket/prefix/ or 's3://bucket/prefix/*'", completion: .directory),
                     ArgumentSpec("DEST", help: "directory or s3://bucket/prefix/", completion: .directory)])
 
     static let runCommand = CommandSpec(
@@ -188,8 +192,10 @@ extension S3xCommand {
         AWS_ENDPOINT_URL, else AWS for the region.
 
         Output: a line per object on stdout (`cp SOURCE DEST`), or with --json one record per \
-        object: operation, source, destination, size, etag, status (ok, skipped, failed) and \
-        error {code, message}. Errors are logged on stderr. On a terminal a progress line \
+        object with s5cmd's fields (operation, success, source, destination, object {type, \
+        size}; for a failure command and error, a string) and ours: size, etag, status (ok, \
+        skipped, failed), error_code. Failures are records on stdout too (s5cmd writes them \
+        only on stderr), and are logged on stderr. On a terminal a progress line \
         shows objects, bytes and rate.
         """,
         options: [

@@ -58,13 +58,13 @@ enum StreamCommand {
         var partSize = Int(options.partSize)
         var chunk = try readChunk(partSize)
         if chunk.count < partSize {
-            if context.dryRun { return context.output.emit("pipe", source: "-", destination: url.description, size: Int64(chunk.count), dryRun: true) }
+            if context.dryRun { return context.output.emit("pipe", source: nil, destination: url.description, size: Int64(chunk.count), dryRun: true) }
             let response = try client.perform(S3Call.put(url, body: MemoryBody(chunk), headers: headers, payloadHash: SHA256.hex(chunk)))
             let etag = response.headers.etag.map(ListObjects.unquote)
             if options.verify, let etag, etag.isPlainMD5, etag.lowercased() != MD5.digestHex(chunk) {
                 throw IntegrityError(resource: url.description, expected: etag, actual: MD5.digestHex(chunk))
             }
-            return context.output.emit("pipe", source: "-", destination: url.description, size: Int64(chunk.count), etag: etag)
+            return context.output.emit("pipe", source: nil, destination: url.description, size: Int64(chunk.count), etag: etag)
         }
         let uploadID = try S3Reply.uploadID(try client.perform(S3Call.createMultipart(url, headers: headers)).body)
         let slots = Slots(options.partsInFlight)
@@ -116,7 +116,7 @@ enum StreamCommand {
             _ = try? client.perform(S3Call.deleteObject(url))
             throw IntegrityError(resource: url.description, expected: etag, actual: expected)
         }
-        context.output.emit("pipe", source: "-", destination: url.description, size: total, etag: etag)
+        context.output.emit("pipe", source: nil, destination: url.description, size: total, etag: etag)
     }
 
     /// Up to `size` bytes of stdin; fewer only at its end.

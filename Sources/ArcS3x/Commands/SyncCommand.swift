@@ -7,14 +7,20 @@ import ArcCore
 enum SyncCommand {
     enum Side {
         case local(String)
-        case s3(S3URL)
+        /// A folder in S3; with a pattern (`s3://b/p/*.gz`), only the keys it matches, named
+        /// relative to the folder before the wildcard, as s5cmd's `sync 's3://b/p/*' dir/`.
+        case s3(S3URL, pattern: Glob?)
 
-        init(_ text: String) throws {
+        init(_ text: String, wildcardAllowed: Bool) throws {
             if S3URL.isS3(text) {
                 var url = try S3URL(parsing: text)
-                guard !url.hasWildcard else { throw UsageError("'\(text)': sync takes a prefix, not a wildcard") }
+                if url.hasWildcard {
+                    guard wildcardAllowed else { throw UsageError("'\(text)': sync's destination is a prefix, not a wildcard") }
+                    self = .s3(url.with(key: url.baseDirectory), pattern: Glob(url.key))
+                    return
+                }
                 if !url.key.isEmpty && !url.key.hasSuffix("/") { url.key += "/" }
-                self = .s3(url)
+                self = .s3(url, pattern: nil)
             } else {
                 var path = text
                 while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
@@ -27,9 +33,10 @@ enum SyncCommand {
             case .local(let root):
                 guard FileSystem.isDirectory(root) else { return }
                 try LocalWalk.walk(root, visit: visit)
-            case .s3(let url):
-                try ObjectLister(client: client, v1: context.listV1).list(bucket: url.bucket, prefix: url.key) { objects, _ in
-                    for o in objects where !(o.key.hasSuffix("/") && o.size == 0) {
+            case .s3(let url, let pattern):
+                let prefix = pattern.map { S3URL(bucket: url.bucket, key: $0.pattern).listPrefix } ?? url.key
+                try ObjectLister(client: client, v1: context.listV1).list(bucket: url.bucket, prefix: prefix) { objects, _ in
+                    for o in objects where !(o.key.hasSuffix("/") && o.size == 0) && (pattern?.matches(o.key) ?? true) {
                         let mtime = WallClock.parseRFC3339(o.lastModified).map { Double($0) / 1000 } ?? 0
                         try visit(StoredObject(relative: String(o.key.dropFirst(url.key.count)), size: o.size, mtime: mtime,
                                         etag: o.etag, storageClass: o.storageClass))
@@ -37,12 +44,31 @@ enum SyncCommand {
                 }
             }
         }
+
+        /// Whether an entry with this relative path is one the side names: always, but for
+        /// a pattern's keys. --delete removes only such entries from the destination.
+        func names(_ relative: String) -> Bool {
+            guard case .s3(let url, let pattern?) = self else { return true }
+            return pattern.matches(url.key + relative)
+        }
+    }
+
+    /// The destination as given, or for `sync dir s3://b/p/` (a folder named without a
+    /// trailing `/`) p/dir/: the folder itself is synced, as s5cmd and cp place it, and
+    /// --delete stays inside p/dir/. `dir/` syncs its contents.
+    static func destination(_ dest: Side, for source: Side, _ sourceText: String) throws -> Side {
+        if case .local = source, case .local = dest { throw UsageError("sync: one side must be an s3:// URL") }
+        guard case .local(let root) = source else { return dest }
+        guard FileSystem.isDirectory(root) else { throw UsageError("sync: '\(root)' is not a directory") }
+        let name = FileSystem.baseName(of: root)
+        guard !sourceText.hasSuffix("/"), !["", ".", "..", "/"].contains(name), case .s3(var url, _) = dest else { return dest }
+        url.key += name + "/"
+        return .s3(url, pattern: nil)
     }
 
     static func run(_ sourceText: String, _ destText: String, _ p: ParsedCommand, _ context: S3xContext) throws {
-        let source = try Side(sourceText), dest = try Side(destText)
-        if case .local = source, case .local = dest { throw UsageError("sync: one side must be an s3:// URL") }
-        if case .local(let root) = source, !FileSystem.isDirectory(root) { throw UsageError("sync: '\(root)' is not a directory") }
+        let source = try Side(sourceText, wildcardAllowed: true)
+        let dest = try destination(try Side(destText, wildcardAllowed: false), for: source, sourceText)
         let options = try S3xCommand.moveOptions(p)
         let sizeOnly = p.flag("size-only"), checksum = p.flag("checksum"), delete = p.flag("delete")
         let filter = PathFilter(include: p.list("include"), exclude: p.list("exclude"))
@@ -69,20 +95,20 @@ enum SyncCommand {
 
         func copy(_ entry: StoredObject) {
             switch (source, dest) {
-            case (.local(let root), .s3(let url)):
+            case (.local(let root), .s3(let url, _)):
                 mover.upload(path: root + "/" + entry.relative, size: entry.size, mtime: entry.mtime, to: url.with(key: url.key + entry.relative))
-            case (.s3(let url), .local(let root)):
+            case (.s3(let url, _), .local(let root)):
                 mover.download(url.with(key: url.key + entry.relative), entry: entry, to: root + "/" + entry.relative)
-            case (.s3(let from), .s3(let to)):
+            case (.s3(let from, _), .s3(let to, _)):
                 mover.copy(from.with(key: from.key + entry.relative), entry: entry, to: to.with(key: to.key + entry.relative))
             case (.local, .local): break
             }
         }
 
         func removeExtra(_ entry: StoredObject) {
-            guard delete, filter.accepts(entry.relative) else { return }
+            guard delete, filter.accepts(entry.relative), source.names(entry.relative) else { return }
             switch dest {
-            case .s3(let url): remover.add(url.with(key: url.key + entry.relative))
+            case .s3(let url, _): remover.add(url.with(key: url.key + entry.relative))
             case .local(let root):
                 let path = root + "/" + entry.relative
                 if context.dryRun { return context.output.emit("rm", source: path, destination: nil, dryRun: true) }
@@ -106,7 +132,7 @@ enum SyncCommand {
             guard sourceTime > d.mtime + 0.001 else { return false }
             // An object looks newer than the file it was downloaded to (its LastModified is
             // its upload time); the mtime stored with it says whether it really is.
-            if case .s3(let url) = source, case .local = dest,
+            if case .s3(let url, _) = source, case .local = dest,
                let stored = try? context.sourceClient.perform(S3Call.head(url.with(key: url.key + s.relative))).headers.metadata["mtime"],
                let time = Double(stored) {
                 return abs(time - d.mtime) > 0.002

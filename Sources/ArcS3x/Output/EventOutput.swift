@@ -39,32 +39,41 @@ public final class EventOutput: @unchecked Sendable { // counts and output are g
             }
             counts[operation] = c
         }
+        let command = [operation, source, destination].compactMap { $0 }.joined(separator: " ")
         if let error {
-            let what = [operation, source, destination].compactMap { $0 }.joined(separator: " ")
-            log.error("\(what): \(error.description)", ["code": .string(error.code.rawValue)])
+            log.error("\(command): \(error.description)", ["code": .string(error.code.rawValue)])
         }
         if json {
             var b = RecordBuilder(capacity: 256)
             b.begin()
+            // s5cmd's fields first, in its order and shapes (scripts written for it read
+            // these); ours (size, etag, status, dry_run, error_code) after them.
             b.string("operation", operation)
+            b.bool("success", status != .failed)
+            if error != nil { b.string("command", command) }
             b.optionalString("source", source)
             b.optionalString("destination", destination)
+            if status != .failed, let destination {
+                b.object("object") { o in
+                    // s5cmd names the object by its URL only when both ends are in S3.
+                    if let source, S3URL.isS3(source), S3URL.isS3(destination) { o.string("key", destination) }
+                    o.string("type", "file")
+                    if let size { o.int("size", size) }
+                }
+            }
+            if let error {
+                b.string("error", Secrets.redact(error.description))
+                b.string("error_code", error.code.rawValue)
+            }
             if let size { b.int("size", size) }
             b.optionalString("etag", etag)
             b.string("status", status.rawValue)
             if dryRun { b.bool("dry_run", true) }
-            if let error {
-                b.object("error") { e in
-                    e.string("code", error.code.rawValue)
-                    e.string("message", Secrets.redact(error.description))
-                }
-            }
             b.end()
             write(b.bytes)
         } else if status == .ok && !quiet {
             // Dry runs print what would be done, in the same words (as s5cmd does).
-            let text = ([operation, source, destination].compactMap { $0 }).joined(separator: " ") + "\n"
-            write(Array(text.utf8))
+            write(Array((command + "\n").utf8))
         }
     }
 
