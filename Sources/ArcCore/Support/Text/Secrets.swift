@@ -38,9 +38,8 @@ public enum Secrets {
         var bytes = Array(text.utf8)
         guard mayHold(bytes, secrets) else { return text }
         var changed = maskKnown(&bytes, secrets)
-        // Until nothing changes (a few passes at most): the scans end values differently (a
-        // parameter at `&`, an Authorization value at `,`), so one may see more after
-        // another masked, and masking twice must change nothing more than masking once.
+        // Until nothing changes (a few passes at most): masking one value can bring another
+        // pattern together (a secret between `http:` and `//u:p@h`).
         for _ in 0..<4 {
             var more = maskURLPasswords(&bytes)
             more = maskParameters(&bytes) || more
@@ -85,7 +84,7 @@ public enum Secrets {
             from = start
             guard let at = b[start..<end].lastIndex(of: UInt8(ascii: "@")),
                   let colon = b[start..<at].firstIndex(of: UInt8(ascii: ":")), colon + 1 < at,
-                  b[colon + 1..<at] != maskBytes[...] else { continue }
+                  !isMasked(b, at: colon + 1) else { continue }
             b.replaceSubrange(colon + 1..<at, with: maskBytes)
             from = colon + 1 + maskBytes.count
             changed = true
@@ -116,7 +115,7 @@ public enum Secrets {
             guard SecretKeys.classify(b[i + 1..<eq], inQuery: true) != .none else { continue }
             var end = eq + 1
             while end < b.count, b[end] != UInt8(ascii: "&"), b[end] != UInt8(ascii: "#"), !endsValue(b[end]) { end += 1 }
-            guard end > eq + 1, b[eq + 1..<end] != maskBytes[...] else { continue }
+            guard end > eq + 1, !isMasked(b, at: eq + 1) else { continue }
             b.replaceSubrange(eq + 1..<end, with: maskBytes)
             changed = true
             i = eq
@@ -152,12 +151,19 @@ public enum Secrets {
             var end = i
             while end < b.count, b[end] != UInt8(ascii: ","), b[end] != UInt8(ascii: "\""), b[end] != UInt8(ascii: "'"),
                   b[end] >= 0x20 || b[end] == UInt8(ascii: "\t") { end += 1 }
-            guard end > i, b[i..<end] != maskBytes[...] else { continue }
+            guard end > i, !isMasked(b, at: i) else { continue }
             b.replaceSubrange(i..<end, with: maskBytes)
             from = i + maskBytes.count
             changed = true
         }
         return changed
+    }
+
+    /// A value that starts with the mask was masked already (by this scan or another,
+    /// whose value may have ended elsewhere): it is left as it is, so that masking twice
+    /// changes nothing more than masking once.
+    private static func isMasked(_ b: [UInt8], at i: Int) -> Bool {
+        i + maskBytes.count <= b.count && b[i..<i + maskBytes.count].elementsEqual(maskBytes)
     }
 
     private static func find(_ needle: [UInt8], in b: [UInt8], from: Int) -> Int? {
