@@ -596,6 +596,51 @@ def test_pipe_uploads_stdin_of_unknown_size(s3env, bucket, s3):
     assert s3.get(bucket, "empty") == b""
 
 
+@pytest.mark.parametrize("writer", ["steady", "stalled"])
+def test_pipe_interrupted_mid_upload_aborts_it_and_exits_130(s3env, bucket, s3, writer):
+    """SIGINT while pipe's parts are uploading exits 130 within a couple of seconds, whether
+    the writer keeps writing or has stalled with stdin still open, and aborts the multipart
+    upload (stdin cannot be read again, so there is nothing to resume): no upload left, no
+    object."""
+    proc = subprocess.Popen([tool("s3x"), "pipe", "-p", "5", "-c", "2", f"s3://{bucket}/piped"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=s3env)
+    stop = threading.Event()
+
+    def feed():
+        chunk = blob(MiB, seed=21)
+        try:
+            for i in range(10_000):
+                if stop.is_set() or (writer == "stalled" and i >= 12):
+                    break
+                proc.stdin.write(chunk)
+                proc.stdin.flush()
+                time.sleep(0.02)
+        except (BrokenPipeError, ValueError):
+            pass
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        wait_for(lambda: any(s3.parts(bucket, k, u) for k, u in s3.uploads(bucket)), "a part uploaded")
+        uploads = s3.uploads(bucket)
+        proc.send_signal(2)
+        started = time.monotonic()
+        try:
+            status = proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            pytest.fail("pipe still running 5 s after SIGINT")
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        proc.stdin.close()
+    assert status == 130 and elapsed < 2, (status, elapsed, proc.stderr.read())
+    assert proc.stderr.read() == b""
+    assert [k for k, _ in uploads] == ["piped"]
+    assert s3.uploads(bucket) == [] and s3.keys(bucket) == []
+
+
 def test_head_prints_one_json_record(s3env, bucket, s3):
     """head prints the object's url, key, size, etag, time, content type and user metadata
     as one JSON object; a missing object exits 1 with nothing on stdout."""

@@ -103,6 +103,13 @@ extension S3xCommand {
     static let pipe = CommandSpec(
         name: "pipe", summary: "upload stdin to an object (multipart when it grows; size need not be known)",
         usage: ["[OPTIONS] s3://BUCKET/KEY"],
+        description: """
+        Stdin that ends within the first part is one PUT; longer, it is a multipart upload, \
+        --concurrency parts in flight, the part size doubling every 2,000 parts. Stopped by \
+        SIGINT or SIGTERM, pipe aborts the multipart upload (stdin cannot be read again, so \
+        unlike cp there is nothing to resume) and exits 130 or 143, within a second even when \
+        the writer has stalled.
+        """,
         options: transferOptions,
         arguments: [ArgumentSpec("URL", help: "s3://bucket/key")])
 
