@@ -565,6 +565,50 @@ def test_rm_several_urls_with_json_records(s3env, bucket, s3):
     assert s3.keys(bucket) == ["z"]
 
 
+RM_REFUSED = ["s3://BUCKET", "s3://BUCKET/", "s3://BUCKET/folder/", "s3://BUCKET/other/", "s3://BUCKET/a.txt s3://BUCKET/other/"]
+
+
+@pytest.mark.parametrize("targets", RM_REFUSED)
+def test_rm_refuses_a_bucket_or_prefix_like_s5cmd(s3env, bucket, s3, targets):
+    """rm of a bucket or a prefix without a wildcard deletes nothing: s5cmd refuses it with
+    "bucket/prefix cannot be used for delete operations (forgot wildcard character?)" (exit 1);
+    s3x gives the same hint as a usage error (exit 2), even when another URL is an object.
+    `folder/` has objects below it but no marker object."""
+    keys = ["a.txt", "folder/x", "folder/y", "other/z"]
+    for k in keys:
+        s3.put(bucket, k, b"1")
+    argv = targets.replace("BUCKET", bucket).split()
+    theirs = s5cmd(s3env, "rm", *argv, check=False)
+    assert theirs.returncode == 1 and b"forgot wildcard character?" in theirs.stderr, theirs
+    assert s3.keys(bucket) == keys
+    r = s3x(s3env, "rm", *argv)
+    assert r.status == 2 and r.stdout == "", r
+    assert "bucket/prefix cannot be used for delete operations (forgot wildcard character?)" in r.stderr
+    assert s3.keys(bucket) == keys
+
+
+def test_rm_deletes_a_folder_marker_only_when_named(s3env, bucket, s3):
+    """A `folder/` marker object: a wildcard never deletes it (as s5cmd, which refuses to name
+    it at all); `rm s3://b/folder/` deletes the marker alone, not what is under it."""
+    keys = ["folder/", "folder/x", "folder/y", "keep.txt"]
+    for k in keys:
+        s3.put(bucket, k, b"" if k.endswith("/") else b"1")
+    s5cmd(s3env, "rm", f"s3://{bucket}/folder/*")
+    assert s3.keys(bucket) == ["folder/", "keep.txt"]
+    assert s5cmd(s3env, "rm", f"s3://{bucket}/folder/", check=False).returncode == 1
+    assert s3.keys(bucket) == ["folder/", "keep.txt"]
+
+    for k in keys:
+        s3.put(bucket, k, b"" if k.endswith("/") else b"1")
+    r = ok(s3x(s3env, "rm", f"s3://{bucket}/folder/*"))
+    assert out_lines(r) == [f"rm s3://{bucket}/folder/x", f"rm s3://{bucket}/folder/y"]
+    assert s3.keys(bucket) == ["folder/", "keep.txt"]
+    s3.put(bucket, "folder/x", b"1")
+    r = ok(s3x(s3env, "rm", f"s3://{bucket}/folder/"))
+    assert out_lines(r) == [f"rm s3://{bucket}/folder/"]
+    assert s3.keys(bucket) == ["folder/x", "keep.txt"]
+
+
 def test_cat_writes_objects_byte_exact(s3env, bucket, s3, tmp_path):
     """cat streams an object to stdout byte for byte: empty, binary, and a multipart object
     written by s5cmd; a missing object exits 1."""

@@ -84,10 +84,17 @@ extension S3xCommand {
                     ArgumentSpec("DEST", help: "file, directory or s3:// URL", completion: .file)])
 
     static let rm = CommandSpec(
-        name: "rm", summary: "delete objects (wildcards and prefixes; 1,000 keys a request)",
+        name: "rm", summary: "delete objects (wildcards; 1,000 keys a request)",
         usage: ["[OPTIONS] s3://BUCKET/KEY..."],
+        description: """
+        Deletes the objects named and those a wildcard matches (`s3://b/logs/*` for everything \
+        under logs/). A bucket or prefix without a wildcard (`s3://b`, `s3://b/logs/`) is \
+        refused, as s5cmd refuses it, exit 2 before anything is deleted; `s3://b/logs/` names \
+        only the folder marker object `logs/` when there is one, and deletes it alone. A \
+        wildcard never deletes a folder marker.
+        """,
         options: filterOptions,
-        arguments: [ArgumentSpec("URL", help: "s3:// object, prefix/ or wildcard", repeating: true)])
+        arguments: [ArgumentSpec("URL", help: "s3:// object or wildcard", repeating: true)])
 
     static let mb = CommandSpec(name: "mb", summary: "make a bucket", usage: ["s3://BUCKET"],
                                 arguments: [ArgumentSpec("URL", help: "s3://bucket")])
