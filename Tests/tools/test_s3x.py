@@ -241,6 +241,28 @@ def test_ls_one_level_recursive_and_wildcards(s3env, bucket, s3):
     assert [d.rstrip("/").rsplit("/", 1)[-1] for d in ls_dirs(top)] == ["p"]
 
 
+@pytest.mark.parametrize("target", ["nope", "nope/", "nope*", "a.txt/", "sub/nope/"])
+def test_ls_of_what_matches_nothing_exits_1_like_s5cmd(s3env, bucket, s3, target):
+    """ls of a key, prefix or wildcard that matches nothing: s5cmd exits 1 with
+    `ERROR "ls URL": no object found` on stderr and nothing on stdout; s3x exits 1 with
+    "URL: no object found" logged on stderr. An empty bucket is not a failure."""
+    s3.put(bucket, "a.txt", b"a")
+    s3.put(bucket, "sub/b.txt", b"b")
+    url = f"s3://{bucket}/{target}"
+    theirs = s5cmd(s3env, "ls", url, check=False)
+    assert (theirs.returncode, theirs.stdout) == (1, b"") and b"no object found" in theirs.stderr, theirs
+    r = s3x(s3env, "ls", url)
+    assert (r.status, r.stdout) == (1, ""), r
+    assert f"{url}: no object found" in r.stderr
+
+
+def test_ls_of_an_empty_bucket_is_not_a_failure(s3env, bucket, s3):
+    """An empty bucket lists nothing and exits 0, as s5cmd does."""
+    for url in (f"s3://{bucket}", f"s3://{bucket}/"):
+        assert s5cmd(s3env, "ls", url).stdout == b""
+        assert ok(s3x(s3env, "ls", url)).stdout == ""
+
+
 def test_ls_json_etags_and_human_sizes(s3env, bucket, s3):
     """--json gives one record per entry (object or prefix) with url, key, size, etag and an
     RFC 3339 time; -e adds the ETag to text lines and -H shows sizes in human units."""

@@ -38,7 +38,8 @@ extension S3xCommand {
         Without an argument, lists the buckets. `s3://bucket/prefix/` lists one level (sub-prefixes \
         as DIR lines); a wildcard (`*` matches across `/`, `?` one character) or -r lists every \
         object below. Keys are shown relative to the listed folder. Listing streams page by page: \
-        memory stays flat for millions of objects.
+        memory stays flat for millions of objects. A key, prefix or wildcard that matches \
+        nothing exits 1 ("no object found", as s5cmd); an empty bucket lists nothing and exits 0.
         """,
         options: [
             .flag("humanize", short: "H", help: "sizes in human units"),
