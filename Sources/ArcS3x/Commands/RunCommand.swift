@@ -23,6 +23,8 @@ enum RunCommand {
                 let parsed = try ArgumentParser.parse(words, spec: Tool.fullSpec(S3xCommand.spec))
                 guard parsed.path.count > 1, parsed.path[1] != "run" else { throw UsageError("expected a command other than run") }
                 try S3xCommand.execute(parsed.path[1], parsed, context)
+            } catch let error as BrokenPipeError {
+                throw error
             } catch let error as UsageError {
                 context.output.emit("run", source: "\(name):\(number)", destination: nil, status: .failed,
                                     error: InputError(file: name, line: number, error.message))

@@ -16,7 +16,11 @@ enum StreamCommand {
         let inFlight = try p.int("concurrency", range: 1...64) ?? 5
         if size <= rangeSize {
             let sink = StdoutSink()
-            _ = try client.perform(S3Call.get(url, ifMatch: etag), sink: sink)
+            do {
+                _ = try client.perform(S3Call.get(url, ifMatch: etag), sink: sink)
+            } catch where sink.readerGone {
+                throw BrokenPipeError()
+            }
             if let etag, etag.isPlainMD5, sink.md5.finalizeHex() != etag.lowercased() {
                 throw IntegrityError(resource: url.description, expected: etag, actual: "(streamed)")
             }
@@ -38,7 +42,7 @@ enum StreamCommand {
             guard let (i, result) = arrived.take() else { break }
             held[i] = try result.get()
             while let bytes = held.removeValue(forKey: written) {
-                try FileSystem.writeAll(1, bytes, path: "stdout")
+                try bytes.withUnsafeBytes { try writeStdout($0) }
                 written += 1
                 if next < count { fetch(next); next += 1 }
             }
@@ -127,6 +131,16 @@ enum StreamCommand {
         context.output.emit("pipe", source: "-", destination: url.description, size: total, etag: etag)
     }
 
+    /// Writes to stdout; a reader that went away (`| head`) ends the run quietly, with
+    /// SIGPIPE's status, as in every tool.
+    static func writeStdout(_ bytes: UnsafeRawBufferPointer) throws {
+        do {
+            try FileSystem.writeAll(1, bytes, path: "stdout")
+        } catch let error as SystemError where error.errno == EPIPE {
+            throw BrokenPipeError()
+        }
+    }
+
     /// Up to `size` bytes of stdin, fewer only at its end; nil once the run is stopped.
     /// SIGINT is blocked in every thread, so a read would wait for a stalled writer past
     /// it: stdin is polled, the stop looked at between waits.
@@ -153,6 +167,8 @@ enum StreamCommand {
 /// Streams a body to stdout, hashing it; a retried attempt resumes after what was written.
 final class StdoutSink: TransferSink, @unchecked Sendable { // handed over, see TransferSink
     private(set) var written: Int64 = 0
+    /// stdout's reader went away: the request failed for that, not for S3.
+    private(set) var readerGone = false
     let md5 = MD5()
 
     func beginAttempt() throws -> Int64 { written }
@@ -162,7 +178,12 @@ final class StdoutSink: TransferSink, @unchecked Sendable { // handed over, see 
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        try FileSystem.writeAll(1, bytes, path: "stdout")
+        do {
+            try StreamCommand.writeStdout(bytes)
+        } catch {
+            readerGone = error is BrokenPipeError
+            throw error
+        }
         md5.update(bytes)
         written += Int64(bytes.count)
     }
