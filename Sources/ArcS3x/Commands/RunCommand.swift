@@ -23,14 +23,25 @@ enum RunCommand {
                 let parsed = try ArgumentParser.parse(words, spec: Tool.fullSpec(S3xCommand.spec))
                 guard parsed.path.count > 1, parsed.path[1] != "run" else { throw UsageError("expected a command other than run") }
                 try S3xCommand.execute(parsed.path[1], parsed, context)
+            } catch let error as BrokenPipeError {
+                throw error
             } catch let error as UsageError {
                 context.output.emit("run", source: "\(name):\(number)", destination: nil, status: .failed,
-                                    error: InputError(file: name, line: number, error.message))
+                                    error: BadCommandLine(message: error.message))
             } catch let error as ArcError {
                 context.output.emit("run", source: "\(name):\(number)", destination: nil, status: .failed, error: error)
             }
         }
     }
+}
+
+/// A line that is not a command s3x can run. The record's source names the file and line,
+/// so the message does not name them again.
+struct BadCommandLine: ArcError {
+    let message: String
+    var code: FailureCode { .badRecord }
+    var exitStatus: ExitStatus { .usage }
+    var description: String { message }
 }
 
 /// Splits a command line as a POSIX shell would for words: single and double quotes, and

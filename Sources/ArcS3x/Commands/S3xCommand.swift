@@ -25,7 +25,11 @@ public enum S3xCommand {
             progress.stop()
             if p.flag("stat") { Terminal.stderr.writeLine(context.output.statistics()) }
         }
-        try execute(p.path[1], p, context)
+        do {
+            try execute(p.path[1], p, context)
+        } catch let error as ArcError where signals.requested && error.code == .interrupted {
+            // A request the stop cut short: the exit status says so, not an error line.
+        }
         context.finish()
         publishMetrics(context, tool.telemetry)
         if signals.requested { return signals.exitStatus }

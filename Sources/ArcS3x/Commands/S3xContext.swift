@@ -30,6 +30,22 @@ public final class S3xContext: Sendable {
         if stopped { hook() }
     }
 
+    /// True once the run was stopped (SIGINT, SIGTERM).
+    var stopped: Bool { stopping.withLock { $0.stopped } }
+
+    /// Sends what must still go out after a stop, when the run's engine is cancelled (an
+    /// upload with nothing to resume from, aborted): on an engine of its own, briefly.
+    func afterStop<T>(_ work: (S3Client) throws -> T) rethrows -> T {
+        let engine = TransferEngine(TransferConfiguration(maxConcurrent: 2, connectTimeout: 2, stallTimeout: 5,
+                                                          attemptTimeout: 10, userAgent: "s3x/\(Tool.version)"))
+        engine.start()
+        defer {
+            engine.finishWhenIdle()
+            engine.wait()
+        }
+        return try work(client.using(engine, retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.1, maxDelay: 0.5)))
+    }
+
     /// Stops the run (SIGINT, SIGTERM): no object waiting for a slot starts, and every
     /// transfer in flight or queued ends cancelled.
     public func stop() {

@@ -38,7 +38,8 @@ extension S3xCommand {
         Without an argument, lists the buckets. `s3://bucket/prefix/` lists one level (sub-prefixes \
         as DIR lines); a wildcard (`*` matches across `/`, `?` one character) or -r lists every \
         object below. Keys are shown relative to the listed folder. Listing streams page by page: \
-        memory stays flat for millions of objects.
+        memory stays flat for millions of objects. A key, prefix or wildcard that matches \
+        nothing exits 1 ("no object found", as s5cmd); an empty bucket lists nothing and exits 0.
         """,
         options: [
             .flag("humanize", short: "H", help: "sizes in human units"),
@@ -89,10 +90,17 @@ extension S3xCommand {
                     ArgumentSpec("DEST", help: "file, directory or s3:// URL", completion: .file)])
 
     static let rm = CommandSpec(
-        name: "rm", summary: "delete objects (wildcards and prefixes; 1,000 keys a request)",
+        name: "rm", summary: "delete objects (wildcards; 1,000 keys a request)",
         usage: ["[OPTIONS] s3://BUCKET/KEY..."],
+        description: """
+        Deletes the objects named and those a wildcard matches (`s3://b/logs/*` for everything \
+        under logs/). A bucket or prefix without a wildcard (`s3://b`, `s3://b/logs/`) is \
+        refused, as s5cmd refuses it, exit 2 before anything is deleted; `s3://b/logs/` names \
+        only the folder marker object `logs/` when there is one, and deletes it alone. A \
+        wildcard never deletes a folder marker.
+        """,
         options: filterOptions,
-        arguments: [ArgumentSpec("URL", help: "s3:// object, prefix/ or wildcard", repeating: true)])
+        arguments: [ArgumentSpec("URL", help: "s3:// object or wildcard", repeating: true)])
 
     static let mb = CommandSpec(name: "mb", summary: "make a bucket", usage: ["s3://BUCKET"],
                                 arguments: [ArgumentSpec("URL", help: "s3://bucket")])
@@ -108,6 +116,13 @@ extension S3xCommand {
     static let pipe = CommandSpec(
         name: "pipe", summary: "upload stdin to an object (multipart when it grows; size need not be known)",
         usage: ["[OPTIONS] s3://BUCKET/KEY"],
+        description: """
+        Stdin that ends within the first part is one PUT; longer, it is a multipart upload, \
+        --concurrency parts in flight, the part size doubling every 2,000 parts. Stopped by \
+        SIGINT or SIGTERM, pipe aborts the multipart upload (stdin cannot be read again, so \
+        unlike cp there is nothing to resume) and exits 130 or 143, within a second even when \
+        the writer has stalled.
+        """,
         options: transferOptions,
         arguments: [ArgumentSpec("URL", help: "s3://bucket/key")])
 

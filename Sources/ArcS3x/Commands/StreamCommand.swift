@@ -16,7 +16,11 @@ enum StreamCommand {
         let inFlight = try p.int("concurrency", range: 1...64) ?? 5
         if size <= rangeSize {
             let sink = StdoutSink()
-            _ = try client.perform(S3Call.get(url, ifMatch: etag), sink: sink)
+            do {
+                _ = try client.perform(S3Call.get(url, ifMatch: etag), sink: sink)
+            } catch where sink.readerGone {
+                throw BrokenPipeError()
+            }
             if let etag, etag.isPlainMD5, sink.md5.finalizeHex() != etag.lowercased() {
                 throw IntegrityError(resource: url.description, expected: etag, actual: "(streamed)")
             }
@@ -38,7 +42,7 @@ enum StreamCommand {
             guard let (i, result) = arrived.take() else { break }
             held[i] = try result.get()
             while let bytes = held.removeValue(forKey: written) {
-                try FileSystem.writeAll(1, bytes, path: "stdout")
+                try bytes.withUnsafeBytes { try writeStdout($0) }
                 written += 1
                 if next < count { fetch(next); next += 1 }
             }
@@ -47,7 +51,8 @@ enum StreamCommand {
 
     /// pipe: stdin in parts; one PUT when it ends within the first part, else a multipart
     /// upload whose part size doubles every 2,000 parts, so an unknown size never runs out
-    /// of S3's 10,000 parts.
+    /// of S3's 10,000 parts. Stopped (SIGINT, SIGTERM), it aborts the upload: stdin cannot
+    /// be read again, so there is nothing to resume.
     static func pipe(_ target: String, _ p: ParsedCommand, _ context: S3xContext) throws {
         let url = try S3URL(parsing: target)
         guard !url.key.isEmpty, !url.isDirectoryLike else { throw UsageError("'\(target)': pipe needs an object key") }
@@ -56,7 +61,7 @@ enum StreamCommand {
         var headers = options.headers
         if let type = options.contentType { headers.append(("Content-Type", type)) }
         var partSize = Int(options.partSize)
-        var chunk = try readChunk(partSize)
+        guard var chunk = try readChunk(partSize, context) else { return }
         if chunk.count < partSize {
             if context.dryRun { return context.output.emit("pipe", source: nil, destination: url.description, size: Int64(chunk.count), dryRun: true) }
             let response = try client.perform(S3Call.put(url, body: MemoryBody(chunk), headers: headers, payloadHash: SHA256.hex(chunk)))
@@ -68,6 +73,7 @@ enum StreamCommand {
         }
         let uploadID = try S3Reply.uploadID(try client.perform(S3Call.createMultipart(url, headers: headers)).body)
         let slots = Slots(options.partsInFlight)
+        context.onStop { slots.cancel() }
         /// What the part completions (on the engine thread) report back.
         struct Parts {
             var etags: [String] = []
@@ -79,6 +85,8 @@ enum StreamCommand {
         let done = BlockingQueue<Bool>()
         var part = 0
         while !chunk.isEmpty && parts.current.failure == nil {
+            // Counted only once it has a slot: a stop fails the wait, and nothing was sent.
+            guard slots.acquire() else { break }
             let number = part + 1
             let bytes = chunk
             total += Int64(bytes.count)
@@ -87,7 +95,6 @@ enum StreamCommand {
                 $0.etags.append("")
                 $0.running += 1
             }
-            guard slots.acquire() else { break }
             client.send(S3Call.uploadPart(url, uploadID: uploadID, part: number, body: MemoryBody(bytes), payloadHash: SHA256.hex(bytes))) { result in
                 parts.withLock {
                     switch result {
@@ -101,9 +108,14 @@ enum StreamCommand {
             }
             part += 1
             if part % 2000 == 0 { partSize *= 2 }
-            chunk = try readChunk(partSize)
+            guard let next = try readChunk(partSize, context) else { break }
+            chunk = next
         }
         while parts.current.running > 0 { _ = done.take() }
+        if context.stopped {
+            _ = try? context.afterStop { try $0.perform(S3Call.abortMultipart(url, uploadID: uploadID)) }
+            return
+        }
         let (etags, failure) = parts.withLock { ($0.etags, $0.failure) }
         if let failure {
             _ = try? client.perform(S3Call.abortMultipart(url, uploadID: uploadID))
@@ -119,13 +131,30 @@ enum StreamCommand {
         context.output.emit("pipe", source: nil, destination: url.description, size: total, etag: etag)
     }
 
-    /// Up to `size` bytes of stdin; fewer only at its end.
-    static func readChunk(_ size: Int) throws -> [UInt8] {
+    /// Writes to stdout; a reader that went away (`| head`) ends the run quietly, with
+    /// SIGPIPE's status, as in every tool.
+    static func writeStdout(_ bytes: UnsafeRawBufferPointer) throws {
+        do {
+            try FileSystem.writeAll(1, bytes, path: "stdout")
+        } catch let error as SystemError where error.errno == EPIPE {
+            throw BrokenPipeError()
+        }
+    }
+
+    /// Up to `size` bytes of stdin, fewer only at its end; nil once the run is stopped.
+    /// SIGINT is blocked in every thread, so a read would wait for a stalled writer past
+    /// it: stdin is polled, the stop looked at between waits.
+    static func readChunk(_ size: Int, _ context: S3xContext) throws -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: size)
         var filled = 0
         while filled < size {
+            if context.stopped { return nil }
+            var ready = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            let polled = poll(&ready, 1, 100)
+            if polled < 0 && errno != EINTR { throw SystemError("poll", path: "stdin", errno: errno) }
+            if polled <= 0 { continue }
             let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress! + filled, size - filled) }
-            if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
             if n < 0 { throw SystemError("read", path: "stdin", errno: errno) }
             if n == 0 { break }
             filled += n
@@ -138,6 +167,8 @@ enum StreamCommand {
 /// Streams a body to stdout, hashing it; a retried attempt resumes after what was written.
 final class StdoutSink: TransferSink, @unchecked Sendable { // handed over, see TransferSink
     private(set) var written: Int64 = 0
+    /// stdout's reader went away: the request failed for that, not for S3.
+    private(set) var readerGone = false
     let md5 = MD5()
 
     func beginAttempt() throws -> Int64 { written }
@@ -147,7 +178,12 @@ final class StdoutSink: TransferSink, @unchecked Sendable { // handed over, see 
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        try FileSystem.writeAll(1, bytes, path: "stdout")
+        do {
+            try StreamCommand.writeStdout(bytes)
+        } catch {
+            readerGone = error is BrokenPipeError
+            throw error
+        }
         md5.update(bytes)
         written += Int64(bytes.count)
     }
