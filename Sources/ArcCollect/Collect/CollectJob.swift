@@ -41,6 +41,8 @@ final class CollectJob: @unchecked Sendable { // confined in turn to one thread,
     /// Set once a resumed download failed verification and was fetched again from byte 0.
     var refetched = false
     var outcome: CollectOutcome?
+    /// Set by the first `Collector.complete` (under the collector's lock): a job ends once.
+    var ended = false
 
     init(task: CollectTask, phase: Phase) {
         self.task = task

@@ -51,6 +51,7 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
     private let slots: Slots
     private let finishQueue = BlockingQueue<CollectJob>()
     private let resultQueue = BlockingQueue<CollectJob>()
+    /// Guards the fields under "Guarded by lock", and each job's `ended`.
     private let lock = Lock()
     /// Guards the run's progress below; `run` waits on it for the last job.
     private let state = ConditionLock()
@@ -308,6 +309,19 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
     }
 
     func complete(_ job: CollectJob, _ outcome: CollectOutcome) {
+        // A job ends once, whichever thread ends it first. A second ending (a stop racing
+        // a transfer's last callback) must not rewrite an outcome the writer may be
+        // recording: the ledger would say ok while the result record said interrupted (seen
+        // once in test_sigint_mid_run_stops_cleanly_and_rerun_completes).
+        let first: Bool = lock.withLock {
+            defer { job.ended = true }
+            return !job.ended
+        }
+        guard first else {
+            log.debug("a task ended twice; the first outcome stands", ["dest": .string(job.task.dest),
+                      "second": .string(outcome.error?.code.rawValue ?? outcome.status.rawValue)])
+            return
+        }
         var outcome = outcome
         job.finished = MonotonicClock.nanos()
         outcome.durationMillis = Int64((job.finished - job.started) / 1_000_000)
