@@ -156,6 +156,22 @@ def test_tool_trace_where_and_grep(pipeline_logs):
     assert msgs(tl("-i", "--where", "msg~^LISTING", *files)) == ["listing"]
 
 
+def test_where_orderings_compare_numbers_only(tmp_path):
+    """FIELD>N is numeric: text, null, booleans and structures never hold (jq's select(.v > 10)
+    would take every string and no null; here neither), a numeric string does, trimmed."""
+    f = tmp_path / "v.log"
+    values = [42, "42", " 12 ", 7, "abc", "n/a", None, True, False, "", {"a": 11}, [11], "11x"]
+    f.write_text("".join(json.dumps({"msg": f"m{i}", "v": v}) + "\n" for i, v in enumerate(values)))
+    assert msgs(tl("--where", "v>10", str(f))) == ["m0", "m1", "m2"]
+    assert msgs(tl("--where", "v<=10", str(f))) == ["m3"]
+    assert msgs(tl("--where", "v>=7", "--where", "v<12", str(f))) == ["m3"]
+    for expr in ("v>abc", "ts>2026-01-01", "v<=10x"):
+        r = tl("--where", expr, str(f))
+        assert r.status == 2 and r.stdout == "", r
+        [err] = r.logs
+        assert err["msg"].startswith(f"--where: '{expr}'"), err
+
+
 def test_bad_where_and_regex_are_usage_errors_naming_the_flag(pipeline_logs):
     files = [str(p) for p in pipeline_logs]
     for args, flag in ((["--where", "status"], "--where"), (["--where", "=5"], "--where"),

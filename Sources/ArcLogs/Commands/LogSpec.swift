@@ -15,7 +15,9 @@ extension TelemLogCommand {
         OptionSpec("trace", valueName: "ID", help: "lines of this trace (the trace_id field)"),
         OptionSpec("where", kind: .list, valueName: "EXPR",
                    help: "FIELD=VALUE, FIELD!=VALUE, FIELD>N, FIELD>=N, FIELD<N, FIELD<=N, FIELD~REGEX or FIELD!~REGEX; "
-                       + "dot paths reach nested fields (error.code); repeatable, all must hold"),
+                       + "dot paths reach nested fields (error.code); repeatable, all must hold. "
+                       + "> >= < <= are numeric: N is a number, and only a number or numeric string holds "
+                       + "(text, null, true, false never do); times go to --since/--until"),
         OptionSpec("grep", valueName: "REGEX", help: "lines matching REGEX (POSIX extended) anywhere in the line as written"),
         .flag("ignore-case", short: "i", help: "--grep and --where ~ ignore case"),
     ]
@@ -168,8 +170,9 @@ extension TelemLogCommand {
             EnvironmentSpec("ARC_LOG_LEVEL, ARC_LOG_FORMAT", "telem-log's own logging (--log-level, --log-format)"),
         ],
         sections: [("Exit status notes", """
-        A missing or unreadable FILE is exit 3, named. A bad --where, regular expression, time \
-        or search query is exit 2, naming the flag. Lines that are not JSON are never errors.
+        A missing or unreadable FILE is exit 3, named. A bad --where (FIELD>N with an N that is \
+        not a number among them), regular expression, time or search query is exit 2, naming \
+        the flag. Lines that are not JSON are never errors.
         """)],
         seeAlso: ["telem-trace(1)", "arc-collect(1)", "jq(1)", "tail(1)"])
 }
