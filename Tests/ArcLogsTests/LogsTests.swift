@@ -49,6 +49,32 @@ final class ParsingLogsTests: XCTestCase {
         XCTAssertNil(broken.severity)
     }
 
+    func testInvalidUTF8InAJSONLineIsReplacedAndTheLineStaysJSON() {
+        func load(_ bytes: [UInt8]) -> LogEntry {
+            let e = LogEntry()
+            bytes.withUnsafeBufferPointer { e.load($0) }
+            return e
+        }
+        let fffd = "\u{FFFD}"
+        let e = load(Array(#"{"level":"warn","tool":"arc-x","msg":"a"#.utf8) + [0xFF] + Array(#" b"#.utf8) + [0xE2, 0x82]
+                     + Array(#"!","n":3}"#.utf8))
+        XCTAssertTrue(e.isJSON, "one bad byte must not make the line text")
+        XCTAssertEqual(e.severity, .warn)
+        XCTAssertEqual(e.string(FieldKey.toolKeys), "arc-x")
+        XCTAssertEqual(e.message, "a\(fffd) b\(fffd)!", "a broken-off sequence is one U+FFFD, as jq reads it")
+        XCTAssertEqual(e.text, #"{"level":"warn","tool":"arc-x","msg":"a"# + fffd + " b" + fffd + #"!","n":3}"#)
+        // Still not an object once repaired: text, its bytes as they came.
+        let text = load(Array(#"{"level":"warn" "#.utf8) + [0xFF])
+        XCTAssertFalse(text.isJSON)
+        XCTAssertEqual(Array(text.bytes), Array(#"{"level":"warn" "#.utf8) + [0xFF])
+        // Each sequence as Unicode's recommended practice counts it.
+        for (bad, replacements) in [([0xC0, 0xAF], 2), ([0xED, 0xA0, 0x80], 3), ([0xF0, 0x9F, 0x98], 1), ([0x80], 1),
+                                    ([0xF4, 0x90, 0x80, 0x80], 4)] as [([UInt8], Int)] {
+            let r = load(Array(#"{"msg":""#.utf8) + bad + Array(#""}"#.utf8))
+            XCTAssertEqual(r.message, String(repeating: fffd, count: replacements), "\(bad)")
+        }
+    }
+
     func testOtherLoggersShapes() {
         let e = entry(#"{"@timestamp":"2026-11-25T13:00:00+01:00","severity":"WARNING","message":"m","service":"api"}"#)
         XCTAssertEqual(e.severity, .warn)

@@ -85,6 +85,24 @@ def test_text_lines_and_garbage_are_kept_as_msg(tmp_path):
     assert msgs(r) == ["plain words", '{"not":"closed"', "[1,2]", "\ufffd\ufffd broken utf-8", "ok", "no newline at end"]
 
 
+def test_a_json_line_with_invalid_utf8_keeps_its_fields(tmp_path):
+    """A stray byte (Latin-1 text, a cut multibyte character) in one value: the line is read
+    with U+FFFD in its place, as jq reads it, and keeps its level, tool and fields."""
+    f = tmp_path / "bad.log"
+    f.write_bytes(b'{"ts":"2026-11-25T12:00:00Z","level":"warn","tool":"arc-x","msg":"caf\xe9 \xe2\x82!","n":1}\n'
+                  b'{"ts":"2026-11-25T12:00:01Z","level":"info","tool":"arc-x","msg":"ok"}\n'
+                  b'plain \xff text\n')
+    r = tl("--level", "warn", str(f))
+    assert r.status == 0 and msgs(r) == ["caf\ufffd \ufffd!"]
+    jq = subprocess.run(["jq", "-c", 'select(.level == "warn")', str(f)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert r.stdout.encode() == jq.stdout, "written as jq writes it"
+    counted = tl("count", "--by", "level,tool", str(f))
+    assert sorted(json.dumps(x) for x in counted.records) == sorted(json.dumps(x) for x in [
+        {"level": "info", "tool": "arc-x", "count": 1}, {"level": "warn", "tool": "arc-x", "count": 1},
+        {"level": None, "tool": None, "count": 1}])
+    assert msgs(tl("--where", "n=1", str(f))) == ["caf\ufffd \ufffd!"]
+
+
 def test_stdin_and_dash(pipeline_logs):
     _, plan, _ = pipeline_logs
     assert msgs(tl(input=plan.read_text())) == ["planned", "ledger hit"]

@@ -51,7 +51,8 @@ extension TelemLogCommand {
         [...] to its closing bracket, an Authorization or Cookie value to the end of the line, \
         any other to a space or , ; & } ]. A URL's user:PASSWORD@ keeps its user.
 
-        A JSON line keeps its structure: every line is still valid JSON with the same keys. A \
+        A JSON line keeps its structure: every line is still valid JSON with the same keys (any \
+        invalid UTF-8 in it replaced by U+FFFD). A \
         secret key's string or number becomes "[secret]"; under an object or array value every \
         string and number inside does. null, true, false and "" are kept (they say no secret \
         was set). A number that is a card number becomes "[card]"; other numbers stay. A plain \
@@ -144,8 +145,10 @@ extension TelemLogCommand {
         for a file of that name.
 
         Output is human lines on a terminal, else NDJSON: each JSON line exactly as it came, a \
-        text line as {"msg": ...}. Memory stays flat however large the input: one line per \
-        file is held.
+        text line as {"msg": ...}. Invalid UTF-8 is replaced by U+FFFD, one per bad sequence, \
+        as jq does: a JSON line with a stray byte is read so, keeps its level, tool and fields, \
+        and is written so (valid JSON for what reads it next). Memory stays flat however large \
+        the input: one line per file is held.
 
         -f follows the files like tail -F: what they hold, then lines as they are written, \
         across rotation (a new file at the name) and truncation, until SIGINT or SIGTERM.
