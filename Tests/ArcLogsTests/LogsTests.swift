@@ -265,6 +265,35 @@ final class MergeLogsTests: XCTestCase {
         XCTAssertTrue(e?.description.contains("nope.log") ?? false)
     }
 
+    func testReaderSaysWhereEachLongLineIs() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let path = dir.write("f.log", "a\n" + String(repeating: "x", count: 100) + "\nb\n\n" + String(repeating: "y", count: 70))
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        let reader = LogReader(fd: fd, name: path, bufferSize: 16, maxLineLength: 64)
+        var long: [LongLine] = []
+        reader.onLongLine = { long.append($0) }
+        var lines: [String] = []
+        while let line = try reader.nextLine() { lines.append(String(decoding: line, as: UTF8.self)) }
+        XCTAssertEqual(lines, ["a", "b", ""])
+        XCTAssertEqual(long.map(\.line), [2, 5], "numbered as lines of the file, skipped ones counted")
+        XCTAssertEqual(long.map(\.offset), [2, 106])
+        XCTAssertEqual(reader.lineNumber, 5)
+        XCTAssertEqual(long.first?.description, "\(path):2: line longer than 64 bytes")
+        // Resumed in the middle, lines are not counted from the start: the offset says where.
+        reader.seek(to: 4)
+        long = []
+        while try reader.nextLine() != nil {}
+        XCTAssertEqual(long.map(\.line), [nil, nil])
+        XCTAssertEqual(long.map(\.offset), [4, 106])
+        // A caller that throws stops there.
+        reader.seek(to: 0)
+        reader.onLongLine = { throw $0 }
+        XCTAssertEqual(try reader.nextLine().map { String(decoding: $0, as: UTF8.self) }, "a")
+        XCTAssertEqual(assertThrows(LongLine.self, try reader.nextLine())?.line, 2)
+    }
+
     func testReaderKeepsAHalfWrittenLineWhenFollowing() throws {
         let dir = TempDir()
         defer { dir.remove() }

@@ -552,6 +552,24 @@ def test_an_endless_line_does_not_exhaust_memory(tmp_path):
         w.write(b"x" * (40 << 20))
         w.write(b'\n{"msg":"after"}\n')
     r = tl(str(f), env={**os.environ, "ARC_LOG_FORMAT": "json"})
-    assert r.status == 0 and msgs(r) == ["before", "after"]
+    assert r.status == 1 and msgs(r) == ["before", "after"], "a line dropped is a record failed: exit 1"
     [warning] = r.logs
-    assert warning["msg"] == "skipped 1 line longer than 16777216 bytes" and warning["file"] == str(f)
+    assert warning["msg"] == "skipped a line longer than 16777216 bytes", warning
+    assert (warning["file"], warning["line"], warning["offset"]) == (str(f), 2, 17)
+    counted = tl("count", "--by", "msg", str(f), env={**os.environ, "ARC_LOG_FORMAT": "json"})
+    assert counted.status == 1 and len(counted.records) == 2 and counted.logs[0]["line"] == 2
+
+
+def test_redact_refuses_a_line_too_long_to_mask(tmp_path):
+    """redact never drops a line it did not mask, nor passes one unmasked: at a line over
+    16 MiB it stops, the lines before it written whole, and says where (exit 1)."""
+    f = tmp_path / "long.log"
+    with open(f, "wb") as w:
+        w.write(b'{"msg":"before","password":"hunter2"}\n')
+        w.write(b'{"msg":"' + b"x" * (17 << 20) + b'","password":"leaked"}\n')
+        w.write(b'{"msg":"after","password":"hunter3"}\n')
+    r = tl("redact", str(f), env={**os.environ, "ARC_LOG_FORMAT": "json"})
+    assert r.status == 1
+    assert r.stdout == '{"msg":"before","password":"[secret]"}\n'
+    [err] = r.logs
+    assert err["level"] == "error" and err["msg"].startswith(f"{f}:2: line longer than 16777216 bytes"), err

@@ -59,6 +59,10 @@ extension TelemLogCommand {
         text line is redacted as text. Left alone: timestamps, hex ids and hashes, numbers \
         failing Luhn, hosts that are names. A bare dotted quad of 0-255 parts (1.2.3.4) is \
         masked even if it was a version; v1.2.3.4 and 1.2.3.4.5 are not addresses.
+
+        A line over 16 MiB can be neither masked nor left out: redact stops at it with an \
+        error naming its file and line, exit 1. The lines before it are written whole, none \
+        after it, so what was written can be shared and what is missing is said.
         """,
         options: [OptionSpec("pattern", kind: .list, valueName: "REGEX",
                              help: "also mask matches of REGEX (POSIX extended; repeatable)")],
@@ -148,7 +152,8 @@ extension TelemLogCommand {
         text line as {"msg": ...}. Invalid UTF-8 is replaced by U+FFFD, one per bad sequence, \
         as jq does: a JSON line with a stray byte is read so, keeps its level, tool and fields, \
         and is written so (valid JSON for what reads it next). Memory stays flat however large \
-        the input: one line per file is held.
+        the input: one line per file is held. A line over 16 MiB is not held: it is skipped \
+        with a warning naming its file, line number and byte offset, and the exit status is 1.
 
         -f follows the files like tail -F: what they hold, then lines as they are written, \
         across rotation (a new file at the name) and truncation, until SIGINT or SIGTERM.
@@ -175,7 +180,9 @@ extension TelemLogCommand {
         sections: [("Exit status notes", """
         A missing or unreadable FILE is exit 3, named. A bad --where (FIELD>N with an N that is \
         not a number among them), regular expression, time or search query is exit 2, naming \
-        the flag. Lines that are not JSON are never errors.
+        the flag. Lines that are not JSON are never errors. A line over 16 MiB is exit 1: \
+        skipped and named (file, line) when reading, counting or ingesting; where redact \
+        stopped.
         """)],
         seeAlso: ["telem-trace(1)", "arc-collect(1)", "jq(1)", "tail(1)"])
 }
