@@ -294,6 +294,28 @@ final class MergeLogsTests: XCTestCase {
         XCTAssertEqual(assertThrows(LongLine.self, try reader.nextLine())?.line, 2)
     }
 
+    func testFollowingReaderStartsOverWhenTheFileWasRefilledPastItsOffset() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let path = dir.write("f.log", "old one\nold two\n")
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        let reader = LogReader(fd: fd, name: path, follow: true, bufferSize: 16)
+        func lines() throws -> [String] {
+            var out: [String] = []
+            while let line = try reader.nextLine() { out.append(String(decoding: line, as: UTF8.self)) }
+            return out
+        }
+        XCTAssertEqual(try lines(), ["old one", "old two"])
+        // copytruncate, then more written than there was before the reader looks again.
+        _ = dir.write("f.log", "new first line\nnew second line\n")
+        XCTAssertEqual(try lines(), ["new first line", "new second line"], "not the rest of a line from its middle")
+        XCTAssertEqual(try lines(), [], "unchanged: nothing new")
+        // Refilled to exactly the size read: the size says nothing, the bytes do.
+        _ = dir.write("f.log", "a different file of 31 bytes!!\n")
+        XCTAssertEqual(try lines(), ["a different file of 31 bytes!!"])
+    }
+
     func testReaderKeepsAHalfWrittenLineWhenFollowing() throws {
         let dir = TempDir()
         defer { dir.remove() }

@@ -156,7 +156,10 @@ extension TelemLogCommand {
         with a warning naming its file, line number and byte offset, and the exit status is 1.
 
         -f follows the files like tail -F: what they hold, then lines as they are written, \
-        across rotation (a new file at the name) and truncation, until SIGINT or SIGTERM.
+        across rotation (a new file at the name) and truncation, until SIGINT or SIGTERM. A \
+        file truncated in place (copytruncate) is read from its start even when written past \
+        the old offset before telem-log looked again: after each read the last bytes read \
+        (up to 64, the last line's end) are checked to be still there.
         """,
         options: filterOptions + outputOptions + [
             .flag("follow", short: "f", help: "keep reading as the files grow, across rotation (tail -F)"),

@@ -58,6 +58,31 @@ public final class LogReader {
         skipping = false
         lineNumber = 0
         buffer.reset(at: offset)
+        recent = []
+        recentEnd = offset
+    }
+
+    /// With `follow`, the last bytes taken, up to `recentCount`, ending at `recentEnd`
+    /// (`offset` when the buffer was last refilled, so `offset` itself once a read found
+    /// nothing new): what a follower expects to find there in the file.
+    public private(set) var recent: [UInt8] = []
+    public private(set) var recentEnd: Int64 = 0
+    static let recentCount = 64
+
+    /// Notes the bytes just before `offset`, joined to those noted before when the buffer
+    /// holds fewer than `recentCount` of them.
+    private func rememberRecent() {
+        let end = offset
+        let held = buffer.taken(last: LogReader.recentCount)
+        let heldStart = end - Int64(held.count)
+        let recentStart = recentEnd - Int64(recent.count)
+        if end >= recentEnd && heldStart >= recentStart && heldStart <= recentEnd {
+            recent = Array(recent.prefix(Int(heldStart - recentStart))) + Array(held)
+            if recent.count > LogReader.recentCount { recent.removeFirst(recent.count - LogReader.recentCount) }
+        } else {
+            recent = Array(held)
+        }
+        recentEnd = end
     }
 
     /// The next line (without `\n` or a trailing `\r`), valid until the next call; nil at
@@ -100,6 +125,8 @@ public final class LogReader {
     /// `fd` and `willBlock` were exclusivity-checked on every line.
     @inline(never)
     private func fill() throws {
+        // The buffer is about to drop what was taken: a follower keeps its last bytes.
+        if follow { rememberRecent() }
         let lineStart = buffer.offset
         if buffer.makeRoom() && !skipping {
             skippedLongLines += 1
@@ -109,6 +136,23 @@ public final class LogReader {
         }
         try willBlock?()
         try buffer.read(from: fd, name: name)
+        if follow && wasReplaced() {
+            lseek(fd, 0, SEEK_SET)
+            reset(at: 0)
+        }
+    }
+
+    /// Whether the file no longer holds, just before `offset`, the bytes taken from there:
+    /// it was truncated in place (copytruncate), maybe written past the old offset since,
+    /// so what a read at the old offset got is the middle of some new line. Checked after
+    /// the read: bytes it got from a refilled file mean the refill came first, and shows.
+    private func wasReplaced() -> Bool {
+        guard !recent.isEmpty, recentEnd == offset else { return false }
+        var found = [UInt8](repeating: 0, count: recent.count)
+        let n = found.withUnsafeMutableBytes { pread(fd, $0.baseAddress, recent.count, off_t(recentEnd) - off_t(recent.count)) }
+        // A descriptor that cannot pread (a pipe) has no place to check.
+        if n < 0 { return false }
+        return n != recent.count || found != recent
     }
 }
 
