@@ -49,6 +49,32 @@ final class ParsingLogsTests: XCTestCase {
         XCTAssertNil(broken.severity)
     }
 
+    func testInvalidUTF8InAJSONLineIsReplacedAndTheLineStaysJSON() {
+        func load(_ bytes: [UInt8]) -> LogEntry {
+            let e = LogEntry()
+            bytes.withUnsafeBufferPointer { e.load($0) }
+            return e
+        }
+        let fffd = "\u{FFFD}"
+        let e = load(Array(#"{"level":"warn","tool":"arc-x","msg":"a"#.utf8) + [0xFF] + Array(#" b"#.utf8) + [0xE2, 0x82]
+                     + Array(#"!","n":3}"#.utf8))
+        XCTAssertTrue(e.isJSON, "one bad byte must not make the line text")
+        XCTAssertEqual(e.severity, .warn)
+        XCTAssertEqual(e.string(FieldKey.toolKeys), "arc-x")
+        XCTAssertEqual(e.message, "a\(fffd) b\(fffd)!", "a broken-off sequence is one U+FFFD, as jq reads it")
+        XCTAssertEqual(e.text, #"{"level":"warn","tool":"arc-x","msg":"a"# + fffd + " b" + fffd + #"!","n":3}"#)
+        // Still not an object once repaired: text, its bytes as they came.
+        let text = load(Array(#"{"level":"warn" "#.utf8) + [0xFF])
+        XCTAssertFalse(text.isJSON)
+        XCTAssertEqual(Array(text.bytes), Array(#"{"level":"warn" "#.utf8) + [0xFF])
+        // Each sequence as Unicode's recommended practice counts it.
+        for (bad, replacements) in [([0xC0, 0xAF], 2), ([0xED, 0xA0, 0x80], 3), ([0xF0, 0x9F, 0x98], 1), ([0x80], 1),
+                                    ([0xF4, 0x90, 0x80, 0x80], 4)] as [([UInt8], Int)] {
+            let r = load(Array(#"{"msg":""#.utf8) + bad + Array(#""}"#.utf8))
+            XCTAssertEqual(r.message, String(repeating: fffd, count: replacements), "\(bad)")
+        }
+    }
+
     func testOtherLoggersShapes() {
         let e = entry(#"{"@timestamp":"2026-11-25T13:00:00+01:00","severity":"WARNING","message":"m","service":"api"}"#)
         XCTAssertEqual(e.severity, .warn)
@@ -101,11 +127,9 @@ final class FilterLogsTests: XCTestCase {
         XCTAssertFalse(try w("status<503").test(e))
         XCTAssertTrue(try w("status<=503").test(e))
         XCTAssertTrue(try w("n>9").test(e), "a numeric string against a number: numbers")
-        XCTAssertFalse(try w("n>9x").test(e), "'42' < '9x' as text")
         XCTAssertTrue(try w("code=http_503").test(e))
         XCTAssertTrue(try w("code~^http_5").test(e))
         XCTAssertTrue(try w("code!~^http_4").test(e))
-        XCTAssertTrue(try w("code>http_4").test(e), "text compares byte by byte")
         XCTAssertTrue(try w("ok=true").test(e))
         XCTAssertTrue(try w("nil=null").test(e))
         XCTAssertTrue(try w("error.code=timeout").test(e), "dot paths reach nested fields")
@@ -114,6 +138,29 @@ final class FilterLogsTests: XCTestCase {
         XCTAssertFalse(try w("missing=x").test(e), "a missing field is not the value")
         XCTAssertTrue(try w("missing!=x").test(e), "...so != holds, as jq's select does")
         XCTAssertFalse(try w("missing>1").test(e))
+        XCTAssertFalse(try w("code>1").test(e), "text is not greater than a number...")
+        XCTAssertFalse(try w("code<=1").test(e), "...nor less: an ordering holds for numbers only")
+    }
+
+    func testOrderingComparesNumbersOnly() throws {
+        // Each of these lines' v is no number: no ordering test may hold, as jq's null fails them.
+        for line in [#"{"v":"abc"}"#, #"{"v":"n/a"}"#, #"{"v":null}"#, #"{"v":true}"#, #"{"v":false}"#,
+                     #"{"v":{"a":11}}"#, #"{"v":[11]}"#, #"{"v":""}"#, #"{"v":"11x"}"#] {
+            for op in [">", ">=", "<", "<="] {
+                XCTAssertFalse(try w("v\(op)10").test(entry(line)), "v\(op)10 on \(line)")
+            }
+        }
+        XCTAssertTrue(try w("v>10").test(entry(#"{"v":" 42\t"}"#)), "a numeric string is trimmed")
+        XCTAssertTrue(try w("v>10").test(entry(#"{"v":1e3}"#)))
+        XCTAssertTrue(try w("v<=-1.5").test(entry(#"{"v":"-2"}"#)))
+        XCTAssertTrue(try w("v> 10").test(entry(#"{"v":11}"#)), "N is trimmed too")
+    }
+
+    func testOrderingTakesOnlyANumber() {
+        for bad in ["v>abc", "v<n/a", "v>=10x", "v<=null", "ts>2026-01-01", "v>0x10", "v>nan", "v>inf"] {
+            let e = assertThrows(UsageError.self, try WhereExpression(bad))
+            XCTAssertTrue(e?.message.hasPrefix("--where: '\(bad)'") ?? false, e?.message ?? bad)
+        }
         XCTAssertTrue(try w("msg~^Trace").test(entry("Traceback here")), "a text line is its msg")
     }
 
@@ -216,6 +263,57 @@ final class MergeLogsTests: XCTestCase {
         let e = assertThrows(SystemError.self, try LogSources(paths: [a, dir.file("nope.log")], needsTime: false))
         XCTAssertEqual(e?.exitStatus, .unavailable)
         XCTAssertTrue(e?.description.contains("nope.log") ?? false)
+    }
+
+    func testReaderSaysWhereEachLongLineIs() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let path = dir.write("f.log", "a\n" + String(repeating: "x", count: 100) + "\nb\n\n" + String(repeating: "y", count: 70))
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        let reader = LogReader(fd: fd, name: path, bufferSize: 16, maxLineLength: 64)
+        var long: [LongLine] = []
+        reader.onLongLine = { long.append($0) }
+        var lines: [String] = []
+        while let line = try reader.nextLine() { lines.append(String(decoding: line, as: UTF8.self)) }
+        XCTAssertEqual(lines, ["a", "b", ""])
+        XCTAssertEqual(long.map(\.line), [2, 5], "numbered as lines of the file, skipped ones counted")
+        XCTAssertEqual(long.map(\.offset), [2, 106])
+        XCTAssertEqual(reader.lineNumber, 5)
+        XCTAssertEqual(long.first?.description, "\(path):2: line longer than 64 bytes")
+        // Resumed in the middle, lines are not counted from the start: the offset says where.
+        reader.seek(to: 4)
+        long = []
+        while try reader.nextLine() != nil {}
+        XCTAssertEqual(long.map(\.line), [nil, nil])
+        XCTAssertEqual(long.map(\.offset), [4, 106])
+        // A caller that throws stops there.
+        reader.seek(to: 0)
+        reader.onLongLine = { throw $0 }
+        XCTAssertEqual(try reader.nextLine().map { String(decoding: $0, as: UTF8.self) }, "a")
+        XCTAssertEqual(assertThrows(LongLine.self, try reader.nextLine())?.line, 2)
+    }
+
+    func testFollowingReaderStartsOverWhenTheFileWasRefilledPastItsOffset() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let path = dir.write("f.log", "old one\nold two\n")
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        let reader = LogReader(fd: fd, name: path, follow: true, bufferSize: 16)
+        func lines() throws -> [String] {
+            var out: [String] = []
+            while let line = try reader.nextLine() { out.append(String(decoding: line, as: UTF8.self)) }
+            return out
+        }
+        XCTAssertEqual(try lines(), ["old one", "old two"])
+        // copytruncate, then more written than there was before the reader looks again.
+        _ = dir.write("f.log", "new first line\nnew second line\n")
+        XCTAssertEqual(try lines(), ["new first line", "new second line"], "not the rest of a line from its middle")
+        XCTAssertEqual(try lines(), [], "unchanged: nothing new")
+        // Refilled to exactly the size read: the size says nothing, the bytes do.
+        _ = dir.write("f.log", "a different file of 31 bytes!!\n")
+        XCTAssertEqual(try lines(), ["a different file of 31 bytes!!"])
     }
 
     func testReaderKeepsAHalfWrittenLineWhenFollowing() throws {

@@ -85,6 +85,24 @@ def test_text_lines_and_garbage_are_kept_as_msg(tmp_path):
     assert msgs(r) == ["plain words", '{"not":"closed"', "[1,2]", "\ufffd\ufffd broken utf-8", "ok", "no newline at end"]
 
 
+def test_a_json_line_with_invalid_utf8_keeps_its_fields(tmp_path):
+    """A stray byte (Latin-1 text, a cut multibyte character) in one value: the line is read
+    with U+FFFD in its place, as jq reads it, and keeps its level, tool and fields."""
+    f = tmp_path / "bad.log"
+    f.write_bytes(b'{"ts":"2026-11-25T12:00:00Z","level":"warn","tool":"arc-x","msg":"caf\xe9 \xe2\x82!","n":1}\n'
+                  b'{"ts":"2026-11-25T12:00:01Z","level":"info","tool":"arc-x","msg":"ok"}\n'
+                  b'plain \xff text\n')
+    r = tl("--level", "warn", str(f))
+    assert r.status == 0 and msgs(r) == ["caf\ufffd \ufffd!"]
+    jq = subprocess.run(["jq", "-c", 'select(.level == "warn")', str(f)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert r.stdout.encode() == jq.stdout, "written as jq writes it"
+    counted = tl("count", "--by", "level,tool", str(f))
+    assert sorted(json.dumps(x) for x in counted.records) == sorted(json.dumps(x) for x in [
+        {"level": "info", "tool": "arc-x", "count": 1}, {"level": "warn", "tool": "arc-x", "count": 1},
+        {"level": None, "tool": None, "count": 1}])
+    assert msgs(tl("--where", "n=1", str(f))) == ["caf\ufffd \ufffd!"]
+
+
 def test_stdin_and_dash(pipeline_logs):
     _, plan, _ = pipeline_logs
     assert msgs(tl(input=plan.read_text())) == ["planned", "ledger hit"]
@@ -156,6 +174,22 @@ def test_tool_trace_where_and_grep(pipeline_logs):
     assert msgs(tl("-i", "--where", "msg~^LISTING", *files)) == ["listing"]
 
 
+def test_where_orderings_compare_numbers_only(tmp_path):
+    """FIELD>N is numeric: text, null, booleans and structures never hold (jq's select(.v > 10)
+    would take every string and no null; here neither), a numeric string does, trimmed."""
+    f = tmp_path / "v.log"
+    values = [42, "42", " 12 ", 7, "abc", "n/a", None, True, False, "", {"a": 11}, [11], "11x"]
+    f.write_text("".join(json.dumps({"msg": f"m{i}", "v": v}) + "\n" for i, v in enumerate(values)))
+    assert msgs(tl("--where", "v>10", str(f))) == ["m0", "m1", "m2"]
+    assert msgs(tl("--where", "v<=10", str(f))) == ["m3"]
+    assert msgs(tl("--where", "v>=7", "--where", "v<12", str(f))) == ["m3"]
+    for expr in ("v>abc", "ts>2026-01-01", "v<=10x"):
+        r = tl("--where", expr, str(f))
+        assert r.status == 2 and r.stdout == "", r
+        [err] = r.logs
+        assert err["msg"].startswith(f"--where: '{expr}'"), err
+
+
 def test_bad_where_and_regex_are_usage_errors_naming_the_flag(pipeline_logs):
     files = [str(p) for p in pipeline_logs]
     for args, flag in ((["--where", "status"], "--where"), (["--where", "=5"], "--where"),
@@ -218,7 +252,7 @@ class Follower:
                 self.buffer += chunk
         lines = self.buffer.split(b"\n")
         got, self.buffer = lines[:count], b"\n".join(lines[count:])
-        assert len(got) == count, f"only {got} within {timeout}s"
+        assert len(lines) > count, f"only {got} within {timeout}s"
         return [json.loads(x)["msg"] for x in got]
 
 
@@ -277,6 +311,36 @@ def test_follow_reads_appends_across_rotation_and_truncation_and_stops_on_sigter
         if f.proc.poll() is None:
             f.proc.kill()
             f.proc.wait()
+
+
+def test_follow_notices_a_truncation_refilled_past_the_old_offset(tmp_path):
+    """copytruncate with a busy writer: the file is emptied and written past where the
+    follower was before its next poll sees it short. Its size alone says nothing: the
+    bytes before the old offset changed, so it is read from its start, every line whole."""
+    log = tmp_path / "app.log"
+    log.write_text("".join(line("2026-11-25T12:00:00.000Z", "info", "t", f"old {i}") + "\n" for i in range(2)))
+    f = Follower("-f", str(log))
+    try:
+        assert f.read_lines(2) == ["old 0", "old 1"]
+        wait_for(lambda: read_to_end(f.proc, log), "the follower to reach the end")
+        refill = [line("2026-11-25T12:00:01.000Z", "info", "t", f"new line {i} after the truncation") for i in range(3)]
+        with open(log, "w") as w:
+            w.write("".join(x + "\n" for x in refill))
+        assert len("".join(x + "\n" for x in refill)) > 2 * len(line("2026-11-25T12:00:00.000Z", "info", "t", "old 0")) + 2
+        assert f.read_lines(3) == [f"new line {i} after the truncation" for i in range(3)]
+        # Refilled to exactly the old size: nothing to see in the size, the bytes differ.
+        wait_for(lambda: read_to_end(f.proc, log), "the follower to reach the end")
+        ys = "y" * (os.path.getsize(log) - len(line("2026-11-25T12:00:02.000Z", "info", "t", "")) - 1)
+        same = line("2026-11-25T12:00:02.000Z", "info", "t", ys) + "\n"
+        assert len(same) == os.path.getsize(log)
+        with open(log, "w") as w:
+            w.write(same)
+        assert f.read_lines(1) == [ys]
+        append(log, line("2026-11-25T12:00:03.000Z", "info", "t", "appended"))
+        assert f.read_lines(1) == ["appended"]
+    finally:
+        f.proc.kill()
+        f.proc.wait()
 
 
 def test_follow_of_stdin_reads_to_its_end():
@@ -518,6 +582,24 @@ def test_an_endless_line_does_not_exhaust_memory(tmp_path):
         w.write(b"x" * (40 << 20))
         w.write(b'\n{"msg":"after"}\n')
     r = tl(str(f), env={**os.environ, "ARC_LOG_FORMAT": "json"})
-    assert r.status == 0 and msgs(r) == ["before", "after"]
+    assert r.status == 1 and msgs(r) == ["before", "after"], "a line dropped is a record failed: exit 1"
     [warning] = r.logs
-    assert warning["msg"] == "skipped 1 line longer than 16777216 bytes" and warning["file"] == str(f)
+    assert warning["msg"] == "skipped a line longer than 16777216 bytes", warning
+    assert (warning["file"], warning["line"], warning["offset"]) == (str(f), 2, 17)
+    counted = tl("count", "--by", "msg", str(f), env={**os.environ, "ARC_LOG_FORMAT": "json"})
+    assert counted.status == 1 and len(counted.records) == 2 and counted.logs[0]["line"] == 2
+
+
+def test_redact_refuses_a_line_too_long_to_mask(tmp_path):
+    """redact never drops a line it did not mask, nor passes one unmasked: at a line over
+    16 MiB it stops, the lines before it written whole, and says where (exit 1)."""
+    f = tmp_path / "long.log"
+    with open(f, "wb") as w:
+        w.write(b'{"msg":"before","password":"hunter2"}\n')
+        w.write(b'{"msg":"' + b"x" * (17 << 20) + b'","password":"leaked"}\n')
+        w.write(b'{"msg":"after","password":"hunter3"}\n')
+    r = tl("redact", str(f), env={**os.environ, "ARC_LOG_FORMAT": "json"})
+    assert r.status == 1
+    assert r.stdout == '{"msg":"before","password":"[secret]"}\n'
+    [err] = r.logs
+    assert err["level"] == "error" and err["msg"].startswith(f"{f}:2: line longer than 16777216 bytes"), err

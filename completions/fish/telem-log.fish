@@ -10,7 +10,7 @@ complete -c telem-log -l since -x -d 'lines at or after TIME: an age (30s, 15m, 
 complete -c telem-log -l until -x -d 'lines before TIME: an age (30s, 15m, 2h, 3d, 1w) or RFC 3339'
 complete -c telem-log -l tool -x -d 'lines of this tool (the tool or service field; repeatable)'
 complete -c telem-log -l trace -x -d 'lines of this trace (the trace_id field)'
-complete -c telem-log -l where -x -d 'FIELD=VALUE, FIELD!=VALUE, FIELD>N, FIELD>=N, FIELD<N, FIELD<=N, FIELD~REGEX or FIELD!~REGEX; dot paths reach nested fields (error.code); repeatable, all must hold'
+complete -c telem-log -l where -x -d 'FIELD=VALUE, FIELD!=VALUE, FIELD>N, FIELD>=N, FIELD<N, FIELD<=N, FIELD~REGEX or FIELD!~REGEX; dot paths reach nested fields (error.code); repeatable, all must hold. > >= < <= are numeric: N is a number, and only a number or numeric string holds (text, null, true, false never do); times go to --since/--until'
 complete -c telem-log -l grep -x -d 'lines matching REGEX (POSIX extended) anywhere in the line as written'
 complete -c telem-log -s i -l ignore-case -d '--grep and --where ~ ignore case'
 complete -c telem-log -l format -x -a 'human json' -d 'output: human on a terminal, json (the lines as written) otherwise'

@@ -1,7 +1,8 @@
 // A `telem-log --where` expression (the input's first line) through WhereExpression and
 // ByteRegex, tested against the log lines that follow it. Properties: no crash, no hang; a
 // bad expression is a UsageError; and on every line a test and its opposite (= and !=,
-// < and >=, > and <=, ~ and !~) disagree, except that a missing field fails <, <=, > and >=.
+// < and >=, > and <=, ~ and !~) disagree, except that a field that is missing or not a
+// number fails <, <=, > and >= (they compare numbers only), and those take only a number.
 import FuzzSupport
 @testable import ArcLogs
 @testable import ArcCore
@@ -29,6 +30,9 @@ public func fuzzWhere(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     } catch {
         fuzzFail("WhereExpression threw \(error), not a UsageError")
     }
+    if expression.op.isOrdering {
+        fuzzCheck(LogNumber.parse(LogNumber.trimmed(Array(expression.value.utf8))) != nil, "'\(text)' accepted without a number")
+    }
     let opposite = try? WhereExpression(expression.path.text + opposites[expression.op]!.rawValue + expression.value,
                                         ignoreCase: ignoreCase)
     let usable = opposite.map { $0.op == opposites[expression.op]! && $0.value == expression.value && $0.path.text == expression.path.text } ?? false
@@ -40,8 +44,8 @@ public func fuzzWhere(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         guard usable, let opposite else { continue }
         let other = opposite.test(entry)
         let ordering = [.less, .lessOrEqual, .greater, .greaterOrEqual].contains(expression.op)
-        if ordering && entry.value(expression.path) == nil {
-            fuzzCheck(!result && !other, "'\(text)' on a line without the field")
+        if ordering && expression.orderedNumber(in: entry) == nil {
+            fuzzCheck(!result && !other, "'\(text)' on a line without the field as a number")
         } else {
             fuzzCheck(result != other, "'\(text)' and its opposite agree (\(result)) on \(fuzzShow(line))")
         }

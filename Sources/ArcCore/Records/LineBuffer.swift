@@ -35,6 +35,14 @@ public final class LineBuffer {
 
     public var hasUnread: Bool { start < end }
 
+    /// Up to `count` of the input's bytes just before `offset` that are still held: at least
+    /// the last line taken, its newline included (a follower checks the file still has
+    /// them there). Valid until the next call that reads or takes.
+    public func taken(last count: Int) -> UnsafeBufferPointer<UInt8> {
+        let n = min(count, start)
+        return UnsafeBufferPointer(start: bytes + start - n, count: n)
+    }
+
     /// Takes the next whole line, without its `\n` or a `\r` before it; nil when the
     /// buffered input holds no newline. A reader skipping the end of a long line takes
     /// it the same way and drops it.

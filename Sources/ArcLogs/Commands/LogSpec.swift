@@ -15,7 +15,9 @@ extension TelemLogCommand {
         OptionSpec("trace", valueName: "ID", help: "lines of this trace (the trace_id field)"),
         OptionSpec("where", kind: .list, valueName: "EXPR",
                    help: "FIELD=VALUE, FIELD!=VALUE, FIELD>N, FIELD>=N, FIELD<N, FIELD<=N, FIELD~REGEX or FIELD!~REGEX; "
-                       + "dot paths reach nested fields (error.code); repeatable, all must hold"),
+                       + "dot paths reach nested fields (error.code); repeatable, all must hold. "
+                       + "> >= < <= are numeric: N is a number, and only a number or numeric string holds "
+                       + "(text, null, true, false never do); times go to --since/--until"),
         OptionSpec("grep", valueName: "REGEX", help: "lines matching REGEX (POSIX extended) anywhere in the line as written"),
         .flag("ignore-case", short: "i", help: "--grep and --where ~ ignore case"),
     ]
@@ -49,13 +51,18 @@ extension TelemLogCommand {
         [...] to its closing bracket, an Authorization or Cookie value to the end of the line, \
         any other to a space or , ; & } ]. A URL's user:PASSWORD@ keeps its user.
 
-        A JSON line keeps its structure: every line is still valid JSON with the same keys. A \
+        A JSON line keeps its structure: every line is still valid JSON with the same keys (any \
+        invalid UTF-8 in it replaced by U+FFFD). A \
         secret key's string or number becomes "[secret]"; under an object or array value every \
         string and number inside does. null, true, false and "" are kept (they say no secret \
         was set). A number that is a card number becomes "[card]"; other numbers stay. A plain \
         text line is redacted as text. Left alone: timestamps, hex ids and hashes, numbers \
         failing Luhn, hosts that are names. A bare dotted quad of 0-255 parts (1.2.3.4) is \
         masked even if it was a version; v1.2.3.4 and 1.2.3.4.5 are not addresses.
+
+        A line over 16 MiB can be neither masked nor left out: redact stops at it with an \
+        error naming its file and line, exit 1. The lines before it are written whole, none \
+        after it, so what was written can be shared and what is missing is said.
         """,
         options: [OptionSpec("pattern", kind: .list, valueName: "REGEX",
                              help: "also mask matches of REGEX (POSIX extended; repeatable)")],
@@ -142,11 +149,17 @@ extension TelemLogCommand {
         for a file of that name.
 
         Output is human lines on a terminal, else NDJSON: each JSON line exactly as it came, a \
-        text line as {"msg": ...}. Memory stays flat however large the input: one line per \
-        file is held.
+        text line as {"msg": ...}. Invalid UTF-8 is replaced by U+FFFD, one per bad sequence, \
+        as jq does: a JSON line with a stray byte is read so, keeps its level, tool and fields, \
+        and is written so (valid JSON for what reads it next). Memory stays flat however large \
+        the input: one line per file is held. A line over 16 MiB is not held: it is skipped \
+        with a warning naming its file, line number and byte offset, and the exit status is 1.
 
         -f follows the files like tail -F: what they hold, then lines as they are written, \
-        across rotation (a new file at the name) and truncation, until SIGINT or SIGTERM.
+        across rotation (a new file at the name) and truncation, until SIGINT or SIGTERM. A \
+        file truncated in place (copytruncate) is read from its start even when written past \
+        the old offset before telem-log looked again: after each read the last bytes read \
+        (up to 64, the last line's end) are checked to be still there.
         """,
         options: filterOptions + outputOptions + [
             .flag("follow", short: "f", help: "keep reading as the files grow, across rotation (tail -F)"),
@@ -168,8 +181,11 @@ extension TelemLogCommand {
             EnvironmentSpec("ARC_LOG_LEVEL, ARC_LOG_FORMAT", "telem-log's own logging (--log-level, --log-format)"),
         ],
         sections: [("Exit status notes", """
-        A missing or unreadable FILE is exit 3, named. A bad --where, regular expression, time \
-        or search query is exit 2, naming the flag. Lines that are not JSON are never errors.
+        A missing or unreadable FILE is exit 3, named. A bad --where (FIELD>N with an N that is \
+        not a number among them), regular expression, time or search query is exit 2, naming \
+        the flag. Lines that are not JSON are never errors. A line over 16 MiB is exit 1: \
+        skipped and named (file, line) when reading, counting or ingesting; where redact \
+        stopped.
         """)],
         seeAlso: ["telem-trace(1)", "arc-collect(1)", "jq(1)", "tail(1)"])
 }

@@ -25,6 +25,7 @@ public enum TelemLogCommand {
         let (sources, stop) = try open(p, o)
         let writer = o.writer()
         sources.willBlock = { try writer.flush() }
+        let longLines = reportLongLines(sources, tool.log)
         if let stop {
             return try LogFollow.run(sources, stop: stop, flush: { try writer.flush() }) { e in
                 if o.filter.accepts(e) { try writer.write(e) }
@@ -34,8 +35,7 @@ public enum TelemLogCommand {
             if o.filter.accepts(e) { try writer.write(e) }
         }
         try writer.flush()
-        reportLongLines(sources, tool.log)
-        return .ok
+        return longLines.count > 0 ? .failures : .ok
     }
 
     static func redact(_ p: ParsedCommand, _ o: LogOptions, _ tool: ToolContext) throws -> ExitStatus {
@@ -44,6 +44,14 @@ public enum TelemLogCommand {
         // Redacted lines keep their form (text stays text) unless an output was asked for.
         let writer: LogWriter = o.formatGiven || !o.fields.isEmpty ? o.writer() : RawLogWriter(o.out)
         sources.willBlock = { try writer.flush() }
+        // A line too long to hold cannot be masked, and must not be dropped or passed on
+        // unmasked: redact stops at it, the lines before it written whole.
+        sources.onLongLine = { line in
+            try writer.flush()
+            var refused = line
+            refused.consequence = "redact stops here: the lines before it are written, nothing after"
+            throw refused
+        }
         let scratch = LogEntry()
         let body = { (e: LogEntry) throws in
             guard o.filter.accepts(e) else { return }
@@ -57,12 +65,12 @@ public enum TelemLogCommand {
         if let stop { return try LogFollow.run(sources, stop: stop, flush: { try writer.flush() }, body) }
         try sources.merged(body)
         try writer.flush()
-        reportLongLines(sources, tool.log)
         return .ok
     }
 
     static func ingest(_ p: ParsedCommand, _ o: LogOptions, _ tool: ToolContext) throws -> ExitStatus {
         let sources = try LogSources(paths: p.positionals, needsTime: true)
+        let longLines = reportLongLines(sources, tool.log)
         let index = LogIndex(try StateStore.open(tool.statePath))
         // Files: a signal stops between batches, each committed with its file's offset.
         // stdin: a read may block for good, so a signal keeps its default (the open
@@ -83,7 +91,7 @@ public enum TelemLogCommand {
             if stop.requested { break }
         }
         try o.out.flush()
-        return stop.requested ? stop.exitStatus : .ok
+        return stop.requested ? stop.exitStatus : (longLines.count > 0 ? .failures : .ok)
     }
 
     static func search(_ p: ParsedCommand, _ o: LogOptions, _ tool: ToolContext) throws -> ExitStatus {
@@ -114,14 +122,15 @@ public enum TelemLogCommand {
             if Set(labels).count != labels.count { throw UsageError("--by: two fields give the same label name: \(labels)") }
         }
         let counter = LogCounter(by: by, every: every)
+        var longLines = LongLineCount()
         if p.flag("db") {
             if !p.positionals.isEmpty { throw UsageError("--db counts the state database: no FILE arguments") }
             let index = LogIndex(try StateStore.open(tool.statePath))
             try index.lines(matching: nil, filter: o.filter, order: .stored, limit: 0) { counter.add($0) }
         } else {
             let sources = try LogSources(paths: p.positionals, needsTime: every != nil || o.filter.needsTime)
+            longLines = reportLongLines(sources, tool.log)
             try sources.forEach { e in if o.filter.accepts(e) { counter.add(e) } }
-            reportLongLines(sources, tool.log)
         }
         if metrics {
             try o.out.write(LogMetrics.render(counter))
@@ -131,7 +140,7 @@ public enum TelemLogCommand {
             try o.out.write(counter.records())
         }
         try o.out.flush()
-        return .ok
+        return longLines.count > 0 ? .failures : .ok
     }
 
     /// Opens the inputs; with -f, also the stop signal the follow loop watches.
@@ -148,13 +157,25 @@ public enum TelemLogCommand {
         return (sources, stop)
     }
 
-    /// Lines too long to hold are the one thing a log reader drops: said, not silent.
-    private static func reportLongLines(_ sources: LogSources, _ log: Logger) {
-        for s in sources.sources where s.reader.skippedLongLines > 0 {
-            log.warn("skipped \(s.reader.skippedLongLines) line\(s.reader.skippedLongLines == 1 ? "" : "s") longer than \(s.reader.maxLineLength) bytes",
-                     ["file": .string(s.name)])
+    /// Lines too long to hold are the one thing a log reader drops: each is said as it is
+    /// met (file, line, offset; also while following), and the command exits 1.
+    private static func reportLongLines(_ sources: LogSources, _ log: Logger) -> LongLineCount {
+        let count = LongLineCount()
+        sources.onLongLine = { line in
+            count.count += 1
+            var fields: [(String, LogValue)] = [("file", .string(line.file))]
+            if let n = line.line { fields.append(("line", .int(Int64(n)))) }
+            fields.append(("offset", .int(line.offset)))
+            fields.append(("code", .string(line.code.rawValue)))
+            log.log(.warn, "skipped a line longer than \(line.maxLength) bytes", fields: fields)
         }
+        return count
     }
+}
+
+/// How many lines too long to hold were skipped (set from the readers' callback).
+final class LongLineCount {
+    var count = 0
 }
 
 /// The flags every command shares, checked once.

@@ -2,13 +2,18 @@ import Glibc
 import ArcCore
 
 /// One `--where` test: `FIELD=VALUE`, `!=`, `>`, `>=`, `<`, `<=`, `~REGEX`, `!~REGEX`.
-/// Numbers compare as numbers when both sides are numbers (`status>=500`, also when the
-/// field holds "500" as a string); anything else compares as text, byte by byte. A missing
+/// `=` and `!=` compare numbers as numbers when both sides are numbers (`status=503.0`,
+/// also when the field holds "503" as a string), anything else as text, byte by byte.
+/// `>`, `>=`, `<` and `<=` are numeric only: N must be a number, and only a number or a
+/// numeric string (spaces around it trimmed) can hold; text, true, false, null, objects
+/// and arrays never do, so `v>10` is no accident of byte order ("abc" > "10"). A missing
 /// field fails every test except `!=` and `!~` (it is not the value), as jq's select does.
 public struct WhereExpression {
     public enum Operator: String, CaseIterable, Sendable {
         case equal = "=", notEqual = "!=", greater = ">", greaterOrEqual = ">=", less = "<", lessOrEqual = "<="
         case matches = "~", notMatches = "!~"
+
+        var isOrdering: Bool { self == .greater || self == .greaterOrEqual || self == .less || self == .lessOrEqual }
     }
 
     public let path: FieldPath
@@ -52,13 +57,17 @@ public struct WhereExpression {
         self.op = op
         value = String(decoding: b[valueStart...], as: UTF8.self)
         valueBytes = Array(b[valueStart...])
-        number = LogNumber.parse(valueBytes)
+        number = op.isOrdering ? LogNumber.parse(LogNumber.trimmed(valueBytes)) : LogNumber.parse(valueBytes)
         if op == .matches || op == .notMatches {
             regex = try ByteRegex(value, ignoreCase: ignoreCase, flag: "--where")
         } else {
             regex = nil
-            if (op != .equal && op != .notEqual) && value.isEmpty {
-                throw UsageError("--where: '\(text)' compares with nothing")
+            if op.isOrdering {
+                if value.isEmpty { throw UsageError("--where: '\(text)' compares with nothing") }
+                // A time belongs to --since/--until, which know its forms and zones.
+                guard number != nil else {
+                    throw UsageError("--where: '\(text)' compares with '\(value)', not a number (FIELD\(op.rawValue)N is numeric; --since and --until take times)")
+                }
             }
         }
     }
@@ -70,7 +79,11 @@ public struct WhereExpression {
                 return regex.matches(text) == (op == .matches)
             }
             let order: Int
-            if let number, v.kind == .number || v.kind == .string, let mine = LogNumber.parse(text) {
+            if op.isOrdering {
+                guard let number, v.kind == .number || v.kind == .string,
+                      let mine = LogNumber.parse(LogNumber.trimmed(text)) else { return false }
+                order = mine < number ? -1 : (mine > number ? 1 : 0)
+            } else if let number, v.kind == .number || v.kind == .string, let mine = LogNumber.parse(text) {
                 order = mine < number ? -1 : (mine > number ? 1 : 0)
             } else {
                 order = compare(text)
@@ -87,6 +100,13 @@ public struct WhereExpression {
         }
     }
 
+    /// The number an ordering test compares, or nil when the field is missing or not a
+    /// number (then `>`, `>=`, `<` and `<=` all fail).
+    func orderedNumber(in entry: LogEntry) -> Double? {
+        guard let v = entry.value(path), v.kind == .number || v.kind == .string else { return nil }
+        return entry.withText(of: v) { LogNumber.parse(LogNumber.trimmed($0)) }
+    }
+
     private func compare(_ text: UnsafeBufferPointer<UInt8>) -> Int {
         valueBytes.withUnsafeBufferPointer { v in
             let n = min(text.count, v.count)
@@ -101,6 +121,17 @@ public struct WhereExpression {
 /// which strtod would take), the whole text or nothing.
 enum LogNumber {
     static func parse(_ b: [UInt8]) -> Double? { b.withUnsafeBufferPointer { parse($0) } }
+    static func parse(_ b: Slice<UnsafeBufferPointer<UInt8>>) -> Double? { parse(UnsafeBufferPointer(rebasing: b)) }
+    static func parse(_ b: ArraySlice<UInt8>) -> Double? { b.withUnsafeBufferPointer { parse($0) } }
+
+    /// Without the spaces, tabs and line ends around it (" 500 " is the number 500).
+    static func trimmed<C: BidirectionalCollection>(_ b: C) -> C.SubSequence where C.Element == UInt8 {
+        func space(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+        var start = b.startIndex, end = b.endIndex
+        while start != end && space(b[start]) { start = b.index(after: start) }
+        while end != start && space(b[b.index(before: end)]) { end = b.index(before: end) }
+        return b[start..<end]
+    }
 
     static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
         guard !b.isEmpty, b.count < 64 else { return nil }

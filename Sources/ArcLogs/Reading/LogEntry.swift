@@ -30,8 +30,21 @@ public final class LogEntry {
 
     public var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
 
-    /// Takes a copy of `line` and scans it.
+    /// Takes a copy of `line` and scans it. A JSON object with invalid UTF-8 in it is read
+    /// (and written) with each bad sequence replaced by U+FFFD, as jq reads it: one stray
+    /// byte in a message must not cost the line its level, tool and fields.
     public func load(_ line: UnsafeBufferPointer<UInt8>) {
+        copy(line)
+        scan()
+        if !isJSON, looksLikeObject, let repaired = LogText.replacingInvalidUTF8(bytes) {
+            repaired.withUnsafeBufferPointer { copy($0) }
+            scan()
+            // Still no object: the line stays text, with its bytes as they came.
+            if !isJSON { copy(line) }
+        }
+    }
+
+    private func copy(_ line: UnsafeBufferPointer<UInt8>) {
         if line.count > capacity {
             base.deallocate()
             capacity = max(line.count, capacity * 2)
@@ -39,13 +52,20 @@ public final class LogEntry {
         }
         if let p = line.baseAddress { base.update(from: p, count: line.count) }
         count = line.count
+    }
+
+    private var looksLikeObject: Bool {
+        var i = 0
+        while i < count && (base[i] == 0x20 || base[i] == 0x09) { i += 1 }
+        return i < count && base[i] == UInt8(ascii: "{")
+    }
+
+    private func scan() {
         fields.removeAll(keepingCapacity: true)
         ts = nil
         hasOwnTime = false
         // Only a line that starts with `{` can be an object; plain text skips the scanner.
-        var i = 0
-        while i < count && (base[i] == 0x20 || base[i] == 0x09) { i += 1 }
-        guard i < count, base[i] == UInt8(ascii: "{") else {
+        guard looksLikeObject else {
             isJSON = false
             return
         }

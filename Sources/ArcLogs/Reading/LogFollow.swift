@@ -4,7 +4,9 @@ import ArcCore
 /// `-f`: what the files hold now (merged by time), then lines as they are appended, like
 /// `tail -F`: a file renamed away and created again (logrotate's create mode) is read to
 /// its end and then reopened by name; a file truncated in place (copytruncate) is read
-/// again from its start. Polls every `interval`: files on any filesystem, no inotify.
+/// again from its start, also when it was written past the old offset before a poll saw
+/// it shorter (LogReader checks the bytes before its offset after every read).
+/// Polls every `interval`: files on any filesystem, no inotify.
 /// Stops cleanly on SIGINT or SIGTERM (exit 130 or 143) with everything read written out.
 public enum LogFollow {
     public static func run(_ sources: LogSources, stop: StopSignal, intervalMillis: Int = 100,

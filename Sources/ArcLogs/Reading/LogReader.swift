@@ -14,9 +14,17 @@ public final class LogReader {
     /// its newline is kept for the next call instead of being handed out.
     public var follow: Bool
     public var maxLineLength: Int { buffer.maxLineLength }
+    /// The lines read so far, skipped ones included: the last line's number in its file
+    /// when `countsFromStart`.
     public private(set) var lineNumber = 0
-    /// Lines over `maxLineLength` skipped so far (reported by the caller).
+    /// False after a seek into the middle (a resumed ingest): line numbers are then
+    /// counted from there, and only offsets say where a line is.
+    public private(set) var countsFromStart = true
+    /// Lines over `maxLineLength` skipped so far.
     public private(set) var skippedLongLines = 0
+    /// Runs as a line over `maxLineLength` starts being skipped, with its place: a caller
+    /// reports it (a reader must not lose a line silently), or throws to stop there.
+    public var onLongLine: ((LongLine) throws -> Void)?
     /// Runs before each read that may block (flush output while input pauses).
     public var willBlock: (() throws -> Void)?
     public let name: String
@@ -36,17 +44,45 @@ public final class LogReader {
     public func seek(to offset: Int64) {
         lseek(fd, off_t(offset), SEEK_SET)
         reset(at: offset)
+        countsFromStart = offset == 0
     }
 
     /// Reads from a new descriptor (a rotated file's successor) from its start.
     public func replace(fd newFD: Int32) {
         fd = newFD
         reset(at: 0)
+        countsFromStart = true
     }
 
     private func reset(at offset: Int64) {
         skipping = false
+        lineNumber = 0
         buffer.reset(at: offset)
+        recent = []
+        recentEnd = offset
+    }
+
+    /// With `follow`, the last bytes taken, up to `recentCount`, ending at `recentEnd`
+    /// (`offset` when the buffer was last refilled, so `offset` itself once a read found
+    /// nothing new): what a follower expects to find there in the file.
+    public private(set) var recent: [UInt8] = []
+    public private(set) var recentEnd: Int64 = 0
+    static let recentCount = 64
+
+    /// Notes the bytes just before `offset`, joined to those noted before when the buffer
+    /// holds fewer than `recentCount` of them.
+    private func rememberRecent() {
+        let end = offset
+        let held = buffer.taken(last: LogReader.recentCount)
+        let heldStart = end - Int64(held.count)
+        let recentStart = recentEnd - Int64(recent.count)
+        if end >= recentEnd && heldStart >= recentStart && heldStart <= recentEnd {
+            recent = Array(recent.prefix(Int(heldStart - recentStart))) + Array(held)
+            if recent.count > LogReader.recentCount { recent.removeFirst(recent.count - LogReader.recentCount) }
+        } else {
+            recent = Array(held)
+        }
+        recentEnd = end
     }
 
     /// The next line (without `\n` or a trailing `\r`), valid until the next call; nil at
@@ -57,8 +93,9 @@ public final class LogReader {
         while true {
             if let line = buffer.takeLine() {
                 if skipping {
-                    // The end of a line too long to keep: dropped.
+                    // The end of a line too long to keep: dropped (onLongLine said so).
                     skipping = false
+                    lineNumber += 1
                     continue
                 }
                 lineNumber += 1
@@ -74,6 +111,7 @@ public final class LogReader {
                 if skipping {
                     buffer.skipRest()
                     skipping = false
+                    lineNumber += 1
                     return nil
                 }
                 lineNumber += 1
@@ -87,11 +125,56 @@ public final class LogReader {
     /// `fd` and `willBlock` were exclusivity-checked on every line.
     @inline(never)
     private func fill() throws {
-        if buffer.makeRoom() {
-            if !skipping { skippedLongLines += 1 }
+        // The buffer is about to drop what was taken: a follower keeps its last bytes.
+        if follow { rememberRecent() }
+        let lineStart = buffer.offset
+        if buffer.makeRoom() && !skipping {
+            skippedLongLines += 1
             skipping = true
+            try onLongLine?(LongLine(file: name, line: countsFromStart ? lineNumber + 1 : nil, offset: lineStart,
+                                     maxLength: maxLineLength))
         }
         try willBlock?()
         try buffer.read(from: fd, name: name)
+        if follow && wasReplaced() {
+            lseek(fd, 0, SEEK_SET)
+            reset(at: 0)
+        }
     }
+
+    /// Whether the file no longer holds, just before `offset`, the bytes taken from there:
+    /// it was truncated in place (copytruncate), maybe written past the old offset since,
+    /// so what a read at the old offset got is the middle of some new line. Checked after
+    /// the read: bytes it got from a refilled file mean the refill came first, and shows.
+    private func wasReplaced() -> Bool {
+        guard !recent.isEmpty, recentEnd == offset else { return false }
+        var found = [UInt8](repeating: 0, count: recent.count)
+        let n = found.withUnsafeMutableBytes { pread(fd, $0.baseAddress, recent.count, off_t(recentEnd) - off_t(recent.count)) }
+        // A descriptor that cannot pread (a pipe) has no place to check.
+        if n < 0 { return false }
+        return n != recent.count || found != recent
+    }
+}
+
+/// A line over the longest a reader keeps (16 MiB): where it is, to report or refuse it.
+public struct LongLine: ArcError {
+    public let file: String
+    /// Its number in the file, when lines were counted from the file's start.
+    public let line: Int?
+    /// The byte offset where it starts.
+    public let offset: Int64
+    public let maxLength: Int
+    /// What the command does about it, when it stops there.
+    public var consequence: String?
+
+    public var code: FailureCode { .lineTooLong }
+    public var exitStatus: ExitStatus { .failures }
+    public var description: String {
+        "\(file):\(line.map(String.init) ?? "offset \(offset)"): line longer than \(maxLength) bytes" + (consequence.map { "; \($0)" } ?? "")
+    }
+}
+
+extension FailureCode {
+    /// A log line over 16 MiB: skipped when reading (exit 1), refused by redact.
+    public static let lineTooLong = FailureCode("line_too_long")
 }

@@ -65,6 +65,11 @@ public final class LogSources {
         didSet { for s in sources { s.reader.willBlock = willBlock } }
     }
 
+    /// Runs as a line too long to keep is met in any input (LogReader.onLongLine).
+    public var onLongLine: ((LongLine) throws -> Void)? {
+        didSet { for s in sources { s.reader.onLongLine = onLongLine } }
+    }
+
     /// Reads the next non-blank line of `source` into its entry; false at its end.
     func advance(_ source: Source) throws -> Bool {
         let entry = source.entry

@@ -18,10 +18,54 @@ enum LogText {
             if n > 0 { i += n; continue }
             JSONText.appendEscaped(UnsafeBufferPointer(start: base + run, count: i - run), to: &out)
             out.append(contentsOf: replacement)
-            i += 1
+            i += invalidSequenceLength(base, at: i, end: end)
             run = i
         }
         JSONText.appendEscaped(UnsafeBufferPointer(start: base + run, count: end - run), to: &out)
+    }
+
+    /// `bytes` with each invalid UTF-8 sequence replaced by U+FFFD, or nil when they are
+    /// valid UTF-8 already.
+    static func replacingInvalidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard let base = bytes.baseAddress else { return nil }
+        var out: [UInt8]?
+        var i = 0
+        var run = 0
+        let end = bytes.count
+        while i < end {
+            if base[i] < 0x80 { i += 1; continue }
+            let n = JSONText.utf8SequenceLength(base, at: i, end: end)
+            if n > 0 { i += n; continue }
+            if out == nil { out = []; out!.reserveCapacity(end + 16) }
+            out!.append(contentsOf: UnsafeBufferPointer(start: base + run, count: i - run))
+            out!.append(contentsOf: replacement)
+            i += invalidSequenceLength(base, at: i, end: end)
+            run = i
+        }
+        out?.append(contentsOf: UnsafeBufferPointer(start: base + run, count: end - run))
+        return out
+    }
+
+    /// How many bytes at `i` (not a well-formed sequence) one U+FFFD stands for: the start
+    /// of a sequence that broke off counts once (E2 82 then 'y' is one), a byte that can
+    /// start nothing counts alone. Unicode's recommended practice, as Swift's String and
+    /// browsers decode, and as jq does for these common cases.
+    static func invalidSequenceLength(_ base: UnsafePointer<UInt8>, at i: Int, end: Int) -> Int {
+        let length: Int, second: ClosedRange<UInt8>
+        switch base[i] {
+        case 0xC2...0xDF: length = 2; second = 0x80...0xBF
+        case 0xE0: length = 3; second = 0xA0...0xBF
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3; second = 0x80...0xBF
+        case 0xED: length = 3; second = 0x80...0x9F
+        case 0xF0: length = 4; second = 0x90...0xBF
+        case 0xF1...0xF3: length = 4; second = 0x80...0xBF
+        case 0xF4: length = 4; second = 0x80...0x8F
+        default: return 1
+        }
+        guard i + 1 < end, second.contains(base[i + 1]) else { return 1 }
+        var n = 2
+        while n < length - 1 && i + n < end && base[i + n] & 0xC0 == 0x80 { n += 1 }
+        return n
     }
 
     /// Appends `bytes` as a quoted JSON string.
