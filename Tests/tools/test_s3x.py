@@ -919,7 +919,7 @@ def test_run_executes_commands_from_a_file_and_stdin(s3env, bucket, s3, tmp_path
 
 def test_run_names_a_bad_line_once(s3env, bucket, s3, tmp_path):
     """A bad line is reported with its file and line once (`run cmds.txt:2: unknown command
-    'frobnicate'`), in the log line and the JSON record's source; the good lines still run
+    'frobnicate'`), in the log line and the JSON record's source (its error a string, as s5cmd's); the good lines still run
     and the exit status is 1."""
     cmds = tmp_path / "cmds.txt"
     cmds.write_text(f"rm s3://{bucket}/x\nfrobnicate\n# comment\n\nrm s3://{bucket}\nrm s3://{bucket}/y\n")
@@ -927,7 +927,7 @@ def test_run_names_a_bad_line_once(s3env, bucket, s3, tmp_path):
     s3.put(bucket, "y", b"1")
     r = s3x(s3env, "--json", "run", "cmds.txt", cwd=tmp_path)
     assert r.status == 1 and s3.keys(bucket) == [], r
-    failed = [(rec["source"], rec["error"]["code"], rec["error"]["message"]) for rec in r.records if rec["status"] == "failed"]
+    failed = [(rec["source"], rec["error_code"], rec["error"]) for rec in r.records if rec["status"] == "failed"]
     assert failed == [("cmds.txt:2", "bad_record", "unknown command 'frobnicate'"),
                       ("cmds.txt:5", "bad_record", f"'s3://{bucket}': s3 bucket/prefix cannot be used for delete "
                                                    "operations (forgot wildcard character?)")]
