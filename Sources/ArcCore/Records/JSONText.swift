@@ -115,22 +115,28 @@ public enum JSONText {
         return end
     }
 
+    /// What a lead byte starts (RFC 3629): the sequence's length and the range its second
+    /// byte must be in (no overlong forms, no surrogates, nothing above U+10FFFF); nil for
+    /// a byte that starts no sequence (ASCII is not asked about).
+    @inline(__always)
+    public static func utf8Lead(_ lead: UInt8) -> (length: Int, second: ClosedRange<UInt8>)? {
+        switch lead {
+        case 0xC2...0xDF: return (2, 0x80...0xBF)
+        case 0xE0: return (3, 0xA0...0xBF)
+        case 0xE1...0xEC, 0xEE...0xEF: return (3, 0x80...0xBF)
+        case 0xED: return (3, 0x80...0x9F)
+        case 0xF0: return (4, 0x90...0xBF)
+        case 0xF1...0xF3: return (4, 0x80...0xBF)
+        case 0xF4: return (4, 0x80...0x8F)
+        default: return nil
+        }
+    }
+
     /// The length of the well-formed UTF-8 sequence at `i` (RFC 3629: no overlong forms,
     /// no surrogates, nothing above U+10FFFF), or 0.
     @inline(__always)
     public static func utf8SequenceLength(_ base: UnsafePointer<UInt8>, at i: Int, end: Int) -> Int {
-        let lead = base[i]
-        let length: Int, second: ClosedRange<UInt8>
-        switch lead {
-        case 0xC2...0xDF: length = 2; second = 0x80...0xBF
-        case 0xE0: length = 3; second = 0xA0...0xBF
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3; second = 0x80...0xBF
-        case 0xED: length = 3; second = 0x80...0x9F
-        case 0xF0: length = 4; second = 0x90...0xBF
-        case 0xF1...0xF3: length = 4; second = 0x80...0xBF
-        case 0xF4: length = 4; second = 0x80...0x8F
-        default: return 0
-        }
+        guard let (length, second) = utf8Lead(base[i]) else { return 0 }
         guard i + length <= end, second.contains(base[i + 1]) else { return 0 }
         for k in 2..<length where base[i + k] & 0xC0 != 0x80 { return 0 }
         return length

@@ -51,17 +51,7 @@ enum LogText {
     /// start nothing counts alone. Unicode's recommended practice, as Swift's String and
     /// browsers decode, and as jq does for these common cases.
     static func invalidSequenceLength(_ base: UnsafePointer<UInt8>, at i: Int, end: Int) -> Int {
-        let length: Int, second: ClosedRange<UInt8>
-        switch base[i] {
-        case 0xC2...0xDF: length = 2; second = 0x80...0xBF
-        case 0xE0: length = 3; second = 0xA0...0xBF
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3; second = 0x80...0xBF
-        case 0xED: length = 3; second = 0x80...0x9F
-        case 0xF0: length = 4; second = 0x90...0xBF
-        case 0xF1...0xF3: length = 4; second = 0x80...0xBF
-        case 0xF4: length = 4; second = 0x80...0x8F
-        default: return 1
-        }
+        guard let (length, second) = JSONText.utf8Lead(base[i]) else { return 1 }
         guard i + 1 < end, second.contains(base[i + 1]) else { return 1 }
         var n = 2
         while n < length - 1 && i + n < end && base[i + n] & 0xC0 == 0x80 { n += 1 }
