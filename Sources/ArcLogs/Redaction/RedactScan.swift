@@ -127,31 +127,10 @@ enum RedactScan {
         return k
     }
 
-    /// The password of a URL's userinfo, `scheme://user:PASSWORD@host/`: the authority runs
-    /// to the first `/ ? #`, space or quote, and its last `@` ends the userinfo (as URL
-    /// parsers read it, so a password with a bare `@` is masked whole).
+    /// The password of a URL's userinfo (`Secrets.urlPasswords` finds them for every reader).
     static func urlPasswords(_ t: Bytes, _ spans: inout [Redactor.Span]) {
-        let n = t.count
-        var i = 1
-        while i + 2 < n {
-            guard t[i] == UInt8(ascii: ":"), t[i + 1] == UInt8(ascii: "/"), t[i + 2] == UInt8(ascii: "/"), isAlnum(t[i - 1]) else {
-                i += 1
-                continue
-            }
-            var j = i + 3
-            var at: Int?
-            var colon: Int?
-            while j < n {
-                let c = t[j]
-                if c == UInt8(ascii: "/") || c == UInt8(ascii: "?") || c == UInt8(ascii: "#") || c <= 0x20 || c == 0x22 || c == 0x27
-                    || c == UInt8(ascii: "<") || c == UInt8(ascii: ">") || c == UInt8(ascii: "\\") { break }
-                if c == UInt8(ascii: "@") { at = j } else if c == UInt8(ascii: ":") && colon == nil { colon = j }
-                j += 1
-            }
-            if let at, let colon, colon + 1 < at {
-                spans.append(.init(start: colon + 1, end: at, mask: .secret, fromKey: true))
-            }
-            i = j
+        for range in Secrets.urlPasswords(in: t) {
+            spans.append(.init(start: range.lowerBound, end: range.upperBound, mask: .secret, fromKey: true))
         }
     }
 

@@ -35,6 +35,8 @@ public enum Secrets {
     /// The text with its secrets masked (the same string when it has none, found quickly).
     public static func redact(_ text: String) -> String {
         let secrets = known.current
+        // Most lines ("planned 12 tasks") have nothing to mask: no copy of them is made.
+        if secrets.isEmpty && !text.utf8.contains(where: isTrigger) { return text }
         var bytes = Array(text.utf8)
         guard mayHold(bytes, secrets) else { return text }
         var changed = maskKnown(&bytes, secrets)
@@ -52,8 +54,13 @@ public enum Secrets {
 
     /// A text with no `@`, `=` or `:`, and no registered secret, holds nothing to mask.
     private static func mayHold(_ b: [UInt8], _ secrets: [[UInt8]]) -> Bool {
-        b.contains { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: ":") }
-            || secrets.contains { find($0, in: b, from: 0) != nil }
+        b.contains(where: isTrigger) || secrets.contains { find($0, in: b, from: 0) != nil }
+    }
+
+    /// A byte every pattern but a registered secret needs: `@` (userinfo), `=` (parameters,
+    /// header lists), `:` (URLs, `Authorization:`).
+    private static func isTrigger(_ c: UInt8) -> Bool {
+        c == UInt8(ascii: "@") || c == UInt8(ascii: "=") || c == UInt8(ascii: ":")
     }
 
     private static let maskBytes = Array(mask.utf8)
@@ -73,27 +80,46 @@ public enum Secrets {
 
     /// `scheme://user:password@host` → `scheme://user:***@host`.
     private static func maskURLPasswords(_ b: inout [UInt8]) -> Bool {
-        var changed = false
-        var from = 0
-        while let sep = find(Array("://".utf8), in: b, from: from) {
-            let start = sep + 3
+        let found = b.withUnsafeBufferPointer { urlPasswords(in: $0) }.filter { !isMasked(b, at: $0.lowerBound) }
+        // From the last, so the ranges before stay where they were found.
+        for range in found.reversed() { b.replaceSubrange(range, with: maskBytes) }
+        return !found.isEmpty
+    }
+
+    /// Where the passwords of URLs' userinfo are (`scheme://user:PASSWORD@host/`), for
+    /// every reader that hides them (this one and `telem-log redact`). The authority runs to
+    /// the first `/ ? #`, space, quote or bracket, and its last `@` ends the userinfo (as URL
+    /// parsers read it, so a password with a bare `@` is found whole). The search goes on
+    /// from each authority's start, not its end: `x://a:b/` may end where the next URL's
+    /// `://` begins (`x://y://u:p@h`).
+    public static func urlPasswords(in b: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var found: [Range<Int>] = []
+        var i = 1
+        while i + 2 < b.count {
+            guard b[i] == UInt8(ascii: ":"), b[i + 1] == UInt8(ascii: "/"), b[i + 2] == UInt8(ascii: "/"),
+                  isSchemeByte(b[i - 1]) else {
+                i += 1
+                continue
+            }
+            let start = i + 3
             var end = start
             while end < b.count, !endsAuthority(b[end]) { end += 1 }
-            // On from the authority's start, not its end: `http://a:b/` may end where the
-            // next URL's `://` begins (`x://y://u:p@h`).
-            from = start
-            guard let at = b[start..<end].lastIndex(of: UInt8(ascii: "@")),
-                  let colon = b[start..<at].firstIndex(of: UInt8(ascii: ":")), colon + 1 < at,
-                  !isMasked(b, at: colon + 1) else { continue }
-            b.replaceSubrange(colon + 1..<at, with: maskBytes)
-            from = colon + 1 + maskBytes.count
-            changed = true
+            if let at = b[start..<end].lastIndex(of: UInt8(ascii: "@")),
+               let colon = b[start..<at].firstIndex(of: UInt8(ascii: ":")), colon + 1 < at {
+                found.append(colon + 1..<at)
+            }
+            i = start
         }
-        return changed
+        return found
+    }
+
+    private static func isSchemeByte(_ c: UInt8) -> Bool {
+        (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+            || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
     }
 
     private static func endsAuthority(_ c: UInt8) -> Bool {
-        c == UInt8(ascii: "/") || c == UInt8(ascii: "?") || c == UInt8(ascii: "#") || endsValue(c)
+        c == UInt8(ascii: "/") || c == UInt8(ascii: "?") || c == UInt8(ascii: "#") || c == UInt8(ascii: "\\") || endsValue(c)
     }
 
     /// Where a value written inside a line ends: space, quote, bracket or control byte.
