@@ -76,28 +76,9 @@ public struct EnvFileValues: Sendable {
     /// `text` with every env_file value in it replaced by `[from env_file]`, in one pass
     /// (longest value first); a placeholder already there is never masked again.
     public func mask(_ text: String) -> String {
-        guard !secrets.isEmpty else { return text }
-        let bytes = Array(text.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        let placeholder = Array(Self.placeholder.utf8)
-        var i = 0
-        scan: while i < bytes.count {
-            // Masking text masked already changes nothing: a placeholder is kept whole.
-            if bytes[i] == placeholder[0], bytes[i...].starts(with: placeholder) {
-                out += placeholder
-                i += placeholder.count
-                continue
-            }
-            for secret in secrets where secret.first == bytes[i] && i + secret.count <= bytes.count
-                && bytes[i..<(i + secret.count)].elementsEqual(secret) {
-                out += Self.placeholder.utf8
-                i += secret.count
-                continue scan
-            }
-            out.append(bytes[i])
-            i += 1
+        guard let masked = Secrets.replacing(secrets, in: Array(text.utf8), with: Array(Self.placeholder.utf8)) else {
+            return text
         }
-        return String(decoding: out, as: UTF8.self)
+        return String(decoding: masked, as: UTF8.self)
     }
 }

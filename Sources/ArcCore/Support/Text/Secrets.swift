@@ -66,16 +66,36 @@ public enum Secrets {
     private static let maskBytes = Array(mask.utf8)
 
     private static func maskKnown(_ b: inout [UInt8], _ secrets: [[UInt8]]) -> Bool {
-        var changed = false
-        for secret in secrets {
-            var from = 0
-            while let at = find(secret, in: b, from: from) {
-                b.replaceSubrange(at..<at + secret.count, with: maskBytes)
-                from = at + maskBytes.count
-                changed = true
+        guard let masked = replacing(secrets, in: b, with: maskBytes) else { return false }
+        b = masked
+        return true
+    }
+
+    /// `bytes` with every occurrence of `values` (longest first, so a value holding another
+    /// goes whole) replaced by `placeholder`, in one pass; a placeholder already there is
+    /// kept whole, so replacing twice changes nothing more. nil when nothing was replaced.
+    /// For known values: registered secrets here, wf-run's env_file values.
+    public static func replacing(_ values: [[UInt8]], in bytes: [UInt8], with placeholder: [UInt8]) -> [UInt8]? {
+        guard !values.isEmpty, !placeholder.isEmpty else { return nil }
+        var out: [UInt8] = []
+        var replaced = false
+        var i = 0
+        scan: while i < bytes.count {
+            if bytes[i] == placeholder[0], bytes[i...].starts(with: placeholder) {
+                out += placeholder
+                i += placeholder.count
+                continue
             }
+            for value in values where !value.isEmpty && value[0] == bytes[i] && bytes[i...].starts(with: value) {
+                out += placeholder
+                i += value.count
+                replaced = true
+                continue scan
+            }
+            out.append(bytes[i])
+            i += 1
         }
-        return changed
+        return replaced ? out : nil
     }
 
     /// `scheme://user:password@host` → `scheme://user:***@host`.
