@@ -2,15 +2,15 @@
 // arc: collect exchange market-data archives, verified, into a data lake.
 //
 // The target list is the architecture. From the bottom:
-//   C*             system C libraries (libcurl, SQLite, libcrypto, zlib), nothing else
+//   C*             system C libraries (libcurl, SQLite, libcrypto, zlib, libzstd), nothing else
 //   ArcCore        what every tool shares: Support, Records (NDJSON), CLI (one spec ->
 //                  parser, help, man, completions), Store (the database and migrations),
 //                  Transfer (the libcurl multi engine), S3, Telemetry, the Tool runtime
 //   ArcTOML, ArcSchedule, ArcHTTPServer
 //                  parsers and a server with one job each, over ArcCore only
-//   ArcCollect ArcS3x ArcLogs ArcTraces ArcWorkflow
+//   ArcCollect ArcSilver ArcS3x ArcLogs ArcTraces ArcWorkflow
 //                  one library per tool family, over ArcCore (and the leaves above)
-//   arc-discover arc-plan arc-collect s3x telem-log telem-trace wf-run
+//   arc-discover arc-plan arc-collect arc-check arc-convert s3x telem-log telem-trace wf-run
 //                  a main.swift each, over its family only
 // A target never imports one beside or above it; what two families share moves down into
 // ArcCore. No Swift package dependencies, and no Foundation in any tool. The fuzz targets
@@ -45,6 +45,8 @@ let package = Package(
         .executable(name: "arc-discover", targets: ["arc-discover"]),
         .executable(name: "arc-plan", targets: ["arc-plan"]),
         .executable(name: "arc-collect", targets: ["arc-collect"]),
+        .executable(name: "arc-check", targets: ["arc-check"]),
+        .executable(name: "arc-convert", targets: ["arc-convert"]),
         .executable(name: "s3x", targets: ["s3x"]),
         .executable(name: "telem-log", targets: ["telem-log"]),
         .executable(name: "telem-trace", targets: ["telem-trace"]),
@@ -54,6 +56,7 @@ let package = Package(
         .library(name: "ArcSchedule", targets: ["ArcSchedule"]),
         .library(name: "ArcHTTPServer", targets: ["ArcHTTPServer"]),
         .library(name: "ArcCollect", targets: ["ArcCollect"]),
+        .library(name: "ArcSilver", targets: ["ArcSilver"]),
         .library(name: "ArcS3x", targets: ["ArcS3x"]),
         .library(name: "ArcLogs", targets: ["ArcLogs"]),
         .library(name: "ArcTraces", targets: ["ArcTraces"]),
@@ -64,6 +67,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
         library("ArcCore", ["CCurl", "CSQLite", "CCrypto", "CZlib"]),
 
@@ -72,6 +76,8 @@ let package = Package(
         library("ArcHTTPServer", ["ArcCore", "CZlib"]),
 
         library("ArcCollect", ["ArcCore"]),
+        // The silver stage: zip, CSV and Parquet beside the checks and the converter.
+        library("ArcSilver", ["ArcCore", "CZlib", "CZstd"]),
         library("ArcS3x", ["ArcCore"]),
         library("ArcLogs", ["ArcCore"]),
         library("ArcTraces", ["ArcCore", "ArcHTTPServer"]),
@@ -80,6 +86,8 @@ let package = Package(
         tool("arc-discover", "ArcCollect"),
         tool("arc-plan", "ArcCollect"),
         tool("arc-collect", "ArcCollect"),
+        tool("arc-check", "ArcSilver"),
+        tool("arc-convert", "ArcSilver"),
         tool("s3x", "ArcS3x"),
         tool("telem-log", "ArcLogs"),
         tool("telem-trace", "ArcTraces"),
@@ -94,6 +102,7 @@ let package = Package(
         tests("ArcScheduleTests", ["ArcSchedule"]),
         tests("ArcHTTPServerTests", ["ArcHTTPServer"]),
         tests("ArcCollectTests", ["ArcCollect"]),
+        tests("ArcSilverTests", ["ArcSilver"]),
         tests("ArcS3xTests", ["ArcS3x"]),
         tests("ArcLogsTests", ["ArcLogs"]),
         tests("ArcTracesTests", ["ArcTraces"]),

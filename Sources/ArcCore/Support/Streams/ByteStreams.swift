@@ -1,0 +1,88 @@
+import Glibc
+
+/// A sequential reader of bytes: a file, an inflating zip entry, an object streamed from
+/// S3. The silver stage chains them (object -> zip -> CSV) without a temporary file.
+public protocol ByteSource: AnyObject {
+    /// Fills up to `buffer.count` bytes and says how many; 0 only at the end.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+/// A sequential writer of bytes whose result appears only when committed: a file written
+/// under a temporary name, a multipart upload. `abort` leaves nothing behind.
+public protocol ByteSink: AnyObject {
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+    /// Makes what was written appear at its final name (file rename, CompleteMultipartUpload).
+    func commit() throws
+    /// Drops what was written (unlink, AbortMultipartUpload); safe to call after a failure.
+    func abort()
+}
+
+extension ByteSink {
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+}
+
+/// Reads a file from its start.
+public final class FileByteSource: ByteSource {
+    public let path: String
+    private let fd: Int32
+
+    public init(path: String) throws {
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open", path: path, errno: errno) }
+        self.path = path
+    }
+
+    deinit { close(fd) }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw SystemError("read", path: path, errno: errno)
+        }
+    }
+}
+
+/// Writes a file safely: a temporary name in the final directory (created as needed),
+/// then on commit fsync, rename and fsync of the directory. Abort (or a sink dropped
+/// without commit) unlinks the temporary file.
+public final class AtomicFileSink: ByteSink {
+    public let path: String
+    public let temporaryPath: String
+    public private(set) var written: Int64 = 0
+    private var fd: Int32
+
+    public init(path: String, mode: mode_t = 0o644) throws {
+        try FileSystem.makeDirectories(FileSystem.parent(of: path))
+        self.path = path
+        temporaryPath = FileSystem.parent(of: path) + "/." + FileSystem.baseName(of: path) + ".tmp-\(getpid())"
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw SystemError("open", path: temporaryPath, errno: errno) }
+    }
+
+    deinit { abort() }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try FileSystem.writeAll(fd, bytes, path: temporaryPath)
+        written += Int64(bytes.count)
+    }
+
+    public func commit() throws {
+        guard fd >= 0 else { return }
+        if fsync(fd) != 0 { throw SystemError("fsync", path: temporaryPath, errno: errno) }
+        close(fd)
+        fd = -1
+        try FileSystem.rename(temporaryPath, path)
+        try FileSystem.syncDirectory(FileSystem.parent(of: path))
+    }
+
+    public func abort() {
+        guard fd >= 0 else { return }
+        close(fd)
+        fd = -1
+        unlink(temporaryPath)
+    }
+}

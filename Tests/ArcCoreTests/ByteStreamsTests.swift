@@ -1,0 +1,52 @@
+import XCTest
+@testable import ArcCore
+import ArcTestSupport
+
+final class ByteStreamsTests: XCTestCase {
+    func testAtomicFileSinkAppearsOnlyOnCommit() throws {
+        let dir = try TempDir()
+        let path = dir.path + "/a/b/out.bin"
+        let sink = try AtomicFileSink(path: path)
+        try sink.write(Array("hello ".utf8))
+        try sink.write(Array("world".utf8))
+        XCTAssertFalse(FileSystem.exists(path))
+        XCTAssertTrue(FileSystem.exists(sink.temporaryPath))
+        try sink.commit()
+        XCTAssertEqual(try FileSystem.read(path), Array("hello world".utf8))
+        XCTAssertFalse(FileSystem.exists(sink.temporaryPath))
+        XCTAssertEqual(sink.written, 11)
+    }
+
+    func testAbortedOrDroppedSinkLeavesNothing() throws {
+        let dir = try TempDir()
+        var temps: [String] = []
+        do {
+            let sink = try AtomicFileSink(path: dir.path + "/x.bin")
+            try sink.write(Array("partial".utf8))
+            temps.append(sink.temporaryPath)
+            sink.abort()
+        }
+        do {
+            let sink = try AtomicFileSink(path: dir.path + "/y.bin")
+            try sink.write(Array("partial".utf8))
+            temps.append(sink.temporaryPath)
+        }
+        XCTAssertEqual(try FileSystem.directoryEntries(dir.path), [])
+        XCTAssertFalse(temps.contains(where: FileSystem.exists))
+    }
+
+    func testFileByteSourceReadsToTheEnd() throws {
+        let dir = try TempDir()
+        try FileSystem.writeAtomically(dir.path + "/in", Array(repeating: 7, count: 100_000))
+        let source = try FileByteSource(path: dir.path + "/in")
+        var total = 0
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+            if n == 0 { break }
+            total += n
+        }
+        XCTAssertEqual(total, 100_000)
+        XCTAssertThrowsError(try FileByteSource(path: dir.path + "/missing"))
+    }
+}
