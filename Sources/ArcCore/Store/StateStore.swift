@@ -133,6 +133,35 @@ public enum StateStore {
         """
         ALTER TABLE wf_events ADD COLUMN pid_start INTEGER;  -- /proc/PID/stat starttime of pid (step_started)
         """,
+        // 7: the silver stage. What arc-check found inside each archive, keyed by the
+        // archive's SHA-256 (a republished archive is a new row; an unchanged one is not
+        // checked again), and the Parquet files arc-convert made, keyed by where they are.
+        """
+        CREATE TABLE quality (
+            archive_sha256 TEXT PRIMARY KEY,
+            key            TEXT,              -- data/<market>/<period>/<type>/... as the archive was read
+            market TEXT, period TEXT, type TEXT, symbol TEXT, interval TEXT, date TEXT,
+            status         TEXT NOT NULL CHECK (status IN ('pass', 'warn', 'fail')),
+            rows           INTEGER,
+            first_time     TEXT,
+            last_time      TEXT,
+            report         TEXT NOT NULL,     -- the record's check object, JSON
+            checked_at     TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX quality_series ON quality (market, type, symbol, interval, period, date);
+        CREATE TABLE silver (
+            dest          TEXT PRIMARY KEY,   -- the Parquet file: absolute path or s3:// URL
+            input_sha256  TEXT NOT NULL,      -- the archive's SHA-256; for a merged month, the SHA-256 of its days' list
+            inputs        TEXT NOT NULL,      -- JSON array of {key, sha256} it was made from
+            market TEXT, type TEXT, symbol TEXT, interval TEXT, date TEXT,
+            rows          INTEGER NOT NULL,
+            bytes         INTEGER NOT NULL,
+            sha256        TEXT NOT NULL,      -- of the Parquet file
+            check_status  TEXT,
+            converted_at  TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX silver_input ON silver (input_sha256);
+        """,
     ]
 
     /// Where warnings about the state go (the tool's logger: Tool.main sets it).

@@ -1,8 +1,9 @@
-import ArcCore
-
-/// Where an archive is stored under the destination: a template such as
-/// `{market}/{type}/{symbol}/{interval}/{file}`. The default, `{key}`, keeps the source's
-/// own key path (Binance's `data/futures/um/daily/klines/...`).
+/// Where an archive (or the silver file made from it) is stored under the destination: a
+/// template such as `{market}/{type}/{symbol}/{interval}/{file}`. arc-plan's default,
+/// `{key}`, keeps the source's own key path (Binance's `data/futures/um/daily/klines/...`).
+/// A folder left empty by a field the record lacks (`{interval}` of trades) is dropped,
+/// and so is a hive-style `interval={interval}` folder with nothing after its `=`: a
+/// partitioned dataset has no `interval=` level for types without intervals.
 public struct Layout: Sendable {
     public static let defaultTemplate = "{key}"
     public static let placeholders = ["source", "market", "period", "type", "symbol", "interval", "date", "file", "key",
@@ -80,6 +81,7 @@ public struct Layout: Sendable {
                 }
                 let length = i - componentStart
                 if length == 0 && i > 0 { emptyComponents = true }
+                if length > 0 && p[i - 1] == UInt8(ascii: "=") { emptyComponents = true }
                 if length > 0 && length <= 2 && p[componentStart] == dot && (length == 1 || p[componentStart + 1] == dot) {
                     throw FieldError(field: "key", problem: "a path with a '.' or '..' component")
                 }
@@ -87,7 +89,8 @@ public struct Layout: Sendable {
             }
         }
         guard emptyComponents else { return String(decoding: path, as: UTF8.self) }
-        let joined = Array(path.split(separator: slash).joined(separator: [slash]))
+        let kept = path.split(separator: slash).filter { $0.last != UInt8(ascii: "=") }
+        let joined = Array(kept.joined(separator: [slash]))
         guard !joined.isEmpty else { throw FieldError(field: fields.first ?? "key", expected: "a non-empty path", kind: .string) }
         return String(decoding: joined, as: UTF8.self)
     }
