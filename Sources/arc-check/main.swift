@@ -1,2 +1,3 @@
 import ArcSilver
 
+CheckCommand.main()

@@ -1,2 +1,3 @@
 import ArcSilver
 
+ConvertCommand.main()

@@ -1,0 +1,115 @@
+import ArcCore
+
+/// Runs arc-check or arc-convert over a stream of archives: the input is read on the
+/// calling thread while `jobs` workers each take one archive at a time, so the first
+/// archives are checked (and converted) while later ones are still being downloaded
+/// upstream. One record per archive goes to stdout as each finishes.
+final class SilverRunner: @unchecked Sendable { // `summary` is guarded by `lock`; the rest is set in init
+    let options: SilverOptions
+    let log: Logger
+    let output: BufferedOutput
+    let quality: QualityLedger?
+    let silver: SilverLedger?
+    let stop: StopSignal
+    private let lock = Lock()
+    private var summary = SilverSummary()
+    private let s3 = Locked<S3Client?>(nil)
+    private let engine = Locked<TransferEngine?>(nil)
+    /// stdout's reader went away: nothing more is worth doing.
+    private let outputClosed = Locked(false)
+
+    /// Whether to stop taking new archives.
+    var stopping: Bool { stop.requested || outputClosed.current }
+
+    init(options: SilverOptions, state: Database?, log: Logger, output: BufferedOutput, stop: StopSignal) {
+        self.options = options
+        self.log = log
+        self.output = output
+        self.stop = stop
+        quality = state.map(QualityLedger.init)
+        silver = state.map(SilverLedger.init)
+    }
+
+    enum Job {
+        case archive(ArchiveItem)
+        case passThrough(Record)
+    }
+
+    /// Reads every input, runs every archive, and returns how it went.
+    func run(arguments: [String], input: RecordInput?) throws -> SilverSummary {
+        let queue = BlockingQueue<Job>(capacity: options.jobs * 2)
+        var workers: [WorkerThread] = []
+        for n in 0..<options.jobs {
+            workers.append(WorkerThread(name: "silver-\(n)") { [self] in
+                while let job = queue.take() {
+                    if stopping { continue }
+                    handle(job)
+                }
+            })
+        }
+        defer {
+            queue.close()
+            for w in workers { w.join() }
+            engine.current?.finishWhenIdle()
+            engine.current?.wait()
+        }
+        for argument in arguments where !stopping {
+            _ = queue.put(.archive(try ArchiveItem(argument: argument)))
+        }
+        if let input {
+            while !stopping, let (record, line) = try input.next() {
+                let job = try input.decode(record, line: line) { record -> Job in
+                    let origin = "\(input.currentName):\(line)"
+                    if let item = try ArchiveItem(record: record, origin: origin) { return .archive(item) }
+                    return .passThrough(record)
+                }
+                if let job { _ = queue.put(job) }
+            }
+        }
+        queue.close()
+        for w in workers { w.join() }
+        if outputClosed.current { throw BrokenPipeError() }
+        try output.flush()
+        return lock.withLock { summary }
+    }
+
+    private func handle(_ job: Job) {
+        switch job {
+        case .passThrough(let record):
+            lock.withLock { summary.passedThrough += 1 }
+            emit(record.bytes + [UInt8(ascii: "\n")])
+        case .archive(let item):
+            lock.withLock { summary.read += 1 }
+            let line = ArchiveJob(item: item, runner: self).run()
+            emit(line)
+        }
+    }
+
+    private func emit(_ line: [UInt8]) {
+        do {
+            try output.write(line)
+            try output.flush()
+        } catch {
+            log.debug("output closed: \(error)")
+            outputClosed.withLock { $0 = true }
+        }
+    }
+
+    func count(_ update: (inout SilverSummary) -> Void) { lock.withLock { update(&summary) } }
+
+    /// The S3 client for s3:// archives and destinations, made on first use.
+    func s3Client() throws -> S3Client {
+        try s3.withLock { client in
+            if let client { return client }
+            let e = TransferEngine(TransferConfiguration(maxConcurrent: options.jobs * 4, maxConnections: options.jobs * 4 + 4,
+                                                         connectTimeout: 10, stallTimeout: 60,
+                                                         userAgent: "arc-silver/\(Tool.version)", bufferSize: 256 * 1024))
+            e.onRetry = { [log] in log.log(.warn, $0.message, fields: $0.logFields) }
+            e.start()
+            engine.withLock { $0 = e }
+            let made = try S3Client.fromEnvironment(engine: e, retry: RetryPolicy(maxAttempts: 5, baseDelay: 0.5))
+            client = made
+            return made
+        }
+    }
+}

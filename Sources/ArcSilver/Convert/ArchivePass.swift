@@ -1,0 +1,102 @@
+import ArcCore
+
+/// What to do with an archive's rows besides checking them.
+enum GatePolicy: String, Sendable, CaseIterable {
+    /// Silver only for archives whose check did not fail (the default).
+    case fail
+    /// Silver only for archives whose check passed: warnings block it too.
+    case warn
+    /// Silver whatever the check found (the record says what it found).
+    case none
+
+    func allows(_ status: CheckStatus) -> Bool {
+        switch self {
+        case .none: return true
+        case .fail: return status != .fail
+        case .warn: return status == .pass
+        }
+    }
+}
+
+/// A silver file being written for one archive.
+struct SilverOutput {
+    let dest: String
+    let sink: HashingSink
+    let writer: ParquetWriter
+}
+
+/// How one archive's single pass ended.
+struct PassResult {
+    var report: CheckReport
+    /// The SHA-256 of the archive's bytes as read.
+    var archiveSHA256: String
+    var archiveBytes: Int64
+}
+
+/// One pass over one archive: read (a file or an S3 stream), hash, inflate (on a thread of
+/// its own, ahead of the parser), parse and check, and hand each batch of rows to the
+/// Parquet writer when there is one. A problem with the archive's contents is a finding in
+/// the report; only a source that cannot be read (a dead server, an unreadable file) or a
+/// stop throws.
+enum ArchivePass {
+    /// Inflated bytes handed from the inflating thread to the parser at a time, and how
+    /// many such chunks may wait: 4 MiB of a process's 64 MB budget.
+    static let chunkSize = 1 << 20
+    static let chunksAhead = 4
+
+    static func run(source: ByteSource, name: String, identity: ArchiveIdentity, dataset: Dataset,
+                    expectedSHA256: String?, output: SilverOutput?, stop: StopSignal) throws -> PassResult {
+        let hashing = HashingSource(source)
+        let zip = ZipEntryReader(source: hashing, name: name)
+        let parser = TableParser(dataset: dataset, identity: identity)
+        do {
+            let ahead = PrefetchingSource(zip, chunkSize: chunkSize, depth: chunksAhead)
+            var buffer = [UInt8](repeating: 0, count: chunkSize)
+            while true {
+                if stop.requested { throw InterruptedError() }
+                let n = try buffer.withUnsafeMutableBytes { try ahead.read(into: $0) }
+                if n == 0 { break }
+                try buffer.withUnsafeBytes { bytes in
+                    try parser.consume(UnsafeRawBufferPointer(rebasing: bytes[0..<n])) { batch in
+                        try output?.writer.write(batch)
+                        parser.recycle(batch)
+                    }
+                }
+            }
+            if zip.entries.count > 1 {
+                parser.addFinding(Finding(code: "several_entries", severity: .fail,
+                                          message: "the zip holds \(zip.entries.count) entries (\(zip.entries.prefix(3).joined(separator: ", "))); one CSV was expected"))
+            } else if zip.inflatedBytes == 0 {
+                parser.addFinding(Finding(code: "empty_entry", severity: .fail,
+                                          message: "the zip's entry \(zip.entryName ?? "") is empty"))
+            }
+        } catch let error as ZipError {
+            parser.addFinding(Finding(code: error.code.rawValue, severity: .fail, message: error.description))
+            // The rest is read only to hash the archive (the quality ledger is keyed by it).
+            try drain(hashing)
+        }
+        let report = try parser.finish { batch in
+            try output?.writer.write(batch)
+            parser.recycle(batch)
+        }
+        let sha256 = hashing.finalizeHex()
+        var result = PassResult(report: report, archiveSHA256: sha256, archiveBytes: hashing.bytes)
+        if let expectedSHA256, expectedSHA256 != sha256 {
+            result.report.add(Finding(code: "sha256_mismatch", severity: .fail,
+                                      message: "the archive's SHA-256 is \(sha256), not the \(expectedSHA256) its record says was verified: it changed after it was collected"))
+        }
+        return result
+    }
+
+    private static func drain(_ source: ByteSource) throws {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while try buffer.withUnsafeMutableBytes({ try source.read(into: $0) }) > 0 {}
+    }
+}
+
+/// SIGINT or SIGTERM arrived while an archive was being read.
+struct InterruptedError: ArcError {
+    var code: FailureCode { .interrupted }
+    var exitStatus: ExitStatus { .interrupted }
+    var description: String { "interrupted" }
+}

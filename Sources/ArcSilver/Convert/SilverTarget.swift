@@ -1,0 +1,56 @@
+import ArcCore
+
+/// Where silver files go: a directory or an S3 prefix, and the layout under it.
+struct SilverTarget: Sendable {
+    enum Root: Sendable {
+        case directory(String)
+        case s3(S3URL)
+    }
+
+    /// Hive-style folders for the partition fields (symbol, interval where the type has one,
+    /// date), so `read_parquet('DEST/spot/daily/aggTrades/**/*.parquet', hive_partitioning
+    /// = true)` reads one dataset with those as columns.
+    static let defaultLayout = "{market}/{period}/{type}/symbol={symbol}/interval={interval}/date={date}/{file}"
+
+    let root: Root
+    let layout: Layout
+
+    init(dest: String, layout: String?) throws {
+        if S3URL.isS3(dest) {
+            var url = try S3URL(parsing: dest)
+            if !url.key.isEmpty && !url.key.hasSuffix("/") { url = url.with(key: url.key + "/") }
+            root = .s3(url)
+        } else {
+            root = .directory(FileSystem.absolute(dest))
+        }
+        self.layout = try Layout(layout ?? Self.defaultLayout)
+    }
+
+    /// The silver file's path or URL for an archive (or a merged month, `file` named so).
+    func dest(for identity: ArchiveIdentity, file: String) throws -> String {
+        var b = RecordBuilder()
+        b.begin()
+        b.string("source", "binance")
+        b.string("market", identity.market)
+        b.string("period", identity.period)
+        b.string("type", identity.type)
+        b.string("symbol", identity.symbol)
+        b.optionalString("interval", identity.interval)
+        b.string("date", identity.date)
+        b.string("key", file)
+        b.end()
+        let relative = try layout.path(for: try Record(parsing: String(decoding: b.bytes.dropLast(), as: UTF8.self)))
+        switch root {
+        case .directory(let dir): return dir + "/" + relative
+        case .s3(let url): return url.with(key: url.key + relative).description
+        }
+    }
+
+    /// The silver file name of an archive: the zip's name with .parquet.
+    static func fileName(_ identity: ArchiveIdentity) -> String {
+        let name = FileSystem.baseName(of: identity.key)
+        return (name.hasSuffix(".zip") ? String(name.dropLast(4)) : name) + ".parquet"
+    }
+
+    var isS3: Bool { if case .s3 = root { return true } else { return false } }
+}

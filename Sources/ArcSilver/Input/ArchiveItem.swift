@@ -1,0 +1,48 @@
+import ArcCore
+
+/// One archive to read: from a result record (arc-collect's, or arc-check's), or a zip
+/// path given as an argument.
+struct ArchiveItem: @unchecked Sendable { // handed from the input thread to one worker
+    enum Location {
+        case file(String)
+        case s3(S3URL)
+    }
+
+    /// The input record whose fields the output keeps; nil for an argument.
+    var record: Record?
+    /// Where the input came from, for messages: "FILE:LINE" or the argument.
+    var origin: String
+    var location: Location
+    /// The archive's path or URL as given (the record's dest, or the argument).
+    var dest: String
+    /// The key (or dest) whose end names the archive: data/<market>/<period>/<type>/...
+    var identityText: String
+    /// The SHA-256 arc-collect verified, when the record carries one.
+    var sha256: String?
+
+    /// An argument: a local path or an s3:// URL.
+    init(argument: String) throws {
+        record = nil
+        origin = argument
+        dest = argument
+        identityText = argument
+        sha256 = nil
+        location = S3URL.isS3(argument) ? .s3(try S3URL(parsing: argument)) : .file(FileSystem.absolute(argument))
+    }
+
+    /// A record, or nil when it is not an archive held (a failed or dry-run result): those
+    /// are passed on unchanged.
+    init?(record: Record, origin: String) throws {
+        if let status = try record.string("status"), status != "ok" && status != "skipped" { return nil }
+        if try record.bool("dry_run") == true { return nil }
+        guard let dest = try record.string("dest"), !dest.isEmpty else {
+            throw FieldError(field: "dest", expected: "the archive's path or s3:// URL", kind: record.field("dest")?.kind)
+        }
+        self.record = record
+        self.origin = origin
+        self.dest = dest
+        identityText = try record.string("key").flatMap { $0.isEmpty ? nil : $0 } ?? dest
+        sha256 = try record.string("sha256").flatMap { Hex.isHex(Substring($0), count: 64) ? $0.lowercased() : nil }
+        location = S3URL.isS3(dest) ? .s3(try S3URL(parsing: dest)) : .file(FileSystem.absolute(dest))
+    }
+}
