@@ -231,3 +231,25 @@ def test_silver_query_example_computes_daily_vwap(silver, tmp_path):
     empty = subprocess.run([str(ROOT / "examples" / "silver-query.sh"), str(tmp_path / "empty")], capture_output=True,
                            text=True, env=env)
     assert empty.returncode == 1 and "no aggTrades folder" in empty.stderr
+
+
+def test_the_bronze_stage_collects_every_quirk_archive(tmp_path):
+    """The CHECKSUMs match, so arc-collect verifies and keeps every archive: finding the
+    problems inside is the silver stage's work."""
+    from conftest import Mirror, pipeline
+    m = Mirror(tmp_path / "mirror")
+    make_mirror(m.root, "--preset", "silver")
+    m.start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ARC_", "OTEL_")) and k != "TRACEPARENT"}
+        env.update(ARC_STATE=str(tmp_path / "state.db"), ARC_BINANCE_LIST_URL=m.url,
+                   ARC_BINANCE_DOWNLOAD_URL=m.url, ARC_LOG_FORMAT="json")
+        results = []
+        for market in ("spot", "um", "cm", "option"):
+            _, _, c = pipeline(env, tmp_path / "bronze", ["--market", market])
+            assert c.status == 0, c
+            results += c.records
+    finally:
+        m.stop()
+    assert sorted(r["key"] for r in results) == sorted(MANIFEST)
+    assert all(r["status"] == "ok" and r["verified"] for r in results)
