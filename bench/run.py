@@ -28,6 +28,11 @@ Rows:
             ephemeral API server, no server of its own), wall / 1,000 (target < 5 ms), and with
             the one-step run's time taken out; wf-run run's start-up on a one-step workflow
             (median of 20; target < 50 ms) vs wf-run --version and /bin/true
+  silver-convert  arc-convert of one 2,000,000-row spot aggTrades day (µs, generated once into
+            bench/out) to Parquet vs polars and DuckDB doing the same (SILVER.md): wall, peak
+            RSS, output size (target: <= 0.5x polars' wall, < 64 MB)
+  silver-check  arc-check on the same zip vs unzip -p ZIP | wc -l (target <= 1.0x)
+            Both are skipped, with a note and the anchors' figures, until the tools are built.
 
 s3x against s5cmd, rclone and aws cli, all on one SeaweedFS (weed mini, loopback), 64
 transfers each (aws: max_concurrent_requests = 64 in its config; aws runs one round):
@@ -66,6 +71,7 @@ from bench.pipeline import bench_pipeline  # noqa: E402
 from bench.plan import bench_plan  # noqa: E402
 from bench.s3 import COSTS, S3_ROWS, bench_s3  # noqa: E402
 from bench.servers import Server, StaticServer  # noqa: E402
+from bench.silver import bench_silver  # noqa: E402
 from bench.telem_log import bench_telem_log  # noqa: E402
 from bench.telem_trace import bench_trace  # noqa: E402
 from bench.tracing import bench_tracing  # noqa: E402
@@ -77,7 +83,7 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--jobs", type=int, default=64)
     p.add_argument("--only", default="pipeline,tracing,collect,plan,memory,telem-log,telem-trace,wf-run,"
-                   + ",".join(S3_ROWS))
+                   "silver-convert,silver-check," + ",".join(S3_ROWS))
     p.add_argument("--before", metavar="DIR",
                    help="an earlier build's bin directory, alternated with this one in the pipeline, plan and "
                         "telem-log rows (a second table: after / before)")
@@ -118,6 +124,8 @@ def main():
             bench_trace(table, args.rounds, work)
         if "wf-run" in rows:
             bench_wf(table, args.rounds)
+        if rows & {"silver-convert", "silver-check"}:
+            bench_silver(rows, table, args.rounds)
         if rows & set(S3_ROWS):
             bench_s3(rows, table, args.rounds, args.jobs)
     finally:

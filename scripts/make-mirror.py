@@ -6,7 +6,12 @@ bucket, so a collector can be tested, demonstrated and benchmarked offline. Ever
 a real deflated zip holding one CSV named like the zip, with a CHECKSUM file beside it in
 Binance's format. The same arguments always write the same bytes and the same mtimes.
 
-    make-mirror.py OUT --preset {test,demo,bench} [--seed N] [--rows N]
+The `silver` preset is a small mirror of archives each holding one thing the silver stage
+(arc-check, arc-convert) must notice, and clean controls beside them; every one has a
+CHECKSUM that matches, so the bronze stage collects them all. OUT/silver-quirks.json (also
+`silver_manifest()`) maps each key to the finding code expected from it.
+
+    make-mirror.py OUT --preset {test,demo,bench,silver} [--seed N] [--rows N]
     make-mirror.py OUT --republish KEY [KEY ...]
     make-mirror.py OUT --add-day YYYY-MM-DD
 """
@@ -14,6 +19,7 @@ import argparse
 import datetime as dt
 import hashlib
 import io
+import json
 import math
 import multiprocessing
 import os
@@ -22,7 +28,9 @@ import re
 import sys
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass, field
+from typing import Callable
 
 BUCKET = "data.binance.vision"
 MARKETS = ("spot", "futures/um", "futures/cm", "option")
@@ -32,6 +40,12 @@ KLINE_TYPES = {"klines", "indexPriceKlines", "markPriceKlines", "premiumIndexKli
 ZIP_DATE_TIME = (2020, 1, 1, 0, 0, 0)
 # Spot switched its timestamps from milliseconds to microseconds on this day.
 SPOT_MICROSECONDS_FROM = "2025-01-01"
+SPOT_MICROSECOND_TYPES = {"klines", "trades", "aggTrades"}
+# Futures CSVs gained a header line: klines around 2022-05, trades after 2022-08-10
+# (Binance's issues #246, #278, #283). Other futures and option files always have one here.
+FUTURES_HEADER_FROM = {**{t: "2022-05-01" for t in ("klines", "indexPriceKlines", "markPriceKlines",
+                                                    "premiumIndexKlines")},
+                       "trades": "2022-08-11"}
 INTERVAL_MS = {"1s": 1_000, "1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000,
                "30m": 1_800_000, "1h": 3_600_000, "2h": 7_200_000, "4h": 14_400_000,
                "6h": 21_600_000, "8h": 28_800_000, "12h": 43_200_000, "1d": 86_400_000,
@@ -180,6 +194,69 @@ PRESETS = {
     ]),
 }
 
+# The silver preset: (market, period, type, symbol, interval, date, quirk), one archive
+# each. The quirk names are keys of QUIRKS (below); "clean" archives are the controls:
+# every layout, header or not, ms or µs, True or true, and must pass the check.
+SILVER_ARCHIVES = [
+    # Clean controls.
+    ("futures/um", "daily", "klines", "BTCUSDT", "1h", "2024-01-01", "clean"),      # header line
+    ("futures/um", "daily", "klines", "BTCUSDT", "1h", "2022-03-01", "clean"),      # no header (before 2022-05)
+    ("futures/um", "monthly", "klines", "BTCUSDT", "1d", "2024-01", "clean"),
+    ("futures/um", "daily", "markPriceKlines", "BTCUSDT", "1h", "2024-01-01", "clean"),
+    ("futures/um", "daily", "premiumIndexKlines", "BTCUSDT", "1h", "2024-01-01", "clean"),
+    ("futures/um", "daily", "trades", "BTCUSDT", None, "2022-08-12", "clean"),     # header (after 2022-08-10)
+    ("futures/um", "daily", "trades", "BTCUSDT", None, "2022-08-01", "clean"),     # no header
+    ("futures/um", "daily", "aggTrades", "BTCUSDT", None, "2024-01-01", "clean"),  # true/false
+    ("futures/um", "daily", "bookTicker", "BTCUSDT", None, "2024-01-01", "clean"),
+    ("futures/um", "daily", "metrics", "BTCUSDT", None, "2024-01-01", "clean"),    # text datetimes
+    ("futures/um", "daily", "bookDepth", "BTCUSDT", None, "2024-01-01", "clean"),  # text datetimes
+    ("futures/um", "monthly", "fundingRate", "BTCUSDT", None, "2024-01", "clean"),
+    ("futures/cm", "daily", "klines", "BTCUSD_PERP", "1h", "2024-01-01", "clean"),
+    ("futures/cm", "daily", "trades", "BTCUSD_PERP", None, "2024-01-01", "clean"),  # base_qty
+    ("futures/cm", "daily", "aggTrades", "BTCUSD_PERP", None, "2024-01-01", "clean"),
+    ("futures/cm", "daily", "liquidationSnapshot", "BTCUSD_PERP", None, "2024-01-01", "clean"),
+    ("spot", "daily", "klines", "BTCUSDT", "1h", "2024-12-31", "clean"),             # ms
+    ("spot", "daily", "klines", "BTCUSDT", "1h", "2025-01-01", "clean"),             # µs
+    ("spot", "monthly", "klines", "BTCUSDT", "1d", "2024-01", "clean"),
+    ("spot", "daily", "trades", "BTCUSDT", None, "2024-12-31", "clean"),             # ms, True/False
+    ("spot", "daily", "trades", "BTCUSDT", None, "2025-01-01", "clean"),             # µs
+    ("spot", "daily", "aggTrades", "BTCUSDT", None, "2024-12-31", "clean"),          # ms
+    ("spot", "daily", "aggTrades", "BTCUSDT", None, "2025-01-01", "clean"),          # µs
+    ("option", "daily", "BVOLIndex", "BTCBVOLUSDT", None, "2024-01-01", "clean"),
+    ("option", "daily", "EOHSummary", "BTCUSDT", None, "2024-01-01", "clean"),       # empty fields
+    # The zip itself.
+    ("spot", "daily", "klines", "ETHUSDT", "1h", "2024-02-01", "not-zip"),
+    ("spot", "daily", "klines", "ETHUSDT", "1h", "2024-02-02", "truncated"),
+    ("spot", "daily", "klines", "ETHUSDT", "1h", "2024-02-03", "corrupt-stream"),
+    ("spot", "daily", "klines", "ETHUSDT", "1h", "2024-02-04", "crc-mismatch"),
+    ("spot", "daily", "klines", "ETHUSDT", "1h", "2024-02-05", "several-entries"),
+    ("spot", "daily", "klines", "ETHUSDT", "1h", "2024-02-06", "empty-entry"),
+    # The CSV's layout and fields.
+    ("futures/um", "daily", "klines", "ETHUSDT", "1h", "2024-02-01", "trades-in-klines"),
+    ("spot", "daily", "klines", "ETHUSDT", "1h", "2024-02-07", "trades-in-klines"),
+    ("futures/um", "daily", "metrics", "ETHUSDT", None, "2024-02-01", "renamed-column"),
+    ("spot", "daily", "trades", "ETHUSDT", None, "2024-02-01", "bad-number"),
+    ("futures/um", "daily", "aggTrades", "ETHUSDT", None, "2024-02-01", "bad-boolean"),
+    ("spot", "daily", "aggTrades", "ETHUSDT", None, "2025-02-01", "zero-price"),
+    ("futures/um", "daily", "trades", "ETHUSDT", None, "2024-02-01", "negative-price"),
+    ("spot", "daily", "aggTrades", "ETHUSDT", None, "2025-02-02", "next-day-row"),
+    ("futures/um", "daily", "klines", "ETHUSDT", "1h", "2024-02-02", "previous-day-row"),
+    # Order, duplicates, coverage.
+    ("spot", "daily", "klines", "ETHUSDT", "1h", "2024-03-01", "out-of-order"),
+    ("spot", "daily", "klines", "ETHUSDT", "1h", "2024-03-02", "duplicate-rows"),
+    ("futures/um", "daily", "klines", "ETHUSDT", "1h", "2024-03-02", "duplicate-keys"),
+    ("spot", "daily", "klines", "ETHUSDT", "1h", "2024-03-03", "missing-klines"),
+    ("futures/um", "monthly", "klines", "ETHUSDT", "1d", "2024-03", "missing-klines"),
+    ("spot", "daily", "klines", "ETHUSDT", "1h", "2018-01-15", "off-grid"),
+    ("spot", "daily", "aggTrades", "ETHUSDT", None, "2025-03-01", "cut-short"),
+    ("spot", "daily", "aggTrades", "ETHUSDT", None, "2025-03-02", "agg-id-gap"),
+    ("futures/um", "daily", "aggTrades", "ETHUSDT", None, "2024-03-01", "trade-id-chain-gap"),
+    ("spot", "daily", "trades", "ETHUSDT", None, "2025-03-01", "trade-id-gap"),
+]
+# 300 rows: a full day of 1h klines, of 5-minute metrics, of the month's fundings, and
+# enough trades to spread over the whole day.
+PRESETS["silver"] = (300, [Folder(m, p, t, s, i, [d], broken={d: q}) for m, p, t, s, i, d, q in SILVER_ARCHIVES])
+
 
 # --------------------------------------------------------------------------- CSV content
 
@@ -234,24 +311,36 @@ def kline_rows(rng, a, rows, t0, scale, futures):
     return out
 
 
-def trade_rows(rng, a, rows, t0, scale, futures):
-    """trades: id, price, qty, quote_qty, time, is_buyer_maker (+ is_best_match on spot).
-    aggTrades: agg id, price, qty, first id, last id, time, is_buyer_maker (+ best match)."""
+def trade_rows(rng, a, rows, t0, scale, futures, span=None):
+    """trades: id, price, qty, quote_qty, time, is_buyer_maker (+ is_best_match on spot);
+    cm trades carry base_qty (qty is in contracts of 100 USD) instead of quote_qty.
+    aggTrades: agg id, price, qty, first id, last id, time, is_buyer_maker (+ best match).
+    With `span` (in the file's time unit) the rows spread over that span from t0, as in a
+    full day, instead of a few seconds."""
     price = base_price(a.symbol)
     d = decimals_for(price)
     yes, no = ("true", "false") if futures else ("True", "False")
     best = "" if futures else ",True"
     trade_id, t = rng.randint(10**6, 10**9), t0
+    agg_id = trade_id // 3          # consecutive, as Binance's are
+    times = sorted(t0 + rng.randrange(span) for _ in range(rows)) if span else None
+    contracts = a.market == "futures/cm"
     out = []
     for i in range(rows):
         price *= 1 + rng.gauss(0, 0.0002)
         q = rng.expovariate(1 / 500)
-        t += rng.randint(1, 2000) * scale
+        if times:
+            t = times[i]
+        else:
+            t += rng.randint(1, 2000) * scale
         maker = yes if rng.random() < 0.5 else no
         if a.type == "aggTrades":
             n = rng.randint(0, 4)
-            out.append(f"{i + trade_id // 3},{price:.{d}f},{q:.2f},{trade_id},{trade_id + n},{t},{maker}{best}")
+            out.append(f"{agg_id + i},{price:.{d}f},{q:.2f},{trade_id},{trade_id + n},{t},{maker}{best}")
             trade_id += n + 1
+        elif contracts:
+            q = max(1, round(q / 10))
+            out.append(f"{trade_id + i},{price:.{d}f},{q},{q * 100 / price:.8f},{t},{maker}")
         else:
             out.append(f"{trade_id + i},{price:.{d}f},{q:.2f},{price * q:.4f},{t},{maker}{best}")
     return out
@@ -284,6 +373,72 @@ def bvol_rows(rng, a, rows, t0, scale, futures):
     return out
 
 
+def metrics_rows(rng, a, rows, t0, scale, futures):
+    """Open interest and long/short ratios every 5 minutes, the time as text."""
+    price = base_price(a.symbol)
+    interest = rng.uniform(50_000, 100_000)
+    out = []
+    for i in range(rows):
+        when = dt.datetime.fromtimestamp(t0 / 1000 + 300 * i, dt.timezone.utc)
+        interest *= 1 + rng.gauss(0, 0.002)
+        ratios = ",".join(f"{rng.uniform(0.6, 3.0):.10f}" for _ in range(4))
+        out.append(f"{when:%Y-%m-%d %H:%M:%S},{a.symbol},{interest:.4f},{interest * price:.8f},{ratios}")
+    return out
+
+
+def book_ticker_rows(rng, a, rows, t0, scale, futures):
+    """Best bid and ask on every change."""
+    price = base_price(a.symbol)
+    d = decimals_for(price)
+    update_id, t = rng.randint(10**9, 10**12), t0
+    out = []
+    for i in range(rows):
+        price *= 1 + rng.gauss(0, 0.0001)
+        t += rng.randint(1, 500)
+        bid, ask = price, price + 10 ** -d
+        out.append(f"{update_id + i * 3},{bid:.{d}f},{rng.expovariate(0.2):.3f},{ask:.{d}f},"
+                   f"{rng.expovariate(0.2):.3f},{t},{t + rng.randint(1, 20)}")
+    return out
+
+
+def liquidation_rows(rng, a, rows, t0, scale, futures):
+    """Forced orders, filled at once."""
+    price = base_price(a.symbol)
+    d = decimals_for(price)
+    t, out = t0, []
+    for i in range(rows):
+        t += rng.randint(1_000, 300_000)
+        q = rng.randint(1, 500)
+        p = price * (1 + rng.gauss(0, 0.002))
+        out.append(f"{t},{rng.choice(('BUY', 'SELL'))},LIMIT,IOC,{q},{p:.{d}f},{p * (1 + rng.gauss(0, 0.0002)):.{d}f},"
+                   f"FILLED,{q},{q}")
+    return out
+
+
+def eoh_summary_rows(rng, a, rows, t0, scale, futures):
+    """Options' end-of-hour summary: 10 contracts an hour; a contract that did not trade
+    that hour has its open, high, low and close empty, and some quotes are empty too."""
+    price = base_price(a.symbol)
+    day = period_start(a.date)
+    expiry = (day + dt.timedelta(days=1)).strftime("%y%m%d")
+    out = []
+    for i in range(rows):
+        hour, k = divmod(i, 10)
+        strike = round(price * (0.9 + 0.04 * (k // 2)), -2)
+        kind = "C" if k % 2 == 0 else "P"
+        traded = rng.random() < 0.4
+        o = rng.uniform(10, 2000)
+        ohlc = f"{o:.1f},{o * 1.05:.1f},{o * 0.95:.1f},{o * 1.01:.1f}" if traded else ",,,"
+        volume = f"{rng.uniform(0.01, 20):.2f}" if traded else "0"
+        quotes = (f"{o * 0.98:.1f},{o * 1.02:.1f},{rng.uniform(0.1, 50):.2f},{rng.uniform(0.1, 50):.2f}"
+                  if rng.random() < 0.8 else ",,,")
+        greeks = ",".join(f"{rng.uniform(-1, 1):.5f}" for _ in range(4))
+        out.append(f"{day:%Y-%m-%d},{hour:02d},BTC-{expiry}-{strike:.0f}-{kind},{a.symbol},{kind},{strike:.3f},"
+                   f"{ohlc},{volume},{volume},{quotes},{rng.uniform(0.3, 0.9):.4f},{rng.uniform(0.3, 0.9):.4f},"
+                   f"{o:.1f},{rng.uniform(0.3, 0.9):.4f},{greeks},{rng.uniform(1, 500):.2f},{rng.uniform(1e4, 1e7):.2f}")
+    return out
+
+
 def generic_rows(rng, a, rows, t0, scale, futures):
     """Any other type: a timestamp and a few plausible numbers."""
     p = base_price(a.symbol)
@@ -297,43 +452,248 @@ KLINE_HEADER = ("open_time,open,high,low,close,volume,close_time,quote_volume,co
 CONTENT = {
     **{t: (KLINE_HEADER, kline_rows) for t in KLINE_TYPES},
     "trades": ("id,price,qty,quote_qty,time,is_buyer_maker", trade_rows),
+    # cm trades (the same generator writes base_qty for them)
+    "trades/cm": ("id,price,qty,base_qty,time,is_buyer_maker", trade_rows),
     "aggTrades": ("agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker",
                   trade_rows),
     "bookDepth": ("timestamp,percentage,depth,notional", book_depth_rows),
     "fundingRate": ("calc_time,funding_interval_hours,last_funding_rate", funding_rows),
     "BVOLIndex": ("calc_time,symbol,base_asset,quote_asset,index_value", bvol_rows),
+    "metrics": ("create_time,symbol,sum_open_interest,sum_open_interest_value,count_toptrader_long_short_ratio,"
+                "sum_toptrader_long_short_ratio,count_long_short_ratio,sum_taker_long_short_vol_ratio", metrics_rows),
+    "bookTicker": ("update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time",
+                   book_ticker_rows),
+    "liquidationSnapshot": ("time,side,order_type,time_in_force,original_quantity,price,average_price,order_status,"
+                            "last_fill_quantity,accumulated_fill_quantity", liquidation_rows),
+    "EOHSummary": ("date,hour,symbol,underlying,type,strike,open,high,low,close,volume_contracts,volume_usdt,"
+                   "best_bid_price,best_ask_price,best_bid_qty,best_ask_qty,best_buy_iv,best_sell_iv,mark_price,"
+                   "mark_iv,delta,gamma,vega,theta,openinterest_contracts,openinterest_usdt", eoh_summary_rows),
 }
 
 
 def max_rows(a):
     """Rows that fit in the period (a 1d daily file has one row, a 1mo monthly file one)."""
     span = (period_end(a.date) - period_start(a.date)).total_seconds() * 1000
-    step = INTERVAL_MS[a.interval] if a.interval else {"fundingRate": 28_800_000}.get(a.type, 1000)
+    step = INTERVAL_MS[a.interval] if a.interval else {"fundingRate": 28_800_000, "metrics": 300_000,
+                                                       "EOHSummary": 360_000}.get(a.type, 1000)
     return max(1, int(span // step))
 
 
-def csv_text(a, rows, seed):
-    """The CSV for an archive. Seeded by the key, so any archive can be made on its own,
-    in any process, and comes out the same."""
+def time_scale(a):
+    """1000 where the archive's times are in microseconds (spot from 2025), else 1 (ms)."""
+    spot_us = a.market == "spot" and a.type in SPOT_MICROSECOND_TYPES
+    return 1000 if spot_us and period_start(a.date) >= period_start(SPOT_MICROSECONDS_FROM) else 1
+
+
+def has_header(a):
+    """Whether Binance writes a header line in this archive's CSV."""
+    if a.market == "spot":
+        return False
+    since = FUTURES_HEADER_FROM.get(a.type)
+    return since is None or period_start(a.date) >= period_start(since)
+
+
+def csv_parts(a, rows, seed, spread=False):
+    """The header line (None where the file has none) and the data lines of an archive.
+    Seeded by the key, so any archive can be made on its own, in any process, and comes
+    out the same. `spread`: trades and aggTrades cover the whole period."""
     rng = random.Random(f"{seed}/{a.key}")
-    header, make_rows = CONTENT.get(a.type, ("time,price,qty", generic_rows))
+    header, make_rows = CONTENT.get(f"{a.type}/cm" if a.market == "futures/cm" else a.type) or \
+        CONTENT.get(a.type, ("time,price,qty", generic_rows))
     futures = a.market != "spot"
-    scale = 1000 if a.market == "spot" and a.date >= SPOT_MICROSECONDS_FROM else 1
-    t0 = int(period_start(a.date).timestamp() * 1000) * scale
-    lines = ([header] if futures else []) + make_rows(rng, a, min(rows, max_rows(a)), t0, scale, futures)
-    return "\n".join(lines) + "\n"
+    scale = time_scale(a)
+    start, end = period_start(a.date), period_end(a.date)
+    t0 = int(start.timestamp() * 1000) * scale
+    extra = {}
+    if spread and a.type in ("trades", "aggTrades"):
+        extra["span"] = int((end - start).total_seconds() * 1000) * scale
+    lines = make_rows(rng, a, min(rows, max_rows(a)), t0, scale, futures, **extra)
+    return (header if has_header(a) else None), lines
 
 
-def zip_bytes(csv_name, text):
-    info = zipfile.ZipInfo(csv_name, date_time=ZIP_DATE_TIME)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.create_system = 3                 # the same bytes on every platform
-    info.external_attr = 0o644 << 16
+def csv_text(a, rows, seed):
+    header, lines = csv_parts(a, rows, seed)
+    return "\n".join(([header] if header else []) + lines) + "\n"
+
+
+def zip_bytes(csv_name, text, *more):
+    """A zip of one member (or more: `more` is further name, text pairs)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        # Level 1: four times faster than the default and about as large as Binance's zips.
-        z.writestr(info, text, compresslevel=1)
+        for name, body in ((csv_name, text), *zip(more[::2], more[1::2])):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3                 # the same bytes on every platform
+            info.external_attr = 0o644 << 16
+            # Level 1: four times faster than the default and about as large as Binance's zips.
+            z.writestr(info, body, compresslevel=1)
     return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- silver quirks
+
+@dataclass(frozen=True)
+class Quirk:
+    """Something wrong in an archive on purpose, and the finding code the silver check
+    must report for it (None: a clean archive). `also` lists codes a checker may report
+    besides, because the same defect can be seen that way too (a row shifted off the grid
+    also leaves its slot empty). `lines` edits (archive, header, data lines) -> (header,
+    lines); `zip` makes the archive's bytes from (csv name, CSV text) instead of a good
+    zip; `content_as` writes the CSV of another type under this archive's name."""
+    finding: str | None
+    note: str
+    also: tuple = ()
+    lines: Callable | None = None
+    zip: Callable | None = None
+    content_as: str | None = None
+
+
+def edit(line, index, change):
+    """The line with field `index` replaced by change(field)."""
+    fields = line.split(",")
+    fields[index] = change(fields[index])
+    return ",".join(fields)
+
+
+def shifted(index_list, by):
+    """A change adding `by` to integer fields `index_list` of a line."""
+    def change(line):
+        for i in index_list:
+            line = edit(line, i, lambda v: str(int(v) + by))
+        return line
+    return change
+
+
+def time_index(a):
+    return {"trades": 4, "aggTrades": 5}.get(a.type, 0)
+
+
+def html_page(name, text):
+    return (b"<!DOCTYPE html>\n<html><head><title>Error</title></head><body><h1>503 Service Unavailable</h1>"
+            b"<p>The server is temporarily unable to service your request.</p></body></html>\n")
+
+
+def truncated_zip(name, text):
+    data = zip_bytes(name, text)
+    return data[:len(data) // 2]
+
+
+def corrupt_zip(name, text):
+    """A zip whose deflate stream is damaged mid-way (headers, sizes and CRC intact): the
+    first byte flip from the middle on that makes inflating fail, found by trying."""
+    data = bytearray(zip_bytes(name, text))
+    start = 30 + int.from_bytes(data[26:28], "little") + int.from_bytes(data[28:30], "little")
+    size = int.from_bytes(data[18:22], "little")
+    for at in range(start + size // 2, start + size):
+        for flip in (0xFF, 0x80, 0x0F):
+            data[at] ^= flip
+            try:
+                zlib.decompressobj(-15).decompress(bytes(data[start:start + size]))
+            except zlib.error:
+                return bytes(data)
+            data[at] ^= flip
+    raise AssertionError(f"no byte flip breaks the deflate stream of {name}")
+
+
+def wrong_crc_zip(name, text):
+    """A good deflate stream whose CRC-32 (in both the local and the central header) is wrong."""
+    data = bytearray(zip_bytes(name, text))
+    central = data.index(b"PK\x01\x02")
+    for at in (14, central + 16):
+        crc = int.from_bytes(data[at:at + 4], "little") ^ 0x5A5A5A5A
+        data[at:at + 4] = crc.to_bytes(4, "little")
+    return bytes(data)
+
+
+def two_entries_zip(name, text):
+    return zip_bytes(name, text, name[:-len(".csv")] + "-copy.csv", text)
+
+
+def empty_entry_zip(name, text):
+    return zip_bytes(name, "")
+
+
+def previous_day_row(a, header, lines):
+    """A row for the hour before midnight, on the grid, in order: only its day is wrong."""
+    step = INTERVAL_MS[a.interval] * time_scale(a)
+    return header, [shifted([0, 6], -step)(lines[0])] + lines
+
+
+QUIRKS = {
+    "clean": Quirk(None, "a good archive: must pass"),
+    "not-zip": Quirk("not_zip", "an HTML error page saved as the zip", zip=html_page),
+    "truncated": Quirk("truncated", "the first half of a good zip", also=("corrupt_stream",), zip=truncated_zip),
+    "corrupt-stream": Quirk("corrupt_stream", "one byte of the deflate stream flipped", also=("crc_mismatch",),
+                            zip=corrupt_zip),
+    "crc-mismatch": Quirk("crc_mismatch", "a good stream, the CRC-32 in both headers wrong", zip=wrong_crc_zip),
+    "several-entries": Quirk("several_entries", "the CSV and a copy of it", zip=two_entries_zip),
+    "empty-entry": Quirk("empty_entry", "one member, named right, of 0 bytes", zip=empty_entry_zip),
+    "trades-in-klines": Quirk("unknown_layout", "a trades CSV under a klines name", content_as="trades"),
+    "renamed-column": Quirk("unknown_layout", "the header's last column renamed",
+                            lines=lambda a, h, ls: (h.replace("sum_taker_long_short_vol_ratio", "taker_ratio"), ls)),
+    "bad-number": Quirk("bad_field", "row 78's qty is 12.5x-like text",
+                        lines=lambda a, h, ls: (h, ls[:77] + [edit(ls[77], 2, lambda v: v + "x")] + ls[78:])),
+    "bad-boolean": Quirk("bad_field", "row 78's is_buyer_maker is `maybe`",
+                         lines=lambda a, h, ls: (h, ls[:77] + [edit(ls[77], 6, lambda v: "maybe")] + ls[78:])),
+    "zero-price": Quirk("non_positive_price", "row 51's price is 0.000…",
+                        lines=lambda a, h, ls: (h, ls[:50] + [edit(ls[50], 1, lambda v: re.sub(r"\d", "0", v))]
+                                                + ls[51:])),
+    "negative-price": Quirk("non_positive_price", "row 51's price is negative",
+                            lines=lambda a, h, ls: (h, ls[:50] + [edit(ls[50], 1, lambda v: "-" + v)] + ls[51:])),
+    "next-day-row": Quirk("outside_period", "the last row's time is a day later",
+                          lines=lambda a, h, ls: (h, ls[:-1] + [shifted([time_index(a)], 86_400_000 * time_scale(a))(
+                              ls[-1])])),
+    "previous-day-row": Quirk("outside_period", "a first row for 23:00 the day before", lines=previous_day_row),
+    "out-of-order": Quirk("out_of_order", "rows 9 and 10 swapped",
+                          lines=lambda a, h, ls: (h, ls[:8] + [ls[9], ls[8]] + ls[10:])),
+    "duplicate-rows": Quirk("duplicate_rows", "rows 4 and 11 each written twice in a row", also=("duplicate_keys",),
+                            lines=lambda a, h, ls: (h, ls[:4] + [ls[3]] + ls[4:11] + [ls[10]] + ls[11:])),
+    "duplicate-keys": Quirk("duplicate_keys", "a second row for row 7's open time, another volume",
+                            lines=lambda a, h, ls: (h, ls[:7] + [edit(ls[6], 5, lambda v: f"{float(v) * 2:.8f}")]
+                                                    + ls[7:])),
+    "missing-klines": Quirk("missing_intervals", "rows 6 to 8 missing", lines=lambda a, h, ls: (h, ls[:5] + ls[8:])),
+    "off-grid": Quirk("off_grid", "row 11 opens (and closes) one second late (2018, issue #77)",
+                      also=("missing_intervals",),
+                      lines=lambda a, h, ls: (h, ls[:10] + [shifted([0, 6], 1000 * time_scale(a))(ls[10])] + ls[11:])),
+    "cut-short": Quirk("cut_short", "only the first quarter of the day's rows (about 06:00 on)",
+                       lines=lambda a, h, ls: (h, ls[:len(ls) // 4])),
+    "agg-id-gap": Quirk("id_gaps", "agg_trade_id jumps by 6 at row 101",
+                        lines=lambda a, h, ls: (h, ls[:100] + [shifted([0], 5)(x) for x in ls[100:]])),
+    "trade-id-chain-gap": Quirk("id_gaps", "first_trade_id jumps by 8 at row 101 (last_trade_id with it)",
+                                lines=lambda a, h, ls: (h, ls[:100] + [shifted([3, 4], 7)(x) for x in ls[100:]])),
+    "trade-id-gap": Quirk("id_gaps", "trade id jumps by 4 at row 101",
+                          lines=lambda a, h, ls: (h, ls[:100] + [shifted([0], 3)(x) for x in ls[100:]])),
+}
+
+
+def silver_parts(a, rows, seed, quirk):
+    """The header and data lines of a silver archive, its quirk applied."""
+    source = a if not quirk.content_as else Archive(a.market, a.period, quirk.content_as, a.symbol, None, a.date)
+    header, lines = csv_parts(source, rows, seed, spread=True)
+    return quirk.lines(a, header, lines) if quirk.lines else (header, lines)
+
+
+def silver_manifest(seed=1, rows=None):
+    """key -> what the silver check must find in the archive of the silver preset:
+    finding (a code, or None for a clean archive), also (codes it may report besides),
+    quirk (its name here), note, the archive's market/period/type/symbol/interval/date,
+    csv_type (the dataset the CSV really holds: the type, but for a CSV of another
+    dataset), header (whether the CSV has a header line), time_unit ("ms", "us", or "text" for
+    text datetimes), rows (data rows in the CSV, None where the zip cannot be read)."""
+    default_rows, folders = PRESETS["silver"]
+    out = {}
+    for folder in folders:
+        for a, name in folder.archives():
+            quirk = QUIRKS[name]
+            header, lines = silver_parts(a, rows or default_rows, seed, quirk)
+            unit = ("text" if a.type in ("metrics", "bookDepth", "EOHSummary")
+                    else "us" if time_scale(a) == 1000 and not quirk.content_as else "ms")
+            out[a.key] = {"finding": quirk.finding, "also": list(quirk.also), "quirk": name, "note": quirk.note,
+                          "market": a.market, "period": a.period, "type": a.type, "symbol": a.symbol,
+                          "interval": a.interval, "date": a.date, "csv_type": quirk.content_as or a.type,
+                          "header": header is not None,
+                          "time_unit": unit, "rows": None if quirk.zip else len(lines)}
+    return out
 
 
 # --------------------------------------------------------------------------- writing
@@ -351,7 +711,14 @@ def write_file(path, data, mtime):
 def write_archive(job):
     """Writes a zip and its CHECKSUM (or breaks the CHECKSUM on purpose); returns the zip's size."""
     out, a, rows, seed, broken, mtime = job
-    data = zip_bytes(a.name[:-len(".zip")] + ".csv", csv_text(a, rows, seed))
+    csv_name = a.name[:-len(".zip")] + ".csv"
+    quirk = QUIRKS.get(broken)
+    if quirk:
+        header, lines = silver_parts(a, rows, seed, quirk)
+        text = "\n".join(([header] if header else []) + lines) + "\n"
+        data = (quirk.zip or zip_bytes)(csv_name, text)
+    else:
+        data = zip_bytes(csv_name, csv_text(a, rows, seed))
     path = os.path.join(out, BUCKET, *a.key.split("/"))
     write_file(path, data, mtime)
     if broken == "no-checksum":
@@ -385,6 +752,10 @@ def read_rows(path):
 
 def make_preset(out, preset, seed, rows):
     default_rows, folders = PRESETS[preset]
+    if preset == "silver":
+        manifest = json.dumps(silver_manifest(seed, rows), indent=1, sort_keys=True, ensure_ascii=False)
+        os.makedirs(out, exist_ok=True)
+        write_file(os.path.join(out, "silver-quirks.json"), (manifest + "\n").encode(), published("2025-03-02"))
     rows = rows or default_rows
     return write_all([(out, a, rows, seed, broken, published(a.date))
                       for folder in folders for a, broken in folder.archives()])
