@@ -112,26 +112,26 @@ struct ParserState {
             } else {
                 switch op.kind {
                 case .double:
-                    guard let (v, q) = FieldParsing.double(p, end) else { return failField(k, start, p, end, "is not a number") }
+                    guard let (v, q) = FieldParsing.double(p, end) else { return failField(k, start, p, end, ParserState.reason(.double)) }
                     op.slot.unsafelyUnwrapped.storeBytes(of: v, toByteOffset: r &* 8, as: Double.self)
                     p = q
                 case .int64:
-                    guard let (v, q) = FieldParsing.int64(p, end) else { return failField(k, start, p, end, "is not an integer") }
+                    guard let (v, q) = FieldParsing.int64(p, end) else { return failField(k, start, p, end, ParserState.reason(.int64)) }
                     op.slot.unsafelyUnwrapped.storeBytes(of: v, toByteOffset: r &* 8, as: Int64.self)
                     p = q
                 case .epochTime:
-                    guard let (v, q) = FieldParsing.int64(p, end) else { return failField(k, start, p, end, "is not a time in ms or µs") }
+                    guard let (v, q) = FieldParsing.int64(p, end) else { return failField(k, start, p, end, ParserState.reason(.epochTime)) }
                     if timeScale == 0 { timeScale = v >= 1_000_000_000_000_000 ? 1 : 1000 }
                     let (micros, overflow) = v.multipliedReportingOverflow(by: timeScale)
                     if overflow { return failField(k, start, p, end, "is out of range") }
                     op.slot.unsafelyUnwrapped.storeBytes(of: micros, toByteOffset: r &* 8, as: Int64.self)
                     p = q
                 case .boolean:
-                    guard let (v, q) = FieldParsing.boolean(p, end) else { return failField(k, start, p, end, "is not true or false") }
+                    guard let (v, q) = FieldParsing.boolean(p, end) else { return failField(k, start, p, end, ParserState.reason(.boolean)) }
                     op.slot.unsafelyUnwrapped.storeBytes(of: v, toByteOffset: r, as: Bool.self)
                     p = q
                 case .textTime:
-                    guard let (v, q) = FieldParsing.textTime(p, end) else { return failField(k, start, p, end, "is not a time (YYYY-MM-DD HH:MM:SS)") }
+                    guard let (v, q) = FieldParsing.textTime(p, end) else { return failField(k, start, p, end, ParserState.reason(.textTime)) }
                     sawTextTime = true
                     op.slot.unsafelyUnwrapped.storeBytes(of: v, toByteOffset: r &* 8, as: Int64.self)
                     p = q
@@ -148,14 +148,26 @@ struct ParserState {
             if k == count {
                 if p == end { break }
                 if p.pointee == ParserState.comma { return failRow(start, end) }
-                return failField(k - 1, start, p, end, "has unexpected characters")
+                return failField(k - 1, start, p, end, ParserState.reason(op.kind))
             }
             guard p < end else { return failRow(start, end) }
-            guard p.pointee == ParserState.comma else { return failField(k - 1, start, p, end, "has unexpected characters") }
+            guard p.pointee == ParserState.comma else { return failField(k - 1, start, p, end, ParserState.reason(op.kind)) }
             p += 1
         }
         rows = r + 1
         return true
+    }
+
+    /// Why a field of this kind did not parse, in words.
+    static func reason(_ kind: FieldKind) -> String {
+        switch kind {
+        case .double: return "is not a number"
+        case .int64: return "is not an integer"
+        case .epochTime: return "is not a time in ms or µs"
+        case .boolean: return "is not true or false"
+        case .textTime: return "is not a time (YYYY-MM-DD HH:MM:SS)"
+        case .string, .ignored: return "has unexpected characters"
+        }
     }
 
     @inline(__always)

@@ -43,7 +43,7 @@ public struct CheckReport: Sendable {
 
     /// The report of an archive that could not be read at all (not a zip, no CSV inside,
     /// an unknown layout): fail, with that one finding.
-    public static func unreadable(_ code: FailureCode = .unreadable, _ message: String) -> CheckReport {
+    public static func unreadable(_ message: String, code: FailureCode = .unreadable) -> CheckReport {
         CheckReport(findings: [Finding(code: code, severity: .fail, message: message)])
     }
 
