@@ -74,6 +74,38 @@ final class FieldParsingTests: XCTestCase {
         }
     }
 
+    func testIntegersEqualSwiftsOnRandomStringsOfEveryLength() {
+        var rng = SystemRandomNumberGenerator()
+        for n in 0..<50_000 {
+            let length = n % 22
+            var text = n % 9 == 0 ? "-" : ""
+            text += String((0..<length).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) })
+            if n % 13 == 0, length > 0 { // a non-digit somewhere, to be stopped at
+                let at = text.index(text.startIndex, offsetBy: Int.random(in: 0..<text.count, using: &rng))
+                text.replaceSubrange(at...at, with: "x")
+            }
+            XCTAssertEqual(int(text), Int64(text), text)
+        }
+    }
+
+    func testEightDigitsAtATimeStopAtTheFirstNonDigit() {
+        for text in ["12345678", "1234567x", "x2345678", "123456789012345678", "12345678.12345678", "00000000.00000001",
+                     "99999999/", "9999999:", "1234567812345678x"] {
+            let bytes = Array(text.utf8)
+            bytes.withUnsafeBufferPointer { b in
+                let base = b.baseAddress!
+                let digits = bytes.prefix { $0 >= 48 && $0 <= 57 }.count
+                let ours = FieldParsing.int64(base, base + b.count)
+                XCTAssertEqual(ours.map { $0.1 - base }, digits == 0 ? nil : digits, text)
+                XCTAssertEqual(ours?.0, Int64(String(text.prefix(digits))), text)
+                let number = bytes.prefix { ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: ".") }.count
+                let d = FieldParsing.double(base, base + b.count)
+                XCTAssertEqual(d.map { $0.1 - base }, number == 0 ? nil : number, text)
+                XCTAssertEqual(d?.0, Double(String(text.prefix(number))), text)
+            }
+        }
+    }
+
     func testBooleansAndTextTimes() {
         for (text, value) in [("True", true), ("true", true), ("False", false), ("false", false)] {
             let bytes = Array(text.utf8)
