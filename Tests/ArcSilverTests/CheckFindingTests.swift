@@ -112,6 +112,15 @@ final class CheckFindingTests: XCTestCase {
         let f = try XCTUnwrap(t.report.finding(.outOfOrder))
         XCTAssertEqual(f.severity, .warn)
         XCTAssertEqual(f.lines, [52])
+        XCTAssertEqual(t.report.finding(.idGaps)?.count, 1) // 151 came early: one jump, not two
+        XCTAssertEqual(t.report.finding(.idGaps)?.ranges, [])
+    }
+
+    func testAByteOrderMarkBeforeTheHeaderIsSkipped() throws {
+        let t = try parse("\u{FEFF}agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\r\n" + aggDay().joined(),
+                          key: aggKey)
+        XCTAssertTrue(t.report.header)
+        XCTAssertEqual(t.report.status, .pass, "\(t.report.findings)")
     }
 
     func testIdGapsInTradesAndAggTrades() throws {

@@ -52,8 +52,11 @@ struct ParserState {
     }
 
     /// One line without its `\n`.
-    mutating func take(line start: Bytes, _ lineEnd: Bytes) -> Bool {
+    mutating func take(line lineStart: Bytes, _ lineEnd: Bytes) -> Bool {
         line += 1
+        var start = lineStart
+        // A UTF-8 byte order mark before the first line is not part of it.
+        if line == 1, lineEnd - start >= 3, start[0] == 0xEF, start[1] == 0xBB, start[2] == 0xBF { start += 3 }
         var end = lineEnd
         if end > start, end[-1] == UInt8(ascii: "\r") { end -= 1 }
         if end == start {

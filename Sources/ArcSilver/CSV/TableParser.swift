@@ -57,7 +57,7 @@ public final class TableParser {
     /// batches go to `emit` as they fill.
     public func consume(_ bytes: UnsafeRawBufferPointer, emit: (ColumnBatch) throws -> Void) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        var s = state.unsafelyUnwrapped
+        guard var s = state else { preconditionFailure("TableParser.consume called from its own emit") }
         state = nil
         defer { state = s }
         var p = base.assumingMemoryBound(to: UInt8.self) as UnsafePointer<UInt8>
@@ -103,7 +103,7 @@ public final class TableParser {
     /// Parses the last line (one without a final newline), emits the last batch, and
     /// returns the report.
     public func finish(emit: (ColumnBatch) throws -> Void) throws -> CheckReport {
-        var s = state.unsafelyUnwrapped
+        guard var s = state else { preconditionFailure("TableParser.finish called from its own emit") }
         state = nil
         defer { state = s }
         if !carry.isEmpty {

@@ -17,6 +17,9 @@ struct RowChecks {
     var seen = false
     var previousTime: Int64 = 0
     var previousKey: Int64 = 0
+    /// The highest key so far: ids missing are counted after it, so a row out of place
+    /// is one row out of order rather than two gaps.
+    var highestKey: Int64 = 0
     var previousLastTrade: Int64 = 0
     /// The latest open time seen (klines): where the next one is expected after.
     var latestOpen: Int64 = 0
@@ -87,10 +90,12 @@ struct RowChecks {
                 duplicateKeys.add(line: line)
             } else if k < previousKey {
                 backwards = true
-            } else if k != previousKey &+ 1, series == .trades || series == .aggTrades {
-                idGaps.add(range: (previousKey, k), amount: k &- previousKey &- 1, line: line)
+            } else if k > highestKey &+ 1, series == .trades || series == .aggTrades {
+                idGaps.add(line: line)
+                idGaps.amount &+= k &- highestKey &- 1
             }
             previousKey = k
+            if k > highestKey { highestKey = k }
         }
         if backwards { outOfOrder.add(line: line) }
         if let firstTradeSlot, let lastTradeSlot {
@@ -105,6 +110,7 @@ struct RowChecks {
         seen = true
         previousTime = t
         previousKey = keySlot?[r] ?? 0
+        highestKey = previousKey
         previousLastTrade = lastTradeSlot?[r] ?? 0
         guard var grid else { return }
         if grid.origin == nil { grid.origin = t }
