@@ -56,6 +56,26 @@ final class CheckFindingTests: XCTestCase {
         XCTAssertEqual(t.report.finding(.cutShort)?.ranges, [TimeRange(micros("2024-03-01", 23, 59), micros("2024-03-02"))])
     }
 
+    func testCalendarGrids() throws {
+        func row(_ date: String) -> String { "\(millisText(date)),1,1,1,1,1,\(millisText(date)),1,1,1,1,0\n" }
+        let month = try parse(row("2024-02-01"), key: "data/spot/monthly/klines/BTCUSDT/1mo/BTCUSDT-1mo-2024-02.zip")
+        XCTAssertEqual(month.report.status, .pass, "\(month.report.findings)")
+        // Weeks open on Mondays: 2024-02-05, 12, 19, 26.
+        let weeks = try parse(["2024-02-05", "2024-02-12", "2024-02-19", "2024-02-26"].map(row).joined(),
+                              key: "data/spot/monthly/klines/BTCUSDT/1w/BTCUSDT-1w-2024-02.zip")
+        XCTAssertEqual(weeks.report.status, .pass, "\(weeks.report.findings)")
+        let gap = try parse(["2024-02-05", "2024-02-19", "2024-02-20"].map(row).joined(),
+                            key: "data/spot/monthly/klines/BTCUSDT/1w/BTCUSDT-1w-2024-02.zip")
+        XCTAssertEqual(gap.report.finding(.missingIntervals)?.ranges, [TimeRange(micros("2024-02-12"), micros("2024-02-19"))])
+        XCTAssertEqual(gap.report.finding(.offGrid)?.lines, [3])
+        XCTAssertEqual(gap.report.finding(.cutShort)?.ranges, [TimeRange(micros("2024-02-27"), micros("2024-03-01"))])
+        // 3d has no documented anchor: its grid starts at the first row.
+        let threeDays = try parse(["2024-01-02", "2024-01-05", "2024-01-11"].map(row).joined(),
+                                  key: "data/spot/monthly/klines/BTCUSDT/3d/BTCUSDT-3d-2024-01.zip")
+        XCTAssertEqual(threeDays.report.finding(.missingIntervals)?.ranges, [TimeRange(micros("2024-01-08"), micros("2024-01-11"))])
+        XCTAssertNil(threeDays.report.finding(.offGrid))
+    }
+
     func testOffGridOpenTimes() throws {
         let t = try parse(klines(Array(0..<5)) + kline(5, minute: 1) + klines(Array(6..<24)), key: klinesKey)
         let f = try XCTUnwrap(t.report.finding(.offGrid))
