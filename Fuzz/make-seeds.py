@@ -303,8 +303,53 @@ def static_seeds():
         put("tzif", f"posix-{i}", rule)
 
 
+def csv_table_seeds():
+    """csv-table: make-mirror.py's CSV for one archive of each kind it writes, and the
+    quirks SILVER.md lists; each seed is the archive key, a newline, then the CSV."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("make_mirror", ROOT / "scripts" / "make-mirror.py")
+    mirror = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mirror)
+    keys = [
+        "data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2025-01-01.zip",
+        "data/futures/um/monthly/klines/ETHUSDT/1d/ETHUSDT-1d-2023-12.zip",
+        "data/futures/cm/daily/indexPriceKlines/ETHUSD/1h/ETHUSD-1h-2024-01-01.zip",
+        "data/spot/daily/trades/XRPUSDT/XRPUSDT-trades-2024-01-01.zip",
+        "data/futures/um/daily/trades/BTCUSDT/BTCUSDT-trades-2024-01-01.zip",
+        "data/spot/daily/aggTrades/BTCUSDT/BTCUSDT-aggTrades-2025-01-01.zip",
+        "data/futures/um/daily/bookDepth/ETHUSDT/ETHUSDT-bookDepth-2024-01-01.zip",
+        "data/futures/um/monthly/fundingRate/ETHUSDT/ETHUSDT-fundingRate-2023-12.zip",
+        "data/option/daily/BVOLIndex/BTCBVOLUSDT/BTCBVOLUSDT-BVOLIndex-2024-01-01.zip",
+    ]
+    for key in keys:
+        a = mirror.parse_key(key)
+        put("csv-table", f"{a.type}-{a.market.replace('/', '-')}-{a.date}", f"{key}\n" + mirror.csv_text(a, 12, 1))
+    day = "2024-03-01"
+    um_trades = f"data/futures/um/daily/trades/BTCUSDT/BTCUSDT-trades-{day}.zip\n"
+    put("csv-table", "trades-crlf-no-final-newline", um_trades + "id,price,qty,quote_qty,time,is_buyer_maker\r\n"
+        "1,62000.1,0.5,31000.05,1709251200123,true\r\n2,62000.2,0.5,31000.1,1709251200124,false")
+    put("csv-table", "trades-bad-fields", um_trades + "1,62000.1,0.5,31000.05,1709251200123,true\n"
+        "2,6200x,0.5,1,1709251200124,false\n3,,1,1,1709251200125,true\n4,1,1,1,1709251200126\n\n"
+        "4,1,1,1,1709251200126,true,true\n4,1,1,1,1709251200126,true\n9,1e400,1,1,99999999999999999,TRUE\n")
+    put("csv-table", "trades-wrong-header", um_trades + "id,price,qty,quote_qty,time,is_buyer_maker,is_best_match\n1,1,1,1,1,true,true\n")
+    put("csv-table", "metrics", f"data/futures/um/daily/metrics/BTCUSDT/BTCUSDT-metrics-{day}.zip\n"
+        "create_time,symbol,sum_open_interest,sum_open_interest_value,count_toptrader_long_short_ratio,"
+        "sum_toptrader_long_short_ratio,count_long_short_ratio,sum_taker_long_short_vol_ratio\n"
+        f"{day} 00:05:00,BTCUSDT,80000.1,4960000000.5,1.8,1.6,2.1,0.95\n{day} 00:05:00,BTCUSDT,80000.1,4960000000.5,1.8,1.6,2.1,0.95\n")
+    put("csv-table", "eoh-summary-empty-fields", f"data/option/daily/EOHSummary/BTCUSDT/BTCUSDT-EOHSummary-{day}.zip\n"
+        "date,hour,symbol,underlying,type,strike,open,high,low,close,volume_contracts,volume_usdt,best_bid_price,"
+        "best_ask_price,best_bid_qty,best_ask_qty,best_buy_iv,best_sell_iv,mark_price,mark_iv,delta,gamma,vega,theta,"
+        f"openinterest_contracts,openinterest_usdt\n{day},1,BTC-240301-60000-P,BTCUSDT,P,60000,,,,,0,0,,,,,,,150.1,0.58,-0.39,0.0001,12.4,-79,20,1240000\n")
+    put("csv-table", "liquidations", "data/futures/cm/daily/liquidationSnapshot/BTCUSD_PERP/BTCUSD_PERP-liquidationSnapshot-"
+        f"{day}.zip\n1709251200123,SELL,LIMIT,IOC,12,61000.5,61010.2,FILLED,12,12\n1709251200123,BUY,LIMIT,IOC,1,0,0,FILLED,1,1\n")
+    put("csv-table", "weekly-klines-gaps", "data/spot/monthly/klines/BTCUSDT/1w/BTCUSDT-1w-2024-02.zip\n"
+        "1707091200000,1,1,1,1,1,1707695999999,1,1,1,1,0\n1708300800000,1,1,1,1,1,1708905599999,1,1,1,1,0\n"
+        "1708300800001,1,1,1,1,1,1708905599999,1,1,1,1,0\n1708300800000,1,1,1,1,1,1708905599999,1,1,1,1,0\n")
+
+
 def main():
     static_seeds()
+    csv_table_seeds()
     missing = [p for p in [BIN / "arc-discover", VENV_BIN / "rclone"] if not p.exists()]
     if missing:
         sys.exit(f"make-seeds: {', '.join(map(str, missing))} missing; wrote the static seeds only")
