@@ -1,0 +1,115 @@
+/// What every column's writer shares: the rows of the page being filled, its definition
+/// levels (optional columns), and the page's passage to `ColumnChunkPages`. A subclass per
+/// type stages values its own way and encodes them.
+class ColumnWriter {
+    /// Rows in a page: 1 MB of 8-byte values, which is also what pyarrow and polars aim at.
+    static let pageRows = 128 * 1024
+
+    let column: SilverColumn
+    /// The column's position in the schema and in every batch.
+    let index: Int
+    let pages: ColumnChunkPages
+    /// The page body being encoded, shared by every column (one page is encoded at a time).
+    let body: ByteBuffer
+    private var levels: [UInt8] = []
+    private(set) var pageRows = 0
+    private var pageNulls = 0
+    private var chunkNulls: Int64 = 0
+
+    init(column: SilverColumn, index: Int, compressor: PageCompressor, body: ByteBuffer) {
+        self.column = column
+        self.index = index
+        self.body = body
+        pages = ColumnChunkPages(column: column, compressor: compressor)
+        if column.optional { levels.reserveCapacity(ColumnWriter.pageRows) }
+    }
+
+    /// Bytes held until the row group ends (compressed pages and dictionaries).
+    var bufferedBytes: Int { pages.bufferedBytes + dictionaryBytes }
+
+    func append(_ batch: ColumnBatch, rows: Range<Int>) throws {
+        var row = rows.lowerBound
+        let present = batch.present[index]
+        while row < rows.upperBound {
+            let n = min(rows.upperBound - row, ColumnWriter.pageRows - pageRows)
+            let taken = stage(batch, rows: row..<row + n)
+            if column.optional {
+                present.withUnsafeBufferPointer { p in
+                    for r in row..<row + taken {
+                        levels.append(p[r] ? 1 : 0)
+                        if !p[r] { pageNulls += 1 }
+                    }
+                }
+            }
+            pageRows += taken
+            row += taken
+            if pageRows == ColumnWriter.pageRows || pageIsFull { try flushPage() }
+        }
+    }
+
+    /// Encodes and compresses the page being filled, if it has rows.
+    func flushPage() throws {
+        guard pageRows > 0 else { return }
+        body.removeAll(keepingCapacity: 8 << 20)
+        if column.optional {
+            // v1 data page: the levels' byte length, then the levels (RLE hybrid, 1 bit).
+            let lengthAt = body.count
+            body.append(uint32: 0)
+            levels.withUnsafeBufferPointer { RleHybridEncoder.encode($0, width: 1, into: body) }
+            body.patch(uint32: UInt32(body.count - lengthAt - 4), at: lengthAt)
+        }
+        var (encoding, statistics) = encodeValues()
+        statistics.nullCount = Int64(pageNulls)
+        try pages.addDataPage(body.bytes, numValues: pageRows, encoding: encoding, statistics: statistics)
+        chunkNulls += Int64(pageNulls)
+        levels.removeAll(keepingCapacity: true)
+        pageRows = 0
+        pageNulls = 0
+    }
+
+    /// Ends the column chunk: the last page, the dictionary page, then writes it all to
+    /// `file` and starts afresh for the next row group.
+    func writeChunk(to file: ParquetFileOutput) throws -> ColumnChunkMetadata {
+        try flushPage()
+        try finishDictionary()
+        var statistics = chunkStatistics()
+        statistics.nullCount = chunkNulls
+        let metadata = try pages.write(to: file, statistics: statistics)
+        chunkNulls = 0
+        resetChunk()
+        return metadata
+    }
+
+    // MARK: For subclasses
+
+    /// Copies the values of `rows` (skipping absent ones) into the page; returns how many
+    /// rows it took: all, unless the page filled up by size first (at least one).
+    func stage(_ batch: ColumnBatch, rows: Range<Int>) -> Int { fatalError("abstract") }
+    /// Whether the page must go out before more rows (a size limit other than rows).
+    var pageIsFull: Bool { false }
+    /// Appends the staged values to `body`, clears them, and says how they were encoded
+    /// with the page's min/max (null count filled in here).
+    func encodeValues() -> (ParquetFormat.Encoding, ParquetStatistics) { fatalError("abstract") }
+    var dictionaryBytes: Int { 0 }
+    /// Hands the dictionary page to `pages` when data pages used it.
+    func finishDictionary() throws {}
+    func chunkStatistics() -> ParquetStatistics { ParquetStatistics() }
+    func resetChunk() {}
+}
+
+/// Running min and max of one page or chunk, in the column's own order.
+struct MinMax<Value> {
+    var min: Value?
+    var max: Value?
+
+    mutating func merge(_ other: MinMax, less: (Value, Value) -> Bool) {
+        if let m = other.min, min == nil || less(m, min!) { min = m }
+        if let m = other.max, max == nil || less(max!, m) { max = m }
+    }
+}
+
+/// PLAIN bytes of a statistic.
+@inline(__always)
+func littleEndianBytes<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+    withUnsafeBytes(of: value.littleEndian) { Array($0) }
+}
