@@ -121,6 +121,20 @@ final class ParquetEncodingTests: XCTestCase {
         XCTAssertEqual(bytes.count, 4 + 10 + 10 + 4 + 32 * 8)
     }
 
+    func testSnappyLiteralsAndCopies() {
+        // Checked against pyarrow.Codec("snappy"): a literal "a", then a 2-byte-offset copy of 19.
+        XCTAssertEqual(snappy(Array(repeating: UInt8(ascii: "a"), count: 20)), [0x14, 0x00, 0x61, 0x4A, 0x01, 0x00])
+        // Too short to search: one literal, tag (5 - 1) << 2.
+        XCTAssertEqual(snappy(Array("hello".utf8)), [0x05, 0x10] + Array("hello".utf8))
+        XCTAssertEqual(snappy([]), [0x00])
+    }
+
+    private func snappy(_ input: [UInt8]) -> [UInt8] {
+        let out = ByteBuffer()
+        input.withUnsafeBytes { SnappyEncoder.encode($0, into: out) }
+        return Array(out.bytes)
+    }
+
     private func rle<T: FixedWidthInteger & UnsignedInteger>(_ values: [T], width: Int) -> [UInt8] {
         let out = ByteBuffer()
         values.withUnsafeBufferPointer { RleHybridEncoder.encode($0, width: width, into: out) }

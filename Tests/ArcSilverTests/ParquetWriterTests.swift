@@ -1,3 +1,4 @@
+import Glibc
 import XCTest
 import ArcCore
 import ArcTestSupport
@@ -21,7 +22,7 @@ final class ParquetWriterTests: XCTestCase {
             XCTAssertEqual(summary.rows, 5_000)
             XCTAssertEqual(summary.rowGroups, 1)
             XCTAssertEqual(summary.bytes, Int64(dir.read("every-\(compression).parquet").count))
-            let codec = ["zstd": "ZSTD", "gzip": "GZIP", "none": "UNCOMPRESSED"][compression.rawValue]!
+            let codec = ["zstd": "ZSTD", "gzip": "GZIP", "snappy": "SNAPPY", "none": "UNCOMPRESSED"][compression.rawValue]!
             let expectation = table.expectation(rowGroups: 1, codec: codec, keyValues: keyValues, encodings: [
                 ("side", "RLE_DICTIONARY"), ("price", "RLE_DICTIONARY"), ("time", "DELTA_BINARY_PACKED"),
                 ("id", "DELTA_BINARY_PACKED"), ("maker", "PLAIN"), ("note", "RLE_DICTIONARY"),
@@ -71,6 +72,42 @@ final class ParquetWriterTests: XCTestCase {
         try ParquetReaders.check(path, expectation: table.expectation(
             rowGroups: 1, codec: "ZSTD", keyValues: [],
             encodings: [("name", "RLE_DICTIONARY"), ("name", "PLAIN")]), in: dir)
+    }
+
+    /// Runs, short and long copies, incompressible stretches and several 64 KiB fragments,
+    /// decompressed by pyarrow's snappy.
+    func testSnappyRoundTripsThroughPyarrow() throws {
+        var random = SplitMix64(seed: 3)
+        var input: [UInt8] = []
+        while input.count < 300_000 {
+            switch random.next() % 4 {
+            case 0: input += Array(repeating: UInt8(random.next() & 0xFF), count: Int(random.next() % 200))
+            case 1: for _ in 0..<Int(random.next() % 3_000) { input.append(UInt8(random.next() & 0xFF)) }
+            case 2: if input.count > 10 {
+                let from = Int(random.next() % UInt64(input.count - 5))
+                input += input[from..<min(input.count, from + Int(random.next() % 300) + 4)]
+            }
+            default: input += Array("agg_trade_id,price,quantity,60000.01,0.00012,".utf8)
+            }
+        }
+        let out = ByteBuffer()
+        input.withUnsafeBytes { SnappyEncoder.encode($0, into: out) }
+        XCTAssertLessThan(out.count, input.count)
+        dir.write("input.bin", input)
+        dir.write("snappy.bin", Array(out.bytes))
+        let script = dir.write("unsnappy.py", """
+            import sys, pyarrow as pa
+            raw = open(sys.argv[1], "rb").read(); packed = open(sys.argv[2], "rb").read()
+            out = pa.Codec("snappy").decompress(packed, decompressed_size=len(raw)).to_pybytes()
+            print("ok" if out == raw else f"differs: {len(out)} bytes for {len(raw)}")
+            """)
+        var options = Subprocess.Options()
+        options.stdoutPath = dir.file("unsnappy.out")
+        guard access(ParquetReaders.python, X_OK) == 0 else { return XCTFail("\(ParquetReaders.python) is missing") }
+        let child = try Subprocess(executable: ParquetReaders.python, arguments: [ParquetReaders.python, script,
+                                   dir.file("input.bin"), dir.file("snappy.bin")], options: options)
+        XCTAssertEqual(child.wait(), 0)
+        XCTAssertEqual(String(decoding: dir.read("unsnappy.out"), as: UTF8.self), "ok\n")
     }
 
     func testEmptyFileHasTheSchemaAndNoRows() throws {

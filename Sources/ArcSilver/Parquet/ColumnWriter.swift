@@ -2,26 +2,25 @@
 /// levels (optional columns), and the page's passage to `ColumnChunkPages`. A subclass per
 /// type stages values its own way and encodes them.
 class ColumnWriter {
-    /// Rows in a page: 1 MB of 8-byte values, which is also what pyarrow and polars aim at.
-    static let pageRows = 128 * 1024
-
     let column: SilverColumn
+    let limits: ColumnLimits
     /// The column's position in the schema and in every batch.
     let index: Int
     let pages: ColumnChunkPages
     /// The page body being encoded, shared by every column (one page is encoded at a time).
     let body: ByteBuffer
     private var levels: [UInt8] = []
-    private(set) var pageRows = 0
+    private(set) var rowsInPage = 0
     private var pageNulls = 0
     private var chunkNulls: Int64 = 0
 
-    init(column: SilverColumn, index: Int, compressor: PageCompressor, body: ByteBuffer) {
+    init(column: SilverColumn, index: Int, limits: ColumnLimits, compressor: PageCompressor, body: ByteBuffer) {
         self.column = column
+        self.limits = limits
         self.index = index
         self.body = body
         pages = ColumnChunkPages(column: column, compressor: compressor)
-        if column.optional { levels.reserveCapacity(ColumnWriter.pageRows) }
+        if column.optional { levels.reserveCapacity(limits.pageRows) }
     }
 
     /// Bytes held until the row group ends (compressed pages and dictionaries).
@@ -31,7 +30,7 @@ class ColumnWriter {
         var row = rows.lowerBound
         let present = batch.present[index]
         while row < rows.upperBound {
-            let n = min(rows.upperBound - row, ColumnWriter.pageRows - pageRows)
+            let n = min(rows.upperBound - row, limits.pageRows - rowsInPage)
             let taken = stage(batch, rows: row..<row + n)
             if column.optional {
                 present.withUnsafeBufferPointer { p in
@@ -41,15 +40,15 @@ class ColumnWriter {
                     }
                 }
             }
-            pageRows += taken
+            rowsInPage += taken
             row += taken
-            if pageRows == ColumnWriter.pageRows || pageIsFull { try flushPage() }
+            if rowsInPage == limits.pageRows || pageIsFull { try flushPage() }
         }
     }
 
     /// Encodes and compresses the page being filled, if it has rows.
     func flushPage() throws {
-        guard pageRows > 0 else { return }
+        guard rowsInPage > 0 else { return }
         body.removeAll(keepingCapacity: 8 << 20)
         if column.optional {
             // v1 data page: the levels' byte length, then the levels (RLE hybrid, 1 bit).
@@ -60,10 +59,10 @@ class ColumnWriter {
         }
         var (encoding, statistics) = encodeValues()
         statistics.nullCount = Int64(pageNulls)
-        try pages.addDataPage(body.bytes, numValues: pageRows, encoding: encoding, statistics: statistics)
+        try pages.addDataPage(body.bytes, numValues: rowsInPage, encoding: encoding, statistics: statistics)
         chunkNulls += Int64(pageNulls)
         levels.removeAll(keepingCapacity: true)
-        pageRows = 0
+        rowsInPage = 0
         pageNulls = 0
     }
 
@@ -95,6 +94,30 @@ class ColumnWriter {
     func finishDictionary() throws {}
     func chunkStatistics() -> ParquetStatistics { ParquetStatistics() }
     func resetChunk() {}
+}
+
+/// How big a page and a dictionary may grow. Both shrink for wide schemas so that the
+/// pages being filled (one per column) and the dictionaries (one per double or string
+/// column) stay within a fixed budget however many columns there are.
+struct ColumnLimits {
+    /// Rows in a page: 128 Ki (1 MB of 8-byte values, what pyarrow and polars aim at too)
+    /// up to 8 columns, fewer beyond so all pages being filled hold about 8 MB at most.
+    let pageRows: Int
+    /// Bytes of a PLAIN string page.
+    let pageBytes: Int
+    /// PLAIN size at which a dictionary stops growing: 1 MB (pyarrow's default), less when
+    /// more than 12 columns have one.
+    let dictionaryBytes: Int
+
+    init(schema: [SilverColumn]) {
+        let fit = (8 << 20) / (8 * max(schema.count, 1))
+        var rows = 128 * 1024
+        while rows > fit && rows > 4096 { rows /= 2 }
+        pageRows = rows
+        pageBytes = rows * 8
+        let dictionaries = schema.filter { $0.type == .double || $0.type == .string }.count
+        dictionaryBytes = min(1 << 20, (12 << 20) / max(dictionaries, 1))
+    }
 }
 
 /// Running min and max of one page or chunk, in the column's own order.

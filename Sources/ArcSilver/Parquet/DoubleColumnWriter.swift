@@ -2,7 +2,7 @@
 /// lot within a day), PLAIN otherwise. The first page decides: when over half its values
 /// are distinct the dictionary is dropped and the page goes out PLAIN (a near-unique
 /// column such as a quote quantity would only pay for indices on top of the values). A
-/// dictionary that reaches `dictionaryPageLimit` stops growing: its pages stay, the
+/// dictionary that reaches `limits.dictionaryBytes` stops growing: its pages stay, the
 /// chunk's later pages are PLAIN (readers accept a chunk that mixes the two).
 final class DoubleColumnWriter: ColumnWriter {
     private let dictionary = UInt64Dictionary()
@@ -14,12 +14,12 @@ final class DoubleColumnWriter: ColumnWriter {
     private var chunk = MinMax<Double>()
     private var chunkNaNs: Int64 = 0
 
-    override init(column: SilverColumn, index: Int, compressor: PageCompressor, body: ByteBuffer) {
-        super.init(column: column, index: index, compressor: compressor, body: body)
-        indices.reserveCapacity(ColumnWriter.pageRows)
+    override init(column: SilverColumn, index: Int, limits: ColumnLimits, compressor: PageCompressor, body: ByteBuffer) {
+        super.init(column: column, index: index, limits: limits, compressor: compressor, body: body)
+        indices.reserveCapacity(limits.pageRows)
     }
 
-    private var dictionaryIsFull: Bool { dictionary.plainSize >= dictionaryPageLimit }
+    private var dictionaryIsFull: Bool { dictionary.plainSize >= limits.dictionaryBytes }
 
     override var pageIsFull: Bool { useDictionary && dictionaryIsFull }
 
@@ -40,7 +40,7 @@ final class DoubleColumnWriter: ColumnWriter {
         var staged = indices
         indices = []
         defer { indices = staged }
-        let limit = dictionaryPageLimit / 8
+        let limit = limits.dictionaryBytes / 8
         let dictionary = self.dictionary
         return source.withUnsafeBufferPointer { v in
             for r in rows {

@@ -3,9 +3,9 @@ final class Int64ColumnWriter: ColumnWriter {
     private var values: [Int64] = []
     private var chunk = MinMax<Int64>()
 
-    override init(column: SilverColumn, index: Int, compressor: PageCompressor, body: ByteBuffer) {
-        super.init(column: column, index: index, compressor: compressor, body: body)
-        values.reserveCapacity(ColumnWriter.pageRows)
+    override init(column: SilverColumn, index: Int, limits: ColumnLimits, compressor: PageCompressor, body: ByteBuffer) {
+        super.init(column: column, index: index, limits: limits, compressor: compressor, body: body)
+        values.reserveCapacity(limits.pageRows)
     }
 
     override func stage(_ batch: ColumnBatch, rows: Range<Int>) -> Int {
@@ -51,9 +51,9 @@ final class BooleanColumnWriter: ColumnWriter {
     private var values: [Bool] = []
     private var chunk = MinMax<Bool>()
 
-    override init(column: SilverColumn, index: Int, compressor: PageCompressor, body: ByteBuffer) {
-        super.init(column: column, index: index, compressor: compressor, body: body)
-        values.reserveCapacity(ColumnWriter.pageRows)
+    override init(column: SilverColumn, index: Int, limits: ColumnLimits, compressor: PageCompressor, body: ByteBuffer) {
+        super.init(column: column, index: index, limits: limits, compressor: compressor, body: body)
+        values.reserveCapacity(limits.pageRows)
     }
 
     override func stage(_ batch: ColumnBatch, rows: Range<Int>) -> Int {

@@ -25,7 +25,7 @@ final class PageCompressor {
             let rc = arc_deflate_init2(&zlib, self.level, 31)
             guard rc == Z_OK else { throw ParquetError(.compression, "zlib: deflateInit2 failed (\(rc))") }
             zlibReady = true
-        case .none:
+        case .snappy, .none:
             self.level = 0
         }
     }
@@ -39,6 +39,7 @@ final class PageCompressor {
         switch compression {
         case .zstd: return .zstd
         case .gzip: return .gzip
+        case .snappy: return .snappy
         case .none: return .uncompressed
         }
     }
@@ -49,6 +50,9 @@ final class PageCompressor {
         switch compression {
         case .none:
             return input
+        case .snappy:
+            output.removeAll(keepingCapacity: 8 << 20)
+            SnappyEncoder.encode(input, into: output)
         case .zstd:
             let bound = ZSTD_compressBound(input.count)
             output.removeAll(keepingCapacity: 8 << 20)

@@ -18,13 +18,13 @@ final class StringColumnWriter: ColumnWriter {
     private var chunkMin: [UInt8]?
     private var chunkMax: [UInt8]?
 
-    override init(column: SilverColumn, index: Int, compressor: PageCompressor, body: ByteBuffer) {
-        super.init(column: column, index: index, compressor: compressor, body: body)
-        indices.reserveCapacity(ColumnWriter.pageRows)
+    override init(column: SilverColumn, index: Int, limits: ColumnLimits, compressor: PageCompressor, body: ByteBuffer) {
+        super.init(column: column, index: index, limits: limits, compressor: compressor, body: body)
+        indices.reserveCapacity(limits.pageRows)
     }
 
     override var pageIsFull: Bool {
-        useDictionary ? dictionary.plainSize >= dictionaryPageLimit : plain.count >= dictionaryPageLimit
+        useDictionary ? dictionary.plainSize >= limits.dictionaryBytes : plain.count >= limits.pageBytes
     }
 
     override var dictionaryBytes: Int { useDictionary || dictionaryUsed ? dictionary.plainSize * 2 : 0 }
@@ -93,7 +93,7 @@ final class StringColumnWriter: ColumnWriter {
             indices.removeAll(keepingCapacity: true)
             dictionaryUsed = true
             encoding = .rleDictionary
-            if dictionary.plainSize >= dictionaryPageLimit { useDictionary = false }
+            if dictionary.plainSize >= limits.dictionaryBytes { useDictionary = false }
         } else {
             pageMin = plainMin.map { Array(slice($0)) }
             pageMax = plainMax.map { Array(slice($0)) }

@@ -1,9 +1,5 @@
 import Glibc
 
-/// The most a dictionary page may hold, PLAIN-encoded (pyarrow's default too): beyond it
-/// a column chunk goes on in PLAIN, and a reader never needs a huge dictionary in memory.
-let dictionaryPageLimit = 1 << 20
-
 /// Dictionary of 8-byte values (a DOUBLE's bit pattern: -0.0, 0.0 and each NaN stay
 /// distinct, so values come back bit for bit). Open addressing with linear probing over
 /// raw memory: Swift's Dictionary costs several times more per lookup on this hot path.
