@@ -119,6 +119,28 @@ final class ParquetWriterTests: XCTestCase {
                                                                       keyValues: [(key: "rows", value: "0")]), in: dir)
     }
 
+    /// Pages with no value at all: no dictionary to index, no min or max, every row null.
+    func testColumnsWithOnlyNulls() throws {
+        let schema: [SilverColumn] = [SilverColumn("id", .int64)] + [SilverType.timestamp, .int64, .double, .boolean, .string]
+            .map { SilverColumn("null_\(ParquetTestTable.name($0))", $0, optional: true) }
+        let rows: [[ParquetCell]] = (0..<300).map { [.int(Int64($0))] + Array(repeating: .null, count: 5) }
+        let table = ParquetTestTable(schema: schema, rows: rows)
+        let path = dir.file("nulls.parquet")
+        try table.write(to: path, options: ParquetOptions(), batchRows: 100)
+        try ParquetReaders.check(path, expectation: table.expectation(rowGroups: 1, codec: "ZSTD", keyValues: []), in: dir)
+    }
+
+    func testPagesAndDictionariesShrinkForWideSchemas() {
+        let narrow = ColumnLimits(schema: (0..<8).map { SilverColumn("c\($0)", $0 < 6 ? .double : .int64) }, rowGroupBytes: 12 << 20)
+        XCTAssertEqual(narrow.pageRows, 128 * 1024)
+        XCTAssertEqual(narrow.dictionaryBytes, 1 << 20)
+        let wide = ColumnLimits(schema: (0..<26).map { SilverColumn("c\($0)", $0 < 4 ? .string : .double) }, rowGroupBytes: 12 << 20)
+        XCTAssertEqual(wide.pageRows, 32 * 1024)
+        XCTAssertEqual(wide.pageBytes, 256 * 1024)
+        XCTAssertEqual(wide.dictionaryBytes, (6 << 20) / 26)
+        XCTAssertLessThanOrEqual(wide.pageRows * 8 * 26, 8 << 20)
+    }
+
     func testRowGroupsEndAtTheByteLimit() throws {
         var random = SplitMix64(seed: 1)
         let schema = [SilverColumn("noise", .double)]

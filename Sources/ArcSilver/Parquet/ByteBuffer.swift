@@ -1,6 +1,10 @@
+import Glibc
+
 /// A growable byte buffer the encoders write through a raw pointer: a step reserves room
 /// for its worst case once, then stores without a capacity check per byte (appending to a
-/// [UInt8] byte by byte costs a check and a possible reallocation each time).
+/// [UInt8] byte by byte costs a check and a possible reallocation each time). Memory comes
+/// from malloc and grows with realloc: glibc moves a large block by remapping it, where
+/// allocate-copy-free left freed holes in the heap that kept the process's RSS up.
 final class ByteBuffer {
     private(set) var base: UnsafeMutableRawPointer
     private(set) var capacity: Int
@@ -8,10 +12,15 @@ final class ByteBuffer {
 
     init(capacity: Int = 4096) {
         self.capacity = max(capacity, 64)
-        base = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 16)
+        base = ByteBuffer.reallocate(nil, self.capacity)
     }
 
-    deinit { base.deallocate() }
+    deinit { free(base) }
+
+    private static func reallocate(_ old: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer {
+        guard let p = realloc(old, size) else { fatalError("out of memory (\(size) bytes for a Parquet buffer)") }
+        return p
+    }
 
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
@@ -25,12 +34,10 @@ final class ByteBuffer {
     var end: UnsafeMutableRawPointer { base + count }
 
     private func grow(_ needed: Int) {
-        var newCapacity = capacity * 2
-        while newCapacity < needed { newCapacity *= 2 }
-        let newBase = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
-        newBase.copyMemory(from: base, byteCount: count)
-        base.deallocate()
-        base = newBase
+        // 1.5x: a buffer holding a row group's pages wastes at most a third of itself.
+        var newCapacity = capacity + capacity / 2
+        while newCapacity < needed { newCapacity += newCapacity / 2 }
+        base = ByteBuffer.reallocate(base, newCapacity)
         capacity = newCapacity
     }
 
@@ -39,9 +46,8 @@ final class ByteBuffer {
     func removeAll(keepingCapacity limit: Int = Int.max) {
         count = 0
         if capacity > limit {
-            base.deallocate()
             capacity = max(limit, 64)
-            base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+            base = ByteBuffer.reallocate(base, capacity)
         }
     }
 

@@ -16,9 +16,14 @@ final class ColumnChunkPages {
     private(set) var numValues: Int64 = 0
     private(set) var pagesByEncoding: [(ParquetFormat.Encoding, Int32)] = []
 
-    init(column: SilverColumn, compressor: PageCompressor) {
+    /// Capacity kept from one row group to the next: the column's share of the budget
+    /// (memory once written stays resident, so every column keeping its peak would add up).
+    let retainedBytes: Int
+
+    init(column: SilverColumn, compressor: PageCompressor, retainedBytes: Int) {
         self.column = column
         self.compressor = compressor
+        self.retainedBytes = retainedBytes
     }
 
     /// Bytes held until the row group is written.
@@ -73,8 +78,8 @@ final class ColumnChunkPages {
             totalUncompressedSize: uncompressedTotal, totalCompressedSize: compressedTotal,
             dataPageOffset: dataStart, dictionaryPageOffset: hasDictionary ? start : nil,
             statistics: statistics, encodingStats: encodingStats)
-        dataPages.removeAll(keepingCapacity: 4 << 20)
-        dictionaryPage.removeAll(keepingCapacity: 1 << 20)
+        dataPages.removeAll(keepingCapacity: retainedBytes)
+        dictionaryPage.removeAll(keepingCapacity: retainedBytes / 4)
         hasDictionary = false
         uncompressedTotal = 0
         compressedTotal = 0

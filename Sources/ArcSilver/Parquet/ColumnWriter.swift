@@ -19,7 +19,7 @@ class ColumnWriter {
         self.limits = limits
         self.index = index
         self.body = body
-        pages = ColumnChunkPages(column: column, compressor: compressor)
+        pages = ColumnChunkPages(column: column, compressor: compressor, retainedBytes: limits.retainedBytes)
         if column.optional { levels.reserveCapacity(limits.pageRows) }
     }
 
@@ -106,17 +106,24 @@ struct ColumnLimits {
     /// Bytes of a PLAIN string page.
     let pageBytes: Int
     /// PLAIN size at which a dictionary stops growing: 1 MB (pyarrow's default), less when
-    /// more than 12 columns have one.
+    /// more than 6 columns have one.
     let dictionaryBytes: Int
+    /// A column's share of the row group's byte budget.
+    let retainedBytes: Int
 
-    init(schema: [SilverColumn]) {
+    /// Values after which a chunk's first page tells whether its dictionary pays.
+    let dictionaryTrial: Int
+
+    init(schema: [SilverColumn], rowGroupBytes: Int) {
+        retainedBytes = max(64 << 10, rowGroupBytes / max(schema.count, 1))
         let fit = (8 << 20) / (8 * max(schema.count, 1))
         var rows = 128 * 1024
         while rows > fit && rows > 4096 { rows /= 2 }
         pageRows = rows
+        dictionaryTrial = min(rows, 16 * 1024)
         pageBytes = rows * 8
         let dictionaries = schema.filter { $0.type == .double || $0.type == .string }.count
-        dictionaryBytes = min(1 << 20, (12 << 20) / max(dictionaries, 1))
+        dictionaryBytes = min(1 << 20, (6 << 20) / max(dictionaries, 1))
     }
 }
 

@@ -1,7 +1,8 @@
 /// DOUBLE columns: dictionary-encoded while that pays (prices and quantities repeat a
-/// lot within a day), PLAIN otherwise. The first page decides: when over half its values
-/// are distinct the dictionary is dropped and the page goes out PLAIN (a near-unique
-/// column such as a quote quantity would only pay for indices on top of the values). A
+/// lot within a day), PLAIN otherwise. The chunk's first values decide (16 Ki of them, or
+/// the first page if shorter): when over half are distinct the dictionary is dropped and
+/// they go out PLAIN (a near-unique column such as a quote quantity would only pay for
+/// indices on top of the values, and the hashing). A
 /// dictionary that reaches `limits.dictionaryBytes` stops growing: its pages stay, the
 /// chunk's later pages are PLAIN (readers accept a chunk that mixes the two).
 final class DoubleColumnWriter: ColumnWriter {
@@ -42,7 +43,7 @@ final class DoubleColumnWriter: ColumnWriter {
         defer { indices = staged }
         let limit = limits.dictionaryBytes / 8
         let dictionary = self.dictionary
-        return source.withUnsafeBufferPointer { v in
+        let taken = source.withUnsafeBufferPointer { v in
             for r in rows {
                 if optional && !present[r] { continue }
                 staged.append(dictionary.index(of: v[r].bitPattern))
@@ -50,15 +51,25 @@ final class DoubleColumnWriter: ColumnWriter {
             }
             return rows.count
         }
+        if !dictionaryUsed && staged.count >= limits.dictionaryTrial && dictionary.count * 2 > staged.count {
+            swap(&staged, &indices)
+            abandonDictionary()
+            swap(&staged, &indices)
+        }
+        return taken
+    }
+
+    /// Mostly distinct: PLAIN for the rest of this chunk, starting with the staged values.
+    private func abandonDictionary() {
+        for i in indices { values.append(Double(bitPattern: dictionary.values[Int(i)])) }
+        indices.removeAll(keepingCapacity: true)
+        dictionary.removeAll(releasing: true)
+        useDictionary = false
     }
 
     override func encodeValues() -> (ParquetFormat.Encoding, ParquetStatistics) {
         if useDictionary && !dictionaryUsed && dictionary.count * 2 > indices.count && indices.count > 0 {
-            // Mostly distinct: PLAIN for this chunk, starting with this page.
-            for i in indices { values.append(Double(bitPattern: dictionary.values[Int(i)])) }
-            indices.removeAll(keepingCapacity: true)
-            dictionary.removeAll()
-            useDictionary = false
+            abandonDictionary()
         }
         var page = MinMax<Double>()
         var nans: Int64 = 0

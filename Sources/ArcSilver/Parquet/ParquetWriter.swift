@@ -18,8 +18,12 @@ public struct ParquetOptions: Sendable {
     /// Rows in a full row group. A group also ends early once its buffered pages reach
     /// `rowGroupBytes`, so memory stays bounded whatever the rows hold.
     public var rowGroupRows: Int = 1 << 20
-    /// Compressed bytes buffered for a row group before it is written out.
-    public var rowGroupBytes: Int = 24 << 20
+    /// Compressed bytes (pages and dictionaries) buffered for a row group before it is
+    /// written out. With the pages being filled (about 8 MB at most), the buffers' slack and
+    /// the codec, the writer stays under about 35 MB even for 26 columns of unique,
+    /// incompressible strings; a spot aggTrades row group of 1 Mi rows is about 5.5 MB, so
+    /// only wide or incompressible tables are cut by it.
+    public var rowGroupBytes: Int = 12 << 20
     /// FileMetaData.created_by, "<application> version <version>" as the format asks.
     public var createdBy: String = "arc version \(ArcVersion.current)"
 
@@ -64,7 +68,7 @@ public final class ParquetWriter {
         file = ParquetFileOutput(sink: sink)
         let compressor = try PageCompressor(options.compression, level: options.compressionLevel)
         let body = ByteBuffer(capacity: 1 << 20)
-        let limits = ColumnLimits(schema: schema)
+        let limits = ColumnLimits(schema: schema, rowGroupBytes: options.rowGroupBytes)
         pageRows = limits.pageRows
         columns = schema.enumerated().map { i, column -> ColumnWriter in
             switch column.type {
@@ -83,10 +87,11 @@ public final class ParquetWriter {
     public func write(_ batch: ColumnBatch) throws {
         guard !finished else { throw ParquetError(.finished, "write after finish") }
         try check(batch)
+        let sliceRows = rowsPerSlice(batch)
         var start = 0
         while start < batch.rows {
-            // Slices of at most a page, so the byte limit is looked at often enough.
-            let n = min(batch.rows - start, options.rowGroupRows - rowsInGroup, pageRows)
+            // The byte limit is looked at after each slice, so a slice holds a few MB at most.
+            let n = min(batch.rows - start, options.rowGroupRows - rowsInGroup, sliceRows)
             for column in columns { try column.append(batch, rows: start..<start + n) }
             rowsInGroup += n
             start += n
@@ -107,6 +112,17 @@ public final class ParquetWriter {
         try file.write(littleEndianBytes(UInt32(footer.count)))
         try file.write(ParquetWriter.magic)
         return ParquetSummary(rows: rows, bytes: file.offset, rowGroups: rowGroups.count)
+    }
+
+    /// Rows holding about 2 MB of raw values (8 bytes a number, the strings' own bytes).
+    private func rowsPerSlice(_ batch: ColumnBatch) -> Int {
+        guard batch.rows > 0 else { return pageRows }
+        var bytes = 0
+        for (i, column) in schema.enumerated() {
+            bytes += column.type == .string ? batch.strings[i].bytes.count + 4 * batch.rows : 8 * batch.rows
+        }
+        let perRow = max(1, bytes / batch.rows)
+        return max(1, min(pageRows, (2 << 20) / perRow))
     }
 
     private var bufferedBytes: Int { columns.reduce(0) { $0 + $1.bufferedBytes } }

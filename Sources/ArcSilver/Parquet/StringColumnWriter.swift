@@ -1,6 +1,6 @@
 import Glibc
 
-/// BYTE_ARRAY (STRING) columns: dictionary-encoded, with the same first-page test and
+/// BYTE_ARRAY (STRING) columns: dictionary-encoded, with the same first-values test and
 /// size limit as `DoubleColumnWriter`; PLAIN pages (4-byte length, bytes) otherwise, cut
 /// at about 1 MB so long strings cannot make a page, or the memory behind it, large.
 final class StringColumnWriter: ColumnWriter {
@@ -33,7 +33,7 @@ final class StringColumnWriter: ColumnWriter {
         let source = batch.strings[index]
         let present = batch.present[index]
         let optional = column.optional
-        return source.bytes.withUnsafeBytes { bytes in
+        let taken = source.bytes.withUnsafeBytes { bytes in
             source.ends.withUnsafeBufferPointer { ends in
                 for r in rows {
                     if optional && !present[r] { continue }
@@ -49,6 +49,18 @@ final class StringColumnWriter: ColumnWriter {
                 return rows.count
             }
         }
+        if useDictionary && !dictionaryUsed && indices.count >= limits.dictionaryTrial && dictionary.count * 2 > indices.count {
+            abandonDictionary()
+        }
+        return taken
+    }
+
+    /// Mostly distinct: PLAIN for the rest of this chunk, starting with the staged values.
+    private func abandonDictionary() {
+        for i in indices { appendPlain(dictionary.entry(Int(i))) }
+        indices.removeAll(keepingCapacity: true)
+        dictionary.removeAll(releasing: true)
+        useDictionary = false
     }
 
     private func appendPlain(_ value: UnsafeRawBufferPointer) {
@@ -65,11 +77,7 @@ final class StringColumnWriter: ColumnWriter {
 
     override func encodeValues() -> (ParquetFormat.Encoding, ParquetStatistics) {
         if useDictionary && !dictionaryUsed && dictionary.count * 2 > indices.count && indices.count > 0 {
-            // Mostly distinct: PLAIN for this chunk, starting with this page.
-            for i in indices { appendPlain(dictionary.entry(Int(i))) }
-            indices.removeAll(keepingCapacity: true)
-            dictionary.removeAll()
-            useDictionary = false
+            abandonDictionary()
         }
         var pageMin: [UInt8]?
         var pageMax: [UInt8]?

@@ -73,8 +73,15 @@ final class UInt64Dictionary {
         }
     }
 
-    func removeAll() {
+    /// Empties the dictionary; `releasing` also gives its memory back (a chunk that
+    /// dropped it will not need it again).
+    func removeAll(releasing: Bool = false) {
         count = 0
+        if releasing && valueCapacity > 1024 {
+            values.deallocate()
+            valueCapacity = 1024
+            values = .allocate(capacity: valueCapacity)
+        }
         if slotCount > 2048 {
             slots.deallocate()
             slotCount = 2048
@@ -135,10 +142,10 @@ final class ByteStringDictionary {
         }
     }
 
-    func removeAll() {
-        bytes.removeAll(keepingCapacity: 1 << 20)
-        ends.removeAll(keepingCapacity: true)
-        hashes.removeAll(keepingCapacity: true)
+    func removeAll(releasing: Bool = false) {
+        bytes.removeAll(keepingCapacity: releasing ? 1 << 14 : 1 << 20)
+        ends.removeAll(keepingCapacity: !releasing)
+        hashes.removeAll(keepingCapacity: !releasing)
         slots = Array(repeating: 0, count: 1024)
         shift = 64 - 10
     }
