@@ -84,6 +84,7 @@ public final class ParquetWriter {
     static let magic: [UInt8] = Array("PAR1".utf8)
 
     /// Appends the batch's rows. The batch is not kept: the caller may refill it at once.
+    /// After an error the file is incomplete: abort the sink.
     public func write(_ batch: ColumnBatch) throws {
         guard !finished else { throw ParquetError(.finished, "write after finish") }
         try check(batch)
