@@ -162,7 +162,7 @@ final class CheckFindingTests: XCTestCase {
 
     func testTimesOutsideThePeriodFail() throws {
         let t = try parse(aggDay().joined() + agg(244, first: 1288, last: 1288, second: 86_400), key: aggKey)
-        let f = try XCTUnwrap(t.report.finding(.timeOutsidePeriod))
+        let f = try XCTUnwrap(t.report.finding(.outsidePeriod))
         XCTAssertEqual(f.severity, .fail)
         XCTAssertEqual(f.lines, [145])
         XCTAssertTrue(f.message.contains("transact_time outside 2024-03-01 (2024-03-01T00:00:00.000000Z to 2024-03-02T00:00:00.000000Z)"), f.message)

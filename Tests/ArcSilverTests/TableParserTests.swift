@@ -54,7 +54,7 @@ final class TableParserTests: XCTestCase {
         // A millisecond value in a microsecond file is not rescaled: it falls outside the day.
         let mixed = try parse("1,1.5,2,3,1735689600123456,True,True\n2,1.5,2,3,1735689600124,True,True\n", key: key)
         XCTAssertEqual(mixed.ints("time"), [1_735_689_600_123_456, 1_735_689_600_124])
-        XCTAssertTrue(mixed.codes.contains("time_outside_period"))
+        XCTAssertTrue(mixed.codes.contains("outside_period"))
     }
 
     func testBothBooleanSpellings() throws {

@@ -5,7 +5,7 @@ import ArcCore
 ///
 /// Finding codes and severities:
 ///   fail  bad_field (a field that does not parse), bad_row (the wrong number of fields),
-///         unknown_layout (a header that is not the dataset's), time_outside_period,
+///         unknown_layout (a header that is not the dataset's), outside_period,
 ///         non_positive_price (a price at or below zero), no_rows, unreadable (the archive
 ///         could not be read), and what the converter adds about the zip itself
 ///   warn  duplicate_rows, duplicate_keys, out_of_order, missing_intervals (klines),

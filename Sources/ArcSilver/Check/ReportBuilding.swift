@@ -26,7 +26,7 @@ extension ParserState {
         add(badRows, .badRow, .fail) { t in
             "\(rows(t.count)) without the \(dataset.fields.count) fields of \(name) (first: \(t.detail ?? "")); not converted"
         }
-        add(checks.timeOutside, .timeOutsidePeriod, .fail) { t in
+        add(checks.timeOutside, .outsidePeriod, .fail) { t in
             "\(rows(t.count)) with \(time) outside \(identity.date) (\(MicrosecondTime.rfc3339(identity.periodStart)) to \(MicrosecondTime.rfc3339(identity.periodEnd)))\(first(t))"
         }
         add(checks.nonPositivePrices, .nonPositivePrice, .fail) { t in "\(rows(t.count)) with a price at or below zero\(first(t))" }

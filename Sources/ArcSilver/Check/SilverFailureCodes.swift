@@ -9,7 +9,7 @@ extension FailureCode {
     public static let notAnArchive = FailureCode("not_an_archive")
     public static let badRow = FailureCode("bad_row")
     // (bad_field is the core's)
-    public static let timeOutsidePeriod = FailureCode("time_outside_period")
+    public static let outsidePeriod = FailureCode("outside_period")
     public static let nonPositivePrice = FailureCode("non_positive_price")
     public static let noRows = FailureCode("no_rows")
     public static let unreadable = FailureCode("unreadable")
@@ -22,6 +22,11 @@ extension FailureCode {
     public static let cutShort = FailureCode("cut_short")
     public static let idGaps = FailureCode("id_gaps")
     public static let tradeIdGaps = FailureCode("trade_id_gaps")
+    // The container (found by ArchivePass around the zip reader's own codes):
+    public static let severalEntries = FailureCode("several_entries")
+    public static let emptyEntry = FailureCode("empty_entry")
+    /// The archive's bytes are not those arc-collect verified (it changed since).
+    public static let sha256Mismatch = FailureCode("sha256_mismatch")
     public static let blankLines = FailureCode("blank_lines")
 }
 

@@ -18,10 +18,10 @@ struct ArchiveJob {
             dataset = try Dataset.of(identity)
         } catch {
             // Not an archive of a known layout: nothing can be checked.
-            let code = (error as? ArcError)?.code.rawValue ?? "unknown_layout"
+            let code = (error as? ArcError)?.code ?? .unknownLayout
             log.error("\(item.origin): \(error)", ["dest": .string(item.dest)])
             runner.count { $0.failed += 1 }
-            return record(identity: nil, check: .json(Self.checkJSON(CheckReport.unreadable(code: code, message: "\(error)"))))
+            return record(identity: nil, check: .json(Self.checkJSON(CheckReport.unreadable("\(error)", code: code))))
         }
         do {
             if let done = try alreadyDone(identity) { return done }
@@ -160,7 +160,7 @@ struct ArchiveJob {
 
     private func logFindings(_ report: CheckReport) {
         guard report.status != .pass else { return }
-        let codes = report.findings.map(\.code).joined(separator: ", ")
+        let codes = report.findings.map(\.code.rawValue).joined(separator: ", ")
         let fields: [(String, LogValue)] = [("dest", .string(item.dest)), ("status", .string(report.status.rawValue)),
                                             ("findings", .string(codes))]
         log.log(report.status == .fail ? .error : .info, "\(item.dest): check \(report.status == .fail ? "failed" : "warned"): \(codes)",

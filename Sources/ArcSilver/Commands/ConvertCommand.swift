@@ -113,7 +113,7 @@ enum SilverCommand {
         let stop = StopSignal.shared
         stop.install()
         stop.onStop { sig in
-            log.warn("stopping on \(sig == SIGTERM ? "SIGTERM" : "SIGINT"): finishing the archives in flight, writing nothing incomplete")
+            log.warn("stopping on \(sig == 15 ? "SIGTERM" : "SIGINT"): finishing the archives in flight, writing nothing incomplete")
         }
         let state = try StateStore.open(context.statePath)
         let runner = SilverRunner(options: options, state: state, log: log, output: BufferedOutput.stdout, stop: stop)

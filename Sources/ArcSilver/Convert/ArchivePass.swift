@@ -64,14 +64,14 @@ enum ArchivePass {
                 }
             }
             if zip.entries.count > 1 {
-                parser.addFinding(Finding(code: "several_entries", severity: .fail,
+                parser.addFinding(Finding(code: .severalEntries, severity: .fail,
                                           message: "the zip holds \(zip.entries.count) entries (\(zip.entries.prefix(3).joined(separator: ", "))); one CSV was expected"))
             } else if zip.inflatedBytes == 0 {
-                parser.addFinding(Finding(code: "empty_entry", severity: .fail,
+                parser.addFinding(Finding(code: .emptyEntry, severity: .fail,
                                           message: "the zip's entry \(zip.entryName ?? "") is empty"))
             }
         } catch let error as ZipError {
-            parser.addFinding(Finding(code: error.code.rawValue, severity: .fail, message: error.description))
+            parser.addFinding(Finding(code: error.code, severity: .fail, message: error.description))
             // The rest is read only to hash the archive (the quality ledger is keyed by it).
             try drain(hashing)
         }
@@ -82,7 +82,7 @@ enum ArchivePass {
         let sha256 = hashing.finalizeHex()
         var result = PassResult(report: report, archiveSHA256: sha256, archiveBytes: hashing.bytes)
         if let expectedSHA256, expectedSHA256 != sha256 {
-            result.report.add(Finding(code: "sha256_mismatch", severity: .fail,
+            result.report.findings.append(Finding(code: .sha256Mismatch, severity: .fail,
                                       message: "the archive's SHA-256 is \(sha256), not the \(expectedSHA256) its record says was verified: it changed after it was collected"))
         }
         return result

@@ -35,7 +35,7 @@ final class QualityLedger: @unchecked Sendable { // the database is used under `
             s.bind(1, sha256).bind(2, identity.key).bind(3, identity.market).bind(4, identity.period)
                 .bind(5, identity.type).bind(6, identity.symbol).bind(7, identity.interval).bind(8, identity.date)
                 .bind(9, report.status.rawValue).bind(10, Int64(report.rows))
-                .bind(11, report.firstTime.map(SilverTime.rfc3339)).bind(12, report.lastTime.map(SilverTime.rfc3339))
+                .bind(11, report.firstTime.map(MicrosecondTime.rfc3339)).bind(12, report.lastTime.map(MicrosecondTime.rfc3339))
                 .bind(13, json).bind(14, WallClock.now())
             try s.run()
         }
