@@ -25,6 +25,7 @@
 //   fuzz-http-request    Corpus/http-request  ArcHTTPServer      HTTPConnection over bytes, Gzip
 //   fuzz-secrets         Corpus/secrets       ArcCore            Secrets.redact (what every log line, span and error passes)
 //   fuzz-dotenv          Corpus/dotenv        ArcWorkflow        DotEnv.parse (wf-run's env_file)
+//   fuzz-zip             Corpus/zip           ArcSilver, ArcCore ZipEntryReader (a downloaded archive, fed in pieces)
 import PackageDescription
 
 // modules: the root package's products a target imports; local: this package's support targets.
@@ -44,6 +45,7 @@ let targets: [(name: String, modules: [String], local: [String])] = [
     ("fuzz-http-request", ["ArcHTTPServer"], []),
     ("fuzz-secrets", ["ArcCore"], []),
     ("fuzz-dotenv", ["ArcWorkflow", "ArcCore"], []),
+    ("fuzz-zip", ["ArcSilver", "ArcCore"], []),
 ]
 
 let package = Package(
