@@ -125,6 +125,48 @@ final class ZipEntryReaderTests: XCTestCase {
         XCTAssertEqual(le32(archive, 18), 0xFFFF_FFFF)
     }
 
+    func testEntriesLargerThan4GB() throws {
+        // Several GB like a monthly trades file: zip64 sizes in the local header's extra
+        // field and in the central directory, and 8-byte sizes in a data descriptor.
+        // About 20 s and 9 GB inflated, so only when asked for.
+        guard getenv("ARC_LARGE_ZIP_TESTS") != nil else { throw XCTSkip("set ARC_LARGE_ZIP_TESTS=1 to read 4.3 GB entries") }
+        let dir = TempDir("arc-zip-large")
+        defer { dir.remove() }
+        let script = dir.write("large.py", """
+            import io, sys, zipfile
+            class Pipe(io.RawIOBase):
+                def __init__(self, f): self.f = f
+                def writable(self): return True
+                def write(self, b): return self.f.write(b)
+            block = b"1,2,3\\n" * (1 << 18)  # 1.5 MB
+            for name, stream in (("seekable.zip", False), ("streamed.zip", True)):
+                with open(sys.argv[1] + "/" + name, "wb") as f:
+                    with zipfile.ZipFile(Pipe(f) if stream else f, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+                        with z.open("big.csv", "w", force_zip64=True) as e:
+                            for _ in range(2800): e.write(block)
+            """)
+        var root = "\(#filePath)"
+        for _ in 0..<3 { root = FileSystem.parent(of: root) }
+        let python = root + "/.venv/bin/python"
+        XCTAssertEqual(try Subprocess(executable: python, arguments: [python, script, dir.path], captureStdout: false).wait(), 0)
+        let expectedSize = Int64(6 << 18) * 2800
+        XCTAssertGreaterThan(expectedSize, 1 << 32)
+        for name in ["seekable.zip", "streamed.zip"] {
+            let reader = ZipEntryReader(source: try FileByteSource(path: dir.file(name)), name: name)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+            defer { buffer.deallocate() }
+            var total: Int64 = 0
+            while true {
+                let n = try reader.read(into: buffer)
+                if n == 0 { break }
+                total += Int64(n)
+            }
+            XCTAssertEqual(total, expectedSize, name)
+            XCTAssertEqual(reader.inflatedBytes, expectedSize, name)
+            XCTAssertEqual(reader.entries, ["big.csv"], name)
+        }
+    }
+
     // MARK: What is not a zip, or not a whole one
 
     func testAnEmptyZipHasNoEntry() throws {
@@ -232,6 +274,10 @@ final class ZipEntryReaderTests: XCTestCase {
         var renamed = archive
         renamed[central + 46] ^= 0x20  // the name's first letter, upper case
         XCTAssertEqual(code(renamed), "corrupt_archive", "central directory names another file")
+        var newline = archive
+        newline[30] = 0x0A  // a name with a line break: the message stays one line
+        XCTAssertEqual(code(newline), "corrupt_archive", "local header names another file")
+        XCTAssertEqual(zipError(newline, "n.zip")?.description.contains("\\u{a}"), true)
         XCTAssertEqual(code(patched32(archive, at: central + 42) { $0 + 1 }), "corrupt_archive", "central offset")
         var counted = archive
         counted[end + 10] = 2

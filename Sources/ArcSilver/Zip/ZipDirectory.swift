@@ -56,26 +56,26 @@ extension ZipEntryReader {
             input.consume(46 + nameLength + extraLength + commentLength)
             count += 1
             guard let index = byOffset[Int64(bitPattern: offset)], !listed[index] else {
-                throw error(.corruptArchive, "its central directory lists \"\(name)\" at offset \(offset), "
+                throw error(.corruptArchive, "its central directory lists \(quoted(name)) at offset \(offset), "
                                 + "where no entry or another one was read")
             }
             listed[index] = true
             let entry = readEntries[index]
             if name != entry.name {
-                throw error(.corruptArchive, "its central directory names \"\(name)\" the entry whose local header "
-                                + "names \"\(entry.name)\"")
+                throw error(.corruptArchive, "its central directory names \(quoted(name)) the entry whose local header "
+                                + "names \(quoted(entry.name))")
             }
             if crc != entry.crc {
-                throw error(.crcMismatch, "entry \"\(entry.name)\": its central directory's CRC-32 is \(hex(crc)), "
+                throw error(.crcMismatch, "entry \(quoted(entry.name)): its central directory's CRC-32 is \(hex(crc)), "
                                 + "its data's \(hex(entry.crc))")
             }
             if compressed != UInt64(entry.compressedSize) || size != UInt64(entry.size) {
-                throw error(.sizeMismatch, "entry \"\(entry.name)\": its central directory says \(compressed) bytes "
+                throw error(.sizeMismatch, "entry \(quoted(entry.name)): its central directory says \(compressed) bytes "
                                 + "inflating to \(size), its data is \(entry.compressedSize) to \(entry.size)")
             }
         }
         if let missing = listed.firstIndex(of: false) {
-            throw error(.corruptArchive, "entry \"\(readEntries[missing].name)\" is not in its central directory")
+            throw error(.corruptArchive, "entry \(quoted(readEntries[missing].name)) is not in its central directory")
         }
         return count
     }

@@ -110,7 +110,7 @@ public final class ZipEntryReader: ByteSource {
     }
 
     /// "entry "x.csv"" for messages.
-    func entryLabel(_ header: LocalHeader) -> String { "entry \"\(header.name)\"" }
+    func entryLabel(_ header: LocalHeader) -> String { "entry \(quoted(header.name))" }
 
     // MARK: Local headers
 

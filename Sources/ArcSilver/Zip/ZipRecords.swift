@@ -112,3 +112,19 @@ func printable(_ bytes: UnsafeRawBufferPointer, limit: Int = 24) -> String {
     }
     return bytes.count > limit ? text + "..." : text
 }
+
+/// A name from the archive in quotes for a one-line message: control characters, quotes
+/// and backslashes escaped, long names cut.
+func quoted(_ name: String) -> String {
+    var text = "\""
+    for scalar in name.unicodeScalars.prefix(200) {
+        switch scalar {
+        case "\"", "\\": text += "\\" + String(scalar)
+        case _ where scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value)
+                || scalar == "\u{2028}" || scalar == "\u{2029}":
+            text += "\\u{" + String(scalar.value, radix: 16) + "}"
+        default: text.unicodeScalars.append(scalar)
+        }
+    }
+    return text + (name.unicodeScalars.count > 200 ? "...\"" : "\"")
+}
