@@ -26,6 +26,7 @@
 //   fuzz-secrets         Corpus/secrets       ArcCore            Secrets.redact (what every log line, span and error passes)
 //   fuzz-dotenv          Corpus/dotenv        ArcWorkflow        DotEnv.parse (wf-run's env_file)
 //   fuzz-csv-table       Corpus/csv-table     ArcSilver, ArcCore TableParser and its checks, CheckReport's JSON
+//   fuzz-zip             Corpus/zip           ArcSilver, ArcCore ZipEntryReader (a downloaded archive, fed in pieces)
 import PackageDescription
 
 // modules: the root package's products a target imports; local: this package's support targets.
@@ -46,6 +47,7 @@ let targets: [(name: String, modules: [String], local: [String])] = [
     ("fuzz-secrets", ["ArcCore"], []),
     ("fuzz-dotenv", ["ArcWorkflow", "ArcCore"], []),
     ("fuzz-csv-table", ["ArcSilver", "ArcCore"], []),
+    ("fuzz-zip", ["ArcSilver", "ArcCore"], []),
 ]
 
 let package = Package(

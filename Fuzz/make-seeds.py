@@ -16,11 +16,14 @@ What each target starts from:
   workflow, toml        examples/*.toml, and TOML 1.0 specification examples (below)
   cron                  examples/crontab's schedules and cron forms from the tests
   tzif                  a few small /usr/share/zoneinfo files and their POSIX TZ footers
+  zip                   small archives from python's zipfile: deflate, stored, data descriptors
+                        (written to a pipe), zip64, several entries, an empty entry, none
 
 Seeds are written only when missing: rerunning leaves the committed ones as they are.
 Crash inputs that were fixed are kept in the corpora too (named crash-*).
 """
 import gzip
+import io
 import json
 import os
 import shutil
@@ -32,6 +35,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 
 FUZZ = Path(__file__).resolve().parent
@@ -347,7 +351,49 @@ def csv_table_seeds():
         "1708300800001,1,1,1,1,1,1708905599999,1,1,1,1,0\n1708300800000,1,1,1,1,1,1708905599999,1,1,1,1,0\n")
 
 
+class _Pipe(io.RawIOBase):
+    """An unseekable stream: zipfile then writes a data descriptor after each entry."""
+    def __init__(self):
+        self.data = bytearray()
+
+    def writable(self):
+        return True
+
+    def write(self, b):
+        self.data += b
+        return len(b)
+
+
+def zip_seeds():
+    rows = b"".join(b"%d,97550.%02d000000,0.00020000,%d,%d,%d,True,True\n"
+                    % (3261437102 + i, i, 4485012110 + i, 4485012110 + i, 1735689600032000 + i) for i in range(6))
+
+    def archive(entries, method=zipfile.ZIP_DEFLATED, stream=False, zip64=False, comment=b""):
+        target = _Pipe() if stream else io.BytesIO()
+        with zipfile.ZipFile(target, "w", compression=method) as z:
+            z.comment = comment
+            for name, data in entries:
+                info = zipfile.ZipInfo(name, date_time=(2025, 1, 1, 0, 0, 0))
+                info.compress_type = method
+                with z.open(info, "w", force_zip64=zip64) as f:
+                    f.write(data)
+        return bytes(target.data if stream else target.getvalue())
+
+    one = [("BTCUSDT-aggTrades-2025-01-01.csv", rows)]
+    put("zip", "deflate", archive(one))
+    put("zip", "stored", archive(one, zipfile.ZIP_STORED))
+    put("zip", "deflate-descriptor", archive(one, stream=True))
+    put("zip", "stored-descriptor", archive(one, zipfile.ZIP_STORED, stream=True))
+    put("zip", "zip64-descriptor", archive(one, stream=True, zip64=True))
+    put("zip", "zip64", archive(one, zip64=True))
+    put("zip", "several", archive([("a.csv", rows), ("b.csv", rows[:40]), ("c.csv", b"")], stream=True))
+    put("zip", "empty-entry", archive([("a.csv", b"")]))
+    put("zip", "empty", archive([]))
+    put("zip", "comment", archive(one, comment=b"a comment"))
+
+
 def main():
+    zip_seeds()
     static_seeds()
     csv_table_seeds()
     missing = [p for p in [BIN / "arc-discover", VENV_BIN / "rclone"] if not p.exists()]
