@@ -49,6 +49,7 @@ enum ArchivePass {
         let hashing = HashingSource(source)
         let zip = ZipEntryReader(source: hashing, name: name)
         let parser = TableParser(dataset: dataset, identity: identity)
+        var broken: Finding?
         do {
             let ahead = PrefetchingSource(zip, chunkSize: chunkSize, depth: chunksAhead)
             var buffer = [UInt8](repeating: 0, count: chunkSize)
@@ -71,13 +72,18 @@ enum ArchivePass {
                                           message: "the zip's entry \(zip.entryName ?? "") is empty"))
             }
         } catch let error as ZipError {
-            parser.addFinding(Finding(code: error.code, severity: .fail, message: error.description))
+            broken = Finding(code: error.code, severity: .fail, message: error.description)
             // The rest is read only to hash the archive (the quality ledger is keyed by it).
             try drain(hashing)
         }
-        let report = try parser.finish { batch in
+        var report = try parser.finish { batch in
             try output?.writer.write(batch)
             parser.recycle(batch)
+        }
+        if let broken {
+            // What the rows seemed to say after the stream broke (a cut last line, a day
+            // "cut short") is the break itself: the one finding is the container's.
+            report.findings = [broken]
         }
         let sha256 = hashing.finalizeHex()
         var result = PassResult(report: report, archiveSHA256: sha256, archiveBytes: hashing.bytes)
