@@ -347,11 +347,13 @@ def trade_rows(rng, a, rows, t0, scale, futures, span=None):
 
 
 def book_depth_rows(rng, a, rows, t0, scale, futures):
-    """Depth within +/-1..5 % of the mid price, one snapshot every 30 s."""
+    """Depth within +/-1..5 % of the mid price, one snapshot every 30 s, or spaced so that
+    the snapshots cover the whole period (a file that stops early is cut short)."""
     price = base_price(a.symbol)
+    every = max(30, int(period_span_ms(a) / 1000 // max(1, rows // 10)))
     out = []
     for i in range(rows):
-        when = dt.datetime.fromtimestamp(t0 / 1000 + 30 * (i // 10), dt.timezone.utc)
+        when = dt.datetime.fromtimestamp(t0 / 1000 + every * (i // 10), dt.timezone.utc)
         pct = (i % 10) - 5 + (1 if i % 10 >= 5 else 0)
         depth = abs(pct) * rng.uniform(5_000, 6_000)
         out.append(f"{when:%Y-%m-%d %H:%M:%S},{pct},{depth:.2f},{depth * price:.8f}")
@@ -364,12 +366,13 @@ def funding_rows(rng, a, rows, t0, scale, futures):
 
 
 def bvol_rows(rng, a, rows, t0, scale, futures):
-    """The volatility index once a second."""
+    """The volatility index once a second, or spaced to cover the whole period."""
     index = rng.uniform(40, 70)
+    step = max(1000, period_span_ms(a) // max(1, rows))
     out = []
     for i in range(rows):
         index += rng.gauss(0, 0.05)
-        out.append(f"{t0 + i * 1000},{a.symbol},BTC,USDT,{index:.2f}")
+        out.append(f"{t0 + i * step},{a.symbol},BTC,USDT,{index:.2f}")
     return out
 
 
@@ -391,10 +394,12 @@ def book_ticker_rows(rng, a, rows, t0, scale, futures):
     price = base_price(a.symbol)
     d = decimals_for(price)
     update_id, t = rng.randint(10**9, 10**12), t0
+    # Changes a few hundred ms apart, or spread to cover the whole period.
+    step = max(250, period_span_ms(a) // max(1, rows))
     out = []
     for i in range(rows):
         price *= 1 + rng.gauss(0, 0.0001)
-        t += rng.randint(1, 500)
+        t = t0 + i * step + rng.randint(0, step // 2)
         bid, ask = price, price + 10 ** -d
         out.append(f"{update_id + i * 3},{bid:.{d}f},{rng.expovariate(0.2):.3f},{ask:.{d}f},"
                    f"{rng.expovariate(0.2):.3f},{t},{t + rng.randint(1, 20)}")
@@ -469,6 +474,10 @@ CONTENT = {
                    "best_bid_price,best_ask_price,best_bid_qty,best_ask_qty,best_buy_iv,best_sell_iv,mark_price,"
                    "mark_iv,delta,gamma,vega,theta,openinterest_contracts,openinterest_usdt", eoh_summary_rows),
 }
+
+
+def period_span_ms(a):
+    return int((period_end(a.date) - period_start(a.date)).total_seconds() * 1000)
 
 
 def max_rows(a):

@@ -198,6 +198,7 @@ struct ParserState {
         let text = String(decoding: UnsafeBufferPointer(start: fieldStart, count: min(fieldStop - fieldStart, 60)), as: UTF8.self)
         let name = dataset.fields[k].name
         badFields.add(line: line, detail: "line \(line), column \(name): \"\(text)\" \(reason)")
+        checks.refusedRow()
         return false
     }
 
@@ -207,6 +208,7 @@ struct ParserState {
         var p = start
         while p < end { if p.pointee == ParserState.comma { fields += 1 }; p += 1 }
         badRows.add(line: line, detail: "line \(line) has \(fields) fields")
+        checks.refusedRow()
         return false
     }
 }

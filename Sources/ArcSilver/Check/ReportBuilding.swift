@@ -22,6 +22,13 @@ extension ParserState {
         add(unknownLayout, .unknownLayout, .fail) { t in
             "the header is not the \(name) layout: found \"\(t.detail ?? "")\", expected \"\(expected)\"; no row read"
         }
+        if unknownLayout.isEmpty && dataRows > 0 && emittedRows == 0 && !(badFields.isEmpty && badRows.isEmpty) {
+            // Not one row fits: the file holds another dataset's rows, not bad values.
+            let first = (badRows.isEmpty ? badFields : badRows).detail ?? ""
+            findings.append(Finding(code: .unknownLayout, severity: .fail,
+                                    message: "no row has the \(name) layout (\(expected)): \(first)", count: dataRows))
+            return finish(findings)
+        }
         add(badFields, .badField, .fail) { t in "\(rows(t.count)) with a field that does not parse (first: \(t.detail ?? "")); not converted" }
         add(badRows, .badRow, .fail) { t in
             "\(rows(t.count)) without the \(dataset.fields.count) fields of \(name) (first: \(t.detail ?? "")); not converted"
@@ -61,7 +68,11 @@ extension ParserState {
         }
         add(blankLines, .blankLines, .warn) { t in "\(t.count) blank line\(t.count == 1 ? "" : "s") skipped\(first(t))" }
 
-        return CheckReport(rows: dataRows, rowsEmitted: emittedRows, columns: dataset.fields.count, header: header ?? false,
+        return finish(findings)
+    }
+
+    private func finish(_ findings: [Finding]) -> CheckReport {
+        CheckReport(rows: dataRows, rowsEmitted: emittedRows, columns: dataset.fields.count, header: header ?? false,
                            timeUnit: timeScale == 1 ? "us" : timeScale == 1000 ? "ms" : sawTextTime ? "text" : nil,
                            firstTime: checks.seen ? checks.minTime : nil, lastTime: checks.seen ? checks.maxTime : nil,
                            findings: findings)

@@ -21,8 +21,13 @@ struct RowChecks {
     /// is one row out of order rather than two gaps.
     var highestKey: Int64 = 0
     var previousLastTrade: Int64 = 0
-    /// The latest open time seen (klines): where the next one is expected after.
-    var latestOpen: Int64 = 0
+    /// A row was refused (a field that does not parse) since the last one checked: the id
+    /// it held is not missing from the file, only from silver; no gap is counted across it.
+    var afterRefused = false
+    /// Klines: which open times of the period were seen, one bit each (a month of 1s
+    /// klines is 2.7 million bits, 330 KB), so rows out of order fill their slot and only
+    /// open times no row had are missing, wherever they sit.
+    var slots = KlineSlots()
     var minTime = Int64.max
     var maxTime = Int64.min
     /// Hashes of the rows in the current run of equal times (cleared when the time changes).
@@ -90,7 +95,7 @@ struct RowChecks {
                 duplicateKeys.add(line: line)
             } else if k < previousKey {
                 backwards = true
-            } else if k > highestKey &+ 1, series == .trades || series == .aggTrades {
+            } else if k > highestKey &+ 1, series == .trades || series == .aggTrades, !afterRefused {
                 idGaps.add(line: line)
                 idGaps.amount &+= k &- highestKey &- 1
             }
@@ -99,12 +104,15 @@ struct RowChecks {
         }
         if backwards { outOfOrder.add(line: line) }
         if let firstTradeSlot, let lastTradeSlot {
-            if firstTradeSlot[r] != previousLastTrade &+ 1 { tradeIdGaps.add(line: line) }
+            if firstTradeSlot[r] != previousLastTrade &+ 1 && !afterRefused { tradeIdGaps.add(line: line) }
             previousLastTrade = lastTradeSlot[r]
         }
         if grid != nil { klineRow(t, line) }
         previousTime = t
+        afterRefused = false
     }
+
+    mutating func refusedRow() { afterRefused = true }
 
     private mutating func firstRow(_ r: Int, _ t: Int64, _ line: Int) {
         seen = true
@@ -116,20 +124,14 @@ struct RowChecks {
         if grid.origin == nil { grid.origin = t }
         self.grid = grid
         if !grid.onGrid(t) { offGrid.add(line: line) }
-        latestOpen = t
-        // Intervals missing at the start of the period.
-        if t > periodStart, t < periodEnd, let first = grid.atOrAfter(periodStart), t > first {
-            missing.add(range: (first, t), amount: grid.count(from: first, to: t), line: line)
-        }
+        if let first = grid.atOrAfter(periodStart) { slots.start(first: first, count: Int(grid.count(from: first, to: periodEnd))) }
+        slots.mark(t, grid)
     }
 
     private mutating func klineRow(_ t: Int64, _ line: Int) {
         let grid = self.grid.unsafelyUnwrapped
         if !grid.onGrid(t) { offGrid.add(line: line) }
-        guard t > latestOpen else { return }
-        let expected = grid.next(latestOpen)
-        if t > expected { missing.add(range: (expected, t), amount: grid.count(from: expected, to: t), line: line) }
-        latestOpen = t
+        slots.mark(t, grid)
     }
 
     /// Whether row r repeats a row earlier in its run of equal times.
@@ -169,12 +171,17 @@ struct RowChecks {
     /// The end-of-file checks: a file that stops well before its period does.
     mutating func finish(cutShortAfter: Int64?, cutShort: inout Tally) {
         guard seen else { return }
-        if var grid {
-            guard let last = grid.atOrAfter(periodEnd).map({ grid.calendarMonths ? KlineGrid.monthStart(periodEnd - 1) : $0 - grid.step }),
-                  latestOpen < last else { return }
-            grid.origin = grid.origin ?? latestOpen
-            let from = grid.next(latestOpen)
-            cutShort.add(range: (from, periodEnd), amount: grid.count(from: from, to: periodEnd))
+        if let grid {
+            // Open times no row had: before the last one seen, missing; after it, cut short.
+            let last = slots.lastMarked
+            for (from, to) in slots.unmarkedRuns() {
+                let start = slots.time(from, grid), end = to == slots.count ? periodEnd : slots.time(to, grid)
+                if let last, from > last {
+                    cutShort.add(range: (start, end), amount: Int64(to - from))
+                } else {
+                    missing.add(range: (start, end), amount: Int64(to - from))
+                }
+            }
         } else if let cutShortAfter, maxTime < periodEnd - cutShortAfter {
             cutShort.add(range: (max(maxTime, periodStart), periodEnd), amount: periodEnd - maxTime)
         }

@@ -21,7 +21,9 @@ extension FailureCode {
     public static let offGrid = FailureCode("off_grid")
     public static let cutShort = FailureCode("cut_short")
     public static let idGaps = FailureCode("id_gaps")
-    public static let tradeIdGaps = FailureCode("trade_id_gaps")
+    /// aggTrades whose first_trade_id does not follow the row before's last_trade_id: the
+    /// same fact as id_gaps (trade ids missing), found through the other ids.
+    public static let tradeIdGaps = FailureCode("id_gaps")
     // The container (found by ArchivePass around the zip reader's own codes):
     public static let severalEntries = FailureCode("several_entries")
     public static let emptyEntry = FailureCode("empty_entry")

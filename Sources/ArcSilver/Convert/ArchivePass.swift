@@ -49,7 +49,7 @@ enum ArchivePass {
         let hashing = HashingSource(source)
         let zip = ZipEntryReader(source: hashing, name: name)
         let parser = TableParser(dataset: dataset, identity: identity)
-        var broken: Finding?
+        var broken: Finding?, empty: Finding?
         do {
             let ahead = PrefetchingSource(zip, chunkSize: chunkSize, depth: chunksAhead)
             var buffer = [UInt8](repeating: 0, count: chunkSize)
@@ -68,8 +68,7 @@ enum ArchivePass {
                 parser.addFinding(Finding(code: .severalEntries, severity: .fail,
                                           message: "the zip holds \(zip.entries.count) entries (\(zip.entries.prefix(3).joined(separator: ", "))); one CSV was expected"))
             } else if zip.inflatedBytes == 0 {
-                parser.addFinding(Finding(code: .emptyEntry, severity: .fail,
-                                          message: "the zip's entry \(zip.entryName ?? "") is empty"))
+                empty = Finding(code: .emptyEntry, severity: .fail, message: "the zip's entry \(zip.entryName ?? "") is empty")
             }
         } catch let error as ZipError {
             broken = Finding(code: error.code, severity: .fail, message: error.description)
@@ -79,6 +78,10 @@ enum ArchivePass {
         var report = try parser.finish { batch in
             try output?.writer.write(batch)
             parser.recycle(batch)
+        }
+        if let empty {
+            // "No data rows" says the same as the empty entry, less precisely.
+            report.findings = [empty]
         }
         if let broken {
             // What the rows seemed to say after the stream broke (a cut last line, a day

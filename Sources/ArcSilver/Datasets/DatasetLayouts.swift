@@ -77,11 +77,12 @@ enum DatasetLayouts {
         time: "calc_time", key: nil, series: .other, prices: [], cutShortAfter: hour)
 
     // One row per option per hour; `date` is the day (its time is midnight), `hour` the hour.
-    // Quotes and greeks are empty where there were none: those columns are optional.
+    // Prices, quotes and greeks are empty where there were none: the columns after the
+    // strike (which names the contract, and is always there) are optional.
     private static let eohSummary = Layout(
         columns: required([("date", .textTime), ("hour", .int64), ("symbol", .string), ("underlying", .string),
-                           ("type", .string)])
-            + ["strike", "open", "high", "low", "close", "volume_contracts", "volume_usdt", "best_bid_price",
+                           ("type", .string), ("strike", .double)])
+            + ["open", "high", "low", "close", "volume_contracts", "volume_usdt", "best_bid_price",
                "best_ask_price", "best_bid_qty", "best_ask_qty", "best_buy_iv", "best_sell_iv", "mark_price",
                "mark_iv", "delta", "gamma", "vega", "theta", "openinterest_contracts", "openinterest_usdt"]
                 .map { ($0, FieldKind.double, true) },
