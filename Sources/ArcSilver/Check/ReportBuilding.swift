@@ -22,8 +22,8 @@ extension ParserState {
         add(unknownLayout, .unknownLayout, .fail) { t in
             "the header is not the \(name) layout: found \"\(t.detail ?? "")\", expected \"\(expected)\"; no row read"
         }
-        if unknownLayout.isEmpty && dataRows > 0 && emittedRows == 0 && !(badFields.isEmpty && badRows.isEmpty) {
-            // Not one row fits: the file holds another dataset's rows, not bad values.
+        if unknownLayout.isEmpty && dataRows > 1 && emittedRows == 0 && !(badFields.isEmpty && badRows.isEmpty) {
+            // Not one of its rows fits: the file holds another dataset's rows, not bad values.
             let first = (badRows.isEmpty ? badFields : badRows).detail ?? ""
             findings.append(Finding(code: .unknownLayout, severity: .fail,
                                     message: "no row has the \(name) layout (\(expected)): \(first)", count: dataRows))
