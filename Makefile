@@ -65,7 +65,7 @@ install: release
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d \
 		$(DESTDIR)$(PREFIX)/share/arc/examples
 	install -m 644 examples/README.md examples/crontab examples/s3x-commands.txt examples/*.toml $(DESTDIR)$(PREFIX)/share/arc/examples/
-	install -m 755 examples/daily-update.sh examples/arc-source-urls examples/lake-replicate.sh examples/log-search.sh examples/traced-cron.sh $(DESTDIR)$(PREFIX)/share/arc/examples/
+	install -m 755 examples/daily-update.sh examples/arc-source-urls examples/lake-replicate.sh examples/log-search.sh examples/traced-cron.sh examples/silver-query.sh $(DESTDIR)$(PREFIX)/share/arc/examples/
 	for t in $(TOOLS); do \
 		install -m 755 $(RELEASE)/$$t $(DESTDIR)$(PREFIX)/bin/$$t; \
 		install -m 644 man/$$t.1 $(DESTDIR)$(PREFIX)/share/man/man1/$$t.1; \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the main job on a fresh machine, offline. Generates a small mirror of
 # Binance's archive, serves it with `rclone serve s3` on 127.0.0.1, runs the pipeline
-# against it, shows what landed and the ledger, then shows "the next day"; then the same
+# against it, shows what landed and the ledger, converts it to Parquet (arc-convert) and
+# queries it with DuckDB, then shows "the next day"; then the same
 # into S3 (SeaweedFS on 127.0.0.1) and an s3x sync; then a run traced as one trace,
 # its logs read back with telem-log, and its Prometheus metrics.
 set -euo pipefail
@@ -43,6 +44,18 @@ say "The ledger (in $ARC_STATE)"
 show "sqlite3 $ARC_STATE 'SELECT symbol, date, size, substr(sha256, 1, 16), status FROM ledger ORDER BY symbol, date LIMIT 5'"
 sqlite3 -header -column "$ARC_STATE" \
     "SELECT symbol, date, size, substr(sha256, 1, 16) AS sha256, status FROM ledger ORDER BY symbol, date LIMIT 5"
+
+say "Bronze to silver: the same results into Parquet, checked on the way (arc-convert)"
+show "arc-convert --dest $demo/silver < results.ndjson | jq -c '{key, check: .check.status, rows: .silver.rows}' | head -n 3"
+arc-convert --dest "$demo/silver" < "$demo/results.ndjson" > "$demo/silver.ndjson"
+jq -c '{key, check: .check.status, rows: .silver.rows}' "$demo/silver.ndjson" | head -n 3
+echo "... $(grep -c '"silver"' "$demo/silver.ndjson") Parquet files, hive-partitioned; one glob reads them all:"
+query="SELECT symbol, count(*) AS klines, min(open_time) AS first, max(open_time) AS last, round(avg(close), 2) AS avg_close
+       FROM read_parquet('$demo/silver/futures/um/daily/klines/**/*.parquet', hive_partitioning = true) GROUP BY symbol ORDER BY symbol"
+show "duckdb: $query"
+.venv/bin/python -c 'import sys, duckdb; duckdb.sql(sys.argv[1]).show()' "$query"
+show "arc-convert --dest $demo/silver < results.ndjson   # again: nothing to do"
+arc-convert --dest "$demo/silver" < "$demo/results.ndjson" | jq -c '.silver.reused' | sort | uniq -c
 
 say "The next day: a new day is published and one file is republished upstream"
 .venv/bin/python scripts/make-mirror.py "$demo/mirror" --add-day 2024-01-15
