@@ -1,5 +1,6 @@
 """Row `pipeline`: arc-discover | arc-plan | arc-collect against s5cmd cp (all over S3), and
-with downloads from a static server against curl --parallel and aria2c."""
+with downloads from a static server against curl --parallel and aria2c; and the same line
+with the silver step (`| arc-convert`) against the line without it."""
 import os
 import sys
 
@@ -10,13 +11,14 @@ from .common import BENCH_PREFIX, BUCKET, BUILDS, VENV, alternate, curl_run, new
 def bench_pipeline(server, static, table, rounds, jobs, work, env, discover, count):
     s5_env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1")
 
-    def ours(download_url, before=False):
+    def ours(download_url, before=False, silver=False):
         lister = discover.replace(tool("arc-discover"), tool("arc-discover", before))
 
         def run():
             remove_database(work / "state.db")
+            convert = f" | {tool('arc-convert')} --dest {new_dir('silver')} > /dev/null" if silver else ""
             return sh(f"{lister} --download-url {download_url} | {tool('arc-plan', before)} --dest {new_dir('arc')} "
-                      f"| {tool('arc-collect', before)} -j {jobs}", env=env)
+                      f"| {tool('arc-collect', before)} -j {jobs}{convert}", env=env)
         return run
 
     def s5cmd():
@@ -29,6 +31,7 @@ def bench_pipeline(server, static, table, rounds, jobs, work, env, discover, cou
 
     print(f"bench: pipeline over {count} archives, -j {jobs}, {rounds} rounds", file=sys.stderr)
     runs = {"arc-s3": ours(server.url), "s5cmd": s5cmd, "arc-static": ours(static.url),
+            "arc-s3-silver": ours(server.url, silver=True),
             "curl": lambda: curl_run(work, jobs), "aria2c": aria2c}
     if common.BEFORE:
         runs["before-s3"] = ours(server.url, before=True)
@@ -42,3 +45,5 @@ def bench_pipeline(server, static, table, rounds, jobs, work, env, discover, cou
     table.add("the same, downloads from a static server", "curl --parallel", m["curl"], m["arc-static"], "s",
               "<= 1.5 (curl lists and verifies nothing)")
     table.add("the same, downloads from a static server", "aria2c -j", m["aria2c"], m["arc-static"], "s", "-")
+    table.add(f"the daily pipeline with the silver step (| arc-convert), {count} archives over S3",
+              "the same without it", m["arc-s3"], m["arc-s3-silver"], "s", "<= 1.2 (conversion hides behind downloads)")
