@@ -324,3 +324,46 @@ def test_s3_both_ways(silver_mirror, senv, s3env, bucket, seaweed, tmp_path):
     dead = dict(e, AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")
     r = run("arc-check", "--force", urls[0], env=dead)
     assert r.status == 3 and r.records[0]["error"]["code"] in ("connection_failed", "unavailable"), r
+
+
+def test_merge_month_takes_the_ledgers_days_too(senv, tmp_path):
+    """--merge month: one day in the input, the other days of its month from the collect
+    ledger; one file, days in order, each sorted by time, exact duplicates dropped; the
+    same input again reuses it; --gate warn leaves the warning days out."""
+    import pyarrow.parquet as pq
+    from conftest import Mirror
+    m = Mirror(tmp_path / "mirror")
+    make_mirror(m.root, "--preset", "silver")
+    m.start()
+    try:
+        e = dict(senv, ARC_BINANCE_LIST_URL=m.url, ARC_BINANCE_DOWNLOAD_URL=m.url)
+        d = run("arc-discover", "binance", "--market", "spot", "--type", "klines", "--interval", "1h",
+                "--symbol", "ETHUSDT", "--since", "2024-03-01", env=e)
+        assert d.status == 0, d
+        p = run("arc-plan", "--dest", str(tmp_path / "bronze"), input=d.stdout, env=e)
+        c = run("arc-collect", input=p.stdout, env=e)
+        march = sorted((r for r in c.records if r["date"].startswith("2024-03")), key=lambda r: r["date"])
+        assert len(march) == 3 and all(r["status"] == "ok" for r in march), c
+        lake = tmp_path / "lake"
+        r = run("arc-convert", "--dest", str(lake), "--merge", "month", input=[march[1]], env=e)
+        assert r.status == 0, r
+        assert len(r.records) == 1, r
+        silver = r.records[0]["silver"]
+        assert silver["days"] == 3 and silver["dest"].endswith("date=2024-03/ETHUSDT-1h-2024-03.parquet"), silver
+        expected = []
+        for rec in march:
+            expected += sr.read_zip(rec["dest"]).rows
+        kept = sorted(set(expected), key=lambda row: row[0])
+        table = pq.read_table(silver["dest"])
+        times = [t.value for t in table.column("open_time")]
+        assert times == sorted(times) and table.num_rows == silver["rows"] == len(kept), (table.num_rows, len(kept))
+        meta = {k.decode(): v.decode() for k, v in pq.read_metadata(silver["dest"]).metadata.items()}
+        assert meta["arc.duplicates_dropped"] == str(len(expected) - len(kept))
+        again = run("arc-convert", "--dest", str(lake), "--merge", "month", input=march, env=e)
+        assert [rec["silver"].get("reused") for rec in again.records] == [True] * 3, again
+        strict = run("arc-convert", "--dest", str(tmp_path / "strict"), "--merge", "month", "--gate", "warn",
+                     input=march, env=e)
+        assert all(rec["silver_error"]["code"] == "check_warned" for rec in strict.records), strict
+        assert not list((tmp_path / "strict").rglob("*.parquet"))
+    finally:
+        m.stop()

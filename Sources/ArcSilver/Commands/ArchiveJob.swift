@@ -46,7 +46,7 @@ struct ArchiveJob {
 
     /// The archive's SHA-256 before reading it: the record's (arc-collect verified it), or
     /// a local file's own (hashing is ~30 times faster than checking).
-    private func knownSHA256() throws -> String? {
+    func knownSHA256() throws -> String? {
         if let sha = item.sha256 { return sha }
         if case .file(let path) = item.location { return try SHA256.hexOfFile(path) }
         return nil
@@ -108,7 +108,8 @@ struct ArchiveJob {
         let result: PassResult
         do {
             result = try ArchivePass.run(source: source, name: item.dest, identity: identity, dataset: dataset,
-                                         expectedSHA256: item.sha256, output: output, stop: runner.stop)
+                                         expectedSHA256: item.sha256, rows: output.map { o in { try o.writer.write($0) } },
+                                         stop: runner.stop)
         } catch {
             output?.sink.abort()
             throw error
@@ -180,11 +181,13 @@ struct ArchiveJob {
         var sha256: String
         var reused: Bool
         var gate: String?
+        /// For a merged month: the days it was made from.
+        var days: Int? = nil
     }
 
     /// The input record's fields (or, for an argument, the archive's own), then check,
     /// silver or the reason there is none, or the error that kept the archive from being read.
-    private func record(identity: ArchiveIdentity?, sha256: String? = nil, check: CheckField? = nil,
+    func record(identity: ArchiveIdentity?, sha256: String? = nil, check: CheckField? = nil,
                         silver: SilverFields? = nil, silverError: (String, String)? = nil,
                         error: (String, String)? = nil) -> [UInt8] {
         var b = RecordBuilder()
@@ -215,6 +218,7 @@ struct ArchiveJob {
                 s.string("sha256", silver.sha256)
                 if silver.reused { s.bool("reused", true) }
                 if let gate = silver.gate { s.string("gate", gate) }
+                if let days = silver.days { s.int("days", days) }
             }
         }
         if let (code, message) = silverError {

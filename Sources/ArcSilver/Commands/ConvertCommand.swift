@@ -38,6 +38,16 @@ public enum ConvertCommand {
         says why (check_failed, check_warned); an archive that could not be read at all gets \
         error {code, message}.
 
+        With --merge month, daily archives make one file per series and month instead \
+        (date=YYYY-MM in the layout, named SYMBOL-TYPE-YYYY-MM.parquet): the input's days and \
+        the days of the same months that arc-collect's ledger holds, each checked (or its \
+        check taken from the quality ledger), the days the gate lets through merged in date \
+        order, each sorted by time, exact duplicate rows dropped. The records wait for the \
+        input to end; each day's record names the month file (silver.days says how many days \
+        it holds). A month is remade when one of its days changes or a day is added. Days \
+        whose rows are in order stream through; a day with rows out of order is sorted in \
+        memory. Keep merged and unmerged runs in different --dest trees.
+
         A silver ledger in the state database maps each archive's SHA-256 to its silver \
         file: a rerun converts only new or republished archives (a republished archive \
         replaces its silver file), so the daily pipeline does only the new work.
@@ -55,6 +65,8 @@ public enum ConvertCommand {
                        choices: GatePolicy.allCases.map(\.rawValue), defaultValue: "fail"),
             OptionSpec("compression", valueName: "CODEC", help: "Parquet page compression",
                        choices: ParquetCompression.allCases.map(\.rawValue), defaultValue: "zstd"),
+            OptionSpec("merge", valueName: "PERIOD", help: "one file per series and month from its daily archives (month)",
+                       choices: ["month"]),
             OptionSpec("jobs", short: "j", valueName: "N", help: "archives converted at once", defaultValue: "2"),
             .flag("force", help: "convert archives again even when the silver ledger has them"),
             .flag("strict", help: "stop at the first bad record instead of skipping it"),
@@ -78,6 +90,7 @@ public enum ConvertCommand {
             options.target = try SilverTarget(dest: dest, layout: p.value("layout"))
             options.gate = GatePolicy(rawValue: p.value("gate") ?? "fail") ?? .fail
             options.parquet.compression = ParquetCompression(rawValue: p.value("compression") ?? "zstd") ?? .zstd
+            options.mergeMonth = p.value("merge") == "month"
             return try SilverCommand.run(context, options: &options)
         }
     }

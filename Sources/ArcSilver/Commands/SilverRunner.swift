@@ -33,6 +33,7 @@ final class SilverRunner: @unchecked Sendable { // `summary` is guarded by `lock
     enum Job {
         case archive(ArchiveItem)
         case passThrough(Record)
+        case month(MonthJob)
     }
 
     /// Reads every input, runs every archive, and returns how it went.
@@ -53,8 +54,15 @@ final class SilverRunner: @unchecked Sendable { // `summary` is guarded by `lock
             engine.current?.finishWhenIdle()
             engine.current?.wait()
         }
+        // With --merge month, daily archives wait until the input ends: a month is made
+        // once, from all of its days.
+        var months = options.mergeMonth ? MonthGrouping(runner: self) : nil
+        func submit(_ job: Job) throws {
+            if case .archive(let item) = job, months != nil, try months!.add(item) { return }
+            _ = queue.put(job)
+        }
         for argument in arguments where !stopping {
-            _ = queue.put(.archive(try ArchiveItem(argument: argument)))
+            try submit(.archive(try ArchiveItem(argument: argument)))
         }
         if let input {
             while !stopping, let (record, line) = try input.next() {
@@ -63,8 +71,11 @@ final class SilverRunner: @unchecked Sendable { // `summary` is guarded by `lock
                     if let item = try ArchiveItem(record: record, origin: origin) { return .archive(item) }
                     return .passThrough(record)
                 }
-                if let job { _ = queue.put(job) }
+                if let job { try submit(job) }
             }
+        }
+        if let months {
+            for job in try months.jobs() where !stopping { _ = queue.put(.month(job)) }
         }
         queue.close()
         for w in workers { w.join() }
@@ -82,6 +93,8 @@ final class SilverRunner: @unchecked Sendable { // `summary` is guarded by `lock
             lock.withLock { summary.read += 1 }
             let line = ArchiveJob(item: item, runner: self).run()
             emit(line)
+        case .month(let job):
+            for line in job.run() { emit(line) }
         }
     }
 

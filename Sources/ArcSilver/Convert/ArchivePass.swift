@@ -44,8 +44,10 @@ enum ArchivePass {
     static let chunkSize = 1 << 20
     static let chunksAhead = 4
 
+    /// `rows` takes each batch of parsed rows (a Parquet writer, a month being merged);
+    /// nil to check only. The batch is reused once it returns.
     static func run(source: ByteSource, name: String, identity: ArchiveIdentity, dataset: Dataset,
-                    expectedSHA256: String?, output: SilverOutput?, stop: StopSignal) throws -> PassResult {
+                    expectedSHA256: String?, rows: ((ColumnBatch) throws -> Void)?, stop: StopSignal) throws -> PassResult {
         let hashing = HashingSource(source)
         let zip = ZipEntryReader(source: hashing, name: name)
         let parser = TableParser(dataset: dataset, identity: identity)
@@ -59,7 +61,7 @@ enum ArchivePass {
                 if n == 0 { break }
                 try buffer.withUnsafeBytes { bytes in
                     try parser.consume(UnsafeRawBufferPointer(rebasing: bytes[0..<n])) { batch in
-                        try output?.writer.write(batch)
+                        try rows?(batch)
                         parser.recycle(batch)
                     }
                 }
@@ -76,7 +78,7 @@ enum ArchivePass {
             try drain(hashing)
         }
         var report = try parser.finish { batch in
-            try output?.writer.write(batch)
+            try rows?(batch)
             parser.recycle(batch)
         }
         if let empty {

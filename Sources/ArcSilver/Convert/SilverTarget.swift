@@ -27,7 +27,7 @@ struct SilverTarget: Sendable {
     }
 
     /// The silver file's path or URL for an archive (or a merged month, `file` named so).
-    func dest(for identity: ArchiveIdentity, file: String) throws -> String {
+    func dest(for identity: ArchiveIdentity, file: String, date: String? = nil) throws -> String {
         var b = RecordBuilder()
         b.begin()
         b.string("source", "binance")
@@ -36,7 +36,7 @@ struct SilverTarget: Sendable {
         b.string("type", identity.type)
         b.string("symbol", identity.symbol)
         b.optionalString("interval", identity.interval)
-        b.string("date", identity.date)
+        b.string("date", date ?? identity.date)
         b.string("key", file)
         b.end()
         let relative = try layout.path(for: try Record(parsing: String(decoding: b.bytes.dropLast(), as: UTF8.self)))

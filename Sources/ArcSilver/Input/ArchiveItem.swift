@@ -30,6 +30,16 @@ struct ArchiveItem: @unchecked Sendable { // handed from the input thread to one
         location = S3URL.isS3(argument) ? .s3(try S3URL(parsing: argument)) : .file(FileSystem.absolute(argument))
     }
 
+    /// A daily archive the collect ledger holds (for a month being merged).
+    init(held dest: String, key: String, sha256: String?) throws {
+        record = nil
+        origin = "ledger"
+        self.dest = dest
+        identityText = key
+        self.sha256 = sha256
+        location = S3URL.isS3(dest) ? .s3(try S3URL(parsing: dest)) : .file(dest)
+    }
+
     /// A record, or nil when it is not an archive held (a failed or dry-run result): those
     /// are passed on unchanged.
     init?(record: Record, origin: String) throws {

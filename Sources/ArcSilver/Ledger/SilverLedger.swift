@@ -18,6 +18,25 @@ final class SilverLedger: @unchecked Sendable { // the database is used under `l
         var sha256: String
     }
 
+    /// The daily archives arc-collect holds (its ledger, status ok) under a series' folder
+    /// (`data/spot/daily/aggTrades/BTCUSDT/`) for one month: where each is and its SHA-256.
+    func heldDays(folder: String, month: String) throws -> [(dest: String, key: String, sha256: String?)] {
+        try lock.withLock {
+            let s = try db.statement("""
+                SELECT dest, key, sha256 FROM ledger
+                WHERE status = 'ok' AND substr(key, 1, length(?1)) = ?1 AND substr(date, 1, 8) = ?2 || '-'
+                ORDER BY date
+                """)
+            defer { s.reset() }
+            s.bind(1, folder).bind(2, month)
+            var days: [(String, String, String?)] = []
+            while try s.step() {
+                if let dest = s.text(0), let key = s.text(1) { days.append((dest, key, s.text(2))) }
+            }
+            return days
+        }
+    }
+
     func entry(dest: String) throws -> Entry? {
         try lock.withLock {
             let s = try db.statement("SELECT input_sha256, rows, bytes, sha256 FROM silver WHERE dest = ?1")
