@@ -367,3 +367,22 @@ def test_merge_month_takes_the_ledgers_days_too(senv, tmp_path):
         assert not list((tmp_path / "strict").rglob("*.parquet"))
     finally:
         m.stop()
+
+
+def test_plan_gaps_lists_holes_inside_checked_archives(silver_mirror, senv):
+    """arc-plan --gaps: missing files as before, plus the holes arc-check found inside them."""
+    base, manifest = silver_mirror
+    series = sorted(k for k, m in manifest.items() if m["market"] == "spot" and m["type"] == "klines"
+                    and m["symbol"] == "ETHUSDT" and m["period"] == "daily")
+    assert run("arc-check", *[str(base / k) for k in series], env=senv).status == 1
+    listing = [{"source": "binance", "market": "spot", "period": "daily", "type": "klines", "symbol": "ETHUSDT",
+                "interval": "1h", "date": manifest[k]["date"], "key": k} for k in series]
+    r = run("arc-plan", "--gaps", input=listing, env=senv)
+    assert r.status == 0, r
+    (rec,) = r.records
+    holes = {(h["date"], h["code"]) for h in rec["holes"]}
+    expected = {(manifest[k]["date"], c) for k in series for c in [manifest[k]["finding"], *manifest[k]["also"]]
+                if c in ("missing_intervals", "cut_short", "id_gaps")}
+    assert holes == expected, (holes, expected)
+    gap = next(h for h in rec["holes"] if h["code"] == "missing_intervals")
+    assert gap["ranges"] and gap["ranges"][0]["from"] < gap["ranges"][0]["to"], gap

@@ -5,6 +5,7 @@ complete -c arc-convert -s d -l dest -x -a '(__fish_complete_directories)' -d 'w
 complete -c arc-convert -s l -l layout -x -d 'path of each file under --dest'
 complete -c arc-convert -l gate -x -a 'fail warn none' -d 'the check status that keeps an archive out of silver: fail, warn (stricter) or none'
 complete -c arc-convert -l compression -x -a 'zstd gzip snappy none' -d 'Parquet page compression'
+complete -c arc-convert -l merge -x -a 'month' -d 'one file per series and month from its daily archives (month)'
 complete -c arc-convert -s j -l jobs -x -d 'archives converted at once'
 complete -c arc-convert -l force -d 'convert archives again even when the silver ledger has them'
 complete -c arc-convert -l strict -d 'stop at the first bad record instead of skipping it'

@@ -29,7 +29,10 @@ public enum PlanCommand {
 
         With --gaps, no tasks are written: instead one record per series (source, market, \
         period, type, symbol, interval) with the days or months missing between the first \
-        and last archive listed.
+        and last archive listed. Where arc-check or arc-convert has checked the archives, \
+        the record also lists the holes inside them (holes: [{date, key, code, count, \
+        ranges}] for missing_intervals, cut_short and id_gaps), and a series whose files \
+        are all there but not whole is reported too.
         """,
         options: [
             OptionSpec("dest", short: "d", valueName: "DIR", help: "directory, or s3://bucket/prefix, to store archives under", completion: .directory),
@@ -68,7 +71,10 @@ public enum PlanCommand {
         input.willBlock = { try output.flush() }
 
         if p.flag("gaps") {
-            let report = GapReport()
+            // Holes inside archives come from the quality ledger, when there is a state
+            // database (--gaps never creates one).
+            let holes = FileSystem.exists(context.statePath) ? try QualityHoles(try StateStore.open(context.statePath)) : nil
+            let report = GapReport(holes: holes)
             while let (record, line) = try input.next() {
                 _ = try input.decode(record, line: line) { try report.add($0) }
             }
