@@ -182,11 +182,11 @@ def test_binance_daily_workflow_runs_end_to_end(mirror, env, s3env, bucket, seaw
     dest = tmp_path / "data"
     flow = str(EXAMPLES / "binance-daily.toml")
     params = ["-p", f"dest={dest}", "-p", "filters=" + " ".join(FILTERS), "-p", "jobs=8",
-              "-p", f"lake=s3://{bucket}/binance/"]
+              "-p", f"lake=s3://{bucket}/binance/", "-p", f"silver={tmp_path / 'silver'}"]
     first = run("wf-run", "run", flow, *params, env=e, timeout=300)
     assert first.status == 0, first
     ok = [x["step"] for x in first.records if x["event"] == "step_succeeded"]
-    assert sorted(ok) == ["collect", "discover", "gaps", "lake"]
+    assert sorted(ok) == ["collect", "discover", "gaps", "lake", "silver"]
     run_dir = tmp_path / "state" / "runs" / "binance-daily" / first.records[0]["run_id"]
     results = records((run_dir / "steps" / "collect" / "results.ndjson").read_text())
     assert len(results) == 9 and all(r["status"] == "ok" and r["verified"] for r in results)
@@ -194,6 +194,8 @@ def test_binance_daily_workflow_runs_end_to_end(mirror, env, s3env, bucket, seaw
         assert sha256_file(r["dest"]) == expected_sha(mirror, r["key"])
     files = sorted(str(p.relative_to(dest)) for p in dest.rglob("*.zip"))
     assert seaweed.client().keys(bucket) == [f"binance/{f}" for f in files]
+    silver = records((run_dir / "steps" / "silver" / "silver.ndjson").read_text())
+    assert len(silver) == 9 and all(s["silver"]["rows"] > 0 and os.path.exists(s["silver"]["dest"]) for s in silver)
     gaps = records((run_dir / "steps" / "gaps" / "gaps.ndjson").read_text())
     assert all("symbol" in g for g in gaps)
 
