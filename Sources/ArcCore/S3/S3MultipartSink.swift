@@ -75,6 +75,8 @@ public final class S3MultipartSink: ByteSink, @unchecked Sendable { // used by o
                 throw UnavailableError(url.description, "S3 stored other bytes than were sent (ETag \(etag))")
             }
         } catch {
+            // Parts still in flight would land after the abort and be kept (and billed).
+            _ = waitForParts()
             _ = try? client.perform(S3Call.abortMultipart(url, uploadID: uploadID))
             throw error
         }
