@@ -296,6 +296,8 @@ FAMILY_MODULES = {
     "arc-discover": {"ArcCore", "ArcCollect"},
     "arc-plan": {"ArcCore", "ArcCollect"},
     "arc-collect": {"ArcCore", "ArcCollect"},
+    "arc-check": {"ArcCore", "ArcSilver"},
+    "arc-convert": {"ArcCore", "ArcSilver"},
     "s3x": {"ArcCore", "ArcS3x"},
     "telem-log": {"ArcCore", "ArcLogs"},
     "telem-trace": {"ArcCore", "ArcTraces", "ArcHTTPServer"},

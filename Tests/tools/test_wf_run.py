@@ -695,7 +695,7 @@ def test_validate_takes_all_the_examples_at_once_and_graph_draws_the_daily_one(w
     v = run("wf-run", "validate", *map(str, EXAMPLE_FLOWS), env=wf)
     assert v.status == 0, v
     assert [l.split(": ok: ")[0] for l in v.stdout.splitlines()] == list(map(str, EXAMPLE_FLOWS))
-    assert "binance-daily.toml: ok: workflow binance-daily, 4 steps" in v.stdout
+    assert "binance-daily.toml: ok: workflow binance-daily, 5 steps" in v.stdout
     daily = str(ROOT / "examples" / "binance-daily.toml")
     dot = run("wf-run", "graph", "--format", "dot", daily, env=wf).stdout
     assert dot.startswith('digraph "binance-daily" {') and '"discover" -> "collect";' in dot and '"collect" -> "lake";' in dot

@@ -10,7 +10,7 @@ public enum CheckCommand {
         Reads result records from arc-collect (status ok or skipped; dest a local path or an \
         s3:// URL) on stdin or from FILEs, or zip archives given as arguments (any argument \
         ending in .zip, or an s3:// URL), understood by the Binance key layout their key or \
-        path ends with (…/data/futures/um/daily/aggTrades/BTCUSDT/BTCUSDT-aggTrades-2024-03-01.zip). \
+        path ends with: data/MARKET/PERIOD/TYPE/SYMBOL/[INTERVAL/]SYMBOL-TYPE-DATE.zip. \
         Each archive is streamed once: read (or downloaded), hashed, inflated on a thread of \
         its own and parsed, with nothing unzipped to disk and memory bounded whatever its size.
 
