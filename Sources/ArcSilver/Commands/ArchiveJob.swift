@@ -109,7 +109,7 @@ struct ArchiveJob {
         do {
             result = try ArchivePass.run(source: source, name: item.dest, identity: identity, dataset: dataset,
                                          expectedSHA256: item.sha256, rows: output.map { o in { try o.writer.write($0) } },
-                                         stop: runner.stop)
+                                         batchRows: options.batchRows, chunksAhead: options.chunksAhead, stop: runner.stop)
         } catch {
             output?.sink.abort()
             throw error

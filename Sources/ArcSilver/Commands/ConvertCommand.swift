@@ -1,3 +1,4 @@
+import Glibc
 import ArcCore
 
 /// arc-convert: bronze archives to silver Parquet, checked in the same pass.
@@ -107,12 +108,20 @@ enum SilverCommand {
     ]
 
     static func run(_ context: ToolContext, options: inout SilverOptions) throws -> ExitStatus {
+        limitMallocCaching()
         let p = context.parsed
         let log = context.log
         options.jobs = try p.int("jobs", range: 1...256) ?? 2
         options.force = p.flag("force")
         options.strict = p.flag("strict")
         options.parquet.createdBy = "arc version \(Tool.version)"
+        // One memory budget shared by the archives in flight (row groups being built, pages
+        // being filled, dictionaries, parsed batches), so peak RSS stays under 64 MB at -j 2.
+        options.parquet.rowGroupBytes = max(2 << 20, (12 << 20) / options.jobs)
+        options.parquet.pageBudget = max(1 << 20, (8 << 20) / options.jobs)
+        options.parquet.dictionaryBudget = max(1 << 20, (6 << 20) / options.jobs)
+        options.batchRows = max(8_192, 65_536 / options.jobs)
+        options.chunksAhead = options.jobs > 1 ? 2 : ArchivePass.chunksAhead
         // Arguments ending in .zip (or s3:// URLs) are archives; the others are files of records.
         let archives = p.positionals.filter { $0.hasSuffix(".zip") || S3URL.isS3($0) }
         let recordFiles = p.positionals.filter { !($0.hasSuffix(".zip") || S3URL.isS3($0)) }
@@ -159,4 +168,18 @@ enum SilverCommand {
         let failing = s.failed + s.errors + (warningsCount ? s.warned : 0)
         return failing > 0 || badLines > 0 ? .failures : .ok
     }
+
+    /// The buffers of this stage are large (1 MB chunks, column batches) and pass between
+    /// threads. glibc's malloc would keep what one thread frees for that thread's arena
+    /// and raise its mmap threshold after each free, so RSS would grow with the threads
+    /// rather than with the work: buffers of 256 KB and up are mapped and unmapped, and
+    /// the arenas are few.
+    static func limitMallocCaching() {
+        _ = glibcMallopt(-3, 256 << 10)  // M_MMAP_THRESHOLD
+        _ = glibcMallopt(-8, 2)          // M_ARENA_MAX
+    }
 }
+
+/// glibc's mallopt (malloc.h, which the Glibc module does not import).
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32

@@ -15,6 +15,10 @@ struct SilverOptions: Sendable {
     var gate = GatePolicy.fail
     var target: SilverTarget?
     var parquet = ParquetOptions()
+    /// Rows parsed into one batch before it goes to the writer.
+    var batchRows = 65_536
+    /// Inflated chunks (1 MiB) read ahead of the parser.
+    var chunksAhead = ArchivePass.chunksAhead
     var mergeMonth = false
 }
 

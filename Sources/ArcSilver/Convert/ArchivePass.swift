@@ -40,17 +40,18 @@ struct PassResult {
 /// stop throws.
 enum ArchivePass {
     /// Inflated bytes handed from the inflating thread to the parser at a time, and how
-    /// many such chunks may wait: 4 MiB of a process's 64 MB budget.
+    /// many such chunks may wait by default: 4 MiB of a process's 64 MB budget.
     static let chunkSize = 1 << 20
     static let chunksAhead = 4
 
     /// `rows` takes each batch of parsed rows (a Parquet writer, a month being merged);
     /// nil to check only. The batch is reused once it returns.
     static func run(source: ByteSource, name: String, identity: ArchiveIdentity, dataset: Dataset,
-                    expectedSHA256: String?, rows: ((ColumnBatch) throws -> Void)?, stop: StopSignal) throws -> PassResult {
+                    expectedSHA256: String?, rows: ((ColumnBatch) throws -> Void)?, batchRows: Int = 65_536,
+                    chunksAhead: Int = chunksAhead, stop: StopSignal) throws -> PassResult {
         let hashing = HashingSource(source)
         let zip = ZipEntryReader(source: hashing, name: name)
-        let parser = TableParser(dataset: dataset, identity: identity)
+        let parser = TableParser(dataset: dataset, identity: identity, batchRows: batchRows)
         var broken: Finding?, empty: Finding?
         do {
             let ahead = PrefetchingSource(zip, chunkSize: chunkSize, depth: chunksAhead)

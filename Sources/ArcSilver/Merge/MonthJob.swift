@@ -94,7 +94,8 @@ struct MonthJob {
             }
             let result = try ArchivePass.run(source: try open(state.day.item), name: state.day.item.dest,
                                              identity: state.day.identity, dataset: dataset,
-                                             expectedSHA256: state.day.item.sha256, rows: nil, stop: runner.stop)
+                                             expectedSHA256: state.day.item.sha256, rows: nil, batchRows: options.batchRows,
+                                             chunksAhead: options.chunksAhead, stop: runner.stop)
             let json = ArchiveJob.checkJSON(result.report)
             try runner.quality?.record(sha256: result.archiveSHA256, identity: state.day.identity, report: result.report, json: json)
             state.sha256 = result.archiveSHA256
@@ -151,7 +152,7 @@ struct MonthJob {
                 _ = try ArchivePass.run(source: try open(state.day.item), name: state.day.item.dest,
                                         identity: state.day.identity, dataset: dataset, expectedSHA256: state.sha256,
                                         rows: { batch in unsorted ? merger.hold(batch) : try merger.add(batch) },
-                                        stop: runner.stop)
+                                        batchRows: options.batchRows, chunksAhead: options.chunksAhead, stop: runner.stop)
                 if unsorted { try merger.endSortedDay() }
             }
             try merger.finish()

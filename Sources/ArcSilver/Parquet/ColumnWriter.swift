@@ -114,16 +114,16 @@ struct ColumnLimits {
     /// Values after which a chunk's first page tells whether its dictionary pays.
     let dictionaryTrial: Int
 
-    init(schema: [SilverColumn], rowGroupBytes: Int) {
+    init(schema: [SilverColumn], rowGroupBytes: Int, pageBudget: Int = 8 << 20, dictionaryBudget: Int = 6 << 20) {
         retainedBytes = max(64 << 10, rowGroupBytes / max(schema.count, 1))
-        let fit = (8 << 20) / (8 * max(schema.count, 1))
+        let fit = pageBudget / (8 * max(schema.count, 1))
         var rows = 128 * 1024
         while rows > fit && rows > 4096 { rows /= 2 }
         pageRows = rows
         dictionaryTrial = min(rows, 16 * 1024)
         pageBytes = rows * 8
         let dictionaries = schema.filter { $0.type == .double || $0.type == .string }.count
-        dictionaryBytes = min(1 << 20, (6 << 20) / max(dictionaries, 1))
+        dictionaryBytes = min(1 << 20, dictionaryBudget / max(dictionaries, 1))
     }
 }
 

@@ -24,6 +24,11 @@ public struct ParquetOptions: Sendable {
     /// incompressible strings; a spot aggTrades row group of 1 Mi rows is about 5.5 MB, so
     /// only wide or incompressible tables are cut by it.
     public var rowGroupBytes: Int = 12 << 20
+    /// Raw values of the pages being filled, all columns together: 8 MB is 128 Ki rows a
+    /// page for 8 numeric columns. A converter running several files at once divides it.
+    public var pageBudget: Int = 8 << 20
+    /// PLAIN bytes the dictionaries of double and string columns may grow to, together.
+    public var dictionaryBudget: Int = 6 << 20
     /// FileMetaData.created_by, "<application> version <version>" as the format asks.
     public var createdBy: String = "arc version \(ArcVersion.current)"
 
@@ -68,7 +73,8 @@ public final class ParquetWriter {
         file = ParquetFileOutput(sink: sink)
         let compressor = try PageCompressor(options.compression, level: options.compressionLevel)
         let body = ByteBuffer(capacity: 1 << 20)
-        let limits = ColumnLimits(schema: schema, rowGroupBytes: options.rowGroupBytes)
+        let limits = ColumnLimits(schema: schema, rowGroupBytes: options.rowGroupBytes, pageBudget: options.pageBudget,
+                                  dictionaryBudget: options.dictionaryBudget)
         pageRows = limits.pageRows
         columns = schema.enumerated().map { i, column -> ColumnWriter in
             switch column.type {
