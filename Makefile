@@ -37,7 +37,7 @@ test: setup
 # SimpleHTTP against FaultServer, RangeSink's writers, the OTLP batcher, and the engines
 # of arc-collect, s3x and wf-run: Collector, Mover, WorkflowRunner) under
 # ThreadSanitizer, in a build directory of its own. Any report fails the target.
-TSAN_TESTS := ArcCoreTests\.(QueueTests|ThreadPrimitiveTests|PrefetchingSourceTests|S3StreamTests|TransferEngineTests|SimpleHTTPTests|OTLPTests)|ArcCollectTests\.CollectorTests|ArcS3xTests\.MoverTests|ArcWorkflowTests\.WorkflowRunnerTests|ArcHTTPServerTests\.HTTPServerTests
+TSAN_TESTS := ArcCoreTests\.(QueueTests|ThreadPrimitiveTests|PrefetchingSourceTests|S3StreamTests|TransferEngineTests|SimpleHTTPTests|OTLPTests)|ArcCollectTests\.CollectorTests|ArcSilverTests\.SilverLedgerTests|ArcS3xTests\.MoverTests|ArcWorkflowTests\.WorkflowRunnerTests|ArcHTTPServerTests\.HTTPServerTests
 tsan:
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter '$(TSAN_TESTS)'

@@ -26,8 +26,10 @@ final class SilverRunner: @unchecked Sendable { // `summary` is guarded by `lock
         self.log = log
         self.output = output
         self.stop = stop
-        quality = state.map(QualityLedger.init)
-        silver = state.map(SilverLedger.init)
+        // Both ledgers use one connection, from every worker: under one lock.
+        let stateLock = Lock()
+        quality = state.map { QualityLedger($0, lock: stateLock) }
+        silver = state.map { SilverLedger($0, lock: stateLock) }
     }
 
     enum Job {

@@ -6,9 +6,14 @@ import ArcCore
 /// a cached answer is exactly the answer first given.
 final class QualityLedger: @unchecked Sendable { // the database is used under `lock` only
     private let db: Database
-    private let lock = Lock()
+    /// The connection's lock, shared with every other user of `db` (the silver ledger):
+    /// one SQLite connection must never be used by two threads at once.
+    private let lock: Lock
 
-    init(_ db: Database) { self.db = db }
+    init(_ db: Database, lock: Lock) {
+        self.db = db
+        self.lock = lock
+    }
 
     /// The `check` object recorded for this archive, as JSON text.
     func report(sha256: String) throws -> String? {

@@ -6,9 +6,13 @@ import ArcCore
 /// the same bytes and is still there; a republished archive (new hash) replaces it.
 final class SilverLedger: @unchecked Sendable { // the database is used under `lock` only
     private let db: Database
-    private let lock = Lock()
+    /// The connection's lock, shared with the quality ledger (see QualityLedger.lock).
+    private let lock: Lock
 
-    init(_ db: Database) { self.db = db }
+    init(_ db: Database, lock: Lock) {
+        self.db = db
+        self.lock = lock
+    }
 
     struct Entry: Equatable {
         var dest: String
