@@ -89,9 +89,14 @@ struct ArchiveJob {
 
     private func pass(_ identity: ArchiveIdentity, _ dataset: Dataset) throws -> [UInt8] {
         let source: ByteSource
+        var size: Int64?
         switch item.location {
-        case .file(let path): source = try FileByteSource(path: path)
-        case .s3(let url): source = S3ObjectSource(client: try runner.s3Client(), url: url)
+        case .file(let path):
+            source = try FileByteSource(path: path)
+            size = FileSystem.size(path)
+        case .s3(let url):
+            source = S3ObjectSource(client: try runner.s3Client(), url: url)
+            size = try item.record?.int("size")
         }
         var output: SilverOutput?
         if options.mode == .convert, let target = options.target {
@@ -109,7 +114,8 @@ struct ArchiveJob {
         do {
             result = try ArchivePass.run(source: source, name: item.dest, identity: identity, dataset: dataset,
                                          expectedSHA256: item.sha256, rows: output.map { o in { try o.writer.write($0) } },
-                                         batchRows: options.batchRows, chunksAhead: options.chunksAhead, stop: runner.stop)
+                                         batchRows: options.batchRows, chunksAhead: options.chunksAhead, size: size,
+                                         stop: runner.stop)
         } catch {
             output?.sink.abort()
             throw error

@@ -1,4 +1,3 @@
-import Glibc
 import ArcCore
 
 /// arc-convert: bronze archives to silver Parquet, checked in the same pass.
@@ -108,7 +107,6 @@ enum SilverCommand {
     ]
 
     static func run(_ context: ToolContext, options: inout SilverOptions) throws -> ExitStatus {
-        limitMallocCaching()
         let p = context.parsed
         let log = context.log
         options.jobs = try p.int("jobs", range: 1...256) ?? 2
@@ -168,18 +166,5 @@ enum SilverCommand {
         let failing = s.failed + s.errors + (warningsCount ? s.warned : 0)
         return failing > 0 || badLines > 0 ? .failures : .ok
     }
-
-    /// The buffers of this stage are large (1 MB chunks, column batches) and pass between
-    /// threads. glibc's malloc would keep what one thread frees for that thread's arena
-    /// and raise its mmap threshold after each free, so RSS would grow with the threads
-    /// rather than with the work: buffers of 256 KB and up are mapped and unmapped, and
-    /// the arenas are few.
-    static func limitMallocCaching() {
-        _ = glibcMallopt(-3, 256 << 10)  // M_MMAP_THRESHOLD
-        _ = glibcMallopt(-8, 2)          // M_ARENA_MAX
-    }
 }
 
-/// glibc's mallopt (malloc.h, which the Glibc module does not import).
-@_silgen_name("mallopt")
-private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32

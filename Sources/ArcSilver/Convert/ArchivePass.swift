@@ -43,19 +43,26 @@ enum ArchivePass {
     /// many such chunks may wait by default: 4 MiB of a process's 64 MB budget.
     static let chunkSize = 1 << 20
     static let chunksAhead = 4
+    /// Archives below this size (when it is known) are read without a read-ahead thread.
+    static let smallArchive = 2 << 20
 
     /// `rows` takes each batch of parsed rows (a Parquet writer, a month being merged);
     /// nil to check only. The batch is reused once it returns.
     static func run(source: ByteSource, name: String, identity: ArchiveIdentity, dataset: Dataset,
                     expectedSHA256: String?, rows: ((ColumnBatch) throws -> Void)?, batchRows: Int = 65_536,
-                    chunksAhead: Int = chunksAhead, stop: StopSignal) throws -> PassResult {
+                    chunksAhead: Int = chunksAhead, size: Int64? = nil, stop: StopSignal) throws -> PassResult {
+        // An archive of a few hundred KB (a day of klines) is done before a read-ahead
+        // thread and its megabyte buffers would pay for themselves: it is read in place,
+        // with buffers its size (deflate rarely shrinks these CSVs more than 8 times).
+        let small = size.map { $0 < Int64(smallArchive) } ?? false
+        let chunk = small ? max(64 << 10, min(chunkSize, Int(size!) * 8)) : chunkSize
         let hashing = HashingSource(source)
-        let zip = ZipEntryReader(source: hashing, name: name)
+        let zip = ZipEntryReader(source: hashing, name: name, bufferSize: small ? max(16 << 10, Int(size!)) : 1 << 20)
         let parser = TableParser(dataset: dataset, identity: identity, batchRows: batchRows)
         var broken: Finding?, empty: Finding?
         do {
-            let ahead = PrefetchingSource(zip, chunkSize: chunkSize, depth: chunksAhead)
-            var buffer = [UInt8](repeating: 0, count: chunkSize)
+            let ahead: ByteSource = small ? zip : PrefetchingSource(zip, chunkSize: chunk, depth: chunksAhead)
+            var buffer = [UInt8](repeating: 0, count: chunk)
             while true {
                 if stop.requested { throw InterruptedError() }
                 let n = try buffer.withUnsafeMutableBytes { try ahead.read(into: $0) }
