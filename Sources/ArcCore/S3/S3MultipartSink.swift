@@ -1,15 +1,21 @@
 /// Writes an S3 object as a stream: bytes are cut into parts uploaded while later ones are
-/// still being produced (a few in flight), so a file of any size goes up with bounded
-/// memory and no local temporary file. The object exists only after `commit`
-/// (CompleteMultipartUpload, or one PUT when everything fit in the first part); `abort`
-/// (or any failure) aborts the upload, leaving nothing behind. Each part's MD5 is checked
-/// against the ETag S3 returns for the whole object.
+/// still being produced (a few in flight), so an object of any size, known or not, goes up
+/// with bounded memory and no local temporary file (arc-convert's silver files, s3x pipe's
+/// stdin). The object exists only after `commit` (CompleteMultipartUpload, or one PUT when
+/// everything fit in the first part); `abort` (or a failed commit) aborts the upload,
+/// leaving nothing behind. With `verify`, the ETag S3 returns is checked against the MD5
+/// of the bytes sent (of each part, for a multipart upload).
 public final class S3MultipartSink: ByteSink, @unchecked Sendable { // used by one thread; `parts` is guarded by its lock
     public let url: S3URL
+    /// Bytes written so far.
     public private(set) var written: Int64 = 0
+    /// The object's ETag once committed.
+    public private(set) var etag: String?
     private let client: S3Client
     private let headers: [(String, String)]
-    private let partSize: Int
+    private var partSize: Int
+    private let growEvery: Int?
+    private let verify: Bool
     private let slots: Slots
     private var buffer: [UInt8] = []
     private var uploadID: String?
@@ -25,13 +31,17 @@ public final class S3MultipartSink: ByteSink, @unchecked Sendable { // used by o
     private let parts = Locked(Parts())
     private let done = BlockingQueue<Bool>()
 
-    /// `partSize` at least 5 MiB (S3's minimum for all but the last part).
+    /// `partSize` at least 5 MiB (S3's minimum for all but the last part). `growEvery`: the
+    /// part size doubles after every that many parts, so a stream of unknown size never
+    /// runs out of S3's 10,000 parts (s3x pipe uses 2,000).
     public init(client: S3Client, url: S3URL, headers: [(String, String)] = [], partSize: Int = 8 << 20,
-                partsInFlight: Int = 2) {
+                partsInFlight: Int = 2, growEvery: Int? = nil, verify: Bool = true) {
         self.client = client
         self.url = url
         self.headers = headers
         self.partSize = max(partSize, 5 << 20)
+        self.growEvery = growEvery
+        self.verify = verify
         slots = Slots(max(1, partsInFlight))
         buffer.reserveCapacity(self.partSize)
     }
@@ -57,10 +67,10 @@ public final class S3MultipartSink: ByteSink, @unchecked Sendable { // used by o
             let body = buffer
             let response = try client.perform(S3Call.put(url, body: MemoryBody(body), headers: headers,
                                                          payloadHash: SHA256.hex(body)))
-            let etag = response.headers.etag.map(ListObjects.unquote)
-            if let etag, !etag.contains("-"), etag.count == 32, etag.lowercased() != MD5.digestHex(body) {
+            etag = response.headers.etag.map(ListObjects.unquote)
+            if verify, let etag, etag.isPlainMD5, etag.lowercased() != MD5.digestHex(body) {
                 _ = try? client.perform(S3Call.deleteObject(url))
-                throw UnavailableError(url.description, "S3 stored other bytes than were sent (ETag \(etag))")
+                throw IntegrityError(resource: url.description, expected: etag, actual: MD5.digestHex(body))
             }
             return
         }
@@ -69,10 +79,11 @@ public final class S3MultipartSink: ByteSink, @unchecked Sendable { // used by o
             let (etags, failure) = waitForParts()
             if let failure { throw failure }
             let response = try client.perform(S3Call.completeMultipart(url, uploadID: uploadID, etags: etags))
-            if let etag = S3Reply.copyETag(response.body), etag.contains("-"),
-               etag.lowercased() != MD5.multipartETag(partDigests: digests) {
+            etag = S3Reply.copyETag(response.body)
+            let expected = MD5.multipartETag(partDigests: digests)
+            if verify, let etag, etag.contains("-"), etag.lowercased() != expected {
                 _ = try? client.perform(S3Call.deleteObject(url))
-                throw UnavailableError(url.description, "S3 stored other bytes than were sent (ETag \(etag))")
+                throw IntegrityError(resource: url.description, expected: etag, actual: expected)
             }
         } catch {
             // Parts still in flight would land after the abort and be kept (and billed).
@@ -82,14 +93,21 @@ public final class S3MultipartSink: ByteSink, @unchecked Sendable { // used by o
         }
     }
 
-    public func abort() {
+    public func abort() { abort(using: nil) }
+
+    /// Aborts through `other` when this sink's engine was cancelled (after SIGINT the
+    /// abort must still go out).
+    public func abort(using other: S3Client?) {
         guard !finished else { return }
         finished = true
         buffer = []
         guard let uploadID else { return }
         _ = waitForParts()
-        _ = try? client.perform(S3Call.abortMultipart(url, uploadID: uploadID))
+        _ = try? (other ?? client).perform(S3Call.abortMultipart(url, uploadID: uploadID))
     }
+
+    /// Makes a write waiting for a part slot give up (a stop was asked for).
+    public func cancel() { slots.cancel() }
 
     private func sendPart() throws {
         if let failure = parts.current.failure { throw failure }
@@ -118,6 +136,7 @@ public final class S3MultipartSink: ByteSink, @unchecked Sendable { // used by o
             slots.release()
             done.put(true)
         }
+        if let growEvery, number % growEvery == 0 { partSize *= 2 }
     }
 
     private func waitForParts() -> (etags: [String], failure: S3Error?) {

@@ -49,86 +49,42 @@ enum StreamCommand {
         }
     }
 
-    /// pipe: stdin in parts; one PUT when it ends within the first part, else a multipart
-    /// upload whose part size doubles every 2,000 parts, so an unknown size never runs out
-    /// of S3's 10,000 parts. Stopped (SIGINT, SIGTERM), it aborts the upload: stdin cannot
-    /// be read again, so there is nothing to resume.
+    /// pipe: stdin streamed into an S3MultipartSink: one PUT when it ends within the first
+    /// part, else a multipart upload whose part size doubles every 2,000 parts, so an
+    /// unknown size never runs out of S3's 10,000 parts. Stopped (SIGINT, SIGTERM), it
+    /// aborts the upload: stdin cannot be read again, so there is nothing to resume.
     static func pipe(_ target: String, _ p: ParsedCommand, _ context: S3xContext) throws {
         let url = try S3URL(parsing: target)
         guard !url.key.isEmpty, !url.isDirectoryLike else { throw UsageError("'\(target)': pipe needs an object key") }
         let options = try S3xCommand.moveOptions(p)
-        let client = context.client
         var headers = options.headers
         if let type = options.contentType { headers.append(("Content-Type", type)) }
-        var partSize = Int(options.partSize)
-        guard var chunk = try readChunk(partSize, context) else { return }
-        if chunk.count < partSize {
-            if context.dryRun { return context.output.emit("pipe", source: nil, destination: url.description, size: Int64(chunk.count), dryRun: true) }
-            let response = try client.perform(S3Call.put(url, body: MemoryBody(chunk), headers: headers, payloadHash: SHA256.hex(chunk)))
-            let etag = response.headers.etag.map(ListObjects.unquote)
-            if options.verify, let etag, etag.isPlainMD5, etag.lowercased() != MD5.digestHex(chunk) {
-                throw IntegrityError(resource: url.description, expected: etag, actual: MD5.digestHex(chunk))
-            }
-            return context.output.emit("pipe", source: nil, destination: url.description, size: Int64(chunk.count), etag: etag)
+        let read = 1 << 20
+        if context.dryRun {
+            // Nothing is sent: stdin is read to its end to say how much would have been.
+            var total: Int64 = 0
+            while let chunk = try readChunk(read, context), !chunk.isEmpty { total += Int64(chunk.count) }
+            return context.output.emit("pipe", source: nil, destination: url.description, size: total, dryRun: true)
         }
-        let uploadID = try S3Reply.uploadID(try client.perform(S3Call.createMultipart(url, headers: headers)).body)
-        let slots = Slots(options.partsInFlight)
-        context.onStop { slots.cancel() }
-        /// What the part completions (on the engine thread) report back.
-        struct Parts {
-            var etags: [String] = []
-            var failure: S3Error?
-            var running = 0
-        }
-        let parts = Locked(Parts())
-        var digests: [[UInt8]] = [], total: Int64 = 0
-        let done = BlockingQueue<Bool>()
-        var part = 0
-        while !chunk.isEmpty && parts.current.failure == nil {
-            // Counted only once it has a slot: a stop fails the wait, and nothing was sent.
-            guard slots.acquire() else { break }
-            let number = part + 1
-            let bytes = chunk
-            total += Int64(bytes.count)
-            digests.append(MD5.digest(bytes))
-            parts.withLock {
-                $0.etags.append("")
-                $0.running += 1
+        let sink = S3MultipartSink(client: context.client, url: url, headers: headers, partSize: Int(options.partSize),
+                                   partsInFlight: options.partsInFlight, growEvery: 2000, verify: options.verify)
+        context.onStop { sink.cancel() }
+        do {
+            // readChunk returns fewer bytes than asked only at the end of stdin.
+            while let chunk = try readChunk(read, context) {
+                try chunk.withUnsafeBytes { try sink.write($0) }
+                if chunk.count < read { break }
             }
-            client.send(S3Call.uploadPart(url, uploadID: uploadID, part: number, body: MemoryBody(bytes), payloadHash: SHA256.hex(bytes))) { result in
-                parts.withLock {
-                    switch result {
-                    case .failure(let error): $0.failure = $0.failure ?? error
-                    case .success(let r): $0.etags[number - 1] = r.headers.etag.map(ListObjects.unquote) ?? ""
-                    }
-                    $0.running -= 1
-                }
-                slots.release()
-                done.put(true)
-            }
-            part += 1
-            if part % 2000 == 0 { partSize *= 2 }
-            guard let next = try readChunk(partSize, context) else { break }
-            chunk = next
-        }
-        while parts.current.running > 0 { _ = done.take() }
+            if !context.stopped { try sink.commit() }
+        } catch where !context.stopped {
+            sink.abort()
+            throw error
+        } catch {}
         if context.stopped {
-            _ = try? context.afterStop { try $0.perform(S3Call.abortMultipart(url, uploadID: uploadID)) }
+            context.afterStop { sink.abort(using: $0) }
             return
         }
-        let (etags, failure) = parts.withLock { ($0.etags, $0.failure) }
-        if let failure {
-            _ = try? client.perform(S3Call.abortMultipart(url, uploadID: uploadID))
-            throw failure
-        }
-        let response = try client.perform(S3Call.completeMultipart(url, uploadID: uploadID, etags: etags))
-        let etag = S3Reply.copyETag(response.body)
-        let expected = MD5.multipartETag(partDigests: digests)
-        if options.verify, let etag, etag.contains("-"), etag.lowercased() != expected {
-            _ = try? client.perform(S3Call.deleteObject(url))
-            throw IntegrityError(resource: url.description, expected: etag, actual: expected)
-        }
-        context.output.emit("pipe", source: nil, destination: url.description, size: total, etag: etag)
+        context.output.emit("pipe", source: nil, destination: url.description, size: sink.written, etag: sink.etag)
     }
 
     /// Writes to stdout; a reader that went away (`| head`) ends the run quietly, with
