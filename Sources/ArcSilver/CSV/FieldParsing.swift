@@ -97,18 +97,10 @@ enum FieldParsing {
     /// Equal to strtod's result for the same text: the fast path is Clinger's (a mantissa
     /// of at most 2^53 and a power of ten of at most 22, both exact, so the one division
     /// or multiplication rounds correctly); the rest goes to strtod itself.
+    /// Appends the decimal digits at `i` to `mantissa` (wrapping), eight at a time while
+    /// they come, and moves `i` past them.
     @inline(__always)
-    static func double(_ p: Bytes, _ end: Bytes) -> (Double, Bytes)? {
-        var i = p
-        var negative = false
-        if i < end, i.pointee == UInt8(ascii: "-") || i.pointee == UInt8(ascii: "+") {
-            negative = i.pointee == UInt8(ascii: "-")
-            i += 1
-        }
-        var mantissa: UInt64 = 0
-        let digitsStart = i
-        // Eight digits at a time while they come; past 19 the mantissa wraps, and the
-        // digit count sends the number to strtod.
+    static func accumulateDigits(_ i: inout Bytes, _ end: Bytes, into mantissa: inout UInt64) {
         while end - i >= 8, let eight = eightDigits(i) {
             mantissa = mantissa &* 100_000_000 &+ eight
             i += 8
@@ -119,21 +111,26 @@ enum FieldParsing {
             mantissa = mantissa &* 10 &+ UInt64(d)
             i += 1
         }
+    }
+
+    @inline(__always)
+    static func double(_ p: Bytes, _ end: Bytes) -> (Double, Bytes)? {
+        var i = p
+        var negative = false
+        if i < end, i.pointee == UInt8(ascii: "-") || i.pointee == UInt8(ascii: "+") {
+            negative = i.pointee == UInt8(ascii: "-")
+            i += 1
+        }
+        var mantissa: UInt64 = 0
+        let digitsStart = i
+        // Past 19 digits the mantissa wraps, and the digit count sends the number to strtod.
+        accumulateDigits(&i, end, into: &mantissa)
         var digits = i - digitsStart  // leading zeros included: more than 19 only goes the slow way
         var scale = 0                 // digits after the point
         if i < end, i.pointee == UInt8(ascii: ".") {
             i += 1
             let fractionStart = i
-            while end - i >= 8, let eight = eightDigits(i) {
-                mantissa = mantissa &* 100_000_000 &+ eight
-                i += 8
-            }
-            while i < end {
-                let d = i.pointee &- 48
-                if d >= 10 { break }
-                mantissa = mantissa &* 10 &+ UInt64(d)
-                i += 1
-            }
+            accumulateDigits(&i, end, into: &mantissa)
             scale = i - fractionStart
             digits += scale
         }

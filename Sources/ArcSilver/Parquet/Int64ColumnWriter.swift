@@ -9,13 +9,7 @@ final class Int64ColumnWriter: ColumnWriter {
     }
 
     override func stage(_ batch: ColumnBatch, rows: Range<Int>) -> Int {
-        let source = batch.int64s[index]
-        if column.optional {
-            let present = batch.present[index]
-            for r in rows where present[r] { values.append(source[r]) }
-        } else {
-            values.append(contentsOf: source[rows])
-        }
+        appendPresent(batch.int64s[index], of: batch, rows, to: &values)
         return rows.count
     }
 
@@ -57,13 +51,7 @@ final class BooleanColumnWriter: ColumnWriter {
     }
 
     override func stage(_ batch: ColumnBatch, rows: Range<Int>) -> Int {
-        let source = batch.booleans[index]
-        if column.optional {
-            let present = batch.present[index]
-            for r in rows where present[r] { values.append(source[r]) }
-        } else {
-            values.append(contentsOf: source[rows])
-        }
+        appendPresent(batch.booleans[index], of: batch, rows, to: &values)
         return rows.count
     }
 
@@ -90,5 +78,18 @@ final class BooleanColumnWriter: ColumnWriter {
 
     private static func statistics(_ range: MinMax<Bool>) -> ParquetStatistics {
         ParquetStatistics(minValue: range.min.map { [$0 ? 1 : 0] }, maxValue: range.max.map { [$0 ? 1 : 0] })
+    }
+}
+
+extension ColumnWriter {
+    /// Appends the values of `rows` a row has (all of them for a required column: an
+    /// optional column's missing values are written as definition levels, not values).
+    func appendPresent<T>(_ source: [T], of batch: ColumnBatch, _ rows: Range<Int>, to values: inout [T]) {
+        if column.optional {
+            let present = batch.present[index]
+            for r in rows where present[r] { values.append(source[r]) }
+        } else {
+            values.append(contentsOf: source[rows])
+        }
     }
 }
