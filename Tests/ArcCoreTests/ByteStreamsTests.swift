@@ -35,6 +35,21 @@ final class ByteStreamsTests: XCTestCase {
         XCTAssertFalse(temps.contains(where: FileSystem.exists))
     }
 
+    func testAnAbortedSinkRemovesTheDirectoriesItMadeUnlessUsed() throws {
+        let dir = try TempDir()
+        let gone = try AtomicFileSink(path: dir.path + "/a/b/c/x.bin")
+        try gone.write(Array("x".utf8))
+        let kept = try AtomicFileSink(path: dir.path + "/a/y.bin")
+        try kept.write(Array("y".utf8))
+        try kept.commit()
+        gone.abort()
+        // a/ holds y.bin: kept; b/ and c/ were made for x.bin alone: gone.
+        XCTAssertEqual(try FileSystem.directoryEntries(dir.path + "/a"), ["y.bin"])
+        let other = try AtomicFileSink(path: dir.path + "/n/m/z.bin")
+        other.abort()
+        XCTAssertEqual(try FileSystem.directoryEntries(dir.path).sorted(), ["a"])
+    }
+
     func testFileByteSourceReadsToTheEnd() throws {
         let dir = try TempDir()
         try FileSystem.writeAtomically(dir.path + "/in", Array(repeating: 7, count: 100_000))

@@ -68,15 +68,18 @@ public enum FileSystem {
 
     /// `mkdir -p`; the directories it creates get `mode` (less the umask). Private state
     /// (the state directory, wf-run's run directories) asks for 0700, as XDG does.
-    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
-        if path.isEmpty || path == "/" || path == "." { return }
+    /// Returns the directories it made, outermost first.
+    @discardableResult
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws -> [String] {
+        if path.isEmpty || path == "/" || path == "." { return [] }
         var st = stat()
         if stat(path, &st) == 0 {
-            if (st.st_mode & S_IFMT) == S_IFDIR { return }
+            if (st.st_mode & S_IFMT) == S_IFDIR { return [] }
             throw SystemError("mkdir", path: path, errno: ENOTDIR)
         }
-        try makeDirectories(parent(of: path), mode: mode)
-        if mkdir(path, mode) != 0 && errno != EEXIST { throw SystemError("mkdir", path: path, errno: errno) }
+        var made = try makeDirectories(parent(of: path), mode: mode)
+        if mkdir(path, mode) == 0 { made.append(path) } else if errno != EEXIST { throw SystemError("mkdir", path: path, errno: errno) }
+        return made
     }
 
     /// The permission bits of what is at `path` (following links), or nil if nothing is.

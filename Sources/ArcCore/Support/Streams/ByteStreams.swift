@@ -48,15 +48,17 @@ public final class FileByteSource: ByteSource {
 
 /// Writes a file safely: a temporary name in the final directory (created as needed),
 /// then on commit fsync, rename and fsync of the directory. Abort (or a sink dropped
-/// without commit) unlinks the temporary file.
+/// without commit) unlinks the temporary file, and removes the directories it made if
+/// they are still empty: a file that was never written leaves no trace.
 public final class AtomicFileSink: ByteSink {
     public let path: String
     public let temporaryPath: String
     public private(set) var written: Int64 = 0
     private var fd: Int32
+    private let madeDirectories: [String]
 
     public init(path: String, mode: mode_t = 0o644) throws {
-        try FileSystem.makeDirectories(FileSystem.parent(of: path))
+        madeDirectories = try FileSystem.makeDirectories(FileSystem.parent(of: path))
         self.path = path
         temporaryPath = FileSystem.parent(of: path) + "/." + FileSystem.baseName(of: path) + ".tmp-\(getpid())"
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
@@ -84,5 +86,7 @@ public final class AtomicFileSink: ByteSink {
         close(fd)
         fd = -1
         unlink(temporaryPath)
+        // Innermost first; rmdir fails (and so keeps) a directory another file went into.
+        for directory in madeDirectories.reversed() where rmdir(directory) != 0 { break }
     }
 }
