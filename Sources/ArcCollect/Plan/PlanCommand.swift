@@ -5,7 +5,7 @@ public enum PlanCommand {
     public static let spec = CommandSpec(
         name: "arc-plan",
         summary: "turn archive records into collection tasks, against the ledger",
-        usage: ["--dest DIR [--shard K/N|auto] [OPTIONS] [FILE...]", "--gaps [OPTIONS] [FILE...]"],
+        usage: ["--dest DIR [OPTIONS] [FILE...]", "--gaps [OPTIONS] [FILE...]"],
         description: """
         Reads archive records (from arc-discover, or any program writing them) on stdin or \
         from FILEs and writes a task record for each archive that must be fetched: the \
