@@ -3,7 +3,9 @@ import os
 import subprocess
 import time
 
-from conftest import BIN, ROOT, expected_sha, ledger, records, run, sha256_file
+import pytest
+
+from conftest import BIN, ROOT, expected_sha, ledger, records, run, sha256_file, wait_for
 
 EXAMPLES = ROOT / "examples"
 FILTERS = ["--market", "um", "--type", "klines", "--symbol", "ETHUSDT", "--period", "daily"]
@@ -330,3 +332,100 @@ def test_slurm_array_script_run_as_each_array_task(mirror, env, tmp_path):
     assert outside.returncode == 2 and "SLURM_ARRAY_TASK_ID" in outside.stderr
     bad = array_task(3)
     assert bad.returncode == 2 and "gives shard 3 of 3" in bad.stderr
+
+
+class SingleNodeSlurm:
+    """munged, slurmctld and slurmd (Debian's slurm-wlm) on 127.0.0.1, on free ports, with
+    every file in a temporary directory; the node is this machine, under its own hostname
+    (slurmctld accepts only that as its host)."""
+
+    def __init__(self, root):
+        import getpass
+        import socket
+        from conftest import free_port
+        self.root = root
+        self.procs = []
+        host = socket.gethostname().split(".")[0]
+        user = getpass.getuser()
+        for d in ("munge", "state", "spool", "log"):
+            (root / d).mkdir(parents=True, exist_ok=True)
+        (root / "munge").chmod(0o700)
+        key = root / "munge" / "munge.key"
+        key.write_bytes(os.urandom(1024))
+        key.chmod(0o600)
+        self.socket = root / "munge" / "munge.sock"
+        self.conf = root / "slurm.conf"
+        self.conf.write_text("\n".join([
+            "ClusterName=arctest", f"SlurmctldHost={host}(127.0.0.1)",
+            f"SlurmctldPort={free_port()}", f"SlurmdPort={free_port()}",
+            f"SlurmUser={user}", f"SlurmdUser={user}",
+            "AuthType=auth/munge", "CryptoType=crypto/munge", f"AuthInfo=socket={self.socket}",
+            f"StateSaveLocation={root / 'state'}", f"SlurmdSpoolDir={root / 'spool'}",
+            f"SlurmctldPidFile={root / 'slurmctld.pid'}", f"SlurmdPidFile={root / 'slurmd.pid'}",
+            f"SlurmctldLogFile={root / 'log' / 'slurmctld.log'}", f"SlurmdLogFile={root / 'log' / 'slurmd.log'}",
+            "ProctrackType=proctrack/linuxproc", "TaskPlugin=task/none", "MpiDefault=none",
+            "SelectType=select/cons_tres", "SelectTypeParameters=CR_Core", "ReturnToService=2",
+            "SlurmdParameters=config_overrides", "JobCompType=jobcomp/none",
+            "AccountingStorageType=accounting_storage/none", "JobAcctGatherType=jobacct_gather/none",
+            f"NodeName={host} NodeAddr=127.0.0.1 CPUs=2 RealMemory=2048 State=UNKNOWN",
+            f"PartitionName=arctest Nodes={host} Default=YES MaxTime=INFINITE State=UP", ""]))
+        self.env = dict(os.environ, SLURM_CONF=str(self.conf))
+        self.start(["munged", "--foreground", "--force", f"--socket={self.socket}", f"--key-file={key}",
+                    f"--pid-file={root / 'munge' / 'munged.pid'}", f"--log-file={root / 'munge' / 'munged.log'}",
+                    f"--seed-file={root / 'munge' / 'seed'}"])
+        self.start(["slurmctld", "-D", "-c", "-f", str(self.conf)])
+        self.start(["slurmd", "-D", "-f", str(self.conf)])
+        from conftest import wait_for
+        wait_for(lambda: subprocess.run(["sinfo", "-h", "-o", "%T"], env=self.env, capture_output=True,
+                                        text=True).stdout.strip() == "idle", "the Slurm node to be idle", timeout=60)
+
+    def start(self, argv):
+        self.procs.append(subprocess.Popen(argv, env=dict(os.environ, SLURM_CONF=str(self.conf)),
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+    def stop(self):
+        for p in reversed(self.procs):
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+@pytest.fixture
+def slurm(tmp_path):
+    import shutil
+    missing = [c for c in ("munged", "slurmctld", "slurmd", "sbatch") if not shutil.which(c)]
+    if missing:
+        pytest.skip(f"no single-node Slurm here: {', '.join(missing)} not installed (Debian's slurm-wlm and munge)")
+    s = SingleNodeSlurm(tmp_path / "slurm")
+    yield s
+    s.stop()
+
+
+def test_slurm_array_example_on_a_real_single_node_slurm(mirror, env, slurm, tmp_path):
+    """sbatch --array=0-7 (the script's own #SBATCH line): eight array tasks, each its shard."""
+    env = dict(shard_env(env, tmp_path), SLURM_CONF=str(slurm.conf), STATE_DIR=str(tmp_path / "shard-state"),
+               RESULTS_DIR=str(tmp_path / "results"))
+    filters = ["--market", "um"]
+    work = tmp_path / "submit"
+    work.mkdir()
+    # Two array tasks at once on this small node (the script asks for 2 CPUs and 1 GB each).
+    r = subprocess.run(["sbatch", "--parsable", "--cpus-per-task=1", "--mem=256M", "--chdir", str(work),
+                        str(EXAMPLES / "slurm-shards.sbatch"), str(tmp_path / "data"), *filters],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r
+    job = r.stdout.strip()
+    # sbatch --wait polls at growing intervals: squeue is asked more often instead.
+    wait_for(lambda: subprocess.run(["squeue", "-h", "-j", job], env=env, capture_output=True,
+                                    text=True).stdout.strip() == "", "the array job to finish", timeout=300, interval=0.2)
+    logs = sorted(work.glob("arc-shards-*.log"))
+    assert len(logs) == 8
+    assert all(" exit 0 (discover 0, plan 0, collect 0)" in l.read_text() for l in logs), [l.read_text()[-1500:] for l in logs]
+    assert sorted(l.read_text().split("slurm-shards: shard ")[1].split(" on ")[0] for l in logs) == \
+        sorted(f"{k} of 8" for k in range(8))
+    results = [x for f in sorted((tmp_path / "results").iterdir()) for x in records(f.read_text())]
+    keys = [x["key"] for x in results]
+    assert len(keys) == len(set(keys)) and sorted(keys) == planned_keys(env, tmp_path / "check", *filters)
+    assert all(x["status"] == "ok" for x in results)
