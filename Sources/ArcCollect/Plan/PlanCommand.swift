@@ -24,6 +24,17 @@ public enum PlanCommand {
           --layout '{market}/{type}/{symbol}/{interval}/{file}'
           --layout 'type={type}/symbol={symbol}/date={date}/{file}'
 
+        With --shard K/N, only the archives of shard K of N are planned (K from 0 to N-1): \
+        each archive's key (its url when it has none) is hashed with a fixed function, so N \
+        machines given the same listing split it exactly (every archive in one shard) with \
+        nothing shared between them, the same way on every machine and every day. Keep N \
+        the same from day to day: each machine's ledger then holds the archives of its own \
+        shard. --prefer-monthly still sees the whole listing. --shard auto takes K and N \
+        from a Slurm array job (SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, renumbered \
+        from 0 by SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_STEP) or a Kubernetes Indexed \
+        Job (JOB_COMPLETION_INDEX, and ARC_SHARD_COUNT, which the Job spec sets to its \
+        .spec.completions).
+
         A line that is not a JSON object, or lacks a field the layout needs, is reported on \
         stderr with its line number and skipped (--strict stops instead).
 
@@ -39,6 +50,7 @@ public enum PlanCommand {
             OptionSpec("layout", short: "l", valueName: "TEMPLATE", help: "path of each archive under DIR",
                        defaultValue: Layout.defaultTemplate),
             .flag("force", short: "f", help: "plan archives already held and unchanged too (reason forced)"),
+            OptionSpec("shard", valueName: "K/N", help: "plan only shard K of N (from 0), or auto from Slurm's or Kubernetes' environment"),
             .flag("prefer-monthly", help: "skip daily archives of a month that a monthly archive in the input covers"),
             .flag("gaps", help: "report missing dates per series instead of planning"),
             .flag("strict", help: "stop at the first bad record instead of skipping it"),
@@ -50,9 +62,14 @@ public enum PlanCommand {
                     "arc-discover binance --market spot --type klines --interval 1d | arc-plan --dest ./data"),
             Example("Which days are missing from Binance's 1m klines of BTCUSDT:",
                     "arc-discover binance --market spot --type klines --interval 1m --symbol BTCUSDT | arc-plan --gaps"),
+            Example("The third of eight machines plans shard 2 of 8 (shards count from 0):",
+                    "arc-discover binance --market um --type trades | arc-plan --dest /data --shard 2/8 | arc-collect"),
         ],
         environment: [
             EnvironmentSpec("ARC_STATE", "the state database holding the ledger (--state)"),
+            EnvironmentSpec("SLURM_ARRAY_TASK_ID", "with SLURM_ARRAY_TASK_COUNT (and _MIN, _MAX, _STEP): the shard of --shard auto in a Slurm array job"),
+            EnvironmentSpec("JOB_COMPLETION_INDEX", "the shard of --shard auto in a Kubernetes Indexed Job"),
+            EnvironmentSpec("ARC_SHARD_COUNT", "the shard count for JOB_COMPLETION_INDEX: the Job's .spec.completions"),
             EnvironmentSpec("ARC_LOG_LEVEL", "the lowest log level written (--log-level)"),
             EnvironmentSpec("ARC_LOG_FORMAT", "human or json (--log-format)"),
         ],
@@ -65,12 +82,17 @@ public enum PlanCommand {
     static func run(_ context: ToolContext) throws -> ExitStatus {
         let p = context.parsed
         let log = context.log
+        // Read before anything else, so a bad shard is a usage error with nothing done.
+        let shard = try p.value("shard").map { try Shard(parsing: $0, environment: ProcessEnvironment.all) }
         let output = BufferedOutput.stdout
         let input = RecordInput(paths: p.positionals, strict: p.flag("strict"), log: log)
         try input.checkSources()
         input.willBlock = { try output.flush() }
 
         if p.flag("gaps") {
+            if shard != nil {
+                throw UsageError("--shard with --gaps: a gap report needs every archive of a series, not a shard")
+            }
             // Holes inside archives come from the quality ledger, when there is a state
             // database (--gaps never creates one).
             let holes = FileSystem.exists(context.statePath) ? try QualityHoles(try StateStore.open(context.statePath)) : nil
@@ -106,7 +128,15 @@ public enum PlanCommand {
         let planner = Planner(destRoot: destRoot, layout: layout, ledger: ledger, force: p.flag("force"))
         let monthly = p.flag("prefer-monthly") ? try MonthlyPreference() : nil
 
+        var shardSeen = 0, shardKept = 0
         func plan(_ record: Record, line: Int) throws {
+            // Before the ledger lookup: another shard's archives cost a hash, not a query.
+            if let shard {
+                guard let mine = try input.decode(record, line: line, { try shard.contains($0) }) else { return }
+                shardSeen += 1
+                guard mine else { return }
+                shardKept += 1
+            }
             if let task = try input.decode(record, line: line, { try planner.plan($0) }), let task {
                 try output.write(task)
             }
@@ -119,6 +149,13 @@ public enum PlanCommand {
         }
         try monthly?.replay { try plan($0, line: 0) }
 
+        if let shard {
+            log.info("shard \(shard) kept \(shardKept) of \(shardSeen) archives", [
+                "shard": .string(shard.description), "shard_index": .int(Int64(shard.index)),
+                "shard_count": .int(Int64(shard.count)), "kept": .int(Int64(shardKept)),
+                "archives": .int(Int64(shardSeen)),
+            ])
+        }
         let c = planner.counts
         let planned = c.values.reduce(0, +)
         log.info("planned \(planned) tasks", [
