@@ -2,7 +2,7 @@
 // arc: collect exchange market-data archives, verified, into a data lake.
 //
 // The target list is the architecture. From the bottom:
-//   C*             system C libraries (libcurl, SQLite, libcrypto, zlib, libzstd), nothing else
+//   C*             system C libraries (libcurl, SQLite, libpq, libcrypto, zlib, libzstd), nothing else
 //   ArcCore        what every tool shares: Support, Records (NDJSON), CLI (one spec ->
 //                  parser, help, man, completions), Store (the database and migrations),
 //                  Transfer (the libcurl multi engine), S3, Telemetry, the Tool runtime
@@ -65,11 +65,12 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CPq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
-        library("ArcCore", ["CCurl", "CSQLite", "CCrypto", "CZlib"]),
+        library("ArcCore", ["CCurl", "CSQLite", "CPq", "CCrypto", "CZlib"]),
 
         library("ArcTOML", ["ArcCore"]),
         library("ArcSchedule", ["ArcCore"]),

@@ -2,7 +2,8 @@
 """The local servers the tool tests (Tests/tools/conftest.py), the demo and the benchmark
 run, each on free loopback ports, in one place: the archive mirror (`rclone serve s3`
 over a tree from make-mirror.py), SeaweedFS (`weed mini`: master, volume, filer and S3,
-with the flags that make it answer like AWS), and a small stdlib SigV4 client.
+with the flags that make it answer like AWS), a small stdlib SigV4 client, and
+PostgreSQL (Debian's `postgresql`, run as an unprivileged user in a temporary directory).
 
 As a command (for scripts/demo.sh):
 
@@ -12,13 +13,19 @@ As a command (for scripts/demo.sh):
     scripts/arcservers.py mirror stop ROOT
     scripts/arcservers.py seaweed start DIR [--bucket NAME]  # prints `export AWS_...`; pid in DIR/weed.pid
     scripts/arcservers.py seaweed stop DIR
+    scripts/arcservers.py postgres start DIR                 # prints `export ARC_POSTGRES_URL=...`;
+                                                             # pid in DIR/postgres.pid, log in DIR/postgres.log
+    scripts/arcservers.py postgres stop DIR                  # stops it and removes its data directory
 """
+import glob
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -363,10 +370,171 @@ class SeaweedFS:
         return e
 
 
-def stop_pid_group(pid):
-    """SIGTERM to a process group, SIGKILL if it lingers past 3 s."""
+# --- Shared state: PostgreSQL ---------------------------------------------------------------
+
+PG_USER = "arc"
+PG_PASSWORD = "arc-test-password-0123"
+PG_DATABASE = "arc"
+
+
+def postgres_bin():
+    """Debian's server binaries (/usr/lib/postgresql/VERSION/bin), the newest version installed."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"), key=lambda p: int(Path(p).parts[-3]))
+    if not found:
+        raise RuntimeError("no /usr/lib/postgresql/*/bin/postgres: install Debian's postgresql (scripts/setup.sh)")
+    return Path(found[-1]).parent
+
+
+class PostgreSQL:
+    """A PostgreSQL server on a free 127.0.0.1 port, its cluster in a directory of its own,
+    thrown away on stop(): superuser `arc` with a password (scram-sha-256 over TCP, so a
+    wrong password is refused), database `arc`, no Unix socket, no durability (fsync off:
+    the data dies with the test).
+
+    initdb and postgres refuse to run as root, and CI runs as root: then the server runs as
+    the `postgres` system user Debian's package creates (setpriv, which execs, so the pid we
+    hold is the postmaster's), and its directory is a fresh one in the system's temporary
+    directory that it owns (pytest's tmp_path sits under a 0700 root directory it could not
+    enter). As any other user it runs as that user under `root`.
+    """
+
+    def __init__(self, root, user=PG_USER, password=PG_PASSWORD, database=PG_DATABASE):
+        self.root = Path(root)
+        self.user, self.password, self.database = user, password, database
+        self.proc = None
+        self.port = None
+        self.cluster = None  # the directory holding data/ (and the password file while initdb runs)
+        self.log = self.root / "postgres.log"
+
+    @property
+    def url(self):
+        return f"postgres://{self.user}:{self.password}@127.0.0.1:{self.port}/{self.database}"
+
+    def _as_server_user(self):
+        if os.geteuid() != 0:
+            return []
+        return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
+
+    def _env(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env.update(LC_ALL="C", TZ="UTC")
+        return env
+
+    def start(self, attempts=3):
+        """Creates the cluster, starts the server and creates the database; RuntimeError
+        when it does not come up. A port picked free can be taken before postgres binds it:
+        then it tries again on another."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        bin = postgres_bin()
+        if os.geteuid() == 0:
+            import pwd
+            server_user = pwd.getpwnam("postgres")
+            self.cluster = Path(tempfile.mkdtemp(prefix="arc-postgres-"))
+            os.chown(self.cluster, server_user.pw_uid, server_user.pw_gid)
+        else:
+            self.cluster = Path(tempfile.mkdtemp(prefix="postgres-", dir=self.root))
+        data = self.cluster / "data"
+        pwfile = self.cluster / "pwfile"
+        pwfile.write_text(self.password + "\n")
+        if os.geteuid() == 0:
+            os.chown(pwfile, server_user.pw_uid, server_user.pw_gid)
+        with open(self.log, "ab") as log:
+            init = subprocess.run(
+                [*self._as_server_user(), str(bin / "initdb"), "-D", str(data), "-U", self.user,
+                 f"--pwfile={pwfile}", "--auth-host=scram-sha-256", "--auth-local=scram-sha-256",
+                 "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"],
+                stdout=log, stderr=subprocess.STDOUT, env=self._env(), cwd=self.cluster)
+        pwfile.unlink()
+        if init.returncode != 0:
+            self.stop()
+            raise RuntimeError(f"initdb exited {init.returncode}: {self.log_tail()}")
+        for attempt in range(attempts):
+            try:
+                self._start_server(bin, data)
+                break
+            except RuntimeError:
+                self._kill()
+                if attempt == attempts - 1:
+                    self.stop()
+                    raise
+        createdb = subprocess.run(
+            [str(bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, self.database],
+            capture_output=True, text=True, env={**self._env(), "PGPASSWORD": self.password})
+        if createdb.returncode != 0:
+            self.stop()
+            raise RuntimeError(f"createdb exited {createdb.returncode}: {createdb.stderr}")
+        return self
+
+    def _start_server(self, bin, data, timeout=30):
+        self.port = free_port()
+        settings = {"listen_addresses": "127.0.0.1", "port": self.port, "unix_socket_directories": "",
+                    "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
+                    "shared_buffers": "32MB", "max_connections": "200", "logging_collector": "off"}
+        args = [*self._as_server_user(), str(bin / "postgres"), "-D", str(data),
+                *(f"-c{k}={v}" for k, v in settings.items())]
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=self._env(),
+                                         cwd=self.cluster, start_new_session=True)
+        # postmaster.pid's eighth line says "ready" once the server accepts connections.
+        pid_file = data / "postmaster.pid"
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"postgres exited {self.proc.returncode}: {self.log_tail()}")
+            try:
+                lines = pid_file.read_text().splitlines()
+                if len(lines) >= 8 and lines[7].strip() == "ready":
+                    return
+            except OSError:
+                pass
+            time.sleep(0.02)
+        raise RuntimeError(f"postgres did not start: {self.log_tail()}")
+
+    def log_tail(self, n=4000):
+        try:
+            return self.log.read_text(errors="replace")[-n:]
+        except OSError:
+            return ""
+
+    def _kill(self):
+        # Immediate shutdown (SIGQUIT) to the whole group: the postmaster and its backends
+        # stop at once; the data is thrown away, so nothing is worth a checkpoint.
+        # (Waited for here, not in stop_pid_group: our own child stays a zombie, which
+        # killpg(pid, 0) still finds, until it is reaped.)
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGQUIT)
+                self.proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+            except ProcessLookupError:
+                pass
+        self.proc = None
+
+    def stop(self):
+        """Kills the server and removes its cluster directory."""
+        self._kill()
+        if self.cluster:
+            shutil.rmtree(self.cluster, ignore_errors=True)
+            self.cluster = None
+
+
+def zombie(pid):
+    """Whether pid has exited but is not reaped yet (a daemon started by an earlier command
+    is reaped by whatever init the machine has, which in a container may be slow or never).
+    The leader of a group exits last, so a zombie leader means the group is done."""
     try:
-        os.killpg(pid, signal.SIGTERM)
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def stop_pid_group(pid, sig=signal.SIGTERM):
+    """`sig` (SIGTERM) to a process group, SIGKILL if it lingers past 3 s."""
+    try:
+        os.killpg(pid, sig)
     except ProcessLookupError:
         return
     deadline = time.time() + 3
@@ -374,6 +542,8 @@ def stop_pid_group(pid):
         try:
             os.killpg(pid, 0)
         except ProcessLookupError:
+            return
+        if zombie(pid):
             return
         time.sleep(0.05)
     try:
@@ -391,9 +561,11 @@ def main(argv):
     if len(argv) == 2 and argv[1] == "port":
         print(free_port())
         return
-    if len(argv) < 4 or argv[1] not in ("mirror", "seaweed") or argv[2] not in ("start", "stop"):
+    if len(argv) < 4 or argv[1] not in ("mirror", "seaweed", "postgres") or argv[2] not in ("start", "stop"):
         usage()
     server, action, root = argv[1], argv[2], Path(argv[3])
+    if server == "postgres":
+        return postgres_command(action, root, argv[4:])
     options = dict(zip(argv[4::2], argv[5::2]))
     if len(argv[4:]) % 2 or not set(options) <= {"--port", "--bucket"}:
         usage()
@@ -415,6 +587,28 @@ def main(argv):
     pid_file.write_text(str(s.proc.pid))
     print(f"export AWS_ACCESS_KEY_ID={s.access_key} AWS_SECRET_ACCESS_KEY={s.secret_key} "
           f"AWS_REGION={S3_REGION} AWS_ENDPOINT_URL={s.endpoint} AWS_EC2_METADATA_DISABLED=true")
+
+
+def postgres_command(action, root, rest):
+    """`postgres start DIR` prints the URL as `export ARC_POSTGRES_URL=...` and leaves the
+    server running (its pid in DIR/postgres.pid, its cluster directory's path in
+    DIR/postgres.cluster); `postgres stop DIR` stops it and removes the cluster."""
+    if rest:
+        usage()
+    pid_file, cluster_file = root / "postgres.pid", root / "postgres.cluster"
+    if action == "stop":
+        if pid_file.exists():
+            pid = int(pid_file.read_text())
+            stop_pid_group(pid, signal.SIGQUIT)
+            pid_file.unlink()
+        if cluster_file.exists():
+            shutil.rmtree(cluster_file.read_text().strip(), ignore_errors=True)
+            cluster_file.unlink()
+        return
+    p = PostgreSQL(root).start()
+    pid_file.write_text(str(p.proc.pid))
+    cluster_file.write_text(str(p.cluster))
+    print(f"export ARC_POSTGRES_URL={p.url}", flush=True)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,10 @@ pkg-config --exists sqlite3 2>/dev/null || apt_packages+=(libsqlite3-dev)
 pkg-config --exists libcrypto 2>/dev/null || apt_packages+=(libssl-dev)
 pkg-config --exists zlib 2>/dev/null || apt_packages+=(zlib1g-dev)
 pkg-config --exists libzstd 2>/dev/null || apt_packages+=(libzstd-dev)
+# PostgreSQL, the shared state of many machines: libpq to link, and the server the tests
+# start (Debian keeps its binaries off PATH, in /usr/lib/postgresql/VERSION/bin).
+pkg-config --exists libpq 2>/dev/null || apt_packages+=(libpq-dev)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_packages+=(postgresql)
 command -v sqlite3 >/dev/null || apt_packages+=(sqlite3)
 command -v curl >/dev/null || apt_packages+=(curl)
 command -v jq >/dev/null || apt_packages+=(jq)

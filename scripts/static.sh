@@ -2,7 +2,7 @@
 # `make static`: every tool built with the Swift runtime linked in (--static-swift-stdlib),
 # so a binary runs on a machine without the Swift toolchain; then what each weighs and how
 # long its `--version` takes (median of 50 runs), beside /bin/true as the process floor.
-# The system C libraries (libcurl, SQLite, libcrypto, zlib, glibc) stay shared, as
+# The system C libraries (libcurl, SQLite, libpq, libcrypto, zlib, glibc) stay shared, as
 # Debian's packages provide them.
 set -euo pipefail
 cd "$(dirname "$0")/.."

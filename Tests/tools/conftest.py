@@ -20,8 +20,8 @@ MAKE_MIRROR = ROOT / "scripts" / "make-mirror.py"
 # The servers (rclone serve s3, SeaweedFS and its SigV4 client) and free_port live in
 # scripts/arcservers.py, shared with the demo and the bench.
 sys.path.insert(0, str(ROOT / "scripts"))
-from arcservers import (BUCKET, S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, VENV_BIN, RcloneS3,  # noqa: E402,F401
-                        S3Client, S3Response, SeaweedFS, free_port)
+from arcservers import (BUCKET, S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, VENV_BIN, PostgreSQL,  # noqa: E402,F401
+                        RcloneS3, S3Client, S3Response, SeaweedFS, free_port)
 
 
 def tool(name):
@@ -166,6 +166,17 @@ def seaweed(tmp_path_factory):
     s.start()
     yield s
     s.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """One PostgreSQL for the whole session (initdb takes a second or two), run as an
+    unprivileged user; `postgres.url` is its postgres:// URL. Tests keep apart by using
+    databases or tables of their own."""
+    p = PostgreSQL(tmp_path_factory.mktemp("postgres"))
+    p.start()
+    yield p
+    p.stop()
 
 
 @pytest.fixture
