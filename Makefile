@@ -64,8 +64,11 @@ install: release
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d \
 		$(DESTDIR)$(PREFIX)/share/arc/examples
-	install -m 644 examples/README.md examples/crontab examples/s3x-commands.txt examples/*.toml $(DESTDIR)$(PREFIX)/share/arc/examples/
-	install -m 755 examples/daily-update.sh examples/arc-source-urls examples/lake-replicate.sh examples/log-search.sh examples/traced-cron.sh examples/silver-query.sh $(DESTDIR)$(PREFIX)/share/arc/examples/
+	install -m 644 examples/README.md examples/crontab examples/s3x-commands.txt examples/*.toml examples/slurm-shards.sbatch $(DESTDIR)$(PREFIX)/share/arc/examples/
+	install -m 755 examples/daily-update.sh examples/arc-source-urls examples/lake-replicate.sh examples/log-search.sh examples/traced-cron.sh examples/silver-query.sh examples/parallel-shards.sh $(DESTDIR)$(PREFIX)/share/arc/examples/
+	install -d $(DESTDIR)$(PREFIX)/share/arc/examples/kubernetes $(DESTDIR)$(PREFIX)/share/arc/examples/container
+	install -m 644 examples/kubernetes/*.yaml $(DESTDIR)$(PREFIX)/share/arc/examples/kubernetes/
+	install -m 644 examples/container/Containerfile $(DESTDIR)$(PREFIX)/share/arc/examples/container/
 	for t in $(TOOLS); do \
 		install -m 755 $(RELEASE)/$$t $(DESTDIR)$(PREFIX)/bin/$$t; \
 		install -m 644 man/$$t.1 $(DESTDIR)$(PREFIX)/share/man/man1/$$t.1; \
