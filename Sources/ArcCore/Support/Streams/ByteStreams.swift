@@ -72,13 +72,17 @@ public final class AtomicFileSink: ByteSink {
         written += Int64(bytes.count)
     }
 
+    /// fdatasync (the data and what reading it back needs; for a file written once, the
+    /// same guarantee as fsync for less), rename, then fsync of the directory, and of the
+    /// parent of each directory this sink made, so the new folders survive a crash too.
     public func commit() throws {
         guard fd >= 0 else { return }
-        if fsync(fd) != 0 { throw SystemError("fsync", path: temporaryPath, errno: errno) }
+        if fdatasync(fd) != 0 { throw SystemError("fdatasync", path: temporaryPath, errno: errno) }
         close(fd)
         fd = -1
         try FileSystem.rename(temporaryPath, path)
         try FileSystem.syncDirectory(FileSystem.parent(of: path))
+        for directory in madeDirectories.reversed() { try FileSystem.syncDirectory(FileSystem.parent(of: directory)) }
     }
 
     public func abort() {
