@@ -5,16 +5,27 @@ import ArcTestSupport
 
 private struct Boom: Error {}
 
-/// A fresh state database with its ledger for each test.
+/// A fresh state database with its ledger for each test (SQLite; `onBothBackends` runs a
+/// test's body again on PostgreSQL).
 class LedgerTestCase: XCTestCase {
     var dir: TempDir!
-    var db: Database!
+    var db: (any StateBackend)!
     var ledger: Ledger!
 
-    override func setUp() {
+    override func setUpWithError() throws {
         dir = TempDir()
-        db = try! StateStore.open(dir.file("state.db"))
+        db = try StateStore.open(dir.file("state.db"))
         ledger = Ledger(db)
+    }
+
+    /// Runs `body` on the fresh SQLite state, then again on a fresh PostgreSQL state from
+    /// `server`: the same assertions on both backends. (A subclass per backend would be
+    /// neater, but XCTest on Linux does not run inherited test methods.)
+    func onBothBackends(_ server: TestPostgres, _ body: () throws -> Void) throws {
+        try body()
+        db = try server.freshState()
+        ledger = Ledger(db)
+        try body()
     }
 
     override func tearDown() {
@@ -24,73 +35,158 @@ class LedgerTestCase: XCTestCase {
     }
 }
 
-/// Two processes on one state file: each sees the other's commits, neither blocks the other.
+/// A PostgreSQL for one test class (started in its class setUp, stopped in its tearDown),
+/// whose every test starts with the ledger's and catalog's tables made anew.
+final class TestPostgres: Sendable {
+    private let server = Locked<PostgresServer?>(nil)
+    private let failure = Locked<String?>(nil)
+
+    func start() {
+        do {
+            let started = try PostgresServer()
+            server.withLock { $0 = started }
+        } catch {
+            failure.withLock { $0 = "\(error)" }
+        }
+    }
+
+    func stop() { server.withLock { $0?.stop(); $0 = nil } }
+
+    /// The server's URL, or the test fails (never skips) with why it did not start.
+    func url() throws -> String {
+        guard let url = server.current?.url else {
+            XCTFail("PostgreSQL did not start: \(failure.current ?? "?")")
+            throw UnavailableError("postgres", "not started")
+        }
+        return url
+    }
+
+    /// Drops the tables, then opens (and so migrates) the state.
+    func freshState() throws -> any StateBackend {
+        try PostgresConnection(url: url()).execute("DROP TABLE IF EXISTS ledger, catalog, schema_version")
+        return try StateStore.openShared(url())
+    }
+}
+
+/// Two processes on one state: each sees the other's commits, neither blocks the other.
 final class SharedStateTests: XCTestCase {
     private var dir: TempDir!
     override func setUp() { dir = TempDir() }
     override func tearDown() { dir.remove() }
 
+    private static let postgres = TestPostgres()
+    override class func setUp() { super.setUp(); postgres.start() }
+    override class func tearDown() { postgres.stop(); super.tearDown() }
+
+    /// Runs `body` with two connections to one fresh SQLite file, then to one fresh
+    /// PostgreSQL database, and whether it is PostgreSQL.
+    private func onBothBackends(_ name: String, _ body: (any StateBackend, any StateBackend, Bool) throws -> Void) throws {
+        try body(try StateStore.openShared(dir.file(name)), try StateStore.openShared(dir.file(name)), false)
+        let postgres = SharedStateTests.postgres
+        try body(try postgres.freshState(), try StateStore.openShared(postgres.url()), true)
+    }
+
     func testTwoConnectionsShareOneWALFile() throws {
-        let path = dir.file("shared.db")
-        let a = try StateStore.open(path)
-        let b = try StateStore.open(path)
-        XCTAssertEqual(try b.userVersion, StateStore.migrations.count)
-        let ledgerA = Ledger(a), ledgerB = Ledger(b)
+        try onBothBackends("shared.db") { a, b, isPostgres in
+            let version = isPostgres ? "SELECT max(version) FROM schema_version" : "PRAGMA user_version"
+            let migrations = isPostgres ? StateStore.postgresMigrations : StateStore.migrations
+            XCTAssertEqual(try b.rows(version, []), [[String(migrations.count)]])
+            let ledgerA = Ledger(a), ledgerB = Ledger(b)
 
-        try ledgerA.transaction {
-            try ledgerA.recordSuccess(Ledger.Item(dest: "/d/1", url: "u1"), sha256: "h1", verified: true, attempts: 1, at: "t1")
-        }
-        XCTAssertEqual(try ledgerB.entry(dest: "/d/1")?.sha256, "h1", "B sees A's commit")
+            try ledgerA.transaction {
+                try ledgerA.recordSuccess(Ledger.Item(dest: "/d/1", url: "u1"), sha256: "h1", verified: true, attempts: 1, at: "t1")
+            }
+            XCTAssertEqual(try ledgerB.entry(dest: "/d/1")?.sha256, "h1", "B sees A's commit")
 
-        try ledgerB.transaction {
-            try ledgerB.recordSuccess(Ledger.Item(dest: "/d/2", url: "u2"), sha256: "h2", verified: true, attempts: 1, at: "t2")
-        }
-        XCTAssertEqual(try ledgerA.entry(dest: "/d/2")?.sha256, "h2", "A sees B's commit")
+            try ledgerB.transaction {
+                try ledgerB.recordSuccess(Ledger.Item(dest: "/d/2", url: "u2"), sha256: "h2", verified: true, attempts: 1, at: "t2")
+            }
+            XCTAssertEqual(try ledgerA.entry(dest: "/d/2")?.sha256, "h2", "A sees B's commit")
 
-        // Both keep writing in turn: neither holds a stale snapshot that blocks its next write.
-        try ledgerA.transaction {
-            try ledgerA.recordFailure(Ledger.Item(dest: "/d/3", url: "u3"), code: .timeout, message: "m", attempts: 2, at: "t3")
+            // Both keep writing in turn: neither holds a stale snapshot that blocks its next write.
+            try ledgerA.transaction {
+                try ledgerA.recordFailure(Ledger.Item(dest: "/d/3", url: "u3"), code: .timeout, message: "m", attempts: 2, at: "t3")
+            }
+            try ledgerB.transaction {
+                try ledgerB.recordSuccess(Ledger.Item(dest: "/d/3", url: "u3"), sha256: "h3", verified: true, attempts: 1, at: "t4")
+            }
+            XCTAssertEqual(try ledgerA.entry(dest: "/d/3")?.status, "ok")
         }
-        try ledgerB.transaction {
-            try ledgerB.recordSuccess(Ledger.Item(dest: "/d/3", url: "u3"), sha256: "h3", verified: true, attempts: 1, at: "t4")
-        }
-        XCTAssertEqual(try ledgerA.entry(dest: "/d/3")?.status, "ok")
     }
 
     func testLookupsDoNotPinAStaleSnapshot() throws {
         // Reads may share a read transaction (Ledger lookups are batched), but it must end
         // with `endLookups` and before any write: a connection left on an old snapshot misses
         // other processes' commits and cannot write after them (SQLITE_BUSY_SNAPSHOT).
-        let path = dir.file("pin.db")
-        let a = try StateStore.open(path)
-        let b = try StateStore.open(path)
-        let ledgerA = Ledger(a), ledgerB = Ledger(b)
-        let catalogA = Catalog(a), catalogB = Catalog(b)
-        try ledgerB.recordSuccess(Ledger.Item(dest: "/x", url: "u"), sha256: "1", verified: true, attempts: 1, at: "t")
-        try catalogB.record(prefix: "p/", lastKey: "p/1", at: "t")
+        try onBothBackends("pin.db") { a, b, _ in
+            let ledgerA = Ledger(a), ledgerB = Ledger(b)
+            let catalogA = Catalog(a), catalogB = Catalog(b)
+            try ledgerB.recordSuccess(Ledger.Item(dest: "/x", url: "u"), sha256: "1", verified: true, attempts: 1, at: "t")
+            try catalogB.record(prefix: "p/", lastKey: "p/1", at: "t")
 
-        XCTAssertEqual(try catalogA.lastKey(prefix: "p/"), "p/1")
-        try catalogB.record(prefix: "p/", lastKey: "p/2", at: "t")
-        XCTAssertEqual(try catalogA.lastKey(prefix: "p/"), "p/2", "a catalog lookup holds no snapshot")
+            XCTAssertEqual(try catalogA.lastKey(prefix: "p/"), "p/1")
+            try catalogB.record(prefix: "p/", lastKey: "p/2", at: "t")
+            XCTAssertEqual(try catalogA.lastKey(prefix: "p/"), "p/2", "a catalog lookup holds no snapshot")
 
-        XCTAssertEqual(try ledgerA.entry(dest: "/x")?.sha256, "1")
-        try ledgerB.recordSuccess(Ledger.Item(dest: "/x", url: "u"), sha256: "2", verified: true, attempts: 1, at: "t")
-        try ledgerA.endLookups()
-        XCTAssertEqual(try ledgerA.entry(dest: "/x")?.sha256, "2", "after endLookups the next lookup sees new commits")
+            XCTAssertEqual(try ledgerA.entry(dest: "/x")?.sha256, "1")
+            try ledgerB.recordSuccess(Ledger.Item(dest: "/x", url: "u"), sha256: "2", verified: true, attempts: 1, at: "t")
+            try ledgerA.endLookups()
+            XCTAssertEqual(try ledgerA.entry(dest: "/x")?.sha256, "2", "after endLookups the next lookup sees new commits")
 
-        // B commits while A's lookups are still open; A's write must still go through.
-        try ledgerB.recordSuccess(Ledger.Item(dest: "/y", url: "u"), sha256: "3", verified: true, attempts: 1, at: "t")
-        try ledgerA.transaction {
-            try ledgerA.recordSuccess(Ledger.Item(dest: "/z", url: "u"), sha256: "4", verified: true, attempts: 1, at: "t")
+            // B commits while A's lookups are still open; A's write must still go through.
+            try ledgerB.recordSuccess(Ledger.Item(dest: "/y", url: "u"), sha256: "3", verified: true, attempts: 1, at: "t")
+            try ledgerA.transaction {
+                try ledgerA.recordSuccess(Ledger.Item(dest: "/z", url: "u"), sha256: "4", verified: true, attempts: 1, at: "t")
+            }
+            XCTAssertEqual(try ledgerA.entry(dest: "/y")?.sha256, "3")
+            try catalogA.transaction { try catalogA.record(prefix: "p/", lastKey: "p/3", at: "t") }
+            XCTAssertEqual(try catalogB.lastKey(prefix: "p/"), "p/3")
+            XCTAssertEqual(try ledgerB.entry(dest: "/z")?.sha256, "4")
         }
-        XCTAssertEqual(try ledgerA.entry(dest: "/y")?.sha256, "3")
-        try catalogA.transaction { try catalogA.record(prefix: "p/", lastKey: "p/3", at: "t") }
-        XCTAssertEqual(try catalogB.lastKey(prefix: "p/"), "p/3")
-        XCTAssertEqual(try ledgerB.entry(dest: "/z")?.sha256, "4")
+    }
+
+    /// PostgreSQL only: a connection the server dropped (here: terminated by another
+    /// session) is opened again once; a lone statement is retried, and a transaction that
+    /// had not committed is run again whole, so nothing it recorded is lost.
+    func testALostConnectionIsOpenedAgainAndTheWorkRetried() throws {
+        let postgres = SharedStateTests.postgres
+        let a = try postgres.freshState(), admin = try StateStore.openShared(postgres.url())
+        let ledger = Ledger(a)
+        func dropA() throws {
+            let pid = try XCTUnwrap(a.rows("SELECT pg_backend_pid()", []).first?[0])
+            XCTAssertEqual(try admin.rows("SELECT pg_terminate_backend(?1)", [StateValue(pid)]), [["t"]])
+        }
+        try dropA()
+        try ledger.recordSuccess(Ledger.Item(dest: "/d/1", url: "u"), sha256: "1", verified: true, attempts: 1, at: "t")
+        XCTAssertEqual(try Ledger(admin).entry(dest: "/d/1")?.sha256, "1")
+
+        var runs = 0
+        try ledger.transaction {
+            runs += 1
+            try ledger.recordSuccess(Ledger.Item(dest: "/d/2", url: "u"), sha256: "2", verified: true, attempts: 1, at: "t")
+            if runs == 1 { try dropA() }
+            try ledger.recordSuccess(Ledger.Item(dest: "/d/3", url: "u"), sha256: "3", verified: true, attempts: 1, at: "t")
+        }
+        XCTAssertEqual(runs, 2)
+        XCTAssertEqual(try Ledger(admin).entry(dest: "/d/2")?.sha256, "2")
+        XCTAssertEqual(try Ledger(admin).entry(dest: "/d/3")?.sha256, "3")
+
+        // Lost twice in a row: the second loss is the error (exit 3), not a loop.
+        try dropA()
+        XCTAssertThrowsError(try ledger.transaction {
+            try dropA()
+            try ledger.recordSuccess(Ledger.Item(dest: "/d/4", url: "u"), sha256: "4", verified: true, attempts: 1, at: "t")
+        }) { error in
+            XCTAssertEqual((error as? PostgresError)?.kind, .connectionLost, "\(error)")
+        }
     }
 }
 
 final class LedgerTests: LedgerTestCase {
+    private static let postgres = TestPostgres()
+    override class func setUp() { super.setUp(); postgres.start() }
+    override class func tearDown() { postgres.stop(); super.tearDown() }
+
     private func item(_ dest: String = "/data/a.zip", size: Int64? = 100, etag: String? = "e1") -> Ledger.Item {
         var i = Ledger.Item(dest: dest, url: "https://x/a.zip")
         i.key = "data/a.zip"
@@ -109,107 +205,130 @@ final class LedgerTests: LedgerTestCase {
     }
 
     private func row(_ dest: String) throws -> (code: String?, message: String?, attempts: Int64, collected: String?, updated: String?) {
-        let s = try db.statement("SELECT error_code, error_message, attempts, collected_at, updated_at FROM ledger WHERE dest = ?")
-        s.bind(1, dest)
-        XCTAssertTrue(try s.step())
-        defer { s.reset() }
-        return (s.text(0), s.text(1), s.int(2), s.text(3), s.text(4))
+        let rows = try db.rows("SELECT error_code, error_message, attempts, collected_at, updated_at FROM ledger WHERE dest = ?1",
+                               [StateValue(dest)])
+        XCTAssertEqual(rows.count, 1)
+        let r = try XCTUnwrap(rows.first)
+        return (r[0], r[1], Int64(r[2] ?? "") ?? -1, r[3], r[4])
     }
 
     func testUnknownDestinationHasNoEntry() throws {
-        XCTAssertNil(try ledger.entry(dest: "/nowhere"))
+        try onBothBackends(LedgerTests.postgres) {
+            XCTAssertNil(try ledger.entry(dest: "/nowhere"))
+        }
     }
 
     func testSuccessIsRecordedAndFound() throws {
-        try ledger.transaction {
-            try ledger.recordSuccess(item(), sha256: "abc", verified: true, attempts: 2, at: "2024-01-03T00:00:00.000Z")
+        try onBothBackends(LedgerTests.postgres) {
+            try ledger.transaction {
+                try ledger.recordSuccess(item(), sha256: "abc", verified: true, attempts: 2, at: "2024-01-03T00:00:00.000Z")
+            }
+            XCTAssertEqual(try ledger.entry(dest: "/data/a.zip"), Ledger.Entry(status: "ok", size: 100, etag: "e1", sha256: "abc"))
+            let r = try row("/data/a.zip")
+            XCTAssertNil(r.code)
+            XCTAssertEqual(r.attempts, 2)
+            XCTAssertEqual(r.collected, "2024-01-03T00:00:00.000Z")
+            XCTAssertEqual(r.updated, "2024-01-03T00:00:00.000Z")
         }
-        XCTAssertEqual(try ledger.entry(dest: "/data/a.zip"), Ledger.Entry(status: "ok", size: 100, etag: "e1", sha256: "abc"))
-        let r = try row("/data/a.zip")
-        XCTAssertNil(r.code)
-        XCTAssertEqual(r.attempts, 2)
-        XCTAssertEqual(r.collected, "2024-01-03T00:00:00.000Z")
-        XCTAssertEqual(r.updated, "2024-01-03T00:00:00.000Z")
     }
 
     func testFailureOfANewDestination() throws {
-        try ledger.recordFailure(item(), code: .notFound, message: "HTTP 404", attempts: 1, at: "t1")
-        let e = try ledger.entry(dest: "/data/a.zip")
-        XCTAssertEqual(e, Ledger.Entry(status: "failed", size: nil, etag: nil, sha256: nil),
-                       "nothing is held, so no size or etag is recorded")
-        let r = try row("/data/a.zip")
-        XCTAssertEqual(r.code, "not_found")
-        XCTAssertEqual(r.message, "HTTP 404")
-        XCTAssertNil(r.collected)
+        try onBothBackends(LedgerTests.postgres) {
+            try ledger.recordFailure(item(), code: .notFound, message: "HTTP 404", attempts: 1, at: "t1")
+            let e = try ledger.entry(dest: "/data/a.zip")
+            XCTAssertEqual(e, Ledger.Entry(status: "failed", size: nil, etag: nil, sha256: nil),
+                           "nothing is held, so no size or etag is recorded")
+            let r = try row("/data/a.zip")
+            XCTAssertEqual(r.code, "not_found")
+            XCTAssertEqual(r.message, "HTTP 404")
+            XCTAssertNil(r.collected)
+        }
     }
 
     func testFailureAfterSuccessKeepsWhatIsHeld() throws {
-        try ledger.recordSuccess(item(), sha256: "abc", verified: true, attempts: 1, at: "t1")
-        // A republished version (new etag and size) fails to download.
-        try ledger.recordFailure(item(size: 200, etag: "e2"), code: .checksumMismatch, message: "bad", attempts: 5, at: "t2")
-        XCTAssertEqual(try ledger.entry(dest: "/data/a.zip"), Ledger.Entry(status: "failed", size: 100, etag: "e1", sha256: "abc"))
-        let r = try row("/data/a.zip")
-        XCTAssertEqual(r.code, "checksum_mismatch")
-        XCTAssertEqual(r.attempts, 5)
-        XCTAssertEqual(r.collected, "t1")
-        XCTAssertEqual(r.updated, "t2")
+        try onBothBackends(LedgerTests.postgres) {
+            try ledger.recordSuccess(item(), sha256: "abc", verified: true, attempts: 1, at: "t1")
+            // A republished version (new etag and size) fails to download.
+            try ledger.recordFailure(item(size: 200, etag: "e2"), code: .checksumMismatch, message: "bad", attempts: 5, at: "t2")
+            XCTAssertEqual(try ledger.entry(dest: "/data/a.zip"), Ledger.Entry(status: "failed", size: 100, etag: "e1", sha256: "abc"))
+            let r = try row("/data/a.zip")
+            XCTAssertEqual(r.code, "checksum_mismatch")
+            XCTAssertEqual(r.attempts, 5)
+            XCTAssertEqual(r.collected, "t1")
+            XCTAssertEqual(r.updated, "t2")
+        }
     }
 
     func testSuccessAfterFailureClearsTheError() throws {
-        try ledger.recordFailure(item(), code: .timeout, message: "slow", attempts: 5, at: "t1")
-        try ledger.recordSuccess(item(size: 200, etag: "e2"), sha256: "def", verified: false, attempts: 1, at: "t2")
-        XCTAssertEqual(try ledger.entry(dest: "/data/a.zip"), Ledger.Entry(status: "ok", size: 200, etag: "e2", sha256: "def"))
-        let r = try row("/data/a.zip")
-        XCTAssertNil(r.code)
-        XCTAssertNil(r.message)
+        try onBothBackends(LedgerTests.postgres) {
+            try ledger.recordFailure(item(), code: .timeout, message: "slow", attempts: 5, at: "t1")
+            try ledger.recordSuccess(item(size: 200, etag: "e2"), sha256: "def", verified: false, attempts: 1, at: "t2")
+            XCTAssertEqual(try ledger.entry(dest: "/data/a.zip"), Ledger.Entry(status: "ok", size: 200, etag: "e2", sha256: "def"))
+            let r = try row("/data/a.zip")
+            XCTAssertNil(r.code)
+            XCTAssertNil(r.message)
+        }
     }
 
     func testLookupInsideAWriteTransactionJoinsIt() throws {
-        _ = try ledger.entry(dest: "/data/a.zip") // opens a batched read
-        try ledger.transaction {
-            XCTAssertNil(try ledger.entry(dest: "/data/a.zip"))
-            try ledger.recordSuccess(item(), sha256: "abc", verified: true, attempts: 1, at: "t")
+        try onBothBackends(LedgerTests.postgres) {
+            _ = try ledger.entry(dest: "/data/a.zip") // opens a batched read
+            try ledger.transaction {
+                XCTAssertNil(try ledger.entry(dest: "/data/a.zip"))
+                try ledger.recordSuccess(item(), sha256: "abc", verified: true, attempts: 1, at: "t")
+                XCTAssertEqual(try ledger.entry(dest: "/data/a.zip")?.sha256, "abc")
+            }
             XCTAssertEqual(try ledger.entry(dest: "/data/a.zip")?.sha256, "abc")
         }
-        XCTAssertEqual(try ledger.entry(dest: "/data/a.zip")?.sha256, "abc")
     }
 
     func testOneRowPerDestination() throws {
-        try ledger.recordSuccess(item("/data/a.zip"), sha256: "a", verified: true, attempts: 1, at: "t")
-        try ledger.recordSuccess(item("/data/a.zip"), sha256: "a2", verified: true, attempts: 1, at: "t")
-        try ledger.recordSuccess(item("/data/b.zip"), sha256: "b", verified: true, attempts: 1, at: "t")
-        let s = try db.statement("SELECT count(*) FROM ledger")
-        XCTAssertTrue(try s.step())
-        XCTAssertEqual(s.int(0), 2)
-        s.reset()
-        XCTAssertEqual(try ledger.entry(dest: "/data/a.zip")?.sha256, "a2")
+        try onBothBackends(LedgerTests.postgres) {
+            try ledger.recordSuccess(item("/data/a.zip"), sha256: "a", verified: true, attempts: 1, at: "t")
+            try ledger.recordSuccess(item("/data/a.zip"), sha256: "a2", verified: true, attempts: 1, at: "t")
+            try ledger.recordSuccess(item("/data/b.zip"), sha256: "b", verified: true, attempts: 1, at: "t")
+            XCTAssertEqual(try db.rows("SELECT count(*) FROM ledger", []), [["2"]])
+            XCTAssertEqual(try ledger.entry(dest: "/data/a.zip")?.sha256, "a2")
+        }
     }
 
     func testRollbackLeavesTheLedgerUnchanged() throws {
-        XCTAssertThrowsError(try ledger.transaction {
-            try ledger.recordSuccess(item(), sha256: "abc", verified: true, attempts: 1, at: "t")
-            throw Boom()
-        })
-        XCTAssertNil(try ledger.entry(dest: "/data/a.zip"))
+        try onBothBackends(LedgerTests.postgres) {
+            XCTAssertThrowsError(try ledger.transaction {
+                try ledger.recordSuccess(item(), sha256: "abc", verified: true, attempts: 1, at: "t")
+                throw Boom()
+            })
+            XCTAssertNil(try ledger.entry(dest: "/data/a.zip"))
+        }
     }
 }
 
-final class CatalogTests: XCTestCase {
+final class CatalogTests: LedgerTestCase {
+    private static let postgres = TestPostgres()
+    override class func setUp() { super.setUp(); postgres.start() }
+    override class func tearDown() { postgres.stop(); super.tearDown() }
+
     func testMarksOnlyMoveForward() throws {
-        let dir = TempDir()
-        defer { dir.remove() }
-        let catalog = Catalog(try StateStore.open(dir.file("state.db")))
-        let prefix = "data/spot/daily/klines/BTCUSDT/1m/"
-        XCTAssertNil(try catalog.lastKey(prefix: prefix))
-        try catalog.record(prefix: prefix, lastKey: prefix + "BTCUSDT-1m-2024-01-02.zip.CHECKSUM", at: "t1")
-        XCTAssertEqual(try catalog.lastKey(prefix: prefix), prefix + "BTCUSDT-1m-2024-01-02.zip.CHECKSUM")
-        try catalog.record(prefix: prefix, lastKey: prefix + "BTCUSDT-1m-2024-01-01.zip.CHECKSUM", at: "t2")
-        XCTAssertEqual(try catalog.lastKey(prefix: prefix), prefix + "BTCUSDT-1m-2024-01-02.zip.CHECKSUM", "never backwards")
-        try catalog.transaction {
-            try catalog.record(prefix: prefix, lastKey: prefix + "BTCUSDT-1m-2024-01-03.zip.CHECKSUM", at: "t3")
-            try catalog.record(prefix: "other/", lastKey: "other/x", at: "t3")
+        try onBothBackends(CatalogTests.postgres) {
+            let catalog = Catalog(db)
+            let prefix = "data/spot/daily/klines/BTCUSDT/1m/"
+            XCTAssertNil(try catalog.lastKey(prefix: prefix))
+            try catalog.record(prefix: prefix, lastKey: prefix + "BTCUSDT-1m-2024-01-02.zip.CHECKSUM", at: "t1")
+            XCTAssertEqual(try catalog.lastKey(prefix: prefix), prefix + "BTCUSDT-1m-2024-01-02.zip.CHECKSUM")
+            try catalog.record(prefix: prefix, lastKey: prefix + "BTCUSDT-1m-2024-01-01.zip.CHECKSUM", at: "t2")
+            XCTAssertEqual(try catalog.lastKey(prefix: prefix), prefix + "BTCUSDT-1m-2024-01-02.zip.CHECKSUM", "never backwards")
+            try catalog.transaction {
+                try catalog.record(prefix: prefix, lastKey: prefix + "BTCUSDT-1m-2024-01-03.zip.CHECKSUM", at: "t3")
+                try catalog.record(prefix: "other/", lastKey: "other/x", at: "t3")
+            }
+            XCTAssertEqual(try catalog.lastKey(prefix: prefix), prefix + "BTCUSDT-1m-2024-01-03.zip.CHECKSUM")
+            XCTAssertEqual(try catalog.lastKey(prefix: "other/"), "other/x")
+            // Marks compare bytewise, whatever the database's collation: "_" (0x5F) sorts after "Z".
+            try catalog.record(prefix: "c/", lastKey: "c/Z", at: "t4")
+            try catalog.record(prefix: "c/", lastKey: "c/_", at: "t5")
+            try catalog.record(prefix: "c/", lastKey: "c/a", at: "t6")
+            try catalog.record(prefix: "c/", lastKey: "c/B", at: "t7")
+            XCTAssertEqual(try catalog.lastKey(prefix: "c/"), "c/a")
         }
-        XCTAssertEqual(try catalog.lastKey(prefix: prefix), prefix + "BTCUSDT-1m-2024-01-03.zip.CHECKSUM")
-        XCTAssertEqual(try catalog.lastKey(prefix: "other/"), "other/x")
     }
 }

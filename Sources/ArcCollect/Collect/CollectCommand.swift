@@ -70,7 +70,7 @@ public enum CollectCommand {
                     "arc-collect -j 32 < tasks.ndjson | jq -c 'select(.status == \"failed\") | {key, error}'"),
         ],
         environment: [
-            EnvironmentSpec("ARC_STATE", "the state database holding the ledger (--state)"),
+            EnvironmentSpec("ARC_STATE", "the state database holding the ledger: a SQLite file or postgres://USER:PASSWORD@HOST/DB (--state)"),
             EnvironmentSpec("ARC_LOG_LEVEL", "the lowest log level written (--log-level)"),
             EnvironmentSpec("ARC_LOG_FORMAT", "human or json (--log-format)"),
         ],
@@ -101,7 +101,7 @@ public enum CollectCommand {
 
         let stop = StopSignal.shared
         stop.install()
-        let ledger = options.dryRun ? nil : Ledger(try StateStore.open(context.statePath))
+        let ledger = options.dryRun ? nil : Ledger(try StateStore.openShared(context.statePath))
         let output = BufferedOutput.stdout
         let collector = Collector(options: options, ledger: ledger, output: output, log: log,
                                   telemetry: context.telemetry)

@@ -30,7 +30,7 @@ public enum DiscoverCommand {
                     "arc-discover kucoin --symbol BTC-USDT | arc-plan --dest ./data | arc-collect"),
         ],
         environment: [
-            EnvironmentSpec("ARC_STATE", "the state database (--state)"),
+            EnvironmentSpec("ARC_STATE", "the state database holding the --incremental catalog: a SQLite file or postgres://USER:PASSWORD@HOST/DB (--state)"),
             EnvironmentSpec("ARC_LOG_LEVEL", "the lowest log level written (--log-level)"),
             EnvironmentSpec("ARC_LOG_FORMAT", "human or json (--log-format)"),
             EnvironmentSpec("NO_COLOR", "no colours in human log lines"),

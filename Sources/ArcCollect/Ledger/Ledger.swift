@@ -1,11 +1,12 @@
 import ArcCore
 
 /// What arc-collect holds and where: one row per destination. arc-plan reads it to decide
-/// what to fetch; arc-collect writes it only after the data is safely stored.
+/// what to fetch; arc-collect writes it only after the data is safely stored. In SQLite or
+/// PostgreSQL (the same SQL: see `StateBackend`).
 public final class Ledger {
-    private let db: Database
+    private let db: any StateBackend
 
-    public init(_ db: Database) { self.db = db }
+    public init(_ db: any StateBackend) { self.db = db }
 
     /// What the ledger knows about one destination.
     public struct Entry: Equatable {
@@ -19,11 +20,9 @@ public final class Ledger {
     /// call `endLookups` before waiting for more input.
     public func entry(dest: String) throws -> Entry? {
         try db.batchedRead {
-            let s = try db.statement("SELECT status, size, etag, sha256 FROM ledger WHERE dest = ?")
-            s.bind(1, dest)
-            defer { s.reset() }
-            guard try s.step() else { return nil }
-            return Entry(status: s.text(0) ?? "failed", size: s.optionalInt(1), etag: s.text(2), sha256: s.text(3))
+            guard let row = try db.rows("SELECT status, size, etag, sha256 FROM ledger WHERE dest = ?1", [StateValue(dest)]).first
+            else { return nil }
+            return Entry(status: row[0] ?? "failed", size: row[1].flatMap { Int64($0) }, etag: row[2], sha256: row[3])
         }
     }
 
@@ -49,7 +48,7 @@ public final class Ledger {
 
     /// Records a stored, verified archive. Call inside a transaction, after the file is durable.
     public func recordSuccess(_ item: Item, sha256: String?, verified: Bool, attempts: Int, at now: String) throws {
-        let s = try db.statement("""
+        try db.run("""
             INSERT INTO ledger (dest, url, key, source, market, period, type, symbol, interval, date,
                                 size, etag, last_modified, sha256, verified, collected_at,
                                 status, error_code, error_message, attempts, task_id, updated_at)
@@ -63,36 +62,31 @@ public final class Ledger {
                 verified = excluded.verified, collected_at = excluded.collected_at, status = 'ok',
                 error_code = NULL, error_message = NULL, attempts = excluded.attempts,
                 task_id = excluded.task_id, updated_at = excluded.updated_at
-            """)
-        bindItem(s, item)
-        s.bind(14, sha256).bind(15, verified).bind(16, now).bind(17, attempts).bind(18, item.taskID)
-        try s.run()
+            """, itemValues(item) + [StateValue(item.size), StateValue(item.etag), StateValue(item.lastModified),
+                                    StateValue(sha256), StateValue(verified), StateValue(now),
+                                    StateValue(attempts), StateValue(item.taskID)])
     }
 
     /// Records a failed attempt. What is already held at the destination stays described
     /// as it is (a failed re-fetch of a republished file does not erase the old one).
     public func recordFailure(_ item: Item, code: FailureCode, message: String, attempts: Int, at now: String) throws {
-        let s = try db.statement("""
+        try db.run("""
             INSERT INTO ledger (dest, url, key, source, market, period, type, symbol, interval, date,
                                 status, error_code, error_message, attempts, task_id, updated_at)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'failed', ?11, ?12, ?13, ?14, ?15)
             ON CONFLICT (dest) DO UPDATE SET
                 status = 'failed', error_code = excluded.error_code, error_message = excluded.error_message,
                 attempts = excluded.attempts, task_id = excluded.task_id, updated_at = excluded.updated_at
-            """)
-        bindItem(s, item, withSize: false)
-        s.bind(11, code.rawValue).bind(12, Secrets.redact(message)).bind(13, attempts).bind(14, item.taskID).bind(15, now)
-        try s.run()
+            """, itemValues(item) + [StateValue(code.rawValue), StateValue(Secrets.redact(message)),
+                                    StateValue(attempts), StateValue(item.taskID), StateValue(now)])
     }
 
     /// The url is kept for people to read (where a file came from), so without credentials:
     /// a presigned URL's signature has expired by the time anyone reads it anyway.
-    private func bindItem(_ s: Statement, _ item: Item, withSize: Bool = true) {
-        s.bind(1, item.dest).bind(2, Secrets.redact(item.url)).bind(3, item.key).bind(4, item.source).bind(5, item.market)
-            .bind(6, item.period).bind(7, item.type).bind(8, item.symbol).bind(9, item.interval).bind(10, item.date)
-        if withSize {
-            s.bind(11, item.size).bind(12, item.etag).bind(13, item.lastModified)
-        }
+    /// Parameters ?1 to ?10.
+    private func itemValues(_ item: Item) -> [StateValue] {
+        [item.dest, Secrets.redact(item.url), item.key, item.source, item.market,
+         item.period, item.type, item.symbol, item.interval, item.date].map { StateValue($0) }
     }
 
     public func transaction<T>(_ body: () throws -> T) throws -> T { try db.transaction(body) }

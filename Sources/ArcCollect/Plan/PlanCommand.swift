@@ -66,7 +66,7 @@ public enum PlanCommand {
                     "arc-discover binance --market um --type trades | arc-plan --dest /data --shard 2/8 | arc-collect"),
         ],
         environment: [
-            EnvironmentSpec("ARC_STATE", "the state database holding the ledger (--state)"),
+            EnvironmentSpec("ARC_STATE", "the state database holding the ledger: a SQLite file or postgres://USER:PASSWORD@HOST/DB (--state)"),
             EnvironmentSpec("SLURM_ARRAY_TASK_ID", "with SLURM_ARRAY_TASK_COUNT (and _MIN, _MAX, _STEP): the shard of --shard auto in a Slurm array job"),
             EnvironmentSpec("JOB_COMPLETION_INDEX", "the shard of --shard auto in a Kubernetes Indexed Job"),
             EnvironmentSpec("ARC_SHARD_COUNT", "the shard count for JOB_COMPLETION_INDEX: the Job's .spec.completions"),
@@ -119,7 +119,7 @@ public enum PlanCommand {
             throw UsageError("--dest \(destText): expected a directory or s3://bucket[/prefix]")
         }
         let layout = try Layout(p.value("layout") ?? Layout.defaultTemplate)
-        let ledger = Ledger(try StateStore.open(context.statePath))
+        let ledger = Ledger(try StateStore.openShared(context.statePath))
         // Waiting for input must not hold a ledger snapshot open.
         input.willBlock = {
             try ledger.endLookups()

@@ -249,6 +249,8 @@ public final class Statement {
         sqlite3_reset(raw)
     }
 
+    public var columnCount: Int32 { sqlite3_column_count(raw) }
+
     public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(raw, column) == SQLITE_NULL }
 
     public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(raw, column) }

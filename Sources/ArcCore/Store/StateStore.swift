@@ -164,16 +164,73 @@ public enum StateStore {
         """,
     ]
 
+    /// The same tables for a PostgreSQL state, for the tools that can keep theirs there
+    /// (arc-discover's catalog, arc-plan's and arc-collect's ledger). A migration appended
+    /// to `migrations` for these tables must be appended here too, in PostgreSQL's dialect;
+    /// the other tools' tables join this list when those tools learn PostgreSQL.
+    public static let postgresMigrations: [String] = [
+        // 1: the ledger and the catalog (SQLite's migration 1). Keys compare bytewise
+        // (COLLATE "C") as in SQLite: the catalog's marks only move forward by that order.
+        """
+        CREATE TABLE ledger (
+            dest          text COLLATE "C" PRIMARY KEY,
+            url           text NOT NULL,
+            key           text,
+            source        text, market text, period text, type text, symbol text, interval text, date text,
+            size          bigint,
+            etag          text,
+            last_modified text,
+            sha256        text,
+            verified      integer,
+            collected_at  text,
+            status        text NOT NULL CHECK (status IN ('ok', 'failed')),
+            error_code    text,
+            error_message text,
+            attempts      integer NOT NULL DEFAULT 0,
+            task_id       text,
+            updated_at    text NOT NULL
+        );
+        CREATE INDEX ledger_series ON ledger (source, market, type, symbol, interval, period, date);
+        CREATE TABLE catalog (
+            prefix     text COLLATE "C" PRIMARY KEY,
+            last_key   text COLLATE "C" NOT NULL,
+            updated_at text NOT NULL
+        );
+        """,
+    ]
+
+    /// The advisory lock key PostgreSQL migrations run under ("arcstate" in ASCII).
+    static let postgresMigrationLock: Int64 = 0x6172_6373_7461_7465
+
     /// Where warnings about the state go (the tool's logger: Tool.main sets it).
     public static let warnings = Locked<(@Sendable (String, KeyValuePairs<String, String>) -> Void)?>(nil)
 
-    /// Opens the database at `path` and brings its schema up to date. A database that
-    /// cannot be opened is a required file that could not be reached: exit 3.
+    /// Opens the state for the ledger and the catalog: a PostgreSQL database when `path` is
+    /// a `postgres://` or `postgresql://` URL, else the SQLite file; its schema brought up
+    /// to date. One that cannot be reached is exit 3.
+    public static func openShared(_ path: String) throws -> any StateBackend {
+        guard PostgresConnection.isURL(path) else { return try open(path) }
+        let state = try PostgresState(url: path)
+        try state.migrate(postgresMigrations)
+        return state
+    }
+
+    /// Opens the SQLite database at `path` and brings its schema up to date. A database that
+    /// cannot be opened is a required file that could not be reached: exit 3. A PostgreSQL
+    /// URL is a usage error (exit 2) naming the tools that can use one: every tool not yet
+    /// ported opens its state here, so this is the one place that says so.
     public static func open(_ path: String) throws -> Database {
+        if PostgresConnection.isURL(path) { throw UsageError(sqliteOnlyMessage) }
         let db = try Database(path: path)
         try db.migrate(migrations)
         if path != ":memory:" { try warnIfShared(db, path) }
         return db
+    }
+
+    static var sqliteOnlyMessage: String {
+        let tool = CommandLine.arguments.first.map { FileSystem.baseName(of: $0) } ?? "this tool"
+        return "\(tool) keeps its state in SQLite only for now; "
+            + "ARC_STATE=postgres:// is supported by arc-discover, arc-plan and arc-collect"
     }
 
     /// The state holds logs, spans, workflow texts and step outputs: a directory or a

@@ -78,7 +78,7 @@ public enum BinanceSource: ArchiveSource {
         if incremental && mode != .archives { throw UsageError("--incremental lists archives; it does not go with --list") }
 
         // The state database is needed only for --incremental.
-        let catalog = incremental ? Catalog(try StateStore.open(context.statePath)) : nil
+        let catalog = incremental ? Catalog(try StateStore.openShared(context.statePath)) : nil
 
         let stop = StopSignal.shared
         stop.install()

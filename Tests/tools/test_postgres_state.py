@@ -1,0 +1,117 @@
+"""ARC_STATE=postgres://...: arc-discover's catalog and arc-plan's and arc-collect's ledger
+in a real PostgreSQL (the session's `postgres` fixture, a database per test), with the
+same semantics as the SQLite state; every other tool refuses such a state with exit 2."""
+import os
+import subprocess
+import uuid
+
+import pytest
+
+from arcservers import postgres_bin
+from conftest import expected_sha, make_mirror, pipeline, run, sha256_file, tool
+
+ARGS = ["--market", "um", "--type", "klines", "--symbol", "ETHUSDT", "--period", "daily"]
+SQLITE_ONLY = ("keeps its state in SQLite only for now; "
+               "ARC_STATE=postgres:// is supported by arc-discover, arc-plan and arc-collect")
+
+
+def psql(url, sql):
+    r = subprocess.run([str(postgres_bin() / "psql"), "-XAt", "-F", "\t", url, "-c", sql], capture_output=True,
+                       text=True, env={k: v for k, v in os.environ.items() if not k.startswith("PG")}, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return [line.split("\t") for line in r.stdout.splitlines()]
+
+
+@pytest.fixture
+def pgenv(postgres, env, tmp_path):
+    """`env` with ARC_STATE naming a fresh database of its own on the session's server."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    psql(postgres.url, f"CREATE DATABASE {name}")
+    env = dict(env, ARC_STATE=postgres.url.rsplit("/", 1)[0] + "/" + name)
+    yield env
+    psql(postgres.url, f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def ledger(env):
+    rows = psql(env["ARC_STATE"], "SELECT dest, status, sha256 FROM ledger")
+    return {dest: {"status": status, "sha256": sha} for dest, status, sha in rows}
+
+
+def test_the_pipeline_keeps_its_ledger_in_postgres(mirror, pgenv, tmp_path):
+    dest = tmp_path / "data"
+    _, p, c = pipeline(pgenv, dest, ARGS)
+    assert c.status == 0, c
+    assert len(p.records) == 9 and {t["reason"] for t in p.records} == {"new"}
+    held = ledger(pgenv)
+    assert len(held) == 9
+    for t in p.records:
+        assert held[t["dest"]] == {"status": "ok", "sha256": expected_sha(mirror, t["key"])}
+        assert sha256_file(t["dest"]) == expected_sha(mirror, t["key"])
+    assert not (tmp_path / "state").exists(), "no SQLite state beside the PostgreSQL one"
+
+    # The second run plans nothing: the ledger in PostgreSQL says it is all held.
+    _, p, c = pipeline(pgenv, dest, ARGS)
+    assert p.records == [] and c.status == 0, (p, c)
+
+    # A republished archive is planned as changed, fetched, and recorded anew.
+    key = "data/futures/um/daily/klines/ETHUSDT/1m/ETHUSDT-1m-2024-01-02.zip"
+    mirror.republish(key)
+    _, p, c = pipeline(pgenv, dest, ARGS)
+    assert [(t["key"], t["reason"]) for t in p.records] == [(key, "changed")]
+    assert c.status == 0, c
+    assert ledger(pgenv)[str(dest / key)]["sha256"] == expected_sha(mirror, key) == sha256_file(dest / key)
+
+
+def test_incremental_discovery_uses_the_catalog_in_postgres(mirror, pgenv):
+    args = ["--incremental", *ARGS]
+    first = run("arc-discover", "binance", *args, env=pgenv)
+    assert first.status == 0 and len(first.records) == 9, first
+    again = run("arc-discover", "binance", *args, env=pgenv)
+    assert again.status == 0 and again.records == [], again
+    make_mirror(mirror.root, "--add-day", "2024-01-11")
+    new = run("arc-discover", "binance", *args, env=pgenv)
+    assert [a["date"] for a in new.records] == ["2024-01-11"], new
+    marks = psql(pgenv["ARC_STATE"], "SELECT prefix, last_key FROM catalog")
+    assert ["data/futures/um/daily/klines/ETHUSDT/1m/", "data/futures/um/daily/klines/ETHUSDT/1m/"
+            "ETHUSDT-1m-2024-01-11.zip.CHECKSUM"] in marks
+    assert psql(pgenv["ARC_STATE"], "SELECT max(version) FROM schema_version") == [["1"]]
+
+
+def test_several_tools_starting_at_once_migrate_once(pgenv):
+    procs = [subprocess.Popen([tool("arc-plan"), "--dest", "/tmp/unused"], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=pgenv, text=True)
+             for _ in range(6)]
+    for p in procs:
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    assert psql(pgenv["ARC_STATE"], "SELECT version FROM schema_version") == [["1"]]
+
+
+def test_a_database_that_is_down_is_exit_3(pgenv):
+    env = dict(pgenv, ARC_STATE="postgres://arc:secret@127.0.0.1:1/arc")
+    r = run("arc-plan", "--dest", "/tmp/unused", env=env)
+    assert r.status == 3, r
+    assert len(r.stderr.splitlines()) == 1 and "Connection refused" in r.stderr, r
+    assert "secret" not in r.stderr
+
+
+def test_a_wrong_password_is_exit_3_without_the_password(postgres, pgenv):
+    wrong = "Wr0ng-pa55word"
+    env = dict(pgenv, ARC_STATE=pgenv["ARC_STATE"].replace(postgres.password, wrong))
+    assert wrong in env["ARC_STATE"]
+    for name, args in [("arc-plan", ["--dest", "/tmp/unused"]), ("arc-collect", []),
+                       ("arc-discover", ["binance", "--incremental", *ARGS])]:
+        r = run(name, *args, env=env)
+        assert r.status == 3, r
+        assert "password authentication failed" in r.stderr, r
+        assert wrong not in r.stderr and wrong not in r.stdout
+
+
+@pytest.mark.parametrize("command", [
+    ["wf-run", "status"], ["wf-run", "history"], ["telem-log", "ingest", "/dev/null"], ["telem-log", "search", "x"],
+    ["telem-trace", "ls"], ["arc-check", "/dev/null"], ["arc-convert", "--dest", "/tmp/unused", "/dev/null"],
+])
+def test_other_tools_keep_their_state_in_sqlite_only(command, postgres, env):
+    r = run(*command, env=dict(env, ARC_STATE=postgres.url.replace("postgres://", "postgresql://")))
+    assert r.status == 2, r
+    assert [l["msg"] for l in r.logs] == [f"{command[0]} {SQLITE_ONLY}"], r
