@@ -63,7 +63,7 @@ final class TestPostgres: Sendable {
 
     /// Drops the tables, then opens (and so migrates) the state.
     func freshState() throws -> any StateBackend {
-        try PostgresConnection(url: url()).execute("DROP TABLE IF EXISTS ledger, catalog, schema_version")
+        try PostgresConnection(url: url()).execute("DROP TABLE IF EXISTS ledger, catalog, quality, silver, schema_version")
         return try StateStore.openShared(url())
     }
 }

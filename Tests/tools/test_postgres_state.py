@@ -1,5 +1,5 @@
-"""ARC_STATE=postgres://...: arc-discover's catalog and arc-plan's and arc-collect's ledger
-in a real PostgreSQL (the session's `postgres` fixture, a database per test), with the
+"""ARC_STATE=postgres://...: arc-discover's catalog, arc-plan's and arc-collect's ledger and
+arc-check's and arc-convert's quality and silver tables in a real PostgreSQL (the session's `postgres` fixture, a database per test), with the
 same semantics as the SQLite state; every other tool refuses such a state with exit 2."""
 import os
 import subprocess
@@ -12,7 +12,7 @@ from conftest import expected_sha, make_mirror, pipeline, run, sha256_file, tool
 
 ARGS = ["--market", "um", "--type", "klines", "--symbol", "ETHUSDT", "--period", "daily"]
 SQLITE_ONLY = ("keeps its state in SQLite only for now; "
-               "ARC_STATE=postgres:// is supported by arc-discover, arc-plan and arc-collect")
+               "ARC_STATE=postgres:// is supported by arc-discover, arc-plan, arc-collect, arc-check and arc-convert")
 
 
 def psql(url, sql):
@@ -74,7 +74,7 @@ def test_incremental_discovery_uses_the_catalog_in_postgres(mirror, pgenv):
     marks = psql(pgenv["ARC_STATE"], "SELECT prefix, last_key FROM catalog")
     assert ["data/futures/um/daily/klines/ETHUSDT/1m/", "data/futures/um/daily/klines/ETHUSDT/1m/"
             "ETHUSDT-1m-2024-01-11.zip.CHECKSUM"] in marks
-    assert psql(pgenv["ARC_STATE"], "SELECT max(version) FROM schema_version") == [["1"]]
+    assert psql(pgenv["ARC_STATE"], "SELECT max(version) FROM schema_version") == [["2"]]
 
 
 def test_several_tools_starting_at_once_migrate_once(pgenv):
@@ -84,7 +84,7 @@ def test_several_tools_starting_at_once_migrate_once(pgenv):
     for p in procs:
         _, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
-    assert psql(pgenv["ARC_STATE"], "SELECT version FROM schema_version") == [["1"]]
+    assert psql(pgenv["ARC_STATE"], "SELECT version FROM schema_version ORDER BY version") == [["1"], ["2"]]
 
 
 def test_a_database_that_is_down_is_exit_3(pgenv):
@@ -107,9 +107,39 @@ def test_a_wrong_password_is_exit_3_without_the_password(postgres, pgenv):
         assert wrong not in r.stderr and wrong not in r.stdout
 
 
+def test_the_silver_stage_keeps_its_tables_in_postgres(mirror, pgenv, tmp_path):
+    _, _, c = pipeline(pgenv, tmp_path / "data", ARGS)
+    assert c.status == 0 and len(c.records) == 9, c
+    lake = tmp_path / "lake"
+    first = run("arc-convert", "--dest", str(lake), input=c.stdout, env=pgenv)
+    assert first.status == 0 and len(first.records) == 9, first
+    for rec in first.records:
+        assert os.path.exists(rec["silver"]["dest"]) and "reused" not in rec["silver"], rec
+    silver = psql(pgenv["ARC_STATE"], "SELECT dest, rows FROM silver")
+    assert sorted(silver) == sorted([r["silver"]["dest"], str(r["silver"]["rows"])] for r in first.records)
+    assert len(psql(pgenv["ARC_STATE"], "SELECT archive_sha256 FROM quality")) == 9
+
+    # The second run finds every silver file made from the same bytes: nothing is written.
+    again = run("arc-convert", "--dest", str(lake), input=c.stdout, env=pgenv)
+    assert again.status == 0 and [r["silver"].get("reused") for r in again.records] == [True] * 9, again
+
+    # arc-check of the same archives is answered from the quality table, the same answer.
+    check = run("arc-check", input=c.stdout, env=pgenv)
+    assert check.status == 0, check
+    by_key = {r["key"]: r["check"] for r in first.records}
+    assert {r["key"]: r["check"] for r in check.records} == by_key
+    assert any("known from the ledger" in l["msg"] for l in check.logs), check
+
+    # arc-plan --gaps reads the quality table from PostgreSQL too.
+    listing = run("arc-discover", "binance", *ARGS, env=pgenv)
+    gaps = run("arc-plan", "--gaps", input=listing.stdout, env=pgenv)
+    assert gaps.status == 0 and gaps.records, gaps
+    assert not (tmp_path / "state").exists(), "no SQLite state beside the PostgreSQL one"
+
+
 @pytest.mark.parametrize("command", [
     ["wf-run", "status"], ["wf-run", "history"], ["telem-log", "ingest", "/dev/null"], ["telem-log", "search", "x"],
-    ["telem-trace", "ls"], ["arc-check", "/dev/null"], ["arc-convert", "--dest", "/tmp/unused", "/dev/null"],
+    ["telem-trace", "ls"],
 ])
 def test_other_tools_keep_their_state_in_sqlite_only(command, postgres, env):
     r = run(*command, env=dict(env, ARC_STATE=postgres.url.replace("postgres://", "postgresql://")))

@@ -10,7 +10,7 @@ complete -c arc-collect -s n -l dry-run -d 'fetch and change nothing; write what
 complete -c arc-collect -l fail-fast -d 'stop at the first failed task (default: keep going)'
 complete -c arc-collect -l require-checksum -d 'fail tasks that have no checksum_url instead of storing them unverified'
 complete -c arc-collect -l strict -d 'stop at the first bad record instead of skipping it'
-complete -c arc-collect -l state -r -F -d 'state database (ledger, catalog): a SQLite file, or postgres://... for arc-discover, arc-plan and arc-collect [default: $XDG_STATE_HOME/arc/state.db]'
+complete -c arc-collect -l state -r -F -d 'state database (ledger, catalog): a SQLite file, or postgres://... for arc-discover, arc-plan, arc-collect, arc-check and arc-convert [default: $XDG_STATE_HOME/arc/state.db]'
 complete -c arc-collect -l log-level -x -a 'debug info warn error' -d 'lowest level of log line written to stderr'
 complete -c arc-collect -l log-format -x -a 'human json' -d 'log format on stderr; human on a terminal, json otherwise unless set'
 complete -c arc-collect -s q -l quiet -d 'only warnings and errors on stderr, no progress line'

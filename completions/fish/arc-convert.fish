@@ -9,7 +9,7 @@ complete -c arc-convert -l merge -x -a 'month' -d 'one file per series and month
 complete -c arc-convert -s j -l jobs -x -d 'archives converted at once'
 complete -c arc-convert -l force -d 'convert archives again even when the silver ledger has them'
 complete -c arc-convert -l strict -d 'stop at the first bad record instead of skipping it'
-complete -c arc-convert -l state -r -F -d 'state database (ledger, catalog): a SQLite file, or postgres://... for arc-discover, arc-plan and arc-collect [default: $XDG_STATE_HOME/arc/state.db]'
+complete -c arc-convert -l state -r -F -d 'state database (ledger, catalog): a SQLite file, or postgres://... for arc-discover, arc-plan, arc-collect, arc-check and arc-convert [default: $XDG_STATE_HOME/arc/state.db]'
 complete -c arc-convert -l log-level -x -a 'debug info warn error' -d 'lowest level of log line written to stderr'
 complete -c arc-convert -l log-format -x -a 'human json' -d 'log format on stderr; human on a terminal, json otherwise unless set'
 complete -c arc-convert -s q -l quiet -d 'only warnings and errors on stderr, no progress line'

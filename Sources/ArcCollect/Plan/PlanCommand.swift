@@ -94,8 +94,9 @@ public enum PlanCommand {
                 throw UsageError("--shard with --gaps: a gap report needs every archive of a series, not a shard")
             }
             // Holes inside archives come from the quality ledger, when there is a state
-            // database (--gaps never creates one).
-            let holes = FileSystem.exists(context.statePath) ? try QualityHoles(try StateStore.open(context.statePath)) : nil
+            // database (--gaps never creates a SQLite one).
+            let hasState = PostgresConnection.isURL(context.statePath) || FileSystem.exists(context.statePath)
+            let holes = hasState ? try QualityHoles(try StateStore.openShared(context.statePath)) : nil
             let report = GapReport(holes: holes)
             while let (record, line) = try input.next() {
                 _ = try input.decode(record, line: line) { try report.add($0) }

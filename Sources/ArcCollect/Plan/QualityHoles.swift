@@ -18,18 +18,17 @@ struct QualityHoles {
     /// Holes by archive key.
     let byKey: [String: [Hole]]
 
-    init(_ db: Database) throws {
+    init(_ db: any StateBackend) throws {
         // Only reports that name a hole are parsed; the latest check of each key wins.
-        let s = try db.statement("""
+        let rows = try db.rows("""
             SELECT key, date, report FROM quality
             WHERE key IS NOT NULL AND (report LIKE '%"code":"missing_intervals"%' OR report LIKE '%"code":"cut_short"%'
                                        OR report LIKE '%"code":"id_gaps"%')
             ORDER BY key, checked_at
-            """)
-        defer { s.reset() }
+            """, [])
         var byKey: [String: [Hole]] = [:]
-        while try s.step() {
-            guard let key = s.text(0), let report = s.text(2),
+        for row in rows {
+            guard let key = row[0], let report = row[2],
                   let findings = try? JSONValue(parsing: report)["findings"]?.arrayValue else { continue }
             byKey[key] = findings.compactMap { f -> Hole? in
                 guard let code = f["code"]?.stringValue, Self.codes.contains(code) else { return nil }
@@ -37,7 +36,7 @@ struct QualityHoles {
                     guard let p = pair.arrayValue, p.count == 2, let a = p[0].stringValue, let b = p[1].stringValue else { return nil }
                     return (a, b)
                 }
-                return Hole(date: s.text(1) ?? "", key: key, code: code, count: f["count"]?.int64Value, ranges: ranges)
+                return Hole(date: row[1] ?? "", key: key, code: code, count: f["count"]?.int64Value, ranges: ranges)
             }
         }
         self.byKey = byKey

@@ -165,7 +165,8 @@ public enum StateStore {
     ]
 
     /// The same tables for a PostgreSQL state, for the tools that can keep theirs there
-    /// (arc-discover's catalog, arc-plan's and arc-collect's ledger). A migration appended
+    /// (arc-discover's catalog, arc-plan's and arc-collect's ledger, arc-check's quality
+    /// and arc-convert's silver tables). A migration appended
     /// to `migrations` for these tables must be appended here too, in PostgreSQL's dialect;
     /// the other tools' tables join this list when those tools learn PostgreSQL.
     public static let postgresMigrations: [String] = [
@@ -197,6 +198,33 @@ public enum StateStore {
             updated_at text NOT NULL
         );
         """,
+        // 2: arc-check's quality and arc-convert's silver tables (SQLite's migration 7).
+        """
+        CREATE TABLE quality (
+            archive_sha256 text PRIMARY KEY,
+            key            text,
+            market text, period text, type text, symbol text, interval text, date text,
+            status         text NOT NULL CHECK (status IN ('pass', 'warn', 'fail')),
+            rows           bigint,
+            first_time     text,
+            last_time      text,
+            report         text NOT NULL,
+            checked_at     text NOT NULL
+        );
+        CREATE INDEX quality_series ON quality (market, type, symbol, interval, period, date);
+        CREATE TABLE silver (
+            dest          text PRIMARY KEY,
+            input_sha256  text NOT NULL,
+            inputs        text NOT NULL,
+            market text, type text, symbol text, interval text, date text,
+            rows          bigint NOT NULL,
+            bytes         bigint NOT NULL,
+            sha256        text NOT NULL,
+            check_status  text,
+            converted_at  text NOT NULL
+        );
+        CREATE INDEX silver_input ON silver (input_sha256);
+        """,
     ]
 
     /// The advisory lock key PostgreSQL migrations run under ("arcstate" in ASCII).
@@ -205,7 +233,7 @@ public enum StateStore {
     /// Where warnings about the state go (the tool's logger: Tool.main sets it).
     public static let warnings = Locked<(@Sendable (String, KeyValuePairs<String, String>) -> Void)?>(nil)
 
-    /// Opens the state for the ledger and the catalog: a PostgreSQL database when `path` is
+    /// Opens the state for the ledger, the catalog and the silver stage: a PostgreSQL database when `path` is
     /// a `postgres://` or `postgresql://` URL, else the SQLite file; its schema brought up
     /// to date. One that cannot be reached is exit 3.
     public static func openShared(_ path: String) throws -> any StateBackend {
@@ -230,7 +258,7 @@ public enum StateStore {
     static var sqliteOnlyMessage: String {
         let tool = CommandLine.arguments.first.map { FileSystem.baseName(of: $0) } ?? "this tool"
         return "\(tool) keeps its state in SQLite only for now; "
-            + "ARC_STATE=postgres:// is supported by arc-discover, arc-plan and arc-collect"
+            + "ARC_STATE=postgres:// is supported by arc-discover, arc-plan, arc-collect, arc-check and arc-convert"
     }
 
     /// The state holds logs, spans, workflow texts and step outputs: a directory or a

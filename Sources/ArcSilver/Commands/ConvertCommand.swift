@@ -135,7 +135,7 @@ enum SilverCommand {
         stop.onStop { sig in
             log.warn("stopping on \(sig == 15 ? "SIGTERM" : "SIGINT"): finishing the archives in flight, writing nothing incomplete")
         }
-        let state = try StateStore.open(context.statePath)
+        let state = try StateStore.openShared(context.statePath)
         let runner = SilverRunner(options: options, state: state, log: log, output: BufferedOutput.stdout, stop: stop)
         let started = MonotonicClock.nanos()
         let s = try runner.run(arguments: archives, input: input)

@@ -21,7 +21,7 @@ final class SilverRunner: @unchecked Sendable { // `summary` is guarded by `lock
     /// Whether to stop taking new archives.
     var stopping: Bool { stop.requested || outputClosed.current }
 
-    init(options: SilverOptions, state: Database?, log: Logger, output: BufferedOutput, stop: StopSignal) {
+    init(options: SilverOptions, state: (any StateBackend)?, log: Logger, output: BufferedOutput, stop: StopSignal) {
         self.options = options
         self.log = log
         self.output = output
