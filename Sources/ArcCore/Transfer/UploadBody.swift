@@ -68,17 +68,3 @@ public final class FileRangeBody: UploadBody, @unchecked Sendable { // handed ov
         }
     }
 }
-
-/// An open file shared by the parts that read it; closed when the last part lets go.
-public final class SharedFile: Sendable {
-    public let path: String
-    public let fd: Int32
-
-    public init(path: String) throws {
-        fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("open", path: path, errno: errno) }
-        self.path = path
-    }
-
-    deinit { close(fd) }
-}

@@ -24,8 +24,11 @@ struct ArchiveJob {
             return record(identity: nil, check: .json(Self.checkJSON(CheckReport.unreadable("\(error)", code: code))))
         }
         do {
-            if let done = try alreadyDone(identity) { return done }
-            return try pass(identity, dataset)
+            // The hash a lookup needs; for a local file without a record's hash, read once
+            // here and then trusted by the pass (the file is not hashed twice).
+            let known = options.force ? nil : try knownSHA256()
+            if let known, let done = try alreadyDone(identity, sha: known) { return done }
+            return try pass(identity, dataset, fileSHA256: item.sha256 == nil ? known : nil)
         } catch {
             let arc = error as? ArcError
             let code = arc?.code ?? .ioError
@@ -52,8 +55,7 @@ struct ArchiveJob {
         return nil
     }
 
-    private func alreadyDone(_ identity: ArchiveIdentity) throws -> [UInt8]? {
-        guard !options.force, let sha = try knownSHA256() else { return nil }
+    private func alreadyDone(_ identity: ArchiveIdentity, sha: String) throws -> [UInt8]? {
         switch options.mode {
         case .check:
             guard let json = try runner.quality?.report(sha256: sha) else { return nil }
@@ -87,26 +89,12 @@ struct ArchiveJob {
 
     // MARK: - The pass
 
-    private func pass(_ identity: ArchiveIdentity, _ dataset: Dataset) throws -> [UInt8] {
-        let source: ByteSource
-        var size: Int64?
-        switch item.location {
-        case .file(let path):
-            source = try FileByteSource(path: path)
-            size = FileSystem.size(path)
-        case .s3(let url):
-            source = S3ObjectSource(client: try runner.s3Client(), url: url)
-            size = try item.record?.int("size")
-        }
+    private func pass(_ identity: ArchiveIdentity, _ dataset: Dataset, fileSHA256: String?) throws -> [UInt8] {
+        let (source, size) = try item.open(s3: runner.s3Client)
         var output: SilverOutput?
         if options.mode == .convert, let target = options.target {
             let dest = try target.dest(for: identity, file: SilverTarget.fileName(identity))
-            let sink: ByteSink
-            switch target.root {
-            case .directory: sink = try AtomicFileSink(path: dest)
-            case .s3: sink = S3MultipartSink(client: try runner.s3Client(), url: try S3URL(parsing: dest))
-            }
-            let hashing = HashingSink(sink)
+            let hashing = HashingSink(try SilverTarget.sink(for: dest, s3: runner.s3Client))
             output = SilverOutput(dest: dest, sink: hashing,
                                   writer: try ParquetWriter(schema: dataset.schema, sink: hashing, options: options.parquet))
         }
@@ -115,7 +103,7 @@ struct ArchiveJob {
             result = try ArchivePass.run(source: source, name: item.dest, identity: identity, dataset: dataset,
                                          expectedSHA256: item.sha256, rows: output.map { o in { try o.writer.write($0) } },
                                          batchRows: options.batchRows, chunksAhead: options.chunksAhead, size: size,
-                                         stop: runner.stop)
+                                         hashed: fileSHA256, stop: runner.stop)
         } catch {
             output?.sink.abort()
             throw error

@@ -30,7 +30,6 @@ struct PassResult {
     var report: CheckReport
     /// The SHA-256 of the archive's bytes as read.
     var archiveSHA256: String
-    var archiveBytes: Int64
 }
 
 /// One pass over one archive: read (a file or an S3 stream), hash, inflate (on a thread of
@@ -50,14 +49,16 @@ enum ArchivePass {
     /// nil to check only. The batch is reused once it returns.
     static func run(source: ByteSource, name: String, identity: ArchiveIdentity, dataset: Dataset,
                     expectedSHA256: String?, rows: ((ColumnBatch) throws -> Void)?, batchRows: Int = 65_536,
-                    chunksAhead: Int = chunksAhead, size: Int64? = nil, stop: StopSignal) throws -> PassResult {
+                    chunksAhead: Int = chunksAhead, size: Int64? = nil, hashed: String? = nil,
+                    stop: StopSignal) throws -> PassResult {
         // An archive of a few hundred KB (a day of klines) is done before a read-ahead
         // thread and its megabyte buffers would pay for themselves: it is read in place,
         // with buffers its size (deflate rarely shrinks these CSVs more than 8 times).
         let small = size.map { $0 < Int64(smallArchive) } ?? false
         let chunk = small ? max(64 << 10, min(chunkSize, Int(size!) * 8)) : chunkSize
-        let hashing = HashingSource(source)
-        let zip = ZipEntryReader(source: hashing, name: name, bufferSize: small ? max(16 << 10, Int(size!)) : 1 << 20)
+        // A local file hashed just before (to look it up in the ledgers) is not hashed again.
+        let hashing = hashed == nil ? HashingSource(source) : nil
+        let zip = ZipEntryReader(source: hashing ?? source, name: name, bufferSize: small ? max(16 << 10, Int(size!)) : 1 << 20)
         let parser = TableParser(dataset: dataset, identity: identity, batchRows: batchRows)
         var broken: Finding?, empty: Finding?
         do {
@@ -83,7 +84,7 @@ enum ArchivePass {
         } catch let error as ZipError {
             broken = Finding(code: error.code, severity: .fail, message: error.description)
             // The rest is read only to hash the archive (the quality ledger is keyed by it).
-            try drain(hashing)
+            if let hashing { try drain(hashing) }
         }
         var report = try parser.finish { batch in
             try rows?(batch)
@@ -98,8 +99,8 @@ enum ArchivePass {
             // "cut short") is the break itself: the one finding is the container's.
             report.findings = [broken]
         }
-        let sha256 = hashing.finalizeHex()
-        var result = PassResult(report: report, archiveSHA256: sha256, archiveBytes: hashing.bytes)
+        let sha256 = hashed ?? hashing!.finalizeHex()
+        var result = PassResult(report: report, archiveSHA256: sha256)
         if let expectedSHA256, expectedSHA256 != sha256 {
             result.report.findings.append(Finding(code: .sha256Mismatch, severity: .fail,
                                       message: "the archive's SHA-256 is \(sha256), not the \(expectedSHA256) its record says was verified: it changed after it was collected"))

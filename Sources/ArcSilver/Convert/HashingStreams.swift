@@ -1,20 +1,16 @@
 import ArcCore
 
-/// Hashes (SHA-256) and counts the bytes read through it: the archive's hash comes from
-/// the same read that inflates it.
+/// Hashes (SHA-256) the bytes read through it: the archive's hash comes from the same
+/// read that inflates it.
 final class HashingSource: ByteSource {
     private let source: ByteSource
     private let hasher = SHA256()
-    private(set) var bytes: Int64 = 0
 
     init(_ source: ByteSource) { self.source = source }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let n = try source.read(into: buffer)
-        if n > 0 {
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            bytes += Int64(n)
-        }
+        if n > 0 { hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
         return n
     }
 

@@ -53,4 +53,11 @@ struct SilverTarget: Sendable {
     }
 
     var isS3: Bool { if case .s3 = root { return true } else { return false } }
+
+    /// Where a silver file at `dest` is written: a safe local file or a multipart upload;
+    /// it appears only when committed.
+    static func sink(for dest: String, s3: () throws -> S3Client) throws -> ByteSink {
+        if S3URL.isS3(dest) { return S3MultipartSink(client: try s3(), url: try S3URL(parsing: dest)) }
+        return try AtomicFileSink(path: dest)
+    }
 }

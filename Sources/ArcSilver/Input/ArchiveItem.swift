@@ -56,3 +56,14 @@ struct ArchiveItem: @unchecked Sendable { // handed from the input thread to one
         location = S3URL.isS3(dest) ? .s3(try S3URL(parsing: dest)) : .file(FileSystem.absolute(dest))
     }
 }
+
+extension ArchiveItem {
+    /// The archive's bytes, and its size when known beforehand (a local file's, or the
+    /// record's `size`): small archives are read without a read-ahead thread.
+    func open(s3: () throws -> S3Client) throws -> (source: ByteSource, size: Int64?) {
+        switch location {
+        case .file(let path): return (try FileByteSource(path: path), FileSystem.size(path))
+        case .s3(let url): return (S3ObjectSource(client: try s3(), url: url), try record?.int("size"))
+        }
+    }
+}

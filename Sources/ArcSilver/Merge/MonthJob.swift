@@ -112,12 +112,7 @@ struct MonthJob {
         }
     }
 
-    private func open(_ item: ArchiveItem) throws -> ByteSource {
-        switch item.location {
-        case .file(let path): return try FileByteSource(path: path)
-        case .s3(let url): return S3ObjectSource(client: try runner.s3Client(), url: url)
-        }
-    }
+    private func open(_ item: ArchiveItem) throws -> ByteSource { try item.open(s3: runner.s3Client).source }
 
     private static func inputs(_ included: [DayState]) -> [(key: String, sha256: String)] {
         included.map { ($0.day.identity.key, $0.sha256 ?? "") }
@@ -136,13 +131,7 @@ struct MonthJob {
     }
 
     private func write(_ dest: String, _ included: [DayState]) throws -> ArchiveJob.SilverFields {
-        let sink: ByteSink
-        if S3URL.isS3(dest) {
-            sink = S3MultipartSink(client: try runner.s3Client(), url: try S3URL(parsing: dest))
-        } else {
-            sink = try AtomicFileSink(path: dest)
-        }
-        let hashing = HashingSink(sink)
+        let hashing = HashingSink(try SilverTarget.sink(for: dest, s3: runner.s3Client))
         do {
             let writer = try ParquetWriter(schema: dataset.schema, sink: hashing, options: options.parquet)
             let merger = MonthMerger(schema: dataset.schema, timeColumn: dataset.timeColumn, writer: writer)

@@ -23,10 +23,10 @@ extension ByteSink {
     }
 }
 
-/// Reads a file from its start.
-public final class FileByteSource: ByteSource {
+/// An open file shared by the parts that read it; closed when the last part lets go.
+public final class SharedFile: Sendable {
     public let path: String
-    private let fd: Int32
+    public let fd: Int32
 
     public init(path: String) throws {
         fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -35,13 +35,22 @@ public final class FileByteSource: ByteSource {
     }
 
     deinit { close(fd) }
+}
+
+/// Reads a file from its start.
+public final class FileByteSource: ByteSource {
+    private let file: SharedFile
+
+    public init(path: String) throws { file = try SharedFile(path: path) }
+
+    public var path: String { file.path }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
-            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            let n = Glibc.read(file.fd, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
             if errno == EINTR { continue }
-            throw SystemError("read", path: path, errno: errno)
+            throw SystemError("read", path: file.path, errno: errno)
         }
     }
 }
