@@ -213,7 +213,10 @@ def test_binance_daily_workflow_runs_end_to_end(mirror, env, s3env, bucket, seaw
 
 FAKE_SSH = """#!/bin/sh
 # ssh stand-in: drops the options and the host (noted in $FAKE_SSH_LOG), then runs the
-# command line the way sshd does, with the login shell's -c.
+# command line the way sshd does, with the login shell's -c. sshd also sets SHELL to the
+# login shell (bash, as the example asks), and parallel's remote worker execs $SHELL: CI
+# runs without SHELL set, where the worker's exec fails and parallel still reports 0.
+export SHELL=/bin/bash
 while [ $# -gt 0 ]; do
     case $1 in
         --) shift; break ;;
