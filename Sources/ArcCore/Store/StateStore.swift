@@ -225,6 +225,45 @@ public enum StateStore {
         );
         CREATE INDEX silver_input ON silver (input_sha256);
         """,
+        // 3: work queues (PostgreSQL only: competing workers on many machines need one
+        // server). A task is a record (the JSON line arc-plan wrote) under an identity
+        // unique in its queue, so enqueueing it twice keeps one. Workers lease batches of
+        // pending tasks and keep extending the lease while they live; a lease that runs out
+        // (a worker killed or cut off) makes its tasks claimable again. Times are the
+        // server's clock, the one clock every machine shares.
+        """
+        CREATE TABLE queue_tasks (
+            id            bigserial PRIMARY KEY,
+            queue         text NOT NULL,
+            identity      text COLLATE "C" NOT NULL,  -- the task's dest
+            task          text NOT NULL,              -- the task record, JSON
+            state         text NOT NULL CHECK (state IN ('pending', 'leased', 'done', 'failed')),
+            attempts      integer NOT NULL DEFAULT 0, -- claims so far
+            worker        text,                       -- who holds (or last held) it
+            lease_until   timestamptz,
+            not_before    timestamptz,                -- a task failed for now waits until then
+            error_code    text,
+            error_message text,
+            enqueued_at   timestamptz NOT NULL,
+            finished_at   timestamptz,
+            UNIQUE (queue, identity)
+        );
+        CREATE INDEX queue_tasks_open ON queue_tasks (queue, id) WHERE state IN ('pending', 'leased');
+        CREATE INDEX queue_tasks_held ON queue_tasks (worker) WHERE state = 'leased';
+        CREATE TABLE queue_workers (
+            queue      text NOT NULL,
+            worker     text NOT NULL,                 -- HOST:PID:START unless --worker names it
+            host       text,
+            pid        integer,
+            started_at timestamptz NOT NULL,
+            seen_at    timestamptz NOT NULL,          -- its last heartbeat
+            stopped_at timestamptz,
+            claimed    bigint NOT NULL DEFAULT 0,
+            done       bigint NOT NULL DEFAULT 0,
+            failed     bigint NOT NULL DEFAULT 0,
+            PRIMARY KEY (queue, worker)
+        );
+        """,
     ]
 
     /// The advisory lock key PostgreSQL migrations run under ("arcstate" in ASCII).
