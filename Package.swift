@@ -8,9 +8,9 @@
 //                  Transfer (the libcurl multi engine), S3, Telemetry, the Tool runtime
 //   ArcTOML, ArcSchedule, ArcHTTPServer
 //                  parsers and a server with one job each, over ArcCore only
-//   ArcCollect ArcSilver ArcS3x ArcLogs ArcTraces ArcWorkflow
+//   ArcCollect ArcQueue ArcSilver ArcS3x ArcLogs ArcTraces ArcWorkflow
 //                  one library per tool family, over ArcCore (and the leaves above)
-//   arc-discover arc-plan arc-collect arc-check arc-convert s3x telem-log telem-trace wf-run
+//   arc-discover arc-plan arc-collect arc-queue arc-check arc-convert s3x telem-log telem-trace wf-run
 //                  a main.swift each, over its family only
 // A target never imports one beside or above it; what two families share moves down into
 // ArcCore. No Swift package dependencies, and no Foundation in any tool. The fuzz targets
@@ -45,6 +45,7 @@ let package = Package(
         .executable(name: "arc-discover", targets: ["arc-discover"]),
         .executable(name: "arc-plan", targets: ["arc-plan"]),
         .executable(name: "arc-collect", targets: ["arc-collect"]),
+        .executable(name: "arc-queue", targets: ["arc-queue"]),
         .executable(name: "arc-check", targets: ["arc-check"]),
         .executable(name: "arc-convert", targets: ["arc-convert"]),
         .executable(name: "s3x", targets: ["s3x"]),
@@ -56,6 +57,7 @@ let package = Package(
         .library(name: "ArcSchedule", targets: ["ArcSchedule"]),
         .library(name: "ArcHTTPServer", targets: ["ArcHTTPServer"]),
         .library(name: "ArcCollect", targets: ["ArcCollect"]),
+        .library(name: "ArcQueue", targets: ["ArcQueue"]),
         .library(name: "ArcSilver", targets: ["ArcSilver"]),
         .library(name: "ArcS3x", targets: ["ArcS3x"]),
         .library(name: "ArcLogs", targets: ["ArcLogs"]),
@@ -77,6 +79,8 @@ let package = Package(
         library("ArcHTTPServer", ["ArcCore", "CZlib"]),
 
         library("ArcCollect", ["ArcCore"]),
+        // The work queue's own tool (depth, metrics, retry, push), over the queue in ArcCore.
+        library("ArcQueue", ["ArcCore", "ArcHTTPServer"]),
         // The silver stage: zip, CSV and Parquet beside the checks and the converter.
         library("ArcSilver", ["ArcCore", "CZlib", "CZstd"]),
         library("ArcS3x", ["ArcCore"]),
@@ -87,6 +91,7 @@ let package = Package(
         tool("arc-discover", "ArcCollect"),
         tool("arc-plan", "ArcCollect"),
         tool("arc-collect", "ArcCollect"),
+        tool("arc-queue", "ArcQueue"),
         tool("arc-check", "ArcSilver"),
         tool("arc-convert", "ArcSilver"),
         tool("s3x", "ArcS3x"),

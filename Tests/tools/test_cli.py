@@ -296,6 +296,7 @@ FAMILY_MODULES = {
     "arc-discover": {"ArcCore", "ArcCollect"},
     "arc-plan": {"ArcCore", "ArcCollect"},
     "arc-collect": {"ArcCore", "ArcCollect"},
+    "arc-queue": {"ArcCore", "ArcQueue", "ArcHTTPServer"},
     "arc-check": {"ArcCore", "ArcSilver"},
     "arc-convert": {"ArcCore", "ArcSilver"},
     "s3x": {"ArcCore", "ArcS3x"},

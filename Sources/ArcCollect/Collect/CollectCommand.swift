@@ -47,6 +47,22 @@ public enum CollectCommand {
 
         On a terminal a progress line shows files, bytes, rate and ETA, and a summary line \
         ends the run; elsewhere the summary is a log record on stderr.
+
+        With --queue NAME (and a PostgreSQL state, ARC_STATE=postgres://...) tasks come from \
+        the work queue arc-plan --queue filled, not from stdin: any number of workers on any \
+        number of machines claim batches of them (FOR UPDATE SKIP LOCKED, so they never wait \
+        for each other) under a lease the worker renews while it lives. A worker killed or \
+        cut off stops renewing; after --lease its tasks go to the others. A worker that \
+        cannot renew its leases in time stores nothing more (code lease_lost), so no file is \
+        put at its final name by a worker that may have lost the task. Each task is settled \
+        in the same transaction that records it in the ledger, exactly once: done, failed \
+        for good (not_found, checksum_mismatch, ...; or after --max-attempts claims), or, \
+        failed for now (network, server, disk), back in the queue after a backoff of 5 s \
+        doubling to 5 min for any worker to try again. Result records gain queue {name, id, \
+        attempt, settled}. The worker ends when the queue is drained (nothing pending or \
+        leased anywhere) with the usual exit status, or keeps waiting with --follow; on \
+        SIGINT or SIGTERM the tasks it holds go back to the queue at once. arc-queue shows \
+        the queue's depth and its workers.
         """,
         options: [
             OptionSpec("jobs", short: "j", valueName: "N", help: "tasks in flight at once", defaultValue: "16"),
@@ -60,12 +76,22 @@ public enum CollectCommand {
             .flag("fail-fast", help: "stop at the first failed task (default: keep going)"),
             .flag("require-checksum", help: "fail tasks that have no checksum_url instead of storing them unverified"),
             .flag("strict", help: "stop at the first bad record instead of skipping it"),
+            OptionSpec("queue", valueName: "NAME", help: "take tasks from work queue NAME in the PostgreSQL state instead of stdin"),
+            .flag("follow", help: "with --queue: keep waiting for tasks when the queue is drained"),
+            OptionSpec("lease", valueName: "DURATION", help: "with --queue: how long a claim holds without renewal (renewed every third of it)",
+                       defaultValue: "60s"),
+            OptionSpec("batch", valueName: "N", help: "with --queue: most tasks claimed in one round trip", defaultValue: "64"),
+            OptionSpec("max-attempts", valueName: "N", help: "with --queue: claims of a task before it fails for good",
+                       defaultValue: "5"),
+            OptionSpec("worker", valueName: "ID", help: "with --queue: this worker's name in the queue (default HOST:PID:START)"),
         ],
         arguments: [ArgumentSpec("FILE", help: "files of task records; stdin when none or -", repeating: true,
                                  optional: true, completion: .file)],
         examples: [
             Example("The whole pipeline, 64 downloads at once:",
                     "arc-discover binance --market um --type klines --interval 1m --symbol BTCUSDT --since 2024-01-01 | arc-plan --dest ./data | arc-collect -j 64"),
+            Example("A queue worker (start as many as you like, on any machine), until the queue is drained:",
+                    "ARC_STATE=postgres://arc@db/arc arc-collect --queue binance -j 32"),
             Example("Show what failed in a run:",
                     "arc-collect -j 32 < tasks.ndjson | jq -c 'select(.status == \"failed\") | {key, error}'"),
         ],
@@ -99,18 +125,28 @@ public enum CollectCommand {
         options.failFast = p.flag("fail-fast")
         options.requireChecksum = p.flag("require-checksum")
 
+        let queueOptions = try queueWorkerOptions(p)
+        if queueOptions != nil && !PostgresConnection.isURL(context.statePath) { throw UsageError(WorkQueue.needsPostgres) }
         let stop = StopSignal.shared
         stop.install()
-        let ledger = options.dryRun ? nil : Ledger(try StateStore.openShared(context.statePath))
+        let state = options.dryRun ? nil : try StateStore.openShared(context.statePath)
+        let ledger = state.map { Ledger($0) }
+        var queue: CollectQueue?
+        if let queueOptions, let state {
+            queue = try CollectQueue(worker: try QueueWorker(statePath: context.statePath, options: queueOptions, log: log),
+                                     ledgerState: state)
+        }
+        // However the run ends, what the worker still holds goes back to the queue at once.
+        defer { queue?.worker.close() }
         let output = BufferedOutput.stdout
-        let collector = Collector(options: options, ledger: ledger, output: output, log: log,
+        let collector = Collector(options: options, ledger: ledger, queue: queue, output: output, log: log,
                                   telemetry: context.telemetry)
         stop.onStop { sig in
             log.warn("stopping on \(sig == 15 ? "SIGTERM" : "SIGINT"): finishing what is done, keeping partial files")
             collector.stop()
         }
-        let input = RecordInput(paths: p.positionals, strict: p.flag("strict"), log: log)
-        try input.checkSources()
+        let input = queue == nil ? RecordInput(paths: p.positionals, strict: p.flag("strict"), log: log) : nil
+        try input?.checkSources()
 
         let started = MonotonicClock.nanos()
         let engine = collector.engine
@@ -143,17 +179,20 @@ public enum CollectCommand {
         progress.stop()
 
         let rate = summary.seconds > 0 ? Double(summary.bytes) / summary.seconds : 0
+        let badLines = input?.badLines ?? 0
         log.info("\(summary.read) tasks: \(summary.ok) ok, \(summary.skipped) skipped, \(summary.failed) failed"
                  + (summary.interrupted > 0 ? ", \(summary.interrupted) interrupted" : "")
+                 + (summary.requeued > 0 ? ", \(summary.requeued) back in the queue" : "")
                  + "; \(HumanFormat.bytes(summary.bytes)) in \(HumanFormat.duration(summary.seconds)) (\(HumanFormat.rate(rate)))", [
             "tasks": .int(Int64(summary.read)), "ok": .int(Int64(summary.ok)), "skipped": .int(Int64(summary.skipped)),
             "failed": .int(Int64(summary.failed)), "interrupted": .int(Int64(summary.interrupted)),
             "bytes": .int(summary.bytes), "duration_ms": .int(Int64(summary.seconds * 1000)),
-            "retries": .int(Int64(engine.stats.retries)), "bad_lines": .int(Int64(input.badLines)),
+            "retries": .int(Int64(engine.stats.retries)), "bad_lines": .int(Int64(badLines)),
+            "requeued": .int(Int64(summary.requeued)),
         ])
         let metrics = context.telemetry.metrics
         metrics.add("arc_collect_retries_total", Double(engine.stats.retries))
-        metrics.add("arc_collect_bad_lines_total", Double(input.badLines))
+        metrics.add("arc_collect_bad_lines_total", Double(badLines))
         let root = context.telemetry.root
         for (key, value) in [("tasks", summary.read), ("ok", summary.ok), ("skipped", summary.skipped),
                              ("failed", summary.failed)] {
@@ -166,6 +205,29 @@ public enum CollectCommand {
         if summary.unreachable > 0 && summary.unreachable == summary.failed && summary.ok + summary.skipped == 0 {
             return .unavailable
         }
-        return summary.failed > 0 || input.badLines > 0 ? .failures : .ok
+        return summary.failed > 0 || badLines > 0 ? .failures : .ok
+    }
+
+    /// --queue and its companions; nil without --queue (whose companions are then refused).
+    static func queueWorkerOptions(_ p: ParsedCommand) throws -> QueueWorkerOptions? {
+        guard let name = p.value("queue") else {
+            for option in ["follow", "lease", "batch", "max-attempts", "worker"] where p.flag(option) {
+                throw UsageError("--\(option) needs --queue NAME")
+            }
+            return nil
+        }
+        try WorkQueue.check(name: name)
+        if !p.positionals.isEmpty { throw UsageError("--queue takes its tasks from the queue: no FILE arguments") }
+        if p.flag("dry-run") { throw UsageError("--queue and --dry-run: a dry run would claim tasks it does not do") }
+        var options = QueueWorkerOptions(queue: name, worker: p.value("worker"))
+        options.follow = p.flag("follow")
+        options.lease = try p.duration("lease") ?? 60
+        if options.lease < 1 { throw UsageError("--lease: at least 1s (it is renewed every third of it)") }
+        options.batch = try p.int("batch", range: 1...10_000) ?? 64
+        options.maxAttempts = try p.int("max-attempts", range: 1...1000) ?? 5
+        if options.worker.isEmpty || options.worker.utf8.count > 200 {
+            throw UsageError("--worker: 1 to 200 bytes")
+        }
+        return options
     }
 }

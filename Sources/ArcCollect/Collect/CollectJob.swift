@@ -43,6 +43,8 @@ final class CollectJob: @unchecked Sendable { // confined in turn to one thread,
     var outcome: CollectOutcome?
     /// Set by the first `Collector.complete` (under the collector's lock): a job ends once.
     var ended = false
+    /// What became of its queue task, for a queue worker (set by the writer).
+    var settlement: CollectQueue.Settlement?
 
     init(task: CollectTask, phase: Phase) {
         self.task = task

@@ -13,6 +13,8 @@ public struct CollectTask {
     public let reason: String?
     /// The destination when it is an S3 object rather than a file.
     public let s3Dest: S3URL?
+    /// The queue's hold on this task, when a queue worker claimed it (arc-collect --queue).
+    public var claim: WorkQueue.Claim?
 
     /// Reads the fields arc-collect acts on; throws `FieldError` for a bad or missing one.
     public init(_ record: Record, line: Int) throws {
@@ -96,8 +98,10 @@ public struct CollectOutcome {
         return o
     }
 
-    /// The result record: the task's fields, then the outcome's.
-    public func encode(_ task: CollectTask, into b: inout RecordBuilder, dryRun: Bool) {
+    /// The result record: the task's fields, then the outcome's (and, from a queue worker,
+    /// `queue {name, id, attempt, settled}`).
+    func encode(_ task: CollectTask, into b: inout RecordBuilder, dryRun: Bool,
+                queue: (name: String, settled: CollectQueue.Settlement)? = nil) {
         b.begin()
         b.copyFields(of: task.record, except: CollectOutcome.fields)
         b.string("status", status.rawValue)
@@ -113,10 +117,18 @@ public struct CollectOutcome {
             }
         }
         if dryRun { b.bool("dry_run", true) }
+        if let queue, let claim = task.claim {
+            b.object("queue") { q in
+                q.string("name", queue.name)
+                q.int("id", claim.id)
+                q.int("attempt", Int64(claim.attempt))
+                q.string("settled", queue.settled.rawValue)
+            }
+        }
         b.end()
     }
 
-    static let fields = ["status", "bytes", "sha256", "verified", "attempts", "duration_ms", "error", "dry_run"]
+    static let fields = ["status", "bytes", "sha256", "verified", "attempts", "duration_ms", "error", "dry_run", "queue"]
 }
 
 extension FailureCode {

@@ -25,6 +25,8 @@ public struct CollectSummary: Sendable {
     /// Failures because no connection could be made at all (a dead or unknown host).
     public var unreachable = 0
     public var interrupted = 0
+    /// Queue workers: tasks that failed for now, back in the queue for any worker to retry.
+    public var requeued = 0
     /// Every task has been read: `read` is the total, and an ETA can be given.
     public var inputComplete = false
     public var bytes: Int64 = 0
@@ -42,6 +44,8 @@ public struct CollectSummary: Sendable {
 public final class Collector: @unchecked Sendable { // shared fields are guarded by `lock` or `state`
     let options: CollectOptions
     private let ledger: Ledger?
+    /// Set for a queue worker: where tasks come from, and how their results settle.
+    private let queue: CollectQueue?
     private let output: BufferedOutput
     let log: Logger
     public let engine: TransferEngine
@@ -85,8 +89,10 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         case failed(ArcError)
     }
 
-    public init(options: CollectOptions, ledger: Ledger?, output: BufferedOutput, log: Logger, telemetry: Telemetry) {
+    init(options: CollectOptions, ledger: Ledger?, queue: CollectQueue? = nil, output: BufferedOutput, log: Logger,
+         telemetry: Telemetry) {
         self.options = options
+        self.queue = queue
         self.telemetry = telemetry
         self.ledger = ledger
         self.output = output
@@ -120,11 +126,13 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         }
         guard first else { return }
         slots.cancel()
+        queue?.worker.stop()
         engine.cancelAll()
     }
 
-    /// Runs every task from `input`; returns when all are done or the run was stopped.
-    public func run(_ input: RecordInput) throws -> CollectSummary {
+    /// Runs every task from `input` (or, for a queue worker, from the queue until it is
+    /// drained); returns when all are done or the run was stopped.
+    func run(_ input: RecordInput?) throws -> CollectSummary {
         let started = MonotonicClock.nanos()
         engine.start()
         let finishers = (0..<options.finishers).map { n in
@@ -134,7 +142,11 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         }
         let writer = WorkerThread(name: "writer") { [self] in writeResults() }
         // The reader may block in read(2) on a quiet pipe after a stop: it is not joined.
-        WorkerThread(name: "reader") { [self] in readTasks(input) }.detach()
+        if let input {
+            WorkerThread(name: "reader") { [self] in readTasks(input) }.detach()
+        } else {
+            WorkerThread(name: "claimer") { [self] in claimTasks() }.detach()
+        }
 
         withState {
             while !(activeJobs == 0 && (readerDone || stopping)) { state.wait() }
@@ -185,6 +197,62 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         } catch {
             abort(error)
         }
+    }
+
+    /// A queue worker's reader: claims tasks as slots free up, until the queue is drained.
+    /// A claimed record that is not a task fails for good in the queue (it will not mend).
+    private func claimTasks() {
+        guard let queue else { return }
+        defer {
+            withState {
+                readerDone = true
+                state.broadcast()
+            }
+        }
+        do {
+            while slots.acquire() {
+                guard let claim = try queue.worker.next(room: slots.free + 1) else {
+                    slots.release()
+                    return
+                }
+                var task: CollectTask
+                do {
+                    task = try CollectTask(try Record(parsing: claim.task), line: claim.attempt)
+                } catch {
+                    slots.release()
+                    log.error("queue \(queue.name) task \(claim.id) is not a task: \(error)", ["queue": .string(queue.name)])
+                    try queue.worker.reject(claim, code: .badRecord, message: "\(error)")
+                    continue
+                }
+                task.claim = claim
+                let admitted: Bool = withState {
+                    if stopping { return false }
+                    activeJobs += 1
+                    return true
+                }
+                guard admitted else { return slots.release() }
+                lock.withLock { summary.read += 1 }
+                admit(task)
+            }
+        } catch {
+            abort(error)
+        }
+    }
+
+    /// Whether a result may be made final (a rename, an upload completed): for a queue
+    /// worker, only while its leases surely hold (see `QueueWorker.holdsLeases`).
+    func mayStore(_ job: CollectJob) -> Bool {
+        guard let queue, job.task.claim != nil, !queue.worker.holdsLeases else { return true }
+        log.log(.warn, "leases not renewed in time: not storing \(job.task.dest), another worker may hold the task",
+                fields: [("queue", .string(queue.name))] + spanField(job))
+        return false
+    }
+
+    /// The outcome of a job stopped short by `mayStore`.
+    static var leaseLost: CollectOutcome {
+        var o = CollectOutcome.failed(.leaseLost, "the queue lease could not be renewed in time; the task is left to the queue")
+        o.recordInLedger = false
+        return o
     }
 
     /// Starts `task` unless a job for its destination is in flight; then it waits for it.
@@ -396,6 +464,10 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
                 sink.discard()
                 return complete(job, .failed(.sizeMismatch, "received \(sink.written) bytes, the listing says \(size)"))
             }
+            guard mayStore(job) else {
+                sink.keepPartial()
+                return complete(job, Collector.leaseLost)
+            }
             do {
                 try sink.commit(to: task.dest)
             } catch {
@@ -516,7 +588,8 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
             do {
                 try record(batch)
                 for job in batch {
-                    job.outcome!.encode(job.task, into: &builder, dryRun: options.dryRun)
+                    job.outcome!.encode(job.task, into: &builder, dryRun: options.dryRun,
+                                        queue: queue.map { ($0.name, job.settlement ?? .lost) })
                     try output.write(builder.bytes)
                 }
                 try output.flush()
@@ -531,7 +604,8 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
                     case .ok: summary.ok += 1
                     case .skipped: summary.skipped += 1
                     case .failed:
-                        if o.error?.code == .interrupted { summary.interrupted += 1 } else {
+                        if o.error?.code == .interrupted || o.error?.code == .leaseLost { summary.interrupted += 1 }
+                        else if job.settlement == .retry { summary.requeued += 1 } else {
                             summary.failed += 1
                             if o.error?.code == .connectionFailed { summary.unreachable += 1 }
                             failedNow = true
@@ -541,10 +615,12 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
                 }
             }
             for job in batch {
-                if let e = job.outcome?.error, e.code != .interrupted {
-                    // Final: the task failed for good in this run (retries were warnings).
-                    log.log(.error, "failed: \(e.message)", fields: [("url", .string(job.task.url)), ("code", .string(e.code.rawValue))]
-                            + spanField(job))
+                if let e = job.outcome?.error, e.code != .interrupted, e.code != .leaseLost {
+                    // Final: the task failed for good in this run (retries were warnings),
+                    // unless the queue gives it to a worker again.
+                    let again = job.settlement == .retry
+                    log.log(again ? .warn : .error, (again ? "failed for now, back in the queue: " : "failed: ") + e.message,
+                            fields: [("url", .string(job.task.url)), ("code", .string(e.code.rawValue))] + spanField(job))
                 }
                 observe(job)
             }
@@ -568,7 +644,9 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         }
         let now = WallClock.now()
         try ledger.transaction {
-            for job in batch where job.outcome!.recordInLedger {
+            try queue?.settle(batch)
+            // A task another worker holds now is theirs to record.
+            for job in batch where job.outcome!.recordInLedger && job.settlement != .lost {
                 let o = job.outcome!
                 if o.status == .failed {
                     try ledger.recordFailure(job.task.ledgerItem, code: o.error!.code, message: o.error!.message,

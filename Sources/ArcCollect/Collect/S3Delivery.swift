@@ -67,6 +67,7 @@ extension Collector {
                 if expected == nil, let size = job.task.size, Int64(memory.bytes.count) != size {
                     return complete(job, .failed(.sizeMismatch, "received \(memory.bytes.count) bytes, the listing says \(size)"))
                 }
+                guard mayStore(job) else { return complete(job, Collector.leaseLost) }
                 let body = MemoryBody(memory.bytes)
                 let headers = [("x-amz-meta-sha256", digest), ("Content-Type", ContentType.guess(url.key) ?? "application/octet-stream")]
                 client.send(S3Call.put(url, body: body, headers: headers, payloadHash: digest)) { [self] result in
@@ -186,6 +187,10 @@ final class S3PartUpload: @unchecked Sendable { // one step at a time, see above
             case .confirmed, .exhausted:
                 return collector.complete(job, collector.mismatch(job, digest, expected, verdict, "; the upload was aborted"))
             }
+        }
+        guard collector.mayStore(job) else {
+            client.send(S3Call.abortMultipart(url, uploadID: uploadID)) { _ in }
+            return collector.complete(job, Collector.leaseLost)
         }
         client.send(S3Call.completeMultipart(url, uploadID: uploadID, etags: etags)) { [self] result in
             switch result {

@@ -38,6 +38,13 @@ public enum PlanCommand {
         A line that is not a JSON object, or lacks a field the layout needs, is reported on \
         stderr with its line number and skipped (--strict stops instead).
 
+        With --queue NAME (and a PostgreSQL state, ARC_STATE=postgres://...) the tasks go into \
+        work queue NAME instead of stdout, for arc-collect --queue NAME workers on any number \
+        of machines. Enqueueing is idempotent: a task is identified by its dest, and one \
+        already pending or claimed is left as it is; one done or failed before (a \
+        republished archive, a failure planned again) is pending again. Nothing is written \
+        to stdout; the log says how many tasks went in. arc-queue shows the queue.
+
         With --gaps, no tasks are written: instead one record per series (source, market, \
         period, type, symbol, interval) with the days or months missing between the first \
         and last archive listed. Where arc-check or arc-convert has checked the archives, \
@@ -51,6 +58,7 @@ public enum PlanCommand {
                        defaultValue: Layout.defaultTemplate),
             .flag("force", short: "f", help: "plan archives already held and unchanged too (reason forced)"),
             OptionSpec("shard", valueName: "K/N", help: "plan only shard K of N (from 0), or auto from Slurm's or Kubernetes' environment"),
+            OptionSpec("queue", valueName: "NAME", help: "put the tasks into work queue NAME in the PostgreSQL state instead of stdout"),
             .flag("prefer-monthly", help: "skip daily archives of a month that a monthly archive in the input covers"),
             .flag("gaps", help: "report missing dates per series instead of planning"),
             .flag("strict", help: "stop at the first bad record instead of skipping it"),
@@ -62,6 +70,8 @@ public enum PlanCommand {
                     "arc-discover binance --market spot --type klines --interval 1d | arc-plan --dest ./data"),
             Example("Which days are missing from Binance's 1m klines of BTCUSDT:",
                     "arc-discover binance --market spot --type klines --interval 1m --symbol BTCUSDT | arc-plan --gaps"),
+            Example("Fill a work queue in PostgreSQL for arc-collect --queue workers on many machines:",
+                    "ARC_STATE=postgres://arc@db/arc arc-discover binance --market um | arc-plan --dest s3://lake/bronze --queue binance"),
             Example("The third of eight machines plans shard 2 of 8 (shards count from 0):",
                     "arc-discover binance --market um --type trades | arc-plan --dest /data --shard 2/8 | arc-collect"),
         ],
@@ -93,6 +103,7 @@ public enum PlanCommand {
             if shard != nil {
                 throw UsageError("--shard with --gaps: a gap report needs every archive of a series, not a shard")
             }
+            if p.flag("queue") { throw UsageError("--queue with --gaps: a gap report plans no tasks") }
             // Holes inside archives come from the quality ledger, when there is a state
             // database (--gaps never creates a SQLite one).
             let hasState = PostgresConnection.isURL(context.statePath) || FileSystem.exists(context.statePath)
@@ -120,7 +131,11 @@ public enum PlanCommand {
             throw UsageError("--dest \(destText): expected a directory or s3://bucket[/prefix]")
         }
         let layout = try Layout(p.value("layout") ?? Layout.defaultTemplate)
-        let ledger = Ledger(try StateStore.openShared(context.statePath))
+        if let name = p.value("queue") { try WorkQueue.check(name: name) }
+        if p.flag("queue") && !PostgresConnection.isURL(context.statePath) { throw UsageError(WorkQueue.needsPostgres) }
+        let state = try StateStore.openShared(context.statePath)
+        let ledger = Ledger(state)
+        let queue = try p.value("queue").map { QueueWriter(try WorkQueue(state, name: $0)) }
         // Waiting for input must not hold a ledger snapshot open.
         input.willBlock = {
             try ledger.endLookups()
@@ -139,7 +154,11 @@ public enum PlanCommand {
                 shardKept += 1
             }
             if let task = try input.decode(record, line: line, { try planner.plan($0) }), let task {
-                try output.write(task)
+                if let queue {
+                    try queue.add(identity: planner.lastDest, task: String(decoding: task.dropLast(), as: UTF8.self))
+                } else {
+                    try output.write(task)
+                }
             }
         }
         while let (record, line) = try input.next() {
@@ -149,6 +168,7 @@ public enum PlanCommand {
             try plan(record, line: line)
         }
         try monthly?.replay { try plan($0, line: 0) }
+        try queue?.flush()
 
         if let shard {
             log.info("shard \(shard) kept \(shardKept) of \(shardSeen) archives", [
@@ -166,6 +186,12 @@ public enum PlanCommand {
             "daily_covered_by_monthly": .int(Int64(monthly?.skippedDaily ?? 0)),
             "bad_lines": .int(Int64(input.badLines)),
         ])
+        if let queue {
+            log.info("queued " + queue.summary, [
+                "queue": .string(queue.queue.name), "added": .int(Int64(queue.counts.added)),
+                "requeued": .int(Int64(queue.counts.requeued)), "kept": .int(Int64(queue.counts.kept)),
+            ])
+        }
         let m = context.telemetry.metrics
         m.declare("arc_plan_tasks_total", .counter, help: "tasks planned, by reason (new, changed, retry, forced)")
         for reason in [PlanReason.new, .changed, .retry, .forced] {

@@ -42,6 +42,8 @@ public final class Planner {
     /// not be given one path (a --layout missing a placeholder), and an archive listed
     /// twice is planned once. 16 bytes an archive, not the strings.
     private var planned = HashPairs()
+    /// The dest of the task `plan` returned last (a queue's identity for it).
+    public private(set) var lastDest = ""
 
     /// Fields a task adds to its archive (any with these names in the input are replaced).
     public static let taskFields = ["task_id", "dest", "reason"]
@@ -96,6 +98,7 @@ public final class Planner {
         }
         reasonCounts[reason.index] += 1
 
+        lastDest = dest
         builder.begin()
         builder.copyFields(of: archive, except: Planner.taskFields)
         builder.string("task_id", id.hex)

@@ -257,6 +257,7 @@ public enum StateStore {
             pid        integer,
             started_at timestamptz NOT NULL,
             seen_at    timestamptz NOT NULL,          -- its last heartbeat
+            lease      double precision NOT NULL,     -- seconds: silent longer than this, it is gone
             stopped_at timestamptz,
             claimed    bigint NOT NULL DEFAULT 0,
             done       bigint NOT NULL DEFAULT 0,

@@ -16,6 +16,9 @@ public final class Slots: @unchecked Sendable { // `available` and `cancelled` a
         }
     }
 
+    /// Slots free at this moment (a hint: another thread may take one at once).
+    public var free: Int { state.withLock { available } }
+
     public func release() {
         state.withLock {
             available += 1

@@ -1,0 +1,79 @@
+import ArcCore
+
+/// arc-collect as a queue worker (`--queue NAME`): tasks come from the queue instead of
+/// stdin, and each result settles its task in the same transaction that records it in the
+/// ledger, so a task is done exactly once however many workers come and go.
+final class CollectQueue: @unchecked Sendable { // `worker` is thread-safe; `settler` is used by the writer thread only
+    let worker: QueueWorker
+    /// The queue over the ledger's connection: settling joins the ledger's transaction.
+    private let settler: WorkQueue
+
+    init(worker: QueueWorker, ledgerState: any StateBackend) throws {
+        self.worker = worker
+        settler = try WorkQueue(ledgerState, name: worker.options.queue)
+    }
+
+    var name: String { worker.options.queue }
+
+    /// What became of a task in the queue.
+    enum Settlement: String {
+        /// Done: recorded in the ledger.
+        case done
+        /// Failed for good, with its error.
+        case failed
+        /// Failed for now: claimable again after a backoff, by any worker.
+        case retry
+        /// Given back untried (the worker is stopping).
+        case released
+        /// Another worker holds it now (this one's lease ran out): nothing is recorded.
+        case lost
+    }
+
+    /// Settles a batch of finished jobs; call inside the ledger's transaction. Sets each
+    /// job's `settlement`; only `done`, `failed` and `retry` jobs may be recorded.
+    func settle(_ jobs: [CollectJob]) throws {
+        let me = worker.options.worker
+        let doneIDs = jobs.filter { $0.outcome!.status != .failed }.compactMap { $0.task.claim?.id }
+        let done = try settler.complete(worker: me, ids: doneIDs)
+        var released: [Int64] = []
+        for job in jobs {
+            guard let claim = job.task.claim else { continue }
+            let outcome = job.outcome!
+            guard let error = outcome.error, outcome.status == .failed else {
+                job.settlement = done.contains(claim.id) ? .done : .lost
+                continue
+            }
+            if error.code == .interrupted {
+                released.append(claim.id)
+                job.settlement = .released
+            } else if error.code == .leaseLost {
+                job.settlement = .lost
+            } else if CollectQueue.transient.contains(error.code.rawValue) && claim.attempt < worker.options.maxAttempts {
+                let held = try settler.retryLater(worker: me, id: claim.id, delay: CollectQueue.backoff(claim.attempt),
+                                                  code: error.code.rawValue, message: error.message)
+                job.settlement = held ? .retry : .lost
+            } else {
+                let held = try settler.fail(worker: me, id: claim.id, code: error.code.rawValue, message: error.message)
+                job.settlement = held ? .failed : .lost
+            }
+        }
+        try settler.release(worker: me, ids: released)
+    }
+
+    /// Failures another try may mend: the network, a server's bad moment, a full disk
+    /// someone may clear. The rest (a missing archive, a CHECKSUM confirmed wrong twice)
+    /// fail for good at once.
+    static let transient: Set<String> = [
+        "connection_failed", "connection_lost", "timeout", "network_error", "server_error", "changed_during_transfer",
+        "disk_full", "io_error", "store_busy", "s3_error", "transfer_setup_failed",
+    ]
+
+    /// Seconds before a task failed for now may be claimed again: 5 s, doubling, at most 5 min.
+    static func backoff(_ attempt: Int) -> Double { min(300, 5 * Double(1 << min(max(attempt - 1, 0), 6))) }
+}
+
+extension FailureCode {
+    /// A queue worker could not renew its leases in time: another worker may hold the task
+    /// now, so this one stopped short of storing it.
+    public static let leaseLost = FailureCode("lease_lost")
+}

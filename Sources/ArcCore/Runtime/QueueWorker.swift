@@ -1,0 +1,169 @@
+import Glibc
+
+/// How a worker takes its part of a queue (arc-collect --queue, arc-convert --queue).
+public struct QueueWorkerOptions: Sendable {
+    public var queue: String
+    /// This worker's name in the queue tables: HOST:PID:START unless --worker names it.
+    public var worker: String
+    /// Tasks claimed per round trip; claims are made as slots free up, never more ahead.
+    public var batch = 64
+    /// Seconds a claim holds without a heartbeat; renewed every third of it.
+    public var lease = 60.0
+    /// Claims of one task before it fails for good (its workers kept dying, or it kept failing for now).
+    public var maxAttempts = 5
+    /// Keep waiting for tasks when the queue is drained.
+    public var follow = false
+    /// Longest wait between looks at a queue with nothing claimable.
+    public var maxPoll = 2.0
+
+    public init(queue: String, worker: String? = nil) {
+        self.queue = queue
+        self.worker = worker ?? QueueWorkerOptions.defaultWorkerName()
+    }
+
+    /// Unique across machines and restarts, and readable: which host, which process.
+    public static func defaultWorkerName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&buffer, buffer.count - 1) == 0 ? String(nulTerminated: buffer) : "localhost"
+        return "\(host):\(getpid()):\(WallClock.nowMillis())"
+    }
+}
+
+/// One worker's session with a queue. The tool's reader thread calls `next()` for tasks,
+/// claimed in batches; a heartbeat thread keeps every lease the worker holds alive; the
+/// tool settles tasks on its own connection (`WorkQueue.complete` and friends, inside the
+/// transaction that records their results).
+///
+/// The fence: a worker cut off from the database cannot renew its leases, and after
+/// `lease` seconds other workers may claim its tasks. `holdsLeases` is false once the
+/// last renewal that reached the server is older than the lease less a margin; a tool
+/// checks it before making a result final (a rename, an upload's completion), so a file is
+/// never put at its final name by a worker that may have lost the task.
+public final class QueueWorker: @unchecked Sendable { // mutable fields are guarded by `state`
+    public let options: QueueWorkerOptions
+    private let claims: WorkQueue
+    private let log: Logger
+    /// Condition 0 wakes a waiting `next()`, 1 the heartbeat.
+    private let state = ConditionLock(conditions: 2)
+    // Guarded by state:
+    private var buffered: [WorkQueue.Claim] = []
+    private var stopping = false
+    private var lastRenewalSent: UInt64
+    private var renewalFailures = 0
+
+    /// Opens the claiming connection and the heartbeat's, and registers the worker.
+    public init(statePath: String, options: QueueWorkerOptions, log: Logger) throws {
+        self.options = options
+        self.log = log
+        claims = try WorkQueue.open(statePath, name: options.queue)
+        let heartbeat = try WorkQueue.open(statePath, name: options.queue)
+        try claims.register(worker: options.worker, host: Telemetry.hostname, pid: getpid(), lease: options.lease)
+        lastRenewalSent = MonotonicClock.nanos()
+        log.info("worker \(options.worker) taking tasks from queue \(options.queue)",
+                 ["queue": .string(options.queue), "worker": .string(options.worker)])
+        startHeartbeat(heartbeat)
+    }
+
+    /// Set once, in init; joined by `close`.
+    private var heartbeat: WorkerThread?
+
+    private func startHeartbeat(_ queue: WorkQueue) {
+        heartbeat = WorkerThread(name: "heartbeat") { [self] in
+            let every = options.lease / 3
+            while true {
+                let stop: Bool = state.withLock {
+                    if !stopping { _ = state.wait(1, seconds: every) }
+                    return stopping
+                }
+                if stop { return }
+                let sent = MonotonicClock.nanos()
+                do {
+                    try queue.heartbeat(worker: options.worker, lease: options.lease)
+                    state.withLock {
+                        lastRenewalSent = sent
+                        renewalFailures = 0
+                    }
+                } catch {
+                    let n: Int = state.withLock { renewalFailures += 1; return renewalFailures }
+                    log.warn("cannot renew the leases of worker \(options.worker): \(error)",
+                             ["queue": .string(options.queue), "failures": .int(Int64(n))])
+                }
+            }
+        }
+    }
+
+    /// Whether the leases are surely still ours (see the fence above). The margin leaves
+    /// time for the final step to land before anyone else could claim the task.
+    public var holdsLeases: Bool {
+        let age = Double(MonotonicClock.nanos() &- state.withLock { lastRenewalSent }) / 1e9
+        return age < options.lease * 5 / 6
+    }
+
+    /// The next claimed task, claiming a batch when none is buffered; waits while the
+    /// queue has tasks that are not claimable yet (leased by others, waiting out a
+    /// failure). Nil when the queue is drained (nothing pending or leased anywhere) unless
+    /// following, or when stopped. `room` caps the batch (the tool's free slots).
+    public func next(room: Int) throws -> WorkQueue.Claim? {
+        var wait = 0.05
+        while true {
+            let ready: WorkQueue.Claim?? = state.withLock {
+                if stopping { return .some(nil) }
+                return buffered.isEmpty ? nil : .some(buffered.removeFirst())
+            }
+            if let ready { return ready }
+            let claimed = try claims.claim(worker: options.worker, limit: max(1, min(room, options.batch)),
+                                           lease: options.lease, maxAttempts: options.maxAttempts)
+            if !claimed.isEmpty {
+                // Their leases run from now, later than the last renewal: the fence holds.
+                state.withLock { buffered += claimed }
+                wait = 0.05
+                continue
+            }
+            if !options.follow {
+                let open = try claims.open()
+                if open.pending == 0 && open.leased == 0 { return nil }
+            }
+            // Nothing claimable now: look again soon, less often the longer it stays so.
+            let stop: Bool = state.withLock {
+                if !stopping { _ = state.wait(0, seconds: wait) }
+                return stopping
+            }
+            if stop { return nil }
+            wait = min(wait * 2, options.maxPoll)
+        }
+    }
+
+    /// Fails a claimed task that cannot be run (its record is not a task); call from the
+    /// thread that calls `next()`.
+    public func reject(_ claim: WorkQueue.Claim, code: FailureCode, message: String) throws {
+        _ = try claims.fail(worker: options.worker, id: claim.id, code: code.rawValue, message: message)
+    }
+
+    /// Tasks claimed but not handed out: given back when the worker stops.
+    public func takeBuffered() -> [WorkQueue.Claim] {
+        state.withLock {
+            defer { buffered = [] }
+            return buffered
+        }
+    }
+
+    /// Wakes `next()` and the heartbeat; call from any thread.
+    public func stop() {
+        state.withLock {
+            stopping = true
+            state.broadcast(0)
+            state.broadcast(1)
+        }
+    }
+
+    /// Ends the session: the heartbeat stops, and every task still held goes back to the
+    /// queue at once (not after its lease) with its claim uncounted.
+    public func close() {
+        stop()
+        heartbeat?.join()
+        do { try claims.unregister(worker: options.worker) } catch {
+            log.warn("cannot give back the tasks of worker \(options.worker): they return to the queue when their lease runs out (\(error))",
+                     ["queue": .string(options.queue)])
+        }
+    }
+}

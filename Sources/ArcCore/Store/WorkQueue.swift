@@ -1,0 +1,252 @@
+/// A named work queue in a PostgreSQL state (tables from `StateStore.postgresMigrations`
+/// 3): tasks enqueued once by identity, claimed in batches by competing workers under a
+/// lease, settled exactly once. One connection, so one thread: a worker opens one for
+/// claiming, one for its heartbeat and one for settling (in the ledger's transaction).
+///
+/// Exactly once: a task is settled only by the worker that holds it (`worker = me AND
+/// state = 'leased'`). A worker whose lease ran out and whose task another worker claimed
+/// settles nothing; its result is dropped and the other worker's stands.
+public final class WorkQueue: @unchecked Sendable { // one connection: used by one thread at a time
+    public let name: String
+    public let state: PostgresState
+
+    /// Opens queue `name` in the state at `path`, which must be PostgreSQL.
+    public static func open(_ path: String, name: String) throws -> WorkQueue {
+        try WorkQueue(try StateStore.openShared(path), name: name)
+    }
+
+    public init(_ backend: any StateBackend, name: String) throws {
+        guard let state = backend as? PostgresState else { throw UsageError(WorkQueue.needsPostgres) }
+        try WorkQueue.check(name: name)
+        self.name = name
+        self.state = state
+    }
+
+    public static let needsPostgres =
+        "--queue needs a PostgreSQL state shared by the workers: ARC_STATE=postgres://USER:PASSWORD@HOST/DB (or --state)"
+
+    /// Queue names go into logs, metrics labels and shell lines: keep them plain.
+    public static func check(name: String) throws {
+        let ok = !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy { c in
+            (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x5F || c == 0x2E
+        }
+        guard ok else { throw UsageError("--queue: '\(name)' is not a queue name (1 to 64 of A-Z a-z 0-9 . _ -)") }
+    }
+
+    // MARK: enqueueing
+
+    public struct EnqueueCounts: Sendable, Equatable {
+        /// New to the queue.
+        public var added = 0
+        /// Done or failed before, pending again (a republished archive, a failure retried).
+        public var requeued = 0
+        /// Already pending or leased: left as they are.
+        public var kept = 0
+        public init() {}
+    }
+
+    /// Rows per INSERT: three parameters each, far below PostgreSQL's 65,535.
+    static let insertChunk = 1000
+
+    /// Adds tasks (identity, the task record as JSON), in one transaction. The same identity
+    /// twice is one task: pending or leased, it is kept as it is; done or failed, it is
+    /// pending again with the new record (arc-plan planned it again, so the ledger wants it).
+    public func enqueue(_ tasks: [(identity: String, task: String)]) throws -> EnqueueCounts {
+        var counts = EnqueueCounts()
+        try state.transaction {
+            var start = 0
+            while start < tasks.count {
+                // One statement cannot touch a row twice: the last of a repeated identity wins.
+                var chunk: [String: String] = [:], order: [String] = []
+                for item in tasks[start..<min(start + WorkQueue.insertChunk, tasks.count)] {
+                    if chunk.updateValue(item.task, forKey: item.identity) == nil { order.append(item.identity) }
+                    else { counts.kept += 1 }
+                }
+                start += WorkQueue.insertChunk
+                var values: [String] = [], parameters: [StateValue] = [.text(name)]
+                for identity in order {
+                    let n = parameters.count
+                    values.append("(?1, ?\(n + 1), ?\(n + 2), 'pending', clock_timestamp())")
+                    parameters += [.text(identity), .text(chunk[identity]!)]
+                }
+                let rows = try state.rows("""
+                    INSERT INTO queue_tasks (queue, identity, task, state, enqueued_at)
+                    VALUES \(values.joined(separator: ", "))
+                    ON CONFLICT (queue, identity) DO UPDATE SET
+                        task = excluded.task, state = 'pending', attempts = 0, worker = NULL, lease_until = NULL,
+                        not_before = NULL, error_code = NULL, error_message = NULL,
+                        enqueued_at = excluded.enqueued_at, finished_at = NULL
+                    WHERE queue_tasks.state IN ('done', 'failed')
+                    RETURNING xmax = 0
+                    """, parameters)
+                let added = rows.filter { $0.first == "t" }.count
+                counts.added += added
+                counts.requeued += rows.count - added
+                counts.kept += order.count - rows.count
+            }
+        }
+        return counts
+    }
+
+    // MARK: workers
+
+    /// Says a worker is here (or here again, after a restart under the same --worker).
+    public func register(worker: String, host: String, pid: Int32, lease: Double) throws {
+        try state.run("""
+            INSERT INTO queue_workers (queue, worker, host, pid, started_at, seen_at, lease)
+            VALUES (?1, ?2, ?3, ?4, clock_timestamp(), clock_timestamp(), ?5::double precision)
+            ON CONFLICT (queue, worker) DO UPDATE SET host = excluded.host, pid = excluded.pid,
+                started_at = excluded.started_at, seen_at = excluded.seen_at, lease = excluded.lease,
+                stopped_at = NULL
+            """, [.text(name), .text(worker), .text(host), .integer(Int64(pid)), .text(String(lease))])
+    }
+
+    /// Extends every lease `worker` holds by `lease` seconds from now, and says it is alive.
+    /// The count of tasks it holds.
+    @discardableResult
+    public func heartbeat(worker: String, lease: Double) throws -> Int {
+        try state.transaction {
+            try state.run("UPDATE queue_workers SET seen_at = clock_timestamp() WHERE queue = ?1 AND worker = ?2",
+                          [.text(name), .text(worker)])
+            return try state.run("""
+                UPDATE queue_tasks SET lease_until = clock_timestamp() + make_interval(secs => ?3::double precision)
+                WHERE worker = ?2 AND state = 'leased' AND queue = ?1
+                """, [.text(name), .text(worker), .text(String(lease))])
+        }
+    }
+
+    /// The worker has stopped: what it still holds goes back to the queue at once.
+    public func unregister(worker: String) throws {
+        try state.transaction {
+            try release(worker: worker, ids: nil)
+            try state.run("UPDATE queue_workers SET stopped_at = clock_timestamp(), seen_at = clock_timestamp() WHERE queue = ?1 AND worker = ?2",
+                          [.text(name), .text(worker)])
+        }
+    }
+
+    // MARK: claiming
+
+    /// A task a worker holds.
+    public struct Claim: Sendable {
+        public let id: Int64
+        /// Claims of this task so far, this one included.
+        public let attempt: Int
+        /// The task record, JSON.
+        public let task: String
+    }
+
+    /// Leases up to `limit` claimable tasks to `worker` for `lease` seconds: pending ones
+    /// whose wait is over, and leased ones whose lease ran out (a worker killed or cut
+    /// off). One round trip; rows other workers are claiming at the same moment are
+    /// skipped, not waited for. A task whose lease ran out `maxAttempts` times is failed
+    /// instead (a task that kills its workers must not kill them all).
+    public func claim(worker: String, limit: Int, lease: Double, maxAttempts: Int) throws -> [Claim] {
+        try state.transaction {
+            try state.run("""
+                UPDATE queue_tasks SET state = 'failed', finished_at = clock_timestamp(), error_code = 'lease_expired',
+                    error_message = 'its worker (' || worker || ') stopped renewing the lease, ' || attempts || ' times'
+                WHERE queue = ?1 AND state = 'leased' AND lease_until < clock_timestamp() AND attempts >= ?2
+                """, [.text(name), .integer(Int64(maxAttempts))])
+            let rows = try state.rows("""
+                WITH picked AS (
+                    SELECT id FROM queue_tasks
+                    WHERE queue = ?1 AND state IN ('pending', 'leased')
+                      AND ((state = 'pending' AND (not_before IS NULL OR not_before <= clock_timestamp()))
+                           OR (state = 'leased' AND lease_until < clock_timestamp()))
+                    ORDER BY id LIMIT ?3
+                    FOR UPDATE SKIP LOCKED)
+                UPDATE queue_tasks t SET state = 'leased', worker = ?2, attempts = t.attempts + 1,
+                    lease_until = clock_timestamp() + make_interval(secs => ?4::double precision)
+                FROM picked WHERE t.id = picked.id
+                RETURNING t.id, t.attempts, t.task
+                """, [.text(name), .text(worker), .integer(Int64(limit)), .text(String(lease))])
+            let claims = rows.compactMap { row -> Claim? in
+                guard let id = row[0].flatMap({ Int64($0) }), let task = row[2] else { return nil }
+                return Claim(id: id, attempt: row[1].flatMap { Int($0) } ?? 1, task: task)
+            }
+            if !claims.isEmpty {
+                try state.run("UPDATE queue_workers SET claimed = claimed + ?3 WHERE queue = ?1 AND worker = ?2",
+                              [.text(name), .text(worker), .integer(Int64(claims.count))])
+            }
+            return claims
+        }
+    }
+
+    /// Tasks not yet settled anywhere: pending (waiting or not) and leased. Zero of both
+    /// is a drained queue.
+    public func open() throws -> (pending: Int, leased: Int) {
+        let row = try state.rows("""
+            SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'leased')
+            FROM queue_tasks WHERE queue = ?1 AND state IN ('pending', 'leased')
+            """, [.text(name)]).first
+        return (row?[0].flatMap { Int($0) } ?? 0, row?[1].flatMap { Int($0) } ?? 0)
+    }
+
+    // MARK: settling (call inside the transaction that records the tasks' results)
+
+    /// Marks tasks done; the ids `worker` still held (only those may be recorded).
+    public func complete(worker: String, ids: [Int64]) throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        let rows = try state.rows("""
+            UPDATE queue_tasks SET state = 'done', finished_at = clock_timestamp(), lease_until = NULL,
+                not_before = NULL, error_code = NULL, error_message = NULL
+            WHERE id = ANY(?3::bigint[]) AND worker = ?2 AND state = 'leased' AND queue = ?1
+            RETURNING id
+            """, [.text(name), .text(worker), .text(WorkQueue.array(ids))])
+        let done = Set(rows.compactMap { $0[0].flatMap { Int64($0) } })
+        try count(worker: worker, column: "done", done.count)
+        return done
+    }
+
+    /// Marks a task failed for good with its error; false when `worker` no longer held it.
+    public func fail(worker: String, id: Int64, code: String, message: String) throws -> Bool {
+        let changed = try state.run("""
+            UPDATE queue_tasks SET state = 'failed', finished_at = clock_timestamp(), lease_until = NULL,
+                error_code = ?4, error_message = ?5
+            WHERE id = ?3 AND worker = ?2 AND state = 'leased' AND queue = ?1
+            """, [.text(name), .text(worker), .integer(id), .text(code), .text(Secrets.redact(message))])
+        try count(worker: worker, column: "failed", changed)
+        return changed == 1
+    }
+
+    /// Puts a task that failed for now back, claimable after `delay` seconds, its error
+    /// kept for people to read; false when `worker` no longer held it.
+    public func retryLater(worker: String, id: Int64, delay: Double, code: String, message: String) throws -> Bool {
+        try state.run("""
+            UPDATE queue_tasks SET state = 'pending', lease_until = NULL,
+                not_before = clock_timestamp() + make_interval(secs => ?4::double precision),
+                error_code = ?5, error_message = ?6
+            WHERE id = ?3 AND worker = ?2 AND state = 'leased' AND queue = ?1
+            """, [.text(name), .text(worker), .integer(id), .text(String(delay)), .text(code),
+                  .text(Secrets.redact(message))]) == 1
+    }
+
+    /// Gives tasks back untried (a worker stopping): pending at once, the claim not
+    /// counted as an attempt. Every task `worker` holds when `ids` is nil.
+    public func release(worker: String, ids: [Int64]?) throws {
+        if let ids, ids.isEmpty { return }
+        try state.run("""
+            UPDATE queue_tasks SET state = 'pending', lease_until = NULL, attempts = greatest(attempts - 1, 0)
+            WHERE worker = ?2 AND state = 'leased' AND queue = ?1 AND (?3::bigint[] IS NULL OR id = ANY(?3::bigint[]))
+            """, [.text(name), .text(worker), ids.map { .text(WorkQueue.array($0)) } ?? .null])
+    }
+
+    private func count(worker: String, column: String, _ n: Int) throws {
+        guard n > 0 else { return }
+        try state.run("UPDATE queue_workers SET \(column) = \(column) + ?3 WHERE queue = ?1 AND worker = ?2",
+                      [.text(name), .text(worker), .integer(Int64(n))])
+    }
+
+    /// A PostgreSQL array literal of ids, sent as one parameter.
+    static func array(_ ids: [Int64]) -> String {
+        "{" + ids.map(String.init).joined(separator: ",") + "}"
+    }
+
+    /// Failed tasks pending again (`arc-queue retry`); the count.
+    public func retryFailed() throws -> Int {
+        try state.run("""
+            UPDATE queue_tasks SET state = 'pending', attempts = 0, worker = NULL, not_before = NULL, finished_at = NULL
+            WHERE queue = ?1 AND state = 'failed'
+            """, [.text(name)])
+    }
+}

@@ -1,0 +1,3 @@
+import ArcQueue
+
+QueueCommand.main()
