@@ -5,6 +5,7 @@ complete -c arc-plan -s d -l dest -x -a '(__fish_complete_directories)' -d 'dire
 complete -c arc-plan -s l -l layout -x -d 'path of each archive under DIR'
 complete -c arc-plan -s f -l force -d 'plan archives already held and unchanged too (reason forced)'
 complete -c arc-plan -l shard -x -d 'plan only shard K of N (from 0), or auto from Slurm\'s or Kubernetes\' environment'
+complete -c arc-plan -l queue -x -d 'put the tasks into work queue NAME in the PostgreSQL state instead of stdout'
 complete -c arc-plan -l prefer-monthly -d 'skip daily archives of a month that a monthly archive in the input covers'
 complete -c arc-plan -l gaps -d 'report missing dates per series instead of planning'
 complete -c arc-plan -l strict -d 'stop at the first bad record instead of skipping it'
