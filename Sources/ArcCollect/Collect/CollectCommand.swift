@@ -76,15 +76,7 @@ public enum CollectCommand {
             .flag("fail-fast", help: "stop at the first failed task (default: keep going)"),
             .flag("require-checksum", help: "fail tasks that have no checksum_url instead of storing them unverified"),
             .flag("strict", help: "stop at the first bad record instead of skipping it"),
-            OptionSpec("queue", valueName: "NAME", help: "take tasks from work queue NAME in the PostgreSQL state instead of stdin"),
-            .flag("follow", help: "with --queue: keep waiting for tasks when the queue is drained"),
-            OptionSpec("lease", valueName: "DURATION", help: "with --queue: how long a claim holds without renewal (renewed every third of it)",
-                       defaultValue: "60s"),
-            OptionSpec("batch", valueName: "N", help: "with --queue: most tasks claimed in one round trip", defaultValue: "64"),
-            OptionSpec("max-attempts", valueName: "N", help: "with --queue: claims of a task before it fails for good",
-                       defaultValue: "5"),
-            OptionSpec("worker", valueName: "ID", help: "with --queue: this worker's name in the queue (default HOST:PID:START)"),
-        ],
+        ] + QueueWorkerOptions.specs,
         arguments: [ArgumentSpec("FILE", help: "files of task records; stdin when none or -", repeating: true,
                                  optional: true, completion: .file)],
         examples: [
@@ -125,8 +117,7 @@ public enum CollectCommand {
         options.failFast = p.flag("fail-fast")
         options.requireChecksum = p.flag("require-checksum")
 
-        let queueOptions = try queueWorkerOptions(p)
-        if queueOptions != nil && !PostgresConnection.isURL(context.statePath) { throw UsageError(WorkQueue.needsPostgres) }
+        let queueOptions = try QueueWorkerOptions.parse(p, statePath: context.statePath)
         let stop = StopSignal.shared
         stop.install()
         let state = options.dryRun ? nil : try StateStore.openShared(context.statePath)
@@ -206,28 +197,5 @@ public enum CollectCommand {
             return .unavailable
         }
         return summary.failed > 0 || badLines > 0 ? .failures : .ok
-    }
-
-    /// --queue and its companions; nil without --queue (whose companions are then refused).
-    static func queueWorkerOptions(_ p: ParsedCommand) throws -> QueueWorkerOptions? {
-        guard let name = p.value("queue") else {
-            for option in ["follow", "lease", "batch", "max-attempts", "worker"] where p.flag(option) {
-                throw UsageError("--\(option) needs --queue NAME")
-            }
-            return nil
-        }
-        try WorkQueue.check(name: name)
-        if !p.positionals.isEmpty { throw UsageError("--queue takes its tasks from the queue: no FILE arguments") }
-        if p.flag("dry-run") { throw UsageError("--queue and --dry-run: a dry run would claim tasks it does not do") }
-        var options = QueueWorkerOptions(queue: name, worker: p.value("worker"))
-        options.follow = p.flag("follow")
-        options.lease = try p.duration("lease") ?? 60
-        if options.lease < 1 { throw UsageError("--lease: at least 1s (it is renewed every third of it)") }
-        options.batch = try p.int("batch", range: 1...10_000) ?? 64
-        options.maxAttempts = try p.int("max-attempts", range: 1...1000) ?? 5
-        if options.worker.isEmpty || options.worker.utf8.count > 200 {
-            throw UsageError("--worker: 1 to 200 bytes")
-        }
-        return options
     }
 }

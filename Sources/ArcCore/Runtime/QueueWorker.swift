@@ -21,6 +21,44 @@ public struct QueueWorkerOptions: Sendable {
         self.worker = worker ?? QueueWorkerOptions.defaultWorkerName()
     }
 
+    /// The options of a queue worker's command line (arc-collect, arc-convert).
+    public static let specs: [OptionSpec] = [
+        OptionSpec("queue", valueName: "NAME", help: "take tasks from work queue NAME in the PostgreSQL state instead of stdin"),
+        .flag("follow", help: "with --queue: keep waiting for tasks when the queue is drained"),
+        OptionSpec("lease", valueName: "DURATION", help: "with --queue: how long a claim holds without renewal (renewed every third of it)",
+                   defaultValue: "60s"),
+        OptionSpec("batch", valueName: "N", help: "with --queue: most tasks claimed in one round trip", defaultValue: "64"),
+        OptionSpec("max-attempts", valueName: "N", help: "with --queue: claims of a task before it fails for good",
+                   defaultValue: "5"),
+        OptionSpec("worker", valueName: "ID", help: "with --queue: this worker's name in the queue (default HOST:PID:START)"),
+    ]
+
+    /// --queue and its companions; nil without --queue (whose companions are then refused).
+    /// Usage errors before anything is opened: no FILE arguments, no --dry-run, a
+    /// PostgreSQL state.
+    public static func parse(_ p: ParsedCommand, statePath: String) throws -> QueueWorkerOptions? {
+        guard let name = p.value("queue") else {
+            for option in ["follow", "lease", "batch", "max-attempts", "worker"] where p.flag(option) {
+                throw UsageError("--\(option) needs --queue NAME")
+            }
+            return nil
+        }
+        try WorkQueue.check(name: name)
+        if !p.positionals.isEmpty { throw UsageError("--queue takes its tasks from the queue: no FILE arguments") }
+        if p.declares("dry-run") && p.flag("dry-run") {
+            throw UsageError("--queue and --dry-run: a dry run would claim tasks it does not do")
+        }
+        if !PostgresConnection.isURL(statePath) { throw UsageError(WorkQueue.needsPostgres) }
+        var options = QueueWorkerOptions(queue: name, worker: p.value("worker"))
+        options.follow = p.flag("follow")
+        options.lease = try p.duration("lease") ?? 60
+        if options.lease < 1 { throw UsageError("--lease: at least 1s (it is renewed every third of it)") }
+        options.batch = try p.int("batch", range: 1...10_000) ?? 64
+        options.maxAttempts = try p.int("max-attempts", range: 1...1000) ?? 5
+        if options.worker.isEmpty || options.worker.utf8.count > 200 { throw UsageError("--worker: 1 to 200 bytes") }
+        return options
+    }
+
     /// Unique across machines and restarts, and readable: which host, which process.
     public static func defaultWorkerName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)

@@ -11,7 +11,18 @@ struct ArchiveJob {
     private var log: Logger { runner.log }
 
     /// The output record's line.
-    func run() -> [UInt8] {
+    func run() -> [UInt8] { outcome().line }
+
+    /// The output record's line, and why the archive could not be read when it could not
+    /// (a queue worker decides from it whether another try may help).
+    struct Outcome {
+        var line: [UInt8]
+        var error: FailureCode?
+        /// The archive's store could not be reached (a dead host, no such bucket).
+        var unreachable = false
+    }
+
+    func outcome() -> Outcome {
         let identity: ArchiveIdentity, dataset: Dataset
         do {
             identity = try ArchiveIdentity(path: item.identityText)
@@ -21,27 +32,28 @@ struct ArchiveJob {
             let code = (error as? ArcError)?.code ?? .unknownLayout
             log.error("\(item.origin): \(error)", ["dest": .string(item.dest)])
             runner.count { $0.failed += 1 }
-            return record(identity: nil, check: .json(Self.checkJSON(CheckReport.unreadable("\(error)", code: code))))
+            return Outcome(line: record(identity: nil, check: .json(Self.checkJSON(CheckReport.unreadable("\(error)", code: code)))))
         }
         do {
             // The hash a lookup needs; for a local file without a record's hash, read once
             // here and then trusted by the pass (the file is not hashed twice).
             let known = options.force ? nil : try knownSHA256()
-            if let known, let done = try alreadyDone(identity, sha: known) { return done }
-            return try pass(identity, dataset, fileSHA256: item.sha256 == nil ? known : nil)
+            if let known, let done = try alreadyDone(identity, sha: known) { return Outcome(line: done) }
+            return Outcome(line: try pass(identity, dataset, fileSHA256: item.sha256 == nil ? known : nil))
         } catch {
             let arc = error as? ArcError
             let code = arc?.code ?? .ioError
+            let unreachable = arc?.exitStatus == .unavailable || code == .connectionFailed
             if code == .interrupted {
                 runner.count { $0.errors += 1 }
             } else {
                 log.error("\(item.dest): \(error)", ["dest": .string(item.dest), "code": .string(code.rawValue)])
                 runner.count {
                     $0.errors += 1
-                    if arc?.exitStatus == .unavailable || code == .connectionFailed { $0.unreachable += 1 }
+                    if unreachable { $0.unreachable += 1 }
                 }
             }
-            return record(identity: identity, error: (code.rawValue, "\(error)"))
+            return Outcome(line: record(identity: identity, error: (code.rawValue, "\(error)")), error: code, unreachable: unreachable)
         }
     }
 

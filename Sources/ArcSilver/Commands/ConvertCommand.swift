@@ -55,6 +55,15 @@ public enum ConvertCommand {
         Exit status 0 when every archive was converted (or skipped as done), 1 when some \
         archive's check kept it out of silver or it could not be read, 3 when none could be \
         read because the store is unreachable.
+
+        With --queue NAME (and a PostgreSQL state, ARC_STATE=postgres://...) archive records \
+        come from work queue NAME instead of stdin, for any number of converters on any \
+        number of machines: arc-collect's results go in with `arc-queue push NAME`. Claims, \
+        leases, --follow and exit statuses are arc-collect --queue's. An archive that cannot \
+        be read fails for good (its store out of reach: back in the queue after a backoff); \
+        a failed check is a done task whose record says so. Records gain queue {name, id, \
+        attempt, settled}. The ledgers are written before the task is settled: a task run \
+        again after its worker was killed reuses the Parquet file the ledger holds.
         """,
         options: [
             OptionSpec("dest", short: "d", valueName: "DIR|URL", help: "where silver files go: a directory or s3://BUCKET/PREFIX",
@@ -70,7 +79,7 @@ public enum ConvertCommand {
             OptionSpec("jobs", short: "j", valueName: "N", help: "archives converted at once", defaultValue: "2"),
             .flag("force", help: "convert archives again even when the silver ledger has them"),
             .flag("strict", help: "stop at the first bad record instead of skipping it"),
-        ],
+        ] + QueueWorkerOptions.specs,
         arguments: [ArgumentSpec("ZIP|FILE", help: "zip archives (.zip or s3:// URLs) to convert, or files of result records; stdin when none or -",
                                  repeating: true, optional: true, completion: .file)],
         examples: [
@@ -91,6 +100,10 @@ public enum ConvertCommand {
             options.gate = GatePolicy(rawValue: p.value("gate") ?? "fail") ?? .fail
             options.parquet.compression = ParquetCompression(rawValue: p.value("compression") ?? "zstd") ?? .zstd
             options.mergeMonth = p.value("merge") == "month"
+            options.queue = try QueueWorkerOptions.parse(p, statePath: context.statePath)
+            if options.queue != nil && options.mergeMonth {
+                throw UsageError("--queue with --merge month: a month is merged from all its days at the input's end, which a queue has not")
+            }
             return try SilverCommand.run(context, options: &options)
         }
     }
@@ -126,7 +139,7 @@ enum SilverCommand {
         for path in archives where !S3URL.isS3(path) && !FileSystem.exists(path) {
             throw UnavailableError(path, "no such file")
         }
-        let input: RecordInput? = archives.isEmpty || !recordFiles.isEmpty
+        let input: RecordInput? = options.queue == nil && (archives.isEmpty || !recordFiles.isEmpty)
             ? RecordInput(paths: recordFiles, strict: options.strict, log: log) : nil
         try input?.checkSources()
 
@@ -136,7 +149,13 @@ enum SilverCommand {
             log.warn("stopping on \(sig == 15 ? "SIGTERM" : "SIGINT"): finishing the archives in flight, writing nothing incomplete")
         }
         let state = try StateStore.openShared(context.statePath)
-        let runner = SilverRunner(options: options, state: state, log: log, output: BufferedOutput.stdout, stop: stop)
+        let queue = try options.queue.map { o in
+            try SilverQueue(worker: try QueueWorker(statePath: context.statePath, options: o, log: log), statePath: context.statePath)
+        }
+        // However the run ends, what the worker still holds goes back to the queue at once.
+        defer { queue?.worker.close() }
+        let runner = SilverRunner(options: options, state: state, log: log, output: BufferedOutput.stdout, stop: stop,
+                                  queue: queue)
         let started = MonotonicClock.nanos()
         let s = try runner.run(arguments: archives, input: input)
         let seconds = Double(MonotonicClock.nanos() - started) / 1e9

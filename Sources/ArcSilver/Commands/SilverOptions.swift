@@ -20,6 +20,8 @@ struct SilverOptions: Sendable {
     /// Inflated chunks (1 MiB) read ahead of the parser.
     var chunksAhead = ArchivePass.chunksAhead
     var mergeMonth = false
+    /// arc-convert --queue: a queue worker.
+    var queue: QueueWorkerOptions?
 }
 
 /// How a run went, for the summary and the exit status.

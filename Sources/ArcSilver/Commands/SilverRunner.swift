@@ -11,6 +11,8 @@ final class SilverRunner: @unchecked Sendable { // `summary` is guarded by `lock
     let quality: QualityLedger?
     let silver: SilverLedger?
     let stop: StopSignal
+    /// Set for a queue worker (arc-convert --queue).
+    let queue: SilverQueue?
     private let lock = Lock()
     private var summary = SilverSummary()
     private let s3 = Locked<S3Client?>(nil)
@@ -21,8 +23,10 @@ final class SilverRunner: @unchecked Sendable { // `summary` is guarded by `lock
     /// Whether to stop taking new archives.
     var stopping: Bool { stop.requested || outputClosed.current }
 
-    init(options: SilverOptions, state: (any StateBackend)?, log: Logger, output: BufferedOutput, stop: StopSignal) {
+    init(options: SilverOptions, state: (any StateBackend)?, log: Logger, output: BufferedOutput, stop: StopSignal,
+         queue: SilverQueue? = nil) {
         self.options = options
+        self.queue = queue
         self.log = log
         self.output = output
         self.stop = stop
@@ -34,6 +38,8 @@ final class SilverRunner: @unchecked Sendable { // `summary` is guarded by `lock
 
     enum Job {
         case archive(ArchiveItem)
+        /// An archive a queue worker claimed.
+        case claimed(ArchiveItem, WorkQueue.Claim)
         case passThrough(Record)
         case month(MonthJob)
     }
@@ -76,6 +82,7 @@ final class SilverRunner: @unchecked Sendable { // `summary` is guarded by `lock
                 if let job { try submit(job) }
             }
         }
+        if let claims = self.queue { try claim(from: claims, into: submit) }
         if let months {
             for job in try months.jobs() where !stopping { _ = queue.put(.month(job)) }
         }
@@ -86,8 +93,41 @@ final class SilverRunner: @unchecked Sendable { // `summary` is guarded by `lock
         return lock.withLock { summary }
     }
 
+    /// A queue worker's input: claimed tasks, until the queue is drained (or the run stops).
+    /// A task that is not an archive record fails for good: it will not mend.
+    private func claim(from queue: SilverQueue, into submit: (Job) throws -> Void) throws {
+        stop.onStop { _ in queue.worker.stop() }
+        while !stopping, let claim = try queue.worker.next(room: options.jobs) {
+            let origin = "queue \(queue.name) task \(claim.id)"
+            do {
+                guard let item = try ArchiveItem(record: try Record(parsing: claim.task), origin: origin) else {
+                    throw FieldError(field: "dest", problem: "not an archive record")
+                }
+                try submit(.claimed(item, claim))
+            } catch let error as FieldError {
+                log.error("\(origin): \(error)", ["queue": .string(queue.name)])
+                try queue.worker.reject(claim, code: .badRecord, message: "\(error)")
+            } catch let error as JSONSyntaxError {
+                log.error("\(origin): \(error)", ["queue": .string(queue.name)])
+                try queue.worker.reject(claim, code: .badRecord, message: "\(error)")
+            }
+        }
+    }
+
     private func handle(_ job: Job) {
         switch job {
+        case .claimed(let item, let claim):
+            lock.withLock { summary.read += 1 }
+            let outcome = ArchiveJob(item: item, runner: self).outcome()
+            guard let queue else { return emit(outcome.line) }
+            do {
+                let settled = try queue.settle(claim, outcome)
+                emit(queue.annotate(outcome.line, claim, settled: settled))
+            } catch {
+                // The task stays leased and returns to the queue when its lease runs out.
+                log.error("cannot settle queue task \(claim.id): \(error)", ["queue": .string(queue.name)])
+                emit(outcome.line)
+            }
         case .passThrough(let record):
             lock.withLock { summary.passedThrough += 1 }
             emit(record.bytes + [UInt8(ascii: "\n")])
