@@ -105,13 +105,18 @@ final class SilverRunner: @unchecked Sendable { // `summary` is guarded by `lock
                 }
                 try submit(.claimed(item, claim))
             } catch let error as FieldError {
-                log.error("\(origin): \(error)", ["queue": .string(queue.name)])
-                try queue.worker.reject(claim, code: .badRecord, message: "\(error)")
+                try reject(claim, from: queue, origin: origin, error)
             } catch let error as JSONSyntaxError {
-                log.error("\(origin): \(error)", ["queue": .string(queue.name)])
-                try queue.worker.reject(claim, code: .badRecord, message: "\(error)")
+                try reject(claim, from: queue, origin: origin, error)
             }
         }
+    }
+
+    /// A claimed task that is no archive record: failed for good, counted as a bad line.
+    private func reject(_ claim: WorkQueue.Claim, from queue: SilverQueue, origin: String, _ error: Error) throws {
+        log.error("\(origin): \(error)", ["queue": .string(queue.name)])
+        try queue.worker.reject(claim, code: .badRecord, message: "\(error)")
+        count { $0.errors += 1 }
     }
 
     private func handle(_ job: Job) {
