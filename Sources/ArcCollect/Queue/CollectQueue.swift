@@ -48,8 +48,8 @@ final class CollectQueue: @unchecked Sendable { // `worker` is thread-safe; `set
                 job.settlement = .released
             } else if error.code == .leaseLost {
                 job.settlement = .lost
-            } else if CollectQueue.transient.contains(error.code.rawValue) && claim.attempt < worker.options.maxAttempts {
-                let held = try settler.retryLater(worker: me, id: claim.id, delay: CollectQueue.backoff(claim.attempt),
+            } else if WorkQueue.transientCodes.contains(error.code.rawValue) && claim.attempt < worker.options.maxAttempts {
+                let held = try settler.retryLater(worker: me, id: claim.id, delay: WorkQueue.backoff(claim.attempt),
                                                   code: error.code.rawValue, message: error.message)
                 job.settlement = held ? .retry : .lost
             } else {
@@ -60,16 +60,6 @@ final class CollectQueue: @unchecked Sendable { // `worker` is thread-safe; `set
         try settler.release(worker: me, ids: released)
     }
 
-    /// Failures another try may mend: the network, a server's bad moment, a full disk
-    /// someone may clear. The rest (a missing archive, a CHECKSUM confirmed wrong twice)
-    /// fail for good at once.
-    static let transient: Set<String> = [
-        "connection_failed", "connection_lost", "timeout", "network_error", "server_error", "changed_during_transfer",
-        "disk_full", "io_error", "store_busy", "s3_error", "transfer_setup_failed",
-    ]
-
-    /// Seconds before a task failed for now may be claimed again: 5 s, doubling, at most 5 min.
-    static func backoff(_ attempt: Int) -> Double { min(300, 5 * Double(1 << min(max(attempt - 1, 0), 6))) }
 }
 
 extension FailureCode {

@@ -38,7 +38,7 @@ public struct QueueWorkerOptions: Sendable {
     /// PostgreSQL state.
     public static func parse(_ p: ParsedCommand, statePath: String) throws -> QueueWorkerOptions? {
         guard let name = p.value("queue") else {
-            for option in ["follow", "lease", "batch", "max-attempts", "worker"] where p.flag(option) {
+            for option in ["follow", "lease", "batch", "max-attempts", "worker"] where p.explicit.contains(option) {
                 throw UsageError("--\(option) needs --queue NAME")
             }
             return nil

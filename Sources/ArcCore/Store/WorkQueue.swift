@@ -209,6 +209,17 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
         return changed == 1
     }
 
+    /// Failures another try may mend: the network, a server's bad moment, a full disk
+    /// someone may clear. The rest (a missing archive, a CHECKSUM confirmed wrong twice, a
+    /// bad record) fail for good at once.
+    public static let transientCodes: Set<String> = [
+        "connection_failed", "connection_lost", "timeout", "network_error", "server_error", "changed_during_transfer",
+        "disk_full", "io_error", "store_busy", "s3_error", "transfer_setup_failed",
+    ]
+
+    /// Seconds before a task failed for now may be claimed again: 5 s, doubling, at most 5 min.
+    public static func backoff(_ attempt: Int) -> Double { min(300, 5 * Double(1 << min(max(attempt - 1, 0), 6))) }
+
     /// Puts a task that failed for now back, claimable after `delay` seconds, its error
     /// kept for people to read; false when `worker` no longer held it.
     public func retryLater(worker: String, id: Int64, delay: Double, code: String, message: String) throws -> Bool {

@@ -100,8 +100,13 @@ final class SilverRunner: @unchecked Sendable { // `summary` is guarded by `lock
         while !stopping, let claim = try queue.worker.next(room: options.jobs) {
             let origin = "queue \(queue.name) task \(claim.id)"
             do {
-                guard let item = try ArchiveItem(record: try Record(parsing: claim.task), origin: origin) else {
-                    throw FieldError(field: "dest", problem: "not an archive record")
+                let record = try Record(parsing: claim.task)
+                guard let item = try ArchiveItem(record: record, origin: origin) else {
+                    // Passed through, as on stdin (a failed download's result): done.
+                    let settled = try queue.settle(claim, ArchiveJob.Outcome(line: []))
+                    lock.withLock { summary.passedThrough += 1 }
+                    emit(queue.annotate(record.bytes + [UInt8(ascii: "\n")], claim, settled: settled))
+                    continue
                 }
                 try submit(.claimed(item, claim))
             } catch let error as FieldError {

@@ -30,11 +30,10 @@ final class SilverQueue: @unchecked Sendable { // `settler` is used under `lock`
                 return "released"
             }
             let message = "arc-convert could not read the archive (\(code.rawValue))"
-            // Only a store out of reach may mend by itself; a bad archive will not.
-            if outcome.unreachable && claim.attempt < worker.options.maxAttempts {
-                let delay = min(300, 5 * Double(1 << min(claim.attempt - 1, 6)))
-                return try settler.retryLater(worker: me, id: claim.id, delay: delay, code: code.rawValue, message: message)
-                    ? "retry" : "lost"
+            // A store out of reach may mend by itself; a bad or missing archive will not.
+            if WorkQueue.transientCodes.contains(code.rawValue) && claim.attempt < worker.options.maxAttempts {
+                return try settler.retryLater(worker: me, id: claim.id, delay: WorkQueue.backoff(claim.attempt),
+                                              code: code.rawValue, message: message) ? "retry" : "lost"
             }
             return try settler.fail(worker: me, id: claim.id, code: code.rawValue, message: message) ? "failed" : "lost"
         }
