@@ -61,9 +61,9 @@ final class TestPostgres: Sendable {
         return url
     }
 
-    /// Drops the tables, then opens (and so migrates) the state.
+    /// Drops every table (those of later migrations too), then opens (and so migrates) the state.
     func freshState() throws -> any StateBackend {
-        try PostgresConnection(url: url()).execute("DROP TABLE IF EXISTS ledger, catalog, quality, silver, schema_version")
+        try PostgresConnection(url: url()).execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         return try StateStore.openShared(url())
     }
 }

@@ -5,8 +5,8 @@ import ArcTestSupport
 import ArcSchedule
 import ArcTOML
 
-/// The pieces a run is made of: step environments, the event-log fold, the run store,
-/// retry backoff and the workflow lock.
+/// The pieces a run is made of: step environments, the event-log fold, retry backoff and
+/// the workflow lock (the run store's tests are in RunStoreTests).
 final class WorkflowRunTests: XCTestCase {
     private var dir: TempDir!
     override func setUp() { dir = TempDir() }
@@ -147,113 +147,6 @@ final class WorkflowRunTests: XCTestCase {
         }
     }
 
-    // MARK: - RunStore
-
-    private func row(_ id: String, _ workflow: String, created: String, scheduled: String? = nil,
-                     parameters: [(String, String)] = []) -> RunStore.RunRow {
-        RunStore.RunRow(runID: id, workflow: workflow, file: "/w/\(workflow).toml", definition: "[[step]]\n",
-                        parameters: parameters, runDir: "/runs/\(workflow)/\(id)", scheduledAt: scheduled, createdAt: created)
-    }
-
-    func testRunsAndEventsRoundTrip() throws {
-        let store = try RunStore.open(dir.file("state.db"))
-        let parameters = [("day", "2024-01-02"), ("q", "a \"quoted\" \\ value\nline 2 ✓"), ("empty", "")]
-        try store.insert(row("r1", "daily", created: "2024-01-02T00:00:00.000Z", scheduled: "2024-01-02T00:00:00Z",
-                             parameters: parameters))
-        var full = RunEvent(runID: "r1", kind: .stepFailed, time: "2024-01-02T00:00:01.500Z", step: "fetch")
-        full.attempt = 2
-        full.exitStatus = 137
-        full.durationMillis = 1 << 40
-        full.reason = "timeout"
-        full.message = "killed after 1s — ✓"
-        full.cacheKey = "k-2024"
-        full.pid = 4242
-        full.traceID = "0af7651916cd43dd8448eb211c80319c"
-        full.pidStart = 1 << 40
-        try store.append(RunEvent(runID: "r1", kind: .runStarted, time: "2024-01-02T00:00:00.000Z"))
-        try store.append(full)
-        try store.insert(row("r0", "daily", created: "2024-01-01T00:00:00.000Z"))
-        try store.append(RunEvent(runID: "r0", kind: .runStarted, time: "x"))
-        try store.append(RunEvent(runID: "r1", kind: .runFailed, time: "2024-01-02T00:00:02.000Z"))
-
-        let back = try XCTUnwrap(try store.run("r1"))
-        XCTAssertEqual(back.workflow, "daily")
-        XCTAssertEqual(back.file, "/w/daily.toml")
-        XCTAssertEqual(back.definition, "[[step]]\n")
-        XCTAssertEqual(back.runDir, "/runs/daily/r1")
-        XCTAssertEqual(back.scheduledAt, "2024-01-02T00:00:00Z")
-        XCTAssertEqual(back.createdAt, "2024-01-02T00:00:00.000Z")
-        XCTAssertEqual(back.parameters.map { "\($0.0)=\($0.1)" }, parameters.map { "\($0.0)=\($0.1)" })
-
-        let events = try store.events("r1")
-        XCTAssertEqual(events.map(\.kind), [.runStarted, .stepFailed, .runFailed])
-        let e = events[1]
-        XCTAssertEqual(e.runID, "r1")
-        XCTAssertEqual(e.time, "2024-01-02T00:00:01.500Z")
-        XCTAssertEqual(e.step, "fetch")
-        XCTAssertEqual(e.attempt, 2)
-        XCTAssertEqual(e.exitStatus, 137)
-        XCTAssertEqual(e.durationMillis, 1 << 40)
-        XCTAssertEqual(e.reason, "timeout")
-        XCTAssertEqual(e.message, "killed after 1s — ✓")
-        XCTAssertEqual(e.cacheKey, "k-2024")
-        XCTAssertEqual(e.pid, 4242)
-        XCTAssertEqual(e.traceID, "0af7651916cd43dd8448eb211c80319c")
-        XCTAssertEqual(e.pidStart, 1 << 40)
-        let bare = events[0]
-        XCTAssertNil(bare.pidStart)
-        XCTAssertTrue(bare.step == nil && bare.attempt == nil && bare.exitStatus == nil && bare.durationMillis == nil
-                      && bare.reason == nil && bare.message == nil && bare.cacheKey == nil && bare.pid == nil && bare.traceID == nil)
-        XCTAssertEqual(try store.events("nope").count, 0)
-    }
-
-    func testFindingRuns() throws {
-        let store = try RunStore.open(dir.file("state.db"))
-        try store.insert(row("abc", "daily", created: "2024-01-01T00:00:00Z", scheduled: "2024-01-01T02:00:00Z"))
-        try store.insert(row("abcd", "daily", created: "2024-01-03T00:00:00Z", scheduled: "2024-01-03T02:00:00Z"))
-        try store.insert(row("abd1", "daily", created: "2024-01-03T00:00:00Z"))
-        try store.insert(row("xyz", "other", created: "2024-01-02T00:00:00Z"))
-
-        let lookups: [(String, String?)] = [("abc", "abc"), ("abcd", "abcd"), ("abd", "abd1"), ("x", "xyz"),
-                                            ("xyz", "xyz"), ("nope", nil), ("abcde", nil), ("b", nil)]
-        for (prefix, id) in lookups {
-            XCTAssertEqual(try store.run(prefix)?.runID, id, prefix)
-        }
-        XCTAssertNil(try store.run(""), "an empty id names no run")
-        for prefix in ["ab", "a"] {
-            let e = assertThrows(UsageError.self, try store.run(prefix))
-            XCTAssertEqual(e?.message.contains("ambiguous"), true, prefix)
-        }
-
-        XCTAssertEqual(try store.runs(workflow: nil, limit: 10).map(\.runID), ["abd1", "abcd", "xyz", "abc"])
-        XCTAssertEqual(try store.runs(workflow: "daily", limit: 2).map(\.runID), ["abd1", "abcd"])
-        XCTAssertEqual(try store.runs(workflow: "other", limit: 10).map(\.runID), ["xyz"])
-        XCTAssertEqual(try store.runs(workflow: "none", limit: 10).count, 0)
-
-        XCTAssertEqual(try store.lastScheduled(workflow: "daily"), "2024-01-03T02:00:00Z")
-        XCTAssertNil(try store.lastScheduled(workflow: "other"))
-        XCTAssertNil(try store.lastScheduled(workflow: "none"))
-    }
-
-    /// The runs a new run must look at for steps left running: those with no end after
-    /// their last start or resume.
-    func testUnendedRuns() throws {
-        let store = try RunStore.open(dir.file("state.db"))
-        let logs: [(String, [RunEvent.Kind])] = [
-            ("done", [.runStarted, .runSucceeded]), ("failed", [.runStarted, .runFailed]),
-            ("killed", [.runStarted, .stepStarted]), ("resumed", [.runStarted, .runFailed, .runResumed, .stepStarted]),
-            ("resumedDone", [.runStarted, .runCancelled, .runResumed, .runSucceeded]), ("empty", []),
-        ]
-        for (i, (id, kinds)) in logs.enumerated() {
-            try store.insert(row(id, "daily", created: "2024-01-0\(i + 1)T00:00:00Z"))
-            for kind in kinds { try store.append(RunEvent(runID: id, kind: kind, step: kind == .stepStarted ? "a" : nil)) }
-        }
-        try store.insert(row("otherKilled", "other", created: "2024-01-01T00:00:00Z"))
-        try store.append(RunEvent(runID: "otherKilled", kind: .runStarted))
-        XCTAssertEqual(try store.unendedRuns(workflow: "daily").map(\.runID), ["killed", "resumed", "empty"])
-        XCTAssertEqual(try store.unendedRuns(workflow: "other").map(\.runID), ["otherKilled"])
-    }
-
     /// A recorded process group is the step's while it exists with the leader that started
     /// then; a group whose leader started at another time is a reused pid, not the step.
     func testStepProcessGroupLiveness() throws {
@@ -288,32 +181,6 @@ final class WorkflowRunTests: XCTestCase {
         for kind in RunEvent.Kind.allCases {
             XCTAssertTrue(text.contains(kind.rawValue), "\(kind.rawValue) is not in wf-run run's description")
         }
-    }
-
-    func testCachedRun() throws {
-        let store = try RunStore.open(dir.file("state.db"))
-        try store.insert(row("r1", "daily", created: "1"))
-        try store.insert(row("r2", "daily", created: "2"))
-        try store.insert(row("r3", "other", created: "3"))
-        func add(_ run: String, _ kind: RunEvent.Kind, _ step: String, _ key: String) throws {
-            var e = RunEvent(runID: run, kind: kind, time: "t", step: step)
-            e.cacheKey = key
-            try store.append(e)
-        }
-        try add("r1", .stepSucceeded, "fetch", "k1")
-        try add("r1", .stepStarted, "load", "k2")
-        try add("r2", .stepFailed, "fetch", "k2")
-        try add("r3", .stepSucceeded, "fetch", "k3")
-        let lookups: [(String, String, String, String?)] = [
-            ("daily", "fetch", "k1", "r1"), ("daily", "load", "k1", nil), ("daily", "fetch", "k2", nil),
-            ("daily", "load", "k2", nil), ("daily", "fetch", "k3", nil), ("other", "fetch", "k3", "r3"),
-            ("other", "fetch", "k1", nil),
-        ]
-        for (workflow, step, key, run) in lookups {
-            XCTAssertEqual(try store.cachedRun(workflow: workflow, step: step, cacheKey: key), run, "\(workflow) \(step) \(key)")
-        }
-        try add("r2", .stepSucceeded, "fetch", "k1")
-        XCTAssertEqual(try store.cachedRun(workflow: "daily", step: "fetch", cacheKey: "k1"), "r2", "the newest success")
     }
 
     // MARK: - Backoff and the lock

@@ -166,7 +166,7 @@ public enum StateStore {
 
     /// The same tables for a PostgreSQL state, for the tools that can keep theirs there
     /// (arc-discover's catalog, arc-plan's and arc-collect's ledger, arc-check's quality
-    /// and arc-convert's silver tables). A migration appended
+    /// and arc-convert's silver tables, wf-run's runs). A migration appended
     /// to `migrations` for these tables must be appended here too, in PostgreSQL's dialect;
     /// the other tools' tables join this list when those tools learn PostgreSQL.
     public static let postgresMigrations: [String] = [
@@ -265,6 +265,41 @@ public enum StateStore {
             PRIMARY KEY (queue, worker)
         );
         """,
+        // 4: wf-run's runs and their event logs (SQLite's migrations 4 and 6), shared by
+        // every machine that runs workflows. Ids and times compare bytewise (COLLATE "C")
+        // as in SQLite: a run is found by a prefix of its id, and times are RFC 3339 text.
+        """
+        CREATE TABLE wf_runs (
+            run_id       text COLLATE "C" PRIMARY KEY,
+            workflow     text COLLATE "C" NOT NULL,
+            file         text NOT NULL,
+            definition   text NOT NULL,
+            params       text NOT NULL,
+            run_dir      text NOT NULL,
+            scheduled_at text COLLATE "C",
+            created_at   text COLLATE "C" NOT NULL
+        );
+        CREATE INDEX wf_runs_workflow ON wf_runs (workflow, created_at);
+        CREATE INDEX wf_runs_created ON wf_runs (created_at);
+        CREATE TABLE wf_events (
+            id          bigserial PRIMARY KEY,
+            run_id      text COLLATE "C" NOT NULL REFERENCES wf_runs (run_id),
+            ts          text NOT NULL,
+            event       text NOT NULL,
+            step        text,
+            attempt     integer,
+            exit_status integer,
+            duration_ms bigint,
+            reason      text,
+            message     text,
+            cache_key   text,
+            pid         integer,
+            trace_id    text,
+            pid_start   bigint
+        );
+        CREATE INDEX wf_events_run ON wf_events (run_id, id);
+        CREATE INDEX wf_events_cache ON wf_events (step, cache_key) WHERE cache_key IS NOT NULL;
+        """,
     ]
 
     /// The advisory lock key PostgreSQL migrations run under ("arcstate" in ASCII).
@@ -298,7 +333,7 @@ public enum StateStore {
     static var sqliteOnlyMessage: String {
         let tool = CommandLine.arguments.first.map { FileSystem.baseName(of: $0) } ?? "this tool"
         return "\(tool) keeps its state in SQLite only for now; "
-            + "ARC_STATE=postgres:// is supported by arc-discover, arc-plan, arc-collect, arc-check and arc-convert"
+            + "ARC_STATE=postgres:// is supported by arc-discover, arc-plan, arc-collect, arc-check, arc-convert and wf-run"
     }
 
     /// The state holds logs, spans, workflow texts and step outputs: a directory or a

@@ -9,7 +9,7 @@ enum RunControl {
         let envFiles = try WorkflowCommand.readEnvFiles(workflow, tool)
         let parameters = try resolveParameters(workflow, p.list("param"))
         let store = try RunStore.open(tool.statePath)
-        let overlap = try lockWorkflow(workflow.name, tool)
+        let overlap = try lockWorkflow(workflow.name, store, tool)
         try refuseOverLeftovers(workflow.name, store, resuming: nil, tool)
 
         var row: RunStore.RunRow
@@ -19,16 +19,21 @@ enum RunControl {
             row = RunStore.RunRow(runID: runID, workflow: workflow.name, file: workflow.file, definition: workflow.text,
                                   parameters: parameters, runDir: WorkflowCommand.runsRoot(tool) + "/" + workflow.name + "/" + runID,
                                   scheduledAt: p.value("scheduled-time"), createdAt: WallClock.now())
-            guard FileSystem.exists(row.runDir) && attempts < 5 else { break }
+            // A shared state can hold another machine's run started in the same second
+            // with the same suffix, whose directory is not here.
+            var taken = FileSystem.exists(row.runDir)
+            if !taken && store.isShared { taken = try store.run(runID) != nil }
+            guard taken && attempts < 5 else { break }
             attempts += 1
         }
         try FileSystem.makeDirectories(row.runDir, mode: 0o700)
         try FileSystem.writeAtomically(row.runDir + "/workflow.toml", Array(workflow.text.utf8))
-        let runLock = try FileLock.tryAcquire(WorkflowCommand.runLockPath(row.runDir))
+        let runLock = try RunLock.tryAcquire(WorkflowCommand.runLockPath(row.runDir), name: RunLock.runName(row.runID), store)
         runLock?.setOwner("\(getpid()) \(row.runID)")
         overlap?.setOwner("\(getpid()) \(row.runID)")
         try store.insert(row)
-        return try execute(workflow, envFiles, row, store, previous: nil, tool)
+        // The locks are held until the run ends (the optimizer may end a local's life early).
+        return try withExtendedLifetime((overlap, runLock)) { try execute(workflow, envFiles, row, store, previous: nil, tool) }
     }
 
     static func resume(_ tool: ToolContext) throws -> ExitStatus {
@@ -40,19 +45,20 @@ enum RunControl {
         }
         // Read again, as they are now: the state never kept their values.
         let envFiles = try WorkflowCommand.readEnvFiles(workflow, tool)
-        guard let runLock = try FileLock.tryAcquire(WorkflowCommand.runLockPath(row.runDir)) else {
-            throw UsageError("run \(row.runID) is running now (\(FileLock.owner(WorkflowCommand.runLockPath(row.runDir)).map { "pid \($0.split(separator: " ")[0])" } ?? "another wf-run"))")
+        try WorkflowCommand.refuseIfElsewhere(row, store, "resume")
+        guard let runLock = try RunLock.tryAcquire(WorkflowCommand.runLockPath(row.runDir), name: RunLock.runName(row.runID), store) else {
+            throw UsageError("run \(row.runID) is running now (\(RunLock.owner(WorkflowCommand.runLockPath(row.runDir)).map { "pid \($0.split(separator: " ")[0])" } ?? "another wf-run"))")
         }
         let (previous, _) = try WorkflowCommand.state(of: row, store)
         if previous.ended == .runSucceeded {
             tool.log.info("run \(row.runID) already succeeded: nothing to resume")
             return .ok
         }
-        let overlap = try lockWorkflow(workflow.name, tool)
+        let overlap = try lockWorkflow(workflow.name, store, tool)
         try refuseOverLeftovers(workflow.name, store, resuming: row.runID, tool)
         runLock.setOwner("\(getpid()) \(row.runID)")
         overlap?.setOwner("\(getpid()) \(row.runID)")
-        return try execute(workflow, envFiles, row, store, previous: previous, tool)
+        return try withExtendedLifetime((overlap, runLock)) { try execute(workflow, envFiles, row, store, previous: previous, tool) }
     }
 
     static func execute(_ workflow: Workflow, _ envFiles: EnvFileValues, _ row: RunStore.RunRow, _ store: RunStore, previous: RunState?,
@@ -68,13 +74,21 @@ enum RunControl {
         return try runner.execute(previous: previous)
     }
 
-    /// The workflow's lock, so cron firings never overlap; nil with --allow-overlap.
-    static func lockWorkflow(_ name: String, _ tool: ToolContext) throws -> FileLock? {
+    /// The workflow's lock, so cron firings never overlap (on any machine, with a shared
+    /// state); nil with --allow-overlap.
+    static func lockWorkflow(_ name: String, _ store: RunStore, _ tool: ToolContext) throws -> RunLock? {
         guard !tool.parsed.flag("allow-overlap") else { return nil }
         let path = WorkflowCommand.workflowLockPath(tool, name)
-        if let lock = try FileLock.tryAcquire(path) { return lock }
-        let owner = FileLock.owner(path)?.split(separator: " ").map(String.init) ?? []
-        let who = owner.count == 2 ? " (run \(owner[1]), pid \(owner[0]))" : ""
+        if let lock = try RunLock.tryAcquire(path, name: RunLock.workflowName(name), store) { return lock }
+        let owner = RunLock.owner(path)?.split(separator: " ").map(String.init) ?? []
+        var who = owner.count == 2 ? " (run \(owner[1]), pid \(owner[0]))" : ""
+        if who.isEmpty, store.isShared, !FileLock.isHeld(path) {
+            // Held through the shared state by a wf-run with other runs directories.
+            let running = try store.unendedRuns(workflow: name).reversed().first {
+                try RunLock.isHeld(WorkflowCommand.runLockPath($0.runDir), name: RunLock.runName($0.runID), store)
+            }
+            who = " (\(running.map { "run \($0.runID), " } ?? "")by a wf-run with other runs directories, perhaps on another machine)"
+        }
         throw BusyError(message: "workflow \(name) is already running\(who); not starting another (--allow-overlap runs them side by side)")
     }
 
@@ -87,7 +101,9 @@ enum RunControl {
         guard !tool.parsed.flag("allow-overlap") else { return }
         for row in try store.unendedRuns(workflow: workflow) where row.runID != resuming {
             // A live run (one started with --allow-overlap) holds its steps itself.
-            guard !FileLock.isHeld(WorkflowCommand.runLockPath(row.runDir)) else { continue }
+            guard !(try RunLock.isHeld(WorkflowCommand.runLockPath(row.runDir), name: RunLock.runName(row.runID), store)) else { continue }
+            // A run another machine ran (shared state): its process groups are not here.
+            guard !store.isShared || FileSystem.exists(row.runDir) else { continue }
             let state = RunState(runID: row.runID, events: try store.events(row.runID), stepOrder: [])
             let left = state.leftoverGroups()
             guard !left.isEmpty else { continue }
@@ -125,14 +141,18 @@ enum RunControl {
         let lockPath = WorkflowCommand.runLockPath(row.runDir)
         let (state, live) = try WorkflowCommand.state(of: row, store)
         if live {
-            guard let pid = FileLock.owner(lockPath)?.split(separator: " ").first.flatMap({ pid_t($0) }), pid > 1 else {
+            guard let pid = RunLock.owner(lockPath)?.split(separator: " ").first.flatMap({ pid_t($0) }), pid > 1 else {
+                if store.isShared && !FileSystem.exists(row.runDir) {
+                    throw UnavailableError("run \(row.runID)", "running on another machine (its directory \(row.runDir) is not here): cancel it there")
+                }
                 throw UnavailableError("run \(row.runID)", "running, but its lock does not say which process holds it")
             }
             kill(pid, SIGTERM)
             let wait = try tool.parsed.duration("wait") ?? 30
             let giveUp = MonotonicClock.nanos() + UInt64(wait * 1e9)
-            while FileLock.isHeld(lockPath) && MonotonicClock.nanos() < giveUp { usleep(20_000) }
-            if FileLock.isHeld(lockPath) {
+            let name = RunLock.runName(row.runID)
+            while try RunLock.isHeld(lockPath, name: name, store) && MonotonicClock.nanos() < giveUp { usleep(20_000) }
+            if try RunLock.isHeld(lockPath, name: name, store) {
                 throw UnavailableError("run \(row.runID)", "pid \(pid) got SIGTERM but has not stopped after \(DurationText.format(Int64(wait * 1e9)))")
             }
             tool.log.info("run \(row.runID) cancelled (pid \(pid) stopped)")
@@ -141,7 +161,8 @@ enum RunControl {
         guard state.ended == nil else {
             throw UsageError("run \(row.runID) is not running: it \(state.status(live: false).rawValue)")
         }
-        guard let lock = try FileLock.tryAcquire(lockPath) else { return .ok }
+        try WorkflowCommand.refuseIfElsewhere(row, store, "cancel")
+        guard let lock = try RunLock.tryAcquire(lockPath, name: RunLock.runName(row.runID), store) else { return .ok }
         defer { lock.release() }
         for (_, group) in state.leftoverGroups() { kill(-group.id, SIGKILL) }
         var e = RunEvent(runID: row.runID, kind: .runCancelled)

@@ -52,10 +52,19 @@ public enum WorkflowCommand {
     }
 
     /// Where runs keep their directories (logs, step outputs, the workflow's copy) and
-    /// the workflows their locks: --runs-dir, $WF_RUNS_DIR, else `runs/` beside the state database.
+    /// the workflows their locks: --runs-dir, $WF_RUNS_DIR, else `runs/` beside the state
+    /// database. A PostgreSQL state has no "beside": each machine keeps its runs in its own
+    /// state directory ($XDG_STATE_HOME/arc/runs, else ~/.local/state/arc/runs).
     static func runsRoot(_ tool: ToolContext) -> String {
         if let dir = tool.parsed.value("runs-dir"), !dir.isEmpty { return FileSystem.absolute(dir) }
-        return FileSystem.absolute(FileSystem.parent(of: tool.statePath) + "/runs")
+        guard PostgresConnection.isURL(tool.statePath) else {
+            return FileSystem.absolute(FileSystem.parent(of: tool.statePath) + "/runs")
+        }
+        if let xdg = getenv("XDG_STATE_HOME").map({ String(cString: $0) }), !xdg.isEmpty {
+            return FileSystem.absolute(xdg + "/arc/runs")
+        }
+        let home = getenv("HOME").map { String(cString: $0) } ?? "."
+        return FileSystem.absolute(home + "/.local/state/arc/runs")
     }
 
     static func workflowLockPath(_ tool: ToolContext, _ workflow: String) -> String {
@@ -91,6 +100,14 @@ public enum WorkflowCommand {
             order = (workflow.steps + workflow.handlers).map(\.id)
         } else { order = [] }
         let state = RunState(runID: row.runID, events: try store.events(row.runID), stepOrder: order)
-        return (state, FileLock.isHeld(runLockPath(row.runDir)))
+        return (state, try RunLock.isHeld(runLockPath(row.runDir), name: RunLock.runName(row.runID), store))
+    }
+
+    /// A run from a shared state whose directory is not on this machine ran on another:
+    /// its step outputs and logs, and any steps left running, are there, so it is resumed
+    /// or cancelled there. (A runs directory on a filesystem the machines share is here.)
+    static func refuseIfElsewhere(_ row: RunStore.RunRow, _ store: RunStore, _ command: String) throws {
+        guard store.isShared, !FileSystem.exists(row.runDir) else { return }
+        throw UsageError("run \(row.runID) ran on another machine (its directory \(row.runDir) is not here): \(command) it there")
     }
 }

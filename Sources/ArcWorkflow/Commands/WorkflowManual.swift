@@ -19,8 +19,16 @@ extension WorkflowCommand {
         Each run has a directory (RUNS_DIR/WORKFLOW/RUN_ID): the workflow text it ran, \
         logs/STEP.ATTEMPT.out and .err, and steps/STEP/, the step's own directory for files \
         it hands to the steps after it.
+
+        With ARC_STATE=postgres://... the runs and their events are kept in PostgreSQL: \
+        `status` and `history` on any machine sharing the database show every machine's \
+        runs, and a workflow's lock holds across them (a run or a cron firing on a second \
+        machine exits 75 while the first runs). Each machine keeps its own run \
+        directories, so a run is resumed or cancelled on the machine that has its directory \
+        (any machine, when RUNS_DIR is on a filesystem they share).
         """,
-        options: [OptionSpec("runs-dir", valueName: "DIR", help: "where run directories and workflow locks live [default: runs/ beside the state database]",
+        options: [OptionSpec("runs-dir", valueName: "DIR",
+                             help: "where run directories and workflow locks live [default: runs/ beside the state database; with a postgres:// state, $XDG_STATE_HOME/arc/runs]",
                              environment: "WF_RUNS_DIR", completion: .directory)],
         subcommands: [runSpec, validateSpec, graphSpec, statusSpec, historySpec, logsSpec, resumeSpec, cancelSpec,
                       scheduleSpec, nextSpec],
@@ -29,7 +37,10 @@ extension WorkflowCommand {
                    Example("A cron line (runs never overlap; a busy workflow exits 75):",
                            "0 2 * * * wf-run run /etc/arc/daily.toml >> /var/log/arc/daily.ndjson 2>&1")],
         exitStatuses: ExitStatus.standard + [.busy],
-        environment: [EnvironmentSpec("WF_RUNS_DIR", "as --runs-dir")],
+        environment: [EnvironmentSpec("ARC_STATE", "the state database holding the runs and their events: a SQLite file, or "
+                                      + "postgres://USER:PASSWORD@HOST/DB shared by every machine that runs workflows, "
+                                      + "whose runs status and history then show (--state)"),
+                      EnvironmentSpec("WF_RUNS_DIR", "as --runs-dir")],
         sections: [("The workflow file", fileGrammar), ("Step environment", stepEnvironment), ("Env files", envFileText),
                    ("Schedules", scheduleText)],
         seeAlso: ["arc-discover(1)", "arc-plan(1)", "arc-collect(1)", "s3x(1)", "telem-trace(1)", "crontab(5)"])

@@ -263,6 +263,8 @@ final class WorkflowRunner {
         let key = envFiles.mask(environment(for: s, attempt: 1).expand(template))
         guard let cachedRun = try store.cachedRun(workflow: workflow.name, step: s.step.id, cacheKey: key),
               let other = try store.run(cachedRun) else { return false }
+        // A shared state's run from another machine has its output there, not here.
+        guard !store.isShared || FileSystem.exists(other.runDir) else { return false }
         s.status = .succeeded
         s.directory = other.runDir + "/steps/" + s.step.id
         var e = RunEvent(runID: run.runID, kind: .stepSkipped, step: s.step.id)
