@@ -16,7 +16,7 @@ complete -c arc-collect -l lease -x -d 'with --queue: how long a claim holds wit
 complete -c arc-collect -l batch -x -d 'with --queue: most tasks claimed in one round trip'
 complete -c arc-collect -l max-attempts -x -d 'with --queue: claims of a task before it fails for good'
 complete -c arc-collect -l worker -x -d 'with --queue: this worker\'s name in the queue (default HOST:PID:START)'
-complete -c arc-collect -l state -r -F -d 'state database (ledger, catalog): a SQLite file, or postgres://... for arc-discover, arc-plan, arc-collect, arc-check and arc-convert [default: $XDG_STATE_HOME/arc/state.db]'
+complete -c arc-collect -l state -r -F -d 'state database (ledger, catalog, queues, runs): a SQLite file, or postgres://... for arc-discover, arc-plan, arc-collect, arc-queue, arc-check, arc-convert and wf-run [default: $XDG_STATE_HOME/arc/state.db]'
 complete -c arc-collect -l log-level -x -a 'debug info warn error' -d 'lowest level of log line written to stderr'
 complete -c arc-collect -l log-format -x -a 'human json' -d 'log format on stderr; human on a terminal, json otherwise unless set'
 complete -c arc-collect -s q -l quiet -d 'only warnings and errors on stderr, no progress line'

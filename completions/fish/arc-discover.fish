@@ -2,7 +2,7 @@
 complete -c arc-discover -f
 complete -c arc-discover -n '__fish_use_subcommand' -a binance -d 'list Binance\'s public archive (data.binance.vision)'
 complete -c arc-discover -l strict -d 'stop at the first bad record from a plugin instead of skipping it'
-complete -c arc-discover -l state -r -F -d 'state database (ledger, catalog): a SQLite file, or postgres://... for arc-discover, arc-plan, arc-collect, arc-check and arc-convert [default: $XDG_STATE_HOME/arc/state.db]'
+complete -c arc-discover -l state -r -F -d 'state database (ledger, catalog, queues, runs): a SQLite file, or postgres://... for arc-discover, arc-plan, arc-collect, arc-queue, arc-check, arc-convert and wf-run [default: $XDG_STATE_HOME/arc/state.db]'
 complete -c arc-discover -l log-level -x -a 'debug info warn error' -d 'lowest level of log line written to stderr'
 complete -c arc-discover -l log-format -x -a 'human json' -d 'log format on stderr; human on a terminal, json otherwise unless set'
 complete -c arc-discover -s q -l quiet -d 'only warnings and errors on stderr, no progress line'

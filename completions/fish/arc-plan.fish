@@ -9,7 +9,7 @@ complete -c arc-plan -l queue -x -d 'put the tasks into work queue NAME in the P
 complete -c arc-plan -l prefer-monthly -d 'skip daily archives of a month that a monthly archive in the input covers'
 complete -c arc-plan -l gaps -d 'report missing dates per series instead of planning'
 complete -c arc-plan -l strict -d 'stop at the first bad record instead of skipping it'
-complete -c arc-plan -l state -r -F -d 'state database (ledger, catalog): a SQLite file, or postgres://... for arc-discover, arc-plan, arc-collect, arc-check and arc-convert [default: $XDG_STATE_HOME/arc/state.db]'
+complete -c arc-plan -l state -r -F -d 'state database (ledger, catalog, queues, runs): a SQLite file, or postgres://... for arc-discover, arc-plan, arc-collect, arc-queue, arc-check, arc-convert and wf-run [default: $XDG_STATE_HOME/arc/state.db]'
 complete -c arc-plan -l log-level -x -a 'debug info warn error' -d 'lowest level of log line written to stderr'
 complete -c arc-plan -l log-format -x -a 'human json' -d 'log format on stderr; human on a terminal, json otherwise unless set'
 complete -c arc-plan -s q -l quiet -d 'only warnings and errors on stderr, no progress line'

@@ -5,7 +5,7 @@ complete -c arc-queue -n '__fish_use_subcommand' -a metrics -d 'queue depth in P
 complete -c arc-queue -n '__fish_use_subcommand' -a retry -d 'make a queue\'s failed tasks pending again'
 complete -c arc-queue -n '__fish_use_subcommand' -a push -d 'enqueue records from stdin or FILEs'
 complete -c arc-queue -n '__fish_use_subcommand' -a wait -d 'wait until a queue is drained'
-complete -c arc-queue -l state -r -F -d 'state database (ledger, catalog): a SQLite file, or postgres://... for arc-discover, arc-plan, arc-collect, arc-check and arc-convert [default: $XDG_STATE_HOME/arc/state.db]'
+complete -c arc-queue -l state -r -F -d 'state database (ledger, catalog, queues, runs): a SQLite file, or postgres://... for arc-discover, arc-plan, arc-collect, arc-queue, arc-check, arc-convert and wf-run [default: $XDG_STATE_HOME/arc/state.db]'
 complete -c arc-queue -l log-level -x -a 'debug info warn error' -d 'lowest level of log line written to stderr'
 complete -c arc-queue -l log-format -x -a 'human json' -d 'log format on stderr; human on a terminal, json otherwise unless set'
 complete -c arc-queue -s q -l quiet -d 'only warnings and errors on stderr, no progress line'

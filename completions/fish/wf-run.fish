@@ -11,7 +11,7 @@ complete -c wf-run -n '__fish_use_subcommand' -a cancel -d 'stop a running run (
 complete -c wf-run -n '__fish_use_subcommand' -a schedule -d 'run workflows on their schedules until stopped'
 complete -c wf-run -n '__fish_use_subcommand' -a next -d 'print a workflow\'s next firing times'
 complete -c wf-run -l runs-dir -x -a '(__fish_complete_directories)' -d 'where run directories and workflow locks live [default: runs/ beside the state database; with a postgres:// state, $XDG_STATE_HOME/arc/runs]'
-complete -c wf-run -l state -r -F -d 'state database (ledger, catalog): a SQLite file, or postgres://... for arc-discover, arc-plan, arc-collect, arc-check and arc-convert [default: $XDG_STATE_HOME/arc/state.db]'
+complete -c wf-run -l state -r -F -d 'state database (ledger, catalog, queues, runs): a SQLite file, or postgres://... for arc-discover, arc-plan, arc-collect, arc-queue, arc-check, arc-convert and wf-run [default: $XDG_STATE_HOME/arc/state.db]'
 complete -c wf-run -l log-level -x -a 'debug info warn error' -d 'lowest level of log line written to stderr'
 complete -c wf-run -l log-format -x -a 'human json' -d 'log format on stderr; human on a terminal, json otherwise unless set'
 complete -c wf-run -s q -l quiet -d 'only warnings and errors on stderr, no progress line'

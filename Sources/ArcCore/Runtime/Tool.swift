@@ -9,7 +9,7 @@ public enum Tool {
     /// Options every tool has.
     public static let commonOptions: [OptionSpec] = [
         OptionSpec("state", valueName: "PATH",
-                   help: "state database (ledger, catalog): a SQLite file, or postgres://... for arc-discover, arc-plan, arc-collect, arc-check and arc-convert [default: $XDG_STATE_HOME/arc/state.db]",
+                   help: "state database (ledger, catalog, queues, runs): a SQLite file, or postgres://... for arc-discover, arc-plan, arc-collect, arc-queue, arc-check, arc-convert and wf-run [default: $XDG_STATE_HOME/arc/state.db]",
                    environment: "ARC_STATE", completion: .file),
         OptionSpec("log-level", valueName: "LEVEL", help: "lowest level of log line written to stderr",
                    choices: LogLevel.allCases.map { $0.name }, defaultValue: "info", environment: "ARC_LOG_LEVEL"),
