@@ -232,6 +232,20 @@ final class LedgerTests: LedgerTestCase {
         }
     }
 
+    func testPrefetchReadsEntriesInOneQueryWhateverTheirNames() throws {
+        try onBothBackends(LedgerTests.postgres) {
+            let odd = ["/data/a \"quoted\" b.zip", "/data/back\\slash,comma{brace}.zip", "/data/ünï.zip", "/data/NULL"]
+            try ledger.transaction {
+                for dest in odd { try ledger.recordSuccess(item(dest), sha256: dest, verified: true, attempts: 1, at: "t") }
+            }
+            try ledger.prefetch(odd + ["/data/missing.zip"])
+            // On PostgreSQL the entries now come from the prefetch: the table is emptied first.
+            if ledger.prefetches { try db.run("DELETE FROM ledger", []) }
+            for dest in odd { XCTAssertEqual(try ledger.entry(dest: dest)?.sha256, dest) }
+            XCTAssertNil(try ledger.entry(dest: "/data/missing.zip"))
+        }
+    }
+
     func testFailureOfANewDestination() throws {
         try onBothBackends(LedgerTests.postgres) {
             try ledger.recordFailure(item(), code: .notFound, message: "HTTP 404", attempts: 1, at: "t1")

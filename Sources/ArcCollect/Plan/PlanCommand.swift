@@ -136,8 +136,14 @@ public enum PlanCommand {
         let state = try StateStore.openShared(context.statePath)
         let ledger = Ledger(state)
         let queue = try p.value("queue").map { QueueWriter(try WorkQueue(state, name: $0)) }
+        // Archives wait in `batch` while their ledger entries are read in one query (a
+        // PostgreSQL state: a round trip per archive would be most of the work). The batch
+        // is planned before every read of the input, so tasks still stream.
+        var batch: [(Record, Int)] = []
+        var flushBatch: () throws -> Void = {}
         // Waiting for input must not hold a ledger snapshot open.
         input.willBlock = {
+            try flushBatch()
             try ledger.endLookups()
             try output.flush()
         }
@@ -161,13 +167,28 @@ public enum PlanCommand {
                 }
             }
         }
+        flushBatch = {
+            guard !batch.isEmpty else { return }
+            let pending = batch
+            batch.removeAll(keepingCapacity: true)
+            // A record whose dest cannot be made is reported by plan, in its turn.
+            try ledger.prefetch(pending.compactMap { try? planner.destination(for: $0.0) })
+            for (record, line) in pending { try plan(record, line: line) }
+        }
+        func planSoon(_ record: Record, line: Int) throws {
+            guard ledger.prefetches else { return try plan(record, line: line) }
+            batch.append((record, line))
+            if batch.count >= 1000 { try flushBatch() }
+        }
         while let (record, line) = try input.next() {
             if let monthly {
                 guard try input.decode(record, line: line, { try monthly.admit($0) }) == true else { continue }
             }
-            try plan(record, line: line)
+            try planSoon(record, line: line)
         }
-        try monthly?.replay { try plan($0, line: 0) }
+        try flushBatch()
+        try monthly?.replay { try planSoon($0, line: 0) }
+        try flushBatch()
         try queue?.flush()
 
         if let shard {

@@ -59,7 +59,7 @@ public final class Planner {
     /// Throws `FieldError` for a record that cannot be planned.
     public func plan(_ archive: Record) throws -> [UInt8]? {
         let url = try archive.requiredString("url")
-        let dest = destRoot + "/" + (try layout.path(for: archive))
+        let dest = try destination(for: archive)
         let size = try archive.int("size")
         if let size, size < 0 { throw FieldError(field: "size", problem: "negative size \(size)") }
         let etag = try archive.string("etag")
@@ -106,6 +106,11 @@ public final class Planner {
         builder.string("reason", reason.rawValue)
         builder.end()
         return builder.bytes
+    }
+
+    /// Where `archive` goes (what the ledger is asked about).
+    public func destination(for archive: Record) throws -> String {
+        destRoot + "/" + (try layout.path(for: archive))
     }
 
     /// Both known and not equal (an unknown value on either side is no evidence of change).
