@@ -35,6 +35,21 @@ final class ByteStreamsTests: XCTestCase {
         XCTAssertFalse(temps.contains(where: FileSystem.exists))
     }
 
+    func testTheNextWriterRemovesADeadWritersTemporaryOnly() throws {
+        let dir = try TempDir()
+        try FileSystem.writeAtomically(dir.path + "/x.bin", Array("old".utf8))
+        // A writer of x.bin killed with SIGKILL (a pid no process has), one alive (pid 1),
+        // another host's (on a shared filesystem: not ours to judge), another file's.
+        let host = AtomicFileSink.host
+        let dead = ".x.bin.tmp-\(host)-4194000", live = ".x.bin.tmp-\(host)-1"
+        let remote = ".x.bin.tmp-\(host)other-4194000", otherFile = ".y.bin.tmp-\(host)-4194000"
+        for name in [dead, live, remote, otherFile] { try FileSystem.writeAtomically(dir.path + "/" + name, [1]) }
+        let sink = try AtomicFileSink(path: dir.path + "/x.bin")
+        try sink.write(Array("new".utf8))
+        try sink.commit()
+        XCTAssertEqual(try FileSystem.directoryEntries(dir.path).sorted(), [live, remote, otherFile, "x.bin"].sorted())
+    }
+
     func testAnAbortedSinkRemovesTheDirectoriesItMadeUnlessUsed() throws {
         let dir = try TempDir()
         let gone = try AtomicFileSink(path: dir.path + "/a/b/c/x.bin")

@@ -69,9 +69,31 @@ public final class AtomicFileSink: ByteSink {
     public init(path: String, mode: mode_t = 0o644) throws {
         madeDirectories = try FileSystem.makeDirectories(FileSystem.parent(of: path))
         self.path = path
-        temporaryPath = FileSystem.parent(of: path) + "/." + FileSystem.baseName(of: path) + ".tmp-\(getpid())"
+        let prefix = "." + FileSystem.baseName(of: path) + ".tmp-" + AtomicFileSink.host + "-"
+        temporaryPath = FileSystem.parent(of: path) + "/" + prefix + String(getpid())
+        if madeDirectories.isEmpty { AtomicFileSink.removeLeftovers(in: FileSystem.parent(of: path), prefix: prefix) }
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw SystemError("open", path: temporaryPath, errno: errno) }
+    }
+
+    /// The temporary names carry the host, so a directory shared between machines (NFS)
+    /// tells whose a leftover is.
+    static let host: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        let name = String(nulTerminated: buffer)
+        return name.isEmpty ? "localhost" : String(name.map { $0 == "/" ? "_" : $0 })
+    }()
+
+    /// Temporaries of this file that a process of this host, now dead, left (killed with
+    /// SIGKILL, or the machine lost power): unlinked, as the next writer of the file is
+    /// the one to notice them. A live writer's is left alone.
+    static func removeLeftovers(in directory: String, prefix: String) {
+        guard let names = try? FileSystem.directoryEntries(directory) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count)), pid > 0 else { continue }
+            if kill(pid, 0) == -1 && errno == ESRCH { unlink(directory + "/" + name) }
+        }
     }
 
     deinit { abort() }
