@@ -91,7 +91,20 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
     // MARK: workers
 
     /// Says a worker is here (or here again, after a restart under the same --worker).
+    /// What a worker of that name still holds was claimed by an earlier process, which is
+    /// gone and whose tasks this one does not know: their leases end now, so any worker may
+    /// claim them (counted, as when a lease runs out: the task may be what killed it).
     public func register(worker: String, host: String, pid: Int32, lease: Double) throws {
+        try state.transaction {
+            try state.run("""
+                UPDATE queue_tasks SET lease_until = clock_timestamp()
+                WHERE worker = ?2 AND state = 'leased' AND queue = ?1
+                """, [.text(name), .text(worker)])
+            try record(worker: worker, host: host, pid: pid, lease: lease)
+        }
+    }
+
+    private func record(worker: String, host: String, pid: Int32, lease: Double) throws {
         try state.run("""
             INSERT INTO queue_workers (queue, worker, host, pid, started_at, seen_at, lease)
             VALUES (?1, ?2, ?3, ?4, clock_timestamp(), clock_timestamp(), ?5::double precision)
@@ -102,7 +115,10 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
     }
 
     /// Extends every lease `worker` holds by `lease` seconds from now, and says it is alive.
-    /// The count of tasks it holds.
+    /// The count of tasks it holds. A lease that has run out is not renewed: it is anyone's
+    /// to claim (and a worker that let it run out stores nothing of it: the fence), so one
+    /// left so, by a restart under the same name or a job given up as lease_lost, is
+    /// claimed again instead of renewed forever by a worker that will never finish it.
     @discardableResult
     public func heartbeat(worker: String, lease: Double) throws -> Int {
         try state.transaction {
@@ -110,7 +126,7 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
                           [.text(name), .text(worker)])
             return try state.run("""
                 UPDATE queue_tasks SET lease_until = clock_timestamp() + make_interval(secs => ?3::double precision)
-                WHERE worker = ?2 AND state = 'leased' AND queue = ?1
+                WHERE worker = ?2 AND state = 'leased' AND queue = ?1 AND lease_until >= clock_timestamp()
                 """, [.text(name), .text(worker), .text(String(lease))])
         }
     }
