@@ -149,6 +149,8 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
         public let attempt: Int
         /// The task record, JSON.
         public let task: String
+        /// When the claim was sent (MonotonicClock): its lease runs from no earlier.
+        public let claimedAt: UInt64
     }
 
     /// Leases up to `limit` claimable tasks to `worker` for `lease` seconds: pending ones
@@ -157,7 +159,8 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
     /// skipped, not waited for. A task whose lease ran out `maxAttempts` times is failed
     /// instead (a task that kills its workers must not kill them all).
     public func claim(worker: String, limit: Int, lease: Double, maxAttempts: Int) throws -> [Claim] {
-        try state.transaction {
+        let sent = MonotonicClock.nanos()
+        return try state.transaction {
             try state.run("""
                 UPDATE queue_tasks SET state = 'failed', finished_at = clock_timestamp(), error_code = 'lease_expired',
                     error_message = 'its worker (' || worker || ') stopped renewing the lease, ' || attempts || ' times'
@@ -178,7 +181,7 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
                 """, [.text(name), .text(worker), .integer(Int64(limit)), .text(String(lease))])
             let claims = rows.compactMap { row -> Claim? in
                 guard let id = row[0].flatMap({ Int64($0) }), let task = row[2] else { return nil }
-                return Claim(id: id, attempt: row[1].flatMap { Int($0) } ?? 1, task: task)
+                return Claim(id: id, attempt: row[1].flatMap { Int($0) } ?? 1, task: task, claimedAt: sent)
             }
             if !claims.isEmpty {
                 try state.run("UPDATE queue_workers SET claimed = claimed + ?3 WHERE queue = ?1 AND worker = ?2",
