@@ -406,7 +406,10 @@ def test_a_worker_cut_off_longer_than_its_lease_stores_and_settles_nothing(mirro
         held = {d for d, t in tasks(env, "cut").items() if t["worker"] == "cut" and t["state"] == "leased"}
         stopped_at = time.monotonic()
         try:
-            # The others take its tasks once its lease runs out, and finish the queue.
+            # Silent past its lease: its tasks show as expired, and it no longer counts as a worker.
+            late = wait_for(lambda: [d for d in stats(env, "cut") if d["expired"] == len(held)], "its leases to run out")
+            assert late[0]["leased"] == len(held) and late[0]["workers"] == 0, late
+            # The others take its tasks, and finish the queue.
             other = Worker(env, "cut", tmp_path, "other", "-j", "8", "--lease", "2s", worker="other")
             assert other.wait(timeout=60) == 0, other
             assert time.monotonic() - stopped_at > 2
