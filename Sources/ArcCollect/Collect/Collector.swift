@@ -240,9 +240,9 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
     }
 
     /// Whether a result may be made final (a rename, an upload completed): for a queue
-    /// worker, only while its leases surely hold (see `QueueWorker.holdsLeases`).
+    /// worker, only while its lease on the task surely holds (see `QueueWorker.holds`).
     func mayStore(_ job: CollectJob) -> Bool {
-        guard let queue, job.task.claim != nil, !queue.worker.holdsLeases else { return true }
+        guard let queue, let claim = job.task.claim, !queue.worker.holds(claim) else { return true }
         log.log(.warn, "leases not renewed in time: not storing \(job.task.dest), another worker may hold the task",
                 fields: [("queue", .string(queue.name))] + spanField(job))
         return false
@@ -604,7 +604,10 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
                     case .ok: summary.ok += 1
                     case .skipped: summary.skipped += 1
                     case .failed:
-                        if o.error?.code == .interrupted || o.error?.code == .leaseLost { summary.interrupted += 1 }
+                        // A task another worker holds now is theirs to do: not this one's failure.
+                        if o.error?.code == .interrupted || o.error?.code == .leaseLost || job.settlement == .lost {
+                            summary.interrupted += 1
+                        }
                         else if job.settlement == .retry { summary.requeued += 1 } else {
                             summary.failed += 1
                             if o.error?.code == .connectionFailed { summary.unreachable += 1 }
@@ -618,8 +621,10 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
                 if let e = job.outcome?.error, e.code != .interrupted, e.code != .leaseLost {
                     // Final: the task failed for good in this run (retries were warnings),
                     // unless the queue gives it to a worker again.
-                    let again = job.settlement == .retry
-                    log.log(again ? .warn : .error, (again ? "failed for now, back in the queue: " : "failed: ") + e.message,
+                    let again = job.settlement == .retry, lost = job.settlement == .lost
+                    log.log(again || lost ? .warn : .error,
+                            (again ? "failed for now, back in the queue: " : lost ? "failed, and another worker holds the task now: " : "failed: ")
+                                + e.message,
                             fields: [("url", .string(job.task.url)), ("code", .string(e.code.rawValue))] + spanField(job))
                 }
                 observe(job)

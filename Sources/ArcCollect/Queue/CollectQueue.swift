@@ -47,6 +47,10 @@ final class CollectQueue: @unchecked Sendable { // `worker` is thread-safe; `set
                 released.append(claim.id)
                 job.settlement = .released
             } else if error.code == .leaseLost {
+                // Nothing was stored. Most often another worker holds it now and this is a
+                // no-op; but when the lease had not quite run out and a late renewal kept
+                // it, it must go back, or this worker would renew it without ever doing it.
+                released.append(claim.id)
                 job.settlement = .lost
             } else if WorkQueue.transientCodes.contains(error.code.rawValue) && claim.attempt < worker.options.maxAttempts {
                 let held = try settler.retryLater(worker: me, id: claim.id, delay: WorkQueue.backoff(claim.attempt),

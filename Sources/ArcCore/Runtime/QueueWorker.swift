@@ -73,10 +73,13 @@ public struct QueueWorkerOptions: Sendable {
 /// transaction that records their results).
 ///
 /// The fence: a worker cut off from the database cannot renew its leases, and after
-/// `lease` seconds other workers may claim its tasks. `holdsLeases` is false once the
-/// last renewal that reached the server is older than the lease less a margin; a tool
-/// checks it before making a result final (a rename, an upload's completion), so a file is
-/// never put at its final name by a worker that may have lost the task.
+/// `lease` seconds other workers may claim its tasks. `holds(claim)` is false once the
+/// last renewal that reached the server (or the claim itself) is older than the lease less
+/// a margin, and stays false for that claim when a later renewal comes too late to have
+/// kept it (a worker stopped, or starved, past its lease: the heartbeat may run before the
+/// job when it wakes). A tool checks it before making a result final (a rename, an
+/// upload's completion), so a file is never put at its final name by a worker that may
+/// have lost the task.
 public final class QueueWorker: @unchecked Sendable { // mutable fields are guarded by `state`
     public let options: QueueWorkerOptions
     private let claims: WorkQueue
@@ -88,6 +91,9 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
     private var stopping = false
     private var lastRenewalSent: UInt64
     private var renewalFailures = 0
+    /// Claims sent before this (MonotonicClock) may have been lost: a renewal came after
+    /// their lease, less the margin, had run out. Zero when none has.
+    private var lapsedBefore: UInt64 = 0
 
     /// Opens the claiming connection and the heartbeat's, and registers the worker.
     public init(statePath: String, options: QueueWorkerOptions, log: Logger) throws {
@@ -118,6 +124,8 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
                 do {
                     try queue.heartbeat(worker: options.worker, lease: options.lease)
                     state.withLock {
+                        let margin = UInt64(options.lease * 5 / 6 * 1e9)
+                        if sent &- lastRenewalSent >= margin { lapsedBefore = max(lapsedBefore, sent &- margin) }
                         lastRenewalSent = sent
                         renewalFailures = 0
                     }
@@ -130,10 +138,12 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
         }
     }
 
-    /// Whether the leases are surely still ours (see the fence above). The margin leaves
+    /// Whether `claim`'s lease is surely still ours (see the fence above). The margin leaves
     /// time for the final step to land before anyone else could claim the task.
-    public var holdsLeases: Bool {
-        let age = Double(MonotonicClock.nanos() &- state.withLock { lastRenewalSent }) / 1e9
+    public func holds(_ claim: WorkQueue.Claim) -> Bool {
+        let (last, lapsed) = state.withLock { (lastRenewalSent, lapsedBefore) }
+        if claim.claimedAt < lapsed { return false }
+        let age = Double(MonotonicClock.nanos() &- max(last, claim.claimedAt)) / 1e9
         return age < options.lease * 5 / 6
     }
 
@@ -152,7 +162,7 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
             let claimed = try claims.claim(worker: options.worker, limit: max(1, min(room, options.batch)),
                                            lease: options.lease, maxAttempts: options.maxAttempts)
             if !claimed.isEmpty {
-                // Their leases run from now, later than the last renewal: the fence holds.
+                // Their leases run from the claim (`claimedAt`): the fence counts from there.
                 state.withLock { buffered += claimed }
                 wait = 0.05
                 continue

@@ -91,7 +91,20 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
     // MARK: workers
 
     /// Says a worker is here (or here again, after a restart under the same --worker).
+    /// What a worker of that name still holds was claimed by an earlier process, which is
+    /// gone and whose tasks this one does not know: their leases end now, so any worker may
+    /// claim them (counted, as when a lease runs out: the task may be what killed it).
     public func register(worker: String, host: String, pid: Int32, lease: Double) throws {
+        try state.transaction {
+            try state.run("""
+                UPDATE queue_tasks SET lease_until = clock_timestamp()
+                WHERE worker = ?2 AND state = 'leased' AND queue = ?1
+                """, [.text(name), .text(worker)])
+            try record(worker: worker, host: host, pid: pid, lease: lease)
+        }
+    }
+
+    private func record(worker: String, host: String, pid: Int32, lease: Double) throws {
         try state.run("""
             INSERT INTO queue_workers (queue, worker, host, pid, started_at, seen_at, lease)
             VALUES (?1, ?2, ?3, ?4, clock_timestamp(), clock_timestamp(), ?5::double precision)
@@ -102,17 +115,27 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
     }
 
     /// Extends every lease `worker` holds by `lease` seconds from now, and says it is alive.
-    /// The count of tasks it holds.
+    /// The count of tasks it holds. A lease that has run out is not renewed: it is anyone's
+    /// to claim (and a worker that let it run out stores nothing of it: the fence), so one
+    /// left so, by a restart under the same name or a job given up as lease_lost, is
+    /// claimed again instead of renewed forever by a worker that will never finish it.
+    ///
+    /// Two statements, no transaction, and rows being settled are skipped (their settling
+    /// ends the lease anyway): the heartbeat never holds one lock while waiting for
+    /// another, so it cannot deadlock with the same worker's settling, which locks the
+    /// tasks and then the worker's row (seen as 40P01 with 8 workers, killing a worker).
     @discardableResult
     public func heartbeat(worker: String, lease: Double) throws -> Int {
-        try state.transaction {
-            try state.run("UPDATE queue_workers SET seen_at = clock_timestamp() WHERE queue = ?1 AND worker = ?2",
-                          [.text(name), .text(worker)])
-            return try state.run("""
-                UPDATE queue_tasks SET lease_until = clock_timestamp() + make_interval(secs => ?3::double precision)
-                WHERE worker = ?2 AND state = 'leased' AND queue = ?1
-                """, [.text(name), .text(worker), .text(String(lease))])
-        }
+        let held = try state.run("""
+            UPDATE queue_tasks t SET lease_until = clock_timestamp() + make_interval(secs => ?3::double precision)
+            FROM (SELECT id FROM queue_tasks
+                  WHERE worker = ?2 AND state = 'leased' AND queue = ?1 AND lease_until >= clock_timestamp()
+                  FOR UPDATE SKIP LOCKED) mine
+            WHERE t.id = mine.id
+            """, [.text(name), .text(worker), .text(String(lease))])
+        try state.run("UPDATE queue_workers SET seen_at = clock_timestamp() WHERE queue = ?1 AND worker = ?2",
+                      [.text(name), .text(worker)])
+        return held
     }
 
     /// The worker has stopped: what it still holds goes back to the queue at once.
@@ -133,6 +156,8 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
         public let attempt: Int
         /// The task record, JSON.
         public let task: String
+        /// When the claim was sent (MonotonicClock): its lease runs from no earlier.
+        public let claimedAt: UInt64
     }
 
     /// Leases up to `limit` claimable tasks to `worker` for `lease` seconds: pending ones
@@ -141,11 +166,16 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
     /// skipped, not waited for. A task whose lease ran out `maxAttempts` times is failed
     /// instead (a task that kills its workers must not kill them all).
     public func claim(worker: String, limit: Int, lease: Double, maxAttempts: Int) throws -> [Claim] {
-        try state.transaction {
+        let sent = MonotonicClock.nanos()
+        let claims: [Claim] = try state.transaction {
+            // Rows locked elsewhere are skipped here too: a claim waits for nobody (see heartbeat).
             try state.run("""
-                UPDATE queue_tasks SET state = 'failed', finished_at = clock_timestamp(), error_code = 'lease_expired',
-                    error_message = 'its worker (' || worker || ') stopped renewing the lease, ' || attempts || ' times'
-                WHERE queue = ?1 AND state = 'leased' AND lease_until < clock_timestamp() AND attempts >= ?2
+                UPDATE queue_tasks t SET state = 'failed', finished_at = clock_timestamp(), error_code = 'lease_expired',
+                    error_message = 'its worker (' || t.worker || ') stopped renewing the lease, ' || t.attempts || ' times'
+                FROM (SELECT id FROM queue_tasks
+                      WHERE queue = ?1 AND state = 'leased' AND lease_until < clock_timestamp() AND attempts >= ?2
+                      FOR UPDATE SKIP LOCKED) spent
+                WHERE t.id = spent.id
                 """, [.text(name), .integer(Int64(maxAttempts))])
             let rows = try state.rows("""
                 WITH picked AS (
@@ -160,16 +190,19 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
                 FROM picked WHERE t.id = picked.id
                 RETURNING t.id, t.attempts, t.task
                 """, [.text(name), .text(worker), .integer(Int64(limit)), .text(String(lease))])
-            let claims = rows.compactMap { row -> Claim? in
+            return rows.compactMap { row -> Claim? in
                 guard let id = row[0].flatMap({ Int64($0) }), let task = row[2] else { return nil }
-                return Claim(id: id, attempt: row[1].flatMap { Int($0) } ?? 1, task: task)
+                return Claim(id: id, attempt: row[1].flatMap { Int($0) } ?? 1, task: task, claimedAt: sent)
             }
-            if !claims.isEmpty {
-                try state.run("UPDATE queue_workers SET claimed = claimed + ?3 WHERE queue = ?1 AND worker = ?2",
-                              [.text(name), .text(worker), .integer(Int64(claims.count))])
-            }
-            return claims
         }
+        // After the claim's commit, not inside it: holding the claimed tasks while waiting
+        // for the worker's row, which the same worker's settling holds while it waits for
+        // a task (its own expired lease, claimed again), would be a deadlock.
+        if !claims.isEmpty {
+            try state.run("UPDATE queue_workers SET claimed = claimed + ?3 WHERE queue = ?1 AND worker = ?2",
+                          [.text(name), .text(worker), .integer(Int64(claims.count))])
+        }
+        return claims
     }
 
     /// Tasks not yet settled anywhere: pending (waiting or not) and leased. Zero of both
