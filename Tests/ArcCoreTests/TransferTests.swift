@@ -237,6 +237,19 @@ final class SinkTests: XCTestCase {
         XCTAssertEqual(contents(".a.part"), "hello world")
     }
 
+    func testASecondWriterOfAPartialFileIsTurnedAwayUntilTheFirstLetsGo() throws {
+        let first = FileSink(path: dir.file(".a.part"), expectedSize: 11)
+        XCTAssertEqual(try first.beginAttempt(), 0)
+        try write(first, "hello ")
+        let second = FileSink(path: dir.file(".a.part"), expectedSize: 11)
+        XCTAssertThrowsError(try second.beginAttempt()) { error in
+            XCTAssertEqual((error as? ArcError)?.code, .storeBusy)
+        }
+        XCTAssertEqual(contents(".a.part"), "hello ", "the busy writer neither truncated nor wrote")
+        first.keepPartial()
+        XCTAssertEqual(try second.beginAttempt(), 6, "free again: resumed where the first stopped")
+    }
+
     func testResumesWhenTheSizeIsUnknown() throws {
         dir.write(".a.part", "abc")
         let sink = FileSink(path: dir.file(".a.part"), expectedSize: nil)

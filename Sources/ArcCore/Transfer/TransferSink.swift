@@ -76,6 +76,17 @@ public final class FileSink: TransferSink, @unchecked Sendable { // handed over,
         if fd < 0 {
             fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw SystemError("open", path: path, errno: errno) }
+            // One writer per partial file: a second arc-collect on the same dest, or a queue
+            // worker woken after its lease ran out, must not write into (or truncate) the
+            // file another process is resuming. The lock goes with the descriptor, so a
+            // killed writer's partial is free for the next at once.
+            if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                let busy = errno == EWOULDBLOCK
+                let code = errno
+                closeFile()
+                if busy { throw PartialFileBusyError(path: path) }
+                throw SystemError("flock", path: path, errno: code)
+            }
             let existing = lseek(fd, 0, SEEK_END)
             if existing > 0, expectedSize.map({ Int64(existing) < $0 }) ?? true {
                 try hashExisting(Int64(existing))
@@ -266,4 +277,12 @@ public final class RangeSink: TransferSink, @unchecked Sendable { // handed over
         }
         lane!.blocks.put((at, bytes))
     }
+}
+
+/// Another process holds a partial file's lock: it is downloading the same archive.
+public struct PartialFileBusyError: ArcError {
+    public let path: String
+    public var code: FailureCode { .storeBusy }
+    public var exitStatus: ExitStatus { .failures }
+    public var description: String { "\(path): another process is downloading this archive (its partial file is locked)" }
 }
