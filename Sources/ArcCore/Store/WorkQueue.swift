@@ -102,15 +102,19 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
     }
 
     /// Extends every lease `worker` holds by `lease` seconds from now, and says it is alive.
-    /// The count of tasks it holds.
+    /// The count of tasks renewed (those being settled at this moment are left out).
     @discardableResult
     public func heartbeat(worker: String, lease: Double) throws -> Int {
-        // Tasks first, then the worker's row: the order claiming and settling lock them in,
-        // so a heartbeat never deadlocks with the worker's own settling transaction.
+        // Tasks first, then the worker's row: the order claiming and settling lock them in.
+        // Tasks locked now are skipped, not waited for: the worker's settling transaction
+        // holds them and is about to end their lease (its lock keeps other workers' claims
+        // off them meanwhile; a rollback leaves them to the next heartbeat). So a heartbeat
+        // never waits on the worker's own settling, nor deadlocks with it.
         try state.transaction {
             let renewed = try state.run("""
                 UPDATE queue_tasks SET lease_until = clock_timestamp() + make_interval(secs => ?3::double precision)
-                WHERE worker = ?2 AND state = 'leased' AND queue = ?1
+                WHERE id IN (SELECT id FROM queue_tasks WHERE worker = ?2 AND state = 'leased' AND queue = ?1
+                             FOR UPDATE SKIP LOCKED)
                 """, [.text(name), .text(worker), .text(String(lease))])
             try state.run("UPDATE queue_workers SET seen_at = clock_timestamp() WHERE queue = ?1 AND worker = ?2",
                           [.text(name), .text(worker)])
