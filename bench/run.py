@@ -18,6 +18,15 @@ Rows:
   collect   arc-collect alone on the planned tasks vs curl --parallel on the same URLs
   plan      arc-plan on 500,000 archive records (records/s) vs jq -c . on the same file
   memory    arc-collect peak RSS on 2,000 and on 100,000 real tasks (target < 64 MB)
+  queue-drain  the work queue in PostgreSQL (started by the bench): 100,000 tiny tasks (dest
+            already holds a file of the listed size, no checksum_url: completed as skipped
+            without the network) drained by 8 arc-collect --queue workers, tasks/s claimed and
+            completed (target >= 20,000/s), and by 4 and 1 for context; the enqueue rate
+            (arc-queue push) against psql \copy of the same rows
+  queue-pipeline  the pipeline through the queue: arc-discover | arc-plan --queue, then 4 x
+            arc-collect --queue -j 16 (enqueue start to last worker's exit) vs arc-discover |
+            arc-plan | arc-collect -j 64 with a PostgreSQL state (target <= 1.1x) and with SQLite
+  queue-memory  one queue worker's peak RSS draining 10,000 and 100,000 tiny tasks (< 64 MB, flat)
   telem-log telem-log --level error and --where symbol=ETHUSDT over 1 GiB of arc log lines
             (NDJSON, generated once into bench/out) vs jq -c 'select(...)' on the same file;
             peak RSS of both (target: 5x faster than jq, < 64 MB)
@@ -69,6 +78,7 @@ from bench.common import BUILDS, NOTES, OUT, RUNS, Table, arc_env, curl_run, fre
 from bench.memory import bench_memory  # noqa: E402
 from bench.pipeline import bench_pipeline  # noqa: E402
 from bench.plan import bench_plan  # noqa: E402
+from bench.queue import bench_queue  # noqa: E402
 from bench.s3 import COSTS, S3_ROWS, bench_s3  # noqa: E402
 from bench.servers import Server, StaticServer  # noqa: E402
 from bench.silver import bench_silver  # noqa: E402
@@ -82,7 +92,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--jobs", type=int, default=64)
-    p.add_argument("--only", default="pipeline,tracing,collect,plan,memory,telem-log,telem-trace,wf-run,"
+    p.add_argument("--only", default="pipeline,tracing,collect,plan,memory,queue-drain,queue-pipeline,queue-memory,telem-log,telem-trace,wf-run,"
                    "silver-convert,silver-check," + ",".join(S3_ROWS))
     p.add_argument("--before", metavar="DIR",
                    help="an earlier build's bin directory, alternated with this one in the pipeline, plan and "
@@ -98,7 +108,7 @@ def main():
 
     server = static = tiny = None
     try:
-        if rows & {"pipeline", "collect", "memory", "tracing"}:
+        if rows & {"pipeline", "collect", "memory", "tracing", "queue-pipeline"}:
             root = mirror("mirror-bench", "bench")
             server, static = Server(root), StaticServer(root, work)
             env = arc_env(work / "state.db")
@@ -118,6 +128,9 @@ def main():
         if "memory" in rows:
             tiny = Server(mirror("mirror-test", "test"))
             bench_memory(tiny, table, work, env)
+        if rows & {"queue-drain", "queue-pipeline", "queue-memory"}:
+            bench_queue(rows, table, args.rounds, work,
+                        (server, static, discover, count) if "queue-pipeline" in rows else None)
         if "telem-log" in rows:
             bench_telem_log(table, args.rounds)
         if "telem-trace" in rows:

@@ -649,7 +649,7 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         }
         let now = WallClock.now()
         try ledger.transaction {
-            try queue?.settle(batch)
+            let tally = try queue?.settle(batch)
             // A task another worker holds now is theirs to record.
             for job in batch where job.outcome!.recordInLedger && job.settlement != .lost {
                 let o = job.outcome!
@@ -661,6 +661,7 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
                                              attempts: o.attempts, at: now)
                 }
             }
+            if let tally { try queue?.count(tally) }
         }
     }
 }

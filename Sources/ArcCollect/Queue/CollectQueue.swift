@@ -29,12 +29,14 @@ final class CollectQueue: @unchecked Sendable { // `worker` is thread-safe; `set
         case lost
     }
 
-    /// Settles a batch of finished jobs; call inside the ledger's transaction. Sets each
-    /// job's `settlement`; only `done`, `failed` and `retry` jobs may be recorded.
-    func settle(_ jobs: [CollectJob]) throws {
+    /// Settles a batch of finished jobs; call inside the ledger's transaction, and `count`
+    /// what it returns last in it. Sets each job's `settlement`; only `done`, `failed` and
+    /// `retry` jobs may be recorded.
+    func settle(_ jobs: [CollectJob]) throws -> Tally {
         let me = worker.options.worker
         let doneIDs = jobs.filter { $0.outcome!.status != .failed }.compactMap { $0.task.claim?.id }
-        let done = try settler.complete(worker: me, ids: doneIDs)
+        let done = try settler.complete(worker: me, ids: doneIDs, counted: false)
+        var tally = Tally(done: done.count)
         var released: [Int64] = []
         for job in jobs {
             guard let claim = job.task.claim else { continue }
@@ -57,11 +59,26 @@ final class CollectQueue: @unchecked Sendable { // `worker` is thread-safe; `set
                                                   code: error.code.rawValue, message: error.message)
                 job.settlement = held ? .retry : .lost
             } else {
-                let held = try settler.fail(worker: me, id: claim.id, code: error.code.rawValue, message: error.message)
+                let held = try settler.fail(worker: me, id: claim.id, code: error.code.rawValue, message: error.message,
+                                            counted: false)
                 job.settlement = held ? .failed : .lost
+                if held { tally.failed += 1 }
             }
         }
         try settler.release(worker: me, ids: released)
+        return tally
+    }
+
+    /// Tasks a batch settled done and failed, for the worker's counts.
+    struct Tally {
+        var done = 0
+        var failed = 0
+    }
+
+    /// Adds a settled batch to the worker's counts: the last statement of the ledger's
+    /// transaction, because it locks the worker's row, which its claims update too.
+    func count(_ tally: Tally) throws {
+        try settler.count(worker: worker.options.worker, done: tally.done, failed: tally.failed)
     }
 
 }

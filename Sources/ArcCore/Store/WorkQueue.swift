@@ -217,8 +217,9 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
 
     // MARK: settling (call inside the transaction that records the tasks' results)
 
-    /// Marks tasks done; the ids `worker` still held (only those may be recorded).
-    public func complete(worker: String, ids: [Int64]) throws -> Set<Int64> {
+    /// Marks tasks done; the ids `worker` still held (only those may be recorded). With
+    /// `counted` false the worker's done count is left to `count(worker:done:failed:)`.
+    public func complete(worker: String, ids: [Int64], counted: Bool = true) throws -> Set<Int64> {
         guard !ids.isEmpty else { return [] }
         let rows = try state.rows("""
             UPDATE queue_tasks SET state = 'done', finished_at = clock_timestamp(), lease_until = NULL,
@@ -227,18 +228,19 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
             RETURNING id
             """, [.text(name), .text(worker), .text(WorkQueue.array(ids))])
         let done = Set(rows.compactMap { $0[0].flatMap { Int64($0) } })
-        try count(worker: worker, column: "done", done.count)
+        if counted { try count(worker: worker, done: done.count, failed: 0) }
         return done
     }
 
     /// Marks a task failed for good with its error; false when `worker` no longer held it.
-    public func fail(worker: String, id: Int64, code: String, message: String) throws -> Bool {
+    /// With `counted` false the worker's failed count is left to `count(worker:done:failed:)`.
+    public func fail(worker: String, id: Int64, code: String, message: String, counted: Bool = true) throws -> Bool {
         let changed = try state.run("""
             UPDATE queue_tasks SET state = 'failed', finished_at = clock_timestamp(), lease_until = NULL,
                 error_code = ?4, error_message = ?5
             WHERE id = ?3 AND worker = ?2 AND state = 'leased' AND queue = ?1
             """, [.text(name), .text(worker), .integer(id), .text(code), .text(Secrets.redact(message))])
-        try count(worker: worker, column: "failed", changed)
+        if counted { try count(worker: worker, done: 0, failed: changed) }
         return changed == 1
     }
 
@@ -275,10 +277,14 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
             """, [.text(name), .text(worker), ids.map { .text(WorkQueue.array($0)) } ?? .null])
     }
 
-    private func count(worker: String, column: String, _ n: Int) throws {
-        guard n > 0 else { return }
-        try state.run("UPDATE queue_workers SET \(column) = \(column) + ?3 WHERE queue = ?1 AND worker = ?2",
-                      [.text(name), .text(worker), .integer(Int64(n))])
+    /// Adds to the worker's done and failed counts. Its row is the one its claims count on
+    /// too, and the lock taken here is held until the transaction ends: a settling
+    /// transaction that records many results calls this last, so the worker's next claim
+    /// does not wait for the whole ledger write.
+    public func count(worker: String, done: Int, failed: Int) throws {
+        guard done > 0 || failed > 0 else { return }
+        try state.run("UPDATE queue_workers SET done = done + ?3, failed = failed + ?4 WHERE queue = ?1 AND worker = ?2",
+                      [.text(name), .text(worker), .integer(Int64(done)), .integer(Int64(failed))])
     }
 
     /// A PostgreSQL array literal of ids, sent as one parameter.
