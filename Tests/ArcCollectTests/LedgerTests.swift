@@ -246,6 +246,34 @@ final class LedgerTests: LedgerTestCase {
         }
     }
 
+    func testManySuccessesInOneCallAreRecordedAsOneByOne() throws {
+        try onBothBackends(LedgerTests.postgres) {
+            var bare = item("/data/bare.zip", size: nil, etag: nil)
+            bare.key = nil
+            bare.interval = nil
+            let odd = item("/data/\"odd\" \\ {x},y.zip", size: 7, etag: "NULL")
+            try ledger.transaction { try ledger.recordFailure(odd, code: .timeout, message: "slow", attempts: 3, at: "t0") }
+            try ledger.transaction {
+                try ledger.recordSuccesses([
+                    Ledger.Success(item("/data/a.zip"), sha256: "first", verified: false, attempts: 1),
+                    Ledger.Success(bare, sha256: nil, verified: false, attempts: 2),
+                    Ledger.Success(odd, sha256: "o", verified: true, attempts: 4),
+                    Ledger.Success(item("/data/a.zip"), sha256: "last", verified: true, attempts: 5),
+                ], at: "t1")
+            }
+            XCTAssertEqual(try ledger.entry(dest: "/data/a.zip"), Ledger.Entry(status: "ok", size: 100, etag: "e1", sha256: "last"))
+            XCTAssertEqual(try ledger.entry(dest: "/data/bare.zip"), Ledger.Entry(status: "ok", size: nil, etag: nil, sha256: nil))
+            XCTAssertEqual(try ledger.entry(dest: odd.dest), Ledger.Entry(status: "ok", size: 7, etag: "NULL", sha256: "o"))
+            let r = try row(odd.dest)
+            XCTAssertNil(r.code)
+            XCTAssertNil(r.message)
+            XCTAssertEqual(r.attempts, 4)
+            XCTAssertEqual(r.collected, "t1")
+            let bareRow = try db.rows("SELECT key, interval, verified, attempts FROM ledger WHERE dest = ?1", [StateValue(bare.dest)])
+            XCTAssertEqual(bareRow.first, [nil, nil, "0", "2"])
+        }
+    }
+
     func testFailureOfANewDestination() throws {
         try onBothBackends(LedgerTests.postgres) {
             try ledger.recordFailure(item(), code: .notFound, message: "HTTP 404", attempts: 1, at: "t1")

@@ -651,16 +651,18 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         try ledger.transaction {
             let tally = try queue?.settle(batch)
             // A task another worker holds now is theirs to record.
+            var successes: [Ledger.Success] = []
             for job in batch where job.outcome!.recordInLedger && job.settlement != .lost {
                 let o = job.outcome!
                 if o.status == .failed {
                     try ledger.recordFailure(job.task.ledgerItem, code: o.error!.code, message: o.error!.message,
                                              attempts: o.attempts, at: now)
                 } else {
-                    try ledger.recordSuccess(job.task.ledgerItem, sha256: o.sha256, verified: o.verified,
-                                             attempts: o.attempts, at: now)
+                    successes.append(Ledger.Success(job.task.ledgerItem, sha256: o.sha256, verified: o.verified,
+                                                    attempts: o.attempts))
                 }
             }
+            try ledger.recordSuccesses(successes, at: now)
             if let tally { try queue?.count(tally) }
         }
     }

@@ -26,10 +26,15 @@ public final class Ledger {
     }
 
     /// A PostgreSQL array literal of texts: each quoted, its backslashes and quotes escaped.
-    static func textArray(_ values: [String]) -> String {
+    static func textArray(_ values: [String?]) -> String {
         var out = "{"
         for (n, value) in values.enumerated() {
-            out += n == 0 ? "\"" : ",\""
+            if n > 0 { out += "," }
+            guard let value else {
+                out += "NULL"
+                continue
+            }
+            out += "\""
             for c in value {
                 if c == "\\" || c == "\"" { out.append("\\") }
                 out.append(c)
@@ -97,6 +102,63 @@ public final class Ledger {
             """, itemValues(item) + [StateValue(item.size), StateValue(item.etag), StateValue(item.lastModified),
                                     StateValue(sha256), StateValue(verified), StateValue(now),
                                     StateValue(attempts), StateValue(item.taskID)])
+    }
+
+    /// A stored, verified archive, for `recordSuccesses`.
+    public struct Success {
+        public var item: Item
+        public var sha256: String?
+        public var verified: Bool
+        public var attempts: Int
+
+        public init(_ item: Item, sha256: String?, verified: Bool, attempts: Int) {
+            self.item = item
+            self.sha256 = sha256
+            self.verified = verified
+            self.attempts = attempts
+        }
+    }
+
+    /// Records many stored archives; inside a transaction, after the files are durable.
+    /// On PostgreSQL in one statement over arrays (a round trip, a parse and a plan per
+    /// archive were most of a queue worker's cost); on SQLite one upsert each, which is a
+    /// function call there.
+    public func recordSuccesses(_ successes: [Success], at now: String) throws {
+        guard prefetches, successes.count > 1 else {
+            for s in successes { try recordSuccess(s.item, sha256: s.sha256, verified: s.verified, attempts: s.attempts, at: now) }
+            return
+        }
+        // One statement touches a row once: the last record of a dest wins, as in a loop.
+        var last: [String: Int] = [:]
+        for (n, s) in successes.enumerated() { last[s.item.dest] = n }
+        let rows = successes.indices.filter { last[successes[$0].item.dest] == $0 }.map { successes[$0] }
+        func column(_ value: (Success) -> String?) -> StateValue { .text(Ledger.textArray(rows.map(value))) }
+        try db.run("""
+            INSERT INTO ledger (dest, url, key, source, market, period, type, symbol, interval, date,
+                                size, etag, last_modified, sha256, verified, collected_at,
+                                status, error_code, error_message, attempts, task_id, updated_at)
+            SELECT d, u, k, so, m, p, ty, sy, i, da, sz::bigint, e, lm, sh, v::integer, ?18,
+                   'ok', NULL, NULL, a::integer, t, ?18
+            FROM unnest(?1::text[], ?2::text[], ?3::text[], ?4::text[], ?5::text[], ?6::text[], ?7::text[],
+                        ?8::text[], ?9::text[], ?10::text[], ?11::text[], ?12::text[], ?13::text[], ?14::text[],
+                        ?15::text[], ?16::text[], ?17::text[])
+                AS x(d, u, k, so, m, p, ty, sy, i, da, sz, e, lm, sh, v, a, t)
+            ON CONFLICT (dest) DO UPDATE SET
+                url = excluded.url, key = excluded.key, source = excluded.source, market = excluded.market,
+                period = excluded.period, type = excluded.type, symbol = excluded.symbol,
+                interval = excluded.interval, date = excluded.date, size = excluded.size,
+                etag = excluded.etag, last_modified = excluded.last_modified, sha256 = excluded.sha256,
+                verified = excluded.verified, collected_at = excluded.collected_at, status = 'ok',
+                error_code = NULL, error_message = NULL, attempts = excluded.attempts,
+                task_id = excluded.task_id, updated_at = excluded.updated_at
+            """, [
+                column { $0.item.dest }, column { Secrets.redact($0.item.url) }, column { $0.item.key },
+                column { $0.item.source }, column { $0.item.market }, column { $0.item.period }, column { $0.item.type },
+                column { $0.item.symbol }, column { $0.item.interval }, column { $0.item.date },
+                column { $0.item.size.map(String.init) }, column { $0.item.etag }, column { $0.item.lastModified },
+                column { $0.sha256 }, column { $0.verified ? "1" : "0" }, column { String($0.attempts) },
+                column { $0.item.taskID }, .text(now),
+            ])
     }
 
     /// Records a failed attempt. What is already held at the destination stays described

@@ -65,8 +65,12 @@ public final class PostgresState: StateBackend {
     }
 
     /// `?N` -> `$N`. The ledger's and catalog's SQL holds no `?` inside a literal.
+    /// Bytes, not Characters: done for every statement, it was a quarter of a queue
+    /// worker's CPU when it mapped Characters.
     static func numbered(_ sql: String) -> String {
-        String(sql.map { $0 == "?" ? "$" : $0 })
+        var bytes = Array(sql.utf8)
+        for i in bytes.indices where bytes[i] == UInt8(ascii: "?") { bytes[i] = UInt8(ascii: "$") }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Brings the schema up to date: one transaction under an advisory lock, so workers
