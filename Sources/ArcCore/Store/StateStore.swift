@@ -250,6 +250,7 @@ public enum StateStore {
         );
         CREATE INDEX queue_tasks_open ON queue_tasks (queue, id) WHERE state IN ('pending', 'leased');
         CREATE INDEX queue_tasks_held ON queue_tasks (worker) WHERE state = 'leased';
+        CREATE INDEX queue_tasks_leases ON queue_tasks (queue, lease_until) WHERE state = 'leased';
         CREATE TABLE queue_workers (
             queue      text NOT NULL,
             worker     text NOT NULL,                 -- HOST:PID:START unless --worker names it

@@ -167,42 +167,41 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
     /// instead (a task that kills its workers must not kill them all).
     public func claim(worker: String, limit: Int, lease: Double, maxAttempts: Int) throws -> [Claim] {
         let sent = MonotonicClock.nanos()
-        let claims: [Claim] = try state.transaction {
-            // Rows locked elsewhere are skipped here too: a claim waits for nobody (see heartbeat).
-            try state.run("""
+        // One statement, one round trip, no transaction around it: fail the spent leases,
+        // pick and lease the claimable tasks (the two sets apart, as one statement may
+        // touch a row once), count them for the worker. Tasks locked elsewhere are skipped,
+        // so a claim waits for no task (see heartbeat); the worker's row is the one lock it
+        // may wait for, and it holds nothing another waiter of that row needs.
+        let rows = try state.rows("""
+            WITH spent AS (
                 UPDATE queue_tasks t SET state = 'failed', finished_at = clock_timestamp(), error_code = 'lease_expired',
                     error_message = 'its worker (' || t.worker || ') stopped renewing the lease, ' || t.attempts || ' times'
                 FROM (SELECT id FROM queue_tasks
-                      WHERE queue = ?1 AND state = 'leased' AND lease_until < clock_timestamp() AND attempts >= ?2
-                      FOR UPDATE SKIP LOCKED) spent
-                WHERE t.id = spent.id
-                """, [.text(name), .integer(Int64(maxAttempts))])
-            let rows = try state.rows("""
-                WITH picked AS (
-                    SELECT id FROM queue_tasks
-                    WHERE queue = ?1 AND state IN ('pending', 'leased')
-                      AND ((state = 'pending' AND (not_before IS NULL OR not_before <= clock_timestamp()))
-                           OR (state = 'leased' AND lease_until < clock_timestamp()))
-                    ORDER BY id LIMIT ?3
-                    FOR UPDATE SKIP LOCKED)
+                      WHERE queue = ?1 AND state = 'leased' AND lease_until < clock_timestamp() AND attempts >= ?5
+                      FOR UPDATE SKIP LOCKED) s
+                WHERE t.id = s.id
+                RETURNING t.id),
+            picked AS (
+                SELECT id FROM queue_tasks
+                WHERE queue = ?1 AND state IN ('pending', 'leased')
+                  AND ((state = 'pending' AND (not_before IS NULL OR not_before <= clock_timestamp()))
+                       OR (state = 'leased' AND lease_until < clock_timestamp() AND attempts < ?5))
+                ORDER BY id LIMIT ?3
+                FOR UPDATE SKIP LOCKED),
+            claimed AS (
                 UPDATE queue_tasks t SET state = 'leased', worker = ?2, attempts = t.attempts + 1,
                     lease_until = clock_timestamp() + make_interval(secs => ?4::double precision)
                 FROM picked WHERE t.id = picked.id
-                RETURNING t.id, t.attempts, t.task
-                """, [.text(name), .text(worker), .integer(Int64(limit)), .text(String(lease))])
-            return rows.compactMap { row -> Claim? in
-                guard let id = row[0].flatMap({ Int64($0) }), let task = row[2] else { return nil }
-                return Claim(id: id, attempt: row[1].flatMap { Int($0) } ?? 1, task: task, claimedAt: sent)
-            }
+                RETURNING t.id, t.attempts, t.task),
+            counted AS (
+                UPDATE queue_workers SET claimed = claimed + (SELECT count(*) FROM claimed)
+                WHERE queue = ?1 AND worker = ?2 AND EXISTS (SELECT 1 FROM claimed))
+            SELECT id, attempts, task FROM claimed
+            """, [.text(name), .text(worker), .integer(Int64(limit)), .text(String(lease)), .integer(Int64(maxAttempts))])
+        return rows.compactMap { row -> Claim? in
+            guard let id = row[0].flatMap({ Int64($0) }), let task = row[2] else { return nil }
+            return Claim(id: id, attempt: row[1].flatMap { Int($0) } ?? 1, task: task, claimedAt: sent)
         }
-        // After the claim's commit, not inside it: holding the claimed tasks while waiting
-        // for the worker's row, which the same worker's settling holds while it waits for
-        // a task (its own expired lease, claimed again), would be a deadlock.
-        if !claims.isEmpty {
-            try state.run("UPDATE queue_workers SET claimed = claimed + ?3 WHERE queue = ?1 AND worker = ?2",
-                          [.text(name), .text(worker), .integer(Int64(claims.count))])
-        }
-        return claims
     }
 
     /// Tasks not yet settled anywhere: pending (waiting or not) and leased. Zero of both
