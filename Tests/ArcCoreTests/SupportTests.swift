@@ -226,6 +226,14 @@ final class FileSystemTests: XCTestCase {
     func testAbsoluteNormalises() {
         XCTAssertEqual(FileSystem.absolute("/a/./b/../c//d/"), "/a/c/d")
         XCTAssertEqual(FileSystem.absolute("/.."), "/")
+        // The clean fast path answers as the slow one does.
+        for path in ["/a/b.zip", "/a/.hidden/b", "/a/.../b", "/a/..b/c", "/a/b./c", "/", "/a/", "/a//b", "/a/.",
+                     "/a/..", "/./a", "/../a", "/a/b/..", "/.a", "/..a"] {
+            let parts = path.split(separator: "/").reduce(into: [Substring]()) { p, part in
+                if part == ".." { if !p.isEmpty { p.removeLast() } } else if part != "." { p.append(part) }
+            }
+            XCTAssertEqual(FileSystem.absolute(path), "/" + parts.joined(separator: "/"), path)
+        }
         XCTAssertEqual(FileSystem.absolute("x/y"), FileSystem.absolute(FileSystem.currentDirectory()) + "/x/y")
     }
 

@@ -27,21 +27,23 @@ public final class Ledger {
 
     /// A PostgreSQL array literal of texts: each quoted, its backslashes and quotes escaped.
     static func textArray(_ values: [String?]) -> String {
-        var out = "{"
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(values.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
         for (n, value) in values.enumerated() {
-            if n > 0 { out += "," }
+            if n > 0 { out.append(UInt8(ascii: ",")) }
             guard let value else {
-                out += "NULL"
+                out += Array("NULL".utf8)
                 continue
             }
-            out += "\""
-            for c in value {
-                if c == "\\" || c == "\"" { out.append("\\") }
+            out.append(UInt8(ascii: "\""))
+            for c in value.utf8 {
+                if c == UInt8(ascii: "\\") || c == UInt8(ascii: "\"") { out.append(UInt8(ascii: "\\")) }
                 out.append(c)
             }
-            out += "\""
+            out.append(UInt8(ascii: "\""))
         }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// What the ledger knows about one destination.

@@ -20,6 +20,9 @@ public enum FileSystem {
 
     /// An absolute, normalised path (`.` and `..` resolved lexically; symlinks are kept).
     public static func absolute(_ path: String) -> String {
+        // Most paths given are already absolute and clean (every task's dest): a scan of
+        // the bytes, not a split and join per path.
+        if isClean(path) { return path }
         let joined = path.hasPrefix("/") ? path : currentDirectory() + "/" + path
         var parts: [Substring] = []
         for part in joined.split(separator: "/") {
@@ -28,6 +31,25 @@ public enum FileSystem {
             parts.append(part)
         }
         return "/" + parts.joined(separator: "/")
+    }
+
+    /// Absolute, with no empty, `.` or `..` part and no trailing slash.
+    static func isClean(_ path: String) -> Bool {
+        var utf8 = path.utf8.makeIterator()
+        guard utf8.next() == UInt8(ascii: "/") else { return false }
+        var partLength = 0, dots = 0, any = false
+        while let c = utf8.next() {
+            any = true
+            if c == UInt8(ascii: "/") {
+                if partLength == 0 || partLength == dots { return false } // "//", "/./", "/../"
+                partLength = 0
+                dots = 0
+            } else {
+                partLength += 1
+                if c == UInt8(ascii: ".") && dots == partLength - 1 && partLength <= 2 { dots += 1 }
+            }
+        }
+        return any && partLength > 0 && partLength != dots
     }
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
