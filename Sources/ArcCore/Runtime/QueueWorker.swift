@@ -102,6 +102,7 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
         claims = try WorkQueue.open(statePath, name: options.queue)
         let heartbeat = try WorkQueue.open(statePath, name: options.queue)
         try claims.register(worker: options.worker, host: Telemetry.hostname, pid: getpid(), lease: options.lease)
+        try claims.listen()
         lastRenewalSent = MonotonicClock.nanos()
         log.info("worker \(options.worker) taking tasks from queue \(options.queue)",
                  ["queue": .string(options.queue), "worker": .string(options.worker)])
@@ -171,13 +172,19 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
                 let open = try claims.open()
                 if open.pending == 0 && open.leased == 0 { return nil }
             }
-            // Nothing claimable now: look again soon, less often the longer it stays so.
-            let stop: Bool = state.withLock {
-                if !stopping { _ = state.wait(0, seconds: wait) }
-                return stopping
+            // Nothing claimable now: wait for tasks to be announced (enqueued or put back:
+            // claimed at once), or look again soon, less often the longer it stays so (tasks
+            // whose backoff or lease runs out are announced by no one). In slices, so a stop
+            // is seen within a fifth of a second.
+            var waited = 0.0, announced = false
+            while waited < wait && !announced {
+                if state.withLock({ stopping }) { return nil }
+                let slice = min(0.2, wait - waited)
+                announced = try claims.waitForTasks(seconds: slice)
+                waited += slice
             }
-            if stop { return nil }
-            wait = min(wait * 2, options.maxPoll)
+            if state.withLock({ stopping }) { return nil }
+            wait = announced ? 0.05 : min(wait * 2, options.maxPoll)
         }
     }
 

@@ -115,6 +115,28 @@ public final class PostgresConnection {
         }
     }
 
+    /// Waits up to `seconds` for a notification on a channel this connection LISTENs to
+    /// (libpq queues them as they arrive); whether one came. The ones queued are all taken.
+    public func waitForNotification(seconds: Double) throws -> Bool {
+        if takeNotifications() { return true }
+        var pfd = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        let ready = poll(&pfd, 1, Int32(max(0, seconds) * 1000))
+        guard ready > 0 else { return false }
+        guard PQconsumeInput(handle) == 1 else {
+            throw PostgresError(.connectionLost, target: target, message: String(cString: PQerrorMessage(handle)))
+        }
+        return takeNotifications()
+    }
+
+    private func takeNotifications() -> Bool {
+        var any = false
+        while let note = PQnotifies(handle) {
+            PQfreemem(note)
+            any = true
+        }
+        return any
+    }
+
     private func failure(_ result: OpaquePointer?) -> PostgresError {
         guard PQstatus(handle) == CONNECTION_OK else {
             return PostgresError(.connectionLost, target: target, message: String(cString: PQerrorMessage(handle)))

@@ -45,6 +45,13 @@ public final class PostgresState: StateBackend {
         }
     }
 
+    /// Waits up to `seconds` for a notification on a LISTENed channel (see
+    /// `PostgresConnection.waitForNotification`). After a lost connection the LISTEN is
+    /// gone with it: the caller listens again (a missed notification only costs a poll).
+    public func waitForNotification(seconds: Double) throws -> Bool {
+        try connection.waitForNotification(seconds: seconds)
+    }
+
     /// Reads need no shared transaction here: each is one round trip either way.
     public func batchedRead<T>(_ body: () throws -> T) throws -> T { try body() }
     public func endReadBatch() throws {}

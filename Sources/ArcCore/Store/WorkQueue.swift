@@ -84,9 +84,25 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
                 counts.requeued += rows.count - added
                 counts.kept += order.count - rows.count
             }
+            // Delivered at commit: idle workers LISTENing (see `listen`) claim at once.
+            if counts.added + counts.requeued > 0 { try notify() }
         }
         return counts
     }
+
+    // MARK: waking idle workers
+
+    /// The channel tasks of this queue are announced on (a queue name is a plain word).
+    var channel: String { "arc_queue_" + name }
+
+    /// Listens for new tasks on this connection (see `waitForTasks`).
+    public func listen() throws { try state.execute("LISTEN \"\(channel)\"") }
+
+    /// Says tasks became claimable (enqueued, put back): to every listening worker.
+    func notify() throws { try state.run("SELECT pg_notify(?1, '')", [.text(channel)]) }
+
+    /// Waits up to `seconds` for tasks to be announced; whether they were.
+    public func waitForTasks(seconds: Double) throws -> Bool { try state.waitForNotification(seconds: seconds) }
 
     // MARK: workers
 
@@ -270,10 +286,11 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
     /// counted as an attempt. Every task `worker` holds when `ids` is nil.
     public func release(worker: String, ids: [Int64]?) throws {
         if let ids, ids.isEmpty { return }
-        try state.run("""
+        let released = try state.run("""
             UPDATE queue_tasks SET state = 'pending', lease_until = NULL, attempts = greatest(attempts - 1, 0)
             WHERE worker = ?2 AND state = 'leased' AND queue = ?1 AND (?3::bigint[] IS NULL OR id = ANY(?3::bigint[]))
             """, [.text(name), .text(worker), ids.map { .text(WorkQueue.array($0)) } ?? .null])
+        if released > 0 { try notify() }
     }
 
     /// Adds to the worker's done and failed counts. Its row is the one its claims count on
@@ -293,9 +310,15 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
 
     /// Failed tasks pending again (`arc-queue retry`); the count.
     public func retryFailed() throws -> Int {
-        try state.run("""
+        try state.transaction { try retryFailedNow() }
+    }
+
+    private func retryFailedNow() throws -> Int {
+        let retried = try state.run("""
             UPDATE queue_tasks SET state = 'pending', attempts = 0, worker = NULL, not_before = NULL, finished_at = NULL
             WHERE queue = ?1 AND state = 'failed'
             """, [.text(name)])
+        if retried > 0 { try notify() }
+        return retried
     }
 }
