@@ -84,6 +84,8 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
     public let options: QueueWorkerOptions
     private let claims: WorkQueue
     private let log: Logger
+    /// Guards `claims`: used by the claiming thread, and by `close` from another.
+    private let connection = Lock()
     /// Condition 0 wakes a waiting `next()`, 1 the heartbeat.
     private let state = ConditionLock(conditions: 2)
     // Guarded by state:
@@ -160,8 +162,14 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
                 return buffered.isEmpty ? nil : .some(buffered.removeFirst())
             }
             if let ready { return ready }
-            let claimed = try claims.claim(worker: options.worker, limit: max(1, min(room, options.batch)),
-                                           lease: options.lease, maxAttempts: options.maxAttempts)
+            // Stopping is checked again under the connection's lock: a claim after `close`
+            // gave everything back would hold tasks no one works on until the lease runs out.
+            let claimed: [WorkQueue.Claim] = try connection.withLock {
+                if state.withLock({ stopping }) { return [] }
+                return try claims.claim(worker: options.worker, limit: max(1, min(room, options.batch)),
+                                        lease: options.lease, maxAttempts: options.maxAttempts)
+            }
+            if claimed.isEmpty && state.withLock({ stopping }) { return nil }
             if !claimed.isEmpty {
                 // Their leases run from the claim (`claimedAt`): the fence counts from there.
                 state.withLock { buffered += claimed }
@@ -169,7 +177,7 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
                 continue
             }
             if !options.follow {
-                let open = try claims.open()
+                let open = try connection.withLock { try claims.open() }
                 if open.pending == 0 && open.leased == 0 { return nil }
             }
             // Nothing claimable now: wait for tasks to be announced (enqueued or put back:
@@ -180,7 +188,7 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
             while waited < wait && !announced {
                 if state.withLock({ stopping }) { return nil }
                 let slice = min(0.2, wait - waited)
-                announced = try claims.waitForTasks(seconds: slice)
+                announced = try connection.withLock { try claims.waitForTasks(seconds: slice) }
                 waited += slice
             }
             if state.withLock({ stopping }) { return nil }
@@ -191,7 +199,7 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
     /// Fails a claimed task that cannot be run (its record is not a task); call from the
     /// thread that calls `next()`.
     public func reject(_ claim: WorkQueue.Claim, code: FailureCode, message: String) throws {
-        _ = try claims.fail(worker: options.worker, id: claim.id, code: code.rawValue, message: message)
+        _ = try connection.withLock { try claims.fail(worker: options.worker, id: claim.id, code: code.rawValue, message: message) }
     }
 
     /// Tasks claimed but not handed out: given back when the worker stops.
@@ -216,7 +224,9 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
     public func close() {
         stop()
         heartbeat?.join()
-        do { try claims.unregister(worker: options.worker) } catch {
+        // The claiming thread may still be in `next()` (it is not joined): the lock keeps
+        // the two off the connection at once (libpq's rule), for a fifth of a second at most.
+        do { try connection.withLock { try claims.unregister(worker: options.worker) } } catch {
             log.warn("cannot give back the tasks of worker \(options.worker): they return to the queue when their lease runs out (\(error))",
                      ["queue": .string(options.queue)])
         }
