@@ -13,8 +13,11 @@ public struct QueueWorkerOptions: Sendable {
     public var maxAttempts = 5
     /// Keep waiting for tasks when the queue is drained.
     public var follow = false
-    /// Longest wait between looks at a queue with nothing claimable.
-    public var maxPoll = 2.0
+    /// Longest wait between looks at a queue with nothing claimable. New and returned
+    /// tasks are announced (NOTIFY) and claimed at once; the looks are for what no one
+    /// announces: leases and backoffs running out, the last tasks ending elsewhere (the
+    /// drain), so a worker ends within this of the queue's drain.
+    public var maxPoll = 0.5
 
     public init(queue: String, worker: String? = nil) {
         self.queue = queue
