@@ -85,6 +85,18 @@ public final class Ledger {
         }
     }
 
+    /// A success replaces everything the ledger said of its dest (one or many at once).
+    static let heldNow = """
+        ON CONFLICT (dest) DO UPDATE SET
+            url = excluded.url, key = excluded.key, source = excluded.source, market = excluded.market,
+            period = excluded.period, type = excluded.type, symbol = excluded.symbol,
+            interval = excluded.interval, date = excluded.date, size = excluded.size,
+            etag = excluded.etag, last_modified = excluded.last_modified, sha256 = excluded.sha256,
+            verified = excluded.verified, collected_at = excluded.collected_at, status = 'ok',
+            error_code = NULL, error_message = NULL, attempts = excluded.attempts,
+            task_id = excluded.task_id, updated_at = excluded.updated_at
+        """
+
     /// Records a stored, verified archive. Call inside a transaction, after the file is durable.
     public func recordSuccess(_ item: Item, sha256: String?, verified: Bool, attempts: Int, at now: String) throws {
         try db.run("""
@@ -93,14 +105,7 @@ public final class Ledger {
                                 status, error_code, error_message, attempts, task_id, updated_at)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
                     'ok', NULL, NULL, ?17, ?18, ?16)
-            ON CONFLICT (dest) DO UPDATE SET
-                url = excluded.url, key = excluded.key, source = excluded.source, market = excluded.market,
-                period = excluded.period, type = excluded.type, symbol = excluded.symbol,
-                interval = excluded.interval, date = excluded.date, size = excluded.size,
-                etag = excluded.etag, last_modified = excluded.last_modified, sha256 = excluded.sha256,
-                verified = excluded.verified, collected_at = excluded.collected_at, status = 'ok',
-                error_code = NULL, error_message = NULL, attempts = excluded.attempts,
-                task_id = excluded.task_id, updated_at = excluded.updated_at
+            \(Ledger.heldNow)
             """, itemValues(item) + [StateValue(item.size), StateValue(item.etag), StateValue(item.lastModified),
                                     StateValue(sha256), StateValue(verified), StateValue(now),
                                     StateValue(attempts), StateValue(item.taskID)])
@@ -145,14 +150,7 @@ public final class Ledger {
                         ?8::text[], ?9::text[], ?10::text[], ?11::text[], ?12::text[], ?13::text[], ?14::text[],
                         ?15::text[], ?16::text[], ?17::text[])
                 AS x(d, u, k, so, m, p, ty, sy, i, da, sz, e, lm, sh, v, a, t)
-            ON CONFLICT (dest) DO UPDATE SET
-                url = excluded.url, key = excluded.key, source = excluded.source, market = excluded.market,
-                period = excluded.period, type = excluded.type, symbol = excluded.symbol,
-                interval = excluded.interval, date = excluded.date, size = excluded.size,
-                etag = excluded.etag, last_modified = excluded.last_modified, sha256 = excluded.sha256,
-                verified = excluded.verified, collected_at = excluded.collected_at, status = 'ok',
-                error_code = NULL, error_message = NULL, attempts = excluded.attempts,
-                task_id = excluded.task_id, updated_at = excluded.updated_at
+            \(Ledger.heldNow)
             """, [
                 column { $0.item.dest }, column { Secrets.redact($0.item.url) }, column { $0.item.key },
                 column { $0.item.source }, column { $0.item.market }, column { $0.item.period }, column { $0.item.type },

@@ -2,8 +2,6 @@ import Glibc
 import ArcCore
 import ArcHTTPServer
 
-// Set by the signal handler; read by the accept loop's stopper.
-private nonisolated(unsafe) var receivedStop: Int32 = 0
 
 /// `arc-queue metrics`: the queues' depth in the Prometheus text format, written once or
 /// served at /metrics (each scrape reads the database afresh, on one connection).
@@ -19,11 +17,7 @@ enum QueueMetrics {
         let server = try HTTPServer(host: host, port: port)
         // One connection, used by one scrape at a time.
         let guarded = Locked(state)
-        installStopHandler()
-        WorkerThread(name: "stop") {
-            while receivedStop == 0 { usleep(50_000) }
-            server.stop()
-        }.detach()
+        server.stopOnSignals()
         tool.log.info("serving queue metrics on http://\(server.address)/metrics",
                       ["address": .string(server.address), "port": .int(Int64(server.port))])
         let log = tool.log
@@ -40,7 +34,7 @@ enum QueueMetrics {
                 return .error(503, "cannot read the queues: \(error)")
             }
         }
-        return receivedStop == SIGTERM ? .terminated : .interrupted
+        return HTTPServer.stoppedStatus
     }
 
     /// The exposition text for every queue (or `queue`).
@@ -88,20 +82,5 @@ enum QueueMetrics {
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return (host.isEmpty ? "0.0.0.0" : host, port)
-    }
-
-    /// As telem-trace serve: a handler, so a signal reaches the accept loop whichever
-    /// thread it lands on; a second signal exits at once.
-    static func installStopHandler() {
-        for sig in [SIGINT, SIGTERM] {
-            var action = sigaction()
-            action.__sigaction_handler.sa_handler = { sig in
-                if receivedStop != 0 { _exit(sig == SIGTERM ? 143 : 130) }
-                receivedStop = sig
-            }
-            sigemptyset(&action.sa_mask)
-            action.sa_flags = SA_RESTART
-            sigaction(sig, &action, nil)
-        }
     }
 }

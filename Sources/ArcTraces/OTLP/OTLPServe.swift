@@ -2,8 +2,6 @@ import Glibc
 import ArcCore
 import ArcHTTPServer
 
-// Set by the signal handler; read by the accept loop between polls.
-private nonisolated(unsafe) var receivedStop: Int32 = 0
 
 /// `telem-trace serve --otlp HOST:PORT`: an OTLP/HTTP JSON receiver that stores what
 /// OpenTelemetry SDKs send to /v1/traces, so ls, show and stats see other programs' traces.
@@ -15,12 +13,7 @@ enum OTLPServe {
         let server = try HTTPServer(host: host, port: port)
         server.token = token
         let receiver = Receiver(store: store, log: tool.log)
-        installStopHandler()
-        // Stopper: turns the flag the handler sets into a stop of the accept loop.
-        WorkerThread(name: "stop") {
-            while receivedStop == 0 { usleep(50_000) }
-            server.stop()
-        }.detach()
+        server.stopOnSignals()
         tool.log.info("listening on http://\(server.address)/v1/traces" + (token == nil ? "" : " (bearer token required)"),
                       ["address": .string(server.address), "port": .int(Int64(server.port)),
                        "auth": .string(token == nil ? "none" : "bearer")])
@@ -28,23 +21,7 @@ enum OTLPServe {
         let totals = receiver.totals
         tool.log.info("stopped: stored \(totals.spans) spans from \(totals.requests) requests",
                       ["spans": .int(Int64(totals.spans)), "requests": .int(Int64(totals.requests))])
-        return receivedStop == SIGTERM ? .terminated : .interrupted
-    }
-
-    /// A handler rather than StopSignal's sigwait thread: threads that telemetry started
-    /// before us do not block the signals, and a signal delivered to one of them would
-    /// kill the process without the clean stop. A second signal exits at once.
-    static func installStopHandler() {
-        for sig in [SIGINT, SIGTERM] {
-            var action = sigaction()
-            action.__sigaction_handler.sa_handler = { sig in
-                if receivedStop != 0 { _exit(sig == SIGTERM ? 143 : 130) }
-                receivedStop = sig
-            }
-            sigemptyset(&action.sa_mask)
-            action.sa_flags = SA_RESTART
-            sigaction(sig, &action, nil)
-        }
+        return HTTPServer.stoppedStatus
     }
 
     /// The token every request must carry (--token-file), or nil (--no-auth, or a loopback
