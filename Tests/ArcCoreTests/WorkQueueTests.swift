@@ -192,6 +192,25 @@ final class WorkQueueTests: XCTestCase {
         }
     }
 
+    /// A claim made again after its reply was lost leased a batch the worker never saw:
+    /// renewed only by id, those run out and go to others instead of staying leased unworked.
+    func testAHeartbeatByIdLetsUnknownClaimsRunOut() throws {
+        let name = freshName()
+        let a = try open(name), b = try open(name)
+        _ = try a.enqueue(tasks(["seen", "unseen"]))
+        let lost = try a.claim(worker: "A", limit: 1, lease: 0.4, maxAttempts: 5)  // its reply "lost"
+        let seen = try a.claim(worker: "A", limit: 1, lease: 0.4, maxAttempts: 5)
+        XCTAssertEqual(lost.count, 1)
+        XCTAssertEqual(seen.count, 1)
+        for _ in 0..<3 {
+            usleep(200_000)
+            XCTAssertEqual(try a.heartbeat(worker: "A", lease: 0.4, ids: seen.map(\.id)), 1)
+        }
+        // The unseen task's lease ran out: B takes it; the seen one is still A's.
+        XCTAssertEqual(try b.claim(worker: "B", limit: 5, lease: 60, maxAttempts: 5).map(\.id), lost.map(\.id))
+        XCTAssertEqual(try a.heartbeat(worker: "A", lease: 60, ids: []), 0, "nothing held: only the worker's row")
+    }
+
     /// A worker killed and started again under the same --worker (a StatefulSet's pod, a
     /// systemd unit with a fixed name) must not renew what its dead self held: it does not
     /// know those tasks, so it would hold them forever and the queue would never drain.

@@ -66,6 +66,9 @@ final class CollectQueue: @unchecked Sendable { // `worker` is thread-safe; `set
             }
         }
         try settler.release(worker: me, ids: released)
+        // Settled one way or another: the heartbeat renews them no more (a rolled-back
+        // transaction stops the run, and the worker gives back what it holds on closing).
+        worker.forget(jobs.compactMap { $0.task.claim?.id })
         return tally
     }
 

@@ -93,6 +93,8 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
     private let state = ConditionLock(conditions: 2)
     // Guarded by state:
     private var buffered: [WorkQueue.Claim] = []
+    /// Tasks claimed and not yet settled: the ones the heartbeat renews.
+    private var held = Set<Int64>()
     private var stopping = false
     private var lastRenewalSent: UInt64
     private var renewalFailures = 0
@@ -128,7 +130,7 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
                 if stop { return }
                 let sent = MonotonicClock.nanos()
                 do {
-                    try queue.heartbeat(worker: options.worker, lease: options.lease)
+                    try queue.heartbeat(worker: options.worker, lease: options.lease, ids: state.withLock { Array(held) })
                     state.withLock {
                         let margin = UInt64(options.lease * 5 / 6 * 1e9)
                         if sent &- lastRenewalSent >= margin { lapsedBefore = max(lapsedBefore, sent &- margin) }
@@ -175,7 +177,10 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
             if claimed.isEmpty && state.withLock({ stopping }) { return nil }
             if !claimed.isEmpty {
                 // Their leases run from the claim (`claimedAt`): the fence counts from there.
-                state.withLock { buffered += claimed }
+                state.withLock {
+                    buffered += claimed
+                    for c in claimed { held.insert(c.id) }
+                }
                 wait = 0.05
                 continue
             }
@@ -199,10 +204,16 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
         }
     }
 
+    /// The tool settled these tasks (done, failed, back in the queue): no longer renewed.
+    public func forget(_ ids: [Int64]) {
+        state.withLock { for id in ids { held.remove(id) } }
+    }
+
     /// Fails a claimed task that cannot be run (its record is not a task); call from the
     /// thread that calls `next()`.
     public func reject(_ claim: WorkQueue.Claim, code: FailureCode, message: String) throws {
         _ = try connection.withLock { try claims.fail(worker: options.worker, id: claim.id, code: code.rawValue, message: message) }
+        forget([claim.id])
     }
 
     /// Tasks claimed but not handed out: given back when the worker stops.

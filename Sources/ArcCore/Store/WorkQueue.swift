@@ -141,14 +141,25 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
     /// another, so it cannot deadlock with the same worker's settling, which locks the
     /// tasks and then the worker's row (seen as 40P01 with 8 workers, killing a worker).
     @discardableResult
-    public func heartbeat(worker: String, lease: Double) throws -> Int {
+    ///
+    /// `ids`: only these tasks (the ones the worker knows it holds). A claim whose reply was
+    /// lost with the connection, and then made again, leased a batch the worker never saw:
+    /// renewed by name it would stay leased, and unworked, for as long as the worker lives;
+    /// renewed by id it runs out like a dead worker's. Nil renews every live lease it holds.
+    public func heartbeat(worker: String, lease: Double, ids: [Int64]? = nil) throws -> Int {
+        if let ids, ids.isEmpty {
+            try state.run("UPDATE queue_workers SET seen_at = clock_timestamp() WHERE queue = ?1 AND worker = ?2",
+                          [.text(name), .text(worker)])
+            return 0
+        }
         let held = try state.run("""
             UPDATE queue_tasks t SET lease_until = clock_timestamp() + make_interval(secs => ?3::double precision)
             FROM (SELECT id FROM queue_tasks
                   WHERE worker = ?2 AND state = 'leased' AND queue = ?1 AND lease_until >= clock_timestamp()
+                    AND (?4::bigint[] IS NULL OR id = ANY(?4::bigint[]))
                   FOR UPDATE SKIP LOCKED) mine
             WHERE t.id = mine.id
-            """, [.text(name), .text(worker), .text(String(lease))])
+            """, [.text(name), .text(worker), .text(String(lease)), ids.map { .text(WorkQueue.array($0)) } ?? .null])
         try state.run("UPDATE queue_workers SET seen_at = clock_timestamp() WHERE queue = ?1 AND worker = ?2",
                       [.text(name), .text(worker)])
         return held

@@ -21,6 +21,7 @@ final class SilverQueue: @unchecked Sendable { // `settler` is used under `lock`
     /// released, lost), for the record.
     func settle(_ claim: WorkQueue.Claim, _ outcome: ArchiveJob.Outcome) throws -> String {
         let me = worker.options.worker
+        defer { worker.forget([claim.id]) }
         return try lock.withLock {
             guard let code = outcome.error else {
                 return try settler.complete(worker: me, ids: [claim.id]).isEmpty ? "lost" : "done"
