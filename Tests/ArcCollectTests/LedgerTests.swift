@@ -35,39 +35,6 @@ class LedgerTestCase: XCTestCase {
     }
 }
 
-/// A PostgreSQL for one test class (started in its class setUp, stopped in its tearDown),
-/// whose every test starts with the ledger's and catalog's tables made anew.
-final class TestPostgres: Sendable {
-    private let server = Locked<PostgresServer?>(nil)
-    private let failure = Locked<String?>(nil)
-
-    func start() {
-        do {
-            let started = try PostgresServer()
-            server.withLock { $0 = started }
-        } catch {
-            failure.withLock { $0 = "\(error)" }
-        }
-    }
-
-    func stop() { server.withLock { $0?.stop(); $0 = nil } }
-
-    /// The server's URL, or the test fails (never skips) with why it did not start.
-    func url() throws -> String {
-        guard let url = server.current?.url else {
-            XCTFail("PostgreSQL did not start: \(failure.current ?? "?")")
-            throw UnavailableError("postgres", "not started")
-        }
-        return url
-    }
-
-    /// Drops every table (those of later migrations too), then opens (and so migrates) the state.
-    func freshState() throws -> any StateBackend {
-        try PostgresConnection(url: url()).execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        return try StateStore.openShared(url())
-    }
-}
-
 /// Two processes on one state: each sees the other's commits, neither blocks the other.
 final class SharedStateTests: XCTestCase {
     private var dir: TempDir!

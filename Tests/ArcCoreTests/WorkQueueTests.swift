@@ -7,31 +7,12 @@ import ArcTestSupport
 /// queue of its own: idempotent enqueueing, claims that never overlap, leases that run out,
 /// settling only by the holder, and the numbers arc-queue shows.
 final class WorkQueueTests: XCTestCase {
-    private static let server = Locked<PostgresServer?>(nil)
-    private static let startFailure = Locked<String?>(nil)
+    private static let postgres = TestPostgres()
+    override class func setUp() { super.setUp(); postgres.start() }
+    override class func tearDown() { postgres.stop(); super.tearDown() }
 
-    override class func setUp() {
-        super.setUp()
-        do {
-            let started = try PostgresServer()
-            server.withLock { $0 = started }
-        } catch {
-            startFailure.withLock { $0 = "\(error)" }
-        }
-    }
-
-    override class func tearDown() {
-        server.withLock { $0?.stop(); $0 = nil }
-        super.tearDown()
-    }
-
-    /// The server's URL, or the test fails (never skips) with why it did not start.
     private func url(file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        guard let server = WorkQueueTests.server.current else {
-            XCTFail("PostgreSQL did not start: \(WorkQueueTests.startFailure.current ?? "?")", file: file, line: line)
-            throw UnavailableError("postgres", "not started")
-        }
-        return server.url
+        try WorkQueueTests.postgres.url(file: file, line: line)
     }
 
     private static let counter = Locked(0)

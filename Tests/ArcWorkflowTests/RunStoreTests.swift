@@ -12,7 +12,7 @@ final class RunStoreTests: XCTestCase {
     override func setUp() { dir = TempDir() }
     override func tearDown() { dir.remove() }
 
-    private static let postgres = SharedPostgres()
+    private static let postgres = TestPostgres()
     override class func setUp() { super.setUp(); postgres.start() }
     override class func tearDown() { postgres.stop(); super.tearDown() }
 
@@ -207,34 +207,5 @@ final class RunStoreTests: XCTestCase {
         XCTAssertFalse(try RunLock.isHeld(pathB, name: RunLock.runName("r"), store))
         held.release()
         XCTAssertFalse(try RunLock.isHeld(pathA, name: RunLock.runName("r"), store))
-    }
-}
-
-/// A PostgreSQL for one test class (started in its class setUp, stopped in its
-/// tearDown); each test gets an empty database schema.
-final class SharedPostgres: Sendable {
-    private let server = Locked<PostgresServer?>(nil)
-    private let failure = Locked<String?>(nil)
-
-    func start() {
-        do {
-            let started = try PostgresServer()
-            server.withLock { $0 = started }
-        } catch {
-            failure.withLock { $0 = "\(error)" }
-        }
-    }
-
-    func stop() { server.withLock { $0?.stop(); $0 = nil } }
-
-    /// The server's URL with every table dropped, or the test fails (never skips) with why
-    /// the server did not start.
-    func freshURL() throws -> String {
-        guard let url = server.current?.url else {
-            XCTFail("PostgreSQL did not start: \(failure.current ?? "?")")
-            throw UnavailableError("postgres", "not started")
-        }
-        try PostgresConnection(url: url).execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        return url
     }
 }
