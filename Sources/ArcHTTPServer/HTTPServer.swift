@@ -82,6 +82,24 @@ public final class HTTPServer: @unchecked Sendable { // `stopped` and `active` a
     }
 
     /// `host:port`, brackets around an IPv6 host.
+    /// A listening address from the command line: `HOST:PORT`, `[::1]:PORT`, `:PORT` or
+    /// `PORT` (on `defaultHost`). A usage error names `--option` and shows `example`.
+    public static func address(_ text: String, option: String, defaultHost: String, example: String) throws -> (String, UInt16) {
+        var host = defaultHost
+        var portText = text
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = String(text[text.index(after: text.startIndex)..<close])
+            portText = String(text[close...].dropFirst().drop { $0 == ":" })
+        } else if let colon = text.lastIndex(of: ":") {
+            if colon != text.startIndex { host = String(text[..<colon]) }
+            portText = String(text[text.index(after: colon)...])
+        }
+        guard let port = UInt16(portText) else {
+            throw UsageError("--\(option): expected HOST:PORT such as \(example), got '\(text)'")
+        }
+        return (host, port)
+    }
+
     public var address: String { (host.contains(":") ? "[\(host)]" : host) + ":\(port)" }
 
     /// Asks `serve` to return: no new connections; idle ones close; requests in progress finish.

@@ -4,7 +4,7 @@ import ArcTestSupport
 
 final class ByteStreamsTests: XCTestCase {
     func testAtomicFileSinkAppearsOnlyOnCommit() throws {
-        let dir = try TempDir()
+        let dir = TempDir()
         let path = dir.path + "/a/b/out.bin"
         let sink = try AtomicFileSink(path: path)
         try sink.write(Array("hello ".utf8))
@@ -18,7 +18,7 @@ final class ByteStreamsTests: XCTestCase {
     }
 
     func testAbortedOrDroppedSinkLeavesNothing() throws {
-        let dir = try TempDir()
+        let dir = TempDir()
         var temps: [String] = []
         do {
             let sink = try AtomicFileSink(path: dir.path + "/x.bin")
@@ -36,7 +36,7 @@ final class ByteStreamsTests: XCTestCase {
     }
 
     func testTheNextWriterRemovesADeadWritersTemporaryOnly() throws {
-        let dir = try TempDir()
+        let dir = TempDir()
         try FileSystem.writeAtomically(dir.path + "/x.bin", Array("old".utf8))
         // A writer of x.bin killed with SIGKILL (a pid no process has), one alive (pid 1),
         // another host's (on a shared filesystem: not ours to judge), another file's.
@@ -51,7 +51,7 @@ final class ByteStreamsTests: XCTestCase {
     }
 
     func testAnAbortedSinkRemovesTheDirectoriesItMadeUnlessUsed() throws {
-        let dir = try TempDir()
+        let dir = TempDir()
         let gone = try AtomicFileSink(path: dir.path + "/a/b/c/x.bin")
         try gone.write(Array("x".utf8))
         let kept = try AtomicFileSink(path: dir.path + "/a/y.bin")
@@ -66,7 +66,7 @@ final class ByteStreamsTests: XCTestCase {
     }
 
     func testFileByteSourceReadsToTheEnd() throws {
-        let dir = try TempDir()
+        let dir = TempDir()
         try FileSystem.writeAtomically(dir.path + "/in", Array(repeating: 7, count: 100_000))
         let source = try FileByteSource(path: dir.path + "/in")
         var total = 0

@@ -44,7 +44,7 @@ final class CollectJob: @unchecked Sendable { // confined in turn to one thread,
     /// Set by the first `Collector.complete` (under the collector's lock): a job ends once.
     var ended = false
     /// What became of its queue task, for a queue worker (set by the writer).
-    var settlement: CollectQueue.Settlement?
+    var settlement: WorkQueue.Settlement?
 
     init(task: CollectTask, phase: Phase) {
         self.task = task

@@ -101,7 +101,7 @@ public struct CollectOutcome {
     /// The result record: the task's fields, then the outcome's (and, from a queue worker,
     /// `queue {name, id, attempt, settled}`).
     func encode(_ task: CollectTask, into b: inout RecordBuilder, dryRun: Bool,
-                queue: (name: String, settled: CollectQueue.Settlement)? = nil) {
+                queue: (name: String, settled: WorkQueue.Settlement)? = nil) {
         b.begin()
         b.copyFields(of: task.record, except: CollectOutcome.fields)
         b.string("status", status.rawValue)
@@ -117,14 +117,7 @@ public struct CollectOutcome {
             }
         }
         if dryRun { b.bool("dry_run", true) }
-        if let queue, let claim = task.claim {
-            b.object("queue") { q in
-                q.string("name", queue.name)
-                q.int("id", claim.id)
-                q.int("attempt", Int64(claim.attempt))
-                q.string("settled", queue.settled.rawValue)
-            }
-        }
+        if let queue, let claim = task.claim { claim.encode(into: &b, queue: queue.name, settled: queue.settled) }
         b.end()
     }
 

@@ -184,19 +184,24 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         do {
             while let (record, line) = try input.next() {
                 guard let task = try input.decode(record, line: line, { try CollectTask($0, line: line) }) else { continue }
-                guard slots.acquire() else { return }
-                let admitted: Bool = withState {
-                    if stopping { return false }
-                    activeJobs += 1
-                    return true
-                }
-                guard admitted else { return }
-                lock.withLock { summary.read += 1 }
-                admit(task)
+                guard slots.acquire(), enter(task) else { return }
             }
         } catch {
             abort(error)
         }
+    }
+
+    /// Counts `task` in and starts it (holding a slot); false once the run is stopping.
+    private func enter(_ task: CollectTask) -> Bool {
+        let admitted: Bool = withState {
+            if stopping { return false }
+            activeJobs += 1
+            return true
+        }
+        guard admitted else { return false }
+        lock.withLock { summary.read += 1 }
+        admit(task)
+        return true
     }
 
     /// A queue worker's reader: claims tasks as slots free up, until the queue is drained.
@@ -225,14 +230,7 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
                     continue
                 }
                 task.claim = claim
-                let admitted: Bool = withState {
-                    if stopping { return false }
-                    activeJobs += 1
-                    return true
-                }
-                guard admitted else { return slots.release() }
-                lock.withLock { summary.read += 1 }
-                admit(task)
+                guard enter(task) else { return slots.release() }
             }
         } catch {
             abort(error)

@@ -8,42 +8,26 @@ public final class Ledger {
     /// Entries read ahead by `prefetch` (nil: not held), each used once.
     private var prefetched: [String: Entry?] = [:]
 
-    public init(_ db: any StateBackend) { self.db = db }
-
     /// Whether `prefetch` saves anything: a server's round trip per lookup, where SQLite's
     /// is a function call.
-    public var prefetches: Bool { db is PostgresState }
+    public let prefetches: Bool
 
-    /// Reads the entries of `dests` in one query, for the `entry` calls that follow.
+    public init(_ db: any StateBackend) {
+        self.db = db
+        prefetches = db is PostgresState
+    }
+
+    /// Reads the entries of `dests` in one query, for the `entry` calls that follow (those
+    /// of an earlier batch that were never asked for are dropped: memory stays per batch).
     public func prefetch(_ dests: [String]) throws {
         guard prefetches, !dests.isEmpty else { return }
+        prefetched.removeAll(keepingCapacity: true)
         for dest in dests { prefetched[dest] = .some(nil) }
         for row in try db.rows("SELECT dest, status, size, etag, sha256 FROM ledger WHERE dest = ANY(?1::text[])",
-                               [.text(Ledger.textArray(dests))]) {
+                               [.array(dests)]) {
             guard let dest = row[0] else { continue }
             prefetched[dest] = Entry(status: row[1] ?? "failed", size: row[2].flatMap { Int64($0) }, etag: row[3], sha256: row[4])
         }
-    }
-
-    /// A PostgreSQL array literal of texts: each quoted, its backslashes and quotes escaped.
-    static func textArray(_ values: [String?]) -> String {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        out.reserveCapacity(values.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
-        for (n, value) in values.enumerated() {
-            if n > 0 { out.append(UInt8(ascii: ",")) }
-            guard let value else {
-                out += Array("NULL".utf8)
-                continue
-            }
-            out.append(UInt8(ascii: "\""))
-            for c in value.utf8 {
-                if c == UInt8(ascii: "\\") || c == UInt8(ascii: "\"") { out.append(UInt8(ascii: "\\")) }
-                out.append(c)
-            }
-            out.append(UInt8(ascii: "\""))
-        }
-        out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// What the ledger knows about one destination.
@@ -139,7 +123,7 @@ public final class Ledger {
         var last: [String: Int] = [:]
         for (n, s) in successes.enumerated() { last[s.item.dest] = n }
         let rows = successes.indices.filter { last[successes[$0].item.dest] == $0 }.map { successes[$0] }
-        func column(_ value: (Success) -> String?) -> StateValue { .text(Ledger.textArray(rows.map(value))) }
+        func column(_ value: (Success) -> String?) -> StateValue { .array(rows.map(value)) }
         try db.run("""
             INSERT INTO ledger (dest, url, key, source, market, period, type, symbol, interval, date,
                                 size, etag, last_modified, sha256, verified, collected_at,

@@ -131,54 +131,57 @@ public enum PlanCommand {
             throw UsageError("--dest \(destText): expected a directory or s3://bucket[/prefix]")
         }
         let layout = try Layout(p.value("layout") ?? Layout.defaultTemplate)
-        if let name = p.value("queue") { try WorkQueue.check(name: name) }
-        if p.flag("queue") && !PostgresConnection.isURL(context.statePath) { throw UsageError(WorkQueue.needsPostgres) }
+        let queueName = p.value("queue")
+        if let queueName {
+            try WorkQueue.check(name: queueName)
+            if !PostgresConnection.isURL(context.statePath) { throw UsageError(WorkQueue.needsPostgres) }
+        }
         let state = try StateStore.openShared(context.statePath)
         let ledger = Ledger(state)
-        let queue = try p.value("queue").map { QueueWriter(try WorkQueue(state, name: $0)) }
-        // Archives wait in `batch` while their ledger entries are read in one query (a
-        // PostgreSQL state: a round trip per archive would be most of the work). The batch
-        // is planned before every read of the input, so tasks still stream.
-        var batch: [(Record, Int)] = []
-        var flushBatch: () throws -> Void = {}
+        let queue = try queueName.map { QueueWriter(try WorkQueue(state, name: $0)) }
+        let planner = Planner(destRoot: destRoot, layout: layout, ledger: ledger, force: p.flag("force"))
+        let monthly = p.flag("prefer-monthly") ? try MonthlyPreference() : nil
+
+        var shardSeen = 0, shardKept = 0
+        /// Before the ledger lookup: another shard's archives cost a hash, not a query.
+        func inShard(_ record: Record, line: Int) throws -> Bool {
+            guard let shard else { return true }
+            guard let mine = try input.decode(record, line: line, { try shard.contains($0) }) else { return false }
+            shardSeen += 1
+            if mine { shardKept += 1 }
+            return mine
+        }
+        func plan(_ record: Record, line: Int, dest: String?) throws {
+            guard let task = try input.decode(record, line: line, { try planner.plan($0, dest: dest) }), let task else { return }
+            if let queue {
+                try queue.add(identity: planner.lastDest, task: String(decoding: task.dropLast(), as: UTF8.self))
+            } else {
+                try output.write(task)
+            }
+        }
+        // On a PostgreSQL state the shard's archives wait in `batch` while their ledger
+        // entries are read in one query (a round trip per archive would be most of the
+        // work); the batch is planned before every read of the input, so tasks still stream.
+        var batch: [(record: Record, line: Int, dest: String?)] = []
+        func flushBatch() throws {
+            guard !batch.isEmpty else { return }
+            let pending = batch
+            batch.removeAll(keepingCapacity: true)
+            try ledger.prefetch(pending.compactMap(\.dest))
+            for item in pending { try plan(item.record, line: item.line, dest: item.dest) }
+        }
+        func planSoon(_ record: Record, line: Int) throws {
+            guard try inShard(record, line: line) else { return }
+            guard ledger.prefetches else { return try plan(record, line: line, dest: nil) }
+            // A record whose dest cannot be made is reported by plan, in its turn.
+            batch.append((record, line, try? planner.destination(for: record)))
+            if batch.count >= 1000 { try flushBatch() }
+        }
         // Waiting for input must not hold a ledger snapshot open.
         input.willBlock = {
             try flushBatch()
             try ledger.endLookups()
             try output.flush()
-        }
-        let planner = Planner(destRoot: destRoot, layout: layout, ledger: ledger, force: p.flag("force"))
-        let monthly = p.flag("prefer-monthly") ? try MonthlyPreference() : nil
-
-        var shardSeen = 0, shardKept = 0
-        func plan(_ record: Record, line: Int) throws {
-            // Before the ledger lookup: another shard's archives cost a hash, not a query.
-            if let shard {
-                guard let mine = try input.decode(record, line: line, { try shard.contains($0) }) else { return }
-                shardSeen += 1
-                guard mine else { return }
-                shardKept += 1
-            }
-            if let task = try input.decode(record, line: line, { try planner.plan($0) }), let task {
-                if let queue {
-                    try queue.add(identity: planner.lastDest, task: String(decoding: task.dropLast(), as: UTF8.self))
-                } else {
-                    try output.write(task)
-                }
-            }
-        }
-        flushBatch = {
-            guard !batch.isEmpty else { return }
-            let pending = batch
-            batch.removeAll(keepingCapacity: true)
-            // A record whose dest cannot be made is reported by plan, in its turn.
-            try ledger.prefetch(pending.compactMap { try? planner.destination(for: $0.0) })
-            for (record, line) in pending { try plan(record, line: line) }
-        }
-        func planSoon(_ record: Record, line: Int) throws {
-            guard ledger.prefetches else { return try plan(record, line: line) }
-            batch.append((record, line))
-            if batch.count >= 1000 { try flushBatch() }
         }
         while let (record, line) = try input.next() {
             if let monthly {

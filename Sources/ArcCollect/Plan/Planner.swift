@@ -57,9 +57,10 @@ public final class Planner {
 
     /// The task record for `archive` (with its newline), or nil when it is already held.
     /// Throws `FieldError` for a record that cannot be planned.
-    public func plan(_ archive: Record) throws -> [UInt8]? {
+    /// `dest`: `destination(for: archive)` when the caller made it already.
+    public func plan(_ archive: Record, dest known: String? = nil) throws -> [UInt8]? {
         let url = try archive.requiredString("url")
-        let dest = try destination(for: archive)
+        let dest = try known ?? destination(for: archive)
         let size = try archive.int("size")
         if let size, size < 0 { throw FieldError(field: "size", problem: "negative size \(size)") }
         let etag = try archive.string("etag")

@@ -15,20 +15,6 @@ final class CollectQueue: @unchecked Sendable { // `worker` is thread-safe; `set
 
     var name: String { worker.options.queue }
 
-    /// What became of a task in the queue.
-    enum Settlement: String {
-        /// Done: recorded in the ledger.
-        case done
-        /// Failed for good, with its error.
-        case failed
-        /// Failed for now: claimable again after a backoff, by any worker.
-        case retry
-        /// Given back untried (the worker is stopping).
-        case released
-        /// Another worker holds it now (this one's lease ran out): nothing is recorded.
-        case lost
-    }
-
     /// Settles a batch of finished jobs; call inside the ledger's transaction, and `count`
     /// what it returns last in it. Sets each job's `settlement`; only `done`, `failed` and
     /// `retry` jobs may be recorded.
@@ -54,15 +40,11 @@ final class CollectQueue: @unchecked Sendable { // `worker` is thread-safe; `set
                 // it, it must go back, or this worker would renew it without ever doing it.
                 released.append(claim.id)
                 job.settlement = .lost
-            } else if WorkQueue.transientCodes.contains(error.code.rawValue) && claim.attempt < worker.options.maxAttempts {
-                let held = try settler.retryLater(worker: me, id: claim.id, delay: WorkQueue.backoff(claim.attempt),
-                                                  code: error.code.rawValue, message: error.message)
-                job.settlement = held ? .retry : .lost
             } else {
-                let held = try settler.fail(worker: me, id: claim.id, code: error.code.rawValue, message: error.message,
-                                            counted: false)
-                job.settlement = held ? .failed : .lost
-                if held { tally.failed += 1 }
+                job.settlement = try settler.settleFailure(worker: me, claim: claim, code: error.code.rawValue,
+                                                           message: error.message, maxAttempts: worker.options.maxAttempts,
+                                                           counted: false)
+                if job.settlement == .failed { tally.failed += 1 }
             }
         }
         try settler.release(worker: me, ids: released)
@@ -83,7 +65,6 @@ final class CollectQueue: @unchecked Sendable { // `worker` is thread-safe; `set
     func count(_ tally: Tally) throws {
         try settler.count(worker: worker.options.worker, done: tally.done, failed: tally.failed)
     }
-
 }
 
 extension FailureCode {

@@ -64,9 +64,7 @@ public struct QueueWorkerOptions: Sendable {
 
     /// Unique across machines and restarts, and readable: which host, which process.
     public static func defaultWorkerName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        let host = gethostname(&buffer, buffer.count - 1) == 0 ? String(nulTerminated: buffer) : "localhost"
-        return "\(host):\(getpid()):\(WallClock.nowMillis())"
+        "\(ProcessEnvironment.hostName):\(getpid()):\(WallClock.nowMillis())"
     }
 }
 
@@ -108,7 +106,7 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
         self.log = log
         claims = try WorkQueue.open(statePath, name: options.queue)
         let heartbeat = try WorkQueue.open(statePath, name: options.queue)
-        try claims.register(worker: options.worker, host: Telemetry.hostname, pid: getpid(), lease: options.lease)
+        try claims.register(worker: options.worker, host: ProcessEnvironment.hostName, pid: getpid(), lease: options.lease)
         try claims.listen()
         lastRenewalSent = MonotonicClock.nanos()
         log.info("worker \(options.worker) taking tasks from queue \(options.queue)",
@@ -132,8 +130,8 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
                 do {
                     try queue.heartbeat(worker: options.worker, lease: options.lease, ids: state.withLock { Array(held) })
                     state.withLock {
-                        let margin = UInt64(options.lease * 5 / 6 * 1e9)
-                        if sent &- lastRenewalSent >= margin { lapsedBefore = max(lapsedBefore, sent &- margin) }
+                        let fence = UInt64(self.fence * 1e9)
+                        if sent &- lastRenewalSent >= fence { lapsedBefore = max(lapsedBefore, sent &- fence) }
                         lastRenewalSent = sent
                         renewalFailures = 0
                     }
@@ -152,8 +150,12 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
         let (last, lapsed) = state.withLock { (lastRenewalSent, lapsedBefore) }
         if claim.claimedAt < lapsed { return false }
         let age = Double(MonotonicClock.nanos() &- max(last, claim.claimedAt)) / 1e9
-        return age < options.lease * 5 / 6
+        return age < fence
     }
+
+    /// Seconds after its last renewal (or its claim) that a lease no longer surely holds:
+    /// the lease less a sixth, the time the final step needs to land.
+    private var fence: Double { options.lease * 5 / 6 }
 
     /// The next claimed task, claiming a batch when none is buffered; waits while the
     /// queue has tasks that are not claimable yet (leased by others, waiting out a
@@ -214,14 +216,6 @@ public final class QueueWorker: @unchecked Sendable { // mutable fields are guar
     public func reject(_ claim: WorkQueue.Claim, code: FailureCode, message: String) throws {
         _ = try connection.withLock { try claims.fail(worker: options.worker, id: claim.id, code: code.rawValue, message: message) }
         forget([claim.id])
-    }
-
-    /// Tasks claimed but not handed out: given back when the worker stops.
-    public func takeBuffered() -> [WorkQueue.Claim] {
-        state.withLock {
-            defer { buffered = [] }
-            return buffered
-        }
     }
 
     /// Wakes `next()` and the heartbeat; call from any thread.

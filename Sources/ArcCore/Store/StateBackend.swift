@@ -9,6 +9,34 @@ public enum StateValue: Sendable, Equatable {
     public init(_ value: Int?) { self = value.map { .integer(Int64($0)) } ?? .null }
     public init(_ value: Bool?) { self = value.map { .integer($0 ? 1 : 0) } ?? .null }
 
+    /// A PostgreSQL array literal (`{"a","b",NULL}`) as one text parameter, for
+    /// `= ANY(?N::text[])` and `unnest`: each value quoted, its backslashes and quotes
+    /// escaped, nil as NULL. Bytes, not Characters: it carries a batch of ledger rows.
+    public static func array(_ values: [String?]) -> StateValue {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(values.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
+        for (n, value) in values.enumerated() {
+            if n > 0 { out.append(UInt8(ascii: ",")) }
+            guard let value else {
+                out += Array("NULL".utf8)
+                continue
+            }
+            out.append(UInt8(ascii: "\""))
+            for c in value.utf8 {
+                if c == UInt8(ascii: "\\") || c == UInt8(ascii: "\"") { out.append(UInt8(ascii: "\\")) }
+                out.append(c)
+            }
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "}"))
+        return .text(String(decoding: out, as: UTF8.self))
+    }
+
+    /// Ids as a PostgreSQL array literal (`{1,2,3}`), for `= ANY(?N::bigint[])`.
+    public static func array(_ ids: [Int64]) -> StateValue {
+        .text("{" + ids.map(String.init).joined(separator: ",") + "}")
+    }
+
     /// The value as PostgreSQL receives it: text the server casts to the column's type.
     var postgresText: String? {
         switch self {

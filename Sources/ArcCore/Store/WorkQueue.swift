@@ -140,26 +140,22 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
     /// ends the lease anyway): the heartbeat never holds one lock while waiting for
     /// another, so it cannot deadlock with the same worker's settling, which locks the
     /// tasks and then the worker's row (seen as 40P01 with 8 workers, killing a worker).
-    @discardableResult
     ///
     /// `ids`: only these tasks (the ones the worker knows it holds). A claim whose reply was
     /// lost with the connection, and then made again, leased a batch the worker never saw:
     /// renewed by name it would stay leased, and unworked, for as long as the worker lives;
     /// renewed by id it runs out like a dead worker's. Nil renews every live lease it holds.
+    @discardableResult
     public func heartbeat(worker: String, lease: Double, ids: [Int64]? = nil) throws -> Int {
-        if let ids, ids.isEmpty {
-            try state.run("UPDATE queue_workers SET seen_at = clock_timestamp() WHERE queue = ?1 AND worker = ?2",
-                          [.text(name), .text(worker)])
-            return 0
-        }
-        let held = try state.run("""
+        // Holding nothing it knows of, the worker only says it is alive.
+        let held = ids?.isEmpty == true ? 0 : try state.run("""
             UPDATE queue_tasks t SET lease_until = clock_timestamp() + make_interval(secs => ?3::double precision)
             FROM (SELECT id FROM queue_tasks
                   WHERE worker = ?2 AND state = 'leased' AND queue = ?1 AND lease_until >= clock_timestamp()
                     AND (?4::bigint[] IS NULL OR id = ANY(?4::bigint[]))
                   FOR UPDATE SKIP LOCKED) mine
             WHERE t.id = mine.id
-            """, [.text(name), .text(worker), .text(String(lease)), ids.map { .text(WorkQueue.array($0)) } ?? .null])
+            """, [.text(name), .text(worker), .text(String(lease)), ids.map { .array($0) } ?? .null])
         try state.run("UPDATE queue_workers SET seen_at = clock_timestamp() WHERE queue = ?1 AND worker = ?2",
                       [.text(name), .text(worker)])
         return held
@@ -185,6 +181,30 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
         public let task: String
         /// When the claim was sent (MonotonicClock): its lease runs from no earlier.
         public let claimedAt: UInt64
+
+        /// The result record's `queue {name, id, attempt, settled}`.
+        public func encode(into b: inout RecordBuilder, queue: String, settled: Settlement) {
+            b.object("queue") { q in
+                q.string("name", queue)
+                q.int("id", id)
+                q.int("attempt", Int64(attempt))
+                q.string("settled", settled.rawValue)
+            }
+        }
+    }
+
+    /// What became of a claimed task.
+    public enum Settlement: String, Sendable {
+        /// Done: recorded.
+        case done
+        /// Failed for good, with its error.
+        case failed
+        /// Failed for now: claimable again after a backoff, by any worker.
+        case retry
+        /// Given back untried (the worker is stopping).
+        case released
+        /// Another worker holds it now (this one's lease ran out): nothing is recorded.
+        case lost
     }
 
     /// Leases up to `limit` claimable tasks to `worker` for `lease` seconds: pending ones
@@ -252,7 +272,7 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
                 not_before = NULL, error_code = NULL, error_message = NULL
             WHERE id = ANY(?3::bigint[]) AND worker = ?2 AND state = 'leased' AND queue = ?1
             RETURNING id
-            """, [.text(name), .text(worker), .text(WorkQueue.array(ids))])
+            """, [.text(name), .text(worker), .array(ids)])
         let done = Set(rows.compactMap { $0[0].flatMap { Int64($0) } })
         if counted { try count(worker: worker, done: done.count, failed: 0) }
         return done
@@ -281,6 +301,18 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
     /// Seconds before a task failed for now may be claimed again: 5 s, doubling, at most 5 min.
     public static func backoff(_ attempt: Int) -> Double { min(300, 5 * Double(1 << min(max(attempt - 1, 0), 6))) }
 
+    /// Settles a task whose run failed with `code`: back in the queue after a backoff when
+    /// the failure may mend (`transientCodes`) and claims are left under `maxAttempts`,
+    /// else failed for good. `.lost` when `worker` no longer held it.
+    public func settleFailure(worker: String, claim: Claim, code: String, message: String, maxAttempts: Int,
+                              counted: Bool = true) throws -> Settlement {
+        if WorkQueue.transientCodes.contains(code) && claim.attempt < maxAttempts {
+            return try retryLater(worker: worker, id: claim.id, delay: WorkQueue.backoff(claim.attempt), code: code,
+                                  message: message) ? .retry : .lost
+        }
+        return try fail(worker: worker, id: claim.id, code: code, message: message, counted: counted) ? .failed : .lost
+    }
+
     /// Puts a task that failed for now back, claimable after `delay` seconds, its error
     /// kept for people to read; false when `worker` no longer held it.
     public func retryLater(worker: String, id: Int64, delay: Double, code: String, message: String) throws -> Bool {
@@ -300,7 +332,7 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
         let released = try state.run("""
             UPDATE queue_tasks SET state = 'pending', lease_until = NULL, attempts = greatest(attempts - 1, 0)
             WHERE worker = ?2 AND state = 'leased' AND queue = ?1 AND (?3::bigint[] IS NULL OR id = ANY(?3::bigint[]))
-            """, [.text(name), .text(worker), ids.map { .text(WorkQueue.array($0)) } ?? .null])
+            """, [.text(name), .text(worker), ids.map { .array($0) } ?? .null])
         if released > 0 { try notify() }
     }
 
@@ -314,22 +346,15 @@ public final class WorkQueue: @unchecked Sendable { // one connection: used by o
                       [.text(name), .text(worker), .integer(Int64(done)), .integer(Int64(failed))])
     }
 
-    /// A PostgreSQL array literal of ids, sent as one parameter.
-    static func array(_ ids: [Int64]) -> String {
-        "{" + ids.map(String.init).joined(separator: ",") + "}"
-    }
-
     /// Failed tasks pending again (`arc-queue retry`); the count.
     public func retryFailed() throws -> Int {
-        try state.transaction { try retryFailedNow() }
-    }
-
-    private func retryFailedNow() throws -> Int {
-        let retried = try state.run("""
-            UPDATE queue_tasks SET state = 'pending', attempts = 0, worker = NULL, not_before = NULL, finished_at = NULL
-            WHERE queue = ?1 AND state = 'failed'
-            """, [.text(name)])
-        if retried > 0 { try notify() }
-        return retried
+        try state.transaction {
+            let retried = try state.run("""
+                UPDATE queue_tasks SET state = 'pending', attempts = 0, worker = NULL, not_before = NULL, finished_at = NULL
+                WHERE queue = ?1 AND state = 'failed'
+                """, [.text(name)])
+            if retried > 0 { try notify() }
+            return retried
+        }
     }
 }

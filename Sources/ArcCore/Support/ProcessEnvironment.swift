@@ -15,4 +15,13 @@ public enum ProcessEnvironment {
         }
         return result
     }
+
+    /// This machine's name (gethostname), "localhost" when it has none: for logs, metrics,
+    /// queue workers and the names of temporary files.
+    public static let hostName: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        let name = String(nulTerminated: buffer)
+        return name.isEmpty ? "localhost" : name
+    }()
 }

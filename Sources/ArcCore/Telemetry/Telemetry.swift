@@ -133,7 +133,7 @@ public final class Telemetry: @unchecked Sendable { // `finished` and `exportTim
         }
         if let pushgateway {
             do {
-                try MetricsPublisher.push(text, to: pushgateway, job: tool, instance: Telemetry.hostname)
+                try MetricsPublisher.push(text, to: pushgateway, job: tool, instance: ProcessEnvironment.hostName)
             } catch {
                 log.warn("cannot push metrics: \(error)", ["url": .string(pushgateway)])
             }
@@ -146,11 +146,5 @@ public final class Telemetry: @unchecked Sendable { // `finished` and `exportTim
         let left = Double(end &- min(end, MonotonicClock.nanos())) / 1e9
         if let logs, let report = logs.shutdown(deadline: max(left, 0.1)) { reports.append(report) }
         for report in reports { log.warn(report) }
-    }
-
-    static var hostname: String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
-        return String(nulTerminated: buffer)
     }
 }

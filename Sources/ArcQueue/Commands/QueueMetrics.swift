@@ -13,7 +13,7 @@ enum QueueMetrics {
             try BufferedOutput.stdout.flush()
             return .ok
         }
-        let (host, port) = try address(listen)
+        let (host, port) = try HTTPServer.address(listen, option: "listen", defaultHost: "0.0.0.0", example: "0.0.0.0:9108")
         let server = try HTTPServer(host: host, port: port)
         // One connection, used by one scrape at a time.
         let guarded = Locked(state)
@@ -73,14 +73,5 @@ enum QueueMetrics {
             }
         }
         return out
-    }
-
-    static func address(_ text: String) throws -> (String, UInt16) {
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
-            throw UsageError("--listen \(text): expected HOST:PORT (0.0.0.0:9108; port 0 picks a free one)")
-        }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host.isEmpty ? "0.0.0.0" : host, port)
     }
 }

@@ -109,9 +109,7 @@ final class SilverRunner: @unchecked Sendable { // `summary` is guarded by `lock
                     continue
                 }
                 try submit(.claimed(item, claim))
-            } catch let error as FieldError {
-                try reject(claim, from: queue, origin: origin, error)
-            } catch let error as JSONSyntaxError {
+            } catch where error is FieldError || error is JSONSyntaxError {
                 try reject(claim, from: queue, origin: origin, error)
             }
         }

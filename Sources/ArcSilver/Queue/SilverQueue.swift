@@ -17,39 +17,30 @@ final class SilverQueue: @unchecked Sendable { // `settler` is used under `lock`
 
     var name: String { worker.options.queue }
 
-    /// Settles `claim` by how its archive went; what became of it (done, failed, retry,
-    /// released, lost), for the record.
-    func settle(_ claim: WorkQueue.Claim, _ outcome: ArchiveJob.Outcome) throws -> String {
+    /// Settles `claim` by how its archive went. A store out of reach may mend by itself;
+    /// a bad or missing archive will not.
+    func settle(_ claim: WorkQueue.Claim, _ outcome: ArchiveJob.Outcome) throws -> WorkQueue.Settlement {
         let me = worker.options.worker
         defer { worker.forget([claim.id]) }
         return try lock.withLock {
             guard let code = outcome.error else {
-                return try settler.complete(worker: me, ids: [claim.id]).isEmpty ? "lost" : "done"
+                return try settler.complete(worker: me, ids: [claim.id]).isEmpty ? .lost : .done
             }
             if code == .interrupted {
                 try settler.release(worker: me, ids: [claim.id])
-                return "released"
+                return .released
             }
-            let message = "arc-convert could not read the archive (\(code.rawValue))"
-            // A store out of reach may mend by itself; a bad or missing archive will not.
-            if WorkQueue.transientCodes.contains(code.rawValue) && claim.attempt < worker.options.maxAttempts {
-                return try settler.retryLater(worker: me, id: claim.id, delay: WorkQueue.backoff(claim.attempt),
-                                              code: code.rawValue, message: message) ? "retry" : "lost"
-            }
-            return try settler.fail(worker: me, id: claim.id, code: code.rawValue, message: message) ? "failed" : "lost"
+            return try settler.settleFailure(worker: me, claim: claim, code: code.rawValue,
+                                             message: "arc-convert could not read the archive (\(code.rawValue))",
+                                             maxAttempts: worker.options.maxAttempts)
         }
     }
 
     /// `line` (a record and its newline) with `queue {name, id, attempt, settled}` added.
-    func annotate(_ line: [UInt8], _ claim: WorkQueue.Claim, settled: String) -> [UInt8] {
+    func annotate(_ line: [UInt8], _ claim: WorkQueue.Claim, settled: WorkQueue.Settlement) -> [UInt8] {
         var b = RecordBuilder()
         b.begin()
-        b.object("queue") { q in
-            q.string("name", name)
-            q.int("id", claim.id)
-            q.int("attempt", Int64(claim.attempt))
-            q.string("settled", settled)
-        }
+        claim.encode(into: &b, queue: name, settled: settled)
         b.end()
         // Both are objects this tool wrote: the record's last "}" meets the new member.
         guard let close = line.lastIndex(of: UInt8(ascii: "}")) else { return line }

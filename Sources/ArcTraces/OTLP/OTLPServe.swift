@@ -7,7 +7,8 @@ import ArcHTTPServer
 /// OpenTelemetry SDKs send to /v1/traces, so ls, show and stats see other programs' traces.
 enum OTLPServe {
     static func run(_ tool: ToolContext) throws -> ExitStatus {
-        let (host, port) = try address(tool.parsed.value("otlp") ?? "127.0.0.1:4318")
+        let (host, port) = try HTTPServer.address(tool.parsed.value("otlp") ?? "127.0.0.1:4318", option: "otlp",
+                                                  defaultHost: "127.0.0.1", example: "127.0.0.1:4318")
         let token = try authentication(tool, host: host)
         let store = try TraceStore.open(tool.statePath)
         let server = try HTTPServer(host: host, port: port)
@@ -41,23 +42,6 @@ enum OTLPServe {
                              + "give --token-file FILE to require a bearer token, or --no-auth to accept anyone")
         }
         return nil
-    }
-
-    /// `HOST:PORT`, `[::1]:PORT` or `:PORT` (127.0.0.1).
-    static func address(_ text: String) throws -> (String, UInt16) {
-        var host = "127.0.0.1"
-        var portText = text
-        if text.hasPrefix("[") , let close = text.firstIndex(of: "]") {
-            host = String(text[text.index(after: text.startIndex)..<close])
-            portText = String(text[close...].dropFirst().drop { $0 == ":" })
-        } else if let colon = text.lastIndex(of: ":") {
-            if colon != text.startIndex { host = String(text[..<colon]) }
-            portText = String(text[text.index(after: colon)...])
-        }
-        guard let port = UInt16(portText) else {
-            throw UsageError("--otlp: expected HOST:PORT such as 127.0.0.1:4318, got '\(text)'")
-        }
-        return (host, port)
     }
 
     /// Answers requests; one at a time reaches the database (one connection, one writer).

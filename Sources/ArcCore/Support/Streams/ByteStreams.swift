@@ -78,12 +78,7 @@ public final class AtomicFileSink: ByteSink {
 
     /// The temporary names carry the host, so a directory shared between machines (NFS)
     /// tells whose a leftover is.
-    static let host: String = {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
-        let name = String(nulTerminated: buffer)
-        return name.isEmpty ? "localhost" : String(name.map { $0 == "/" ? "_" : $0 })
-    }()
+    static let host = String(ProcessEnvironment.hostName.map { $0 == "/" ? "_" : $0 })
 
     /// Temporaries of this file that a process of this host, now dead, left (killed with
     /// SIGKILL, or the machine lost power): unlinked, as the next writer of the file is
