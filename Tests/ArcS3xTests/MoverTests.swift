@@ -256,8 +256,10 @@ final class MoverTests: XCTestCase {
         let event = try single(output)
         XCTAssertEqual(try event.string("status"), "failed")
         XCTAssertEqual(errorCode(event), "checksum_mismatch")
-        waitUntil("the damaged object's DELETE") { server.requests(to: "/lake/in/d.bin").contains { $0.method == "DELETE" } }
-        XCTAssertNil(server.body("/lake/in/d.bin"), "nothing that looks complete is left")
+        // The server records a request before it acts on it: wait for the effect, not the request.
+        waitUntil("the damaged object's DELETE") {
+            server.requests(to: "/lake/in/d.bin").contains { $0.method == "DELETE" } && server.body("/lake/in/d.bin") == nil
+        }
     }
 
     private func multipartOptions(inFlight: Int = 2) -> MoveOptions {
@@ -307,8 +309,11 @@ final class MoverTests: XCTestCase {
             let event = try single(output)
             XCTAssertEqual(try event.string("status"), "failed", key)
             if case .flipByte = fault { XCTAssertEqual(errorCode(event), "checksum_mismatch", key) }
-            waitUntil("AbortMultipartUpload of \(key)") { server.requests(to: path).contains { $0.method == "DELETE" && $0.query.hasPrefix("uploadId=") } }
-            XCTAssertFalse(server.uploadsInProgress.values.contains { $0.path == path }, "the upload of \(key) is aborted")
+            // The server records a request before it acts on it: wait for the abort's effect too.
+            waitUntil("AbortMultipartUpload of \(key)") {
+                server.requests(to: path).contains { $0.method == "DELETE" && $0.query.hasPrefix("uploadId=") }
+                    && !server.uploadsInProgress.values.contains { $0.path == path }
+            }
             XCTAssertNil(server.body(path), key)
             XCTAssertFalse(server.requests(to: path).contains { $0.method == "POST" && $0.query.hasPrefix("uploadId=") },
                            "\(key) never completed")
