@@ -71,8 +71,10 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // glibc's _GNU_SOURCE calls (syncfs); no library of its own.
+        .systemLibrary(name: "CSystem"),
 
-        library("ArcCore", ["CCurl", "CSQLite", "CPq", "CCrypto", "CZlib"]),
+        library("ArcCore", ["CCurl", "CSQLite", "CPq", "CCrypto", "CZlib", "CSystem"]),
 
         library("ArcTOML", ["ArcCore"]),
         library("ArcSchedule", ["ArcCore"]),

@@ -31,6 +31,8 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_packages+=(postg
 command -v sqlite3 >/dev/null || apt_packages+=(sqlite3)
 command -v curl >/dev/null || apt_packages+=(curl)
 command -v jq >/dev/null || apt_packages+=(jq)
+# test_collect.py reads the order of arc-collect's flushes and renames from strace.
+command -v strace >/dev/null || apt_packages+=(strace)
 # Telemetry's real receivers: promtool checks metrics files, a Pushgateway takes pushes.
 command -v promtool >/dev/null || apt_packages+=(prometheus)
 command -v prometheus-pushgateway >/dev/null || apt_packages+=(prometheus-pushgateway)

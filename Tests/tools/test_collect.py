@@ -1,11 +1,13 @@
 """arc-collect: verification, safe writes, resume, retries, stalls, dry runs, bad input."""
 import json
 import os
+import re
+import subprocess
 import threading
 import time
 from pathlib import Path
 
-from conftest import BUCKET, expected_sha, ledger, run, sha256_file
+from conftest import BUCKET, expected_sha, ledger, run, sha256_file, tool
 from faultproxy import KINDS, FaultProxy
 
 KEY = "data/futures/um/daily/klines/ETHUSDT/1m/ETHUSDT-1m-2024-01-03.zip"
@@ -117,6 +119,56 @@ def test_many_concurrent_transfers(mirror, env, tmp_path):
     r = run("arc-collect", "-j", "128", input=tasks, env=env)
     assert r.status == 0, r
     assert len(r.records) == 550 and all(x["status"] == "ok" for x in r.records)
+
+
+# One system call as `strace -f -y` prints it: "PID name(args) = ret", or split in two
+# ("PID name(args <unfinished ...>", then "PID <... name resumed>...") when threads interleave.
+SYSCALL = re.compile(r"^\d+ +(?:<\.\.\. (\w+) resumed>|(\w+)\()(.*)$")
+
+
+def test_group_commit_flushes_data_before_renames_and_renames_before_reporting(mirror, env, tmp_path):
+    """Group commit, read from the system calls arc-collect makes: every archive's bytes are
+    flushed (a syncfs after its partial file's last write) before it is renamed into place,
+    and every rename is flushed before any result record or ledger write that follows it."""
+    tasks = tasks_for(env, tmp_path / "data", "--market", "spot", "--type", "klines", "--period", "daily")[:120]
+    trace = tmp_path / "trace"
+    proc = subprocess.run(["strace", "-f", "-qq", "-y", "-s", "64", "-o", str(trace),
+                           "-e", "trace=write,pwrite64,rename,syncfs,fdatasync",
+                           tool("arc-collect"), "-j", "32"],
+                          input="".join(json.dumps(t) + "\n" for t in tasks), capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert sum(1 for l in proc.stdout.splitlines() if json.loads(l)["status"] == "ok") == len(tasks)
+
+    last_write = {}      # partial file -> index of its last write
+    flushes = []         # indexes of finished syncfs calls
+    unflushed = []       # renames (index, dest) not yet followed by a finished syncfs
+    renames = 0
+    for i, line in enumerate(trace.read_text().splitlines()):
+        m = SYSCALL.match(line)
+        if not m:
+            continue
+        name, resumed, args = m.group(2) or m.group(1), m.group(1) is not None, m.group(3)
+        if name == "syncfs" and "<unfinished" not in args:
+            flushes.append(i)
+            unflushed.clear()
+        elif name in ("write", "pwrite64") and not resumed:
+            path = args.split("<", 1)[1].split(">", 1)[0] if "<" in args.split(",")[0] else ""
+            if path.endswith(".part"):
+                last_write[path] = i
+            elif path.startswith("pipe:") or path.endswith("-wal"):
+                # A result record (stdout) or the ledger (SQLite's WAL) after an unflushed rename.
+                assert not unflushed, f"line {i + 1} reports before the renames {unflushed[:3]} are flushed"
+        elif name == "rename" and not resumed:
+            source, dest = re.findall(r'"([^"]+)"', args)[:2]
+            wrote = last_write.get(source)
+            assert wrote is not None, f"line {i + 1}: {source} renamed, never written"
+            assert any(wrote < f < i for f in flushes), f"line {i + 1}: {source} renamed before its data was flushed"
+            unflushed.append((i + 1, dest))
+            renames += 1
+        elif name == "fdatasync":
+            assert False, f"line {i + 1}: an fdatasync per file (group commit flushes once per batch): {line}"
+    assert renames == len(tasks)
 
 
 def test_fail_fast_stops_at_the_first_failure(mirror, env, tmp_path):

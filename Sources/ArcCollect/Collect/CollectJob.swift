@@ -24,6 +24,9 @@ final class CollectJob: @unchecked Sendable { // confined in turn to one thread,
     var spanID: String?
     var phase: Phase
     var sink: FileSink?
+    /// The download, verified, waiting for the writer's group commit to make it durable
+    /// and rename it to dest (see GroupCommit.swift).
+    var staged: FileSink?
     /// The archive's bytes on their way to S3 (a small archive, or the part in flight).
     var memory: HashingMemorySink?
     var pending = 0

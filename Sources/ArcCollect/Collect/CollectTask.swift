@@ -98,6 +98,15 @@ public struct CollectOutcome {
         return o
     }
 
+    /// This outcome turned into a failure after the fact (the group commit could not
+    /// store the file): the attempts and the time spent stay.
+    func failing(_ code: FailureCode, _ message: String) -> CollectOutcome {
+        var o = CollectOutcome.failed(code, message)
+        o.attempts = attempts
+        o.durationMillis = durationMillis
+        return o
+    }
+
     /// The result record: the task's fields, then the outcome's (and, from a queue worker,
     /// `queue {name, id, attempt, settled}`).
     func encode(_ task: CollectTask, into b: inout RecordBuilder, dryRun: Bool,

@@ -462,16 +462,10 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
                 sink.discard()
                 return complete(job, .failed(.sizeMismatch, "received \(sink.written) bytes, the listing says \(size)"))
             }
-            guard mayStore(job) else {
-                sink.keepPartial()
-                return complete(job, Collector.leaseLost)
-            }
-            do {
-                try sink.commit(to: task.dest)
-            } catch {
-                sink.discard()
-                return complete(job, .failed((error as? ArcError)?.code ?? .ioError, "\(error)"))
-            }
+            // Verified: the writer makes it durable and renames it into place, with the
+            // rest of its batch (GroupCommit.swift), before the ledger hears of it.
+            job.sink = nil
+            job.staged = sink
             if sink.resumedBytes > 0 {
                 log.debug("resumed a partial download", ["dest": .string(task.dest), "resumed_bytes": .int(sink.resumedBytes)])
             }
@@ -584,6 +578,7 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
             let batch = resultQueue.takeAll(max: 512)
             if batch.isEmpty { return }
             do {
+                commitStaged(batch)
                 try record(batch)
                 for job in batch {
                     job.outcome!.encode(job.task, into: &builder, dryRun: options.dryRun,
@@ -637,14 +632,10 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         }
     }
 
-    /// The ledger learns of a batch only after its files are durable: the renames are
-    /// made permanent by fsyncing each directory once, then one transaction records all.
+    /// The ledger learns of a batch only after its files are durable and in place
+    /// (`commitStaged`): one transaction records all.
     private func record(_ batch: [CollectJob]) throws {
         guard let ledger else { return }
-        let stored = batch.filter { $0.outcome!.status == .ok && $0.task.s3Dest == nil }
-        for directory in Set(stored.map { FileSystem.parent(of: $0.task.dest) }) {
-            try FileSystem.syncDirectory(directory)
-        }
         let now = WallClock.now()
         try ledger.transaction {
             let tally = try queue?.settle(batch)

@@ -1,4 +1,5 @@
 import Glibc
+import CSystem
 
 /// Where a transfer's body goes. The engine calls these on its own thread, in order:
 /// `beginAttempt` before each attempt, then `write` for each piece of the body as it
@@ -70,7 +71,7 @@ public final class FileSink: TransferSink, @unchecked Sendable { // handed over,
         self.hasher = digest
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    deinit { if fd >= 0 { Glibc.close(fd) } }
 
     public func beginAttempt() throws -> Int64 {
         if fd < 0 {
@@ -141,6 +142,30 @@ public final class FileSink: TransferSink, @unchecked Sendable { // handed over,
         try FileSystem.rename(path, finalPath)
     }
 
+    /// Group commit, step 1: the filesystem the file is on, so one `syncFileSystem` per
+    /// filesystem makes a whole batch of files durable (nil when the file is not open).
+    public var fileSystem: UInt64? {
+        guard fd >= 0 else { return nil }
+        var st = stat()
+        return fstat(fd, &st) == 0 ? UInt64(st.st_dev) : nil
+    }
+
+    /// Flushes everything written on the file's filesystem, data and metadata (syncfs(2)):
+    /// this file's bytes and every other file's, renames and new directories included.
+    public func syncFileSystem() throws {
+        if arc_syncfs(fd) != 0 { throw SystemError("syncfs", path: path, errno: errno) }
+    }
+
+    /// Group commit, step 2: gives the file its final name, for a caller that has made its
+    /// bytes durable with `syncFileSystem` (and will make the rename durable the same way).
+    /// The descriptor, and with it the lock on the partial file, is kept until `close`.
+    public func rename(to finalPath: String) throws {
+        try FileSystem.rename(path, finalPath)
+    }
+
+    /// Closes the file (after `rename`).
+    public func close() { closeFile() }
+
     /// Closes and deletes the temporary file (a failed or rejected download).
     public func discard() {
         closeFile()
@@ -156,7 +181,7 @@ public final class FileSink: TransferSink, @unchecked Sendable { // handed over,
     }
 
     private func closeFile() {
-        if fd >= 0 { close(fd) }
+        if fd >= 0 { Glibc.close(fd) }
         fd = -1
     }
 }
