@@ -42,6 +42,8 @@ def bench_pipeline(server, static, table, rounds, jobs, work, env, discover, cou
         BUILDS.add(f"pipeline, {count} archives, downloads from a static server", m["before-static"], m["arc-static"], "s")
     table.add(f"list + fetch + verify + ledger, {count} archives, all over S3", "s5cmd cp", m["s5cmd"], m["arc-s3"],
               "s", "<= 1.0 (s5cmd verifies nothing)")
+    table.add("the same, downloads from a static server", "s5cmd cp (over S3)", m["s5cmd"], m["arc-static"], "s",
+              "<= 1.0 (s5cmd verifies nothing)")
     table.add("the same, downloads from a static server", "curl --parallel", m["curl"], m["arc-static"], "s",
               "<= 1.5 (curl lists and verifies nothing)")
     table.add("the same, downloads from a static server", "aria2c -j", m["aria2c"], m["arc-static"], "s", "-")
