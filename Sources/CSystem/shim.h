@@ -7,3 +7,13 @@
 static inline int arc_syncfs(int fd) {
     return syncfs(fd);
 }
+
+#include <sys/vfs.h>
+
+// Whether syncfs(2) on `fd`'s filesystem reaches the storage: not on FUSE (its daemons
+// hear of fsync, not of syncfs), where each file must be fsync'ed on its own.
+static inline int arc_syncfs_is_durable(int fd) {
+    struct statfs st;
+    if (fstatfs(fd, &st) != 0) return 0;
+    return st.f_type != 0x65735546; // FUSE_SUPER_MAGIC
+}

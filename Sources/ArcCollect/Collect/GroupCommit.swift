@@ -14,7 +14,8 @@ import ArcCore
 ///
 /// syncfs flushes the whole filesystem, other writers' dirty pages too; that writeback is
 /// due anyway, and batches grow while a flush runs, so the flushes per file fall as the
-/// disk slows.
+/// disk slows. FUSE daemons hear of fsync but not of syncfs: there each file is
+/// fdatasync'ed and each directory fsync'ed, as before.
 extension Collector {
     /// Stores the batch's staged downloads; a job whose file cannot be stored fails instead.
     func commitStaged(_ batch: [CollectJob]) {
@@ -33,8 +34,10 @@ extension Collector {
                 job.staged = nil
             }
         }
+        // On FUSE, whose daemons do not hear of syncfs, file by file as before.
+        let whole = jobs[0].staged!.fileSystemSyncIsDurable
         do {
-            try jobs[0].staged!.syncFileSystem()
+            if whole { try jobs[0].staged!.syncFileSystem() } else { for job in jobs { try job.staged!.syncData() } }
         } catch {
             // A write error surfaced: none of these files can be trusted to be on disk.
             for job in jobs {
@@ -63,7 +66,11 @@ extension Collector {
         }
         guard let first = renamed.first else { return }
         do {
-            try first.staged!.syncFileSystem()
+            if whole {
+                try first.staged!.syncFileSystem()
+            } else {
+                for directory in Set(renamed.map { FileSystem.parent(of: $0.task.dest) }) { try FileSystem.syncDirectory(directory) }
+            }
         } catch {
             // In place but not known to be durable: not done. The next run finds the files
             // at dest and verifies them in place.

@@ -156,6 +156,15 @@ public final class FileSink: TransferSink, @unchecked Sendable { // handed over,
         if arc_syncfs(fd) != 0 { throw SystemError("syncfs", path: path, errno: errno) }
     }
 
+    /// Whether `syncFileSystem` makes this file durable. Not on FUSE, whose daemons hear
+    /// of each file's fsync but not of syncfs: there, `syncData` file by file.
+    public var fileSystemSyncIsDurable: Bool { fd >= 0 && arc_syncfs_is_durable(fd) != 0 }
+
+    /// fdatasync: this file's bytes and what reading them back needs.
+    public func syncData() throws {
+        if fdatasync(fd) != 0 { throw SystemError("fdatasync", path: path, errno: errno) }
+    }
+
     /// Group commit, step 2: gives the file its final name, for a caller that has made its
     /// bytes durable with `syncFileSystem` (and will make the rename durable the same way).
     /// The descriptor, and with it the lock on the partial file, is kept until `close`.
