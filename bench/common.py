@@ -48,6 +48,17 @@ def sh(command, env=None, cwd=None):
     return seconds
 
 
+def have_anchor(command, row):
+    """Whether an anchor tool is installed; when not, says so (and in the results' notes)
+    so the row is measured without it instead of the whole bench failing."""
+    if shutil.which(command):
+        return True
+    note = f"bench: {row}: anchor {command} not found, skipped (scripts/setup.sh bench installs it)"
+    print(note, file=sys.stderr)
+    NOTES.append(note)
+    return False
+
+
 def fresh(path):
     shutil.rmtree(path, ignore_errors=True)
     Path(path).mkdir(parents=True)

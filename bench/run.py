@@ -27,9 +27,10 @@ Rows:
             arc-collect --queue -j 16 (enqueue start to last worker's exit) vs arc-discover |
             arc-plan | arc-collect -j 64 with a PostgreSQL state (target <= 1.1x) and with SQLite
   queue-memory  one queue worker's peak RSS draining 10,000 and 100,000 tiny tasks (< 64 MB, flat)
-  telem-log telem-log --level error and --where symbol=ETHUSDT over 1 GiB of arc log lines
-            (NDJSON, generated once into bench/out) vs jq -c 'select(...)' on the same file;
-            peak RSS of both (target: 5x faster than jq, < 64 MB)
+  telem-log telem-log --level error, --tool s3x, --where symbol=ETHUSDT and --grep over 1 GiB
+            of arc log lines (NDJSON, generated once into bench/out) vs rg -F of the literal
+            (target: within 3x) and jq -c 'select(...)' on the same file; peak RSS
+            (target: 5x faster than jq, < 64 MB). A missing rg or jq is skipped, said so
   telem-trace  telem-trace ingest of 1,000,000 span records (random ids, 20,000 traces)
             into a fresh state database vs jq -c . on the same file (target < 60 s)
   wf-run    per-step overhead of wf-run run on 1,000 `true` steps, a chain and 8 lanes of 125

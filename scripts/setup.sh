@@ -7,7 +7,7 @@
 # with), kubernetes-validate (examples/kubernetes/ against Kubernetes' schemas) and pytest
 # from PyPI; promtool, prometheus-pushgateway, GNU parallel and a
 # single-node Slurm (slurm-wlm's daemons, munge) from Debian.
-# `scripts/setup.sh bench` adds the other benchmark anchors (hyperfine, aria2, Prefect 3) and nginx.
+# `scripts/setup.sh bench` adds the other benchmark anchors (hyperfine, aria2, ripgrep, Prefect 3) and nginx.
 # Idempotent: when everything is there it installs nothing and takes a fraction of a
 # second (one check per apt package, one Python start for every pip package and its pin).
 set -euo pipefail
@@ -49,6 +49,7 @@ done
 if [ "$want" = bench ]; then
     command -v hyperfine >/dev/null || apt_packages+=(hyperfine)
     command -v aria2c >/dev/null || apt_packages+=(aria2)
+    command -v rg >/dev/null || apt_packages+=(ripgrep)
     [ -x /usr/bin/time ] || apt_packages+=(time)
     [ -x /usr/sbin/nginx ] || apt_packages+=(nginx-light)
 fi

@@ -64,6 +64,13 @@ public final class LineBuffer {
     /// Drops all the unread input.
     public func skipRest() { start = end }
 
+    /// The unread input, for a reader that searches it before taking lines (telem-log's
+    /// prefilter). Valid until the next call that reads or takes.
+    public var unread: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: bytes + start, count: end - start) }
+
+    /// Drops the next `count` unread bytes: whole lines such a search ruled out.
+    public func skip(_ count: Int) { start += min(max(count, 0), end - start) }
+
     @inline(__always) private func trimmed(upTo lineEnd: Int) -> UnsafeBufferPointer<UInt8> {
         var lineEnd = lineEnd
         if lineEnd > start && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }

@@ -22,7 +22,7 @@ public enum TelemLogCommand {
     }
 
     static func read(_ p: ParsedCommand, _ o: LogOptions, _ tool: ToolContext) throws -> ExitStatus {
-        let (sources, stop) = try open(p, o)
+        let (sources, stop) = try open(p, o, prefilter: LinePrefilter(o.filter))
         let writer = o.writer()
         sources.willBlock = { try writer.flush() }
         let longLines = reportLongLines(sources, tool.log)
@@ -128,7 +128,8 @@ public enum TelemLogCommand {
             let index = LogIndex(try StateStore.open(tool.statePath))
             try index.lines(matching: nil, filter: o.filter, order: .stored, limit: 0) { counter.add($0) }
         } else {
-            let sources = try LogSources(paths: p.positionals, needsTime: every != nil || o.filter.needsTime)
+            let sources = try LogSources(paths: p.positionals, needsTime: every != nil || o.filter.needsTime,
+                                         prefilter: LinePrefilter(o.filter))
             longLines = reportLongLines(sources, tool.log)
             try sources.forEach { e in if o.filter.accepts(e) { counter.add(e) } }
         }
@@ -143,14 +144,17 @@ public enum TelemLogCommand {
         return longLines.count > 0 ? .failures : .ok
     }
 
-    /// Opens the inputs; with -f, also the stop signal the follow loop watches.
-    private static func open(_ p: ParsedCommand, _ o: LogOptions) throws -> (LogSources, StopSignal?) {
+    /// Opens the inputs; with -f, also the stop signal the follow loop watches. A
+    /// prefilter applies to one input read once (LogSources says when).
+    private static func open(_ p: ParsedCommand, _ o: LogOptions,
+                             prefilter: LinePrefilter? = nil) throws -> (LogSources, StopSignal?) {
         let files = p.positionals.filter { $0 != "-" }
         let follow = o.follow && !files.isEmpty
         if follow && files.count != p.positionals.count {
             throw UsageError("--follow: stdin cannot be followed along with files")
         }
-        let sources = try LogSources(paths: p.positionals, needsTime: o.filter.needsTime, follow: follow)
+        let sources = try LogSources(paths: p.positionals, needsTime: o.filter.needsTime, follow: follow,
+                                     prefilter: prefilter)
         guard follow else { return (sources, nil) }
         let stop = StopSignal.shared
         stop.install()

@@ -8,7 +8,9 @@ import ArcCore
 public final class ByteRegex {
     public let pattern: String
     private let regex: UnsafeMutablePointer<regex_t>
-    private let literal: [UInt8]?
+    /// The pattern's bytes when it is a plain literal (no metacharacter, case kept): what
+    /// every matching line holds, for the prefilter too.
+    let literal: [UInt8]?
 
     /// Throws `UsageError` naming `flag` when the pattern does not compile.
     public init(_ pattern: String, ignoreCase: Bool = false, flag: String) throws {

@@ -72,6 +72,11 @@ public struct WhereExpression {
         }
     }
 
+    /// `=` and `!=` with a number compare numbers: 503 also equals 503.0 and "5.03e2".
+    var comparesNumbers: Bool { number != nil }
+    /// `~` and `!~` with a plain literal for a pattern.
+    var regexLiteral: [UInt8]? { regex?.literal }
+
     public func test(_ entry: LogEntry) -> Bool {
         guard let v = entry.value(path) else { return op == .notEqual || op == .notMatches }
         return entry.withText(of: v) { text in

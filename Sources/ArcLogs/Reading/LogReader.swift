@@ -121,6 +121,71 @@ public final class LogReader {
         }
     }
 
+    /// Runs with the lines a prefilter passes over (`nextCandidate`), whole, each with its
+    /// newline but perhaps the last: what a caller still needs of them (the time a text
+    /// line after them inherits).
+    public var onPassed: ((UnsafeBufferPointer<UInt8>) -> Void)?
+
+    /// The next line that `prefilter` leaves as a candidate, handed out as `nextLine` does
+    /// (a line too long to keep is skipped and reported the same way); the lines passed
+    /// over are counted, so line numbers stay those of the file. Not for following: a
+    /// last line without its newline is taken as the end of the input.
+    public func nextCandidate(_ prefilter: LinePrefilter) throws -> UnsafeBufferPointer<UInt8>? {
+        if scan == nil { scan = PrefilterScan(prefilter) }
+        while true {
+            if skipping {
+                if buffer.takeLine() != nil {
+                    // The end of a line too long to keep: dropped (onLongLine said so).
+                    skipping = false
+                    lineNumber += 1
+                    continue
+                }
+            } else if let line = takeCandidate(prefilter) {
+                return line
+            }
+            if buffer.eof {
+                guard buffer.hasUnread else { return nil }
+                lineNumber += 1
+                if skipping {
+                    buffer.skipRest()
+                    skipping = false
+                    return nil
+                }
+                // The last line, without a newline: takeCandidate waited for more of it.
+                let rest = buffer.unread
+                if let base = rest.baseAddress, prefilter.admits(base, from: 0, end: rest.count) {
+                    return buffer.takeRest()
+                }
+                onPassed?(rest)
+                buffer.skipRest()
+                return nil
+            }
+            try fill()
+            scan!.reset()
+        }
+    }
+
+    /// The prefilter's hits in the buffer, kept between candidates.
+    private var scan: PrefilterScan?
+
+    /// The first candidate line whose newline is in the buffer, after passing over the
+    /// lines before it; nil when there is none yet (the whole lines passed, an unfinished
+    /// last one kept for the next read).
+    private func takeCandidate(_ prefilter: LinePrefilter) -> UnsafeBufferPointer<UInt8>? {
+        let region = buffer.unread
+        guard let base = region.baseAddress, !region.isEmpty else { return nil }
+        let found = scan!.nextCandidate(base, end: region.count, origin: Int(buffer.offset))
+        let passed = found.map { $0.start } ?? (ByteScan.lastNewline(in: base, from: 0, end: region.count).map { $0 + 1 } ?? 0)
+        if passed > 0 {
+            lineNumber += ByteScan.newlines(in: base, from: 0, end: passed)
+            onPassed?(UnsafeBufferPointer(start: base, count: passed))
+            buffer.skip(passed)
+        }
+        guard let found, found.newline != nil else { return nil }
+        lineNumber += 1
+        return buffer.takeLine()
+    }
+
     /// Kept out of line: it runs once per buffer, and inlined into the loop its reads of
     /// `fd` and `willBlock` were exclusivity-checked on every line.
     @inline(never)

@@ -13,6 +13,8 @@ public final class LogSources {
         /// The time of the last line that had one (lines without inherit it).
         var lastTime: Int64?
         var sequence = 0
+        /// Where the lines a prefilter passes over are read for their time (needsTime).
+        lazy var passedEntry = LogEntry()
         /// Identity of the open file, to notice rotation when following.
         var device: UInt64 = 0
         var inode: UInt64 = 0
@@ -34,11 +36,16 @@ public final class LogSources {
     public private(set) var sources: [Source] = []
     /// Whether each line's time is worked out (merging, --since/--until, buckets, ingest).
     public let needsTime: Bool
+    /// Lines are searched before they are parsed (LinePrefilter): only for one input, read
+    /// once. A merge of several would come out in another order where a file's times go
+    /// back (a k-way merge of unsorted inputs depends on every line in them).
+    public let prefilter: LinePrefilter?
 
     /// Opens every input before anything is read: a missing second file is reported
     /// before the first one's lines are out (exit 3, naming the file).
-    public init(paths: [String], needsTime: Bool, follow: Bool = false) throws {
+    public init(paths: [String], needsTime: Bool, follow: Bool = false, prefilter: LinePrefilter? = nil) throws {
         self.needsTime = needsTime || paths.count > 1
+        self.prefilter = paths.count <= 1 && !follow ? prefilter : nil
         let paths = paths.isEmpty ? ["-"] : paths
         if paths.filter({ $0 == "-" }).count > 1 { throw UsageError("stdin ('-') given more than once") }
         for path in paths {
@@ -56,6 +63,9 @@ public final class LogSources {
             }
             let source = Source(path: path, fd: fd, follow: follow && path != "-")
             source.entry.source = sources.count
+            if self.prefilter != nil && self.needsTime {
+                source.reader.onPassed = { [unowned source] lines in LogSources.notePassed(lines, source) }
+            }
             sources.append(source)
         }
     }
@@ -74,7 +84,8 @@ public final class LogSources {
     func advance(_ source: Source) throws -> Bool {
         let entry = source.entry
         while true {
-            guard let line = try source.reader.nextLine() else { return false }
+            let next = try prefilter.map { try source.reader.nextCandidate($0) } ?? source.reader.nextLine()
+            guard let line = next else { return false }
             if LogText.isBlank(line) { continue }
             entry.load(line)
             source.sequence += 1
@@ -89,6 +100,29 @@ public final class LogSources {
                 }
             }
             return true
+        }
+    }
+
+    /// The lines a prefilter passed over still set the time that a line without its own
+    /// inherits: the last of them that has one, found from the end.
+    static func notePassed(_ lines: UnsafeBufferPointer<UInt8>, _ source: Source) {
+        guard let base = lines.baseAddress else { return }
+        var end = lines.count
+        if end > 0 && base[end - 1] == 0x0A { end -= 1 }
+        while end >= 0 {
+            let start = ByteScan.lastNewline(in: base, from: 0, end: end).map { $0 + 1 } ?? 0
+            var lineEnd = end
+            if lineEnd > start && base[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+            let line = UnsafeBufferPointer(start: base + start, count: lineEnd - start)
+            if !LogText.isBlank(line) {
+                source.passedEntry.load(line)
+                if let own = source.passedEntry.ownTime {
+                    source.lastTime = own
+                    return
+                }
+            }
+            if start == 0 { return }
+            end = start - 1
         }
     }
 
