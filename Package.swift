@@ -3,6 +3,7 @@
 //
 // The target list is the architecture. From the bottom:
 //   C*             system C libraries (libcurl, SQLite, libpq, libcrypto, zlib, libzstd), nothing else
+//                  (and CChecksum, a header of inline C: hardware CRC-32C)
 //   ArcCore        what every tool shares: Support, Records (NDJSON), CLI (one spec ->
 //                  parser, help, man, completions), Store (the database and migrations),
 //                  Transfer (the libcurl multi engine), S3, Telemetry, the Tool runtime
@@ -71,8 +72,10 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // Header-only (static inline C): CRC-32C with the CPU's instruction, CRC combination.
+        .systemLibrary(name: "CChecksum"),
 
-        library("ArcCore", ["CCurl", "CSQLite", "CPq", "CCrypto", "CZlib"]),
+        library("ArcCore", ["CCurl", "CSQLite", "CPq", "CCrypto", "CZlib", "CChecksum"]),
 
         library("ArcTOML", ["ArcCore"]),
         library("ArcSchedule", ["ArcCore"]),
