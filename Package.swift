@@ -3,6 +3,7 @@
 //
 // The target list is the architecture. From the bottom:
 //   C*             system C libraries (libcurl, SQLite, libpq, libcrypto, zlib, libzstd), nothing else
+//                  (and CChecksum, a header of inline C: hardware CRC-32C)
 //   ArcCore        what every tool shares: Support, Records (NDJSON), CLI (one spec ->
 //                  parser, help, man, completions), Store (the database and migrations),
 //                  Transfer (the libcurl multi engine), S3, Telemetry, the Tool runtime
@@ -73,8 +74,10 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // glibc's _GNU_SOURCE calls (syncfs); no library of its own.
         .systemLibrary(name: "CSystem"),
+        // Header-only (static inline C): CRC-32C with the CPU's instruction, CRC combination.
+        .systemLibrary(name: "CChecksum"),
 
-        library("ArcCore", ["CCurl", "CSQLite", "CPq", "CCrypto", "CZlib", "CSystem"]),
+        library("ArcCore", ["CCurl", "CSQLite", "CPq", "CCrypto", "CZlib", "CSystem", "CChecksum"]),
 
         library("ArcTOML", ["ArcCore"]),
         library("ArcSchedule", ["ArcCore"]),

@@ -128,18 +128,23 @@ final class MoverTests: XCTestCase {
     }
 
     /// Seeds a multipart object through the client: parts of `sizes`, completed.
-    private func putInParts(_ url: S3URL, _ body: [UInt8], sizes: [Int]) throws -> String {
+    private func putInParts(_ url: S3URL, _ body: [UInt8], sizes: [Int], checksum: ChecksumAlgorithm? = nil,
+                            composite: Bool = false) throws -> String {
         let (seeder, _) = try mover()
         let client = seeder.client
-        let id = try S3Reply.uploadID(client.perform(S3Call.createMultipart(url, headers: [])).body)
-        var etags: [String] = [], offset = 0
+        var create = S3Call.createMultipart(url, headers: [], checksum: checksum)
+        if composite { create.headers = create.headers.map { $0.0 == "x-amz-checksum-type" ? ($0.0, "COMPOSITE") : $0 } }
+        let id = try S3Reply.uploadID(client.perform(create).body)
+        var etags: [String] = [], crcs: [CRCValue] = [], offset = 0
         for (i, size) in sizes.enumerated() {
-            let part = MemoryBody(Array(body[offset..<offset + size]))
-            let response = try client.perform(S3Call.uploadPart(url, uploadID: id, part: i + 1, body: part))
+            let bytes = Array(body[offset..<offset + size])
+            let crc = checksum.map { CRCValue.of($0, bytes) }
+            let response = try client.perform(S3Call.uploadPart(url, uploadID: id, part: i + 1, body: MemoryBody(bytes), checksum: crc))
             etags.append(ListObjects.unquote(try XCTUnwrap(response.headers.etag)))
+            if let crc { crcs.append(crc) }
             offset += size
         }
-        let done = try client.perform(S3Call.completeMultipart(url, uploadID: id, etags: etags))
+        let done = try client.perform(S3Call.completeMultipart(url, uploadID: id, etags: etags, checksums: checksum == nil ? nil : crcs))
         return try XCTUnwrap(S3Reply.copyETag(done.body))
     }
 
@@ -154,17 +159,21 @@ final class MoverTests: XCTestCase {
         options.partsInFlight = 1
         let before = server.requests.count
 
-        // HEAD ?partNumber=1 first, then the ranges in order: the first range gets a 503.
-        server.script("/lake/big.bin", .pass, .status(503))
+        // HEAD ?partNumber=1 first, a HEAD for the CRC kept (none here), then the ranges in
+        // order: the first range gets a 503.
+        server.script("/lake/big.bin", .pass, .pass, .status(503))
         let (mover, output) = try mover(options)
         let path = dir.file("out/big.bin")
         mover.download(url, entry: entry, to: path)
         mover.close()
-        XCTAssertEqual(try single(output).string("status"), "ok")
+        let done = try single(output)
+        XCTAssertEqual(try done.string("status"), "ok")
+        XCTAssertEqual(try done.string("verified"), "md5", "no CRC kept: the MD5 of the parts' MD5s")
         XCTAssertEqual(try FileSystem.read(path), body)
         let seen = Array(server.requests.dropFirst(before))
         XCTAssertEqual(seen.first?.method, "HEAD")
         XCTAssertEqual(seen.first?.query, "partNumber=1")
+        XCTAssertEqual(seen.dropFirst().first?.header("x-amz-checksum-mode"), "ENABLED")
         let ranges = seen.filter { $0.method == "GET" }
         XCTAssertEqual(ranges.map { $0.header("range") ?? "" },
                        ["bytes=0-299999", "bytes=0-299999", "bytes=300000-599999", "bytes=600000-699999"],
@@ -172,7 +181,7 @@ final class MoverTests: XCTestCase {
         XCTAssertTrue(ranges.allSatisfy { $0.header("if-match") == "\"\(etag)\"" }, "each range pinned to the version")
 
         // A byte damaged in the second range: the MD5 of the parts' MD5s is not the ETag.
-        server.script("/lake/big.bin", .pass, .pass, .flipByte(at: 400_000))
+        server.script("/lake/big.bin", .pass, .pass, .pass, .flipByte(at: 400_000))
         let (again, failed) = try self.mover(options)
         let other = dir.file("out/big-again.bin")
         again.download(url, entry: entry, to: other)
@@ -195,8 +204,9 @@ final class MoverTests: XCTestCase {
         let path = dir.file("out/r.bin")
         let journal = Mover.partialPath(path) + ".ranges"
 
-        // HEAD, ranges 1 and 2, then range 3 stalls part-way until the run is stopped.
-        server.script("/lake/r.bin", .pass, .pass, .pass, .stall(seconds: 60, after: 50_000))
+        // HEAD ?partNumber=1, HEAD for a CRC (none), ranges 1 and 2, then range 3 stalls
+        // part-way until the run is stopped.
+        server.script("/lake/r.bin", .pass, .pass, .pass, .pass, .stall(seconds: 60, after: 50_000))
         let (first, firstOutput) = try mover(options)
         first.download(url, entry: entry, to: path)
         waitUntil("ranges 1 and 2 recorded") {
@@ -281,6 +291,7 @@ final class MoverTests: XCTestCase {
 
         let event = try single(output)
         XCTAssertEqual(try event.string("status"), "ok")
+        XCTAssertEqual(try event.string("verified"), "md5", "a store that keeps no CRC: the MD5 way")
         let digests = stride(from: 0, to: body.count, by: Self.mib).flatMap { MD5.digest(Array(body[$0..<min($0 + Self.mib, body.count)])) }
         let expected = MD5.digestHex(digests) + "-4"
         XCTAssertEqual(try event.string("etag"), expected)
@@ -451,5 +462,135 @@ final class MoverTests: XCTestCase {
         XCTAssertTrue(server.requests(to: "/lake/b.bin").isEmpty, "b never started")
         XCTAssertFalse(FileSystem.exists(pathA))
         XCTAssertEqual(FileSystem.size(Mover.partialPath(pathA)), 50_000, "the partial file is kept")
+    }
+
+    // MARK: CRCs the store keeps
+
+    func testAMultipartUploadToAStoreKeepingCRCsSendsEachPartsCRCAndChecksTheObjects() throws {
+        server.keepsChecksums = true
+        let body = Self.bytes(3 * Self.mib + 500_000, seed: 11)
+        let file = dir.write("up/c.bin", body)
+        let (mover, output) = try mover(multipartOptions())
+        mover.upload(path: file, size: Int64(body.count), mtime: 1_700_000_000, to: S3URL(bucket: "lake", key: "in/c.bin"))
+        mover.close()
+
+        let event = try single(output)
+        XCTAssertEqual(try event.string("status"), "ok")
+        XCTAssertEqual(try event.string("verified"), "crc32c")
+        XCTAssertEqual(server.body("/lake/in/c.bin"), body)
+        XCTAssertEqual(server.checksum("/lake/in/c.bin"), "crc32c:" + CRCValue.of(.crc32c, body).base64, "FULL_OBJECT")
+        let seen = server.requests(to: "/lake/in/c.bin")
+        XCTAssertEqual(seen.first { $0.query.hasPrefix("uploads") }?.header("x-amz-checksum-algorithm"), "CRC32C")
+        let parts = seen.filter { $0.method == "PUT" && $0.query.contains("uploadId=") }
+        XCTAssertEqual(parts.count, 4)
+        for part in parts {
+            let n = try XCTUnwrap(FaultServer.queryItems(part.query)["partNumber"].flatMap { Int($0) })
+            let bytes = Array(body[(n - 1) * Self.mib..<min(n * Self.mib, body.count)])
+            XCTAssertEqual(part.header("x-amz-checksum-crc32c"), CRCValue.of(.crc32c, bytes).base64, "part \(n)")
+        }
+        let complete = try XCTUnwrap(seen.first { $0.method == "POST" && $0.query.hasPrefix("uploadId=") })
+        XCTAssertEqual(String(decoding: complete.body, as: UTF8.self).split(separator: "<ChecksumCRC32C>").count, 5)
+    }
+
+    func testAPartDamagedOnTheWayToAStoreKeepingCRCsIsRefusedAndTheUploadAborted() throws {
+        server.keepsChecksums = true
+        let body = Self.bytes(2 * Self.mib + 10, seed: 12)
+        let file = dir.write("up/g.bin", body)
+        // CreateMultipartUpload passes; the first part arrives with a byte flipped.
+        server.script("/lake/in/g.bin", .pass, .flipByte(at: 1000))
+        let (mover, output) = try mover(multipartOptions(inFlight: 1))
+        mover.upload(path: file, size: Int64(body.count), mtime: 1_700_000_000, to: S3URL(bucket: "lake", key: "in/g.bin"))
+        mover.close()
+
+        let event = try single(output)
+        XCTAssertEqual(try event.string("status"), "failed")
+        let message = try XCTUnwrap(event.string("error"))
+        XCTAssertTrue(message.contains("BadDigest"), message)
+        XCTAssertNil(server.body("/lake/in/g.bin"))
+        waitUntil("the upload's abort") { server.uploadsInProgress.isEmpty }
+    }
+
+    func testARangedDownloadIsCheckedAgainstTheCRCTheStoreKeeps() throws {
+        server.keepsChecksums = true
+        let body = Self.bytes(700_000, seed: 13)
+        let url = S3URL(bucket: "lake", key: "crc.bin")
+        let etag = try putInParts(url, body, sizes: [300_000, 300_000, 100_000], checksum: .crc32c)
+        XCTAssertEqual(server.checksum("/lake/crc.bin"), "crc32c:" + CRCValue.of(.crc32c, body).base64)
+        let entry = object("crc.bin", etag: etag, size: body.count)
+        var options = MoveOptions()
+        options.multipartThreshold = 100_000
+        options.partsInFlight = 2
+
+        let (mover, output) = try mover(options)
+        let path = dir.file("out/crc.bin")
+        mover.download(url, entry: entry, to: path)
+        mover.close()
+        let done = try single(output)
+        XCTAssertEqual(try done.string("status"), "ok")
+        XCTAssertEqual(try done.string("verified"), "crc32c")
+        XCTAssertEqual(try FileSystem.read(path), body)
+
+        // HEAD ?partNumber=1, the HEAD for the CRC, then the ranges one at a time: the third damaged.
+        server.script("/lake/crc.bin", .pass, .pass, .pass, .pass, .flipByte(at: 650_000))
+        options.partsInFlight = 1
+        let (again, failed) = try self.mover(options)
+        let other = dir.file("out/crc-again.bin")
+        again.download(url, entry: entry, to: other)
+        again.close()
+        let event = try single(failed)
+        XCTAssertEqual(try event.string("status"), "failed")
+        XCTAssertEqual(errorCode(event), "checksum_mismatch")
+        let message = try XCTUnwrap(event.string("error"))
+        XCTAssertTrue(message.contains("crc32c:"), message)
+        XCTAssertFalse(FileSystem.exists(other))
+        XCTAssertFalse(FileSystem.exists(Mover.partialPath(other)))
+    }
+
+    func testACompositeCRCIsCheckedOnTheObjectsOwnParts() throws {
+        server.keepsChecksums = true
+        let body = Self.bytes(700_000, seed: 14)
+        let url = S3URL(bucket: "lake", key: "comp.bin")
+        let etag = try putInParts(url, body, sizes: [300_000, 300_000, 100_000], checksum: .crc32c, composite: true)
+        let parts = [body[0..<300_000], body[300_000..<600_000], body[600_000...]].map { CRCValue.of(.crc32c, Array($0)) }
+        XCTAssertEqual(server.checksum("/lake/comp.bin"), "crc32c:" + CRCValue.composite(parts))
+        var options = MoveOptions()
+        options.multipartThreshold = 100_000
+        let entry = object("comp.bin", etag: etag, size: body.count)
+        let (mover, output) = try mover(options)
+        mover.download(url, entry: entry, to: dir.file("out/comp.bin"))
+        mover.close()
+        XCTAssertEqual(try single(output).string("verified"), "crc32c")
+        XCTAssertEqual(try FileSystem.read(dir.file("out/comp.bin")), body)
+
+        // The store's record says otherwise: refused.
+        server.setChecksum("/lake/comp.bin", "x-amz-checksum-crc32c: AAAAAA==-3")
+        let (again, failed) = try self.mover(options)
+        again.download(url, entry: entry, to: dir.file("out/comp-again.bin"))
+        again.close()
+        XCTAssertEqual(errorCode(try single(failed)), "checksum_mismatch")
+        XCTAssertFalse(FileSystem.exists(dir.file("out/comp-again.bin")))
+    }
+
+    func testAStreamedDownloadIsCheckedAgainstTheCRCItsHeadGave() throws {
+        let body = Self.bytes(200_000, seed: 15)
+        let crc = CRCValue.of(.crc32, body)
+        server.serve("/lake/s.bin", body, etag: MD5.digestHex(body), headers: ["x-amz-checksum-crc32: \(crc.base64)"])
+        var entry = object("s.bin", etag: MD5.digestHex(body), size: body.count)
+        entry.checksum = StoredChecksum(algorithm: .crc32, value: crc.base64)
+        let (mover, output) = try mover()
+        mover.download(S3URL(bucket: "lake", key: "s.bin"), entry: entry, to: dir.file("out/s.bin"))
+        mover.close()
+        XCTAssertEqual(try single(output).string("verified"), "crc32")
+        XCTAssertEqual(try FileSystem.read(dir.file("out/s.bin")), body)
+        XCTAssertEqual(server.requests(to: "/lake/s.bin").last?.header("if-match"), "\"\(MD5.digestHex(body))\"",
+                       "pinned to the object the CRC is of")
+
+        server.script("/lake/s.bin", .flipByte(at: 123))
+        let (again, failed) = try self.mover()
+        again.download(S3URL(bucket: "lake", key: "s.bin"), entry: entry, to: dir.file("out/s2.bin"))
+        again.close()
+        let event = try single(failed)
+        XCTAssertEqual(errorCode(event), "checksum_mismatch")
+        XCTAssertFalse(FileSystem.exists(dir.file("out/s2.bin")))
     }
 }

@@ -22,6 +22,13 @@ import ArcCore
 /// are those answered before the request is acted on (status, outage page, reset before
 /// the head), a stall (before it is acted on) and a flipped byte (the bytes stored are
 /// altered, as if damaged on the way).
+///
+/// With `keepsChecksums`, it keeps CRCs as S3 does (CRC-32C and CRC-32): a PUT or part
+/// sent with `x-amz-checksum-crc32c` is checked against the bytes received (BadDigest if
+/// they differ) and the value answered back; an upload created with
+/// `x-amz-checksum-algorithm` answers it back and, completed, keeps the whole object's CRC
+/// (FULL_OBJECT, or COMPOSITE when asked), answered in `<ChecksumCRC32C>` and on every GET
+/// and HEAD of it. Off, it ignores those headers, as a store that keeps no CRCs.
 public final class FaultServer: @unchecked Sendable { // mutable state is guarded by `state`
     /// What to do to one request's answer instead of answering it properly.
     public enum Fault: Sendable, Equatable {
@@ -101,6 +108,9 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
     private struct Upload {
         var path: String
         var parts: [Int: [UInt8]] = [:]
+        /// The CRC it was created with (`keepsChecksums`), and whether COMPOSITE.
+        var checksum: ChecksumAlgorithm?
+        var composite = false
     }
 
     /// An answer made whole by an S3 call (XML or empty).
@@ -121,6 +131,7 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
     /// Multipart uploads in progress, by upload id, and how many were ever created.
     private var uploads: [String: Upload] = [:]
     private var uploadsCreated = 0
+    private var keeping = false
     private var scripts: [String: [Fault]] = [:]
     private var recorded: [Request] = []
     private var accepted = 0
@@ -157,6 +168,31 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
     deinit { close(listener) }
 
     // MARK: what to serve, what to break, what came
+
+    /// Keep CRCs as S3 does (see the type's comment); off by default.
+    public var keepsChecksums: Bool {
+        get { state.withLock { keeping } }
+        set { state.withLock { keeping = newValue } }
+    }
+
+    /// The CRC kept for the object at `path` (`crc32c:BASE64[-N]`), if any.
+    public func checksum(_ path: String) -> String? {
+        state.withLock {
+            resources[path]?.headers.compactMap { line -> String? in
+                guard line.hasPrefix("x-amz-checksum-crc") else { return nil }
+                let pieces = line.dropFirst("x-amz-checksum-".count).split(separator: ":", maxSplits: 1)
+                return pieces.count == 2 ? pieces[0] + ":" + pieces[1].drop { $0 == " " } : nil
+            }.first
+        }
+    }
+
+    /// Replaces the CRC kept for the object at `path` (a store whose record is wrong).
+    public func setChecksum(_ path: String, _ header: String) {
+        state.withLock {
+            resources[path]?.headers.removeAll { $0.hasPrefix("x-amz-checksum-") }
+            resources[path]?.headers.append(header)
+        }
+    }
 
     /// Serves `body` at `path` (GET and HEAD, ranges too) with ETag `"etag"` (quoted on
     /// the wire) and `headers` (`Name: value` lines) besides the usual ones.
@@ -313,15 +349,25 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
             case "POST" where !key.isEmpty && q["uploads"] != nil:
                 uploadsCreated += 1
                 let id = "upload-\(uploadsCreated)"
-                uploads[id] = Upload(path: path)
-                return Self.xml("<InitiateMultipartUploadResult><Bucket>\(bucket)</Bucket><Key>\(key)</Key><UploadId>\(id)</UploadId></InitiateMultipartUploadResult>")
+                var upload = Upload(path: path)
+                var answer = Self.xml("<InitiateMultipartUploadResult><Bucket>\(bucket)</Bucket><Key>\(key)</Key><UploadId>\(id)</UploadId></InitiateMultipartUploadResult>")
+                if keeping, let algorithm = Self.header("x-amz-checksum-algorithm", headers).flatMap(ChecksumAlgorithm.init(s3Name:)) {
+                    upload.checksum = algorithm
+                    upload.composite = Self.header("x-amz-checksum-type", headers) == "COMPOSITE"
+                    answer.headers += ["x-amz-checksum-algorithm: \(algorithm.s3Name)",
+                                       "x-amz-checksum-type: \(upload.composite ? "COMPOSITE" : "FULL_OBJECT")"]
+                }
+                uploads[id] = upload
+                return answer
             case "PUT" where q["uploadId"] != nil:
                 guard let number = q["partNumber"].flatMap({ Int($0) }), (1...10_000).contains(number) else {
                     return Self.error(400, "InvalidArgument", "partNumber must be 1 to 10000")
                 }
                 guard uploads[q["uploadId"]!] != nil else { return Self.noSuchUpload }
+                let checked = checkSent(headers, body)
+                if let refused = checked.refused { return refused }
                 uploads[q["uploadId"]!]!.parts[number] = body
-                return Reply(status: 200, headers: ["ETag: \"\(MD5.digestHex(body))\""])
+                return Reply(status: 200, headers: ["ETag: \"\(MD5.digestHex(body))\""] + checked.echo)
             case "POST" where q["uploadId"] != nil:
                 guard let upload = uploads[q["uploadId"]!] else { return Self.noSuchUpload }
                 // The parts named, in order, each with the ETag the client was given for it.
@@ -341,18 +387,28 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
                     sizes.append(bytes.count)
                 }
                 let etag = MD5.digestHex(digests) + "-\(numbers.count)"
+                var kept: [String] = [], element = ""
+                if let algorithm = upload.checksum {
+                    let value = upload.composite
+                        ? CRCValue.composite(numbers.map { CRCValue.of(algorithm, upload.parts[$0]!) })
+                        : CRCValue.of(algorithm, whole).base64
+                    kept = ["\(algorithm.header): \(value)", "x-amz-checksum-type: \(upload.composite ? "COMPOSITE" : "FULL_OBJECT")"]
+                    element = "<\(algorithm.element)>\(value)</\(algorithm.element)>"
+                }
                 resources[upload.path] = Resource(body: whole, etag: etag, contentType: "application/octet-stream",
-                                                  headers: [], partSizes: sizes)
+                                                  headers: kept, partSizes: sizes)
                 uploads[q["uploadId"]!] = nil
-                return Self.xml("<CompleteMultipartUploadResult><Bucket>\(bucket)</Bucket><Key>\(key)</Key><ETag>&quot;\(etag)&quot;</ETag></CompleteMultipartUploadResult>")
+                return Self.xml("<CompleteMultipartUploadResult><Bucket>\(bucket)</Bucket><Key>\(key)</Key><ETag>&quot;\(etag)&quot;</ETag>\(element)</CompleteMultipartUploadResult>")
             case "DELETE" where q["uploadId"] != nil:
                 guard uploads.removeValue(forKey: q["uploadId"]!) != nil else { return Self.noSuchUpload }
                 return Reply(status: 204)
             case "PUT":
                 let type = headers.first { $0.name == "content-type" }?.value ?? "application/octet-stream"
                 let etag = MD5.digestHex(body)
-                resources[path] = Resource(body: body, etag: etag, contentType: type, headers: [])
-                return Reply(status: 200, headers: ["ETag: \"\(etag)\""])
+                let checked = checkSent(headers, body)
+                if let refused = checked.refused { return refused }
+                resources[path] = Resource(body: body, etag: etag, contentType: type, headers: checked.echo)
+                return Reply(status: 200, headers: ["ETag: \"\(etag)\""] + checked.echo)
             case "DELETE":
                 resources[path] = nil
                 return Reply(status: 204)
@@ -360,6 +416,25 @@ public final class FaultServer: @unchecked Sendable { // mutable state is guarde
                 return nil
             }
         }
+    }
+
+    /// With `keepsChecksums`: the CRC a PUT or part was sent with, checked against the bytes
+    /// received: a refusal (BadDigest) when they differ, else the header to answer and keep.
+    private func checkSent(_ headers: [Header], _ body: [UInt8]) -> (refused: Reply?, echo: [String]) {
+        guard keeping else { return (nil, []) }
+        for algorithm in ChecksumAlgorithm.allCases {
+            guard let sent = Self.header(algorithm.header, headers) else { continue }
+            let value = CRCValue.of(algorithm, body).base64
+            guard value == sent else {
+                return (Self.error(400, "BadDigest", "the \(algorithm.s3Name) you specified did not match the calculated checksum"), [])
+            }
+            return (nil, ["\(algorithm.header): \(value)"])
+        }
+        return (nil, [])
+    }
+
+    private static func header(_ name: String, _ headers: [Header]) -> String? {
+        headers.first { $0.name == name }?.value
     }
 
     private static func xml(_ text: String) -> Reply {

@@ -1316,3 +1316,44 @@ def test_usage_errors_exit_2_and_do_nothing(s3env, bucket, s3, tmp_path, args):
     assert r.status == 2, r
     assert r.stdout == ""
     assert s3.keys(bucket) == []
+
+
+def crc32c(data):
+    """CRC-32C by table (independent of s3x's hardware one): base64 of its big-endian bytes."""
+    import base64
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return base64.b64encode((crc ^ 0xFFFFFFFF).to_bytes(4, "big")).decode()
+
+
+def test_multipart_upload_keeps_a_crc32c_and_downloads_check_it(s3env, bucket, s3, tmp_path):
+    """A multipart upload asks SeaweedFS to keep a CRC-32C of the whole object and sends each
+    part's; the store's value (HEAD in checksum mode) is the CRC of the bytes, and the upload
+    and both kinds of download (one object by HEAD, several by listing) say they checked it.
+    An object with no CRC kept (uploaded without one) is checked with MD5 as before."""
+    data = blob(6 * MiB + 123, seed=21)
+    src = tmp_path / "crc.bin"
+    src.write_bytes(data)
+    up = ok(s3x(s3env, "--json", "cp", "-p", "5", "--multipart-threshold", str(5 * MiB), str(src),
+                f"s3://{bucket}/crc/crc.bin")).records
+    assert up[0]["verified"] == "crc32c", up
+    head = s3.request("HEAD", bucket, "crc/crc.bin", headers={"x-amz-checksum-mode": "ENABLED"})
+    assert head.headers.get("x-amz-checksum-crc32c") == crc32c(data), head.headers
+    assert head.headers.get("x-amz-checksum-type") == "FULL_OBJECT"
+
+    s3.put(bucket, "crc/plain.bin", data)  # one PUT, no CRC: MD5 only
+    one = ok(s3x(s3env, "--json", "cp", "--multipart-threshold", str(5 * MiB), f"s3://{bucket}/crc/crc.bin",
+                 str(tmp_path / "one.bin"))).records
+    assert one[0]["verified"] == "crc32c" and (tmp_path / "one.bin").read_bytes() == data
+    many = ok(s3x(s3env, "--json", "cp", "--multipart-threshold", str(5 * MiB), f"s3://{bucket}/crc/*",
+                  str(tmp_path / "many") + "/")).records
+    assert {r["source"].rsplit("/", 1)[1]: r["verified"] for r in many} == {"crc.bin": "crc32c", "plain.bin": "md5"}
+    assert (tmp_path / "many" / "crc.bin").read_bytes() == data
+    assert (tmp_path / "many" / "plain.bin").read_bytes() == data

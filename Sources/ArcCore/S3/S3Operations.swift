@@ -3,9 +3,11 @@
 public enum S3Call {
     // MARK: objects
 
-    public static func head(_ url: S3URL, partNumber: Int? = nil) -> S3Request {
+    /// `checksumMode`: ask for the CRC the store keeps (x-amz-checksum-mode: ENABLED).
+    public static func head(_ url: S3URL, partNumber: Int? = nil, checksumMode: Bool = false) -> S3Request {
         S3Request("HeadObject", .head, bucket: url.bucket, key: url.key,
-                  query: partNumber.map { [("partNumber", String($0))] } ?? [])
+                  query: partNumber.map { [("partNumber", String($0))] } ?? [],
+                  headers: checksumMode ? [("x-amz-checksum-mode", "ENABLED")] : [])
     }
 
     /// A GET of the whole object or of `range` (inclusive bounds), pinned to `ifMatch`.
@@ -30,13 +32,21 @@ public enum S3Call {
 
     // MARK: multipart
 
-    public static func createMultipart(_ url: S3URL, headers: [(String, String)]) -> S3Request {
-        S3Request("CreateMultipartUpload", .post, bucket: url.bucket, key: url.key, query: [("uploads", "")], headers: headers)
+    /// `checksum`: the parts will carry this CRC, and the store is to keep the whole
+    /// object's (FULL_OBJECT: one CRC of all the bytes, whatever the parts).
+    public static func createMultipart(_ url: S3URL, headers: [(String, String)], checksum: ChecksumAlgorithm? = nil) -> S3Request {
+        var h = headers
+        if let checksum { h += [("x-amz-checksum-algorithm", checksum.s3Name), ("x-amz-checksum-type", "FULL_OBJECT")] }
+        return S3Request("CreateMultipartUpload", .post, bucket: url.bucket, key: url.key, query: [("uploads", "")], headers: h)
     }
 
-    public static func uploadPart(_ url: S3URL, uploadID: String, part: Int, body: UploadBody, payloadHash: String? = nil) -> S3Request {
+    /// `checksum`: the part's CRC, which the store checks against the bytes it receives.
+    public static func uploadPart(_ url: S3URL, uploadID: String, part: Int, body: UploadBody, payloadHash: String? = nil,
+                                  checksum: CRCValue? = nil) -> S3Request {
         S3Request("UploadPart", .put, bucket: url.bucket, key: url.key,
-                  query: [("partNumber", String(part)), ("uploadId", uploadID)], body: body, payloadHash: payloadHash)
+                  query: [("partNumber", String(part)), ("uploadId", uploadID)],
+                  headers: checksum.map { [($0.algorithm.header, $0.base64), ("x-amz-sdk-checksum-algorithm", $0.algorithm.s3Name)] } ?? [],
+                  body: body, payloadHash: payloadHash)
     }
 
     public static func uploadPartCopy(_ url: S3URL, uploadID: String, part: Int, source: S3URL,
@@ -48,10 +58,12 @@ public enum S3Call {
                          query: [("partNumber", String(part)), ("uploadId", uploadID)], headers: headers, errorIn200: true)
     }
 
-    public static func completeMultipart(_ url: S3URL, uploadID: String, etags: [String]) -> S3Request {
+    /// `checksums`: each part's CRC, for an upload created with a checksum algorithm.
+    public static func completeMultipart(_ url: S3URL, uploadID: String, etags: [String], checksums: [CRCValue]? = nil) -> S3Request {
         var xml = "<CompleteMultipartUpload>"
         for (i, etag) in etags.enumerated() {
-            xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(escape(quoted(etag)))</ETag></Part>"
+            let crc = checksums.map { "<\($0[i].algorithm.element)>\($0[i].base64)</\($0[i].algorithm.element)>" } ?? ""
+            xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(escape(quoted(etag)))</ETag>\(crc)</Part>"
         }
         xml += "</CompleteMultipartUpload>"
         let body = MemoryBody(xml)
@@ -150,6 +162,12 @@ public enum S3Reply {
         return id
     }
 
+    /// The object's CRC in a CompleteMultipartUpload answer (`<ChecksumCRC32C>`), if any.
+    public static func checksum(_ body: [UInt8], _ algorithm: ChecksumAlgorithm) -> StoredChecksum? {
+        XMLText.firstElement(algorithm.element, in: String(decoding: body, as: UTF8.self))
+            .flatMap { StoredChecksum(algorithm: algorithm, text: $0) }
+    }
+
     /// The ETag in a CopyObject or UploadPartCopy answer, unquoted.
     public static func copyETag(_ body: [UInt8]) -> String? {
         XMLText.firstElement("ETag", in: String(decoding: body, as: UTF8.self)).map(ListObjects.unquote)
@@ -188,6 +206,8 @@ public enum S3Reply {
         public var uploadID: String
         /// When it began, as S3 gives it (RFC 3339).
         public var initiated: String
+        /// The CRC its parts carry, when it was created with one (and the store says so).
+        public var checksumAlgorithm: ChecksumAlgorithm? = nil
     }
 
     /// A page of ListMultipartUploads: uploads in key order (one key's oldest first), and
@@ -214,6 +234,7 @@ public enum S3Reply {
             case ("Key", false) where inUpload: upload.key = e.text ?? ""
             case ("UploadId", false) where inUpload: upload.uploadID = e.text ?? ""
             case ("Initiated", false) where inUpload: upload.initiated = e.text ?? ""
+            case ("ChecksumAlgorithm", false) where inUpload: upload.checksumAlgorithm = ChecksumAlgorithm(s3Name: e.text ?? "")
             case ("IsTruncated", false): truncated = e.text == "true"
             case ("NextKeyMarker", false): nextKey = e.text
             case ("NextUploadIdMarker", false): nextID = e.text

@@ -13,6 +13,11 @@ public struct ResponseHeaders: Sendable {
     public var partsCount: Int?
     public var storageClass: String?
     public var cacheControl: String?
+    /// The CRC the store keeps (`x-amz-checksum-crc32c` and the like): on a GET or HEAD
+    /// with checksum mode, and echoed on an upload that sent one.
+    public var checksum: StoredChecksum?
+    /// `x-amz-checksum-algorithm`: a multipart upload created with a checksum says so.
+    public var checksumAlgorithm: ChecksumAlgorithm?
 
     public init() {}
 }
@@ -154,6 +159,7 @@ public final class Transfer: @unchecked Sendable { // touched only by the engine
                 headers.rangeStart = Int64(value[value.index(after: space)..<dash])
             }
         default:
+            if headers.takeChecksum(name: name, value: value) { break }
             if name.hasPrefix("x-amz-meta-") {
                 headers.metadata[String(name.dropFirst("x-amz-meta-".count))] = value
             }

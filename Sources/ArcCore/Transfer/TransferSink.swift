@@ -199,29 +199,47 @@ public final class FileSink: TransferSink, @unchecked Sendable { // handed over,
 public protocol StreamingDigest: AnyObject {
     func update(_ bytes: UnsafeRawBufferPointer)
     func reset()
+    /// The digest's bytes; the hasher must not be used afterwards.
+    func finalize() -> [UInt8]
     /// The digest as lowercase hex; the hasher must not be used afterwards.
     func finalizeHex() -> String
 }
 
 /// No hash at all (`--no-verify`): nothing to compute on the hot path.
-public final class NoDigest: StreamingDigest {
+public final class NoDigest: StreamingDigest, Sendable {
     public init() {}
     public func update(_ bytes: UnsafeRawBufferPointer) {}
     public func reset() {}
+    public func finalize() -> [UInt8] { [] }
     public func finalizeHex() -> String { "" }
 }
 
+/// What a ranged download hashes each range with: nothing (`--no-verify`), MD5 (to check
+/// a multipart ETag) or a CRC the store keeps (cheaper by far).
+public enum RangeHash: Sendable, Equatable {
+    case none, md5, crc(ChecksumAlgorithm)
+
+    public func makeDigest() -> any StreamingDigest & Sendable {
+        switch self {
+        case .none: return NoDigest()
+        case .md5: return MD5()
+        case .crc(let algorithm): return CRCDigest(algorithm)
+        }
+    }
+}
+
 /// One byte range of a file being downloaded in parts: written with pwrite at its offset,
-/// hashed (MD5) on its own, so each range checks against its part of a multipart ETag.
+/// hashed on its own (MD5, or a CRC), so each range checks against its part of a multipart
+/// ETag, or its CRCs combine into the object's.
 /// The engine thread only gathers bytes into 1 MiB blocks; a thread per range writes and
-/// hashes them, so several ranges hash at once and the network loop never waits on MD5.
+/// hashes them, so several ranges hash at once and the network loop never waits on a hash.
 public final class RangeSink: TransferSink, @unchecked Sendable { // handed over, see TransferSink
     let file: Int32
     let path: String
     let offset: Int64
-    let hashing: Bool
+    let hash: RangeHash
     public private(set) var written: Int64 = 0
-    private var md5 = MD5()
+    private var hasher: any StreamingDigest & Sendable
     private var block: [UInt8] = []
     private var lane: Lane?
 
@@ -235,11 +253,12 @@ public final class RangeSink: TransferSink, @unchecked Sendable { // handed over
         var thread: WorkerThread?
     }
 
-    public init(fd: Int32, path: String, offset: Int64, hashing: Bool = true) {
+    public init(fd: Int32, path: String, offset: Int64, hash: RangeHash = .md5) {
         self.file = fd
         self.path = path
         self.offset = offset
-        self.hashing = hashing
+        self.hash = hash
+        hasher = hash.makeDigest()
     }
 
     deinit { try? finishWrites() }
@@ -252,7 +271,7 @@ public final class RangeSink: TransferSink, @unchecked Sendable { // handed over
     public func restart() throws {
         try? finishWrites()
         written = 0
-        md5 = MD5()
+        hasher = hash.makeDigest()
         block.removeAll(keepingCapacity: true)
     }
 
@@ -279,15 +298,18 @@ public final class RangeSink: TransferSink, @unchecked Sendable { // handed over
         if let error = lane.error.current { throw error }
     }
 
-    /// The MD5 of the range; call after `finishWrites`.
-    public func digest() -> [UInt8] { md5.finalize() }
+    /// The range's digest (MD5's bytes, a CRC's big-endian); call after `finishWrites`.
+    public func digest() -> [UInt8] { hasher.finalize() }
+
+    /// The range's CRC (with its length, to combine), hashing with one; after `finishWrites`.
+    public var crc: CRCValue? { (hasher as? CRCDigest)?.value }
 
     private func hand(_ bytes: [UInt8]) {
         let at = offset + written - Int64(bytes.count)
         block = []
         if lane == nil {
             let lane = Lane()
-            let (fd, path, md5, hashing) = (file, self.path, self.md5, self.hashing)
+            let (fd, path, hasher) = (file, self.path, self.hasher)
             lane.thread = WorkerThread(name: "range") {
                 while let (position, data) = lane.blocks.take() {
                     guard lane.error.current == nil else { continue }
@@ -300,7 +322,7 @@ public final class RangeSink: TransferSink, @unchecked Sendable { // handed over
                                 guard n > 0 else { throw SystemError("write", path: path, errno: errno) }
                                 done += n
                             }
-                            if hashing { md5.update(raw) }
+                            hasher.update(raw)
                         }
                     } catch {
                         lane.error.withLock { $0 = error }

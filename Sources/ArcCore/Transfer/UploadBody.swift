@@ -35,18 +35,21 @@ public final class MemoryBody: UploadBody, @unchecked Sendable { // handed over,
 }
 
 /// A range of a file, read with pread so several parts of one file upload at once from
-/// one descriptor. MD5 is computed as the bytes go out, to check the ETag S3 answers.
+/// one descriptor. MD5 is computed as the bytes go out, to check the ETag S3 answers,
+/// unless the part carries a CRC the store checks instead (`hashing` false).
 public final class FileRangeBody: UploadBody, @unchecked Sendable { // handed over, see UploadBody
     public let file: SharedFile
     public let offset: Int64
     public let length: Int64
     private var position: Int64 = 0
     public let md5 = MD5()
+    private let hashing: Bool
 
-    public init(file: SharedFile, offset: Int64, length: Int64) {
+    public init(file: SharedFile, offset: Int64, length: Int64, hashing: Bool = true) {
         self.file = file
         self.offset = offset
         self.length = length
+        self.hashing = hashing
     }
 
     public func rewind() throws {
@@ -62,7 +65,7 @@ public final class FileRangeBody: UploadBody, @unchecked Sendable { // handed ov
             if n < 0 && errno == EINTR { continue }
             guard n >= 0 else { throw SystemError("read", path: file.path, errno: errno) }
             guard n > 0 else { throw SystemError("read (the file shrank while uploading)", path: file.path, errno: EIO) }
-            md5.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            if hashing { md5.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
             position += Int64(n)
             return n
         }

@@ -78,10 +78,11 @@ enum CopyCommand {
                               _ body: (StoredObject, Bool) throws -> Void) throws {
         guard url.hasWildcard || url.isDirectoryLike else {
             do {
-                let h = try client.perform(S3Call.head(url)).headers
+                // With the CRC the store keeps, if any: a download checks that, not MD5.
+                let h = try client.perform(S3Call.head(url, checksumMode: true)).headers
                 let mtime = h.lastModified.flatMap(WallClock.parseHTTPDate).map { Double($0) / 1000 } ?? 0
                 try body(StoredObject(relative: FileSystem.baseName(of: url.key), size: h.contentLength ?? 0, mtime: mtime,
-                               etag: ListObjects.unquote(h.etag ?? "")), true)
+                               etag: ListObjects.unquote(h.etag ?? ""), checksum: h.checksum), true)
             } catch let error as S3Error where error.isNotFound {
                 context.output.emit(operation, source: url.description, destination: destination, status: .failed,
                                     error: S3Error(operation: "HeadObject", resource: url.description, status: 404,

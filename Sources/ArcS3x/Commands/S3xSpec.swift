@@ -208,8 +208,10 @@ extension S3xCommand {
 
         Output: a line per object on stdout (`cp SOURCE DEST`), or with --json one record per \
         object with s5cmd's fields (operation, success, source, destination, object {type, \
-        size}; for a failure command and error, a string) and ours: size, etag, status (ok, \
-        skipped, failed), error_code. Failures are records on stdout too (s5cmd writes them \
+        size}; for a failure command and error, a string) and ours: size, etag, verified (how \
+        the bytes were checked: md5 against the ETag, or crc32c or crc32 against the CRC the \
+        store keeps, which large uploads send and downloads prefer; absent when unchecked), \
+        status (ok, skipped, failed), error_code. Failures are records on stdout too (s5cmd writes them \
         only on stderr), and are logged on stderr. On a terminal a progress line \
         shows objects, bytes and rate.
         """,

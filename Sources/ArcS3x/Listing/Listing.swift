@@ -11,13 +11,18 @@ public struct StoredObject: Sendable {
     public var mtime: Double
     public var etag: String
     public var storageClass: String
+    /// The CRC the store keeps for the object, when a HEAD with checksum mode gave one
+    /// (a listing does not).
+    public var checksum: StoredChecksum?
 
-    public init(relative: String, size: Int64, mtime: Double, etag: String = "", storageClass: String = "") {
+    public init(relative: String, size: Int64, mtime: Double, etag: String = "", storageClass: String = "",
+                checksum: StoredChecksum? = nil) {
         self.relative = relative
         self.size = size
         self.mtime = mtime
         self.etag = etag
         self.storageClass = storageClass
+        self.checksum = checksum
     }
 }
 

@@ -24,7 +24,8 @@ public final class EventOutput: @unchecked Sendable { // counts and output are g
     }
 
     public func emit(_ operation: String, source: String?, destination: String?, size: Int64? = nil,
-                     etag: String? = nil, status: Status = .ok, error: ArcError? = nil, dryRun: Bool = false) {
+                     etag: String? = nil, verified: String? = nil, status: Status = .ok, error: ArcError? = nil,
+                     dryRun: Bool = false) {
         lock.withLock {
             var c = counts[operation] ?? (0, 0, 0)
             switch status {
@@ -47,7 +48,7 @@ public final class EventOutput: @unchecked Sendable { // counts and output are g
             var b = RecordBuilder(capacity: 256)
             b.begin()
             // s5cmd's fields first, in its order and shapes (scripts written for it read
-            // these); ours (size, etag, status, dry_run, error_code) after them.
+            // these); ours (size, etag, verified, status, dry_run, error_code) after them.
             b.string("operation", operation)
             b.bool("success", status != .failed)
             if error != nil { b.string("command", command) }
@@ -67,6 +68,7 @@ public final class EventOutput: @unchecked Sendable { // counts and output are g
             }
             if let size { b.int("size", size) }
             b.optionalString("etag", etag)
+            b.optionalString("verified", verified)
             b.string("status", status.rawValue)
             if dryRun { b.bool("dry_run", true) }
             b.end()

@@ -2,12 +2,15 @@ import Glibc
 import ArcCore
 
 /// Downloads: into a hidden partial file beside the destination, renamed into place when
-/// complete and verified. A single-part object streams in one GET, hashed (MD5) as it
-/// arrives and checked against its ETag; an interrupted one resumes from its partial file.
-/// A large multipart object is fetched in ranges cut on its own part boundaries (learned
-/// with HEAD ?partNumber=1), pinned with If-Match, each range hashed on its own, so the
-/// MD5 of the MD5s checks against the multipart ETag; the ranges complete are recorded
-/// beside the partial file (RangeJournal), so an interrupted one fetches only the rest.
+/// complete and verified. What is checked is what the store vouches for, cheapest first:
+/// the CRC it keeps (HEAD with checksum mode; CRC-32C costs a few percent of MD5), else
+/// the MD5 its ETag is. A single-part object streams in one GET, hashed as it arrives;
+/// an interrupted one resumes from its partial file. A large multipart object is fetched
+/// in concurrent ranges, pinned with If-Match, each range hashed on its own: CRCs combine
+/// into the whole object's (any ranges) or, for a COMPOSITE checksum, hash into it as
+/// MD5s do into the multipart ETag, both needing ranges cut on the object's own part
+/// boundaries (learned with HEAD ?partNumber=1). The ranges complete are recorded beside
+/// the partial file (RangeJournal), so an interrupted one fetches only the rest.
 extension Mover {
     public func download(_ source: S3URL, entry: StoredObject, to path: String, operation: String = "cp") {
         move(operation, source: source.description, destination: path, size: entry.size, deleteSource: { [self] in
@@ -43,9 +46,13 @@ extension Mover {
             unlink(Self.partialPath(path))
             journal.remove()
         }
+        // A CRC of the whole object, when the store keeps one (a composite one needs parts).
+        let crc = options.verify ? entry.checksum.flatMap { $0.parts == nil ? $0 : nil } : nil
+        let crcDigest = crc.map { CRCDigest($0.algorithm) }
         let sink = FileSink(path: Self.partialPath(path), expectedSize: entry.size,
-                            digest: options.verify ? MD5() as StreamingDigest : NoDigest())
-        var request = S3Call.get(source)
+                            digest: crcDigest ?? (options.verify ? MD5() as StreamingDigest : NoDigest()))
+        // The CRC is the HEAD's: the GET must be of the same object (a changed one is a 412).
+        var request = S3Call.get(source, ifMatch: crc != nil && !entry.etag.isEmpty ? entry.etag : nil)
         request.ifRange = entry.etag.isEmpty ? nil : entry.etag
         sourceClient.send(request, sink: sink) { [self] result in
             switch result {
@@ -55,15 +62,27 @@ extension Mover {
             case .success(let response):
                 offload { [self] in
                     let etag = ListObjects.unquote(response.headers.etag ?? entry.etag)
-                    let md5 = sink.digest()
-                    if options.verify, etag.isPlainMD5, etag.lowercased() != md5 {
-                        sink.discard()
-                        return finish(.failed(IntegrityError(resource: source.description, expected: etag, actual: md5)))
+                    var verified: String?
+                    if let crc, let crcDigest {
+                        let ours = crcDigest.value.base64
+                        if ours != crc.value {
+                            sink.discard()
+                            return finish(.failed(IntegrityError(resource: source.description, expected: crc.description,
+                                                                 actual: "\(crc.algorithm.rawValue):\(ours)")))
+                        }
+                        verified = crc.algorithm.rawValue
+                    } else if options.verify, etag.isPlainMD5 {
+                        let md5 = sink.digest()
+                        if etag.lowercased() != md5 {
+                            sink.discard()
+                            return finish(.failed(IntegrityError(resource: source.description, expected: etag, actual: md5)))
+                        }
+                        verified = "md5"
                     }
                     sink.setModificationTime(Self.modificationTime(response.headers, entry: entry))
                     do {
                         try sink.commit(to: path)
-                        finish(.done(size: sink.written, etag: etag))
+                        finish(.done(size: sink.written, etag: etag, verified: verified))
                     } catch {
                         sink.discard()
                         finish(.failed(error as? ArcError ?? UnavailableError(path, "\(error)")))
@@ -95,7 +114,11 @@ final class RangedDownload: @unchecked Sendable { // confined in turn to one thr
     let journal: RangeJournal
     var partSize: Int64 = 0
     var ranges: [ClosedRange<Int64>] = []
+    /// Each range's digest: MD5 bytes, or a CRC's (big-endian), as `hash` says.
     var digests: [[UInt8]?] = []
+    /// How the ranges are hashed, and the store's CRC they check against (when `.crc`).
+    var hash = RangeHash.none
+    var checksum: StoredChecksum?
     /// Ranges complete: kept from an earlier run, or fetched in this one.
     var complete: [Bool] = []
     var aligned = false
@@ -138,9 +161,14 @@ final class RangedDownload: @unchecked Sendable { // confined in turn to one thr
             }
             digests = Array(repeating: nil, count: ranges.count)
             complete = Array(repeating: false, count: ranges.count)
+            if mover.options.verify { try chooseHash(partCount: count) }
             fd = open(partial, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw SystemError("open", path: partial, errno: errno) }
-            let layout = RangeJournal.Layout(size: entry.size, rangeSize: partSize, etag: entry.etag)
+            // Ranges recorded with another hash are not taken over: their digests would not
+            // compare (a journal of an MD5 download, then a store that keeps CRCs).
+            var hashName = ""
+            if case .crc(let algorithm) = hash { hashName = " " + algorithm.rawValue }
+            let layout = RangeJournal.Layout(size: entry.size, rangeSize: partSize, etag: entry.etag + hashName)
             let kept = try keep(journal.recorded(for: layout, rangeCount: ranges.count))
             // The journal first: a crash between the two leaves stale bytes no line claims.
             try journal.begin(layout, kept: kept)
@@ -158,8 +186,26 @@ final class RangedDownload: @unchecked Sendable { // confined in turn to one thr
         mover.client.engine.submitOnLoop { [self] in pump() }
     }
 
+    /// Checks with the CRC the store keeps when it keeps one (asked with a HEAD in checksum
+    /// mode unless the entry came from one): of the whole object, with any ranges; a
+    /// COMPOSITE one only with ranges on its parts. Else MD5, checked when aligned.
+    private func chooseHash(partCount: Int) throws {
+        checksum = entry.checksum
+        if checksum == nil {
+            let head = try mover.sourceClient.perform(S3Call.head(source, checksumMode: true)).headers
+            // Another object since the listing: its CRC is not this one's (If-Match fails the GETs).
+            if ListObjects.unquote(head.etag ?? "") == entry.etag { checksum = head.checksum }
+        }
+        if let checksum, checksum.parts == nil || (aligned && checksum.parts == partCount) {
+            hash = .crc(checksum.algorithm)
+        } else {
+            checksum = nil
+            hash = .md5
+        }
+    }
+
     /// The recorded ranges whose bytes are still in the partial file: when verifying, each
-    /// is read back and hashed, kept only if it matches its recorded MD5 (a crash can
+    /// is read back and hashed, kept only if it matches its recorded digest (a crash can
     /// tear what was written but not recorded; a file edited meanwhile shows too).
     private func keep(_ recorded: [Int: String]) throws -> [Int: String] {
         var kept: [Int: String] = [:]
@@ -170,7 +216,7 @@ final class RangedDownload: @unchecked Sendable { // confined in turn to one thr
                 complete[i] = true
                 continue
             }
-            let digest = MD5()
+            let digest = hash.makeDigest()
             var offset = ranges[i].lowerBound
             while offset <= ranges[i].upperBound {
                 let want = Int(min(Int64(buffer.count), ranges[i].upperBound + 1 - offset))
@@ -212,7 +258,7 @@ final class RangedDownload: @unchecked Sendable { // confined in turn to one thr
 
     private func fetch(_ i: Int) {
         running += 1
-        let sink = RangeSink(fd: fd, path: partial, offset: ranges[i].lowerBound, hashing: mover.options.verify)
+        let sink = RangeSink(fd: fd, path: partial, offset: ranges[i].lowerBound, hash: hash)
         mover.sourceClient.send(S3Call.get(source, range: ranges[i], ifMatch: entry.etag), sink: sink) { [self] result in
             running -= 1
             switch result {
@@ -240,7 +286,7 @@ final class RangedDownload: @unchecked Sendable { // confined in turn to one thr
         complete[i] = true
         recording += 1
         let (fd, journal, partial) = (self.fd, self.journal, self.partial)
-        let md5 = mover.options.verify ? Hex.encode(digests[i] ?? []) : "-"
+        let md5 = hash == .none ? "-" : Hex.encode(digests[i] ?? [])
         mover.offload { [self] in
             if fdatasync(fd) == 0 {
                 do { try journal.record(i, md5: md5) } catch {
@@ -257,11 +303,29 @@ final class RangedDownload: @unchecked Sendable { // confined in turn to one thr
 
     private func commit() {
         defer { if fd >= 0 { close(fd) } }
-        let expected = MD5.multipartETag(partDigests: digests.map { $0 ?? [] })
-        if mover.options.verify && aligned && expected != entry.etag.lowercased() {
-            unlink(partial)
-            journal.remove()
-            return finish(.failed(IntegrityError(resource: source.description, expected: entry.etag, actual: expected)))
+        var verified: String?
+        if case .crc(let algorithm) = hash, let checksum {
+            let crcs = digests.indices.map { i in
+                CRCValue(algorithm, value: (digests[i] ?? []).reduce(UInt32(0)) { $0 << 8 | UInt32($1) },
+                         length: Int64(ranges[i].count))
+            }
+            let ours = checksum.parts == nil ? crcs.reduce(CRCValue(algorithm)) { $0.followed(by: $1) }.base64
+                                             : CRCValue.composite(crcs)
+            if ours != checksum.text {
+                unlink(partial)
+                journal.remove()
+                return finish(.failed(IntegrityError(resource: source.description, expected: checksum.description,
+                                                     actual: "\(algorithm.rawValue):\(ours)")))
+            }
+            verified = algorithm.rawValue
+        } else if hash == .md5 && aligned {
+            let expected = MD5.multipartETag(partDigests: digests.map { $0 ?? [] })
+            if expected != entry.etag.lowercased() {
+                unlink(partial)
+                journal.remove()
+                return finish(.failed(IntegrityError(resource: source.description, expected: entry.etag, actual: expected)))
+            }
+            verified = "md5"
         }
         let mtime = Mover.modificationTime(headers, entry: entry)
         FileSystem.setModificationTime(fd, mtime)
@@ -269,7 +333,7 @@ final class RangedDownload: @unchecked Sendable { // confined in turn to one thr
             if fdatasync(fd) != 0 { throw SystemError("fdatasync", path: partial, errno: errno) }
             try FileSystem.rename(partial, path)
             journal.remove()
-            finish(.done(size: entry.size, etag: entry.etag))
+            finish(.done(size: entry.size, etag: entry.etag, verified: verified))
         } catch {
             unlink(partial)
             journal.remove()

@@ -26,9 +26,11 @@ public struct MoveOptions: Sendable {
     }
 }
 
-/// What happened to one object.
+/// What happened to one object. `verified`: how the bytes were checked against what the
+/// store vouches for (`md5`: its ETag; `crc32c`, `crc32`: the CRC it keeps), nil when
+/// they were not (--no-verify, or an ETag that is no MD5 and no CRC kept).
 public enum MoveOutcome: Sendable {
-    case done(size: Int64, etag: String?)
+    case done(size: Int64, etag: String?, verified: String? = nil)
     case skipped(size: Int64)
     case failed(ArcError)
 }
@@ -117,9 +119,9 @@ public final class Mover: Sendable {
     func report(_ operation: String, source: String, destination: String, _ outcome: MoveOutcome,
                 deleteSource: (@Sendable () -> Void)? = nil) {
         switch outcome {
-        case .done(let size, let etag):
+        case .done(let size, let etag, let verified):
             if options.deleteSource, let deleteSource { deleteSource() }
-            output.emit(operation, source: source, destination: destination, size: size, etag: etag)
+            output.emit(operation, source: source, destination: destination, size: size, etag: etag, verified: verified)
         case .skipped(let size):
             output.emit(operation, source: source, destination: destination, size: size, status: .skipped)
         case .failed(let error):
@@ -135,7 +137,7 @@ public final class Mover: Sendable {
         var status = SpanStatus.ok
         var message: String?
         switch outcome {
-        case .done(let size, _):
+        case .done(let size, _, _):
             attributes += [("bytes", .int(size)), ("status", "ok")]
         case .skipped(let size):
             attributes += [("bytes", .int(size)), ("status", "skipped")]

@@ -3,8 +3,9 @@ import ArcCore
 
 /// The record, beside a ranged download's partial file, of which ranges are complete, so
 /// an interrupted download (a signal, a kill, a crash) fetches only the rest. Its first
-/// line names what the ranges are of (size, range size, ETag); each later line is one
-/// range complete and its MD5 (`-` when not hashing):
+/// line names what the ranges are of (size, range size, ETag, and the CRC when ranges are
+/// hashed with one); each later line is one range complete and its MD5 or CRC in hex
+/// (`-` when not hashing):
 ///
 ///     s3x-ranges 1 41943040 5242880 9b2cf535f27731c974343645a3985328-8
 ///     0 6d5f8a2e...
@@ -40,7 +41,7 @@ final class RangeJournal: @unchecked Sendable { // appends (finisher threads) ar
         for line in lines.dropFirst().dropLast() {
             let fields = line.split(separator: " ")
             guard fields.count == 2, let i = Int(fields[0]), (0..<rangeCount).contains(i),
-                  fields[1] == "-" || Hex.isHex(fields[1], count: 32) else { continue }
+                  fields[1] == "-" || Hex.isHex(fields[1], count: 32) || Hex.isHex(fields[1], count: 8) else { continue }
             ranges[i] = String(fields[1])
         }
         return ranges

@@ -1,9 +1,15 @@
 import Glibc
 import ArcCore
 
-/// Uploads: one PUT for small files, a multipart upload for large ones. Every part's MD5
-/// is computed as it is read and checked against the ETag S3 answers, and the whole
-/// object's against the final ETag. A multipart upload cut short by a signal is left for
+/// Uploads: one PUT for small files, a multipart upload for large ones. A multipart upload
+/// asks the store to keep a CRC-32C of the whole object: each part then goes with its
+/// CRC-32C (computed from the file just before it is sent, with the CPU's instruction),
+/// which the store checks against the bytes it receives (refusing the part otherwise) and
+/// gives back, and the whole object's CRC, combined from the parts', is checked against
+/// the one the store answers. A store that does not keep CRCs (its answer to the upload's
+/// creation does not name the algorithm) gets the MD5 way: every part's MD5 computed as it
+/// is read and checked against the ETag S3 answers, and the whole object's against the
+/// final ETag; so does a single PUT. A multipart upload cut short by a signal is left for
 /// the next run, which finds it (ListMultipartUploads), keeps the parts whose MD5 still
 /// matches the file (ListParts) and sends only the rest, or aborts it when its parts are
 /// of another size; one that failed is aborted.
@@ -37,12 +43,13 @@ extension Mover {
             case .success(let response):
                 let etag = response.headers.etag.map(ListObjects.unquote)
                 let md5 = Hex.encode(body.md5.finalize())
-                if options.verify, let etag, etag.isPlainMD5, etag.lowercased() != md5 {
+                let checked = options.verify && etag?.isPlainMD5 == true
+                if checked, let etag, etag.lowercased() != md5 {
                     // What S3 holds is not what we sent: do not leave it looking complete.
                     client.send(S3Call.deleteObject(dest)) { _ in }
                     return finish(.failed(IntegrityError(resource: dest.description, expected: etag, actual: md5)))
                 }
-                finish(.done(size: size, etag: etag))
+                finish(.done(size: size, etag: etag, verified: checked ? "md5" : nil))
             }
         }
     }
@@ -79,9 +86,12 @@ final class MultipartUpload: @unchecked Sendable { // confined in turn to one th
     let partSize: Int64
     let partCount: Int
     var uploadID = ""
-    /// Per part (index = number - 1): its ETag and MD5 once sent.
+    /// Per part (index = number - 1): its ETag and MD5 (MD5 way) or CRC (CRC way) once sent.
     var etags: [String?]
     var digests: [[UInt8]?]
+    var crcs: [CRCValue?]
+    /// The CRC the parts carry and the store keeps; nil: the MD5 way (or --no-verify).
+    var crc: ChecksumAlgorithm?
     var nextPart = 0
     var running = 0
     var failure: ArcError?
@@ -98,6 +108,7 @@ final class MultipartUpload: @unchecked Sendable { // confined in turn to one th
         partCount = Int((size + partSize - 1) / partSize)
         etags = Array(repeating: nil, count: partCount)
         digests = Array(repeating: nil, count: partCount)
+        crcs = Array(repeating: nil, count: partCount)
     }
 
     var client: S3Client { mover.client }
@@ -108,8 +119,11 @@ final class MultipartUpload: @unchecked Sendable { // confined in turn to one th
             if try resume() {
                 mover.context.log.info("resuming the multipart upload of \(dest)", ["parts_kept": .int(Int64(etags.compactMap { $0 }.count))])
             } else {
-                let response = try client.perform(S3Call.createMultipart(dest, headers: headers))
+                let wanted: ChecksumAlgorithm? = mover.options.verify ? .crc32c : nil
+                let response = try client.perform(S3Call.createMultipart(dest, headers: headers, checksum: wanted))
                 uploadID = try S3Reply.uploadID(response.body)
+                // The store says it keeps the CRC by naming it back; else it is the MD5 way.
+                if let wanted, response.headers.checksumAlgorithm == wanted { crc = wanted }
             }
         } catch {
             return finish(.failed(error as? ArcError ?? UnavailableError(dest.description, "\(error)")))
@@ -128,6 +142,8 @@ final class MultipartUpload: @unchecked Sendable { // confined in turn to one th
             if found == nil, let parts = try compatibleParts(of: upload.uploadID) {
                 uploadID = upload.uploadID
                 found = parts
+                // Its parts carry what it was created with, as far as the store tells.
+                if mover.options.verify, upload.checksumAlgorithm == .crc32c { crc = .crc32c }
                 continue
             }
             mover.context.log.info("aborting a multipart upload of \(dest) left by an earlier run",
@@ -142,12 +158,18 @@ final class MultipartUpload: @unchecked Sendable { // confined in turn to one th
             let length = min(partSize, size - Int64(i) * partSize)
             guard part.size == length else { continue }
             let body = FileRangeBody(file: file, offset: Int64(i) * partSize, length: length)
+            let crcDigest = crc.map { CRCDigest($0) }
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
-            while try buffer.withUnsafeMutableBytes({ try body.read(into: $0) }) > 0 {}
+            while true {
+                let n = try buffer.withUnsafeMutableBytes { try body.read(into: $0) }
+                if n == 0 { break }
+                buffer.withUnsafeBytes { crcDigest?.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            }
             let md5 = body.md5.finalize()
             if Hex.encode(md5) == part.etag.lowercased() {
                 etags[i] = part.etag
                 digests[i] = md5
+                crcs[i] = crcDigest?.value
             }
         }
         return true
@@ -183,21 +205,54 @@ final class MultipartUpload: @unchecked Sendable { // confined in turn to one th
 
     private func send(part i: Int) {
         running += 1
-        let length = min(partSize, size - Int64(i) * partSize)
-        let body = FileRangeBody(file: file, offset: Int64(i) * partSize, length: length)
-        client.send(S3Call.uploadPart(dest, uploadID: uploadID, part: i + 1, body: body)) { [self] result in
+        let offset = Int64(i) * partSize
+        let length = min(partSize, size - offset)
+        guard let crc else { return send(part: i, body: FileRangeBody(file: file, offset: offset, length: length), crc: nil) }
+        // The CRC goes in a header, ahead of the body: read the part once for it, off the
+        // engine thread (from the page cache the send reads again).
+        mover.offload { [self] in
+            let result = Result { try CRCValue.of(crc, file: file, offset: offset, length: length) }
+            client.engine.submitOnLoop { [self] in
+                switch result {
+                case .success(let value):
+                    send(part: i, body: FileRangeBody(file: file, offset: offset, length: length, hashing: false), crc: value)
+                case .failure(let error):
+                    running -= 1
+                    failure = failure ?? (error as? ArcError ?? UnavailableError(file.path, "\(error)"))
+                    pump()
+                }
+            }
+        }
+    }
+
+    /// Sends part `i` (counted in `running` already): with its CRC, checked by the store
+    /// and compared with the one it gives back, or hashed with MD5 as it goes, checked
+    /// against the ETag.
+    private func send(part i: Int, body: FileRangeBody, crc: CRCValue?) {
+        client.send(S3Call.uploadPart(dest, uploadID: uploadID, part: i + 1, body: body, checksum: crc)) { [self] result in
             running -= 1
             switch result {
             case .failure(let error):
                 failure = failure ?? error
             case .success(let response):
-                let md5 = body.md5.finalize()
                 let etag = ListObjects.unquote(response.headers.etag ?? "")
-                if mover.options.verify && etag.isPlainMD5 && etag.lowercased() != Hex.encode(md5) {
-                    failure = failure ?? IntegrityError(resource: "\(dest) part \(i + 1)", expected: etag, actual: Hex.encode(md5))
+                if let crc {
+                    // The store compared it with what it received; it must say it kept that one.
+                    let kept = response.headers.checksum
+                    if kept?.algorithm != crc.algorithm || kept?.value != crc.base64 {
+                        failure = failure ?? IntegrityError(resource: "\(dest) part \(i + 1)",
+                                                            expected: "\(crc.algorithm.rawValue):\(crc.base64)",
+                                                            actual: kept?.description ?? "no checksum")
+                    }
+                    crcs[i] = crc
+                } else {
+                    let md5 = body.md5.finalize()
+                    if mover.options.verify && etag.isPlainMD5 && etag.lowercased() != Hex.encode(md5) {
+                        failure = failure ?? IntegrityError(resource: "\(dest) part \(i + 1)", expected: etag, actual: Hex.encode(md5))
+                    }
+                    digests[i] = md5
                 }
                 etags[i] = etag
-                digests[i] = md5
             }
             if case .cancelled = (failure as? S3Error)?.transfer {
                 // Interrupted: keep the upload for the next run to resume.
@@ -210,20 +265,52 @@ final class MultipartUpload: @unchecked Sendable { // confined in turn to one th
 
     private func complete() {
         let all = etags.map { $0 ?? "" }
-        client.send(S3Call.completeMultipart(dest, uploadID: uploadID, etags: all)) { [self] result in
+        let partCRCs = crc.map { _ in crcs.compactMap { $0 } }
+        client.send(S3Call.completeMultipart(dest, uploadID: uploadID, etags: all, checksums: partCRCs)) { [self] result in
             switch result {
             case .failure(let error):
                 client.send(S3Call.abortMultipart(dest, uploadID: uploadID)) { _ in }
                 finish(.failed(error))
             case .success(let response):
                 let etag = S3Reply.copyETag(response.body) ?? response.headers.etag.map(ListObjects.unquote)
+                if let crc, let partCRCs {
+                    let kept = S3Reply.checksum(response.body, crc) ?? response.headers.checksum
+                    return checkObject(crc, parts: partCRCs, kept: kept, etag: etag, askIfMissing: true)
+                }
                 let expected = MD5.multipartETag(partDigests: digests.map { $0 ?? [] })
-                if mover.options.verify, let etag, etag.contains("-"), etag.lowercased() != expected {
+                let checked = mover.options.verify && etag?.contains("-") == true
+                if checked, let etag, etag.lowercased() != expected {
                     client.send(S3Call.deleteObject(dest)) { _ in }
                     return finish(.failed(IntegrityError(resource: dest.description, expected: etag, actual: expected)))
                 }
-                finish(.done(size: size, etag: etag))
+                finish(.done(size: size, etag: etag, verified: checked ? "md5" : nil))
             }
         }
+    }
+
+    /// The whole object's CRC as the store keeps it, against the parts' combined (FULL_OBJECT)
+    /// or hashed (COMPOSITE, `-N`). Missing from the completion's answer, it is asked for
+    /// once with a HEAD in checksum mode; missing there too, the object is not vouched for.
+    private func checkObject(_ algorithm: ChecksumAlgorithm, parts: [CRCValue], kept: StoredChecksum?, etag: String?,
+                             askIfMissing: Bool) {
+        guard let kept, kept.algorithm == algorithm else {
+            if askIfMissing {
+                return client.send(S3Call.head(dest, checksumMode: true)) { [self] result in
+                    let headers = (try? result.get())?.headers
+                    checkObject(algorithm, parts: parts, kept: headers?.checksum, etag: etag, askIfMissing: false)
+                }
+            }
+            client.send(S3Call.deleteObject(dest)) { _ in }
+            let ours = parts.reduce(CRCValue(algorithm)) { $0.followed(by: $1) }
+            return finish(.failed(IntegrityError(resource: dest.description, expected: "\(algorithm.rawValue):\(ours.base64)",
+                                                 actual: "no \(algorithm.rawValue) kept by the store")))
+        }
+        let ours = kept.parts == nil ? parts.reduce(CRCValue(algorithm)) { $0.followed(by: $1) }.base64 : CRCValue.composite(parts)
+        if ours != kept.text {
+            client.send(S3Call.deleteObject(dest)) { _ in }
+            return finish(.failed(IntegrityError(resource: dest.description, expected: kept.description,
+                                                 actual: "\(algorithm.rawValue):\(ours)")))
+        }
+        finish(.done(size: size, etag: etag, verified: algorithm.rawValue))
     }
 }
