@@ -5,7 +5,7 @@ import os
 import sys
 
 from . import common
-from .common import BENCH_PREFIX, BUCKET, BUILDS, VENV, alternate, curl_run, new_dir, remove_database, sh, tool
+from .common import BENCH_PREFIX, BUCKET, BUILDS, VENV, alternate, curl_run, have_anchor, new_dir, remove_database, sh, tool
 
 
 def bench_pipeline(server, static, table, rounds, jobs, work, env, discover, count):
@@ -32,7 +32,9 @@ def bench_pipeline(server, static, table, rounds, jobs, work, env, discover, cou
     print(f"bench: pipeline over {count} archives, -j {jobs}, {rounds} rounds", file=sys.stderr)
     runs = {"arc-s3": ours(server.url), "s5cmd": s5cmd, "arc-static": ours(static.url),
             "arc-s3-silver": ours(server.url, silver=True),
-            "curl": lambda: curl_run(work, jobs), "aria2c": aria2c}
+            "curl": lambda: curl_run(work, jobs)}
+    if have_anchor("aria2c", "pipeline"):
+        runs["aria2c"] = aria2c
     if common.BEFORE:
         runs["before-s3"] = ours(server.url, before=True)
         runs["before-static"] = ours(static.url, before=True)
@@ -46,6 +48,7 @@ def bench_pipeline(server, static, table, rounds, jobs, work, env, discover, cou
               "<= 1.0 (s5cmd verifies nothing)")
     table.add("the same, downloads from a static server", "curl --parallel", m["curl"], m["arc-static"], "s",
               "<= 1.5 (curl lists and verifies nothing)")
-    table.add("the same, downloads from a static server", "aria2c -j", m["aria2c"], m["arc-static"], "s", "-")
+    if "aria2c" in m:
+        table.add("the same, downloads from a static server", "aria2c -j", m["aria2c"], m["arc-static"], "s", "-")
     table.add(f"the daily pipeline with the silver step (| arc-convert), {count} archives over S3",
               "the same without it", m["arc-s3"], m["arc-s3-silver"], "s", "<= 1.2 (conversion hides behind downloads)")

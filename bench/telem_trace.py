@@ -3,7 +3,7 @@ import json
 import sys
 import time
 
-from .common import OUT, alternate, arc_env, remove_database, sh, tool
+from .common import OUT, alternate, arc_env, have_anchor, remove_database, sh, tool
 
 
 def synthetic_spans(path, count):
@@ -47,5 +47,7 @@ def bench_trace(table, rounds, work):
         return sh(f"jq -c . < {spans} > /dev/null")
 
     print(f"bench: telem-trace ingest of {count} spans, {rounds} rounds", file=sys.stderr)
-    m = alternate({"arc": ours, "jq": jq}, rounds)
-    table.add(f"telem-trace ingest, {count} spans into a fresh store", "jq -c .", m["jq"], m["arc"], "s", "< 60 s")
+    anchor = have_anchor("jq", "telem-trace")
+    m = alternate({"arc": ours, "jq": jq} if anchor else {"arc": ours}, rounds)
+    table.add(f"telem-trace ingest, {count} spans into a fresh store", "jq -c ." if anchor else "(jq not installed)",
+              m.get("jq", 0), m["arc"], "s", "< 60 s")
