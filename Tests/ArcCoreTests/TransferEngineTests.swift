@@ -334,6 +334,29 @@ final class TransferEngineTests: XCTestCase {
         XCTAssertEqual(server.requests.count, 5, "nothing started after the cancel")
     }
 
+    /// Work handed back to the loop after a stop ended it (a part's CRC computed on another
+    /// thread) still runs, one at a time, or the job waiting for it never ends (s3x hung
+    /// after Ctrl-C once); work it submits in turn is queued, not a deadlock.
+    func testWorkSubmittedAfterTheLoopEndedStillRunsInOrder() throws {
+        let e = engine()
+        e.cancelAll()
+        e.wait()
+        let ran = Locked<[Int]>([])
+        e.submitOnLoop {
+            ran.withLock { $0.append(1) }
+            e.submitOnLoop { ran.withLock { $0.append(3) } }
+            ran.withLock { $0.append(2) }
+        }
+        XCTAssertEqual(ran.withLock { $0 }, [1, 2, 3])
+        // A transfer submitted from such work completes at once, cancelled, as any after the loop.
+        let outcome = Outcome()
+        e.submitOnLoop { [server, quick] in
+            e.submit(Transfer(TransferRequest(url: server.base + "/none", retry: quick), sink: MemorySink(limit: 10),
+                              completion: outcome.completion))
+        }
+        XCTAssertEqual(outcome.error(timeout: 1)?.code, FailureCode("interrupted"))
+    }
+
     func testManyConcurrentTransfersReuseConnections() throws {
         let count = 200
         for i in 0..<count { server.serve("/m\(i)", Self.bytes(5000 + i, seed: i)) }

@@ -10,9 +10,11 @@ public enum CollectCommand {
         Reads task records (from arc-plan) on stdin or from FILEs and runs them, up to N at \
         once, starting before the input ends. For each task it fetches the archive and its \
         CHECKSUM file together, hashes the archive (SHA-256) as the bytes arrive, writes it \
-        to a temporary name beside dest, and only when the hash matches fsyncs it and renames \
-        it to dest. The ledger in the state database is updated after the file is safely \
-        stored, then one result record per task is written to stdout: the task's fields plus \
+        to a temporary name beside dest, and only when the hash matches renames it to dest, \
+        once its bytes are on disk. Verified files are flushed a batch at a time (group \
+        commit: one syncfs before their renames and one after; on FUSE, an fdatasync per \
+        file). The ledger in the state database is updated after the renames are durable, \
+        then one result record per task is written to stdout: the task's fields plus \
         status (ok, skipped, failed), bytes, sha256, verified, attempts, duration_ms and, on \
         failure, error {code, message}.
 

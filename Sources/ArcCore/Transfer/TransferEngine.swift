@@ -34,6 +34,9 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
     private var cancelling = false
     /// The loop has ended: a transfer submitted now is cancelled at once.
     private var ended = false
+    /// Work submitted after the loop ended, and whether a thread is running it.
+    private var lateTasks: [@Sendable () -> Void] = []
+    private var drainingLateTasks = false
     private var thread: WorkerThread?
     /// Told of each failed attempt that will be retried, on the engine thread, unless the
     /// transfer has its own `onRetry`: tools log these as warnings. Set before `start`.
@@ -104,10 +107,36 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
     }
 
     /// Runs `work` on the engine thread (where completion handlers run), so code that
-    /// drives a multi-request job touches its state from one thread only.
+    /// drives a multi-request job touches its state from one thread only. After the loop
+    /// has ended (a stop), work still runs, one at a time, on the calling thread, as
+    /// `submit` completes transfers there: work handed back from another thread (a part's
+    /// CRC computed off the loop) must not be dropped, or the job waiting for it never ends.
     public func submitOnLoop(_ work: @escaping @Sendable () -> Void) {
-        lock.withLock { tasks.append(work) }
-        wake()
+        let runHere: Bool = lock.withLock {
+            if !ended {
+                tasks.append(work)
+                return false
+            }
+            lateTasks.append(work)
+            if drainingLateTasks { return false }
+            drainingLateTasks = true
+            return true
+        }
+        if runHere { drainLateTasks() } else { wake() }
+    }
+
+    /// Runs the work submitted after the loop ended, in order, until there is none; work
+    /// that submits more (on this thread or another) is queued, not run re-entrantly.
+    private func drainLateTasks() {
+        while let work = lock.withLock({ () -> (@Sendable () -> Void)? in
+            if lateTasks.isEmpty {
+                drainingLateTasks = false
+                return nil
+            }
+            return lateTasks.removeFirst()
+        }) {
+            work()
+        }
     }
 
     /// No more submissions will come: the loop ends once everything queued is done.

@@ -10,6 +10,11 @@ import ArcCore
 ///     s3x-ranges 1 41943040 5242880 9b2cf535f27731c974343645a3985328-8
 ///     0 6d5f8a2e...
 ///
+/// or, for an object whose store keeps its CRC-32C:
+///
+///     s3x-ranges 1 41943040 5242880 9b2cf535f27731c974343645a3985328-8 crc32c
+///     0 1c291ca3
+///
 /// A range is appended only after the partial file is fdatasync'ed, so a line never
 /// claims bytes that a crash could lose; a line lost or torn by a crash is a range
 /// fetched again. `begin` rewrites the file whole (temporary name, fsync, rename), so
