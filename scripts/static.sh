@@ -5,7 +5,8 @@
 # (median of 50 runs, alternated with /bin/true, the process floor; bench/startup.py, which
 # is also `make bench`'s startup row). The system C libraries stay shared, as Debian's
 # packages provide them; libcurl, libpq and libcrypto are opened only when first used
-# (see Sources/CCurl/shim.h), so a tool that only starts maps SQLite, zlib and glibc's.
+# (see Sources/CCurl/shim.h): a tool that only starts maps SQLite, zlib (and libzstd for
+# arc-check and arc-convert), the C++ runtime under the Swift runtime, and glibc's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${STATIC_DIR:-.build-static}
