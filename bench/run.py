@@ -17,6 +17,9 @@ Rows:
             logs to a live receiver, metrics file) vs off (target: under 5% slower)
   collect   arc-collect alone on the planned tasks vs curl --parallel on the same URLs
   plan      arc-plan on 500,000 archive records (records/s) vs jq -c . on the same file
+  startup   every tool's --version from the `make static` build (.build-static) vs /bin/true
+            (target < 5 ms); per tool: size, libraries mapped at start, ms. Skipped, with a
+            line saying so, when .build-static lacks the tools
   memory    arc-collect peak RSS on 2,000 and on 100,000 real tasks (target < 64 MB)
   queue-drain  the work queue in PostgreSQL (started by the bench): 100,000 tiny tasks (dest
             already holds a file of the listed size, no checksum_url: completed as skipped
@@ -79,6 +82,7 @@ from bench.common import BUILDS, NOTES, OUT, RUNS, Table, arc_env, curl_run, fre
 from bench.memory import bench_memory  # noqa: E402
 from bench.pipeline import bench_pipeline  # noqa: E402
 from bench.plan import bench_plan  # noqa: E402
+from bench.startup import bench_startup  # noqa: E402
 from bench.queue import bench_queue  # noqa: E402
 from bench.s3 import COSTS, S3_ROWS, bench_s3  # noqa: E402
 from bench.servers import Server, StaticServer  # noqa: E402
@@ -93,7 +97,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--jobs", type=int, default=64)
-    p.add_argument("--only", default="pipeline,tracing,collect,plan,memory,queue-drain,queue-pipeline,queue-memory,telem-log,telem-trace,wf-run,"
+    p.add_argument("--only", default="pipeline,tracing,collect,plan,startup,memory,queue-drain,queue-pipeline,queue-memory,telem-log,telem-trace,wf-run,"
                    "silver-convert,silver-check," + ",".join(S3_ROWS))
     p.add_argument("--before", metavar="DIR",
                    help="an earlier build's bin directory, alternated with this one in the pipeline, plan and "
@@ -126,6 +130,8 @@ def main():
             bench_collect(table, args.rounds, args.jobs, work, env)
         if "plan" in rows:
             bench_plan(table, args.rounds, work)
+        if "startup" in rows:
+            bench_startup(table, args.rounds)
         if "memory" in rows:
             tiny = Server(mirror("mirror-test", "test"))
             bench_memory(tiny, table, work, env)

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # `make static`: every tool built with the Swift runtime linked in (--static-swift-stdlib),
-# so a binary runs on a machine without the Swift toolchain; then what each weighs and how
-# long its `--version` takes (median of 50 runs), beside /bin/true as the process floor.
-# The system C libraries (libcurl, SQLite, libpq, libcrypto, zlib, glibc) stay shared, as
-# Debian's packages provide them.
+# so a binary runs on a machine without the Swift toolchain; then what each weighs, the
+# shared libraries the loader maps for it at start, and how long its `--version` takes
+# (median of 50 runs, alternated with /bin/true, the process floor; bench/startup.py, which
+# is also `make bench`'s startup row). The system C libraries stay shared, as Debian's
+# packages provide them; libcurl, libpq and libcrypto are opened only when first used
+# (see Sources/CCurl/shim.h): a tool that only starts maps SQLite, zlib (and libzstd for
+# arc-check and arc-convert), the C++ runtime under the Swift runtime, and glibc's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${STATIC_DIR:-.build-static}
@@ -14,21 +17,4 @@ for main in Sources/*/main.swift; do tools+=("$(basename "$(dirname "$main")")")
 for tool in "${tools[@]}"; do
     swift build -c release --static-swift-stdlib --scratch-path "$out" --product "$tool" >&2
 done
-python3 - "$bin" "${tools[@]}" <<'PY'
-import os, statistics, subprocess, sys, time
-bin, tools = sys.argv[1], sys.argv[2:]
-def median_ms(argv, runs=50):
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
-print(f"{'tool':<12} {'size':>8} {'--version':>10}  shared libraries")
-for tool in tools:
-    path = os.path.join(bin, tool)
-    needed = subprocess.run(["readelf", "-d", path], capture_output=True, text=True).stdout
-    libs = [l.split("[")[1].rstrip("]") for l in needed.splitlines() if "(NEEDED)" in l]
-    print(f"{tool:<12} {os.path.getsize(path) / 1e6:>6.1f}MB {median_ms([path, '--version']):>8.1f}ms  {' '.join(libs)}")
-print(f"{'/bin/true':<12} {'':>8} {median_ms(['/bin/true']):>8.1f}ms")
-PY
+python3 bench/startup.py "$bin" "${tools[@]}"

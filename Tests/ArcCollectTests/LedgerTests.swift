@@ -81,6 +81,19 @@ final class SharedStateTests: XCTestCase {
         }
     }
 
+    func testAnEmptyLedgerIsAskedAgainInTheNextSnapshot() throws {
+        // SQLite answers lookups in an empty ledger's snapshot without a query: another
+        // process's commit shows after `endLookups`, as it would have without the shortcut.
+        try onBothBackends("empty.db") { a, b, isPostgres in
+            let ledgerA = Ledger(a), ledgerB = Ledger(b)
+            XCTAssertNil(try ledgerA.entry(dest: "/x"))
+            try ledgerB.recordSuccess(Ledger.Item(dest: "/x", url: "u"), sha256: "1", verified: true, attempts: 1, at: "t")
+            if !isPostgres { XCTAssertNil(try ledgerA.entry(dest: "/x"), "the same snapshot") }
+            try ledgerA.endLookups()
+            XCTAssertEqual(try ledgerA.entry(dest: "/x")?.sha256, "1", "a new snapshot")
+        }
+    }
+
     func testLookupsDoNotPinAStaleSnapshot() throws {
         // Reads may share a read transaction (Ledger lookups are batched), but it must end
         // with `endLookups` and before any write: a connection left on an old snapshot misses
@@ -182,6 +195,20 @@ final class LedgerTests: LedgerTestCase {
     func testUnknownDestinationHasNoEntry() throws {
         try onBothBackends(LedgerTests.postgres) {
             XCTAssertNil(try ledger.entry(dest: "/nowhere"))
+        }
+    }
+
+    func testAnEmptyLedgerStillSeesThisConnectionsOwnWrites() throws {
+        // SQLite answers lookups in an empty ledger's snapshot without a query; a write of
+        // this connection inside the same read batch must end that.
+        try onBothBackends(LedgerTests.postgres) {
+            XCTAssertNil(try ledger.entry(dest: "/data/a.zip")) // opens a batched read on an empty ledger
+            try ledger.recordSuccess(item(), sha256: "abc", verified: true, attempts: 1, at: "t")
+            XCTAssertEqual(try ledger.entry(dest: "/data/a.zip")?.sha256, "abc")
+            var dest = Array("/data/a.zip".utf8)
+            XCTAssertEqual(try dest.withUnsafeMutableBufferPointer { try ledger.entry(destUTF8: UnsafeBufferPointer($0)) },
+                           try ledger.entry(dest: "/data/a.zip"))
+            XCTAssertNil(try ledger.entry(dest: "/data/b.zip"))
         }
     }
 

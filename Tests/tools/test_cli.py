@@ -328,6 +328,9 @@ def test_each_tool_links_only_its_family_and_no_foundation(name):
     dynamic = subprocess.run(["readelf", "-d", path], capture_output=True, text=True, check=True).stdout
     needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dynamic)
     assert needed and not [lib for lib in needed if "Foundation" in lib or "icu" in lib.lower() or "XCTest" in lib], needed
+    # libcurl, libpq and libcrypto are opened on first use (Sources/C*/shim.h): linked, the
+    # ~30 libraries under them were loaded by every start, most of a --version's time.
+    assert not {"libcurl.so.4", "libpq.so.5", "libcrypto.so.3", "libssl.so.3"} & set(needed), needed
 
 
 def test_every_option_the_code_reads_is_declared_in_a_spec():

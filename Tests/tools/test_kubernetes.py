@@ -714,6 +714,23 @@ def loaded_libraries(binary):
     return libs, needed
 
 
+def opened_libraries():
+    """The libraries the tools open with dlopen when first used (libcurl, libpq, libcrypto:
+    the dlopen calls of Sources/C*/shim.h), as loaded_libraries shows a tool's: each one's
+    path, with what the loader maps for it, and its own soname as what it NEEDs."""
+    sonames = {m for shim in (ROOT / "Sources").glob("C*/shim.h")
+               for m in re.findall(r'dlopen\("([^"]+)"', shim.read_text())}
+    assert {"libcurl.so.4", "libpq.so.5"} <= sonames, sonames
+    cache = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, check=True).stdout
+    opened = {}
+    for soname in sorted(sonames):
+        m = re.search(rf"^\s*{re.escape(soname)} \(libc6,x86-64[^)]*\) => (/\S+)$", cache, re.M)
+        assert m, f"{soname}, which a tool opens, is not installed"
+        libs, _ = loaded_libraries(m.group(1))
+        opened[Path(m.group(1))] = ({soname: m.group(1), **libs}, {soname})
+    return opened
+
+
 def owning_packages(paths):
     """Debian package of each path, in one dpkg call (usrmerge: ldd may say /lib where dpkg
     knows /usr/lib, so the real path and the path as given are both asked)."""
@@ -757,7 +774,7 @@ def test_the_runtime_packages_are_exactly_what_the_tools_load():
     assert "--no-install-recommends" in install
 
     direct, loaded, by_tool = set(), set(), {}
-    tools = {binary: loaded_libraries(binary) for binary in built_tools()}
+    tools = {binary: loaded_libraries(binary) for binary in built_tools()} | opened_libraries()
     owners = owning_packages({path for libs, _ in tools.values() for path in libs.values()})
     for binary, (libs, needed) in tools.items():
         for soname, path in libs.items():

@@ -12,9 +12,19 @@ public final class Ledger {
     /// is a function call.
     public let prefetches: Bool
 
+    /// SQLite: lookups step one prepared statement directly (arc-plan asks once an archive,
+    /// and the generic `rows` spent more on arrays of strings than SQLite on the query).
+    private let sqlite: Database?
+    private var lookup: Statement?
+    /// Whether the ledger was empty in read batch `batch` with this connection at `changes`:
+    /// then no lookup in that snapshot can find anything, and none needs to ask (a first
+    /// run plans every archive against an empty ledger).
+    private var emptiness: (batch: Int, changes: Int64, empty: Bool)?
+
     public init(_ db: any StateBackend) {
         self.db = db
         prefetches = db is PostgresState
+        sqlite = db as? Database
     }
 
     /// Reads the entries of `dests` in one query, for the `entry` calls that follow (those
@@ -41,7 +51,8 @@ public final class Ledger {
     /// Lookups are batched into shared read transactions (see `Database.batchedRead`);
     /// call `endLookups` before waiting for more input.
     public func entry(dest: String) throws -> Entry? {
-        if let known = prefetched.removeValue(forKey: dest) { return known }
+        if let sqlite { return try sqlite.batchedRead { try sqliteEntry(sqlite) { $0.bind(1, dest) } } }
+        if prefetches, let known = prefetched.removeValue(forKey: dest) { return known }
         return try db.batchedRead {
             guard let row = try db.rows("SELECT status, size, etag, sha256 FROM ledger WHERE dest = ?1", [StateValue(dest)]).first
             else { return nil }
@@ -49,7 +60,40 @@ public final class Ledger {
         }
     }
 
+    /// `entry(dest:)` for a dest given as UTF-8 (arc-plan's, made as bytes): on SQLite no
+    /// String is made for it.
+    public func entry(destUTF8 dest: UnsafeBufferPointer<UInt8>) throws -> Entry? {
+        if let sqlite { return try sqlite.batchedRead { try sqliteEntry(sqlite) { $0.bind(1, utf8: dest) } } }
+        return try entry(dest: String(decoding: dest, as: UTF8.self))
+    }
+
     public func endLookups() throws { try db.endReadBatch() }
+
+    private func sqliteEntry(_ sqlite: Database, bindDest: (Statement) -> Void) throws -> Entry? {
+        if let batch = sqlite.readBatch, try isEmpty(sqlite, batch: batch) { return nil }
+        let s: Statement
+        if let lookup { s = lookup } else {
+            s = try sqlite.statement("SELECT status, size, etag, sha256 FROM ledger WHERE dest = ?1")
+            lookup = s
+        }
+        // Reset at once: a statement left on its row keeps a read transaction open.
+        defer { s.reset() }
+        bindDest(s)
+        guard try s.step() else { return nil }
+        return Entry(status: s.text(0) ?? "failed", size: s.integerText(1), etag: s.text(2), sha256: s.text(3))
+    }
+
+    /// Whether the ledger is empty in the snapshot of read batch `batch`: asked once a batch,
+    /// and again after this connection itself writes (the only change a snapshot sees).
+    private func isEmpty(_ sqlite: Database, batch: Int) throws -> Bool {
+        let changes = sqlite.totalChanges
+        if let e = emptiness, e.batch == batch, e.changes == changes { return e.empty }
+        let s = try sqlite.statement("SELECT 1 FROM ledger LIMIT 1")
+        defer { s.reset() }
+        let empty = try !s.step()
+        emptiness = (batch, changes, empty)
+        return empty
+    }
 
     /// The archive fields a ledger row keeps.
     public struct Item {

@@ -43,47 +43,64 @@ public final class Planner {
     /// twice is planned once. 16 bytes an archive, not the strings.
     private var planned = HashPairs()
     /// The dest of the task `plan` returned last (a queue's identity for it).
-    public private(set) var lastDest = ""
+    public var lastDest: String { String(decoding: lastDestBytes, as: UTF8.self) }
+    private var lastDestBytes: [UInt8] = []
+    /// The dest being planned, as bytes: made, hashed, looked up and written without a String.
+    private var destBytes: [UInt8] = []
 
     /// Fields a task adds to its archive (any with these names in the input are replaced).
     public static let taskFields = ["task_id", "dest", "reason"]
+    private static let taskFieldNames = RecordBuilder.FieldNames(taskFields)
 
     public init(destRoot: String, layout: Layout, ledger: Ledger?, force: Bool) {
         self.destRoot = destRoot
         self.layout = layout
         self.ledger = ledger
         self.force = force
+        destBytes.reserveCapacity(256)
+        lastDestBytes.reserveCapacity(256)
     }
 
     /// The task record for `archive` (with its newline), or nil when it is already held.
     /// Throws `FieldError` for a record that cannot be planned.
     /// `dest`: `destination(for: archive)` when the caller made it already.
     public func plan(_ archive: Record, dest known: String? = nil) throws -> [UInt8]? {
-        let url = try archive.requiredString("url")
-        let dest = try known ?? destination(for: archive)
+        // The hot path of arc-plan: every value is read, hashed and copied as bytes, and a
+        // String is made only for what the ledger holds (its etag, to compare).
+        var urlHash = StableHash()
+        _ = try archive.withStringBytes("url", required: true) { urlHash.add(UnsafeRawBufferPointer($0)) }
+        destBytes.removeAll(keepingCapacity: true)
+        if let known {
+            destBytes.append(contentsOf: known.utf8)
+        } else {
+            destBytes.append(contentsOf: destRoot.utf8)
+            destBytes.append(UInt8(ascii: "/"))
+            try layout.appendPath(for: archive, to: &destBytes)
+        }
         let size = try archive.int("size")
         if let size, size < 0 { throw FieldError(field: "size", problem: "negative size \(size)") }
-        let etag = try archive.string("etag")
 
-        var urlHash = StableHash(), destHash = StableHash()
-        urlHash.add(url)
-        destHash.add(dest)
-        // The task's id continues the URL's hash: the same archive version to the same place.
+        var destHash = StableHash()
         var id = urlHash
-        id.add(dest)
-        id.add(etag ?? "")
+        destBytes.withUnsafeBytes { d in
+            destHash.add(d)
+            // The task's id continues the URL's hash: the same archive version to the same place.
+            id.add(d)
+        }
+        if try archive.withStringBytes("etag", { id.add(UnsafeRawBufferPointer($0)) }) == nil { id.add("") }
         id.add(size ?? -1)
         if let earlier = planned.insertIfAbsent(destHash.value, urlHash.value) {
             if earlier == urlHash.value {
                 duplicates += 1
                 return nil
             }
-            throw FieldError(field: "dest", problem: "\(dest) is already the dest of another archive: "
-                             + "the layout must tell archives apart (add {file} or {key})")
+            throw FieldError(field: "dest", problem: "\(String(decoding: destBytes, as: UTF8.self)) is already the dest "
+                             + "of another archive: the layout must tell archives apart (add {file} or {key})")
         }
 
         let reason: PlanReason
-        if let entry = try ledger?.entry(dest: dest) {
+        if let entry = try ledger.flatMap({ ledger in try destBytes.withUnsafeBufferPointer { try ledger.entry(destUTF8: $0) } }) {
+            let etag = try archive.string("etag")
             if entry.status != "ok" {
                 reason = .retry
             } else if differs(entry.etag, etag) || differs(entry.size, size) {
@@ -99,11 +116,12 @@ public final class Planner {
         }
         reasonCounts[reason.index] += 1
 
-        lastDest = dest
+        lastDestBytes.removeAll(keepingCapacity: true)
+        lastDestBytes.append(contentsOf: destBytes)
         builder.begin()
-        builder.copyFields(of: archive, except: Planner.taskFields)
-        builder.string("task_id", id.hex)
-        builder.string("dest", dest)
+        builder.copyFields(of: archive, except: Planner.taskFieldNames)
+        builder.hex("task_id", id.value)
+        destBytes.withUnsafeBufferPointer { builder.string("dest", utf8: $0) }
         builder.string("reason", reason.rawValue)
         builder.end()
         return builder.bytes

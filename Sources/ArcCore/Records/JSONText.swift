@@ -142,6 +142,24 @@ public enum JSONText {
         return length
     }
 
+    /// Whether `count` bytes at `a` and `b` are equal. Inlined, for keys: a call to memcmp
+    /// for a few bytes cost more than the compare, once per member of every record.
+    @inline(__always)
+    public static func sameBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
+        var i = 0
+        while i + 8 <= count {
+            if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) {
+                return false
+            }
+            i += 8
+        }
+        while i < count {
+            if a[i] != b[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
     /// Parses a JSON integer (no fraction or exponent) that fits in Int64.
     public static func parseInt(_ s: ArraySlice<UInt8>) -> Int64? {
         var i = s.startIndex

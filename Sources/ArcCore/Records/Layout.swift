@@ -52,26 +52,35 @@ public struct Layout: Sendable {
 
     /// The relative path for one record. Throws `FieldError` when a field it needs is
     /// missing, or when the result would leave the destination (`..`, absolute paths).
-    /// Works on bytes: it runs once per record on arc-plan's hot path.
     public func path(for record: Record) throws -> String {
         var joined: [UInt8] = []
         joined.reserveCapacity(160)
-        for part in parts {
-            switch part {
-            case .text(let t): joined.append(contentsOf: t.utf8)
-            case .field(let name): try append(name, of: record, to: &joined)
-            }
-        }
-        return try normalized(joined)
+        try appendPath(for: record, to: &joined)
+        return String(decoding: joined, as: UTF8.self)
     }
 
-    /// The components of `path` joined by single slashes: {interval} of a type without
-    /// intervals leaves "//", and a leading "/" must not make the path absolute. One pass
-    /// checks the bytes; only a path with empty components is rebuilt.
-    private func normalized(_ path: [UInt8]) throws -> String {
+    /// Appends `path(for: record)`'s bytes to `out`, which may already hold the start of a
+    /// longer path (arc-plan's destination): it runs once per record on arc-plan's hot
+    /// path, where a String per path was a good part of the work.
+    public func appendPath(for record: Record, to out: inout [UInt8]) throws {
+        let start = out.count
+        for part in parts {
+            switch part {
+            case .text(let t): out.append(contentsOf: t.utf8)
+            case .field(let name): try append(name, of: record, to: &out)
+            }
+        }
+        try normalize(&out, from: start)
+    }
+
+    /// Makes `out[start...]` its components joined by single slashes: {interval} of a type
+    /// without intervals leaves "//", and a leading "/" must not make the path absolute.
+    /// One pass checks the bytes; only a path with empty components is rebuilt.
+    private func normalize(_ out: inout [UInt8], from start: Int) throws {
         let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
-        var emptyComponents = path.isEmpty || path.first == slash || path.last == slash
-        try path.withUnsafeBufferPointer { p in
+        let emptyComponents = try out.withUnsafeBufferPointer { whole in
+            let p = UnsafeBufferPointer(rebasing: whole[start...])
+            var emptyComponents = p.isEmpty || p.first == slash || p.last == slash
             var componentStart = 0
             for i in 0...p.count {
                 let atEnd = i == p.count
@@ -87,12 +96,13 @@ public struct Layout: Sendable {
                 }
                 componentStart = i + 1
             }
+            return emptyComponents
         }
-        guard emptyComponents else { return String(decoding: path, as: UTF8.self) }
-        let kept = path.split(separator: slash).filter { $0.last != UInt8(ascii: "=") }
+        guard emptyComponents else { return }
+        let kept = out[start...].split(separator: slash).filter { $0.last != UInt8(ascii: "=") }
         let joined = Array(kept.joined(separator: [slash]))
         guard !joined.isEmpty else { throw FieldError(field: fields.first ?? "key", expected: "a non-empty path", kind: .string) }
-        return String(decoding: joined, as: UTF8.self)
+        out.replaceSubrange(start..., with: joined)
     }
 
     private func append(_ name: String, of record: Record, to out: inout [UInt8]) throws {

@@ -28,7 +28,7 @@ public struct Record: Sendable {
                 for f in fields.reversed() where Int(f.keyEnd - f.keyStart) == k.count || f.keyEscaped {
                     if f.keyEscaped {
                         if keyText(f) == String(decoding: k, as: UTF8.self) { return f }
-                    } else if memcmp(b.baseAddress! + Int(f.keyStart), k.baseAddress!, k.count) == 0 {
+                    } else if JSONText.sameBytes(b.baseAddress! + Int(f.keyStart), k.baseAddress!, count: k.count) {
                         return f
                     }
                 }
@@ -69,6 +69,27 @@ public struct Record: Sendable {
         let slice = bytes[Int(f.valueStart) + 1..<Int(f.valueEnd) - 1]
         if f.valueEscaped { out.append(contentsOf: JSONText.unescape(slice).utf8) } else { out.append(contentsOf: slice) }
         return true
+    }
+
+    /// Calls `body` with a string field's value as unescaped UTF-8, without making a String
+    /// unless the value holds escapes: for hot paths that only hash or copy it. Nil when the
+    /// field is absent or null; throws as `string` does for another type, and with
+    /// `required`, as `requiredString` does for an absent, null or empty one.
+    public func withStringBytes<T>(_ key: String, required: Bool = false,
+                                   _ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T? {
+        guard let f = field(key), f.kind != .null else {
+            if required { throw FieldError(field: key, expected: "a string", kind: nil) }
+            return nil
+        }
+        guard f.kind == .string else { throw FieldError(field: key, expected: "a string", kind: f.kind) }
+        if f.valueEscaped {
+            var text = stringValue(f)
+            if required && text.isEmpty { throw FieldError(field: key, expected: "a non-empty string", kind: .string) }
+            return try text.withUTF8(body)
+        }
+        let start = Int(f.valueStart) + 1, end = Int(f.valueEnd) - 1
+        if required && start == end { throw FieldError(field: key, expected: "a non-empty string", kind: .string) }
+        return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
     }
 
     public func int(_ key: String) throws -> Int64? {

@@ -43,6 +43,60 @@ public struct RecordBuilder {
         }
     }
 
+    /// Member names to leave out of `copyFields`, as bytes once: checked against every
+    /// member of every record on hot paths (arc-plan's), where comparing Strings was most
+    /// of the copy.
+    public struct FieldNames: Sendable {
+        public let names: [String]
+        /// The names' bytes one after another, and where each is in them.
+        private let flat: [UInt8]
+        private let spans: [Range<Int>]
+        /// Bit n set when a name is n bytes long (names of 64 bytes or more set bit 63).
+        private let lengths: UInt64
+
+        public init(_ names: [String]) {
+            self.names = names
+            var flat: [UInt8] = [], spans: [Range<Int>] = [], lengths: UInt64 = 0
+            for name in names {
+                spans.append(flat.count..<flat.count + name.utf8.count)
+                flat.append(contentsOf: name.utf8)
+                lengths |= 1 << UInt64(min(name.utf8.count, 63))
+            }
+            self.flat = flat
+            self.spans = spans
+            self.lengths = lengths
+        }
+
+        fileprivate func contains(_ r: Record, _ f: JSONField, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+            if f.keyEscaped { return names.contains(r.keyText(f)) }
+            let length = Int(f.keyEnd - f.keyStart)
+            guard lengths & (1 << UInt64(min(length, 63))) != 0 else { return false }
+            let key = b.baseAddress! + Int(f.keyStart)
+            return flat.withUnsafeBufferPointer { flat in
+                spans.contains { $0.count == length && JSONText.sameBytes(flat.baseAddress! + $0.lowerBound, key, count: length) }
+            }
+        }
+    }
+
+    /// `copyFields(of:except:)` with the names made once.
+    public mutating func copyFields(of record: Record, except: FieldNames) {
+        guard let first = record.fields.first, let last = record.fields.last else { return }
+        record.bytes.withUnsafeBufferPointer { b in
+            guard record.fields.contains(where: { except.contains(record, $0, b) }) else {
+                comma()
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[Int(first.keyStart) - 1..<Int(last.valueEnd)]))
+                return
+            }
+            for f in record.fields where !except.contains(record, f, b) {
+                comma()
+                let start = Int(f.keyStart) - 1
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<Int(f.keyEnd) + 1]))
+                bytes.append(UInt8(ascii: ":"))
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[Int(f.valueStart)..<Int(f.valueEnd)]))
+            }
+        }
+    }
+
     private func keyMatches(_ r: Record, _ f: JSONField, _ b: UnsafeBufferPointer<UInt8>, _ key: String) -> Bool {
         if f.keyEscaped { return r.keyText(f) == key }
         let len = Int(f.keyEnd - f.keyStart)
@@ -69,6 +123,25 @@ public struct RecordBuilder {
     public mutating func string(_ k: String, _ v: String) {
         key(k)
         JSONText.appendQuoted(v, to: &bytes)
+    }
+
+    /// A string given as UTF-8 bytes (escaped as `string` escapes it).
+    public mutating func string(_ k: String, utf8 v: UnsafeBufferPointer<UInt8>) {
+        key(k)
+        bytes.append(UInt8(ascii: "\""))
+        JSONText.appendEscaped(v, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// `v` as a string of 16 lowercase hex digits, most significant first (a StableHash's `hex`).
+    public mutating func hex(_ k: String, _ v: UInt64) {
+        key(k)
+        bytes.append(UInt8(ascii: "\""))
+        for shift in stride(from: 60, through: 0, by: -4) {
+            let d = UInt8(truncatingIfNeeded: v >> UInt64(shift)) & 15
+            bytes.append(d < 10 ? 48 + d : 87 + d)
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 
     /// Writes the string, or nothing at all when it is nil.

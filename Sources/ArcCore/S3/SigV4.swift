@@ -79,7 +79,7 @@ public struct SigV4: Sendable {
     static func hmac(_ key: [UInt8], _ data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
-        _ = HMAC(EVP_sha256(), key, Int32(key.count), data, data.count, &out, &length)
+        _ = arc_HMAC(arc_EVP_sha256(), key, Int32(key.count), data, data.count, &out, &length)
         return out
     }
 

@@ -27,6 +27,9 @@ public final class Database {
     private var cache: [String: Statement] = [:]
     /// Reads made in the open batched-read transaction (0: none is open).
     private var readsInBatch = 0
+    /// Counts the batched-read transactions begun, so a reader can tell two reads of one
+    /// snapshot from reads of two.
+    private var readBatchesBegun = 0
     /// Reads one batched-read transaction serves before it ends, so a long stream of
     /// lookups still sees other processes' commits now and then.
     static let readBatchLimit = 4096
@@ -144,12 +147,22 @@ public final class Database {
         if readsInBatch == 0 {
             guard sqlite3_get_autocommit(handle) != 0 else { return try body() }
             try execute("BEGIN")
+            readBatchesBegun += 1
         }
         readsInBatch += 1
         let value = try body()
         if readsInBatch >= Database.readBatchLimit { try endReadBatch() }
         return value
     }
+
+    /// Which batched-read transaction the read running in `batchedRead` is part of; nil
+    /// outside one (a read joining a write transaction, or no read at all). Two reads with
+    /// the same number, and no write of this connection between them (`totalChanges`),
+    /// see the same snapshot: what one found absent from the whole table the other would too.
+    public var readBatch: Int? { readsInBatch > 0 ? readBatchesBegun : nil }
+
+    /// Rows this connection has inserted, updated or deleted since it opened.
+    public var totalChanges: Int64 { sqlite3_total_changes64(handle) }
 
     /// Ends the batched-read transaction, if one is open.
     public func endReadBatch() throws {
@@ -223,6 +236,19 @@ public final class Statement {
         return self
     }
 
+    /// Binds text given as UTF-8 bytes (copied by SQLite).
+    @discardableResult
+    public func bind(_ index: Int32, utf8 value: UnsafeBufferPointer<UInt8>) -> Statement {
+        value.withMemoryRebound(to: CChar.self) { c in
+            if let base = c.baseAddress {
+                _ = arc_sqlite3_bind_text(raw, index, base, Int32(c.count))
+            } else {
+                _ = arc_sqlite3_bind_text(raw, index, "", 0)
+            }
+        }
+        return self
+    }
+
     @discardableResult
     public func bind(_ index: Int32, _ value: Int64?) -> Statement {
         if let value { sqlite3_bind_int64(raw, index, value) } else { sqlite3_bind_null(raw, index) }
@@ -256,6 +282,16 @@ public final class Statement {
     public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(raw, column) }
 
     public func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
+
+    /// A column read as `Int64(text(column))` reads it (nil for NULL, or for text or a real
+    /// that is not an integer's digits), without making the text of an integer.
+    public func integerText(_ column: Int32) -> Int64? {
+        switch sqlite3_column_type(raw, column) {
+        case SQLITE_NULL: return nil
+        case SQLITE_INTEGER: return int(column)
+        default: return text(column).flatMap { Int64($0) }
+        }
+    }
 
     public func text(_ column: Int32) -> String? {
         guard let p = sqlite3_column_text(raw, column) else { return nil }

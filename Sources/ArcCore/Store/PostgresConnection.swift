@@ -30,34 +30,34 @@ public final class PostgresConnection {
         let keywords = ["connect_timeout", "application_name", "dbname"]
         let values = [String(connectTimeoutSeconds), applicationName, url]
         let connection = withCStrings(keywords) { k in
-            withCStrings(values) { v in PQconnectdbParams(k, v, 1) }
+            withCStrings(values) { v in arc_PQconnectdbParams(k, v, 1) }
         }
         guard let connection else {
             throw PostgresError(.connect, target: target, message: "out of memory")
         }
-        guard PQstatus(connection) == CONNECTION_OK else {
-            let message = String(cString: PQerrorMessage(connection))
-            PQfinish(connection)
+        guard arc_PQstatus(connection) == CONNECTION_OK else {
+            let message = String(cString: arc_PQerrorMessage(connection))
+            arc_PQfinish(connection)
             throw PostgresError(.connect, target: target, message: message)
         }
         handle = connection
         // libpq prints the server's notices ("relation already exists, skipping") on
         // stderr, where the tools write their log records: drop them.
-        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        arc_PQsetNoticeProcessor(connection, { _, _ in }, nil)
     }
 
-    deinit { PQfinish(handle) }
+    deinit { arc_PQfinish(handle) }
 
     /// A URL libpq cannot parse fails here, before any connection (exit 2); the password it
     /// holds is remembered as a secret, so no message anywhere shows it.
     private static func check(_ url: String, target: String) throws {
         var errorMessage: UnsafeMutablePointer<CChar>?
-        guard let options = PQconninfoParse(url, &errorMessage) else {
+        guard let options = arc_PQconninfoParse(url, &errorMessage) else {
             let message = errorMessage.map { String(cString: $0) } ?? "cannot parse the URL"
-            PQfreemem(errorMessage)
+            arc_PQfreemem(errorMessage)
             throw PostgresError(.badURL, target: target, message: message)
         }
-        defer { PQconninfoFree(options) }
+        defer { arc_PQconninfoFree(options) }
         var option = options
         while let keyword = option.pointee.keyword {
             if String(cString: keyword) == "password", let value = option.pointee.val {
@@ -68,10 +68,10 @@ public final class PostgresConnection {
     }
 
     /// Whether the connection is up (false once the server went away mid-statement).
-    public var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
+    public var isConnected: Bool { arc_PQstatus(handle) == CONNECTION_OK }
 
     /// Whether a transaction is open on this connection.
-    public var inTransaction: Bool { PQtransactionStatus(handle) != PQTRANS_IDLE }
+    public var inTransaction: Bool { arc_PQtransactionStatus(handle) != PQTRANS_IDLE }
 
     /// Runs one statement with its `parameters` bound to `$1`, `$2`... as text (nil is SQL
     /// NULL; the server casts the text to each parameter's type), and returns its rows.
@@ -81,17 +81,17 @@ public final class PostgresConnection {
     public func execute(_ sql: String, _ parameters: [String?] = []) throws -> PostgresResult {
         let result: OpaquePointer?
         if parameters.isEmpty {
-            result = PQexec(handle, sql)
+            result = arc_PQexec(handle, sql)
         } else {
             let copies = parameters.map { $0.map { strdup($0) } ?? nil }
             defer { copies.forEach { free($0) } }
             result = copies.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
-                PQexecParams(handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0)
+                arc_PQexecParams(handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0)
             }
         }
-        defer { PQclear(result) }
+        defer { arc_PQclear(result) }
         guard let result else { throw failure(nil) }
-        let status = PQresultStatus(result)
+        let status = arc_PQresultStatus(result)
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY else {
             throw failure(result)
         }
@@ -119,33 +119,33 @@ public final class PostgresConnection {
     /// (libpq queues them as they arrive); whether one came. The ones queued are all taken.
     public func waitForNotification(seconds: Double) throws -> Bool {
         if takeNotifications() { return true }
-        var pfd = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        var pfd = pollfd(fd: arc_PQsocket(handle), events: Int16(POLLIN), revents: 0)
         let ready = poll(&pfd, 1, Int32(max(0, seconds) * 1000))
         guard ready > 0 else { return false }
-        guard PQconsumeInput(handle) == 1 else {
-            throw PostgresError(.connectionLost, target: target, message: String(cString: PQerrorMessage(handle)))
+        guard arc_PQconsumeInput(handle) == 1 else {
+            throw PostgresError(.connectionLost, target: target, message: String(cString: arc_PQerrorMessage(handle)))
         }
         return takeNotifications()
     }
 
     private func takeNotifications() -> Bool {
         var any = false
-        while let note = PQnotifies(handle) {
-            PQfreemem(note)
+        while let note = arc_PQnotifies(handle) {
+            arc_PQfreemem(note)
             any = true
         }
         return any
     }
 
     private func failure(_ result: OpaquePointer?) -> PostgresError {
-        guard PQstatus(handle) == CONNECTION_OK else {
-            return PostgresError(.connectionLost, target: target, message: String(cString: PQerrorMessage(handle)))
+        guard arc_PQstatus(handle) == CONNECTION_OK else {
+            return PostgresError(.connectionLost, target: target, message: String(cString: arc_PQerrorMessage(handle)))
         }
         guard let result else {
-            return PostgresError(.statement, target: target, message: String(cString: PQerrorMessage(handle)))
+            return PostgresError(.statement, target: target, message: String(cString: arc_PQerrorMessage(handle)))
         }
-        let field = { (code: Int32) in PQresultErrorField(result, code).map { String(cString: $0) } }
-        let message = field(arc_pg_diag_message_primary) ?? String(cString: PQresultErrorMessage(result))
+        let field = { (code: Int32) in arc_PQresultErrorField(result, code).map { String(cString: $0) } }
+        let message = field(arc_pg_diag_message_primary) ?? String(cString: arc_PQresultErrorMessage(result))
         return PostgresError(.statement, target: target, sqlState: field(arc_pg_diag_sqlstate), message: message)
     }
 }
@@ -158,15 +158,15 @@ public struct PostgresResult: Sendable {
     public let affectedRows: Int
 
     init(_ result: OpaquePointer) {
-        let columnCount = PQnfields(result)
-        let rowCount = PQntuples(result)
-        columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
+        let columnCount = arc_PQnfields(result)
+        let rowCount = arc_PQntuples(result)
+        columns = (0..<columnCount).map { String(cString: arc_PQfname(result, $0)) }
         rows = (0..<rowCount).map { row in
             (0..<columnCount).map { column in
-                PQgetisnull(result, row, column) != 0 ? nil : String(cString: PQgetvalue(result, row, column))
+                arc_PQgetisnull(result, row, column) != 0 ? nil : String(cString: arc_PQgetvalue(result, row, column))
             }
         }
-        affectedRows = Int(String(cString: PQcmdTuples(result))) ?? 0
+        affectedRows = Int(String(cString: arc_PQcmdTuples(result))) ?? 0
     }
 
     /// The value in `row` under the column named `name` (nil when NULL or no such column).

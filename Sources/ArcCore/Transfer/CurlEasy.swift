@@ -41,7 +41,7 @@ final class CurlEasy {
 
     init() throws(TransferError) {
         try Curl.checkInitialized()
-        guard let handle = curl_easy_init() else {
+        guard let handle = arc_curl_easy_init() else {
             throw .setup(url: "", message: "curl_easy_init failed (out of memory?)")
         }
         self.handle = handle
@@ -50,8 +50,8 @@ final class CurlEasy {
     }
 
     deinit {
-        curl_easy_cleanup(handle)
-        curl_slist_free_all(headerList)
+        arc_curl_easy_cleanup(handle)
+        arc_curl_slist_free_all(headerList)
         errorBuffer.deallocate()
     }
 
@@ -119,15 +119,15 @@ final class CurlEasy {
     func setHeaders(_ lines: [String]) throws(TransferError) {
         var list: UnsafeMutablePointer<curl_slist>?
         for line in lines {
-            guard let longer = curl_slist_append(list, line) else {
-                curl_slist_free_all(list)
+            guard let longer = arc_curl_slist_append(list, line) else {
+                arc_curl_slist_free_all(list)
                 throw .setup(url: url, message: "curl_slist_append failed (out of memory)")
             }
             list = longer
         }
         let code = arc_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
         // libcurl holds on to the list until the handle is reset or gets another one.
-        curl_slist_free_all(headerList)
+        arc_curl_slist_free_all(headerList)
         headerList = list
         try check(code, CURLOPT_HTTPHEADER)
     }
@@ -135,8 +135,8 @@ final class CurlEasy {
     /// Readies the handle for another request: options back to their defaults, the header
     /// list freed, the delegate let go. Connections, DNS and TLS caches stay.
     func reset() {
-        curl_easy_reset(handle)
-        curl_slist_free_all(headerList)
+        arc_curl_easy_reset(handle)
+        arc_curl_slist_free_all(headerList)
         headerList = nil
         delegate = nil
         url = ""
@@ -144,13 +144,13 @@ final class CurlEasy {
 
     /// Pauses or resumes (`CURLPAUSE_CONT`) a transfer.
     func pause(_ bitmask: Int32) throws(TransferError) {
-        let code = curl_easy_pause(handle, bitmask)
+        let code = arc_curl_easy_pause(handle, bitmask)
         guard code == CURLE_OK else { throw .setup(url: url, message: "curl_easy_pause: " + Self.text(code)) }
     }
 
     /// Runs the request on this thread (SimpleHTTP; the engine drives handles through
     /// its multi handle instead).
-    func perform() -> CURLcode { curl_easy_perform(handle) }
+    func perform() -> CURLcode { arc_curl_easy_perform(handle) }
 
     /// The last response's status; 0 before one arrived.
     var responseCode: Int {
@@ -163,11 +163,11 @@ final class CurlEasy {
         errorBuffer[0] != 0 ? String(cString: UnsafePointer(errorBuffer)) : Self.text(code)
     }
 
-    static func text(_ code: CURLcode) -> String { String(cString: curl_easy_strerror(code)) }
+    static func text(_ code: CURLcode) -> String { String(cString: arc_curl_easy_strerror(code)) }
 
     /// libcurl's name for an option (`CURLOPT_URL`), for errors.
     static func name(_ option: CURLoption) -> String {
-        guard let info = curl_easy_option_by_id(option), let name = info.pointee.name else { return "option \(option.rawValue)" }
+        guard let info = arc_curl_easy_option_by_id(option), let name = info.pointee.name else { return "option \(option.rawValue)" }
         return "CURLOPT_" + String(cString: name)
     }
 
@@ -184,7 +184,7 @@ final class CurlEasy {
 
 /// Process-wide libcurl set-up, done once before any thread uses it.
 public enum Curl {
-    private static let initialized: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    private static let initialized: CURLcode = arc_curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
     public static func ensureInitialized() { _ = initialized }
 
@@ -195,8 +195,8 @@ public enum Curl {
         }
     }
 
-    public static var version: String { String(cString: curl_version()) }
+    public static var version: String { String(cString: arc_curl_version()) }
 
     /// A multi call's error, in libcurl's words.
-    static func text(_ code: CURLMcode) -> String { String(cString: curl_multi_strerror(code)) }
+    static func text(_ code: CURLMcode) -> String { String(cString: arc_curl_multi_strerror(code)) }
 }

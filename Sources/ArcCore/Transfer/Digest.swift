@@ -15,18 +15,18 @@ public class EVPDigest: StreamingDigest, @unchecked Sendable { // fed by one thr
     init(_ algorithm: OpaquePointer, length: Int) {
         self.algorithm = algorithm
         self.length = length
-        context = EVP_MD_CTX_new()!
-        EVP_DigestInit_ex(context, algorithm, nil)
+        context = arc_EVP_MD_CTX_new()!
+        arc_EVP_DigestInit_ex(context, algorithm, nil)
     }
 
-    deinit { EVP_MD_CTX_free(context) }
+    deinit { arc_EVP_MD_CTX_free(context) }
 
     /// Starts over, for a download that restarts from byte 0.
-    public func reset() { EVP_DigestInit_ex(context, algorithm, nil) }
+    public func reset() { arc_EVP_DigestInit_ex(context, algorithm, nil) }
 
     public func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        EVP_DigestUpdate(context, base, bytes.count)
+        arc_EVP_DigestUpdate(context, base, bytes.count)
     }
 
     public func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
@@ -35,7 +35,7 @@ public class EVPDigest: StreamingDigest, @unchecked Sendable { // fed by one thr
     public func finalize() -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: length)
         var written: UInt32 = 0
-        EVP_DigestFinal_ex(context, &digest, &written)
+        arc_EVP_DigestFinal_ex(context, &digest, &written)
         return digest
     }
 
@@ -45,7 +45,7 @@ public class EVPDigest: StreamingDigest, @unchecked Sendable { // fed by one thr
 
 /// SHA-256: Binance's CHECKSUM files, and what arc-collect records for every archive.
 public final class SHA256: EVPDigest, @unchecked Sendable { // see EVPDigest
-    public init() { super.init(EVP_sha256(), length: 32) }
+    public init() { super.init(arc_EVP_sha256(), length: 32) }
 
     public static func hex(_ bytes: [UInt8]) -> String {
         let h = SHA256()
@@ -76,7 +76,7 @@ public final class SHA256: EVPDigest, @unchecked Sendable { // see EVPDigest
 /// MD5: S3 reports a single-part object's ETag, and each part's, as the MD5 of its bytes,
 /// so hashing what goes over the wire checks what S3 stored.
 public final class MD5: EVPDigest, @unchecked Sendable { // see EVPDigest
-    public init() { super.init(EVP_md5(), length: 16) }
+    public init() { super.init(arc_EVP_md5(), length: 16) }
 
     public static func digest(_ bytes: [UInt8]) -> [UInt8] {
         let h = MD5()

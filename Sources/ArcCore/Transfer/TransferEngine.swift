@@ -71,7 +71,7 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
     public init(_ configuration: TransferConfiguration) {
         Curl.ensureInitialized()
         self.configuration = configuration
-        multi = curl_multi_init()
+        multi = arc_curl_multi_init()
         // Neither can fail on a valid handle, and either failing would change only how
         // connections are kept, never a transfer's outcome.
         _ = arc_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.maxConnections)
@@ -80,7 +80,7 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
 
     deinit {
         idleHandles.removeAll() // each frees its handle, before the multi handle goes
-        curl_multi_cleanup(multi)
+        arc_curl_multi_cleanup(multi)
     }
 
     /// Starts the event loop on its own thread.
@@ -156,7 +156,7 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
 
     /// Ends the loop's wait at once. Should the wakeup fail, the loop still looks again
     /// within half a second (its longest wait).
-    private func wake() { _ = curl_multi_wakeup(multi) }
+    private func wake() { _ = arc_curl_multi_wakeup(multi) }
 
     /// Waits for the loop to end (after `finishWhenIdle` or `cancelAll`).
     public func wait() { thread?.join() }
@@ -179,7 +179,7 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
             if !paused.isEmpty { resumePaused() }
             if cancel { cancelEverything() }
             startReady()
-            let performed = curl_multi_perform(multi, &stillRunning)
+            let performed = arc_curl_multi_perform(multi, &stillRunning)
             if performed != CURLM_OK { failRunning("curl_multi_perform: " + Curl.text(performed)) }
             drainMessages()
             if finish && active == 0 && waitingHead == waiting.count && delayed.isEmpty {
@@ -191,7 +191,7 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
                 continue
             }
             var timeout: Int = 0
-            if curl_multi_timeout(multi, &timeout) != CURLM_OK { timeout = 10 }
+            if arc_curl_multi_timeout(multi, &timeout) != CURLM_OK { timeout = 10 }
             if timeout < 0 || timeout > 500 { timeout = 500 }
             if let next = delayed.map({ $0.notBefore }).min() {
                 let now = MonotonicClock.nanos()
@@ -200,7 +200,7 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
             }
             if waitingHead < waiting.count && active < configuration.maxConcurrent { timeout = 0 }
             if !paused.isEmpty { timeout = min(timeout, 2) }
-            if curl_multi_poll(multi, nil, 0, Int32(timeout), nil) != CURLM_OK {
+            if arc_curl_multi_poll(multi, nil, 0, Int32(timeout), nil) != CURLM_OK {
                 // Wait anyway, rather than spin until the multi handle recovers.
                 usleep(UInt32(max(1, min(timeout, 10))) * 1000)
             }
@@ -252,7 +252,7 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
             t.easy = nil
             return t.completion(.failure(error), t.attempt)
         }
-        let added = curl_multi_add_handle(multi, easy.handle)
+        let added = arc_curl_multi_add_handle(multi, easy.handle)
         guard added == CURLM_OK else {
             recycle(easy)
             t.easy = nil
@@ -352,7 +352,7 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
 
     private func drainMessages() {
         var left: Int32 = 0
-        while let msg = curl_multi_info_read(multi, &left) {
+        while let msg = arc_curl_multi_info_read(multi, &left) {
             guard msg.pointee.msg == CURLMSG_DONE, let handle = msg.pointee.easy_handle,
                   let t = running[handle], let easy = t.easy else { continue }
             let code = arc_msg_result(msg)
@@ -368,7 +368,7 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
         guard let easy = t.easy else { return }
         running[easy.handle] = nil
         t.easy = nil
-        if curl_multi_remove_handle(multi, easy.handle) == CURLM_OK {
+        if arc_curl_multi_remove_handle(multi, easy.handle) == CURLM_OK {
             recycle(easy)
         } else {
             easy.reset() // not reused: it goes (curl_easy_cleanup) with its last reference
