@@ -17,3 +17,13 @@ static inline int arc_syncfs_is_durable(int fd) {
     if (fstatfs(fd, &st) != 0) return 0;
     return st.f_type != 0x65735546; // FUSE_SUPER_MAGIC
 }
+
+#include <fcntl.h>
+#include <errno.h>
+
+// fallocate(2) of a whole file's blocks (mode 0: the size grows to `length`), or the errno
+// why not. Not posix_fallocate: where the filesystem cannot, glibc's falls back to writing
+// a byte into every block, slower than the writes it was meant to spare.
+static inline int arc_fallocate(int fd, long long length) {
+    return fallocate(fd, 0, 0, (off_t)length) == 0 ? 0 : errno;
+}

@@ -218,6 +218,11 @@ final class MoverTests: XCTestCase {
         XCTAssertFalse(FileSystem.exists(path))
         XCTAssertTrue(FileSystem.exists(Mover.partialPath(path)), "the partial file is kept")
         XCTAssertTrue(FileSystem.exists(journal), "and its journal")
+        // Preallocated, the partial file is full-size with range 3 missing: the journal, not
+        // the size, says what is there (range 3 is fetched again below).
+        var st = stat()
+        XCTAssertEqual(stat(Mover.partialPath(path), &st), 0)
+        XCTAssertEqual(Int(st.st_size), body.count, "preallocated to the object's size")
 
         // Range 1's bytes damaged on disk: they no longer match their recorded MD5.
         let fd = open(Mover.partialPath(path), O_WRONLY)

@@ -1,5 +1,6 @@
 import Glibc
 import ArcCore
+import CSystem
 
 /// Downloads: into a hidden partial file beside the destination, renamed into place when
 /// complete and verified. What is checked is what the store vouches for, cheapest first:
@@ -173,6 +174,15 @@ final class RangedDownload: @unchecked Sendable { // confined in turn to one thr
             // The journal first: a crash between the two leaves stale bytes no line claims.
             try journal.begin(layout, kept: kept)
             if kept.isEmpty && ftruncate(fd, 0) != 0 { throw SystemError("ftruncate", path: partial, errno: errno) }
+            // The whole file's blocks at once, not a few at a time as the ranges write:
+            // less work per write for the filesystem, and a full disk shows here, before any
+            // byte is fetched. The file is then full-size from the start: what is in it is
+            // what the journal says (written before this), never what its size suggests.
+            // Where the filesystem cannot (EOPNOTSUPP), blocks come as the ranges write.
+            let preallocated = arc_fallocate(fd, entry.size)
+            if preallocated != 0 && preallocated != EOPNOTSUPP && preallocated != EINVAL {
+                throw SystemError("fallocate", path: partial, errno: preallocated)
+            }
             if !kept.isEmpty {
                 let bytes = kept.keys.reduce(Int64(0)) { $0 + Int64(ranges[$1].count) }
                 mover.context.log.info("resuming the download of \(source)", ["ranges_kept": .int(Int64(kept.count)),
@@ -244,8 +254,10 @@ final class RangedDownload: @unchecked Sendable { // confined in turn to one thr
                 // Interrupted: the partial file and its journal are for the next run.
                 journal.close()
             } else {
-                journal.remove()
+                // The partial first: a crash between the two leaves a journal without
+                // its file, never a full-size (preallocated) file that no journal describes.
                 unlink(partial)
+                journal.remove()
             }
             return finish(.failed(failure))
         }
