@@ -12,6 +12,13 @@ import ArcCore
 /// its rename is. A crash in between leaves a partial file to resume, or a file at dest that
 /// the next run verifies in place against its CHECKSUM.
 ///
+/// Measured here (ext4 without a journal, virtio disk, 2 cores; arc-collect alone on 2,000
+/// archives, 15 rounds alternated with the build before): median 0.60 s against 0.76 s,
+/// and 0.93 s against 0.95 s in a second set. Keeping the finishers' fdatasyncs and
+/// grouping only the renames measured 0.70 s and 0.93 s. The flushes fall from one per
+/// file and per directory to two per batch, which counts for more on disks whose cache
+/// flush is slow. Whole-pipeline runs swing too much between rounds here to rank these.
+///
 /// syncfs flushes the whole filesystem, other writers' dirty pages too; that writeback is
 /// due anyway, and batches grow while a flush runs, so the flushes per file fall as the
 /// disk slows. FUSE daemons hear of fsync but not of syncfs: there each file is
