@@ -29,9 +29,14 @@ ERROR_SPELLINGS = [
     b'{"ctx":{"level":"info"},"level":"error","msg":"nested first"}',
     b'{"level":"error","msg":"invalid utf-8 \xff here"}',
     b'{"level":"error","msg":"crlf"}\r',
+    # Hits turned down, then one that passes further on in the same line (searched on
+    # without going back to the other searchers: the `\u` one must still be seen).
+    b'{"level":"info","msg":"refused, then an escaped key","le\\u0076el":"error"}',
+    b'{"lvl":"debug","severity":"info","level":"fatal"}',
     b'{"tool":"x","level":"fatal"}',
 ]
 NOT_ERROR = [
+    b'{"level":"info","lvl":"debug","severity":"warn","msg":"\\u0065rror, all refused"}',
     b'{"level":"info","msg":"\\"level\\":\\"error\\" in a message"}',
     b'{"level":"info","msg":"level\\":\\"error"}',
     b'{"level":"err\\u006fr","msg":"escaped value is no name"}',
