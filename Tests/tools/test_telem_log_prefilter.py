@@ -70,6 +70,11 @@ OTHER = [
     b'{"level":"info","msg":"bad \xfe byte then checksum"}',
     b'{"level":"info","traceId":"abc","tool":"s3x"}',
     b'{"level":"warning","tool":"s3x","msg":"checksum"}',
+    # Needles that share a byte (`v`, `k`) at different offsets: searched by that byte.
+    b'{"tool":"vk","msg":"kv-a"}',
+    b'{"msg":"\\"vk\\"","tool":"kv-a"}',
+    b'{"tool":"xvk","service":"kv-a"}',
+    b'{"tool":"kv-","msg":"vvkk"}',
 ]
 
 QUERIES = [
@@ -79,6 +84,7 @@ QUERIES = [
     ["--level", "info"],
     ["--tool", "s3x"],
     ["--tool", "s3x", "--tool", "wf-run"],
+    ["--tool", "kv-a", "--tool", "vk"],
     ["--trace", "abc"],
     ["--where", "symbol=ETHUSDT"],
     ["--where", "error.code=timeout"],

@@ -17,6 +17,16 @@ final class ByteNeedles {
     private let reach: Int
     /// One needle with a rare byte at this offset: memchr for it.
     private let rareAt: Int?
+    /// Several needles that all hold one byte that is not common in logs (`v` in `level"`,
+    /// `lvl"`, `severity"`): that byte is searched alone, one compare a block in place of
+    /// two per needle, and each needle tried at each place it holds the byte.
+    private let shared: (byte: UInt8, offsets: [[Int]])?
+    /// The furthest offset of the shared byte in any needle.
+    private let maxShared: Int
+    /// Each (needle, offset of the shared byte in it), flat: no array of arrays per hit.
+    private let sharedPlaces: UnsafeMutablePointer<(Int, Int)>
+    private let sharedPlaceCount: Int
+    private let sharedByte: UInt8
 
     struct Probe {
         let needle: UnsafeMutablePointer<UInt8>
@@ -46,6 +56,13 @@ final class ByteNeedles {
             reach = max(reach, second)
         }
         self.reach = reach
+        shared = ByteNeedles.sharedByte(needles)
+        maxShared = shared.map { $0.offsets.joined().max() ?? 0 } ?? 0
+        let places = (shared?.offsets ?? []).enumerated().flatMap { k, os in os.map { (k, $0) } }
+        sharedPlaces = .allocate(capacity: max(places.count, 1))
+        sharedPlaces.initialize(from: places, count: places.count)
+        sharedPlaceCount = places.count
+        sharedByte = shared?.byte ?? 0
         let rare = needles.count == 1 ? needles[0].indices.min { ByteNeedles.rank(needles[0][$0]) < ByteNeedles.rank(needles[0][$1]) } : nil
         rareAt = rare.flatMap { ByteNeedles.rank(needles[0][$0]) <= ByteNeedles.rareRank ? $0 : nil }
     }
@@ -54,9 +71,19 @@ final class ByteNeedles {
         for k in 0..<count { probes[k].needle.deallocate() }
         probes.deinitialize(count: count)
         probes.deallocate()
+        sharedPlaces.deallocate()
     }
 
     static let rareRank = 10
+
+    /// The rarest byte every needle holds, with where each holds it; nil for one needle,
+    /// or when the only shared bytes are common ones (a hit every few bytes).
+    static func sharedByte(_ needles: [[UInt8]]) -> (byte: UInt8, offsets: [[Int]])? {
+        guard needles.count >= 2 else { return nil }
+        let candidates = Set(needles[0]).filter { b in needles.allSatisfy { $0.contains(b) } && rank(b) <= 140 }
+        guard let byte = candidates.min(by: { (rank($0), $0) < (rank($1), $1) }) else { return nil }
+        return (byte, needles.map { n in n.indices.filter { n[$0] == byte } })
+    }
 
     /// How common a byte is in log lines, roughly (lower is rarer): JSON's punctuation and
     /// lower-case letters and digits (times, ids, hex) are everywhere; upper case and most
@@ -80,6 +107,7 @@ final class ByteNeedles {
     /// The first start at or after `from` of any needle in `hay[..<end]`, and which.
     func find(in hay: UnsafePointer<UInt8>, from: Int, end: Int) -> (at: Int, needle: Int)? {
         if let rareAt { return findRare(hay, from: from, end: end, at: rareAt).map { ($0, 0) } }
+        if sharedPlaceCount > 0 { return findShared(hay, from: from, end: end, sharedByte) }
         let raw = UnsafeRawPointer(hay)
         var p = from
         // Blocks of 16 starts, while every load stays inside the buffer.
@@ -129,6 +157,58 @@ final class ByteNeedles {
             }
         }
         return nil
+    }
+
+    /// `find` by the byte all needles share, each needle tried at each of its places of
+    /// it. Every place of a needle's first such byte is tried, so the byte places come in
+    /// the order of the starts; still, after a first match the search goes on as far as a
+    /// needle could start before it (cheap, and no proof to rely on), and the earliest
+    /// start, then the lowest needle, is the answer, as `find`'s other paths give.
+    private func findShared(_ hay: UnsafePointer<UInt8>, from: Int, end: Int, _ byte: UInt8) -> (at: Int, needle: Int)? {
+        let raw = UnsafeRawPointer(hay)
+        let wanted = SIMD16<UInt8>(repeating: byte)
+        var best: (at: Int, needle: Int)? = nil
+        // Places of the byte past this cannot start a needle before `best`.
+        var limit = end
+        let places = sharedPlaces, placeCount = sharedPlaceCount, probes = probes
+        @inline(__always) func tryAt(_ j: Int) {
+            for i in 0..<placeCount {
+                let (k, o) = places[i]
+                let q = probes[k]
+                let start = j &- o
+                guard start >= from, start &+ q.length <= end else { continue }
+                if let b = best, start > b.at || (start == b.at && k >= b.needle) { continue }
+                // Its first byte, then the rest: most places of the byte are no needle.
+                guard hay[start] == q.needle[0] else { continue }
+                var same = true
+                for m in 1..<max(q.length, 1) where hay[start + m] != q.needle[m] { same = false; break }
+                if same {
+                    best = (start, k)
+                    limit = min(limit, start + maxShared + 1)
+                }
+            }
+        }
+        var p = from
+        while p + 16 <= end && p < limit {
+            let x = raw.loadUnaligned(fromByteOffset: p, as: SIMD16<UInt8>.self)
+            let hits = x .== wanted
+            let halves = unsafeBitCast(hits, to: SIMD2<UInt64>.self)
+            if halves[0] | halves[1] != 0 {
+                var bits = ByteNeedles.bitmask(hits)
+                while bits != 0 {
+                    let j = p + bits.trailingZeroBitCount
+                    bits &= bits - 1
+                    if j >= limit { break }
+                    tryAt(j)
+                }
+            }
+            p += 16
+        }
+        while p < end && p < limit {
+            if hay[p] == byte { tryAt(p) }
+            p += 1
+        }
+        return best
     }
 
     private func findRare(_ hay: UnsafePointer<UInt8>, from: Int, end: Int, at offset: Int) -> Int? {
