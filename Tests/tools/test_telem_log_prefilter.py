@@ -76,6 +76,46 @@ OTHER = [
     b'{"tool":"xvk","service":"kv-a"}',
     b'{"tool":"kv-","msg":"vvkk"}',
 ]
+# Lines where the exact bytes `"tool":"s3x"` / `"symbol":"ETHUSDT"` are found but the line
+# must still be parsed to get its answer: a shortcut that took such a hit as a match
+# without parsing the line would change one of these answers.
+SHORTCUT_TRAPS = [
+    b'{"ctx":{"tool":"s3x"},"tool":"wf-run"}',
+    b'{"ctx":{"tool":"s3x"},"level":"info"}',
+    b'{"ctx":{"symbol":"ETHUSDT"},"symbol":"BTCUSDT"}',
+    b'{"tool":"s3x","tool":"wf-run"}',
+    b'{"tool":"wf-run","tool":"s3x"}',
+    b'{"symbol":"ETHUSDT","symbol":"BTCUSDT"}',
+    b'{"tool":"s3x","t\\u006fol":"wf-run"}',
+    b'{"symbol":"ETHUSDT","sym\\u0062ol":"BTCUSDT"}',
+    b'{"tool":"s3x","msg":"a \\"quoted\\" word"}',
+    b'{"tool":"s3xx"}',
+    b'{"tool":"s3x ","n":1}',
+    b'{"symbol":"ETHUSDTT"}',
+    b'{"tool":"s3x","n":01}',
+    b'{"tool":"s3x","msg":"ok"} trailing',
+    b'{"tool":"s3x",}',
+    b'{"tool":"s3x","a":[1,2}',
+    b'{"symbol":"ETHUSDT","bad":tru}',
+    b'{"symbol":"ETHUSDT","msg":"unterminated}',
+    b'"tool":"s3x" as text',
+    b'x {"tool":"s3x"}',
+    b'symbol ETHUSDT "symbol":"ETHUSDT"',
+    b'{"tool":"s3x","msg":"bad \xff byte"}',
+    b'{"symbol":"ETHUSDT","msg":"cut \xc3"}',
+    b'{ "tool" : "s3x" }',
+    b'  {"tool":"s3x"}  ',
+    b'{"tool":"s3x"}\r',
+    b'{"tool":["s3x"]}',
+    b'{"symbol":{"x":"ETHUSDT"}}',
+    b'{"tool":null,"service":"s3x"}',
+    b'{"service":"s3x","tool":"s3x"}',
+    b'{"ts":"2026-11-25T09:00:00Z","tool":"s3x","symbol":"ETHUSDT"}',
+    b'{"tool":"s3x","symbol":"ETHUSDT","msg":"no time: inherits 09:00"}',
+    b'{"ts":"2026-11-25T11:00:00Z","tool":"s3x","symbol":"ETHUSDT"}',
+    b'{"tool":"s3x","symbol":"ETHUSDT","msg":"no time: inherits 11:00"}',
+    b'{"time":"not a time","tool":"s3x","symbol":"ETHUSDT"}',
+]
 
 QUERIES = [
     ["--level", "error"],
@@ -99,6 +139,12 @@ QUERIES = [
     ["--level", "error", "--where", "error.code=timeout"],
     ["--grep", "checksum", "--since", "2026-11-25T10:00:00Z"],
     ["--level", "error", "--until", "2026-11-25T10:00:01Z"],
+    ["--tool", "s3x", "--since", "2026-11-25T10:00:00Z"],
+    ["--tool", "s3x", "--until", "2026-11-25T10:00:00Z"],
+    ["--where", "symbol=ETHUSDT", "--since", "2026-11-25T10:00:00Z"],
+    ["--where", "symbol=ETHUSDT", "--until", "2026-11-25T10:00:00Z"],
+    ["--tool", "s3x", "--fields", "tool,msg"],
+    ["--where", "symbol=ETHUSDT", "--fields", "symbol"],
 ]
 
 
@@ -130,7 +176,7 @@ def assert_same(args, path, tmp_path):
 
 @pytest.mark.parametrize("args", QUERIES, ids=[" ".join(q) for q in QUERIES])
 def test_adversarial_lines_give_the_answers_of_parsing_every_line(tmp_path, args):
-    lines = ERROR_SPELLINGS + NOT_ERROR + OTHER
+    lines = ERROR_SPELLINGS + NOT_ERROR + OTHER + SHORTCUT_TRAPS
     path = write(tmp_path, "adversarial.log", lines, final_newline=False)
     assert_same(args, path, tmp_path)
     # Reversed, so the line without a newline is another one.
@@ -227,3 +273,19 @@ def test_a_very_long_line_is_searched_whole_and_one_over_16_mib_is_still_reporte
     assert len(out.splitlines()) == 3
     # The warning names the same line (5) as when every line is parsed.
     assert b'"line":5' in err
+
+
+def test_hits_of_the_whole_member_are_still_parsed_before_they_match(tmp_path):
+    """`"tool":"s3x"` in a line's bytes is not a match by itself: nested, repeated, escaped
+    keys, invalid JSON after it, text lines and invalid UTF-8 (written repaired) all give
+    the answers counted here by hand, prefiltered or not."""
+    path = write(tmp_path, "traps.log", SHORTCUT_TRAPS)
+    fffd = "\ufffd".encode()
+    tool = [SHORTCUT_TRAPS[i] for i in (4, 8, 21, 23, 24)] + [b'{"tool":"s3x"}'] + \
+        [SHORTCUT_TRAPS[i] for i in (29, 30, 31, 32, 33, 34)]
+    tool[2] = tool[2].replace(b"\xff", fffd)
+    got = assert_same(["--tool", "s3x"], path, tmp_path)
+    assert got[1] == b"".join(line + b"\n" for line in tool)
+    symbol = [SHORTCUT_TRAPS[22].replace(b"\xc3", fffd)] + [SHORTCUT_TRAPS[i] for i in (30, 31, 32, 33, 34)]
+    got = assert_same(["--where", "symbol=ETHUSDT"], path, tmp_path)
+    assert got[1] == b"".join(line + b"\n" for line in symbol)
