@@ -50,15 +50,6 @@ static inline uint32_t arc_crc32c_sse42(uint32_t crc, const uint8_t *p, size_t n
 }
 #endif
 
-/// 1 when the CRC32 instruction is used (for tests and the log), 0 for the table.
-static inline int arc_crc32c_hardware(void) {
-#if defined(__x86_64__)
-    return __builtin_cpu_supports("sse4.2") ? 1 : 0;
-#else
-    return 0;
-#endif
-}
-
 /// The CRC-32C of `n` bytes following bytes whose CRC-32C was `crc` (0 to start).
 static inline uint32_t arc_crc32c(uint32_t crc, const void *data, size_t n) {
 #if defined(__x86_64__)

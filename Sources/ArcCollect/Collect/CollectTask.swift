@@ -130,7 +130,8 @@ public struct CollectOutcome {
         b.end()
     }
 
-    static let fields = ["status", "bytes", "sha256", "verified", "attempts", "duration_ms", "error", "dry_run", "queue"]
+    static let fields: RecordBuilder.FieldNames = ["status", "bytes", "sha256", "verified", "attempts", "duration_ms",
+                                                   "error", "dry_run", "queue"]
 }
 
 extension FailureCode {

@@ -49,8 +49,7 @@ public final class Planner {
     private var destBytes: [UInt8] = []
 
     /// Fields a task adds to its archive (any with these names in the input are replaced).
-    public static let taskFields = ["task_id", "dest", "reason"]
-    private static let taskFieldNames = RecordBuilder.FieldNames(taskFields)
+    public static let taskFields: RecordBuilder.FieldNames = ["task_id", "dest", "reason"]
 
     public init(destRoot: String, layout: Layout, ledger: Ledger?, force: Bool) {
         self.destRoot = destRoot
@@ -119,7 +118,7 @@ public final class Planner {
         lastDestBytes.removeAll(keepingCapacity: true)
         lastDestBytes.append(contentsOf: destBytes)
         builder.begin()
-        builder.copyFields(of: archive, except: Planner.taskFieldNames)
+        builder.copyFields(of: archive, except: Planner.taskFields)
         builder.hex("task_id", id.value)
         destBytes.withUnsafeBufferPointer { builder.string("dest", utf8: $0) }
         builder.string("reason", reason.rawValue)

@@ -20,33 +20,10 @@ public struct RecordBuilder {
         bytes.append(UInt8(ascii: "\n"))
     }
 
-    /// Copies every member of `record` except those named in `except`. Members are copied
-    /// as one run of bytes when none is excluded (the common case on every hot path).
-    public mutating func copyFields(of record: Record, except: [String] = []) {
-        guard let first = record.fields.first, let last = record.fields.last else { return }
-        record.bytes.withUnsafeBufferPointer { b in
-            let excluded = except.isEmpty ? [] : record.fields.indices.filter { n in
-                except.contains(where: { keyMatches(record, record.fields[n], b, $0) })
-            }
-            if excluded.isEmpty {
-                comma()
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[Int(first.keyStart) - 1..<Int(last.valueEnd)]))
-                return
-            }
-            for (n, f) in record.fields.enumerated() where !excluded.contains(n) {
-                comma()
-                let start = Int(f.keyStart) - 1
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<Int(f.keyEnd) + 1]))
-                bytes.append(UInt8(ascii: ":"))
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[Int(f.valueStart)..<Int(f.valueEnd)]))
-            }
-        }
-    }
-
     /// Member names to leave out of `copyFields`, as bytes once: checked against every
     /// member of every record on hot paths (arc-plan's), where comparing Strings was most
-    /// of the copy.
-    public struct FieldNames: Sendable {
+    /// of the copy. Hot paths keep theirs in a `static let`.
+    public struct FieldNames: Sendable, ExpressibleByArrayLiteral {
         public let names: [String]
         /// The names' bytes one after another, and where each is in them.
         private let flat: [UInt8]
@@ -67,6 +44,8 @@ public struct RecordBuilder {
             self.lengths = lengths
         }
 
+        public init(arrayLiteral names: String...) { self.init(names) }
+
         fileprivate func contains(_ r: Record, _ f: JSONField, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
             if f.keyEscaped { return names.contains(r.keyText(f)) }
             let length = Int(f.keyEnd - f.keyStart)
@@ -78,8 +57,9 @@ public struct RecordBuilder {
         }
     }
 
-    /// `copyFields(of:except:)` with the names made once.
-    public mutating func copyFields(of record: Record, except: FieldNames) {
+    /// Copies every member of `record` except those named in `except`. Members are copied
+    /// as one run of bytes when none is excluded (the common case on every hot path).
+    public mutating func copyFields(of record: Record, except: FieldNames = []) {
         guard let first = record.fields.first, let last = record.fields.last else { return }
         record.bytes.withUnsafeBufferPointer { b in
             guard record.fields.contains(where: { except.contains(record, $0, b) }) else {
@@ -95,18 +75,6 @@ public struct RecordBuilder {
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[Int(f.valueStart)..<Int(f.valueEnd)]))
             }
         }
-    }
-
-    private func keyMatches(_ r: Record, _ f: JSONField, _ b: UnsafeBufferPointer<UInt8>, _ key: String) -> Bool {
-        if f.keyEscaped { return r.keyText(f) == key }
-        let len = Int(f.keyEnd - f.keyStart)
-        guard len == key.utf8.count else { return false }
-        var i = Int(f.keyStart)
-        for c in key.utf8 {
-            if b[i] != c { return false }
-            i += 1
-        }
-        return true
     }
 
     @inline(__always) private mutating func comma() {

@@ -43,6 +43,11 @@ public struct CRCValue: Sendable, Equatable {
                         length: length + next.length)
     }
 
+    /// The CRC of `parts` one after another (of no bytes when there are none).
+    public static func combined(_ algorithm: ChecksumAlgorithm, _ parts: [CRCValue]) -> CRCValue {
+        parts.reduce(CRCValue(algorithm)) { $0.followed(by: $1) }
+    }
+
     /// Big-endian bytes: what S3 base64-encodes, and what a COMPOSITE checksum hashes.
     public var bytes: [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)] }
 
@@ -72,9 +77,6 @@ public struct CRCValue: Sendable, Equatable {
         case .crc32: return UInt32(crc32_z(UInt(crc), base.assumingMemoryBound(to: Bytef.self), bytes.count))
         }
     }
-
-    /// Whether CRC-32C runs on the CPU's instruction here (else a table, ~10x slower).
-    public static var crc32cInHardware: Bool { arc_crc32c_hardware() != 0 }
 }
 
 /// A CRC fed as bytes arrive (a download's ranges, a stream), like the EVP digests.
@@ -128,6 +130,13 @@ public struct StoredChecksum: Sendable, Equatable {
         }
     }
 
+    /// What the store would keep for an object made of parts with these CRCs, in its
+    /// kind: their combined CRC (FULL_OBJECT), or the CRC of their CRCs (COMPOSITE, `-N`).
+    /// Equal to `text` when the bytes are the ones the store vouches for.
+    public func text(ofParts parts: [CRCValue]) -> String {
+        self.parts == nil ? CRCValue.combined(algorithm, parts).base64 : CRCValue.composite(parts)
+    }
+
     /// As S3 writes it, and as the result records name it: `crc32c:BASE64[-N]`.
     public var text: String { value + (parts.map { "-\($0)" } ?? "") }
     public var description: String { "\(algorithm.rawValue):\(text)" }
@@ -148,22 +157,12 @@ extension ResponseHeaders {
 }
 
 extension CRCValue {
-    /// The CRC of `length` bytes of `file` from `offset`, read in 1 MiB blocks: computed
-    /// before a part is sent, since its header goes ahead of its body. The page cache
-    /// serves the second read, and CRC-32C costs little; MD5 cost several times both.
+    /// The CRC of `length` bytes of `file` from `offset`: computed before a part is sent,
+    /// since its header goes ahead of its body. The page cache serves the second read, and
+    /// CRC-32C costs little; MD5 cost several times both.
     public static func of(_ algorithm: ChecksumAlgorithm, file: SharedFile, offset: Int64, length: Int64) throws -> CRCValue {
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var crc: UInt32 = 0
-        var done: Int64 = 0
-        while done < length {
-            let want = Int(min(Int64(buffer.count), length - done))
-            let n = buffer.withUnsafeMutableBytes { pread(file.fd, $0.baseAddress, want, off_t(offset + done)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw SystemError("read", path: file.path, errno: errno) }
-            guard n > 0 else { throw SystemError("read (the file shrank while uploading)", path: file.path, errno: EIO) }
-            crc = buffer.withUnsafeBytes { update(algorithm, crc, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            done += Int64(n)
-        }
-        return CRCValue(algorithm, value: crc, length: length)
+        let digest = CRCDigest(algorithm)
+        try FileRangeBody(file: file, offset: offset, length: length, hashing: false).readThrough(digest.update)
+        return digest.value
     }
 }

@@ -301,9 +301,6 @@ public final class RangeSink: TransferSink, @unchecked Sendable { // handed over
     /// The range's digest (MD5's bytes, a CRC's big-endian); call after `finishWrites`.
     public func digest() -> [UInt8] { hasher.finalize() }
 
-    /// The range's CRC (with its length, to combine), hashing with one; after `finishWrites`.
-    public var crc: CRCValue? { (hasher as? CRCDigest)?.value }
-
     private func hand(_ bytes: [UInt8]) {
         let at = offset + written - Int64(bytes.count)
         block = []

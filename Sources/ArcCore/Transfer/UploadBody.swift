@@ -57,6 +57,18 @@ public final class FileRangeBody: UploadBody, @unchecked Sendable { // handed ov
         md5.reset()
     }
 
+    /// Reads the whole range from its start, in 1 MiB blocks, each also given to `block`
+    /// (a CRC computed ahead of a send, parts checked against an earlier upload's).
+    public func readThrough(_ block: (UnsafeRawBufferPointer) -> Void) throws {
+        try rewind()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try read(into: $0) }
+            if n == 0 { return }
+            buffer.withUnsafeBytes { block(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+    }
+
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let want = Int(min(Int64(buffer.count), length - position))
         guard want > 0 else { return 0 }

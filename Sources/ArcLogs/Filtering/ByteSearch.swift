@@ -19,14 +19,13 @@ final class ByteNeedles {
     private let rareAt: Int?
     /// Several needles that all hold one byte that is not common in logs (`v` in `level"`,
     /// `lvl"`, `severity"`): that byte is searched alone, one compare a block in place of
-    /// two per needle, and each needle tried at each place it holds the byte.
-    private let shared: (byte: UInt8, offsets: [[Int]])?
-    /// The furthest offset of the shared byte in any needle.
-    private let maxShared: Int
-    /// Each (needle, offset of the shared byte in it), flat: no array of arrays per hit.
+    /// two per needle, and each needle tried at each place it holds the byte. The byte,
+    /// each (needle, offset of the byte in it) flat (no array of arrays per hit), and the
+    /// furthest such offset; no places when the needles share no such byte.
+    private let sharedByte: UInt8
     private let sharedPlaces: UnsafeMutablePointer<(Int, Int)>
     private let sharedPlaceCount: Int
-    private let sharedByte: UInt8
+    private let maxShared: Int
 
     struct Probe {
         let needle: UnsafeMutablePointer<UInt8>
@@ -56,7 +55,7 @@ final class ByteNeedles {
             reach = max(reach, second)
         }
         self.reach = reach
-        shared = ByteNeedles.sharedByte(needles)
+        let shared = ByteNeedles.sharedByte(needles)
         maxShared = shared.map { $0.offsets.joined().max() ?? 0 } ?? 0
         let places = (shared?.offsets ?? []).enumerated().flatMap { k, os in os.map { (k, $0) } }
         sharedPlaces = .allocate(capacity: max(places.count, 1))
@@ -122,16 +121,11 @@ final class ByteNeedles {
                 for k in 1..<count { all = all .| probe(raw, p, probes[k]) }
                 hits = all
             }
-            // Two 64-bit halves or-ed: Swift's any() on an or of masks became a chain of
-            // shuffles here, not one pmovmskb.
-            let halves = unsafeBitCast(hits, to: SIMD2<UInt64>.self)
-            if halves[0] | halves[1] != 0 {
-                var bits = ByteNeedles.bitmask(hits)
-                while bits != 0 {
-                    let at = p + bits.trailingZeroBitCount
-                    bits &= bits - 1
-                    if let k = needle(at: at, hay, end: end) { return (at, k) }
-                }
+            var bits = ByteNeedles.hitBits(hits)
+            while bits != 0 {
+                let at = p + bits.trailingZeroBitCount
+                bits &= bits - 1
+                if let k = needle(at: at, hay, end: end) { return (at, k) }
             }
             p += 16
         }
@@ -191,16 +185,12 @@ final class ByteNeedles {
         var p = from
         while p + 16 <= end && p < limit {
             let x = raw.loadUnaligned(fromByteOffset: p, as: SIMD16<UInt8>.self)
-            let hits = x .== wanted
-            let halves = unsafeBitCast(hits, to: SIMD2<UInt64>.self)
-            if halves[0] | halves[1] != 0 {
-                var bits = ByteNeedles.bitmask(hits)
-                while bits != 0 {
-                    let j = p + bits.trailingZeroBitCount
-                    bits &= bits - 1
-                    if j >= limit { break }
-                    tryAt(j)
-                }
+            var bits = ByteNeedles.hitBits(x .== wanted)
+            while bits != 0 {
+                let j = p + bits.trailingZeroBitCount
+                bits &= bits - 1
+                if j >= limit { break }
+                tryAt(j)
             }
             p += 16
         }
@@ -223,6 +213,14 @@ final class ByteNeedles {
             i = h + 1
         }
         return nil
+    }
+
+    /// The lanes of a block that hit, one bit each; 0 at once for a block without a hit,
+    /// the common case (two 64-bit halves or-ed: Swift's any() on an or of masks became a
+    /// chain of shuffles here, not one pmovmskb).
+    @inline(__always) static func hitBits(_ m: SIMDMask<SIMD16<Int8>>) -> UInt32 {
+        let halves = unsafeBitCast(m, to: SIMD2<UInt64>.self)
+        return halves[0] | halves[1] == 0 ? 0 : bitmask(m)
     }
 
     /// One bit per lane (Swift has no movemask): each lane's bit weighed, the halves summed.

@@ -216,7 +216,8 @@ struct PrefilterScan {
             var best = Int.max, which = -1
             for i in searchers.indices {
                 if searchedFrom[i] < 0 || next[i].at < origin + lineFrom || searchedFrom[i] > origin + lineFrom {
-                    next[i] = PrefilterScan.find(searchers[i], bytes, from: lineFrom, end: end, origin: origin)
+                    next[i] = PrefilterScan.skipRefused(searchers[i], condition.anchors, bytes, from: lineFrom, end: end,
+                                                        origin: origin, before: .min)
                     searchedFrom[i] = origin + lineFrom
                 }
                 if next[i].at < best { best = next[i].at; which = i }
@@ -251,7 +252,8 @@ struct PrefilterScan {
 
     /// The next hit of `searcher` at or after `from` that passes its check, or the first
     /// at or after `before` (an input offset) whatever it is: the caller's loop, which
-    /// looks at each hit in input order, then takes it as it would have.
+    /// looks at each hit in input order, then takes it as it would have. With `before`
+    /// .min: the next hit, checked or not.
     private static func skipRefused(_ searcher: (needles: ByteNeedles, anchors: [Int]), _ anchors: [LinePrefilter.Anchor],
                                     _ bytes: UnsafePointer<UInt8>, from: Int, end: Int, origin: Int,
                                     before: Int) -> (at: Int, anchor: Int) {
@@ -265,11 +267,5 @@ struct PrefilterScan {
             }
             from = hit.at + 1
         }
-    }
-
-    private static func find(_ searcher: (needles: ByteNeedles, anchors: [Int]), _ bytes: UnsafePointer<UInt8>,
-                             from: Int, end: Int, origin: Int) -> (at: Int, anchor: Int) {
-        guard let hit = searcher.needles.find(in: bytes, from: from, end: end) else { return (.max, 0) }
-        return (hit.at + origin, searcher.anchors[hit.needle])
     }
 }

@@ -321,8 +321,7 @@ final class RangedDownload: @unchecked Sendable { // confined in turn to one thr
                 CRCValue(algorithm, value: (digests[i] ?? []).reduce(UInt32(0)) { $0 << 8 | UInt32($1) },
                          length: Int64(ranges[i].count))
             }
-            let ours = checksum.parts == nil ? crcs.reduce(CRCValue(algorithm)) { $0.followed(by: $1) }.base64
-                                             : CRCValue.composite(crcs)
+            let ours = checksum.text(ofParts: crcs)
             if ours != checksum.text {
                 unlink(partial)
                 journal.remove()

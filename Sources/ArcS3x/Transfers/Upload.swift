@@ -159,12 +159,7 @@ final class MultipartUpload: @unchecked Sendable { // confined in turn to one th
             guard part.size == length else { continue }
             let body = FileRangeBody(file: file, offset: Int64(i) * partSize, length: length)
             let crcDigest = crc.map { CRCDigest($0) }
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
-            while true {
-                let n = try buffer.withUnsafeMutableBytes { try body.read(into: $0) }
-                if n == 0 { break }
-                buffer.withUnsafeBytes { crcDigest?.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            }
+            try body.readThrough { crcDigest?.update($0) }
             let md5 = body.md5.finalize()
             if Hex.encode(md5) == part.etag.lowercased() {
                 etags[i] = part.etag
@@ -301,11 +296,11 @@ final class MultipartUpload: @unchecked Sendable { // confined in turn to one th
                 }
             }
             client.send(S3Call.deleteObject(dest)) { _ in }
-            let ours = parts.reduce(CRCValue(algorithm)) { $0.followed(by: $1) }
+            let ours = CRCValue.combined(algorithm, parts)
             return finish(.failed(IntegrityError(resource: dest.description, expected: "\(algorithm.rawValue):\(ours.base64)",
                                                  actual: "no \(algorithm.rawValue) kept by the store")))
         }
-        let ours = kept.parts == nil ? parts.reduce(CRCValue(algorithm)) { $0.followed(by: $1) }.base64 : CRCValue.composite(parts)
+        let ours = kept.text(ofParts: parts)
         if ours != kept.text {
             client.send(S3Call.deleteObject(dest)) { _ in }
             return finish(.failed(IntegrityError(resource: dest.description, expected: kept.description,
