@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from .common import OUT, VENV, alternate, fresh, new_dir, tool
+from .common import OUT, VENV, alternate, drop_page_cache, fresh, new_dir, tool
 from .servers import S3_BUCKET, SeaweedFS
 
 SMALL_COUNT = 2_000
@@ -38,11 +38,11 @@ COSTS = Costs()
 
 
 def measured(command, env, work=None, name=None):
-    """Runs `command` (one process, exec'd) under GNU time, the page cache flushed before;
-    returns (wall seconds, CPU seconds, peak RSS KB, seconds of the `sync` right after) and
+    """Runs `command` (one process, exec'd) under GNU time, the page cache written out and
+    dropped before (`drop_page_cache`); returns (wall seconds, CPU seconds, peak RSS KB, seconds of the `sync` right after) and
     records the costs under work/name. The sync after tells what is still to be written:
     s3x fsyncs each download before its rename, s5cmd, rclone and aws do not."""
-    os.sync()
+    drop_page_cache()
     report = OUT / "time-s3.txt"
     start = time.monotonic()
     proc = subprocess.run(["/usr/bin/time", "-o", str(report), "-f", "%U %S %M", "bash", "-c", f"exec {command}"],
