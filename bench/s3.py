@@ -39,8 +39,8 @@ COSTS = Costs()
 
 def measured(command, env, work=None, name=None):
     """Runs `command` (one process, exec'd) under GNU time, the page cache written out and
-    dropped before (`drop_page_cache`); returns (wall seconds, CPU seconds, peak RSS KB, seconds of the `sync` right after) and
-    records the costs under work/name. The sync after tells what is still to be written:
+    dropped before (`drop_page_cache`); returns (wall seconds, CPU seconds, peak RSS KB,
+    seconds of the `sync` right after) and records the costs under work/name. The sync after tells what is still to be written:
     s3x fsyncs each download before its rename, s5cmd, rclone and aws do not."""
     drop_page_cache()
     report = OUT / "time-s3.txt"
