@@ -1,14 +1,14 @@
 import ArcCore
 
-/// Builds and reads Binance's bucket keys:
+/// Builds and reads the keys of a Binance-shaped tree (`DatedArchiveTree`):
 /// `data/{market path}/{period}/{type}/{SYMBOL}/[{interval}/]{SYMBOL}-{INTERVAL|TYPE}-{date}.zip`
-public enum BinanceKeys {
+public enum TreeKeys<Market: ArchiveMarket> {
     /// The folder holding a dataset's symbols: `data/futures/um/daily/klines/`.
-    public static func typeFolder(_ market: BinanceMarket, _ period: ArchivePeriod, _ type: String) -> String {
+    public static func typeFolder(_ market: Market, _ period: ArchivePeriod, _ type: String) -> String {
         "data/\(market.path)/\(period.rawValue)/\(type)/"
     }
 
-    public static func periodFolder(_ market: BinanceMarket, _ period: ArchivePeriod) -> String {
+    public static func periodFolder(_ market: Market, _ period: ArchivePeriod) -> String {
         "data/\(market.path)/\(period.rawValue)/"
     }
 
