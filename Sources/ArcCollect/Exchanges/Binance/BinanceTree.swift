@@ -10,7 +10,10 @@ public enum BinanceTree: DatedArchiveTree {
         BinanceDatasets.dataset(market, type)?.periods
     }
 
-    public static func isKlineLike(_ type: String) -> Bool { BinanceDatasets.isKlineLike(type) }
+    public static func intervalFolders(_ type: String) -> IntervalFolders {
+        if BinanceDatasets.isKlineLike(type) { return .always }
+        return BinanceDatasets.typeNames.contains(type) ? .never : .unknown
+    }
 }
 
 public typealias BinanceKeys = TreeKeys<BinanceMarket>

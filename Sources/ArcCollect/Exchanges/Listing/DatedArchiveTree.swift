@@ -15,6 +15,17 @@ public enum SidecarKind: String, Sendable {
     case sha256, md5
 }
 
+/// Where a type's files are, below its symbol folders.
+public enum IntervalFolders: Sendable {
+    /// Always in interval folders: with --interval, those are listed straight away.
+    case always
+    /// Right in the symbol folder: the listing can start at --since.
+    case never
+    /// Not known (a type the table does not describe, or one no real file has settled):
+    /// the symbol folder is listed whole, interval folders and files alike.
+    case unknown
+}
+
 /// An archive tree shaped like Binance's:
 /// `data/{market path}/{period}/{type}/{SYMBOL}/[{interval}/]{SYMBOL}-{INTERVAL|TYPE}-{date}.zip`,
 /// with a CHECKSUM sidecar beside every zip. Binance's and KuCoin's archives are both laid
@@ -28,8 +39,16 @@ public protocol DatedArchiveTree: Sendable {
     /// Used to check what users ask for and to skip folders that cannot exist, never to
     /// decide what is there (the listing says that).
     static func periods(_ market: Market, _ type: String) -> [ArchivePeriod]?
-    /// Kline-like types have an interval folder and `SYMBOL-INTERVAL-DATE.zip` names.
-    static func isKlineLike(_ type: String) -> Bool
+    /// Whether a type's symbol folders hold interval folders (kline-like types, named
+    /// `SYMBOL-INTERVAL-DATE.zip`) or the files themselves.
+    static func intervalFolders(_ type: String) -> IntervalFolders
+    /// Folders under a period that hold types rather than symbols (KuCoin's `depth/`,
+    /// whose types are `depth/orderbooklv50`, ...).
+    static var typeGroups: Set<String> { get }
     /// What the CHECKSUM sidecars hold.
     static var sidecar: SidecarKind { get }
+}
+
+extension DatedArchiveTree {
+    public static var typeGroups: Set<String> { [] }
 }

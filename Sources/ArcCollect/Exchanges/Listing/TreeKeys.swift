@@ -12,9 +12,10 @@ public enum TreeKeys<Market: ArchiveMarket> {
         "data/\(market.path)/\(period.rawValue)/"
     }
 
-    /// The file name stem before the date: `BTCUSDT-1m` or `BTCUSDT-trades`.
+    /// The file name stem before the date: `BTCUSDT-1m` or `BTCUSDT-trades`; a type inside
+    /// a group folder is named by its last part (`depth/orderbooklv50`: `BTC-USDT-orderbooklv50`).
     public static func stem(symbol: String, type: String, interval: String?) -> String {
-        symbol + "-" + (interval ?? type)
+        symbol + "-" + (interval ?? String(type.split(separator: "/").last ?? Substring(type)))
     }
 
     /// The date part of an archive's file name, if it is one (`...-2024-01-02.zip`).

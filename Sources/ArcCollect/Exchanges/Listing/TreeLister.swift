@@ -28,6 +28,7 @@ public final class TreeLister<Tree: DatedArchiveTree>: @unchecked Sendable { // 
 
     private enum Level {
         case period(Market, ArchivePeriod)
+        case typeGroup(Market, ArchivePeriod, String)
         case type(Market, ArchivePeriod, String)
         case symbol(Market, ArchivePeriod, String, String)
         case interval(Market, ArchivePeriod, String, String, String)
@@ -114,14 +115,14 @@ public final class TreeLister<Tree: DatedArchiveTree>: @unchecked Sendable { // 
 
     private func enterSymbol(_ market: Market, _ period: ArchivePeriod, _ type: String, _ symbol: String) {
         let folder = Keys.typeFolder(market, period, type) + symbol + "/"
-        let klineLike = Tree.isKlineLike(type)
-        if klineLike, let intervals = selection.intervals, mode == .archives {
+        let folders = Tree.intervalFolders(type)
+        if folders == .always, let intervals = selection.intervals, mode == .archives {
             for interval in intervals { enterInterval(market, period, type, symbol, interval) }
             return
         }
         // Known non-kline types keep their files right here: start after --since or the catalog.
         var marker: String?
-        if mode == .archives && !klineLike && Tree.periods(market, type) != nil {
+        if mode == .archives && folders == .never && Tree.periods(market, type) != nil {
             marker = startMarker(folder: folder, stem: Keys.stem(symbol: symbol, type: type, interval: nil), period: period)
         }
         list(.symbol(market, period, type, symbol), folder, marker: marker)
@@ -192,18 +193,28 @@ public final class TreeLister<Tree: DatedArchiveTree>: @unchecked Sendable { // 
         log.error("listing \(prefix) failed: \(error)", ["prefix": .string(prefix), "code": .string(code)])
     }
 
+    private func foundType(_ market: Market, _ period: ArchivePeriod, _ type: String) {
+        guard selection.wantsType(type) else { return }
+        if mode == .types {
+            listedTypes.append((market, period, type))
+        } else {
+            enterType(market, period, type)
+        }
+    }
+
     private func handle(_ page: ListPage, next: String?, level: Level, prefix: String) {
         switch level {
         case .period(let market, let period):
             for sub in page.commonPrefixes {
                 let type = Keys.lastComponent(sub)
-                guard selection.wantsType(type) else { continue }
-                if mode == .types {
-                    listedTypes.append((market, period, type))
-                } else {
-                    enterType(market, period, type)
+                if Tree.typeGroups.contains(type) {
+                    if selection.wantsTypeGroup(type) { list(.typeGroup(market, period, type), sub, marker: nil) }
+                    continue
                 }
+                foundType(market, period, type)
             }
+        case .typeGroup(let market, let period, let group):
+            for sub in page.commonPrefixes { foundType(market, period, group + "/" + Keys.lastComponent(sub)) }
         case .type(let market, let period, let type):
             for sub in page.commonPrefixes {
                 let symbol = Keys.lastComponent(sub)

@@ -27,6 +27,11 @@ public struct TreeSelection<Market: ArchiveMarket>: Sendable {
 
     public func wantsType(_ type: String) -> Bool { types.map { $0.contains(type) } ?? true }
 
+    /// A folder holding types (`depth/`) is listed when any wanted type is inside it.
+    public func wantsTypeGroup(_ group: String) -> Bool {
+        types.map { $0.contains { $0.hasPrefix(group + "/") } } ?? true
+    }
+
     public func wantsInterval(_ interval: String) -> Bool { intervals.map { $0.contains(interval) } ?? true }
 
     public enum DatePosition { case before, within, after }
