@@ -5,8 +5,8 @@ public enum TreeListMode: String, CaseIterable, Sendable {
     case archives, types, symbols, intervals
 }
 
-/// Walks the listing of a Binance-shaped tree (`DatedArchiveTree`): period folders, type folders, symbol folders,
-/// interval folders, files. Many folders are listed at once through the transfer engine;
+/// Walks the listing of a Binance-shaped tree (`DatedArchiveTree`): period folders, type
+/// folders (some inside a group folder), symbol folders, interval folders, files. Many folders are listed at once through the transfer engine;
 /// every page of every folder is read (1000 entries a page), prefixes always end in `/`
 /// (so `1m` never matches `1mo/`), and archive records are emitted page by page.
 ///
