@@ -12,6 +12,7 @@ CHECKSUM that matches, so the bronze stage collects them all. OUT/silver-quirks.
 `silver_manifest()`) maps each key to the finding code expected from it.
 
     make-mirror.py OUT --preset {test,demo,bench,silver} [--seed N] [--rows N]
+    make-mirror.py OUT --preset kucoin    (KuCoin's tree: scripts/mirror_kucoin.py)
     make-mirror.py OUT --republish KEY [KEY ...]
     make-mirror.py OUT --add-day YYYY-MM-DD
 """
@@ -32,7 +33,12 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Callable
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mirror_kucoin  # noqa: E402
+
 BUCKET = "data.binance.vision"
+# Other exchanges' archives, each laid out by its own module (`--preset NAME`).
+OTHER_ARCHIVES = {"kucoin": mirror_kucoin}
 MARKETS = ("spot", "futures/um", "futures/cm", "option")
 KLINE_TYPES = {"klines", "indexPriceKlines", "markPriceKlines", "premiumIndexKlines"}
 # The zip member's timestamp is fixed: zipfile would otherwise stamp the current time
@@ -830,7 +836,8 @@ def parse_args(argv):
     p = Parser(prog="make-mirror.py", description=__doc__.split("\n\n")[0])
     p.add_argument("out", metavar="OUT", help="directory to write; the bucket is OUT/" + BUCKET)
     mode = p.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--preset", choices=sorted(PRESETS), help="generate a whole mirror")
+    mode.add_argument("--preset", choices=sorted(PRESETS) + sorted(OTHER_ARCHIVES),
+                      help="generate a whole mirror (kucoin: KuCoin's tree, in OUT/" + mirror_kucoin.BUCKET + ")")
     mode.add_argument("--republish", nargs="+", metavar="KEY", help="rewrite these archives with new content")
     mode.add_argument("--add-day", type=day, metavar="YYYY-MM-DD", help="add a day to every daily klines folder")
     p.add_argument("--seed", type=int, default=1, help="seed for the content (default 1)")
@@ -841,7 +848,9 @@ def parse_args(argv):
 def main(argv=None):
     try:
         args = parse_args(argv)
-        if args.preset:
+        if args.preset in OTHER_ARCHIVES:
+            count, size = OTHER_ARCHIVES[args.preset].make_preset(args.out, args.seed, args.rows)
+        elif args.preset:
             count, size = make_preset(args.out, args.preset, args.seed, args.rows)
         elif args.republish:
             count, size = republish(args.out, args.republish, args.seed, args.rows)

@@ -26,10 +26,10 @@ final class CollectCommandLineTests: XCTestCase {
     }
     func testUnknownSubcommandIsAnExternalPluginWithUntouchedArguments() throws {
         let spec = Tool.fullSpec(DiscoverCommand.spec)
-        let p = try ArgumentParser.parse(["--strict", "kucoin", "--symbol", "BTC-USDT", "--", "-x"], spec: spec,
+        let p = try ArgumentParser.parse(["--strict", "bitmex", "--symbol", "XBTUSD", "--", "-x"], spec: spec,
                                          environment: { _ in nil })
-        XCTAssertEqual(p.external?.name, "kucoin")
-        XCTAssertEqual(p.external?.arguments, ["--symbol", "BTC-USDT", "--", "-x"])
+        XCTAssertEqual(p.external?.name, "bitmex")
+        XCTAssertEqual(p.external?.arguments, ["--symbol", "XBTUSD", "--", "-x"])
         XCTAssertTrue(p.flag("strict"))
     }
     func testMissingSubcommand() {

@@ -214,7 +214,8 @@ final class BinanceSelectionTests: XCTestCase {
 final class SourcesTests: XCTestCase {
     func testBuiltInAndPluginNames() {
         XCTAssertEqual(ArchiveSources.named("binance")?.spec.name, "binance")
-        XCTAssertNil(ArchiveSources.named("kucoin"))
-        XCTAssertEqual(ExternalSource.executableName("kucoin"), "arc-source-kucoin")
+        XCTAssertEqual(ArchiveSources.named("kucoin")?.spec.name, "kucoin")
+        XCTAssertNil(ArchiveSources.named("bitmex"))
+        XCTAssertEqual(ExternalSource.executableName("bitmex"), "arc-source-bitmex")
     }
 }

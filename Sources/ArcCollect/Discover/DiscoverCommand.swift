@@ -12,7 +12,7 @@ public enum DiscoverCommand {
         last_modified. Pipe them into arc-plan, which decides what to fetch, and arc-collect, \
         which fetches it.
 
-        Binance's public archive is built in. Any other NAME runs arc-source-NAME from PATH \
+        Binance's and KuCoin's public archives are built in. Any other NAME runs arc-source-NAME from PATH \
         with the remaining arguments, so a source can be written in any language; its \
         stdout must be archive records (at least a url per line), which arc-discover checks \
         and passes on. Its exit status becomes arc-discover's when it is one that arc \
@@ -27,7 +27,7 @@ public enum DiscoverCommand {
         externalSubcommand: ArgumentSpec("NAME", help: "any other source: runs arc-source-NAME from PATH with the remaining arguments"),
         examples: [
             Example("A source written as a plugin (any executable named arc-source-NAME on PATH):",
-                    "arc-discover kucoin --symbol BTC-USDT | arc-plan --dest ./data | arc-collect"),
+                    "arc-discover bitmex --type trade | arc-plan --dest ./data | arc-collect"),
         ],
         environment: [
             EnvironmentSpec("ARC_STATE", "the state database holding the --incremental catalog: a SQLite file or postgres://USER:PASSWORD@HOST/DB (--state)"),

@@ -1,7 +1,7 @@
 import ArcCore
 
 /// Binance's markets, as users name them and as the archive's folders do.
-public enum BinanceMarket: String, CaseIterable, Sendable {
+public enum BinanceMarket: String, ArchiveMarket {
     case spot, um, cm, option
 
     /// The folder under `data/`.
@@ -13,10 +13,6 @@ public enum BinanceMarket: String, CaseIterable, Sendable {
         case .option: return "option"
         }
     }
-}
-
-public enum ArchivePeriod: String, CaseIterable, Sendable {
-    case daily, monthly
 }
 
 /// One market x type combination the archive publishes, and in which periods.

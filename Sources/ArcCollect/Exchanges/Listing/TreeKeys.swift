@@ -1,20 +1,21 @@
 import ArcCore
 
-/// Builds and reads Binance's bucket keys:
+/// Builds and reads the keys of a Binance-shaped tree (`DatedArchiveTree`):
 /// `data/{market path}/{period}/{type}/{SYMBOL}/[{interval}/]{SYMBOL}-{INTERVAL|TYPE}-{date}.zip`
-public enum BinanceKeys {
+public enum TreeKeys<Market: ArchiveMarket> {
     /// The folder holding a dataset's symbols: `data/futures/um/daily/klines/`.
-    public static func typeFolder(_ market: BinanceMarket, _ period: ArchivePeriod, _ type: String) -> String {
+    public static func typeFolder(_ market: Market, _ period: ArchivePeriod, _ type: String) -> String {
         "data/\(market.path)/\(period.rawValue)/\(type)/"
     }
 
-    public static func periodFolder(_ market: BinanceMarket, _ period: ArchivePeriod) -> String {
+    public static func periodFolder(_ market: Market, _ period: ArchivePeriod) -> String {
         "data/\(market.path)/\(period.rawValue)/"
     }
 
-    /// The file name stem before the date: `BTCUSDT-1m` or `BTCUSDT-trades`.
+    /// The file name stem before the date: `BTCUSDT-1m` or `BTCUSDT-trades`; a type inside
+    /// a group folder is named by its last part (`depth/orderbooklv50`: `BTC-USDT-orderbooklv50`).
     public static func stem(symbol: String, type: String, interval: String?) -> String {
-        symbol + "-" + (interval ?? type)
+        symbol + "-" + (interval ?? String(type.split(separator: "/").last ?? Substring(type)))
     }
 
     /// The date part of an archive's file name, if it is one (`...-2024-01-02.zip`).

@@ -1,35 +1,8 @@
 import ArcCore
 
-/// Where Binance's archive answers: the S3 listing endpoint (ListObjects v1, path style)
-/// and the download host. Both are settable so tests and mirrors work.
-public struct BinanceEndpoints: Sendable {
-    public static let defaultListURL = "https://s3-ap-northeast-1.amazonaws.com/data.binance.vision"
-    public static let defaultDownloadURL = "https://data.binance.vision"
-
-    public var listURL: String
-    public var downloadURL: String
-
-    public init(listURL: String = defaultListURL, downloadURL: String = defaultDownloadURL) {
-        self.listURL = BinanceEndpoints.trimSlash(listURL)
-        self.downloadURL = BinanceEndpoints.trimSlash(downloadURL)
-    }
-
-    static func trimSlash(_ s: String) -> String {
-        var s = s
-        while s.hasSuffix("/") { s.removeLast() }
-        return s
-    }
-
-    public func listingURL(prefix: String, marker: String?) -> String {
-        listURL + "?" + ListObjects.query(prefix: prefix, delimiter: "/", marker: marker)
-    }
-
-    public func downloadURL(key: String) -> String { downloadURL + "/" + URLEncoding.path(key) }
-}
-
 /// What the user asked arc-discover for. Empty filters mean everything listed.
-public struct BinanceSelection: Sendable {
-    public var markets: [BinanceMarket] = BinanceMarket.allCases
+public struct TreeSelection<Market: ArchiveMarket>: Sendable {
+    public var markets: [Market] = Array(Market.allCases)
     public var periods: [ArchivePeriod] = ArchivePeriod.allCases
     /// nil: every type the listing shows.
     public var types: [String]?
@@ -53,6 +26,11 @@ public struct BinanceSelection: Sendable {
     }
 
     public func wantsType(_ type: String) -> Bool { types.map { $0.contains(type) } ?? true }
+
+    /// A folder holding types (`depth/`) is listed when any wanted type is inside it.
+    public func wantsTypeGroup(_ group: String) -> Bool {
+        types.map { $0.contains { $0.hasPrefix(group + "/") } } ?? true
+    }
 
     public func wantsInterval(_ interval: String) -> Bool { intervals.map { $0.contains(interval) } ?? true }
 

@@ -1,17 +1,22 @@
 import ArcCore
 
-/// Walks Binance's archive listing: period folders, type folders, symbol folders,
-/// interval folders, files. Many folders are listed at once through the transfer engine;
+/// What arc-discover lists from a tree: archives, or one of the --list answers.
+public enum TreeListMode: String, CaseIterable, Sendable {
+    case archives, types, symbols, intervals
+}
+
+/// Walks the listing of a Binance-shaped tree (`DatedArchiveTree`): period folders, type
+/// folders (some inside a group folder), symbol folders, interval folders, files. Many folders are listed at once through the transfer engine;
 /// every page of every folder is read (1000 entries a page), prefixes always end in `/`
 /// (so `1m` never matches `1mo/`), and archive records are emitted page by page.
 ///
 /// All state is touched only on the engine's thread (from completion handlers), and so
 /// are the `emit` and `pageDone` closures; only `totals`, which the progress line reads
 /// from its own thread, is behind a lock.
-public final class BinanceLister: @unchecked Sendable { // confined to the engine thread, but `counts`, which has its own lock
-    public enum Mode: String, CaseIterable, Sendable {
-        case archives, types, symbols, intervals
-    }
+public final class TreeLister<Tree: DatedArchiveTree>: @unchecked Sendable { // confined to the engine thread, but `counts`, which has its own lock
+    public typealias Mode = TreeListMode
+    public typealias Market = Tree.Market
+    private typealias Keys = TreeKeys<Tree.Market>
 
     /// What the walk found, for the summary and the exit status.
     public struct Totals: Sendable {
@@ -22,10 +27,11 @@ public final class BinanceLister: @unchecked Sendable { // confined to the engin
     }
 
     private enum Level {
-        case period(BinanceMarket, ArchivePeriod)
-        case type(BinanceMarket, ArchivePeriod, String)
-        case symbol(BinanceMarket, ArchivePeriod, String, String)
-        case interval(BinanceMarket, ArchivePeriod, String, String, String)
+        case period(Market, ArchivePeriod)
+        case typeGroup(Market, ArchivePeriod, String)
+        case type(Market, ArchivePeriod, String)
+        case symbol(Market, ArchivePeriod, String, String)
+        case interval(Market, ArchivePeriod, String, String, String)
     }
 
     /// A folder whose files are being listed, across its pages.
@@ -36,8 +42,8 @@ public final class BinanceLister: @unchecked Sendable { // confined to the engin
         var safeKey: String?
     }
 
-    private let selection: BinanceSelection
-    private let endpoints: BinanceEndpoints
+    private let selection: TreeSelection<Market>
+    private let endpoints: any BucketEndpoints
     private let engine: TransferEngine
     private let retry: RetryPolicy
     private let mode: Mode
@@ -56,11 +62,11 @@ public final class BinanceLister: @unchecked Sendable { // confined to the engin
     /// Leaf folders listed to the end, with the key the next incremental listing starts after.
     public private(set) var completedMarks: [(prefix: String, lastKey: String)] = []
     // Aggregates for --list.
-    public private(set) var listedTypes: [(BinanceMarket, ArchivePeriod, String)] = []
+    public private(set) var listedTypes: [(Market, ArchivePeriod, String)] = []
     public private(set) var listedSymbols: [String: (types: Set<String>, periods: Set<String>)] = [:]
     public private(set) var listedIntervals: [String: Int] = [:]
 
-    public init(selection: BinanceSelection, endpoints: BinanceEndpoints, engine: TransferEngine, retry: RetryPolicy,
+    public init(selection: TreeSelection<Market>, endpoints: any BucketEndpoints, engine: TransferEngine, retry: RetryPolicy,
                 mode: Mode, log: Logger, catalogMark: @escaping (String) -> String?,
                 emit: @escaping (Archive) -> Void, pageDone: @escaping () -> Void, telemetry: Telemetry? = nil) {
         self.telemetry = telemetry?.isTracing == true ? telemetry : nil
@@ -84,11 +90,11 @@ public final class BinanceLister: @unchecked Sendable { // confined to the engin
                     for type in types {
                         // Skip folders the table says cannot exist (spot has no bookDepth,
                         // fundingRate no daily files).
-                        guard let ds = BinanceDatasets.dataset(market, type), ds.periods.contains(period) else { continue }
+                        guard let periods = Tree.periods(market, type), periods.contains(period) else { continue }
                         enterType(market, period, type)
                     }
                 } else {
-                    list(.period(market, period), BinanceKeys.periodFolder(market, period), marker: nil)
+                    list(.period(market, period), Keys.periodFolder(market, period), marker: nil)
                 }
             }
         }
@@ -97,34 +103,34 @@ public final class BinanceLister: @unchecked Sendable { // confined to the engin
 
     // MARK: walking down
 
-    private func enterType(_ market: BinanceMarket, _ period: ArchivePeriod, _ type: String) {
+    private func enterType(_ market: Market, _ period: ArchivePeriod, _ type: String) {
         // Exact symbol names need no listing of the type folder, except for --list symbols,
         // which is asked precisely to learn which exist.
         if let symbols = selection.literalSymbols, mode != .symbols {
             for symbol in symbols { enterSymbol(market, period, type, symbol) }
         } else {
-            list(.type(market, period, type), BinanceKeys.typeFolder(market, period, type), marker: nil)
+            list(.type(market, period, type), Keys.typeFolder(market, period, type), marker: nil)
         }
     }
 
-    private func enterSymbol(_ market: BinanceMarket, _ period: ArchivePeriod, _ type: String, _ symbol: String) {
-        let folder = BinanceKeys.typeFolder(market, period, type) + symbol + "/"
-        let klineLike = BinanceDatasets.isKlineLike(type)
-        if klineLike, let intervals = selection.intervals, mode == .archives {
+    private func enterSymbol(_ market: Market, _ period: ArchivePeriod, _ type: String, _ symbol: String) {
+        let folder = Keys.typeFolder(market, period, type) + symbol + "/"
+        let folders = Tree.intervalFolders(type)
+        if folders == .always, let intervals = selection.intervals, mode == .archives {
             for interval in intervals { enterInterval(market, period, type, symbol, interval) }
             return
         }
         // Known non-kline types keep their files right here: start after --since or the catalog.
         var marker: String?
-        if mode == .archives && !klineLike && BinanceDatasets.dataset(market, type) != nil {
-            marker = startMarker(folder: folder, stem: BinanceKeys.stem(symbol: symbol, type: type, interval: nil), period: period)
+        if mode == .archives && folders == .never && Tree.periods(market, type) != nil {
+            marker = startMarker(folder: folder, stem: Keys.stem(symbol: symbol, type: type, interval: nil), period: period)
         }
         list(.symbol(market, period, type, symbol), folder, marker: marker)
     }
 
-    private func enterInterval(_ market: BinanceMarket, _ period: ArchivePeriod, _ type: String, _ symbol: String, _ interval: String) {
-        let folder = BinanceKeys.typeFolder(market, period, type) + symbol + "/" + interval + "/"
-        let stem = BinanceKeys.stem(symbol: symbol, type: type, interval: interval)
+    private func enterInterval(_ market: Market, _ period: ArchivePeriod, _ type: String, _ symbol: String, _ interval: String) {
+        let folder = Keys.typeFolder(market, period, type) + symbol + "/" + interval + "/"
+        let stem = Keys.stem(symbol: symbol, type: type, interval: interval)
         list(.interval(market, period, type, symbol, interval), folder,
              marker: startMarker(folder: folder, stem: stem, period: period))
     }
@@ -187,21 +193,31 @@ public final class BinanceLister: @unchecked Sendable { // confined to the engin
         log.error("listing \(prefix) failed: \(error)", ["prefix": .string(prefix), "code": .string(code)])
     }
 
+    private func foundType(_ market: Market, _ period: ArchivePeriod, _ type: String) {
+        guard selection.wantsType(type) else { return }
+        if mode == .types {
+            listedTypes.append((market, period, type))
+        } else {
+            enterType(market, period, type)
+        }
+    }
+
     private func handle(_ page: ListPage, next: String?, level: Level, prefix: String) {
         switch level {
         case .period(let market, let period):
             for sub in page.commonPrefixes {
-                let type = BinanceKeys.lastComponent(sub)
-                guard selection.wantsType(type) else { continue }
-                if mode == .types {
-                    listedTypes.append((market, period, type))
-                } else {
-                    enterType(market, period, type)
+                let type = Keys.lastComponent(sub)
+                if Tree.typeGroups.contains(type) {
+                    if selection.wantsTypeGroup(type) { list(.typeGroup(market, period, type), sub, marker: nil) }
+                    continue
                 }
+                foundType(market, period, type)
             }
+        case .typeGroup(let market, let period, let group):
+            for sub in page.commonPrefixes { foundType(market, period, group + "/" + Keys.lastComponent(sub)) }
         case .type(let market, let period, let type):
             for sub in page.commonPrefixes {
-                let symbol = BinanceKeys.lastComponent(sub)
+                let symbol = Keys.lastComponent(sub)
                 guard selection.wantsSymbol(symbol) else { continue }
                 if mode == .symbols {
                     let key = market.rawValue + "\t" + symbol
@@ -215,7 +231,7 @@ public final class BinanceLister: @unchecked Sendable { // confined to the engin
             }
         case .symbol(let market, let period, let type, let symbol):
             for sub in page.commonPrefixes {
-                let interval = BinanceKeys.lastComponent(sub)
+                let interval = Keys.lastComponent(sub)
                 guard selection.wantsInterval(interval) else { continue }
                 if mode == .intervals {
                     listedIntervals[[market.rawValue, period.rawValue, type, interval].joined(separator: "\t"), default: 0] += 1
@@ -235,7 +251,7 @@ public final class BinanceLister: @unchecked Sendable { // confined to the engin
 
     /// Emits the archives on one page of a leaf folder. Returns true when the folder needs
     /// no further pages (past --until).
-    private func files(_ page: ListPage, prefix: String, _ market: BinanceMarket, _ period: ArchivePeriod, _ type: String,
+    private func files(_ page: ListPage, prefix: String, _ market: Market, _ period: ArchivePeriod, _ type: String,
                        _ symbol: String, _ interval: String?, hasNext: Bool) -> Bool {
         var state = folders[prefix] ?? FolderState()
         var pastUntil = false
@@ -248,7 +264,7 @@ public final class BinanceLister: @unchecked Sendable { // confined to the engin
                 if !state.blocked && state.pendingZip == nil { state.safeKey = object.key }
                 continue
             }
-            guard let date = BinanceKeys.date(ofFile: name, period: period) else {
+            guard let date = Keys.date(ofFile: name, period: period) else {
                 log.debug("not an archive name, skipped", ["key": .string(object.key)])
                 continue
             }
@@ -261,10 +277,13 @@ public final class BinanceLister: @unchecked Sendable { // confined to the engin
             case .within:
                 state.pendingZip = object.key
                 counts.withLock { $0.archives += 1 }
-                emit(Archive(source: "binance", market: market.rawValue, period: period.rawValue, type: type,
+                let url = endpoints.downloadURL(key: object.key)
+                emit(Archive(source: Tree.source, market: market.rawValue, period: period.rawValue, type: type,
                              symbol: symbol, interval: interval, date: date, key: object.key,
-                             url: endpoints.downloadURL(key: object.key),
-                             checksumURL: endpoints.downloadURL(key: object.key + ".CHECKSUM"),
+                             url: url,
+                             // checksum_url means a SHA-256 sidecar (the record contract);
+                             // other sidecars are described by the record's `checksum`.
+                             checksumURL: Tree.sidecar == .sha256 ? url + ".CHECKSUM" : nil,
                              size: object.size, etag: object.etag.isEmpty ? nil : object.etag,
                              lastModified: WallClock.parseRFC3339(object.lastModified).map(WallClock.rfc3339(millis:))
                                 ?? (object.lastModified.isEmpty ? nil : object.lastModified)))

@@ -1,0 +1,195 @@
+import ArcCore
+
+/// The command around a `TreeLister`, shared by the sources whose archives are laid out
+/// like Binance's: the filters, the transfer engine, records written page by page, the
+/// --list answers, the --incremental catalog, the summary and the exit status.
+public enum TreeDiscovery<Tree: DatedArchiveTree> {
+    /// Lists the tree with the options every such source shares (--list, --jobs, --retries,
+    /// --incremental, --list-url, --download-url); `endpoints` makes the endpoints from the
+    /// two URLs (nil: the source's defaults); `symbolNote`, when given, is written on every
+    /// `--list symbols` record.
+    public static func run(_ context: ToolContext, output: BufferedOutput, selection: TreeSelection<Tree.Market>,
+                           endpoints makeEndpoints: (_ listURL: String?, _ downloadURL: String?) -> any BucketEndpoints,
+                           symbolNote: String? = nil) throws -> ExitStatus {
+        let p = context.parsed
+        let log = context.log
+        let mode = p.value("list").flatMap(TreeListMode.init(rawValue:)) ?? .archives
+        let jobs = try p.int("jobs", range: 1...1024) ?? 16
+        let retries = try p.int("retries", range: 1...100) ?? 5
+        for name in ["list-url", "download-url"] {
+            if let url = p.value(name), !url.isHTTPURL {
+                throw UsageError("--\(name): expected an http:// or https:// URL, got '\(url)'")
+            }
+        }
+        let endpoints = makeEndpoints(p.value("list-url"), p.value("download-url"))
+        let incremental = p.flag("incremental")
+        if incremental && mode != .archives { throw UsageError("--incremental lists archives; it does not go with --list") }
+
+        // The state database is needed only for --incremental.
+        let catalog = incremental ? Catalog(try StateStore.openShared(context.statePath)) : nil
+
+        let stop = StopSignal.shared
+        stop.install()
+        let engine = TransferEngine(TransferConfiguration(maxConcurrent: jobs))
+        // A retry may still succeed: a warning. A listing that fails for good is an error (TreeLister).
+        engine.onRetry = { log.log(.warn, $0.message, fields: $0.logFields) }
+        stop.onStop { _ in engine.cancelAll() }
+
+        var builder = RecordBuilder()
+        var writeError: Error?
+        let lister = TreeLister<Tree>(
+            selection: selection, endpoints: endpoints, engine: engine,
+            retry: RetryPolicy(maxAttempts: retries, retryForbidden: true), mode: mode, log: log,
+            catalogMark: { prefix in (try? catalog?.lastKey(prefix: prefix)) ?? nil },
+            emit: { archive in
+                guard writeError == nil else { return }
+                builder.begin()
+                archive.encode(into: &builder)
+                encodeChecksum(of: archive, into: &builder)
+                builder.end()
+                do { try output.write(builder.bytes) } catch {
+                    writeError = error
+                    engine.cancelAll()
+                }
+            },
+            pageDone: {
+                guard writeError == nil else { return }
+                do { try output.flush() } catch {
+                    writeError = error
+                    engine.cancelAll()
+                }
+            },
+            telemetry: context.telemetry)
+        let started = MonotonicClock.nanos()
+        let progress = ProgressLine(enabled: !context.quiet) {
+            let t = lister.totals
+            return "listing: \(t.requests) requests, \(t.folders) folders, \(t.archives) archives"
+        }
+        lister.start()
+        engine.start()
+        engine.wait()
+        progress.stop()
+        if let writeError { throw writeError }
+        if stop.requested { return stop.exitStatus }
+
+        try writeListing(lister, mode: mode, symbolNote: symbolNote, output: output)
+        if let catalog, !lister.completedMarks.isEmpty {
+            let now = WallClock.now()
+            try catalog.transaction {
+                for mark in lister.completedMarks { try catalog.record(prefix: mark.prefix, lastKey: mark.lastKey, at: now) }
+            }
+        }
+        let t = lister.totals
+        let seconds = Double(MonotonicClock.nanos() - started) / 1e9
+        log.info("listed \(t.archives) archives in \(t.folders) folders", [
+            "archives": .int(Int64(t.archives)), "folders": .int(Int64(t.folders)), "requests": .int(Int64(t.requests)),
+            "failed_requests": .int(Int64(t.failedRequests)), "retries": .int(Int64(engine.stats.retries)),
+            "duration_ms": .int(Int64(seconds * 1000)),
+        ])
+        let m = context.telemetry.metrics
+        for (name, help, value) in [
+            ("arc_discover_archives_total", "archive records written", t.archives),
+            ("arc_discover_folders_total", "folders listed", t.folders),
+            ("arc_discover_requests_total", "listing requests made", t.requests),
+            ("arc_discover_failed_requests_total", "listing requests that failed after their retries", t.failedRequests),
+            ("arc_discover_retries_total", "listing requests retried", engine.stats.retries),
+        ] {
+            m.declare(name, .counter, help: help)
+            m.add(name, Double(value))
+        }
+        context.telemetry.root.set("arc.archives", .int(Int64(t.archives)))
+        if t.failedRequests > 0 {
+            return t.failedRequests == t.requests ? .unavailable : .failures
+        }
+        return .ok
+    }
+
+    /// The filters every such source shares: --market, --period, --type, --symbol,
+    /// --interval, --since, --until.
+    public static func selection(from p: ParsedCommand) throws -> TreeSelection<Tree.Market> {
+        var s = TreeSelection<Tree.Market>()
+        let markets = p.list("market").compactMap(Tree.Market.init(rawValue:))
+        if !markets.isEmpty { s.markets = markets }
+        let periods = p.list("period").compactMap(ArchivePeriod.init(rawValue:))
+        if !periods.isEmpty { s.periods = periods }
+        let types = p.list("type")
+        if !types.isEmpty {
+            s.types = types
+            let unknown = types.filter { t in !s.markets.contains { Tree.periods($0, t) != nil } }
+            if unknown.count == types.count {
+                throw UsageError("--type: \(unknown.joined(separator: ", ")) not published for market \(s.markets.map { $0.rawValue }.joined(separator: ", "))")
+            }
+        }
+        s.symbols = p.list("symbol").map(Glob.init)
+        let intervals = p.list("interval")
+        if !intervals.isEmpty { s.intervals = intervals }
+        s.since = try date(p, "since", endOfMonth: false)
+        s.until = try date(p, "until", endOfMonth: true)
+        if let a = s.since, let b = s.until, a > b { throw UsageError("--since \(a) is after --until \(b)") }
+        return s
+    }
+
+    static func date(_ p: ParsedCommand, _ name: String, endOfMonth: Bool) throws -> Day? {
+        guard let text = p.value(name) else { return nil }
+        if let day = Day(text) { return day }
+        if let month = Month(text) { return endOfMonth ? month.lastDay : month.firstDay }
+        throw UsageError("--\(name): expected a date YYYY-MM-DD or a month YYYY-MM, got '\(text)'")
+    }
+
+    /// The record's `checksum` for sidecars other than SHA-256 (those are `checksum_url`,
+    /// as the record contract has it).
+    static func encodeChecksum(of archive: Archive, into b: inout RecordBuilder) {
+        guard Tree.sidecar != .sha256 else { return }
+        b.object("checksum") {
+            $0.string("kind", Tree.sidecar.rawValue)
+            $0.string("url", archive.url + ".CHECKSUM")
+        }
+    }
+
+    /// The --list answers, gathered over the whole walk and written sorted.
+    static func writeListing(_ lister: TreeLister<Tree>, mode: TreeListMode, symbolNote: String?, output: BufferedOutput) throws {
+        var b = RecordBuilder()
+        func write(_ body: (inout RecordBuilder) -> Void) throws {
+            b.begin()
+            b.string("source", Tree.source)
+            body(&b)
+            b.end()
+            try output.write(b.bytes)
+        }
+        switch mode {
+        case .archives:
+            return
+        case .types:
+            for (market, period, type) in lister.listedTypes.sorted(by: { ($0.0.rawValue, $0.1.rawValue, $0.2) < ($1.0.rawValue, $1.1.rawValue, $1.2) }) {
+                try write {
+                    $0.string("market", market.rawValue)
+                    $0.string("period", period.rawValue)
+                    $0.string("type", type)
+                }
+            }
+        case .symbols:
+            for (key, entry) in lister.listedSymbols.sorted(by: { $0.key < $1.key }) {
+                let parts = key.split(separator: "\t").map(String.init)
+                try write {
+                    $0.string("market", parts[0])
+                    $0.string("symbol", parts[1])
+                    $0.strings("types", entry.types.sorted())
+                    $0.strings("periods", entry.periods.sorted())
+                    if let symbolNote { $0.string("note", symbolNote) }
+                }
+            }
+        case .intervals:
+            for (key, count) in lister.listedIntervals.sorted(by: { $0.key < $1.key }) {
+                let parts = key.split(separator: "\t").map(String.init)
+                try write {
+                    $0.string("market", parts[0])
+                    $0.string("period", parts[1])
+                    $0.string("type", parts[2])
+                    $0.string("interval", parts[3])
+                    $0.int("symbols", count)
+                }
+            }
+        }
+        try output.flush()
+    }
+}
