@@ -12,6 +12,7 @@ CHECKSUM that matches, so the bronze stage collects them all. OUT/silver-quirks.
 `silver_manifest()`) maps each key to the finding code expected from it.
 
     make-mirror.py OUT --preset {test,demo,bench,silver} [--seed N] [--rows N]
+    make-mirror.py OUT --preset bybit [--seed N] [--rows N]   Bybit's archive (scripts/mirror_bybit.py)
     make-mirror.py OUT --republish KEY [KEY ...]
     make-mirror.py OUT --add-day YYYY-MM-DD
 """
@@ -830,7 +831,7 @@ def parse_args(argv):
     p = Parser(prog="make-mirror.py", description=__doc__.split("\n\n")[0])
     p.add_argument("out", metavar="OUT", help="directory to write; the bucket is OUT/" + BUCKET)
     mode = p.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--preset", choices=sorted(PRESETS), help="generate a whole mirror")
+    mode.add_argument("--preset", choices=sorted([*PRESETS, "bybit"]), help="generate a whole mirror")
     mode.add_argument("--republish", nargs="+", metavar="KEY", help="rewrite these archives with new content")
     mode.add_argument("--add-day", type=day, metavar="YYYY-MM-DD", help="add a day to every daily klines folder")
     p.add_argument("--seed", type=int, default=1, help="seed for the content (default 1)")
@@ -841,7 +842,12 @@ def parse_args(argv):
 def main(argv=None):
     try:
         args = parse_args(argv)
-        if args.preset:
+        if args.preset == "bybit":
+            # Another archive's layout, in its own module.
+            sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+            import mirror_bybit
+            count, size = mirror_bybit.make(args.out, args.seed, args.rows)
+        elif args.preset:
             count, size = make_preset(args.out, args.preset, args.seed, args.rows)
         elif args.republish:
             count, size = republish(args.out, args.republish, args.seed, args.rows)
