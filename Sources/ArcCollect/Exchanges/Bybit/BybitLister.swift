@@ -101,7 +101,8 @@ public final class BybitLister: @unchecked Sendable { // confined to the engine 
                 // Reported, never guessed at: a name we cannot date is no archive record.
                 counts.withLock { $0.oddNames += 1 }
                 log.warn("not an archive name, skipped", ["key": .string(file.key)])
-                lastKey = file.key
+                // Not in the catalog mark: `README.txt` sorts after `ETHUSDT2024-…` and would
+                // hide the archives published after it.
                 continue
             }
             guard parsed.period == period else { continue }
