@@ -63,7 +63,7 @@ public enum HTMLIndex {
         let t = Array(tag.utf8)
         var i = start
         while i < b.count {
-            if b[i] == UInt8(ascii: "<"), i + t.count < b.count {
+            if b[i] == UInt8(ascii: "<"), i + 1 + t.count < b.count {
                 var match = true
                 for k in 0..<t.count where lower(b[i + 1 + k]) != t[k] { match = false; break }
                 if match {
