@@ -184,3 +184,22 @@ def test_bad_flags(benv):
                  ["--incremental", "--list", "symbols"], ["--since", "2024-02-01", "--until", "2024-01-01"]):
         r = discover(benv, *args)
         assert r.status == 2, (args, r)
+
+
+def test_collect_rate_holds_per_host(benv, bybit_mirror, tmp_path):
+    from static_http import StaticHTTP
+    files = StaticHTTP(bybit_mirror.root / "public.bybit.com").start()
+    try:
+        d = discover(benv, "--download-url", files.url, "-m", "linear")
+        assert d.status == 0, d
+        p = run("arc-plan", "--dest", str(tmp_path / "out"), input=d.stdout, env=benv)
+        assert p.status == 0, p
+        c = run("arc-collect", "-j", "16", "--rate", "5", input=p.stdout, env=benv)
+        assert c.status == 0, c
+        assert len(files.requests) == len(d.records) >= 10
+        assert files.max_in_window(1.0) <= 6
+        assert all(ua and ua.startswith("arc/") for _, _, ua, _ in files.requests)
+        r = run("arc-collect", "--rate", "0", input=p.stdout, env=benv)
+        assert r.status == 2
+    finally:
+        files.stop()
