@@ -214,3 +214,38 @@ def s5cmd(env, *args, input=None, check=True, cwd=None):
     if check:
         assert p.returncode == 0, f"s5cmd {' '.join(args)}: exit {p.returncode}\n{p.stderr.decode()}"
     return p
+
+
+class BybitMirror:
+    """make-mirror.py's bybit preset: the bucket served by `rclone serve s3` (`s3.url`, the
+    listing URL and download base) and its HTML index by a static server (`index.url`)
+    that logs requests and can ban (Tests/tools/static_http.py)."""
+
+    def __init__(self, root):
+        from static_http import StaticHTTP
+        self.root = Path(root)
+        make_mirror(self.root, "--preset", "bybit")
+        self.s3 = RcloneS3(self.root, bucket="public.bybit.com", dir_cache_time="0s")
+        self.index = StaticHTTP(self.root / "bybit-index")
+
+    def start(self):
+        self.s3.start()
+        self.index.start()
+        return self
+
+    def stop(self):
+        self.s3.stop()
+        self.index.stop()
+
+    def env(self, base):
+        e = dict(base)
+        e.update(ARC_BYBIT_LIST_URL=self.s3.url, ARC_BYBIT_DOWNLOAD_URL=self.s3.url, ARC_BYBIT_INDEX_URL=self.index.url)
+        return e
+
+
+@pytest.fixture
+def bybit_mirror(tmp_path):
+    """Bybit's archive (the bucket and its HTML index), served; stopped after the test."""
+    m = BybitMirror(tmp_path / "bybit").start()
+    yield m
+    m.stop()

@@ -3,6 +3,7 @@ complete -c arc-collect -f
 complete -c arc-collect -F
 complete -c arc-collect -s j -l jobs -x -d 'tasks in flight at once'
 complete -c arc-collect -l retries -x -d 'attempts per request, the first included'
+complete -c arc-collect -l rate -x -d 'requests a second per host at most (default: no limit but for hosts known to ban: public.bybit.com 20)'
 complete -c arc-collect -l retry-delay -x -d 'first backoff delay; doubles each retry, with jitter'
 complete -c arc-collect -l stall-timeout -x -d 'cut and retry a transfer that receives nothing for this long; 0 never cuts'
 complete -c arc-collect -l connect-timeout -x -d 'give up connecting after this long'

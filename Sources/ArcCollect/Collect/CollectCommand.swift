@@ -69,6 +69,8 @@ public enum CollectCommand {
         options: [
             OptionSpec("jobs", short: "j", valueName: "N", help: "tasks in flight at once", defaultValue: "16"),
             OptionSpec("retries", valueName: "N", help: "attempts per request, the first included", defaultValue: "5"),
+            OptionSpec("rate", valueName: "N",
+                       help: "requests a second per host at most (default: no limit but for hosts known to ban: public.bybit.com 20)"),
             OptionSpec("retry-delay", valueName: "DURATION", help: "first backoff delay; doubles each retry, with jitter",
                        defaultValue: "500ms"),
             OptionSpec("stall-timeout", valueName: "DURATION", help: "cut and retry a transfer that receives nothing for this long; 0 never cuts",
@@ -118,6 +120,12 @@ public enum CollectCommand {
         options.dryRun = p.flag("dry-run")
         options.failFast = p.flag("fail-fast")
         options.requireChecksum = p.flag("require-checksum")
+        if let text = p.value("rate") {
+            guard let rate = Double(text), rate > 0, rate.isFinite else {
+                throw UsageError("--rate: expected requests a second above 0, got '\(text)'")
+            }
+            options.hostRates = HostRateLimits.forTool(rate: rate)
+        }
 
         let queueOptions = try QueueWorkerOptions.parse(p, statePath: context.statePath)
         let stop = StopSignal.shared

@@ -9,6 +9,8 @@ public struct CollectOptions: Sendable {
     public var requireChecksum = false
     public var stallTimeout = 30.0
     public var connectTimeout = 10.0
+    /// Requests a second per host (`--rate`; HostRateLimits.forTool).
+    public var hostRates = HostRateLimits.forTool(rate: nil)
     /// Threads that verify, fsync and rename finished downloads, so a slow disk never
     /// stalls the network loop.
     public var finishers = 4
@@ -98,9 +100,11 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         self.output = output
         self.log = log
         slots = Slots(options.jobs)
-        engine = TransferEngine(TransferConfiguration(
+        var configuration = TransferConfiguration(
             maxConcurrent: options.jobs * 2, maxConnections: options.jobs * 2 + 8,
-            connectTimeout: options.connectTimeout, stallTimeout: options.stallTimeout))
+            connectTimeout: options.connectTimeout, stallTimeout: options.stallTimeout)
+        configuration.hostRates = options.hostRates
+        engine = TransferEngine(configuration)
         // A retry may still succeed: a warning (the S3 client's requests; a task's own
         // transfers name its span). A task that fails for good is an error (writeResults).
         engine.onRetry = { [log] in log.log(.warn, $0.message, fields: $0.logFields) }

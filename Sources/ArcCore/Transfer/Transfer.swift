@@ -85,6 +85,8 @@ public final class Transfer: @unchecked Sendable { // touched only by the engine
     var sinkError: Error?
     var rangeMismatch = false
     var notBefore: UInt64 = 0
+    /// Attempts refused by a host's ban (HostThrottle): they do not count against the retry policy.
+    var banRetries = 0
     let createdAt = MonotonicClock.nanos()
     var bytesReceived: Int64 = 0
     var cancelled = false

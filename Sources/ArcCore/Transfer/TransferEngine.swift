@@ -62,6 +62,8 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
     /// Transfers paused in a callback: the budget was spent, or their sink is busy (a
     /// hashing thread behind). The loop resumes each once its reason has passed.
     private var paused: [Transfer] = []
+    /// --rate: transfers to a limited host wait here for its token (nil: no limits).
+    private let throttle: HostThrottle?
 
     struct Budget {
         var bytes: Double = 0
@@ -71,6 +73,7 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
     public init(_ configuration: TransferConfiguration) {
         Curl.ensureInitialized()
         self.configuration = configuration
+        throttle = configuration.hostRates.isEmpty ? nil : HostThrottle(configuration.hostRates)
         multi = arc_curl_multi_init()
         // Neither can fail on a valid handle, and either failing would change only how
         // connections are kept, never a transfer's outcome.
@@ -182,7 +185,7 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
             let performed = arc_curl_multi_perform(multi, &stillRunning)
             if performed != CURLM_OK { failRunning("curl_multi_perform: " + Curl.text(performed)) }
             drainMessages()
-            if finish && active == 0 && waitingHead == waiting.count && delayed.isEmpty {
+            if finish && active == 0 && waitingHead == waiting.count && delayed.isEmpty && (throttle?.heldCount ?? 0) == 0 {
                 let idle: Bool = lock.withLock {
                     if inbox.isEmpty && tasks.isEmpty { ended = true }
                     return ended
@@ -197,6 +200,10 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
                 let now = MonotonicClock.nanos()
                 let untilRetry = next > now ? Int((next - now) / 1_000_000) + 1 : 0
                 timeout = min(timeout, untilRetry)
+            }
+            if let next = throttle?.nextRelease() {
+                let now = MonotonicClock.nanos()
+                timeout = min(timeout, next > now ? Int((next - now) / 1_000_000) + 1 : 0)
             }
             if waitingHead < waiting.count && active < configuration.maxConcurrent { timeout = 0 }
             if !paused.isEmpty { timeout = min(timeout, 2) }
@@ -216,10 +223,16 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
             }
             delayed = still
         }
+        if let throttle {
+            // Those that waited for their host's token first: they were queued before the rest.
+            let now = MonotonicClock.nanos()
+            for t in throttle.release(now: now, limit: configuration.maxConcurrent - active) { begin(t) }
+        }
         while active < configuration.maxConcurrent && waitingHead < waiting.count {
             let t = waiting[waitingHead]!
             waiting[waitingHead] = nil
             waitingHead += 1
+            if let throttle, !throttle.admit(t, now: MonotonicClock.nanos()) { continue }
             begin(t)
         }
         if waitingHead == waiting.count {
@@ -400,15 +413,26 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
                 let response = TransferResponse(status: t.status, headers: t.headers,
                                                 bytesReceived: t.bytesReceived,
                                                 durationMillis: Int64((MonotonicClock.nanos() - t.createdAt) / 1_000_000))
+                throttle?.answered(url)
                 return t.completion(.success(response), t.attempt)
             }
             failure = .http(status: t.status, url: url, detail: t.errorDetail)
+            if t.status == 403, let throttle, !lock.withLock({ cancelling }),
+               let wait = throttle.ban(t, retryAfter: t.headers.retryAfter, now: MonotonicClock.nanos()) {
+                // A ban, not a refusal of this file: wait it out (HostThrottle.ban).
+                stats.addRetry()
+                if let notify = t.onRetry ?? onRetry {
+                    notify(RetryNotice(url: url, attempt: t.attempt, maxAttempts: t.request.retry.maxAttempts + t.banRetries,
+                                       delay: wait, error: failure))
+                }
+                return
+            }
             retryable = t.request.retry.isRetryable(status: t.status)
         } else {
             failure = .network(curlCode: Int32(code.rawValue), url: url, message: curlError)
             retryable = TransferError.isRetryable(curlCode: code)
         }
-        if retryable && t.attempt < t.request.retry.maxAttempts && !lock.withLock({ cancelling }) {
+        if retryable && t.attempt - t.banRetries < t.request.retry.maxAttempts && !lock.withLock({ cancelling }) {
             let delay = t.request.retry.delay(afterAttempt: t.attempt, retryAfter: t.headers.retryAfter)
             t.notBefore = MonotonicClock.nanos() + UInt64(delay * 1e9)
             stats.addRetry()
@@ -423,7 +447,7 @@ public final class TransferEngine: @unchecked Sendable { // the inbox and flags 
     }
 
     private func cancelEverything() {
-        let queued = waiting[waitingHead...].compactMap { $0 } + delayed
+        let queued = waiting[waitingHead...].compactMap { $0 } + delayed + (throttle?.drain() ?? [])
         waiting.removeAll()
         waitingHead = 0
         delayed.removeAll()

@@ -67,6 +67,8 @@ public struct TransferConfiguration: Sendable {
     /// Bytes a second for all transfers together (`--bwlimit`), shared evenly among the
     /// transfers in flight; 0 for no limit.
     public var bandwidthLimit: Int64
+    /// Requests a second per host (`--rate`) and how bans are waited out; none by default.
+    public var hostRates = HostRateLimits()
 
     public init(maxConcurrent: Int = 16, maxConnections: Int? = nil, connectTimeout: Double = 10,
                 stallTimeout: Double = 30, attemptTimeout: Double = 0, userAgent: String = "arc/\(ArcVersion.current)",

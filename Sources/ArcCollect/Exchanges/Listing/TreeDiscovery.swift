@@ -123,17 +123,9 @@ public enum TreeDiscovery<Tree: DatedArchiveTree> {
         s.symbols = p.list("symbol").map(Glob.init)
         let intervals = p.list("interval")
         if !intervals.isEmpty { s.intervals = intervals }
-        s.since = try date(p, "since", endOfMonth: false)
-        s.until = try date(p, "until", endOfMonth: true)
-        if let a = s.since, let b = s.until, a > b { throw UsageError("--since \(a) is after --until \(b)") }
+        let dates = try ArchiveDateRange(p)
+        (s.since, s.until) = (dates.since, dates.until)
         return s
-    }
-
-    static func date(_ p: ParsedCommand, _ name: String, endOfMonth: Bool) throws -> Day? {
-        guard let text = p.value(name) else { return nil }
-        if let day = Day(text) { return day }
-        if let month = Month(text) { return endOfMonth ? month.lastDay : month.firstDay }
-        throw UsageError("--\(name): expected a date YYYY-MM-DD or a month YYYY-MM, got '\(text)'")
     }
 
     /// The record's `checksum` for sidecars other than SHA-256 (those are `checksum_url`,

@@ -34,24 +34,12 @@ public struct TreeSelection<Market: ArchiveMarket>: Sendable {
 
     public func wantsInterval(_ interval: String) -> Bool { intervals.map { $0.contains(interval) } ?? true }
 
-    public enum DatePosition { case before, within, after }
+    public typealias DatePosition = ArchiveDateRange.Position
 
     /// Where an archive's date (`YYYY-MM-DD` or `YYYY-MM`) falls against --since/--until;
     /// a month counts as within when any of its days is.
     public func position(of date: String, period: ArchivePeriod) -> DatePosition {
-        let first: Day, last: Day
-        if period == .daily {
-            guard let d = Day(date) else { return .within }
-            first = d
-            last = d
-        } else {
-            guard let m = Month(date) else { return .within }
-            first = m.firstDay
-            last = m.lastDay
-        }
-        if let since, last < since { return .before }
-        if let until, first > until { return .after }
-        return .within
+        ArchiveDateRange(since: since, until: until).position(of: date, period: period)
     }
 
     /// A listing marker that skips the keys dated before --since: keys sort by date
