@@ -28,6 +28,7 @@
 //   fuzz-csv-table       Corpus/csv-table     ArcSilver, ArcCore TableParser and its checks, CheckReport's JSON
 //   fuzz-zip             Corpus/zip           ArcSilver, ArcCore ZipEntryReader (a downloaded archive, fed in pieces)
 //   fuzz-html-index      Corpus/html-index    ArcCollect         HTMLIndex.parse (a CDN's directory index page)
+//   fuzz-gzip            Corpus/gzip          ArcSilver, ArcCore GzipReader (Bybit's csv.gz, fed in pieces), against zlib's reading
 import PackageDescription
 
 // modules: the root package's products a target imports; local: this package's support targets.
@@ -50,6 +51,7 @@ let targets: [(name: String, modules: [String], local: [String])] = [
     ("fuzz-csv-table", ["ArcSilver", "ArcCore"], []),
     ("fuzz-zip", ["ArcSilver", "ArcCore"], []),
     ("fuzz-html-index", ["ArcCollect"], []),
+    ("fuzz-gzip", ["ArcSilver", "ArcCore"], []),
 ]
 
 let package = Package(

@@ -18,6 +18,8 @@ What each target starts from:
   tzif                  a few small /usr/share/zoneinfo files and their POSIX TZ footers
   zip                   small archives from python's zipfile: deflate, stored, data descriptors
                         (written to a pipe), zip64, several entries, an empty entry, none
+  gzip                  Bybit-shaped csv.gz from python's gzip: with and without a name, every
+                        header field, two members, Bybit's empty 44-byte gzip, cut and broken ones
 
 Seeds are written only when missing: rerunning leaves the committed ones as they are.
 Crash inputs that were fixed are kept in the corpora too (named crash-*).
@@ -36,6 +38,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path
 
 FUZZ = Path(__file__).resolve().parent
@@ -349,6 +352,20 @@ def csv_table_seeds():
     put("csv-table", "weekly-klines-gaps", "data/spot/monthly/klines/BTCUSDT/1w/BTCUSDT-1w-2024-02.zip\n"
         "1707091200000,1,1,1,1,1,1707695999999,1,1,1,1,0\n1708300800000,1,1,1,1,1,1708905599999,1,1,1,1,0\n"
         "1708300800001,1,1,1,1,1,1708905599999,1,1,1,1,0\n1708300800000,1,1,1,1,1,1708905599999,1,1,1,1,0\n")
+    # Bybit's and KuCoin's (a KuCoin key is read as KuCoin's after "kucoin ").
+    put("csv-table", "bybit-derivatives-rpi", "trading/BTCUSDT/BTCUSDT2024-03-01.csv.gz\n"
+        "timestamp,symbol,side,size,price,tickDirection,trdMatchID,grossValue,homeNotional,foreignNotional,RPI\n"
+        "1709251200.1234,BTCUSDT,Buy,0.5,62000.5,PlusTick,0b1c-1,3.1e+09,0.5,31000.25,0\n"
+        "1709251200.1234,BTCUSDT,Buy,0.6,62000.5,PlusTick,0b1c-1,3.1e+09,0.6,31000.25,1\n"
+        "1709337599.9999999,BTCUSDT,Sell,0.1,62001,MinusTick,0b1c-2,6.2e+08,0.1,6200.1,\n")
+    put("csv-table", "bybit-spot-monthly", "spot/BTCUSDT/BTCUSDT-2024-02.csv.gz\nid,timestamp,price,volume,side\n"
+        "1,1706745600123,42000.5,0.01,buy\n3,1706745600124,42000.6,0.02,sell\n3,1706745600125,0,0.02,sell\n")
+    put("csv-table", "kucoin-klines", "kucoin data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-03-01.zip\n"
+        "time,open,close,high,low,volume,turnover\n1709251200,62000.1,62000.2,62000.9,62000.05,1.5,93000.3\n"
+        "1709251320,62000.1,62000.2,62000.9,62000.05,1.5,93000.3\n")
+    put("csv-table", "kucoin-trades", "kucoin data/spot/daily/trades/BTCUSDT/BTCUSDT-trades-2024-03-01.zip\n"
+        "trade_id,trade_time,price,size,side\n65e1a0000000000000000001,1709251200123,62000.5,0.5,buy\n"
+        "65e1a0000000000000000001,1709251200123,62000.6,0.5,sell\n")
 
 
 class _Pipe(io.RawIOBase):
@@ -392,8 +409,41 @@ def zip_seeds():
     put("zip", "comment", archive(one, comment=b"a comment"))
 
 
+def gzip_seeds():
+    rows = b"timestamp,symbol,side,size,price,tickDirection,trdMatchID,grossValue,homeNotional,foreignNotional\n" + \
+        b"".join(b"%d.%04d,BTCUSDT,Buy,0.001,42000.5,PlusTick,0b1c%04d-aaaa-bbbb-cccc-000000000000,4200000,0.001,42\n"
+                 % (1704067200 + i, i, i) for i in range(8))
+
+    def member(data, name=None, comment=None, extra=None, header_crc=False, mtime=0):
+        flags = (2 if header_crc else 0) | (4 if extra is not None else 0) | (8 if name else 0) | (16 if comment else 0)
+        head = b"\x1f\x8b\x08" + bytes([flags]) + mtime.to_bytes(4, "little") + b"\x00\x03"
+        if extra is not None:
+            head += len(extra).to_bytes(2, "little") + extra
+        if name:
+            head += name + b"\x00"
+        if comment:
+            head += comment + b"\x00"
+        if header_crc:
+            head += (zlib.crc32(head) & 0xFFFF).to_bytes(2, "little")
+        deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+        body = deflate.compress(data) + deflate.flush()
+        return head + body + zlib.crc32(data).to_bytes(4, "little") + (len(data) & 0xFFFFFFFF).to_bytes(4, "little")
+
+    good = member(rows, name=b"BTCUSDT2024-01-01.csv")
+    put("gzip", "plain", gzip.compress(rows, mtime=0))
+    put("gzip", "named", good)
+    put("gzip", "every-header-field", member(rows, name=b"a.csv", comment=b"c", extra=b"AB\x02\x00xy", header_crc=True))
+    put("gzip", "two-members", member(rows[:100]) + member(rows[100:]))
+    put("gzip", "empty-44", member(b"", name=b"EMPTUSDT_2024-01-01.csv"))
+    put("gzip", "stored-blocks", gzip.compress(rows, compresslevel=0, mtime=0))
+    put("gzip", "cut", good[:len(good) // 2])
+    put("gzip", "bad-crc", good[:-8] + bytes([good[-8] ^ 1]) + good[-7:])
+    put("gzip", "trailing-junk", good + b"junk")
+
+
 def main():
     zip_seeds()
+    gzip_seeds()
     static_seeds()
     csv_table_seeds()
     missing = [p for p in [BIN / "arc-discover", VENV_BIN / "rclone"] if not p.exists()]

@@ -3,6 +3,7 @@ complete -c arc-check -f
 complete -c arc-check -F
 complete -c arc-check -s j -l jobs -x -d 'archives read at once'
 complete -c arc-check -l fail-on -x -a 'fail warn' -d 'the lowest check status that makes the exit status 1'
+complete -c arc-check -l source -x -a 'binance bybit kucoin' -d 'whose archives the arguments (and records without a source field) are: binance, bybit or kucoin; by default told by the key'
 complete -c arc-check -l force -d 'check archives again even when the state database has their result'
 complete -c arc-check -l strict -d 'stop at the first bad record instead of skipping it'
 complete -c arc-check -l state -r -F -d 'state database (ledger, catalog, queues, runs): a SQLite file, or postgres://... for arc-discover, arc-plan, arc-collect, arc-queue, arc-check, arc-convert and wf-run [default: $XDG_STATE_HOME/arc/state.db]'

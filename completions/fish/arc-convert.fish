@@ -7,6 +7,7 @@ complete -c arc-convert -l gate -x -a 'fail warn none' -d 'the check status that
 complete -c arc-convert -l compression -x -a 'zstd gzip snappy none' -d 'Parquet page compression'
 complete -c arc-convert -l merge -x -a 'month' -d 'one file per series and month from its daily archives (month)'
 complete -c arc-convert -s j -l jobs -x -d 'archives converted at once'
+complete -c arc-convert -l source -x -a 'binance bybit kucoin' -d 'whose archives the arguments (and records without a source field) are: binance, bybit or kucoin; by default told by the key'
 complete -c arc-convert -l force -d 'convert archives again even when the silver ledger has them'
 complete -c arc-convert -l strict -d 'stop at the first bad record instead of skipping it'
 complete -c arc-convert -l queue -x -d 'take tasks from work queue NAME in the PostgreSQL state instead of stdin'

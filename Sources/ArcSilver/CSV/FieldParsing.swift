@@ -188,6 +188,30 @@ enum FieldParsing {
         return nil
     }
 
+    /// Seconds since the epoch with an optional fraction (`1704067200`, `1704067200.1234`)
+    /// in microseconds, from the digits: the whole seconds times 10^6 plus the fraction's
+    /// first six digits (fewer are padded with zeros; digits past the microsecond are
+    /// dropped, as silver holds microseconds). No sign, no exponent.
+    static func seconds(_ p: Bytes, _ end: Bytes) -> (Int64, Bytes)? {
+        guard p < end, isDigit(p.pointee), let (whole, q) = int64(p, end) else { return nil }
+        let (scaled, overflow) = whole.multipliedReportingOverflow(by: 1_000_000)
+        guard !overflow else { return nil }
+        var i = q
+        guard i < end, i.pointee == UInt8(ascii: ".") else { return (scaled, i) }
+        i += 1
+        let first = i
+        var fraction: Int64 = 0
+        var scale: Int64 = 100_000
+        while i < end, isDigit(i.pointee) {
+            fraction += Int64(i.pointee - 48) * scale
+            scale /= 10
+            i += 1
+        }
+        guard i > first else { return nil }
+        let (micros, over) = scaled.addingReportingOverflow(fraction)
+        return over ? nil : (micros, i)
+    }
+
     /// `YYYY-MM-DD HH:MM:SS[.ffffff]` or `YYYY-MM-DD` (UTC) in microseconds since the epoch.
     static func textTime(_ p: Bytes, _ end: Bytes) -> (Int64, Bytes)? {
         guard end - p >= 10, p[4] == UInt8(ascii: "-"), p[7] == UInt8(ascii: "-"),

@@ -28,6 +28,10 @@ struct ParserState {
     /// 1000 for milliseconds, 1 for microseconds, 0 until the first epoch time is read.
     var timeScale: Int64 = 0
     var sawTextTime = false
+    var sawSeconds = false
+    /// The fields this file's rows have: all of the dataset's, or fewer by its trailing
+    /// optional ones (decided by the header, or by the first row of a file without one).
+    var fieldCount: Int
     /// Lines seen so far (the current line's number while it is parsed).
     var line = 0
     /// Nil until the first non-blank line said whether it is a header.
@@ -48,6 +52,7 @@ struct ParserState {
         self.identity = identity
         self.scratch = scratch
         self.ops = ops
+        fieldCount = ops.count
         checks = RowChecks(dataset: dataset, identity: identity, scratch: scratch)
     }
 
@@ -66,6 +71,7 @@ struct ParserState {
         if header == nil {
             if FieldParsing.isDigit(start.pointee) {
                 header = false
+                if dataset.trailingOptionalFields > 0 { fieldCount = countFieldsDecided(start, end) }
             } else {
                 header = true
                 checkHeader(start, end)
@@ -83,9 +89,40 @@ struct ParserState {
         let text = String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
         let found = text.split(separator: ",", omittingEmptySubsequences: false)
             .map { $0.trimmingAll(" \t\"").lowercased() }
-        if found != dataset.csvColumns.map({ $0.lowercased() }) {
+        let expected = dataset.csvColumns.map { $0.lowercased() }
+        let shorter = expected.dropLast(dataset.trailingOptionalFields)
+        if found == expected {
+            fieldCount = expected.count
+        } else if dataset.trailingOptionalFields > 0 && found[...] == shorter {
+            // An older file, from before the trailing columns were added.
+            fieldCount = shorter.count
+        } else {
             stopped = true
             unknownLayout.add(line: line, detail: String(text.prefix(300)))
+        }
+    }
+
+    /// A file without a header whose dataset has trailing optional fields: its first row
+    /// says whether they are there (all the fields, or all but those).
+    private func countFieldsDecided(_ start: Bytes, _ end: Bytes) -> Int {
+        var fields = 1
+        var p = start
+        while p < end { if p.pointee == ParserState.comma { fields += 1 }; p += 1 }
+        return fields == ops.count - dataset.trailingOptionalFields ? fields : ops.count
+    }
+
+    /// The trailing optional fields a file without them lacks: no value in row r.
+    private mutating func markAbsent(row r: Int, from first: Int) {
+        for k in first..<ops.count {
+            let op = ops[k]
+            guard op.column >= 0 else { continue }
+            op.present?[r] = false
+            if let slot = op.slot {
+                if op.kind == .boolean { slot.storeBytes(of: false, toByteOffset: r, as: Bool.self) }
+                else { slot.storeBytes(of: 0, toByteOffset: r &* 8, as: Int64.self) }
+            } else {
+                scratch.strings[op.column].append(UnsafeRawBufferPointer(start: nil, count: 0))
+            }
         }
     }
 
@@ -95,7 +132,7 @@ struct ParserState {
     mutating func parseRow(_ start: Bytes, _ end: Bytes) -> Bool {
         let r = rows
         var p = start
-        let count = ops.count
+        let count = fieldCount
         var k = 0
         while true {
             let op = ops[k]
@@ -133,6 +170,11 @@ struct ParserState {
                     guard let (v, q) = FieldParsing.boolean(p, end) else { return failField(k, start, p, end, ParserState.reason(.boolean)) }
                     op.slot.unsafelyUnwrapped.storeBytes(of: v, toByteOffset: r, as: Bool.self)
                     p = q
+                case .seconds:
+                    guard let (v, q) = FieldParsing.seconds(p, end) else { return failField(k, start, p, end, ParserState.reason(.seconds)) }
+                    sawSeconds = true
+                    op.slot.unsafelyUnwrapped.storeBytes(of: v, toByteOffset: r &* 8, as: Int64.self)
+                    p = q
                 case .textTime:
                     guard let (v, q) = FieldParsing.textTime(p, end) else { return failField(k, start, p, end, ParserState.reason(.textTime)) }
                     sawTextTime = true
@@ -157,6 +199,7 @@ struct ParserState {
             guard p.pointee == ParserState.comma else { return failField(k - 1, start, p, end, ParserState.reason(op.kind)) }
             p += 1
         }
+        if count < ops.count { markAbsent(row: r, from: count) }
         rows = r + 1
         return true
     }
@@ -169,6 +212,7 @@ struct ParserState {
         case .epochTime: return "is not a time in ms or µs"
         case .boolean: return "is not true or false"
         case .textTime: return "is not a time (YYYY-MM-DD HH:MM:SS)"
+        case .seconds: return "is not a time in seconds"
         case .string, .ignored: return "has unexpected characters"
         }
     }

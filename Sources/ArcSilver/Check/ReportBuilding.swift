@@ -42,7 +42,10 @@ extension ParserState {
         }
         add(checks.duplicateRows, .duplicateRows, .warn) { t in "\(rows(t.count)) repeating an earlier row with the same \(time)\(first(t))" }
         add(checks.duplicateKeys, .duplicateKeys, .warn) { t in
-            "\(rows(t.count)) with the \(key) of the row before but other values\(first(t))"
+            if let text = dataset.textKeyColumn {
+                return "\(rows(t.count)) with the \(dataset.schema[text].name) of an earlier row with the same \(time) but other values\(first(t))"
+            }
+            return "\(rows(t.count)) with the \(key) of the row before but other values\(first(t))"
         }
         add(checks.outOfOrder, .outOfOrder, .warn) { t in
             "\(rows(t.count)) earlier than the row before (by \(time)\(dataset.keyColumn == nil || key == time ? "" : " or \(key)"))\(first(t))"
@@ -73,7 +76,7 @@ extension ParserState {
 
     private func finish(_ findings: [Finding]) -> CheckReport {
         CheckReport(rows: dataRows, rowsEmitted: emittedRows, columns: dataset.fields.count, header: header ?? false,
-                           timeUnit: timeScale == 1 ? "us" : timeScale == 1000 ? "ms" : sawTextTime ? "text" : nil,
+                           timeUnit: timeScale == 1 ? "us" : timeScale == 1000 ? "ms" : sawSeconds ? "s" : sawTextTime ? "text" : nil,
                            firstTime: checks.seen ? checks.minTime : nil, lastTime: checks.seen ? checks.maxTime : nil,
                            findings: findings)
     }

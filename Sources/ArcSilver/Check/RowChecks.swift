@@ -13,6 +13,10 @@ struct RowChecks {
     /// Where each column's value of a row sits, for hashing whole rows.
     let hashSlots: [(slot: UnsafeRawPointer?, width: Int, present: UnsafePointer<Bool>?, column: Int)]
     var grid: KlineGrid?
+    /// A text column that identifies a row (see Dataset.textKeyColumn).
+    let textKeyColumn: Int?
+    /// Hashes of the text keys in the current run of equal times.
+    var runKeys = Set<UInt64>()
 
     var seen = false
     var previousTime: Int64 = 0
@@ -63,6 +67,7 @@ struct RowChecks {
              scratch.present[i].map { UnsafePointer($0) }, i)
         }
         grid = dataset.interval.map(KlineGrid.init)
+        textKeyColumn = dataset.textKeyColumn
     }
 
     @inline(__always)
@@ -77,6 +82,7 @@ struct RowChecks {
         }
         guard seen else {
             firstRow(r, t, line)
+            if textKeyColumn != nil { _ = repeatsTextKey(r, sameTime: false, strings) }
             return
         }
         if t == previousTime {
@@ -87,6 +93,9 @@ struct RowChecks {
             }
         } else if !runHashes.isEmpty {
             runHashes.removeAll(keepingCapacity: true)
+        }
+        if textKeyColumn != nil, repeatsTextKey(r, sameTime: t == previousTime, strings) {
+            duplicateKeys.add(line: line)
         }
         var backwards = t < previousTime
         if let keySlot {
@@ -143,6 +152,22 @@ struct RowChecks {
         }
         if runHashes.contains(h) { return true }
         if runHashes.count < RowChecks.maxRunHashes { runHashes.insert(h) }
+        return false
+    }
+
+    /// Whether row r's text key was seen earlier in its run of equal times (a trade id
+    /// that is not a number): rows of one trade share its time, so memory stays bounded
+    /// by the longest run.
+    private mutating func repeatsTextKey(_ r: Int, sameTime: Bool, _ strings: [StringColumn]) -> Bool {
+        if !sameTime { runKeys.removeAll(keepingCapacity: true) }
+        let column = strings[textKeyColumn.unsafelyUnwrapped]
+        var h: UInt64 = 0x1319_8A2E_0370_7344
+        for byte in column.bytes[column.range(r)] {
+            h = (h ^ UInt64(byte)) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 32
+        }
+        if runKeys.contains(h) { return true }
+        if runKeys.count < RowChecks.maxRunHashes { runKeys.insert(h) }
         return false
     }
 

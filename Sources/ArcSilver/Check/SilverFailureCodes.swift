@@ -27,6 +27,8 @@ extension FailureCode {
     // The container (found by ArchivePass around the zip reader's own codes):
     public static let severalEntries = FailureCode("several_entries")
     public static let emptyEntry = FailureCode("empty_entry")
+    /// A gzip (Bybit's csv.gz) that inflates to nothing.
+    public static let emptyArchive = FailureCode("empty_archive")
     /// The archive's bytes are not those arc-collect verified (it changed since).
     public static let sha256Mismatch = FailureCode("sha256_mismatch")
     public static let blankLines = FailureCode("blank_lines")

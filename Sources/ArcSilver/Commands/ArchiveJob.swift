@@ -25,7 +25,7 @@ struct ArchiveJob {
     func outcome() -> Outcome {
         let identity: ArchiveIdentity, dataset: Dataset
         do {
-            identity = try ArchiveIdentity(path: item.identityText)
+            identity = try ArchiveIdentity(path: item.identityText, source: item.source)
             dataset = try Dataset.of(identity)
         } catch {
             // Not an archive of a known layout: nothing can be checked.
@@ -204,7 +204,7 @@ struct ArchiveJob {
         } else {
             b.string("dest", item.dest)
             if let identity {
-                b.string("source", "binance")
+                b.string("source", identity.source)
                 b.string("market", identity.market)
                 b.string("period", identity.period)
                 b.string("type", identity.type)

@@ -5,10 +5,11 @@ public enum ConvertCommand {
     public static let spec = CommandSpec(
         name: "arc-convert",
         summary: "turn verified archives into typed, checked Parquet files (bronze to silver)",
-        usage: ["--dest DIR|s3://BUCKET/PREFIX [OPTIONS] [ZIP...]", "--dest DIR [OPTIONS] [FILE...] < results.ndjson"],
+        usage: ["--dest DIR|s3://BUCKET/PREFIX [OPTIONS] [ARCHIVE...]", "--dest DIR [OPTIONS] [FILE...] < results.ndjson"],
         description: """
         Reads result records (from arc-collect, or check records from arc-check) on stdin or \
-        from FILEs, or zip archives given as arguments, and makes one Parquet file per \
+        from FILEs, or archives given as arguments (Binance's and KuCoin's zips, Bybit's \
+        csv.gz; see arc-check(1) for how each is recognised), and makes one Parquet file per \
         archive in one pass: read (or download), hash, inflate, parse, check (the same checks \
         as arc-check, computed on the way) and write. Conversion starts while later archives \
         are still downloading upstream; memory stays bounded whatever the file's size.
@@ -28,7 +29,10 @@ public enum ConvertCommand {
 
           MARKET/PERIOD/TYPE/symbol=SYMBOL/interval=INTERVAL/date=DATE/FILE.parquet
 
-        (no interval= folder for types without intervals). A file appears only complete \
+        (no interval= folder for types without intervals); other sources' files go under a \
+        folder named for the source, bybit/linear/daily/trades/symbol=BTCUSDT/date=... or \
+        kucoin/spot/daily/klines/... (a --layout given is used for every source: put \
+        {source} in it to keep them apart). A file appears only complete \
         (temporary name, fsync, rename; or CompleteMultipartUpload).
 
         One record per archive goes to stdout: the input's fields, check (as arc-check \
@@ -77,10 +81,11 @@ public enum ConvertCommand {
             OptionSpec("merge", valueName: "PERIOD", help: "one file per series and month from its daily archives (month)",
                        choices: ["month"]),
             OptionSpec("jobs", short: "j", valueName: "N", help: "archives converted at once", defaultValue: "2"),
+            SilverCommand.sourceOption,
             .flag("force", help: "convert archives again even when the silver ledger has them"),
             .flag("strict", help: "stop at the first bad record instead of skipping it"),
         ] + QueueWorkerOptions.specs,
-        arguments: [ArgumentSpec("ZIP|FILE", help: "zip archives (.zip or s3:// URLs) to convert, or files of result records; stdin when none or -",
+        arguments: [ArgumentSpec("ARCHIVE|FILE", help: "archives (.zip, .csv.gz or s3:// URLs) to convert, or files of result records; stdin when none or -",
                                  repeating: true, optional: true, completion: .file)],
         examples: [
             Example("The daily pipeline, with the silver step:",
@@ -111,6 +116,12 @@ public enum ConvertCommand {
 
 /// What arc-check and arc-convert share: their options, inputs and exit statuses.
 enum SilverCommand {
+    /// --source, shared by arc-check and arc-convert.
+    static let sourceOption = OptionSpec(
+        "source", valueName: "NAME",
+        help: "whose archives the arguments (and records without a source field) are: binance, bybit or kucoin; by default told by the key",
+        choices: ArchiveIdentity.sources)
+
     static let environment = [
         EnvironmentSpec("ARC_STATE", "the state database holding the quality and silver ledgers (--state)"),
         EnvironmentSpec("AWS_ACCESS_KEY_ID", "credentials for s3:// archives and destinations (also AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws)"),
@@ -133,9 +144,13 @@ enum SilverCommand {
         options.parquet.dictionaryBudget = max(1 << 20, (6 << 20) / options.jobs)
         options.batchRows = max(8_192, 65_536 / options.jobs)
         options.chunksAhead = options.jobs > 1 ? 2 : ArchivePass.chunksAhead
-        // Arguments ending in .zip (or s3:// URLs) are archives; the others are files of records.
-        let archives = p.positionals.filter { $0.hasSuffix(".zip") || S3URL.isS3($0) }
-        let recordFiles = p.positionals.filter { !($0.hasSuffix(".zip") || S3URL.isS3($0)) }
+        options.source = p.value("source")
+        // Arguments ending in .zip or .gz (or s3:// URLs) are archives; the others are files of records.
+        func isArchive(_ argument: String) -> Bool {
+            argument.hasSuffix(".zip") || argument.hasSuffix(".gz") || S3URL.isS3(argument)
+        }
+        let archives = p.positionals.filter(isArchive)
+        let recordFiles = p.positionals.filter { !isArchive($0) }
         for path in archives where !S3URL.isS3(path) && !FileSystem.exists(path) {
             throw UnavailableError(path, "no such file")
         }

@@ -8,6 +8,8 @@ struct SilverOptions: Sendable {
     /// Archives read at once (each one's inflating runs on a thread of its own besides).
     var jobs = 2
     var force = false
+    /// --source: whose archives the arguments (and records without `source`) are.
+    var source: String?
     var strict = false
     /// arc-check: a warning counts as a failure for the exit status.
     var failOnWarn = false

@@ -70,13 +70,13 @@ final class SilverRunner: @unchecked Sendable { // `summary` is guarded by `lock
             _ = queue.put(job)
         }
         for argument in arguments where !stopping {
-            try submit(.archive(try ArchiveItem(argument: argument)))
+            try submit(.archive(try ArchiveItem(argument: argument, source: options.source)))
         }
         if let input {
             while !stopping, let (record, line) = try input.next() {
                 let job = try input.decode(record, line: line) { record -> Job in
                     let origin = "\(input.currentName):\(line)"
-                    if let item = try ArchiveItem(record: record, origin: origin) { return .archive(item) }
+                    if let item = try ArchiveItem(record: record, origin: origin, source: options.source) { return .archive(item) }
                     return .passThrough(record)
                 }
                 if let job { try submit(job) }
@@ -101,7 +101,7 @@ final class SilverRunner: @unchecked Sendable { // `summary` is guarded by `lock
             let origin = "queue \(queue.name) task \(claim.id)"
             do {
                 let record = try Record(parsing: claim.task)
-                guard let item = try ArchiveItem(record: record, origin: origin) else {
+                guard let item = try ArchiveItem(record: record, origin: origin, source: options.source) else {
                     // Passed through, as on stdin (a failed download's result): done.
                     let settled = try queue.settle(claim, ArchiveJob.Outcome(line: []))
                     lock.withLock { summary.passedThrough += 1 }

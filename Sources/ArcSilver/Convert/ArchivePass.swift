@@ -58,11 +58,18 @@ enum ArchivePass {
         let chunk = small ? max(64 << 10, min(chunkSize, Int(size!) * 8)) : chunkSize
         // A local file hashed just before (to look it up in the ledgers) is not hashed again.
         let hashing = hashed == nil ? HashingSource(source) : nil
-        let zip = ZipEntryReader(source: hashing ?? source, name: name, bufferSize: small ? max(16 << 10, Int(size!)) : 1 << 20)
+        let bufferSize = small ? max(16 << 10, Int(size!)) : 1 << 20
+        // The CSV comes out of a zip (Binance, KuCoin) or a gzip (Bybit's csv.gz).
+        var zip: ZipEntryReader?, gzip: GzipReader?
+        switch identity.container {
+        case .zip: zip = ZipEntryReader(source: hashing ?? source, name: name, bufferSize: bufferSize)
+        case .gzip: gzip = GzipReader(source: hashing ?? source, name: name, bufferSize: bufferSize)
+        }
+        let container: ByteSource = zip ?? gzip!
         let parser = TableParser(dataset: dataset, identity: identity, batchRows: batchRows)
         var broken: Finding?, empty: Finding?
         do {
-            let ahead: ByteSource = small ? zip : PrefetchingSource(zip, chunkSize: chunk, depth: chunksAhead)
+            let ahead: ByteSource = small ? container : PrefetchingSource(container, chunkSize: chunk, depth: chunksAhead)
             var buffer = [UInt8](repeating: 0, count: chunk)
             while true {
                 if stop.requested { throw InterruptedError() }
@@ -75,13 +82,18 @@ enum ArchivePass {
                     }
                 }
             }
-            if zip.entries.count > 1 {
+            if let zip, zip.entries.count > 1 {
                 parser.addFinding(Finding(code: .severalEntries, severity: .fail,
                                           message: "the zip holds \(zip.entries.count) entries (\(zip.entries.prefix(3).joined(separator: ", "))); one CSV was expected"))
-            } else if zip.inflatedBytes == 0 {
+            } else if let zip, zip.inflatedBytes == 0 {
                 empty = Finding(code: .emptyEntry, severity: .fail, message: "the zip's entry \(zip.entryName ?? "") is empty")
+            } else if let gzip, gzip.inflatedBytes == 0 {
+                // Bybit publishes some days as gzips of nothing (44 bytes): no data, not
+                // an empty day of good data.
+                empty = Finding(code: .emptyArchive, severity: .fail,
+                                message: "the gzip holds no bytes at all (an empty file\(gzip.entryName.map { " named \(quoted($0))" } ?? "")), not even a header")
             }
-        } catch let error as ZipError {
+        } catch let error as ArcError where error is ZipError || error is GzipError {
             broken = Finding(code: error.code, severity: .fail, message: error.description)
             // The rest is read only to hash the archive (the quality ledger is keyed by it).
             if let hashing { try drain(hashing) }

@@ -12,8 +12,16 @@ struct SilverTarget: Sendable {
     /// = true)` reads one dataset with those as columns.
     static let defaultLayout = "{market}/{period}/{type}/symbol={symbol}/interval={interval}/date={date}/{file}"
 
+    /// Other sources' files go under a folder named for the source (`bybit/linear/daily/
+    /// trades/...`), so Binance's paths stay as they were and no two sources share one;
+    /// a --layout given is used as given (put {source} in it to keep sources apart).
+    static let otherSourceLayout = "{source}/" + defaultLayout
+
     let root: Root
     let layout: Layout
+    /// The layout for sources other than Binance's: otherSourceLayout for the default,
+    /// else the one given.
+    let otherLayout: Layout
 
     init(dest: String, layout: String?) throws {
         if S3URL.isS3(dest) {
@@ -24,13 +32,15 @@ struct SilverTarget: Sendable {
             root = .directory(FileSystem.absolute(dest))
         }
         self.layout = try Layout(layout ?? Self.defaultLayout)
+        // The default (whether given or not): other sources under their own folder.
+        otherLayout = (layout ?? Self.defaultLayout) == Self.defaultLayout ? try Layout(Self.otherSourceLayout) : self.layout
     }
 
     /// The silver file's path or URL for an archive (or a merged month, `file` named so).
     func dest(for identity: ArchiveIdentity, file: String, date: String? = nil) throws -> String {
         var b = RecordBuilder()
         b.begin()
-        b.string("source", "binance")
+        b.string("source", identity.source)
         b.string("market", identity.market)
         b.string("period", identity.period)
         b.string("type", identity.type)
@@ -39,17 +49,20 @@ struct SilverTarget: Sendable {
         b.string("date", date ?? identity.date)
         b.string("key", file)
         b.end()
-        let relative = try layout.path(for: try Record(parsing: String(decoding: b.bytes.dropLast(), as: UTF8.self)))
+        let relative = try (identity.source == "binance" ? layout : otherLayout).path(for: try Record(parsing: String(decoding: b.bytes.dropLast(), as: UTF8.self)))
         switch root {
         case .directory(let dir): return dir + "/" + relative
         case .s3(let url): return url.with(key: url.key + relative).description
         }
     }
 
-    /// The silver file name of an archive: the zip's name with .parquet.
+    /// The silver file name of an archive: the zip's (or csv.gz's) name with .parquet.
     static func fileName(_ identity: ArchiveIdentity) -> String {
         let name = FileSystem.baseName(of: identity.key)
-        return (name.hasSuffix(".zip") ? String(name.dropLast(4)) : name) + ".parquet"
+        for suffix in [".zip", ".csv.gz"] where name.hasSuffix(suffix) {
+            return String(name.dropLast(suffix.count)) + ".parquet"
+        }
+        return name + ".parquet"
     }
 
     var isS3: Bool { if case .s3 = root { return true } else { return false } }

@@ -13,6 +13,9 @@ public enum FieldKind: UInt8, Sendable {
     case string
     /// Read past and dropped (klines' `ignore`).
     case ignored
+    /// Seconds since the epoch, with or without a decimal fraction (Bybit's derivatives
+    /// trades, KuCoin's klines): microseconds read from the digits, never through a double.
+    case seconds
 }
 
 /// One column of a CSV layout and where it lands in the silver schema.
@@ -60,6 +63,7 @@ public struct KlineInterval: Sendable, Equatable {
 
 /// One market x type's CSV layout and its silver table (SILVER.md, "CSV layouts").
 public struct Dataset: Sendable {
+    public let source: String
     public let market: String
     public let type: String
     /// The CSV's fields in order: their names are its header line.
@@ -82,6 +86,12 @@ public struct Dataset: Sendable {
     /// nil where rows come too irregularly to tell (liquidations, option summaries).
     /// Klines use their grid instead.
     public let cutShortAfter: Int64?
+    /// How many of the last fields a file may lack altogether (header and rows): Bybit's
+    /// trailing `RPI`/`rpi`, in recent files only. Their columns are optional.
+    public let trailingOptionalFields: Int
+    /// A string column that identifies a row (a trade id that is not a number): a repeat
+    /// within a run of equal times is a duplicate key.
+    public let textKeyColumn: Int?
 
     /// The header line's names.
     public var csvColumns: [String] { fields.map(\.name) }
@@ -89,8 +99,15 @@ public struct Dataset: Sendable {
 
     /// The layout of an archive's CSV; `unknown_layout` for a type SILVER.md does not list.
     public static func of(_ identity: ArchiveIdentity) throws -> Dataset {
-        guard let layout = DatasetLayouts.layout(market: identity.market, type: identity.type) else {
-            throw SilverError(.unknownLayout, "\(identity.key): no known CSV layout for \(identity.market) \(identity.type)")
+        let found: DatasetLayouts.Layout?
+        switch identity.source {
+        case "bybit": found = DatasetLayouts.bybit(market: identity.market, type: identity.type)
+        case "kucoin": found = DatasetLayouts.kucoin(market: identity.market, type: identity.type)
+        default: found = DatasetLayouts.layout(market: identity.market, type: identity.type)
+        }
+        guard let layout = found else {
+            let source = identity.source == "binance" ? "" : "\(identity.source) "
+            throw SilverError(.unknownLayout, "\(identity.key): no known CSV layout for \(source)\(identity.market) \(identity.type)")
         }
         var interval: KlineInterval?
         if let name = identity.interval {
@@ -99,25 +116,28 @@ public struct Dataset: Sendable {
             }
             interval = known
         }
-        return Dataset(market: identity.market, type: identity.type, layout: layout, interval: interval)
+        return Dataset(source: identity.source, market: identity.market, type: identity.type, layout: layout,
+                       interval: interval)
     }
 
-    init(market: String, type: String, layout: DatasetLayouts.Layout, interval: KlineInterval?) {
+    init(source: String = "binance", market: String, type: String, layout: DatasetLayouts.Layout, interval: KlineInterval?) {
+        self.source = source
         self.market = market
         self.type = type
         self.interval = interval
         self.series = layout.series
         var fields: [CSVField] = []
         var schema: [SilverColumn] = []
-        for (name, kind, optional) in layout.columns {
+        for (n, (name, kind, optional)) in layout.columns.enumerated() {
+            let header = layout.headerNames?[n] ?? name
             guard kind != .ignored else {
-                fields.append(CSVField(name: name, kind: kind, column: nil))
+                fields.append(CSVField(name: header, kind: kind, column: nil))
                 continue
             }
-            fields.append(CSVField(name: name, kind: kind, column: schema.count))
+            fields.append(CSVField(name: header, kind: kind, column: schema.count))
             let type: SilverType
             switch kind {
-            case .epochTime, .textTime: type = .timestamp
+            case .epochTime, .textTime, .seconds: type = .timestamp
             case .int64: type = .int64
             case .double: type = .double
             case .boolean: type = .boolean
@@ -133,5 +153,7 @@ public struct Dataset: Sendable {
         priceColumns = layout.prices.map(index)
         tradeIdColumns = layout.series == .aggTrades ? (index("first_trade_id"), index("last_trade_id")) : nil
         cutShortAfter = layout.cutShortAfter
+        trailingOptionalFields = layout.trailingOptional
+        textKeyColumn = layout.textKey.map(index)
     }
 }

@@ -8,11 +8,20 @@ enum DatasetLayouts {
         let series: SeriesKind
         let prices: [String]
         let cutShortAfter: Int64?
+        /// The CSV header's names where they are not the silver names (Bybit's camelCase):
+        /// one per column, in order.
+        var headerNames: [String]? = nil
+        /// How many of the last columns a file may lack altogether (Bybit's `RPI`, added in
+        /// recent files): header and rows both without them. They are optional columns.
+        var trailingOptional = 0
+        /// A text column that identifies a row (Bybit's trdMatchID, KuCoin's trade_id):
+        /// repeats are looked for among rows of the same time.
+        var textKey: String? = nil
     }
 
-    private static let hour: Int64 = 3_600_000_000
+    static let hour: Int64 = 3_600_000_000
 
-    private static func required(_ list: [(String, FieldKind)]) -> [(name: String, kind: FieldKind, optional: Bool)] {
+    static func required(_ list: [(String, FieldKind)]) -> [(name: String, kind: FieldKind, optional: Bool)] {
         list.map { ($0.0, $0.1, false) }
     }
 

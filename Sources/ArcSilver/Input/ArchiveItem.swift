@@ -1,7 +1,7 @@
 import ArcCore
 
-/// One archive to read: from a result record (arc-collect's, or arc-check's), or a zip
-/// path given as an argument.
+/// One archive to read: from a result record (arc-collect's, or arc-check's), or an
+/// archive's path (a zip, or Bybit's csv.gz) given as an argument.
 struct ArchiveItem: @unchecked Sendable { // handed from the input thread to one worker
     enum Location {
         case file(String)
@@ -16,12 +16,17 @@ struct ArchiveItem: @unchecked Sendable { // handed from the input thread to one
     /// The archive's path or URL as given (the record's dest, or the argument).
     var dest: String
     /// The key (or dest) whose end names the archive: data/<market>/<period>/<type>/...
+    /// (Binance, KuCoin), trading/<SYMBOL>/... or spot/<SYMBOL>/... (Bybit)
     var identityText: String
     /// The SHA-256 arc-collect verified, when the record carries one.
     var sha256: String?
+    /// Whose archive it is: the record's `source`, else --source; nil to tell by the key
+    /// (Binance's layout, or Bybit's shapes).
+    var source: String?
 
     /// An argument: a local path or an s3:// URL.
-    init(argument: String) throws {
+    init(argument: String, source: String? = nil) throws {
+        self.source = source
         record = nil
         origin = argument
         dest = argument
@@ -31,7 +36,8 @@ struct ArchiveItem: @unchecked Sendable { // handed from the input thread to one
     }
 
     /// A daily archive the collect ledger holds (for a month being merged).
-    init(held dest: String, key: String, sha256: String?) throws {
+    init(held dest: String, key: String, sha256: String?, source: String?) throws {
+        self.source = source
         record = nil
         origin = "ledger"
         self.dest = dest
@@ -42,7 +48,7 @@ struct ArchiveItem: @unchecked Sendable { // handed from the input thread to one
 
     /// A record, or nil when it is not an archive held (a failed or dry-run result): those
     /// are passed on unchanged.
-    init?(record: Record, origin: String) throws {
+    init?(record: Record, origin: String, source defaultSource: String? = nil) throws {
         if let status = try record.string("status"), status != "ok" && status != "skipped" { return nil }
         if try record.bool("dry_run") == true { return nil }
         guard let dest = try record.string("dest"), !dest.isEmpty else {
@@ -50,6 +56,7 @@ struct ArchiveItem: @unchecked Sendable { // handed from the input thread to one
         }
         self.record = record
         self.origin = origin
+        source = try record.string("source").flatMap { $0.isEmpty ? nil : $0 } ?? defaultSource
         self.dest = dest
         identityText = try record.string("key").flatMap { $0.isEmpty ? nil : $0 } ?? dest
         sha256 = try record.string("sha256").flatMap { Hex.isHex(Substring($0), count: 64) ? $0.lowercased() : nil }

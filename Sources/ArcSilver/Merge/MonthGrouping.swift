@@ -12,9 +12,9 @@ struct MonthGrouping {
     /// Takes a daily archive of a known layout into its month; false for anything else
     /// (monthly archives, archives that cannot be identified), which go on alone.
     mutating func add(_ item: ArchiveItem) throws -> Bool {
-        guard let identity = try? ArchiveIdentity(path: item.identityText), identity.period == "daily",
+        guard let identity = try? ArchiveIdentity(path: item.identityText, source: item.source), identity.period == "daily",
               (try? Dataset.of(identity)) != nil else { return false }
-        let key = MonthJob.Key(market: identity.market, type: identity.type, symbol: identity.symbol,
+        let key = MonthJob.Key(source: identity.source, market: identity.market, type: identity.type, symbol: identity.symbol,
                                interval: identity.interval, month: String(identity.date.prefix(7)))
         if groups[key] == nil { order.append(key) }
         runner.count { $0.read += 1 }
@@ -29,8 +29,8 @@ struct MonthGrouping {
             let folder = String(first.key.prefix(upTo: first.key.lastIndex(of: "/")!)) + "/"
             let named = Set(days.map(\.identity.key))
             for held in try runner.silver?.heldDays(folder: folder, month: key.month) ?? [] where !named.contains(held.key) {
-                let item = try ArchiveItem(held: held.dest, key: held.key, sha256: held.sha256)
-                if let identity = try? ArchiveIdentity(path: held.key) {
+                let item = try ArchiveItem(held: held.dest, key: held.key, sha256: held.sha256, source: first.source)
+                if let identity = try? ArchiveIdentity(path: held.key, source: first.source) {
                     days.append(MonthJob.Day(item: item, identity: identity, fromInput: false))
                 }
             }

@@ -8,7 +8,7 @@ import ArcCore
 /// days or one day's bytes changed (the SHA-256 of their list is its input hash).
 struct MonthJob {
     struct Key: Hashable {
-        var market, type, symbol: String
+        var source, market, type, symbol: String
         var interval: String?
         var month: String
     }

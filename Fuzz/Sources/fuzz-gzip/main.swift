@@ -1,0 +1,127 @@
+// A gzip file through GzipReader (arc-check's and arc-convert's reader of Bybit's csv.gz),
+// fed in pieces and read in chunks whose sizes are drawn from the input's hash.
+// Properties: no crash or hang; an error is a GzipError that names the file on one line;
+// a file that reads gives the same bytes and member count however it is fed and read, and
+// they are zlib's own reading of it (inflate with a gzip wrapper, member after member);
+// inflatedBytes counts what read returned; the reader stays at its end (or its error).
+import FuzzSupport
+import ArcCore
+import CZlib
+@testable import ArcSilver
+
+/// The input handed out in pieces of the given sizes in turn.
+private final class Pieces: ByteSource {
+    private let bytes: [UInt8]
+    private let pieces: [Int]
+    private var offset = 0
+    private var turn = 0
+
+    init(_ bytes: [UInt8], pieces: [Int]) {
+        self.bytes = bytes
+        self.pieces = pieces
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let count = min(buffer.count, bytes.count - offset, pieces[turn % pieces.count])
+        turn += 1
+        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
+        offset += count
+        return count
+    }
+}
+
+private struct Outcome: Equatable {
+    var bytes: [UInt8] = []
+    var members = 0
+    var entryName: String?
+    var code: String?
+}
+
+/// A file that inflates past this is left unread (a small input can inflate 1000-fold).
+private let outputLimit = 1 << 22
+
+private func readGzip(_ input: [UInt8], pieces: [Int], chunk: Int, bufferSize: Int) -> Outcome? {
+    let reader = GzipReader(source: Pieces(input, pieces: pieces), name: "fuzz.csv.gz", bufferSize: bufferSize)
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 1)
+    defer { buffer.deallocate() }
+    var outcome = Outcome()
+    do {
+        while true {
+            let n = try reader.read(into: buffer)
+            if n == 0 { break }
+            outcome.bytes.append(contentsOf: buffer[0..<n])
+            if outcome.bytes.count > outputLimit { return nil }
+        }
+        fuzzCheck(reader.inflatedBytes == Int64(outcome.bytes.count), "inflatedBytes \(reader.inflatedBytes), read \(outcome.bytes.count)")
+        fuzzCheck(reader.members >= 1, "a file read with no member")
+        fuzzCheck((try? reader.read(into: buffer)) == 0, "a read after the end did not return 0")
+    } catch let error as GzipError {
+        let text = error.description
+        fuzzCheck(text.hasPrefix("fuzz.csv.gz: ") && !text.contains("\n"), "a message that does not name the file on one line: \(text)")
+        do {
+            _ = try reader.read(into: buffer)
+            fuzzFail("a read after \(error.code) did not throw it again")
+        } catch let again as GzipError {
+            fuzzCheck(again.code == error.code, "a read after \(error.code) threw \(again.code)")
+        } catch {
+            fuzzFail("a read after \(error) threw \(error)")
+        }
+        outcome.code = error.code.rawValue
+        outcome.bytes = []
+    } catch {
+        fuzzFail("not a GzipError: \(error)")
+    }
+    outcome.members = reader.members
+    outcome.entryName = reader.entryName
+    return outcome
+}
+
+/// zlib's own reading: inflate with a gzip wrapper (which checks CRC-32 and ISIZE), member
+/// after member until the input ends; nil where it refuses or the input ends inside one.
+private func zlibReading(_ input: [UInt8]) -> [UInt8]? {
+    var stream = z_stream()
+    guard arc_inflate_init2(&stream, 16 + 15) == Z_OK else { return nil }
+    defer { inflateEnd(&stream) }
+    var output: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    var copy = input
+    return copy.withUnsafeMutableBufferPointer { inBuffer -> [UInt8]? in
+        stream.next_in = inBuffer.baseAddress
+        stream.avail_in = uInt(inBuffer.count)
+        while true {
+            let rc = chunk.withUnsafeMutableBufferPointer { out -> Int32 in
+                stream.next_out = out.baseAddress
+                stream.avail_out = uInt(out.count)
+                return inflate(&stream, Z_NO_FLUSH)
+            }
+            let produced = chunk.count - Int(stream.avail_out)
+            output.append(contentsOf: chunk[..<produced])
+            if output.count > outputLimit { return nil }
+            if rc == Z_STREAM_END {
+                if stream.avail_in == 0 { return output }
+                inflateReset(&stream)
+                continue
+            }
+            guard rc == Z_OK else { return nil }
+            if stream.avail_in == 0 && produced == 0 { return nil }
+        }
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzGzip(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    let input = fuzzBytes(data, size)
+    var choices = FuzzChoices(input)
+    let small = [choices.int(1...9), choices.int(1...300), choices.int(1...5000)]
+    let chunk = [1, 7, choices.int(1...70_000)][choices.int(0...2)]
+    guard let whole = readGzip(input, pieces: [Int.max], chunk: 1 << 16, bufferSize: 1 << 20),
+          let pieced = readGzip(input, pieces: small, chunk: chunk, bufferSize: choices.int(64...4096)) else { return 0 }
+    fuzzCheck(whole == pieced, "fed whole: \(whole.code ?? "read") \(whole.bytes.count) bytes, \(whole.members) members; "
+                  + "in pieces \(small), reads of \(chunk): \(pieced.code ?? "read") \(pieced.bytes.count) bytes, \(pieced.members) members")
+    // What reads is what zlib reads; zlib may read a little more (it takes reserved header
+    // flags and long names, and ignores a trailer's bytes past the last member's end).
+    if whole.code == nil, whole.bytes.count < outputLimit {
+        fuzzCheck(zlibReading(input) == whole.bytes, "read \(whole.bytes.count) bytes that zlib reads otherwise")
+    }
+    return 0
+}
