@@ -261,13 +261,15 @@ public final class BinanceLister: @unchecked Sendable { // confined to the engin
             case .within:
                 state.pendingZip = object.key
                 counts.withLock { $0.archives += 1 }
+                let checksumURL = endpoints.downloadURL(key: object.key + ".CHECKSUM")
                 emit(Archive(source: "binance", market: market.rawValue, period: period.rawValue, type: type,
                              symbol: symbol, interval: interval, date: date, key: object.key,
                              url: endpoints.downloadURL(key: object.key),
-                             checksumURL: endpoints.downloadURL(key: object.key + ".CHECKSUM"),
+                             checksumURL: checksumURL,
                              size: object.size, etag: object.etag.isEmpty ? nil : object.etag,
                              lastModified: WallClock.parseRFC3339(object.lastModified).map(WallClock.rfc3339(millis:))
-                                ?? (object.lastModified.isEmpty ? nil : object.lastModified)))
+                                ?? (object.lastModified.isEmpty ? nil : object.lastModified),
+                             checksum: .sha256(url: checksumURL)))
             }
             if pastUntil { break }
         }
