@@ -8,19 +8,21 @@ public enum CollectCommand {
         usage: ["[-j N] [OPTIONS] [FILE...]"],
         description: """
         Reads task records (from arc-plan) on stdin or from FILEs and runs them, up to N at \
-        once, starting before the input ends. For each task it fetches the archive and its \
-        CHECKSUM file together, hashes the archive (SHA-256) as the bytes arrive, writes it \
-        to a temporary name beside dest, and only when the hash matches renames it to dest, \
-        once its bytes are on disk. How each archive is verified is its record's `checksum` \
-        (the man page section "Verification" has the kinds). Verified files are flushed a batch at a time (group \
-        commit: one syncfs before their renames and one after; on FUSE, an fdatasync per \
-        file). The ledger in the state database is updated after the renames are durable, \
-        then one result record per task is written to stdout: the task's fields plus \
-        status (ok, skipped, failed), bytes, sha256 (of the bytes, whatever the kind), \
-        verified (true only when a hash matched: sha256, md5, etag-md5), verification (the \
-        kind checked), attempts, duration_ms and, on failure, error {code, message}.
+        once, starting before the input ends. For each task it fetches the archive (and its \
+        CHECKSUM file, when it has one) together, hashes the archive as the bytes arrive, \
+        writes it to a temporary name beside dest, and only when it verifies renames it to \
+        dest, once its bytes are on disk. How an archive is verified is its record's \
+        checksum: a SHA-256 or MD5 sidecar, a hash, an ETag, a size or nothing (the section \
+        Verification of the man page has the kinds). Verified files are flushed a batch at a \
+        time (group commit: one syncfs before their renames and one after; on FUSE, an \
+        fdatasync per file). The ledger in the state database is updated after the renames \
+        are durable, then one result record per task is written to stdout: the task's \
+        fields plus status (ok, skipped, failed), bytes, sha256 (of the bytes, whatever the \
+        kind), verified (true only when a hash matched: sha256, md5, etag-md5), \
+        verification (the kind checked), attempts, duration_ms and, on failure, error \
+        {code, message}.
 
-        An archive whose SHA-256 does not match its CHECKSUM (or a CHECKSUM file that is not \
+        An archive whose hash does not match its CHECKSUM (or a CHECKSUM file that is not \
         one) is most often a copy damaged on the way, by a proxy or a CDN edge: the archive \
         and its CHECKSUM are fetched again, from byte 0, within the attempts --retries allows \
         each request (all rounds together). The task fails with checksum_mismatch only when \
@@ -97,14 +99,14 @@ public enum CollectCommand {
             EnvironmentSpec("ARC_LOG_FORMAT", "human or json (--log-format)"),
         ],
         sections: [("Verification", """
-        A task's `checksum` object says how its archive is verified; arc-collect hashes the \
+        A task's checksum object says how its archive is verified; arc-collect hashes the \
         bytes as they arrive (SHA-256 always, MD5 besides when the kind is md5 or etag-md5), \
         also when a partial file is resumed or a file already at dest is checked (it is \
         hashed from byte 0). The kinds:
 
         sha256 with url: a sidecar file whose first token is 64 hex digits (Binance). A record \
-        without `checksum` but with `checksum_url` means this; when a record has both, \
-        `checksum_url` says where the sidecar is (null: none).
+        without checksum but with checksum_url means this; when a record has both, \
+        checksum_url says where the sidecar is (null: none).
 
         md5 with url: a sidecar whose first token is 32 hex digits (KuCoin).
 
@@ -115,7 +117,7 @@ public enum CollectCommand {
         (HEX-N), is a bad field: the line is reported and skipped.
 
         size: only the byte count is compared with the record's size (size_mismatch). \
-        none: stored unverified. Without `checksum` or `checksum_url` the kind is size when \
+        none: stored unverified. Without checksum or checksum_url the kind is size when \
         the record has a size, else none. --require-checksum fails tasks of these two kinds \
         (checksum_missing).
 

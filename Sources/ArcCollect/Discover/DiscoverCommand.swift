@@ -44,27 +44,37 @@ public enum DiscoverCommand {
         A plugin is any executable named arc-source-NAME on PATH, in any language. \
         arc-discover NAME ARGS runs it with ARGS; its stderr is passed through (logs).
 
-        Output: one JSON object per line on stdout, UTF-8, each line ended by \n, and \
-        nothing else there. Fields (snake_case; a field the tools do not know is kept and \
-        passed on to the results): url (required: the http:// or https:// URL of the file), \
-        source (the plugin's NAME), market, period (daily or monthly), type, symbol, interval \
-        (kline-like types only), date (YYYY-MM-DD, or YYYY-MM for monthly files; the day the \
-        data covers), key (the file's path at the source: arc-plan's default layout puts it \
-        at DEST/key), size (bytes, as listed), etag (as listed: arc-plan plans a file again \
-        when its etag or size changes), last_modified (RFC 3339), checksum (below), and \
-        checksum_url (only for a SHA-256 sidecar, or null).
+        Output: one JSON object per line on stdout, UTF-8, each line ended by a newline, \
+        and nothing else there. Fields (snake_case; a field the tools do not know is kept \
+        and passed on to the results): url (required: the http:// or https:// URL of the \
+        file), source (the plugin's NAME), market, period (daily or monthly), type, symbol, \
+        interval (kline-like types only), date (YYYY-MM-DD, or YYYY-MM for monthly files; \
+        the day the data covers), key (the file's path at the source: arc-plan's default \
+        layout puts it at DEST/key), size (bytes, as listed), etag (as listed: arc-plan \
+        plans a file again when its etag or size changes), last_modified (RFC 3339), \
+        checksum (below), and checksum_url (only for a SHA-256 sidecar, else null or absent).
 
-        checksum says how arc-collect verifies the file; it hashes the bytes as they arrive: \
-        {"kind":"sha256","url":URL}: a sidecar whose first token is the 64-hex SHA-256 of \
-        the file. {"kind":"md5","url":URL}: a sidecar holding the 32-hex MD5. \
-        {"kind":"sha256"|"md5","value":HEX}: the hash itself. \
-        {"kind":"etag-md5","value":HEX}: the listing's ETag of a single-part object, which \
-        is its MD5 (32 hex digits; an ETag with a -, multipart, is no MD5: write kind size \
-        for it, since arc-collect rejects such a value as a bad field). {"kind":"size"}: only \
-        the size is compared. {"kind":"none"}: stored unverified. A record without checksum \
-        but with a checksum_url means a SHA-256 sidecar there; without either, the size (or \
-        nothing). Results say which kind was checked (verification), and verified is true \
-        only when a hash matched; arc-collect --require-checksum refuses size and none.
+        checksum says how arc-collect verifies the file (it hashes the bytes as they \
+        arrive); results say which kind was checked (verification), and verified is true \
+        only when a hash matched. The kinds:
+
+        {"kind": "sha256", "url": URL}: a sidecar file whose first token is the file's \
+        SHA-256, 64 hex digits (Binance).
+
+        {"kind": "md5", "url": URL}: a sidecar whose first token is the MD5, 32 hex digits \
+        (KuCoin).
+
+        {"kind": "sha256" or "md5", "value": HEX}: the hash itself.
+
+        {"kind": "etag-md5", "value": HEX}: the listing's ETag of a single-part object, \
+        which is its MD5 (Bybit). An ETag with a - (multipart) is no MD5: write kind size \
+        for it; arc-collect rejects such a value as a bad field.
+
+        {"kind": "size"}: only the size is compared (OKX). {"kind": "none"}: stored \
+        unverified. arc-collect --require-checksum refuses both.
+
+        A record without checksum but with a checksum_url means a SHA-256 sidecar there; \
+        without either, the size is compared when there is one.
 
         Exit status: 0 when everything was listed; 1 when some of it could not be (what was \
         listed is still written); 2 for a usage error or bad arguments, before anything is \
