@@ -306,3 +306,29 @@ def test_into_s3_every_md5_kind_is_checked_before_anything_is_stored(pub, venv_e
         assert res["error"]["message"].startswith("MD5") and more in res["error"]["message"], res
     assert results[empty]["error"]["code"] == "empty_archive", results[empty]
     assert sorted(o["key"] for o in s3.list(bucket)) == sorted(["lake/" + good, "lake/" + large])
+
+
+def test_a_plugin_says_how_to_verify_and_a_bad_checksum_is_caught_at_discovery(pub, venv_env, tmp_path):
+    """A source plugin (arc-source-NAME, any language) writes the checksum object; arc-discover
+    skips a record whose checksum cannot be acted on (a multipart ETag given as an MD5)."""
+    good, unverified = key_of("plugin", 0), key_of("plugin", 1)
+    pub.publish(good, payload(0))
+    pub.publish(unverified, payload(1))
+    records = [pub.archive(good, "etag-md5"), pub.archive(unverified, "size"),
+               dict(pub.archive(good, "etag-md5"), checksum={"kind": "etag-md5", "value": '"' + "a" * 32 + '-2"'})]
+    bindir = tmp_path / "plugins"
+    bindir.mkdir()
+    plugin = bindir / "arc-source-demo"
+    plugin.write_text("#!/usr/bin/env python3\nimport sys\nsys.stdout.write(open(sys.argv[1]).read())\n")
+    plugin.chmod(0o755)
+    listing = tmp_path / "listing.ndjson"
+    listing.write_text("".join(json.dumps(r) + "\n" for r in records))
+    e = dict(venv_env, PATH=f"{bindir}:{os.environ['PATH']}")
+    d = run("arc-discover", "demo", str(listing), env=e)
+    assert d.status == 1, d
+    assert [r["checksum"]["kind"] for r in d.records] == ["etag-md5", "size"]
+    [warning] = [l for l in d.logs if l["level"] == "warn"]
+    assert warning["line"] == 3 and 'field "checksum.value"' in warning["msg"], warning
+    r = collect(e, plan(e, tmp_path / "data", d.records))
+    assert r.status == 0, r
+    assert [(x["verification"], x["verified"]) for x in r.records] == [("etag-md5", True), ("size", False)]
