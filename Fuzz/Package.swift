@@ -27,6 +27,7 @@
 //   fuzz-dotenv          Corpus/dotenv        ArcWorkflow        DotEnv.parse (wf-run's env_file)
 //   fuzz-csv-table       Corpus/csv-table     ArcSilver, ArcCore TableParser and its checks, CheckReport's JSON
 //   fuzz-zip             Corpus/zip           ArcSilver, ArcCore ZipEntryReader (a downloaded archive, fed in pieces)
+//   fuzz-checksum        Corpus/checksum      ArcCollect, ArcCore ChecksumFile.parse (SHA-256, MD5), ArchiveChecksum.read, EmptyGzip
 import PackageDescription
 
 // modules: the root package's products a target imports; local: this package's support targets.
@@ -48,6 +49,7 @@ let targets: [(name: String, modules: [String], local: [String])] = [
     ("fuzz-dotenv", ["ArcWorkflow", "ArcCore"], []),
     ("fuzz-csv-table", ["ArcSilver", "ArcCore"], []),
     ("fuzz-zip", ["ArcSilver", "ArcCore"], []),
+    ("fuzz-checksum", ["ArcCollect", "ArcCore"], []),
 ]
 
 let package = Package(
