@@ -29,6 +29,7 @@
 //   fuzz-zip             Corpus/zip           ArcSilver, ArcCore ZipEntryReader (a downloaded archive, fed in pieces)
 //   fuzz-html-index      Corpus/html-index    ArcCollect         HTMLIndex.parse (a CDN's directory index page)
 //   fuzz-gzip            Corpus/gzip          ArcSilver, ArcCore GzipReader (Bybit's csv.gz, fed in pieces), against zlib's reading
+//   fuzz-checksum        Corpus/checksum      ArcCollect, ArcCore ChecksumFile.parse (SHA-256, MD5), ArchiveChecksum.read, EmptyGzip
 import PackageDescription
 
 // modules: the root package's products a target imports; local: this package's support targets.
@@ -52,6 +53,7 @@ let targets: [(name: String, modules: [String], local: [String])] = [
     ("fuzz-zip", ["ArcSilver", "ArcCore"], []),
     ("fuzz-html-index", ["ArcCollect"], []),
     ("fuzz-gzip", ["ArcSilver", "ArcCore"], []),
+    ("fuzz-checksum", ["ArcCollect", "ArcCore"], []),
 ]
 
 let package = Package(

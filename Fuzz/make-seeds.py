@@ -16,6 +16,7 @@ What each target starts from:
   workflow, toml        examples/*.toml, and TOML 1.0 specification examples (below)
   cron                  examples/crontab's schedules and cron forms from the tests
   tzif                  a few small /usr/share/zoneinfo files and their POSIX TZ footers
+  checksum              sidecars (SHA-256, MD5), checksum objects of every kind, empty gzips
   zip                   small archives from python's zipfile: deflate, stored, data descriptors
                         (written to a pipe), zip64, several entries, an empty entry, none
   gzip                  Bybit-shaped csv.gz from python's gzip: with and without a name, every
@@ -439,9 +440,32 @@ def gzip_seeds():
     put("gzip", "cut", good[:len(good) // 2])
     put("gzip", "bad-crc", good[:-8] + bytes([good[-8] ^ 1]) + good[-7:])
     put("gzip", "trailing-junk", good + b"junk")
+def checksum_seeds():
+    """CHECKSUM sidecars as Binance (SHA-256) and KuCoin (MD5) write them, checksum objects of
+    every kind (and bad ones: a multipart ETag, an unknown kind), and empty and small gzips."""
+    sha = "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"
+    md5 = "0cc175b9c0f1b6a831c399e269772661"
+    put("checksum", "sidecar-sha256", f"{sha}  BTCUSDT-1m-2024-01-01.zip")
+    put("checksum", "sidecar-md5", f"{md5.upper()}  BTCUSDT-1m-2024-01-01.zip\n")
+    for name, obj in [("sha256-url", {"kind": "sha256", "url": "https://h/a.zip.CHECKSUM"}),
+                      ("md5-url", {"kind": "md5", "url": "https://h/a.zip.CHECKSUM"}),
+                      ("md5-value", {"kind": "md5", "value": md5}),
+                      ("etag", {"kind": "etag-md5", "value": f'"{md5}"'}),
+                      ("multipart", {"kind": "etag-md5", "value": f'"{md5}-3"'}),
+                      ("size", {"kind": "size"}), ("none", {"kind": "none"}), ("unknown", {"kind": "crc64"})]:
+        put("checksum", "object-" + name, json.dumps(obj))
+    put("checksum", "record", json.dumps({"url": "https://h/a", "checksum_url": "https://h/a.CHECKSUM",
+                                          "checksum": {"kind": "sha256", "url": "https://h/a.CHECKSUM"}}))
+    empty = io.BytesIO()
+    with gzip.GzipFile(filename="BTCUSDT2024-01-01.csv", mode="wb", fileobj=empty, mtime=0):
+        pass
+    put("checksum", "gzip-empty-named", empty.getvalue())
+    put("checksum", "gzip-empty", gzip.compress(b"", mtime=0))
+    put("checksum", "gzip-one-byte", gzip.compress(b"1", mtime=0))
 
 
 def main():
+    checksum_seeds()
     zip_seeds()
     gzip_seeds()
     static_seeds()

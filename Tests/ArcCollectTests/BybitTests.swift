@@ -21,12 +21,12 @@ final class BybitTests: XCTestCase {
     }
 
     func testChecksumKinds() {
-        XCTAssertEqual(BybitKeys.checksum(etag: "0123456789ABCDEF0123456789abcdef", size: 5).kind, "etag-md5")
+        XCTAssertEqual(BybitKeys.checksum(etag: "0123456789ABCDEF0123456789abcdef", size: 5).kind, .etagMD5)
         XCTAssertEqual(BybitKeys.checksum(etag: "0123456789ABCDEF0123456789abcdef", size: 5).value, "0123456789abcdef0123456789abcdef")
         // A multipart ETag is no MD5, however hex it looks.
-        XCTAssertEqual(BybitKeys.checksum(etag: "0123456789abcdef0123456789abcdef-2", size: 5).kind, "size")
-        XCTAssertEqual(BybitKeys.checksum(etag: nil, size: 5).kind, "size")
-        XCTAssertEqual(BybitKeys.checksum(etag: "xyz", size: nil).kind, "none")
+        XCTAssertEqual(BybitKeys.checksum(etag: "0123456789abcdef0123456789abcdef-2", size: 5).kind, .size)
+        XCTAssertEqual(BybitKeys.checksum(etag: nil, size: 5).kind, .size)
+        XCTAssertEqual(BybitKeys.checksum(etag: "xyz", size: nil).kind, .none)
     }
 
     func testHTMLIndexPages() throws {

@@ -71,7 +71,7 @@ final class CollectTaskTests: XCTestCase {
         var b = RecordBuilder()
         ok.encode(t, into: &b, dryRun: false)
         XCTAssertEqual(String(decoding: b.bytes, as: UTF8.self),
-                       #"{"url":"http://h/a","dest":"/a","tag":"mine","status":"ok","bytes":10,"sha256":"ab","verified":true,"attempts":2,"duration_ms":15}"# + "\n")
+                       #"{"url":"http://h/a","dest":"/a","tag":"mine","status":"ok","bytes":10,"sha256":"ab","verified":true,"verification":"none","attempts":2,"duration_ms":15}"# + "\n")
 
         let failed = CollectOutcome.failed(.checksumMismatch, "expected \"x\"")
         failed.encode(t, into: &b, dryRun: true)

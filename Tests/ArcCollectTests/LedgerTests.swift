@@ -272,7 +272,7 @@ final class LedgerTests: LedgerTestCase {
         try onBothBackends(LedgerTests.postgres) {
             try ledger.recordFailure(item(), code: .notFound, message: "HTTP 404", attempts: 1, at: "t1")
             let e = try ledger.entry(dest: "/data/a.zip")
-            XCTAssertEqual(e, Ledger.Entry(status: "failed", size: nil, etag: nil, sha256: nil),
+            XCTAssertEqual(e, Ledger.Entry(status: "failed", size: nil, etag: nil, sha256: nil, errorCode: "not_found"),
                            "nothing is held, so no size or etag is recorded")
             let r = try row("/data/a.zip")
             XCTAssertEqual(r.code, "not_found")
@@ -281,12 +281,22 @@ final class LedgerTests: LedgerTestCase {
         }
     }
 
+    func testAnEmptyArchiveKeepsItsListing() throws {
+        try onBothBackends(LedgerTests.postgres) {
+            // So arc-plan can tell the same empty file (not planned again) from a republished one.
+            try ledger.recordFailure(item(size: 44, etag: "e9"), code: .emptyArchive, message: "empty", attempts: 1, at: "t1")
+            XCTAssertEqual(try ledger.entry(dest: "/data/a.zip"),
+                           Ledger.Entry(status: "failed", size: 44, etag: "e9", sha256: nil, errorCode: "empty_archive"))
+        }
+    }
+
     func testFailureAfterSuccessKeepsWhatIsHeld() throws {
         try onBothBackends(LedgerTests.postgres) {
             try ledger.recordSuccess(item(), sha256: "abc", verified: true, attempts: 1, at: "t1")
             // A republished version (new etag and size) fails to download.
             try ledger.recordFailure(item(size: 200, etag: "e2"), code: .checksumMismatch, message: "bad", attempts: 5, at: "t2")
-            XCTAssertEqual(try ledger.entry(dest: "/data/a.zip"), Ledger.Entry(status: "failed", size: 100, etag: "e1", sha256: "abc"))
+            XCTAssertEqual(try ledger.entry(dest: "/data/a.zip"), Ledger.Entry(status: "failed", size: 100, etag: "e1", sha256: "abc",
+                                                                                  errorCode: "checksum_mismatch"))
             let r = try row("/data/a.zip")
             XCTAssertEqual(r.code, "checksum_mismatch")
             XCTAssertEqual(r.attempts, 5)

@@ -9,7 +9,7 @@ complete -c arc-collect -l stall-timeout -x -d 'cut and retry a transfer that re
 complete -c arc-collect -l connect-timeout -x -d 'give up connecting after this long'
 complete -c arc-collect -s n -l dry-run -d 'fetch and change nothing; write what would be done (status skipped, dry_run true)'
 complete -c arc-collect -l fail-fast -d 'stop at the first failed task (default: keep going)'
-complete -c arc-collect -l require-checksum -d 'fail tasks that have no checksum_url instead of storing them unverified'
+complete -c arc-collect -l require-checksum -d 'fail tasks whose checksum kind is size or none (no hash to verify) instead of storing them unverified'
 complete -c arc-collect -l strict -d 'stop at the first bad record instead of skipping it'
 complete -c arc-collect -l queue -x -d 'take tasks from work queue NAME in the PostgreSQL state instead of stdin'
 complete -c arc-collect -l follow -d 'with --queue: keep waiting for tasks when the queue is drained'

@@ -8,25 +8,29 @@ public enum CollectCommand {
         usage: ["[-j N] [OPTIONS] [FILE...]"],
         description: """
         Reads task records (from arc-plan) on stdin or from FILEs and runs them, up to N at \
-        once, starting before the input ends. For each task it fetches the archive and its \
-        CHECKSUM file together, hashes the archive (SHA-256) as the bytes arrive, writes it \
-        to a temporary name beside dest, and only when the hash matches renames it to dest, \
-        once its bytes are on disk. Verified files are flushed a batch at a time (group \
-        commit: one syncfs before their renames and one after; on FUSE, an fdatasync per \
-        file). The ledger in the state database is updated after the renames are durable, \
-        then one result record per task is written to stdout: the task's fields plus \
-        status (ok, skipped, failed), bytes, sha256, verified, attempts, duration_ms and, on \
-        failure, error {code, message}.
+        once, starting before the input ends. For each task it fetches the archive (and its \
+        CHECKSUM file, when it has one) together, hashes the archive as the bytes arrive, \
+        writes it to a temporary name beside dest, and only when it verifies renames it to \
+        dest, once its bytes are on disk. How an archive is verified is its record's \
+        checksum: a SHA-256 or MD5 sidecar, a hash, an ETag, a size or nothing (the section \
+        Verification of the man page has the kinds). Verified files are flushed a batch at a \
+        time (group commit: one syncfs before their renames and one after; on FUSE, an \
+        fdatasync per file). The ledger in the state database is updated after the renames \
+        are durable, then one result record per task is written to stdout: the task's \
+        fields plus status (ok, skipped, failed), bytes, sha256 (of the bytes, whatever the \
+        kind), verified (true only when a hash matched: sha256, md5, etag-md5), \
+        verification (the kind checked), attempts, duration_ms and, on failure, error \
+        {code, message}.
 
-        An archive whose SHA-256 does not match its CHECKSUM (or a CHECKSUM file that is not \
+        An archive whose hash does not match its CHECKSUM (or a CHECKSUM file that is not \
         one) is most often a copy damaged on the way, by a proxy or a CDN edge: the archive \
         and its CHECKSUM are fetched again, from byte 0, within the attempts --retries allows \
         each request (all rounds together). The task fails with checksum_mismatch only when \
         two downloads bring the same wrong hash (the file upstream does not match its \
         CHECKSUM) or no attempts are left; nothing is stored, and the next run retries it.
 
-        Error codes include checksum_mismatch, bad_checksum_file, checksum_missing, \
-        not_found, forbidden, server_error, connection_failed, connection_lost, timeout, \
+        Error codes include checksum_mismatch, size_mismatch, bad_checksum_file, \
+        checksum_missing, empty_archive, not_found, forbidden, server_error, connection_failed, connection_lost, timeout, \
         disk_full and interrupted. When every failure is connection_failed and nothing was \
         stored, the host is down or wrong: exit status 3. Each retry is logged as a warning \
         (it may still succeed); each task that fails for good, as an error.
@@ -78,7 +82,7 @@ public enum CollectCommand {
             OptionSpec("connect-timeout", valueName: "DURATION", help: "give up connecting after this long", defaultValue: "10s"),
             .flag("dry-run", short: "n", help: "fetch and change nothing; write what would be done (status skipped, dry_run true)"),
             .flag("fail-fast", help: "stop at the first failed task (default: keep going)"),
-            .flag("require-checksum", help: "fail tasks that have no checksum_url instead of storing them unverified"),
+            .flag("require-checksum", help: "fail tasks whose checksum kind is size or none (no hash to verify) instead of storing them unverified"),
             .flag("strict", help: "stop at the first bad record instead of skipping it"),
         ] + QueueWorkerOptions.specs,
         arguments: [ArgumentSpec("FILE", help: "files of task records; stdin when none or -", repeating: true,
@@ -96,6 +100,36 @@ public enum CollectCommand {
             EnvironmentSpec("ARC_LOG_LEVEL", "the lowest log level written (--log-level)"),
             EnvironmentSpec("ARC_LOG_FORMAT", "human or json (--log-format)"),
         ],
+        sections: [("Verification", """
+        A task's checksum object says how its archive is verified; arc-collect hashes the \
+        bytes as they arrive (SHA-256 always, MD5 besides when the kind is md5 or etag-md5), \
+        also when a partial file is resumed or a file already at dest is checked (it is \
+        hashed from byte 0). The kinds:
+
+        sha256 with url: a sidecar file whose first token is 64 hex digits (Binance). A record \
+        without checksum but with checksum_url means this; when a record has both, \
+        checksum_url says where the sidecar is (null: none).
+
+        md5 with url: a sidecar whose first token is 32 hex digits (KuCoin).
+
+        sha256 or md5 with value: the hash itself, given in the record.
+
+        etag-md5 with value: the listing's ETag of a single-part object, which is the MD5 of \
+        its bytes (Bybit). A value that is not 32 hex digits, such as a multipart ETag \
+        (HEX-N), is a bad field: the line is reported and skipped.
+
+        size: only the byte count is compared with the record's size (size_mismatch). \
+        none: stored unverified. Without checksum or checksum_url the kind is size when \
+        the record has a size, else none. --require-checksum fails tasks of these two kinds \
+        (checksum_missing).
+
+        A mismatch names the kind (MD5 mismatch: expected X, got Y (etag-md5, ...)); as for \
+        SHA-256, the archive is fetched again before the task fails with checksum_mismatch.
+
+        A .gz archive of at most 128 bytes that verifies but inflates to nothing (Bybit \
+        publishes some empty 44-byte gzips) is not stored: status failed, code empty_archive. \
+        arc-plan does not plan it again while its etag and size are unchanged.
+        """)],
         seeAlso: ["arc-discover(1)", "arc-plan(1)"])
 
     public static func main() -> Never {

@@ -24,6 +24,8 @@ final class CollectJob: @unchecked Sendable { // confined in turn to one thread,
     var spanID: String?
     var phase: Phase
     var sink: FileSink?
+    /// The hashes `sink` takes as bytes arrive (SHA-256, and MD5 for an MD5 checksum).
+    var digest: ArchiveDigest?
     /// The download, verified, waiting for the writer's group commit to make it durable
     /// and rename it to dest (see GroupCommit.swift).
     var staged: FileSink?

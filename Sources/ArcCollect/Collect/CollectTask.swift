@@ -7,6 +7,10 @@ public struct CollectTask {
     public let line: Int
     public let url: String
     public let dest: String
+    /// How the archive is verified (see `resolveChecksum`).
+    public let checksum: ArchiveChecksum
+    /// The sidecar file holding the hash (a sha256 or md5 checksum with a url), fetched
+    /// beside the archive.
     public let checksumURL: String?
     public let size: Int64?
     public let etag: String?
@@ -40,11 +44,28 @@ public struct CollectTask {
             dest = FileSystem.absolute(destText)
             s3Dest = nil
         }
-        checksumURL = try record.string("checksum_url")
         size = try record.int("size")
         if let size, size < 0 { throw FieldError(field: "size", problem: "negative size \(size)") }
+        checksum = try Self.resolveChecksum(record, size: size)
+        // A hash given inline needs no sidecar.
+        checksumURL = checksum.value == nil ? checksum.url : nil
         etag = try record.string("etag")
         reason = try record.string("reason")
+    }
+
+    /// The record's `checksum`; without one, a SHA-256 sidecar at `checksum_url`, else the
+    /// listed size, else nothing. When a record has both, `checksum_url` says where a
+    /// sha256 sidecar is (null: there is none): it is the field tools and users wrote before
+    /// `checksum` (a jq edit pointing it at a mirror), and it must keep meaning what it did.
+    static func resolveChecksum(_ record: Record, size: Int64?) throws -> ArchiveChecksum {
+        let checksumURL = try record.string("checksum_url")
+        let fallback = checksumURL.map(ArchiveChecksum.sha256(url:)) ?? ArchiveChecksum(kind: size == nil ? .none : .size)
+        guard var checksum = try ArchiveChecksum.read(from: record) else { return fallback }
+        if checksum.kind == .sha256, checksum.url != nil, record.has("checksum_url") {
+            guard let checksumURL else { return fallback }
+            checksum.url = checksumURL
+        }
+        return checksum
     }
 
     /// What the ledger keeps about this archive.
@@ -117,6 +138,7 @@ public struct CollectOutcome {
         b.int("bytes", bytes)
         b.stringOrNull("sha256", sha256)
         b.bool("verified", verified)
+        b.string("verification", task.checksum.kind.rawValue)
         b.int("attempts", attempts)
         b.int("duration_ms", durationMillis)
         if let error {
@@ -130,7 +152,7 @@ public struct CollectOutcome {
         b.end()
     }
 
-    static let fields: RecordBuilder.FieldNames = ["status", "bytes", "sha256", "verified", "attempts", "duration_ms",
+    static let fields: RecordBuilder.FieldNames = ["status", "bytes", "sha256", "verified", "verification", "attempts", "duration_ms",
                                                    "error", "dry_run", "queue"]
 }
 
@@ -139,6 +161,9 @@ extension FailureCode {
     public static let checksumMissing = FailureCode("checksum_missing")
     /// The CHECKSUM file is not `HASH  NAME`.
     public static let badChecksumFile = FailureCode("bad_checksum_file")
+    /// A verified `.gz` archive holds nothing (Bybit publishes some empty 44-byte gzips):
+    /// reported, never stored as good data.
+    public static let emptyArchive = FailureCode("empty_archive")
     /// A state arc-collect should never reach; a bug to report.
     public static let internalError = FailureCode("internal")
 }

@@ -294,9 +294,10 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
             resultQueue.put(job)
             return
         }
-        if task.checksumURL == nil && options.requireChecksum {
+        if options.requireChecksum && !task.checksum.kind.isHash {
             return complete(CollectJob(task: task, phase: .download),
-                            .failed(.checksumMissing, "no checksum_url in the task and --require-checksum is set"))
+                            .failed(.checksumMissing, "checksum kind \(task.checksum.kind.rawValue): no hash to verify "
+                                    + "(no checksum_url, nothing stronger than a size) and --require-checksum is set"))
         }
         if let url = task.s3Dest { return startS3(task, url) }
         let directory = FileSystem.parent(of: task.dest)
@@ -313,13 +314,14 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         // verified in place instead of downloaded again; --force asks for a fresh copy.
         if task.reason != PlanReason.forced.rawValue, let size = task.size, FileSystem.size(task.dest) == size {
             let job = CollectJob(task: task, phase: .checkExisting)
-            if task.checksumURL == nil {
+            if !task.checksum.kind.isHash {
                 var outcome = CollectOutcome(status: .skipped)
                 outcome.bytes = size
                 return complete(job, outcome)
             }
             job.pending = 1
-            fetchChecksum(job)
+            // A sidecar first; a hash given inline is checked on a finisher thread at once.
+            if task.checksumURL != nil { fetchChecksum(job) } else { partDone(job) }
             return
         }
         let job = CollectJob(task: task, phase: .download)
@@ -341,8 +343,10 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
     }
 
     private func fetchArchive(_ job: CollectJob) {
-        let sink = FileSink(path: job.task.partialPath, expectedSize: job.task.size)
+        let digest = ArchiveDigest(for: job.task.checksum.kind)
+        let sink = FileSink(path: job.task.partialPath, expectedSize: job.task.size, digest: digest)
         job.sink = sink
+        job.digest = digest
         submitArchive(job, TransferRequest(url: job.task.url, ifRange: job.task.etag,
                                            retry: retryPolicy(spent: job.archiveAttempts)), sink)
     }
@@ -405,11 +409,12 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
     private func finish(_ job: CollectJob) {
         let task = job.task
 
-        // The expected checksum, if the task has one.
-        var expected: String?
+        // The expected hash, if the task's checksum has one: from its sidecar, or given inline.
+        let kind = task.checksum.kind
+        var expected = task.checksum.value
         switch job.checksum {
         case .success(let body)?:
-            do { expected = try ChecksumFile.parse(body, url: task.checksumURL!) } catch {
+            do { expected = try ChecksumFile.parse(body, url: task.checksumURL!, kind: kind) } catch {
                 // Most likely a bad copy too: the CHECKSUM alone is fetched again.
                 switch fetchAgain(job, seen: "bad CHECKSUM " + SHA256.hex(body), checksumOnly: true,
                                   why: "the CHECKSUM file is not a checksum; fetching it again",
@@ -444,27 +449,34 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
             return complete(job, .failed(error.code, error.description))
         case .success?:
             let sink = job.sink!
-            let digest = sink.digest()
-            if let expected, digest != expected {
+            let hashes = job.digest!.hashes()
+            job.digest = nil
+            if let expected, let digest = hashes.compared(kind), digest != expected {
                 sink.discard()
                 job.sink = nil
                 let resumed = sink.resumedBytes > 0
                 let verdict = fetchAgain(job, seen: digest + " " + expected, resumed: resumed,
                                          why: "checksum mismatch" + (resumed ? " after resuming" : "")
-                                            + "; downloading the archive and its CHECKSUM again from byte 0",
-                                         fields: [("sha256", .string(digest)), ("expected", .string(expected))])
+                                            + "; downloading the archive" + (task.checksumURL != nil ? " and its CHECKSUM" : "")
+                                            + " again from byte 0",
+                                         fields: mismatchFields(kind, digest, expected))
                 switch verdict {
                 case .started: return
                 case .stopped: return interrupted(job)
                 case .confirmed, .exhausted:
-                    var outcome = mismatch(job, digest, expected, verdict)
+                    var outcome = mismatch(job, hashes, expected, verdict)
                     outcome.bytes = sink.written
                     return complete(job, outcome)
                 }
             }
             if expected == nil, let size = task.size, sink.written != size {
                 sink.discard()
-                return complete(job, .failed(.sizeMismatch, "received \(sink.written) bytes, the listing says \(size)"))
+                return complete(job, sizeMismatch(task, received: sink.written))
+            }
+            if let outcome = emptyArchive(task, hashes: hashes, bytes: sink.written, verified: expected != nil,
+                                          holdsNothing: { EmptyGzip.fileHoldsNothing(sink.path) }) {
+                sink.discard()
+                return complete(job, outcome)
             }
             // Verified: the writer makes it durable and renames it into place, with the
             // rest of its batch (GroupCommit.swift), before the ledger hears of it.
@@ -475,7 +487,7 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
             }
             var outcome = CollectOutcome(status: .ok)
             outcome.bytes = sink.written
-            outcome.sha256 = digest
+            outcome.sha256 = hashes.sha256
             outcome.verified = expected != nil
             complete(job, outcome)
         case nil:
@@ -486,11 +498,11 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
     private func checkExisting(_ job: CollectJob, expected: String?) {
         let task = job.task
         do {
-            let digest = try SHA256.hexOfFile(task.dest)
-            if digest == expected {
+            let hashes = try ArchiveDigest.ofFile(task.dest, kind: task.checksum.kind)
+            if let expected, hashes.compared(task.checksum.kind) == expected {
                 var outcome = CollectOutcome(status: .skipped)
                 outcome.bytes = task.size ?? 0
-                outcome.sha256 = digest
+                outcome.sha256 = hashes.sha256
                 outcome.verified = true
                 return complete(job, outcome)
             }
@@ -552,18 +564,54 @@ public final class Collector: @unchecked Sendable { // shared fields are guarded
         if task.checksumURL != nil { fetchChecksum(job) }
         if archiveNow {
             if task.s3Dest != nil { fetchArchiveToMemory(job) } else { fetchArchive(job) }
+        } else if archiveToo && job.pending == 0 {
+            // A large archive for S3 with its hash given inline (no sidecar to wait for):
+            // straight to a new upload.
+            finishQueueS3(job)
         }
         return .started
     }
 
-    /// The failure of a download that did not match its CHECKSUM, for good.
-    func mismatch(_ job: CollectJob, _ digest: String, _ expected: String, _ verdict: Refetch,
+    /// The failure of a download that did not match its checksum, for good. The message
+    /// names the kind checked: `MD5 mismatch: expected X, got Y (etag-md5), ...`.
+    func mismatch(_ job: CollectJob, _ hashes: ArchiveHashes, _ expected: String, _ verdict: Refetch,
                   _ more: String = "") -> CollectOutcome {
+        let kind = job.task.checksum.kind
+        let origin = kind.origin(sidecar: job.task.checksumURL != nil)
+        let digest = hashes.compared(kind) ?? hashes.sha256
         let why = verdict == .confirmed
-            ? "the same in two downloads: the archive upstream does not match its CHECKSUM"
+            ? "the same in two downloads: the archive upstream does not match its \(origin)"
             : "\(job.badCopies.count) downloads, no two alike, and no attempts left (--retries)"
-        var outcome = CollectOutcome.failed(.checksumMismatch, "SHA-256 \(digest) does not match CHECKSUM \(expected), \(why)" + more)
-        outcome.sha256 = digest
+        let what = kind == .sha256 && origin == "CHECKSUM"
+            ? "SHA-256 \(digest) does not match CHECKSUM \(expected) (sha256)"
+            : "\(kind.algorithmName) mismatch: expected \(expected), got \(digest) (\(kind.rawValue), from the \(origin))"
+        var outcome = CollectOutcome.failed(.checksumMismatch, what + ", " + why + more)
+        outcome.sha256 = hashes.sha256
+        return outcome
+    }
+
+    /// The log fields of a mismatch: what was got, what was expected, by which kind.
+    func mismatchFields(_ kind: ArchiveChecksum.Kind, _ digest: String, _ expected: String) -> [(String, LogValue)] {
+        [(kind == .sha256 ? "sha256" : "md5", .string(digest)), ("expected", .string(expected)),
+         ("verification", .string(kind.rawValue))]
+    }
+
+    /// The failure of an archive whose byte count is not its listed size.
+    func sizeMismatch(_ task: CollectTask, received: Int64) -> CollectOutcome {
+        .failed(.sizeMismatch, "size mismatch: received \(received) bytes, the listing says \(task.size ?? 0) (\(task.checksum.kind.rawValue))")
+    }
+
+    /// The failure of a `.gz` archive that verified but holds nothing (Bybit publishes some
+    /// empty 44-byte gzips): not stored, so it never passes for data. Nil for any other.
+    func emptyArchive(_ task: CollectTask, hashes: ArchiveHashes, bytes: Int64, verified: Bool,
+                      holdsNothing: () -> Bool) -> CollectOutcome? {
+        guard task.dest.hasSuffix(".gz") || task.url.hasSuffix(".gz"), bytes <= Int64(EmptyGzip.sizeLimit),
+              holdsNothing() else { return nil }
+        var outcome = CollectOutcome.failed(.emptyArchive, "empty archive: the gzip's \(bytes) bytes decompress to nothing "
+                                            + "(as published upstream); not stored")
+        outcome.bytes = bytes
+        outcome.sha256 = hashes.sha256
+        outcome.verified = verified
         return outcome
     }
 

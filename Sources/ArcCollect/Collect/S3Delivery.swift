@@ -1,8 +1,9 @@
 import ArcCore
 
 /// arc-collect into S3: each archive streams from the source straight into the store,
-/// never touching local disk. The SHA-256 is computed as the bytes arrive and checked
-/// against the CHECKSUM before the object is made visible: a small archive is held in
+/// never touching local disk. The SHA-256 (and the MD5, for an MD5 checksum) is computed
+/// as the bytes arrive and checked against the task's checksum (its CHECKSUM, its ETag)
+/// before the object is made visible: a small archive is held in
 /// memory and PUT with its verified hash as the signed payload hash (so S3 checks the
 /// bytes too) and as x-amz-meta-sha256; a large one goes part by part (ranged GET, then
 /// UploadPart) and the upload is completed only when the hash matches, else aborted:
@@ -30,18 +31,18 @@ extension Collector {
 
     /// A small archive, into memory (hashed as it arrives).
     func fetchArchiveToMemory(_ job: CollectJob) {
-        let sink = HashingMemorySink(limit: Int(job.task.size ?? (256 << 20)) + 1)
+        let sink = HashingMemorySink(limit: Int(job.task.size ?? (256 << 20)) + 1, kind: job.task.checksum.kind)
         job.memory = sink
         submitArchive(job, TransferRequest(url: job.task.url, ifRange: job.task.etag,
                                            retry: retryPolicy(spent: job.archiveAttempts)), sink)
     }
 
-    private func finishQueueS3(_ job: CollectJob) {
+    func finishQueueS3(_ job: CollectJob) {
         job.pending = 1
         partDone(job)
     }
 
-    /// On a finisher thread, with the CHECKSUM's hash (nil without a checksum_url).
+    /// On a finisher thread, with the expected hash (nil for kinds size and none).
     func storeInS3(_ job: CollectJob, expected: String?) {
         guard case .ready(let client) = s3, let url = job.task.s3Dest else { return }
         if let memory = job.memory {
@@ -50,22 +51,29 @@ extension Collector {
                 if case .cancelled = error { return interrupted(job) }
                 return complete(job, .failed(error.code, error.description))
             case .success?, nil:
-                let digest = memory.sha256.finalizeHex()
-                if let expected, digest != expected {
-                    let verdict = fetchAgain(job, seen: digest + " " + expected,
-                                             why: "checksum mismatch; downloading the archive and its CHECKSUM again",
-                                             fields: [("sha256", .string(digest)), ("expected", .string(expected))])
+                let kind = job.task.checksum.kind
+                let hashes = memory.digest.hashes()
+                let digest = hashes.sha256
+                if let expected, let got = hashes.compared(kind), got != expected {
+                    let verdict = fetchAgain(job, seen: got + " " + expected,
+                                             why: "checksum mismatch; downloading the archive"
+                                                + (job.task.checksumURL != nil ? " and its CHECKSUM" : "") + " again",
+                                             fields: mismatchFields(kind, got, expected))
                     switch verdict {
                     case .started: return
                     case .stopped: return interrupted(job)
                     case .confirmed, .exhausted:
-                        var outcome = mismatch(job, digest, expected, verdict, "; nothing was stored")
+                        var outcome = mismatch(job, hashes, expected, verdict, "; nothing was stored")
                         outcome.bytes = Int64(memory.bytes.count)
                         return complete(job, outcome)
                     }
                 }
                 if expected == nil, let size = job.task.size, Int64(memory.bytes.count) != size {
-                    return complete(job, .failed(.sizeMismatch, "received \(memory.bytes.count) bytes, the listing says \(size)"))
+                    return complete(job, sizeMismatch(job.task, received: Int64(memory.bytes.count)))
+                }
+                if let outcome = emptyArchive(job.task, hashes: hashes, bytes: Int64(memory.bytes.count), verified: expected != nil,
+                                              holdsNothing: { EmptyGzip.holdsNothing(memory.bytes) }) {
+                    return complete(job, outcome)
                 }
                 guard mayStore(job) else { return complete(job, Collector.leaseLost) }
                 let body = MemoryBody(memory.bytes)
@@ -105,7 +113,7 @@ final class S3PartUpload: @unchecked Sendable { // one step at a time, see above
     let url: S3URL
     let expected: String?
     let size: Int64
-    let sha256 = SHA256()
+    let digest: ArchiveDigest
     var uploadID = ""
     var etags: [String] = []
     var part = 0
@@ -119,12 +127,14 @@ final class S3PartUpload: @unchecked Sendable { // one step at a time, see above
         self.url = url
         self.expected = expected
         size = job.task.size ?? 0
+        digest = ArchiveDigest(for: job.task.checksum.kind)
     }
 
     /// On a finisher thread: create the upload, then run the parts from the engine thread.
     func begin() {
         var headers = [("Content-Type", ContentType.guess(url.key) ?? "application/octet-stream")]
-        if let expected { headers.append(("x-amz-meta-sha256", expected)) }
+        // Known before the bytes only when it is a SHA-256 (an MD5 is no x-amz-meta-sha256).
+        if let expected, job.task.checksum.kind == .sha256 { headers.append(("x-amz-meta-sha256", expected)) }
         do {
             uploadID = try S3Reply.uploadID(try client.perform(S3Call.createMultipart(url, headers: headers)).body)
         } catch {
@@ -152,7 +162,7 @@ final class S3PartUpload: @unchecked Sendable { // one step at a time, see above
                 guard Int64(sink.bytes.count) == end - start + 1 else {
                     return fail(.sizeMismatch, "range \(start)-\(end) returned \(sink.bytes.count) bytes")
                 }
-                sha256.update(sink.bytes)
+                digest.update(sink.bytes)
                 part += 1
                 let number = part
                 client.send(S3Call.uploadPart(url, uploadID: uploadID, part: number, body: MemoryBody(sink.bytes),
@@ -173,19 +183,21 @@ final class S3PartUpload: @unchecked Sendable { // one step at a time, see above
     }
 
     private func finish() {
-        let digest = sha256.finalizeHex()
-        if let expected, digest != expected {
+        let kind = job.task.checksum.kind
+        let hashes = digest.hashes()
+        if let expected, let got = hashes.compared(kind), got != expected {
             client.send(S3Call.abortMultipart(url, uploadID: uploadID)) { _ in }
             // Most likely a bad copy: another round, with a new upload once the CHECKSUM is in.
             job.archiveAttempts += mostAttempts
-            let verdict = collector.fetchAgain(job, seen: digest + " " + expected,
-                                               why: "checksum mismatch; downloading the archive and its CHECKSUM again",
-                                               fields: [("sha256", .string(digest)), ("expected", .string(expected))])
+            let verdict = collector.fetchAgain(job, seen: got + " " + expected,
+                                               why: "checksum mismatch; downloading the archive"
+                                                  + (job.task.checksumURL != nil ? " and its CHECKSUM" : "") + " again",
+                                               fields: collector.mismatchFields(kind, got, expected))
             switch verdict {
             case .started: return
             case .stopped: return collector.interrupted(job)
             case .confirmed, .exhausted:
-                return collector.complete(job, collector.mismatch(job, digest, expected, verdict, "; the upload was aborted"))
+                return collector.complete(job, collector.mismatch(job, hashes, expected, verdict, "; the upload was aborted"))
             }
         }
         guard collector.mayStore(job) else {
@@ -198,7 +210,7 @@ final class S3PartUpload: @unchecked Sendable { // one step at a time, see above
             case .success:
                 var outcome = CollectOutcome(status: .ok)
                 outcome.bytes = size
-                outcome.sha256 = digest
+                outcome.sha256 = hashes.sha256
                 outcome.verified = expected != nil
                 collector.complete(job, outcome)
             }
@@ -213,24 +225,27 @@ final class S3PartUpload: @unchecked Sendable { // one step at a time, see above
     }
 }
 
-/// Keeps a body in memory and hashes it (SHA-256) as it arrives.
+/// Keeps a body in memory and hashes it (SHA-256, and MD5 for an MD5 checksum) as it arrives.
 final class HashingMemorySink: TransferSink, @unchecked Sendable { // handed over, see TransferSink
     private(set) var bytes: [UInt8] = []
-    private(set) var sha256 = SHA256()
+    let digest: ArchiveDigest
     private let limit: Int
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, kind: ArchiveChecksum.Kind) {
+        self.limit = limit
+        digest = ArchiveDigest(for: kind)
+    }
 
     func beginAttempt() throws -> Int64 { Int64(bytes.count) }
 
     func restart() throws {
         bytes.removeAll(keepingCapacity: true)
-        sha256 = SHA256()
+        digest.reset()
     }
 
     func write(_ chunk: UnsafeRawBufferPointer) throws {
         guard bytes.count + chunk.count <= limit else { throw BodyTooLargeError(limit: limit) }
         bytes.append(contentsOf: chunk)
-        sha256.update(chunk)
+        digest.update(chunk)
     }
 }

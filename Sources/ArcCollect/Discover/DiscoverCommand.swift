@@ -8,8 +8,9 @@ public enum DiscoverCommand {
         usage: ["[OPTIONS] SOURCE [SOURCE-OPTIONS]"],
         description: """
         Writes one archive record (NDJSON) per file the source publishes: source, market, \
-        period, type, symbol, interval, date, key, url, checksum_url, size, etag and \
-        last_modified. Pipe them into arc-plan, which decides what to fetch, and arc-collect, \
+        period, type, symbol, interval, date, key, url, checksum_url, size, etag, \
+        last_modified and checksum (how arc-collect verifies it: the man page section \
+        "Writing a source plugin" has them all). Pipe them into arc-plan, which decides what to fetch, and arc-collect, \
         which fetches it.
 
         Binance's and KuCoin's public archives are built in. Any other NAME runs arc-source-NAME from PATH \
@@ -35,7 +36,54 @@ public enum DiscoverCommand {
             EnvironmentSpec("ARC_LOG_FORMAT", "human or json (--log-format)"),
             EnvironmentSpec("NO_COLOR", "no colours in human log lines"),
         ],
+        sections: [("Writing a source plugin", pluginGuide)],
         seeAlso: ["arc-plan(1)", "arc-collect(1)"])
+
+    /// The contract an arc-source-NAME program keeps (the man page's section).
+    static let pluginGuide = """
+        A plugin is any executable named arc-source-NAME on PATH, in any language. \
+        arc-discover NAME ARGS runs it with ARGS; its stderr is passed through (logs).
+
+        Output: one JSON object per line on stdout, UTF-8, each line ended by a newline, \
+        and nothing else there. Fields (snake_case; a field the tools do not know is kept \
+        and passed on to the results): url (required: the http:// or https:// URL of the \
+        file), source (the plugin's NAME), market, period (daily or monthly), type, symbol, \
+        interval (kline-like types only), date (YYYY-MM-DD, or YYYY-MM for monthly files; \
+        the day the data covers), key (the file's path at the source: arc-plan's default \
+        layout puts it at DEST/key), size (bytes, as listed), etag (as listed: arc-plan \
+        plans a file again when its etag or size changes), last_modified (RFC 3339), \
+        checksum (below), and checksum_url (only for a SHA-256 sidecar, else null or absent).
+
+        checksum says how arc-collect verifies the file (it hashes the bytes as they \
+        arrive); results say which kind was checked (verification), and verified is true \
+        only when a hash matched. The kinds:
+
+        {"kind": "sha256", "url": URL}: a sidecar file whose first token is the file's \
+        SHA-256, 64 hex digits (Binance).
+
+        {"kind": "md5", "url": URL}: a sidecar whose first token is the MD5, 32 hex digits \
+        (KuCoin).
+
+        {"kind": "sha256" or "md5", "value": HEX}: the hash itself.
+
+        {"kind": "etag-md5", "value": HEX}: the listing's ETag of a single-part object, \
+        which is its MD5 (Bybit). An ETag with a - (multipart) is no MD5: write kind size \
+        for it; arc-collect rejects such a value as a bad field.
+
+        {"kind": "size"}: only the size is compared (OKX). {"kind": "none"}: stored \
+        unverified. arc-collect --require-checksum refuses both.
+
+        A record without checksum but with a checksum_url means a SHA-256 sidecar there; \
+        without either, the size is compared when there is one.
+
+        Exit status: 0 when everything was listed; 1 when some of it could not be (what was \
+        listed is still written); 2 for a usage error or bad arguments, before anything is \
+        listed; 3 when the source cannot be reached at all; 130 or 143 when stopped by \
+        SIGINT or SIGTERM. arc-discover exits with the plugin's status when it is one of \
+        these, and 1 for any other failure (a crash included). A line that is not a JSON \
+        object, or has no url or a bad checksum, is reported and skipped (arc-discover then \
+        exits 1; with --strict, it stops the run with status 2).
+        """
 
     public static func main() -> Never {
         Tool.main(spec) { context in

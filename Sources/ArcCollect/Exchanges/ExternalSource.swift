@@ -35,6 +35,9 @@ public enum ExternalSource {
                     guard url.isHTTPURL else {
                         throw FieldError(field: "url", problem: "not an http:// or https:// URL: \(url)")
                     }
+                    // And how to verify it, if it says: a bad checksum is caught here, not
+                    // only when arc-collect meets it.
+                    _ = try ArchiveChecksum.read(from: record)
                     return url
                 }) != nil else { continue }
                 try output.write(record.bytes + [0x0A])

@@ -33,10 +33,11 @@ public final class Ledger {
         guard prefetches, !dests.isEmpty else { return }
         prefetched.removeAll(keepingCapacity: true)
         for dest in dests { prefetched[dest] = .some(nil) }
-        for row in try db.rows("SELECT dest, status, size, etag, sha256 FROM ledger WHERE dest = ANY(?1::text[])",
+        for row in try db.rows("SELECT dest, status, size, etag, sha256, error_code FROM ledger WHERE dest = ANY(?1::text[])",
                                [.array(dests)]) {
             guard let dest = row[0] else { continue }
-            prefetched[dest] = Entry(status: row[1] ?? "failed", size: row[2].flatMap { Int64($0) }, etag: row[3], sha256: row[4])
+            prefetched[dest] = Entry(status: row[1] ?? "failed", size: row[2].flatMap { Int64($0) }, etag: row[3], sha256: row[4],
+                                     errorCode: row[5])
         }
     }
 
@@ -46,6 +47,8 @@ public final class Ledger {
         public var size: Int64?
         public var etag: String?
         public var sha256: String?
+        /// Why the last attempt failed (a failed entry's `error_code`).
+        public var errorCode: String? = nil
     }
 
     /// Lookups are batched into shared read transactions (see `Database.batchedRead`);
@@ -54,9 +57,10 @@ public final class Ledger {
         if let sqlite { return try sqlite.batchedRead { try sqliteEntry(sqlite) { $0.bind(1, dest) } } }
         if prefetches, let known = prefetched.removeValue(forKey: dest) { return known }
         return try db.batchedRead {
-            guard let row = try db.rows("SELECT status, size, etag, sha256 FROM ledger WHERE dest = ?1", [StateValue(dest)]).first
+            guard let row = try db.rows("SELECT status, size, etag, sha256, error_code FROM ledger WHERE dest = ?1", [StateValue(dest)]).first
             else { return nil }
-            return Entry(status: row[0] ?? "failed", size: row[1].flatMap { Int64($0) }, etag: row[2], sha256: row[3])
+            return Entry(status: row[0] ?? "failed", size: row[1].flatMap { Int64($0) }, etag: row[2], sha256: row[3],
+                         errorCode: row[4])
         }
     }
 
@@ -73,14 +77,15 @@ public final class Ledger {
         if let batch = sqlite.readBatch, try isEmpty(sqlite, batch: batch) { return nil }
         let s: Statement
         if let lookup { s = lookup } else {
-            s = try sqlite.statement("SELECT status, size, etag, sha256 FROM ledger WHERE dest = ?1")
+            s = try sqlite.statement("SELECT status, size, etag, sha256, error_code FROM ledger WHERE dest = ?1")
             lookup = s
         }
         // Reset at once: a statement left on its row keeps a read transaction open.
         defer { s.reset() }
         bindDest(s)
         guard try s.step() else { return nil }
-        return Entry(status: s.text(0) ?? "failed", size: s.integerText(1), etag: s.text(2), sha256: s.text(3))
+        return Entry(status: s.text(0) ?? "failed", size: s.integerText(1), etag: s.text(2), sha256: s.text(3),
+                     errorCode: s.text(4))
     }
 
     /// Whether the ledger is empty in the snapshot of read batch `batch`: asked once a batch,
@@ -201,6 +206,12 @@ public final class Ledger {
                 attempts = excluded.attempts, task_id = excluded.task_id, updated_at = excluded.updated_at
             """, itemValues(item) + [StateValue(code.rawValue), StateValue(Secrets.redact(message)),
                                     StateValue(attempts), StateValue(item.taskID), StateValue(now)])
+        // An archive that is empty upstream stays so until it is republished: its listing
+        // is kept, so arc-plan can tell the same empty file from a new one.
+        if code == .emptyArchive {
+            try db.run("UPDATE ledger SET size = ?2, etag = ?3 WHERE dest = ?1",
+                       [StateValue(item.dest), StateValue(item.size), StateValue(item.etag)])
+        }
     }
 
     /// The url is kept for people to read (where a file came from), so without credentials:

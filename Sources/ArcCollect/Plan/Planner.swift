@@ -101,6 +101,13 @@ public final class Planner {
         if let entry = try ledger.flatMap({ ledger in try destBytes.withUnsafeBufferPointer { try ledger.entry(destUTF8: $0) } }) {
             let etag = try archive.string("etag")
             if entry.status != "ok" {
+                // An archive empty upstream (empty_archive) is not fetched again until it is
+                // republished: a daily run must not fail on it forever.
+                if entry.errorCode == FailureCode.emptyArchive.rawValue, !force, entry.size != nil, entry.size == size,
+                   entry.etag == etag {
+                    held += 1
+                    return nil
+                }
                 reason = .retry
             } else if differs(entry.etag, etag) || differs(entry.size, size) {
                 reason = .changed

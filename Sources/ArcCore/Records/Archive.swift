@@ -15,10 +15,13 @@ public struct Archive: Sendable, Equatable {
     public var size: Int64?
     public var etag: String?
     public var lastModified: String?
+    /// How to verify it (see ArchiveChecksum); nil writes no `checksum`, which readers take
+    /// as a SHA-256 sidecar at `checksumURL` when there is one.
+    public var checksum: ArchiveChecksum?
 
     public init(source: String, market: String, period: String, type: String, symbol: String, interval: String?,
                 date: String, key: String, url: String, checksumURL: String?, size: Int64?, etag: String?,
-                lastModified: String?) {
+                lastModified: String?, checksum: ArchiveChecksum? = nil) {
         self.source = source
         self.market = market
         self.period = period
@@ -32,6 +35,7 @@ public struct Archive: Sendable, Equatable {
         self.size = size
         self.etag = etag
         self.lastModified = lastModified
+        self.checksum = checksum
     }
 
     public func encode(into b: inout RecordBuilder) {
@@ -48,9 +52,10 @@ public struct Archive: Sendable, Equatable {
         b.intOrNull("size", size)
         b.stringOrNull("etag", etag)
         b.stringOrNull("last_modified", lastModified)
+        if let checksum { b.object("checksum") { checksum.encode(into: &$0) } }
     }
 
     /// The fields this record type owns (others pass through untouched).
     public static let fieldNames = ["source", "market", "period", "type", "symbol", "interval", "date", "key",
-                                    "url", "checksum_url", "size", "etag", "last_modified"]
+                                    "url", "checksum_url", "size", "etag", "last_modified", "checksum"]
 }

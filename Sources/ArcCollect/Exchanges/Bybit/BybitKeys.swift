@@ -74,15 +74,9 @@ public enum BybitKeys {
     /// How a record is verified from its listing (the record contract): an ETag of 32 hex
     /// digits is the MD5 of a single-part object; a multipart ETag (with a `-`), a missing
     /// one or anything else leaves only the size, and without a size nothing.
-    public static func checksum(etag: String?, size: Int64?) -> (kind: String, value: String?) {
-        if let etag, etag.utf8.count == 32, etag.utf8.allSatisfy({ isHexDigit($0) }) {
-            return ("etag-md5", etag.lowercased())
-        }
-        return (size == nil ? "none" : "size", nil)
-    }
-
-    private static func isHexDigit(_ b: UInt8) -> Bool {
-        (b >= 48 && b <= 57) || (b >= 97 && b <= 102) || (b >= 65 && b <= 70)
+    public static func checksum(etag: String?, size: Int64?) -> ArchiveChecksum {
+        let checksum = ArchiveChecksum.fromETag(etag ?? "")
+        return checksum.kind == .size && size == nil ? ArchiveChecksum(kind: .none) : checksum
     }
 }
 

@@ -24,7 +24,7 @@ public final class BybitLister: @unchecked Sendable { // confined to the engine 
     private let mode: Mode
     private let log: Logger
     private let catalogMark: (String) -> String?
-    private let emit: (Archive, _ checksum: (kind: String, value: String?)) -> Void
+    private let emit: (Archive) -> Void
     private let counts = Locked(Totals())
     public var totals: Totals { counts.current }
     /// Leaf listings read to the end, with the key the next incremental run starts after.
@@ -38,7 +38,7 @@ public final class BybitLister: @unchecked Sendable { // confined to the engine 
 
     public init(selection: BybitSelection, endpoints: BybitEndpoints, listing: FolderListing, mode: Mode, log: Logger,
                 catalogMark: @escaping (String) -> String?,
-                emit: @escaping (Archive, _ checksum: (kind: String, value: String?)) -> Void) {
+                emit: @escaping (Archive) -> Void) {
         self.selection = selection
         self.endpoints = endpoints
         self.listing = listing
@@ -130,8 +130,8 @@ public final class BybitLister: @unchecked Sendable { // confined to the engine 
             emit(Archive(source: "bybit", market: market.rawValue, period: period.rawValue, type: "trades",
                          symbol: symbol, interval: nil, date: parsed.date, key: file.key,
                          url: endpoints.downloadURL(key: file.key), checksumURL: nil, size: file.size,
-                         etag: file.etag, lastModified: file.lastModified),
-                 BybitKeys.checksum(etag: file.etag, size: file.size))
+                         etag: file.etag, lastModified: file.lastModified,
+                         checksum: BybitKeys.checksum(etag: file.etag, size: file.size)))
         }
         return false
     }

@@ -129,14 +129,10 @@ public enum BybitSource: ArchiveSource {
         let lister = BybitLister(
             selection: selection, endpoints: endpoints, listing: listing, mode: mode, log: log,
             catalogMark: { prefix in (try? catalog?.lastKey(prefix: prefix)) ?? nil },
-            emit: { archive, checksum in
+            emit: { archive in
                 guard writeError == nil else { return }
                 builder.begin()
                 archive.encode(into: &builder)
-                builder.object("checksum") { b in
-                    b.string("kind", checksum.kind)
-                    if let value = checksum.value { b.string("value", value) }
-                }
                 builder.end()
                 do { try output.write(builder.bytes) } catch {
                     writeError = error

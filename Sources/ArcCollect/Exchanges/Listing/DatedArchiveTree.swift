@@ -13,6 +13,9 @@ public enum ArchivePeriod: String, CaseIterable, Sendable {
 /// What the file beside each zip (`KEY.CHECKSUM`, `HASH  NAME`) holds.
 public enum SidecarKind: String, Sendable {
     case sha256, md5
+
+    /// The record's `checksum.kind` for such a sidecar.
+    public var kind: ArchiveChecksum.Kind { self == .sha256 ? .sha256 : .md5 }
 }
 
 /// Where a type's files are, below its symbol folders.

@@ -45,7 +45,6 @@ public enum TreeDiscovery<Tree: DatedArchiveTree> {
                 guard writeError == nil else { return }
                 builder.begin()
                 archive.encode(into: &builder)
-                encodeChecksum(of: archive, into: &builder)
                 builder.end()
                 do { try output.write(builder.bytes) } catch {
                     writeError = error
@@ -126,16 +125,6 @@ public enum TreeDiscovery<Tree: DatedArchiveTree> {
         let dates = try ArchiveDateRange(p)
         (s.since, s.until) = (dates.since, dates.until)
         return s
-    }
-
-    /// The record's `checksum` for sidecars other than SHA-256 (those are `checksum_url`,
-    /// as the record contract has it).
-    static func encodeChecksum(of archive: Archive, into b: inout RecordBuilder) {
-        guard Tree.sidecar != .sha256 else { return }
-        b.object("checksum") {
-            $0.string("kind", Tree.sidecar.rawValue)
-            $0.string("url", archive.url + ".CHECKSUM")
-        }
     }
 
     /// The --list answers, gathered over the whole walk and written sorted.

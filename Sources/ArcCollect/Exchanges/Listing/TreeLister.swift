@@ -278,15 +278,17 @@ public final class TreeLister<Tree: DatedArchiveTree>: @unchecked Sendable { // 
                 state.pendingZip = object.key
                 counts.withLock { $0.archives += 1 }
                 let url = endpoints.downloadURL(key: object.key)
+                let sidecar = url + ".CHECKSUM"
                 emit(Archive(source: Tree.source, market: market.rawValue, period: period.rawValue, type: type,
                              symbol: symbol, interval: interval, date: date, key: object.key,
                              url: url,
-                             // checksum_url means a SHA-256 sidecar (the record contract);
-                             // other sidecars are described by the record's `checksum`.
-                             checksumURL: Tree.sidecar == .sha256 ? url + ".CHECKSUM" : nil,
+                             // checksum_url means a SHA-256 sidecar (the record contract, kept
+                             // for older readers); `checksum` says what every sidecar holds.
+                             checksumURL: Tree.sidecar == .sha256 ? sidecar : nil,
                              size: object.size, etag: object.etag.isEmpty ? nil : object.etag,
                              lastModified: WallClock.parseRFC3339(object.lastModified).map(WallClock.rfc3339(millis:))
-                                ?? (object.lastModified.isEmpty ? nil : object.lastModified)))
+                                ?? (object.lastModified.isEmpty ? nil : object.lastModified),
+                             checksum: ArchiveChecksum(kind: Tree.sidecar.kind, url: sidecar)))
             }
             if pastUntil { break }
         }
