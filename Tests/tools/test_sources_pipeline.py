@@ -6,13 +6,14 @@ a corrupted byte is caught, and the Parquet holds exactly the published rows."""
 import datetime as dt
 import gzip
 import os
+import subprocess
 import zipfile
 
 import pytest
 
 import mirror_kucoin
 import silver_readers as sr
-from conftest import RcloneS3, make_mirror, run
+from conftest import BIN, ROOT, RcloneS3, make_mirror, records, run
 
 
 def arc_env(tmp_path, **extra):
@@ -201,3 +202,30 @@ def test_kucoin_corrupted_byte_is_caught_by_the_md5_sidecar(tmp_path):
         assert sorted(x["status"] for x in c.records) == ["failed"] + ["ok"] * 4
     finally:
         m.stop()
+
+
+# examples/three-exchanges.sh ------------------------------------------------------------
+
+def test_three_exchanges_example_fills_one_lake(mirror, env, bybit_mirror, kucoin, tmp_path):
+    e = bybit_mirror.env(dict(env, PATH=f"{BIN}:{os.environ['PATH']}",
+                              ARC_KUCOIN_LIST_URL=kucoin.url, ARC_KUCOIN_DOWNLOAD_URL=kucoin.url))
+    lake = tmp_path / "lake"
+    r = subprocess.run([str(ROOT / "examples" / "three-exchanges.sh"), str(lake), "2023-12-01", "2024-01-02"],
+                       env=e, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr + (lake / "arc.log").read_text()
+    kinds = {}
+    # The mirrors' days differ: Binance's two are in December, KuCoin's and Bybit's in January.
+    for source in ("binance", "kucoin", "bybit"):
+        results = records((lake / f"results-{source}.ndjson").read_text())
+        assert len(results) == 2, (source, results)
+        assert all(x["status"] == "ok" and x["verified"] and "silver" in x for x in results), results
+        kinds[source] = {x["verification"] for x in results}
+        for x in results:
+            assert os.path.exists(x["silver"]["dest"]), x
+    assert kinds == {"binance": {"sha256"}, "kucoin": {"md5"}, "bybit": {"etag-md5"}}
+    assert (lake / "silver" / "kucoin").is_dir() and (lake / "silver" / "bybit").is_dir()
+
+    # Run again: nothing new, still exit 0.
+    again = subprocess.run([str(ROOT / "examples" / "three-exchanges.sh"), str(lake), "2023-12-01", "2024-01-02"],
+                           env=e, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
