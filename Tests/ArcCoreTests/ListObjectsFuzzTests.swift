@@ -20,11 +20,11 @@ final class ListObjectsFuzzTests: XCTestCase {
 
     /// An ETag whose first character after the quote is a combining mark kept its quotes.
     func testETagQuotesAreBytes() {
-        XCTAssertEqual(ListObjects.unquote("\"\u{301}abc\""), "\u{301}abc")
-        XCTAssertEqual(ListObjects.unquote("W/\"\u{301}\""), "\u{301}")
-        XCTAssertEqual(ListObjects.unquote("\"abc\""), "abc")
-        XCTAssertEqual(ListObjects.unquote("W/\"abc\""), "abc")
-        XCTAssertEqual(ListObjects.unquote("\""), "\"")
-        XCTAssertEqual(ListObjects.unquote("abc"), "abc")
+        XCTAssertEqual(ETag.unquote("\"\u{301}abc\""), "\u{301}abc")
+        XCTAssertEqual(ETag.unquote("W/\"\u{301}\""), "\u{301}")
+        XCTAssertEqual(ETag.unquote("\"abc\""), "abc")
+        XCTAssertEqual(ETag.unquote("W/\"abc\""), "abc")
+        XCTAssertEqual(ETag.unquote("\""), "\"")
+        XCTAssertEqual(ETag.unquote("abc"), "abc")
     }
 }

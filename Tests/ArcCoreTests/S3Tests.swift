@@ -135,11 +135,11 @@ final class ListObjectsTests: XCTestCase {
     }
 
     func testUnquote() {
-        XCTAssertEqual(ListObjects.unquote("\"abc\""), "abc")
-        XCTAssertEqual(ListObjects.unquote("W/\"abc\""), "abc")
-        XCTAssertEqual(ListObjects.unquote("abc"), "abc")
-        XCTAssertEqual(ListObjects.unquote("\""), "\"")
-        XCTAssertEqual(ListObjects.unquote("\"abc-3\""), "abc-3")
+        XCTAssertEqual(ETag.unquote("\"abc\""), "abc")
+        XCTAssertEqual(ETag.unquote("W/\"abc\""), "abc")
+        XCTAssertEqual(ETag.unquote("abc"), "abc")
+        XCTAssertEqual(ETag.unquote("\""), "\"")
+        XCTAssertEqual(ETag.unquote("\"abc-3\""), "abc-3")
     }
 }
 

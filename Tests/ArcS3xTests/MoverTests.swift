@@ -140,7 +140,7 @@ final class MoverTests: XCTestCase {
             let bytes = Array(body[offset..<offset + size])
             let crc = checksum.map { CRCValue.of($0, bytes) }
             let response = try client.perform(S3Call.uploadPart(url, uploadID: id, part: i + 1, body: MemoryBody(bytes), checksum: crc))
-            etags.append(ListObjects.unquote(try XCTUnwrap(response.headers.etag)))
+            etags.append(ETag.unquote(try XCTUnwrap(response.headers.etag)))
             if let crc { crcs.append(crc) }
             offset += size
         }

@@ -149,7 +149,7 @@ final class S3PartUpload: @unchecked Sendable { // one step at a time, see above
         guard start < size else { return finish() }
         let end = min(size, start + Collector.s3PartSize) - 1
         let sink = MemorySink(limit: Int(Collector.s3PartSize) + 1)
-        let request = TransferRequest(url: job.task.url, headers: ["Range: bytes=\(start)-\(end)"] + (job.task.etag.map { ["If-Match: \"\(ListObjects.unquote($0))\""] } ?? []),
+        let request = TransferRequest(url: job.task.url, headers: ["Range: bytes=\(start)-\(end)"] + (job.task.etag.map { ["If-Match: \"\(ETag.unquote($0))\""] } ?? []),
                                       retry: collector.retryPolicy(spent: job.archiveAttempts))
         let transfer = Transfer(request, sink: sink) { [self] result, attempts in
             job.attempts += attempts
@@ -172,7 +172,7 @@ final class S3PartUpload: @unchecked Sendable { // one step at a time, see above
                         if case .cancelled = error.transfer { return collector.interrupted(job) }
                         fail(error.code, error.description)
                     case .success(let response):
-                        etags.append(ListObjects.unquote(response.headers.etag ?? ""))
+                        etags.append(ETag.unquote(response.headers.etag ?? ""))
                         nextPart()
                     }
                 }

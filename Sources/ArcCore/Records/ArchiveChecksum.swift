@@ -52,7 +52,7 @@ public struct ArchiveChecksum: Sendable, Equatable {
     /// What a listing's ETag vouches for: its MD5 when single-part (32 hex digits), else
     /// (a multipart ETag, `HEX-N`, is no MD5 of the bytes) only the size.
     public static func fromETag(_ etag: String) -> ArchiveChecksum {
-        let text = ListObjects.unquote(etag)
+        let text = ETag.unquote(etag)
         return Hex.isHex(Substring(text), count: 32) ? ArchiveChecksum(kind: .etagMD5, value: text.lowercased())
                                                      : ArchiveChecksum(kind: .size)
     }
@@ -98,7 +98,7 @@ public struct ArchiveChecksum: Sendable, Equatable {
             return checksum
         }
         if let value = checksum.value {
-            let text = kind == .etagMD5 ? ListObjects.unquote(value) : value
+            let text = kind == .etagMD5 ? ETag.unquote(value) : value
             guard Hex.isHex(Substring(text), count: length) else {
                 let why = kind == .etagMD5 && text.contains("-")
                     ? "a multipart ETag (\"\(text)\") is not an MD5; a source writes kind size for it"

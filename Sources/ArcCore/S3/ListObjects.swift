@@ -84,7 +84,7 @@ public enum ListObjects {
                     throw ListParseError(message: "bad <Size> '\(e.text ?? "")' for key '\(object.key)'")
                 }
                 object.size = size
-            case ("ETag", false) where inContents: object.etag = unquote(e.text ?? "")
+            case ("ETag", false) where inContents: object.etag = ETag.unquote(e.text ?? "")
             case ("LastModified", false) where inContents: object.lastModified = e.text ?? ""
             case ("Prefix", false) where inPrefixes:
                 page.commonPrefixes.append(urlEncoded ? URLEncoding.decode(e.text ?? "") : e.text ?? "")
@@ -99,14 +99,6 @@ public enum ListObjects {
             throw ListParseError(message: String(decoding: body.prefix(120), as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "empty body")
         }
         return page
-    }
-
-    /// On bytes: as Characters, a quote followed by a combining mark is no quote.
-    public static func unquote(_ etag: String) -> String {
-        let b = Array(etag.utf8)
-        var start = b.starts(with: Array("W/".utf8)) ? 2 : 0, end = b.count
-        if end - start >= 2 && b[start] == UInt8(ascii: "\"") && b[end - 1] == UInt8(ascii: "\"") { start += 1; end -= 1 }
-        return String(decoding: b[start..<end], as: UTF8.self)
     }
 }
 

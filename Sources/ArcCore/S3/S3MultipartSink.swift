@@ -67,7 +67,7 @@ public final class S3MultipartSink: ByteSink, @unchecked Sendable { // used by o
             let body = buffer
             let response = try client.perform(S3Call.put(url, body: MemoryBody(body), headers: headers,
                                                          payloadHash: SHA256.hex(body)))
-            etag = response.headers.etag.map(ListObjects.unquote)
+            etag = response.headers.etag.map(ETag.unquote)
             if verify, let etag, etag.isPlainMD5, etag.lowercased() != MD5.digestHex(body) {
                 _ = try? client.perform(S3Call.deleteObject(url))
                 throw IntegrityError(resource: url.description, expected: etag, actual: MD5.digestHex(body))
@@ -129,7 +129,7 @@ public final class S3MultipartSink: ByteSink, @unchecked Sendable { // used by o
             parts.withLock {
                 switch result {
                 case .failure(let error): $0.failure = $0.failure ?? error
-                case .success(let r): $0.etags[number - 1] = r.headers.etag.map(ListObjects.unquote) ?? ""
+                case .success(let r): $0.etags[number - 1] = r.headers.etag.map(ETag.unquote) ?? ""
                 }
                 $0.running -= 1
             }

@@ -170,7 +170,7 @@ public enum S3Reply {
 
     /// The ETag in a CopyObject or UploadPartCopy answer, unquoted.
     public static func copyETag(_ body: [UInt8]) -> String? {
-        XMLText.firstElement("ETag", in: String(decoding: body, as: UTF8.self)).map(ListObjects.unquote)
+        XMLText.firstElement("ETag", in: String(decoding: body, as: UTF8.self)).map(ETag.unquote)
     }
 
     public struct Part: Equatable, Sendable {
@@ -191,7 +191,7 @@ public enum S3Reply {
             case ("Part", false): inPart = true; part = Part(number: 0, etag: "", size: 0)
             case ("Part", true): inPart = false; parts.append(part)
             case ("PartNumber", false) where inPart: part.number = Int(e.text ?? "") ?? 0
-            case ("ETag", false) where inPart: part.etag = ListObjects.unquote(e.text ?? "")
+            case ("ETag", false) where inPart: part.etag = ETag.unquote(e.text ?? "")
             case ("Size", false) where inPart: part.size = Int64(e.text ?? "") ?? 0
             case ("IsTruncated", false): truncated = e.text == "true"
             case ("NextPartNumberMarker", false): next = Int(e.text ?? "")

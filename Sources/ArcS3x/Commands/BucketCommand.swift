@@ -50,7 +50,7 @@ enum BucketCommand {
                 r.string("url", url.description)
                 r.string("name", url.key)
                 r.int("size", h.contentLength ?? 0)
-                r.optionalString("etag", h.etag.map(ListObjects.unquote))
+                r.optionalString("etag", h.etag.map(ETag.unquote))
                 r.optionalString("last_modified", h.lastModified.flatMap(WallClock.parseHTTPDate).map(WallClock.rfc3339(millis:)))
                 r.optionalString("content_type", h.contentType)
                 r.optionalString("cache_control", h.cacheControl)

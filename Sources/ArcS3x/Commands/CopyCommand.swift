@@ -82,7 +82,7 @@ enum CopyCommand {
                 let h = try client.perform(S3Call.head(url, checksumMode: true)).headers
                 let mtime = h.lastModified.flatMap(WallClock.parseHTTPDate).map { Double($0) / 1000 } ?? 0
                 try body(StoredObject(relative: FileSystem.baseName(of: url.key), size: h.contentLength ?? 0, mtime: mtime,
-                               etag: ListObjects.unquote(h.etag ?? ""), checksum: h.checksum), true)
+                               etag: ETag.unquote(h.etag ?? ""), checksum: h.checksum), true)
             } catch let error as S3Error where error.isNotFound {
                 context.output.emit(operation, source: url.description, destination: destination, status: .failed,
                                     error: S3Error(operation: "HeadObject", resource: url.description, status: 404,

@@ -11,7 +11,7 @@ enum StreamCommand {
         let client = context.sourceClient
         let head = try client.perform(S3Call.head(url)).headers
         let size = head.contentLength ?? 0
-        let etag = head.etag.map(ListObjects.unquote)
+        let etag = head.etag.map(ETag.unquote)
         let rangeSize = min(Int64(try p.int("part-size", range: 1...5120) ?? 8) << 20, 8 << 20)
         let inFlight = try p.int("concurrency", range: 1...64) ?? 5
         if size <= rangeSize {

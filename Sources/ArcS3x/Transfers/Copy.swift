@@ -43,7 +43,7 @@ extension Mover {
             case .failure(let error): finish(.failed(error))
             case .success(let got):
                 let md5 = MD5.digestHex(sink.bytes)
-                let sourceETag = ListObjects.unquote(got.headers.etag ?? entry.etag)
+                let sourceETag = ETag.unquote(got.headers.etag ?? entry.etag)
                 if options.verify, sourceETag.isPlainMD5, sourceETag.lowercased() != md5 {
                     return finish(.failed(IntegrityError(resource: source.description, expected: sourceETag, actual: md5)))
                 }
@@ -54,7 +54,7 @@ extension Mover {
                 client.send(S3Call.put(dest, body: body, headers: headers, payloadHash: SHA256.hex(sink.bytes))) { result in
                     switch result {
                     case .failure(let error): finish(.failed(error))
-                    case .success(let put): finish(.done(size: entry.size, etag: put.headers.etag.map(ListObjects.unquote)))
+                    case .success(let put): finish(.done(size: entry.size, etag: put.headers.etag.map(ETag.unquote)))
                     }
                 }
             }
@@ -152,7 +152,7 @@ final class PartCopy: @unchecked Sendable { // confined in turn to one thread, s
                 let body = MemoryBody(sink.bytes)
                 client.send(S3Call.uploadPart(dest, uploadID: uploadID, part: i + 1, body: body,
                                               payloadHash: SHA256.hex(sink.bytes))) { [self] result in
-                    partDone(i, result.map { $0.headers.etag.map(ListObjects.unquote) })
+                    partDone(i, result.map { $0.headers.etag.map(ETag.unquote) })
                 }
             }
         }

@@ -62,7 +62,7 @@ extension Mover {
                 finish(.failed(error))
             case .success(let response):
                 offload { [self] in
-                    let etag = ListObjects.unquote(response.headers.etag ?? entry.etag)
+                    let etag = ETag.unquote(response.headers.etag ?? entry.etag)
                     var verified: String?
                     if let crc, let crcDigest {
                         let ours = crcDigest.value.base64
@@ -204,7 +204,7 @@ final class RangedDownload: @unchecked Sendable { // confined in turn to one thr
         if checksum == nil {
             let head = try mover.sourceClient.perform(S3Call.head(source, checksumMode: true)).headers
             // Another object since the listing: its CRC is not this one's (If-Match fails the GETs).
-            if ListObjects.unquote(head.etag ?? "") == entry.etag { checksum = head.checksum }
+            if ETag.unquote(head.etag ?? "") == entry.etag { checksum = head.checksum }
         }
         if let checksum, checksum.parts == nil || (aligned && checksum.parts == partCount) {
             hash = .crc(checksum.algorithm)

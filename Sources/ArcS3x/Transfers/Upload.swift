@@ -41,7 +41,7 @@ extension Mover {
             switch result {
             case .failure(let error): finish(.failed(error))
             case .success(let response):
-                let etag = response.headers.etag.map(ListObjects.unquote)
+                let etag = response.headers.etag.map(ETag.unquote)
                 let md5 = Hex.encode(body.md5.finalize())
                 let checked = options.verify && etag?.isPlainMD5 == true
                 if checked, let etag, etag.lowercased() != md5 {
@@ -230,7 +230,7 @@ final class MultipartUpload: @unchecked Sendable { // confined in turn to one th
             case .failure(let error):
                 failure = failure ?? error
             case .success(let response):
-                let etag = ListObjects.unquote(response.headers.etag ?? "")
+                let etag = ETag.unquote(response.headers.etag ?? "")
                 if let crc {
                     // The store compared it with what it received; it must say it kept that one.
                     let kept = response.headers.checksum
@@ -267,7 +267,7 @@ final class MultipartUpload: @unchecked Sendable { // confined in turn to one th
                 client.send(S3Call.abortMultipart(dest, uploadID: uploadID)) { _ in }
                 finish(.failed(error))
             case .success(let response):
-                let etag = S3Reply.copyETag(response.body) ?? response.headers.etag.map(ListObjects.unquote)
+                let etag = S3Reply.copyETag(response.body) ?? response.headers.etag.map(ETag.unquote)
                 if let crc, let partCRCs {
                     let kept = S3Reply.checksum(response.body, crc) ?? response.headers.checksum
                     return checkObject(crc, parts: partCRCs, kept: kept, etag: etag, askIfMissing: true)
