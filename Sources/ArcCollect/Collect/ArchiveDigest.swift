@@ -1,4 +1,3 @@
-import Glibc
 import ArcCore
 
 /// The hashes an archive gets as its bytes arrive: SHA-256 always (the result's `sha256`),
@@ -30,20 +29,8 @@ final class ArchiveDigest: StreamingDigest, @unchecked Sendable { // fed by one 
 
     /// The hashes of the file at `path` (one already at its destination).
     static func ofFile(_ path: String, kind: ArchiveChecksum.Kind) throws -> ArchiveHashes {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("open", path: path, errno: errno) }
-        defer { close(fd) }
         let digest = ArchiveDigest(for: kind)
-        var buffer = [UInt8](repeating: 0, count: 1 << 17)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n == 0 { break }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("read", path: path, errno: errno)
-            }
-            buffer.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
+        try digest.update(file: path)
         return digest.hashes()
     }
 }

@@ -55,10 +55,18 @@ public final class SHA256: EVPDigest, @unchecked Sendable { // see EVPDigest
 
     /// The SHA-256 of a whole file, read in large blocks.
     public static func hexOfFile(_ path: String) throws -> String {
+        let h = SHA256()
+        try h.update(file: path)
+        return h.finalizeHex()
+    }
+}
+
+extension StreamingDigest {
+    /// Feeds the whole file at `path`, read in large blocks.
+    public func update(file path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError("open", path: path, errno: errno) }
         defer { close(fd) }
-        let h = SHA256()
         var buffer = [UInt8](repeating: 0, count: 1 << 17)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -67,9 +75,8 @@ public final class SHA256: EVPDigest, @unchecked Sendable { // see EVPDigest
                 if errno == EINTR { continue }
                 throw SystemError("read", path: path, errno: errno)
             }
-            buffer.withUnsafeBytes { h.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            buffer.withUnsafeBytes { update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
-        return h.finalizeHex()
     }
 }
 

@@ -117,28 +117,13 @@ public enum BybitSource: ArchiveSource {
         let engine = TransferEngine(configuration)
         engine.onRetry = { log.log(.warn, $0.message, fields: $0.logFields) }
         stop.onStop { _ in engine.cancelAll() }
-        var builder = RecordBuilder()
-        var writeError: Error?
-        let listing = FolderListing(backend: backend, engine: engine, retry: retry, log: log) {
-            guard writeError == nil else { return }
-            do { try output.flush() } catch {
-                writeError = error
-                engine.cancelAll()
-            }
-        }
+        let records = ArchiveRecordWriter(output)
+        records.cancel = { engine.cancelAll() }
+        let listing = FolderListing(backend: backend, engine: engine, retry: retry, log: log, pageDone: records.pageDone)
         let lister = BybitLister(
             selection: selection, endpoints: endpoints, listing: listing, mode: mode, log: log,
             catalogMark: { prefix in (try? catalog?.lastKey(prefix: prefix)) ?? nil },
-            emit: { archive in
-                guard writeError == nil else { return }
-                builder.begin()
-                archive.encode(into: &builder)
-                builder.end()
-                do { try output.write(builder.bytes) } catch {
-                    writeError = error
-                    engine.cancelAll()
-                }
-            })
+            emit: records.write)
         let started = MonotonicClock.nanos()
         let progress = ProgressLine(enabled: !context.quiet) {
             let t = lister.totals
@@ -148,30 +133,18 @@ public enum BybitSource: ArchiveSource {
         engine.start()
         engine.wait()
         progress.stop()
-        if let writeError { throw writeError }
+        try records.finish()
         if stop.requested { return stop.exitStatus }
 
         try writeListing(lister, mode: mode, output: output)
-        if let catalog, !lister.completedMarks.isEmpty {
-            let now = WallClock.now()
-            try catalog.transaction {
-                for mark in lister.completedMarks { try catalog.record(prefix: mark.prefix, lastKey: mark.lastKey, at: now) }
-            }
-        }
+        try catalog?.record(marks: lister.completedMarks)
         let t = lister.totals, requests = listing.totals
-        log.info("listed \(t.archives) archives in \(t.folders) folders", [
-            "archives": .int(Int64(t.archives)), "folders": .int(Int64(t.folders)),
-            "requests": .int(Int64(requests.requests)), "failed_requests": .int(Int64(requests.failedRequests)),
-            "odd_names": .int(Int64(t.oddNames)), "empty_archives": .int(Int64(t.empty)),
-            "retries": .int(Int64(engine.stats.retries)),
-            "listing": .string(usedIndex ? "html-index" : "s3"),
-            "duration_ms": .int(Int64((MonotonicClock.nanos() - started) / 1_000_000)),
-        ])
-        context.telemetry.root.set("arc.archives", .int(Int64(t.archives)))
-        if requests.failedRequests > 0 {
-            return requests.failedRequests == requests.requests ? .unavailable : .failures
-        }
-        return .ok
+        var summary = ListingSummary()
+        (summary.archives, summary.folders, summary.requests, summary.failedRequests, summary.retries)
+            = (t.archives, t.folders, requests.requests, requests.failedRequests, engine.stats.retries)
+        summary.fields = [("odd_names", .int(Int64(t.oddNames))), ("empty_archives", .int(Int64(t.empty))),
+                          ("listing", .string(usedIndex ? "html-index" : "s3"))]
+        return summary.report(context, startedAt: started)
     }
 
     /// One small listing request: nil when the bucket answers a listing, else why not

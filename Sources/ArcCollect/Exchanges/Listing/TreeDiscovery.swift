@@ -35,29 +35,13 @@ public enum TreeDiscovery<Tree: DatedArchiveTree> {
         engine.onRetry = { log.log(.warn, $0.message, fields: $0.logFields) }
         stop.onStop { _ in engine.cancelAll() }
 
-        var builder = RecordBuilder()
-        var writeError: Error?
+        let records = ArchiveRecordWriter(output)
+        records.cancel = { engine.cancelAll() }
         let lister = TreeLister<Tree>(
             selection: selection, endpoints: endpoints, engine: engine,
             retry: RetryPolicy(maxAttempts: retries, retryForbidden: true), mode: mode, log: log,
             catalogMark: { prefix in (try? catalog?.lastKey(prefix: prefix)) ?? nil },
-            emit: { archive in
-                guard writeError == nil else { return }
-                builder.begin()
-                archive.encode(into: &builder)
-                builder.end()
-                do { try output.write(builder.bytes) } catch {
-                    writeError = error
-                    engine.cancelAll()
-                }
-            },
-            pageDone: {
-                guard writeError == nil else { return }
-                do { try output.flush() } catch {
-                    writeError = error
-                    engine.cancelAll()
-                }
-            },
+            emit: records.write, pageDone: records.pageDone,
             telemetry: context.telemetry)
         let started = MonotonicClock.nanos()
         let progress = ProgressLine(enabled: !context.quiet) {
@@ -68,39 +52,16 @@ public enum TreeDiscovery<Tree: DatedArchiveTree> {
         engine.start()
         engine.wait()
         progress.stop()
-        if let writeError { throw writeError }
+        try records.finish()
         if stop.requested { return stop.exitStatus }
 
         try writeListing(lister, mode: mode, symbolNote: symbolNote, output: output)
-        if let catalog, !lister.completedMarks.isEmpty {
-            let now = WallClock.now()
-            try catalog.transaction {
-                for mark in lister.completedMarks { try catalog.record(prefix: mark.prefix, lastKey: mark.lastKey, at: now) }
-            }
-        }
+        try catalog?.record(marks: lister.completedMarks)
         let t = lister.totals
-        let seconds = Double(MonotonicClock.nanos() - started) / 1e9
-        log.info("listed \(t.archives) archives in \(t.folders) folders", [
-            "archives": .int(Int64(t.archives)), "folders": .int(Int64(t.folders)), "requests": .int(Int64(t.requests)),
-            "failed_requests": .int(Int64(t.failedRequests)), "retries": .int(Int64(engine.stats.retries)),
-            "duration_ms": .int(Int64(seconds * 1000)),
-        ])
-        let m = context.telemetry.metrics
-        for (name, help, value) in [
-            ("arc_discover_archives_total", "archive records written", t.archives),
-            ("arc_discover_folders_total", "folders listed", t.folders),
-            ("arc_discover_requests_total", "listing requests made", t.requests),
-            ("arc_discover_failed_requests_total", "listing requests that failed after their retries", t.failedRequests),
-            ("arc_discover_retries_total", "listing requests retried", engine.stats.retries),
-        ] {
-            m.declare(name, .counter, help: help)
-            m.add(name, Double(value))
-        }
-        context.telemetry.root.set("arc.archives", .int(Int64(t.archives)))
-        if t.failedRequests > 0 {
-            return t.failedRequests == t.requests ? .unavailable : .failures
-        }
-        return .ok
+        var summary = ListingSummary()
+        (summary.archives, summary.folders, summary.requests, summary.failedRequests, summary.retries)
+            = (t.archives, t.folders, t.requests, t.failedRequests, engine.stats.retries)
+        return summary.report(context, startedAt: started)
     }
 
     /// The filters every such source shares: --market, --period, --type, --symbol,

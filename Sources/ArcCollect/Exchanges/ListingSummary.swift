@@ -1,0 +1,41 @@
+import ArcCore
+
+/// The end of a built-in source's listing, the same for every source: one summary log
+/// line, the arc_discover_* counters, the span's archive count, and the exit status
+/// (every listing request failed: 3, the archive could not be reached; some failed: 1).
+public struct ListingSummary {
+    public var archives = 0
+    public var folders = 0
+    public var requests = 0
+    public var failedRequests = 0
+    public var retries = 0
+    /// Source-specific fields for the log line (odd names, the listing used, ...).
+    public var fields: [(String, LogValue)] = []
+
+    public init() {}
+
+    public func report(_ context: ToolContext, startedAt started: UInt64) -> ExitStatus {
+        var line: [(String, LogValue)] = [
+            ("archives", .int(Int64(archives))), ("folders", .int(Int64(folders))),
+            ("requests", .int(Int64(requests))), ("failed_requests", .int(Int64(failedRequests))),
+            ("retries", .int(Int64(retries))),
+        ]
+        line += fields
+        line.append(("duration_ms", .int(Int64((MonotonicClock.nanos() - started) / 1_000_000))))
+        context.log.log(.info, "listed \(archives) archives in \(folders) folders", fields: line)
+        let m = context.telemetry.metrics
+        for (name, help, value) in [
+            ("arc_discover_archives_total", "archive records written", archives),
+            ("arc_discover_folders_total", "folders listed", folders),
+            ("arc_discover_requests_total", "listing requests made", requests),
+            ("arc_discover_failed_requests_total", "listing requests that failed after their retries", failedRequests),
+            ("arc_discover_retries_total", "listing requests retried", retries),
+        ] {
+            m.declare(name, .counter, help: help)
+            m.add(name, Double(value))
+        }
+        context.telemetry.root.set("arc.archives", .int(Int64(archives)))
+        if failedRequests > 0 { return failedRequests == requests ? .unavailable : .failures }
+        return .ok
+    }
+}
