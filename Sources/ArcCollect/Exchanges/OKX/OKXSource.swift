@@ -13,11 +13,11 @@ public enum OKXSource: ArchiveSource {
         summary: "list OKX's daily archive (static.okx.com) through its market-data-history API",
         usage: ["--symbol INSTID[,INSTID...] [--type T] [--market M] [--since DATE] [--until DATE]"],
         description: """
-        Lists the daily files OKX publishes at static.okx.com (trades: \
-        cdn/okex/traderecords/trades/daily/YYYYMMDD/INSTID-trades-YYYY-MM-DD.zip; funding \
-        rates: .../swaprates/daily/YYYYMMDD/allswap-fundingrates-YYYY-MM-DD.zip) by asking \
-        the public API's manifest endpoint (GET api/v5/public/market-data-history), one \
-        archive record per file.
+        Lists the daily files OKX publishes at static.okx.com (trades in \
+        cdn/okex/traderecords/trades/daily/ and a folder per day, YYYYMMDD, named \
+        INSTID-trades-YYYY-MM-DD.zip; funding rates in .../swaprates/daily/, named \
+        allswap-fundingrates-YYYY-MM-DD.zip) by asking the public API's manifest endpoint \
+        (GET api/v5/public/market-data-history), one archive record per file.
 
         The endpoint wants the instruments named (instIdList): --symbol takes OKX instrument \
         ids, exactly (BTC-USDT spot, BTC-USDT-SWAP swap, BTC-USD-250926 futures); globs \
