@@ -179,3 +179,14 @@ def test_discover_plan_collect_stores_the_files_verified_by_nothing(okx_mirror, 
     # --require-checksum refuses these records rather than store them unverified.
     s = run("arc-collect", "--require-checksum", input=p.stdout, env=dict(oenv, ARC_STATE=str(tmp_path / "s2.db")))
     assert s.status == 1 and {r["error"]["code"] for r in s.records} == {"checksum_missing"}, s
+
+
+def test_default_rate_keeps_under_okx_limit(okx_mirror, oenv):
+    # OKX allows 5 calls per 2 s; arc asks 2 a second unless told otherwise. The server
+    # answers 50011 past 4 calls within a second: none may come.
+    okx_mirror.api.max_per_second = 4
+    r = run("arc-discover", "okx", "--symbol", "BTC-USDT,BTC-USDT-SWAP", "--since", "2024-01-01", "--until", "2024-01-24",
+            "--retries", "1", "-j", "8", env=oenv)
+    assert r.status == 0, r
+    answers = [code for *_, code in okx_mirror.api.api_calls()]
+    assert answers == ["0"] * 6

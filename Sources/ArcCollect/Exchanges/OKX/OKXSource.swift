@@ -131,6 +131,7 @@ public enum OKXSource: ArchiveSource {
         let found = lister.results
         var builder = RecordBuilder()
         var lastDay: [String: Day] = [:] // catalog prefix -> last day listed
+        var written = 0
         for f in found {
             guard let record = record(for: f, dataset: dataset, downloadURL: downloadURL) else {
                 log.warn("skipping a manifest entry whose day cannot be read", ["url": .string(f.file.url), "filename": .string(f.file.filename)])
@@ -147,6 +148,7 @@ public enum OKXSource: ArchiveSource {
             builder.intOrNull("size_approx_bytes", f.file.sizeMB.flatMap(OKXManifest.approximateBytes))
             builder.end()
             try output.write(builder.bytes)
+            written += 1
         }
         try output.flush()
 
@@ -159,12 +161,12 @@ public enum OKXSource: ArchiveSource {
                 for (prefix, day) in complete { try catalog.record(prefix: prefix, lastKey: day.description, at: now) }
             }
         }
-        log.info("listed \(t.files) archives in \(t.requests) calls", [
-            "archives": .int(Int64(t.files)), "requests": .int(Int64(t.requests)),
+        log.info("listed \(written) archives in \(t.requests) calls", [
+            "archives": .int(Int64(written)), "requests": .int(Int64(t.requests)),
             "failed_requests": .int(Int64(t.failed)), "retries": .int(Int64(engine.stats.retries + t.retries)),
             "duration_ms": .int(Int64((MonotonicClock.nanos() - started) / 1_000_000)),
         ])
-        context.telemetry.root.set("arc.archives", .int(Int64(t.files)))
+        context.telemetry.root.set("arc.archives", .int(Int64(written)))
         if t.failed > 0 { return t.failed == requests.count ? .unavailable : .failures }
         return .ok
     }
