@@ -14,6 +14,7 @@ CHECKSUM that matches, so the bronze stage collects them all. OUT/silver-quirks.
     make-mirror.py OUT --preset {test,demo,bench,silver} [--seed N] [--rows N]
     make-mirror.py OUT --preset kucoin    (KuCoin's tree: scripts/mirror_kucoin.py)
     make-mirror.py OUT --preset bybit [--seed N] [--rows N]   Bybit's archive (scripts/mirror_bybit.py)
+    make-mirror.py OUT --preset okx [--seed N] [--rows N]     OKX's static.okx.com (scripts/mirror_okx.py)
     make-mirror.py OUT --republish KEY [KEY ...]
     make-mirror.py OUT --add-day YYYY-MM-DD
 """
@@ -37,10 +38,11 @@ from typing import Callable
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mirror_bybit  # noqa: E402
 import mirror_kucoin  # noqa: E402
+import mirror_okx  # noqa: E402
 
 BUCKET = "data.binance.vision"
 # Other exchanges' archives, each laid out by its own module (`--preset NAME`).
-OTHER_ARCHIVES = {"kucoin": mirror_kucoin, "bybit": mirror_bybit}
+OTHER_ARCHIVES = {"kucoin": mirror_kucoin, "bybit": mirror_bybit, "okx": mirror_okx}
 MARKETS = ("spot", "futures/um", "futures/cm", "option")
 KLINE_TYPES = {"klines", "indexPriceKlines", "markPriceKlines", "premiumIndexKlines"}
 # The zip member's timestamp is fixed: zipfile would otherwise stamp the current time
@@ -839,7 +841,7 @@ def parse_args(argv):
     p.add_argument("out", metavar="OUT", help="directory to write; the bucket is OUT/" + BUCKET)
     mode = p.add_mutually_exclusive_group(required=True)
     mode.add_argument("--preset", choices=sorted(PRESETS) + sorted(OTHER_ARCHIVES),
-                      help="generate a whole mirror (kucoin, bybit: those exchanges' trees, in OUT/<their host>)")
+                      help="generate a whole mirror (kucoin, bybit, okx: those exchanges' trees, in OUT/<their host>)")
     mode.add_argument("--republish", nargs="+", metavar="KEY", help="rewrite these archives with new content")
     mode.add_argument("--add-day", type=day, metavar="YYYY-MM-DD", help="add a day to every daily klines folder")
     p.add_argument("--seed", type=int, default=1, help="seed for the content (default 1)")

@@ -249,3 +249,35 @@ def bybit_mirror(tmp_path):
     m = BybitMirror(tmp_path / "bybit").start()
     yield m
     m.stop()
+
+
+class OKXMirror:
+    """make-mirror.py's okx preset (OUT/static.okx.com) behind OKX's manifest API and its
+    files, both served by Tests/tools/okx_api.py (`api.url`: ARC_OKX_LIST_URL; the
+    manifest's URLs point back at it)."""
+
+    def __init__(self, root):
+        from okx_api import OKXAPI
+        self.root = Path(root)
+        make_mirror(self.root, "--preset", "okx")
+        self.api = OKXAPI(self.root)
+
+    def start(self):
+        self.api.start()
+        return self
+
+    def stop(self):
+        self.api.stop()
+
+    def env(self, base):
+        e = dict(base)
+        e.update(ARC_OKX_LIST_URL=self.api.url)
+        return e
+
+
+@pytest.fixture
+def okx_mirror(tmp_path):
+    """OKX's archive and manifest API, served; stopped after the test."""
+    m = OKXMirror(tmp_path / "okx").start()
+    yield m
+    m.stop()

@@ -11,7 +11,7 @@ public protocol ArchiveSource: Sendable {
 
 public enum ArchiveSources {
     /// Built-in sources by name.
-    public static let builtIn: [ArchiveSource.Type] = [BinanceSource.self, BybitSource.self, KuCoinSource.self]
+    public static let builtIn: [ArchiveSource.Type] = [BinanceSource.self, BybitSource.self, KuCoinSource.self, OKXSource.self]
 
     public static func named(_ name: String) -> ArchiveSource.Type? {
         builtIn.first { $0.spec.name == name }
