@@ -153,22 +153,13 @@ public enum OKXSource: ArchiveSource {
         try output.flush()
 
         let t = lister.totals
-        if let catalog, !lastDay.isEmpty {
-            // Only instruments whose every call answered: a failed window must be asked again.
-            let complete = lastDay.filter { !lister.failedPrefixes(dataset).contains($0.key) }
-            let now = WallClock.now()
-            try catalog.transaction {
-                for (prefix, day) in complete { try catalog.record(prefix: prefix, lastKey: day.description, at: now) }
-            }
-        }
-        log.info("listed \(written) archives in \(t.requests) calls", [
-            "archives": .int(Int64(written)), "requests": .int(Int64(t.requests)),
-            "failed_requests": .int(Int64(t.failed)), "retries": .int(Int64(engine.stats.retries + t.retries)),
-            "duration_ms": .int(Int64((MonotonicClock.nanos() - started) / 1_000_000)),
-        ])
-        context.telemetry.root.set("arc.archives", .int(Int64(written)))
-        if t.failed > 0 { return t.failed == requests.count ? .unavailable : .failures }
-        return .ok
+        // Only instruments whose every call answered: a failed window must be asked again.
+        let failed = lister.failedPrefixes(dataset)
+        try catalog?.record(marks: lastDay.filter { !failed.contains($0.key) }.map { ($0.key, $0.value.description) })
+        var summary = ListingSummary()
+        (summary.archives, summary.requests, summary.failedRequests, summary.retries)
+            = (written, t.requests, t.failed, engine.stats.retries + t.retries)
+        return summary.report(context, startedAt: started)
     }
 
     static func catalogPrefix(_ dataset: OKXDataset, _ market: OKXMarket, _ instrument: String) -> String {
