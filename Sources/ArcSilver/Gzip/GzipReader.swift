@@ -23,7 +23,7 @@ public final class GzipReader: ByteSource {
     /// Raw deflate: the gzip header and trailer are read here, to say which part is wrong.
     private let inflater = RawInflater()
     private var phase = Phase.header
-    private var failure: GzipError?
+    private var failure = StickyFailure<GzipError>()
     /// The current member's deflate bytes consumed, inflated bytes, and their CRC-32.
     private var memberCompressed: Int64 = 0
     private var memberInflated: Int64 = 0
@@ -39,13 +39,7 @@ public final class GzipReader: ByteSource {
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        if let failure { throw failure }
-        do {
-            return try step(into: buffer)
-        } catch let error as GzipError {
-            failure = error
-            throw error
-        }
+        try failure.read { try step(into: buffer) }
     }
 
     private func step(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {

@@ -29,8 +29,7 @@ public final class ZipEntryReader: ByteSource {
     /// Raw deflate: zip entries have no zlib header or trailer.
     private let inflater = RawInflater()
     private var phase = Phase.firstHeader
-    /// The error that stopped the reader: every later read throws it again.
-    private var failure: ZipError?
+    private var failure = StickyFailure<ZipError>()
 
     /// The entry whose data is being read, and what its data came to so far.
     var current: LocalHeader?
@@ -60,13 +59,7 @@ public final class ZipEntryReader: ByteSource {
     deinit { scratch?.deallocate() }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        if let failure { throw failure }
-        do {
-            return try step(into: buffer)
-        } catch let error as ZipError {
-            failure = error
-            throw error
-        }
+        try failure.read { try step(into: buffer) }
     }
 
     private func step(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
