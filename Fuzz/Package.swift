@@ -30,6 +30,7 @@
 //   fuzz-html-index      Corpus/html-index    ArcCollect         HTMLIndex.parse (a CDN's directory index page)
 //   fuzz-gzip            Corpus/gzip          ArcSilver, ArcCore GzipReader (Bybit's csv.gz, fed in pieces), against zlib's reading
 //   fuzz-checksum        Corpus/checksum      ArcCollect, ArcCore ChecksumFile.parse (SHA-256, MD5), ArchiveChecksum.read, EmptyGzip
+//   (fuzz-zip and fuzz-gzip share FuzzContainers: the piece-fed reading and ContainerError's checks)
 import PackageDescription
 
 // modules: the root package's products a target imports; local: this package's support targets.
@@ -50,9 +51,9 @@ let targets: [(name: String, modules: [String], local: [String])] = [
     ("fuzz-secrets", ["ArcCore"], []),
     ("fuzz-dotenv", ["ArcWorkflow", "ArcCore"], []),
     ("fuzz-csv-table", ["ArcSilver", "ArcCore"], []),
-    ("fuzz-zip", ["ArcSilver", "ArcCore"], []),
+    ("fuzz-zip", ["ArcSilver", "ArcCore"], ["FuzzContainers"]),
     ("fuzz-html-index", ["ArcCollect"], []),
-    ("fuzz-gzip", ["ArcSilver", "ArcCore"], []),
+    ("fuzz-gzip", ["ArcSilver", "ArcCore"], ["FuzzContainers"]),
     ("fuzz-checksum", ["ArcCollect", "ArcCore"], []),
 ]
 
@@ -65,6 +66,9 @@ let package = Package(
         // The span checks fuzz-otlp-traces and fuzz-span-record share.
         .target(name: "FuzzSpans", dependencies: ["FuzzSupport", .product(name: "ArcTraces", package: "arc"),
                                                   .product(name: "ArcCore", package: "arc")]),
+        // The piece-fed reading and error checks fuzz-zip and fuzz-gzip share.
+        .target(name: "FuzzContainers", dependencies: ["FuzzSupport", .product(name: "ArcSilver", package: "arc"),
+                                                       .product(name: "ArcCore", package: "arc")]),
     ] + targets.map { t in
         .target(name: t.name, dependencies: ["FuzzSupport"] + t.local.map { .target(name: $0) }
                     + t.modules.map { .product(name: $0, package: "arc") })

@@ -21,7 +21,6 @@ CHECKSUM that matches, so the bronze stage collects them all. OUT/silver-quirks.
 import argparse
 import datetime as dt
 import hashlib
-import io
 import json
 import math
 import multiprocessing
@@ -37,6 +36,7 @@ from typing import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mirror_bybit  # noqa: E402
+from mirror_common import write_file, write_sidecar, zip_bytes  # noqa: E402
 import mirror_kucoin  # noqa: E402
 import mirror_okx  # noqa: E402
 
@@ -47,7 +47,6 @@ MARKETS = ("spot", "futures/um", "futures/cm", "option")
 KLINE_TYPES = {"klines", "indexPriceKlines", "markPriceKlines", "premiumIndexKlines"}
 # The zip member's timestamp is fixed: zipfile would otherwise stamp the current time
 # and two runs would differ.
-ZIP_DATE_TIME = (2020, 1, 1, 0, 0, 0)
 # Spot switched its timestamps from milliseconds to microseconds on this day.
 SPOT_MICROSECONDS_FROM = "2025-01-01"
 SPOT_MICROSECOND_TYPES = {"klines", "trades", "aggTrades"}
@@ -535,19 +534,6 @@ def csv_text(a, rows, seed):
     return "\n".join(([header] if header else []) + lines) + "\n"
 
 
-def zip_bytes(csv_name, text, *more):
-    """A zip of one member (or more: `more` is further name, text pairs)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, body in ((csv_name, text), *zip(more[::2], more[1::2])):
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3                 # the same bytes on every platform
-            info.external_attr = 0o644 << 16
-            # Level 1: four times faster than the default and about as large as Binance's zips.
-            z.writestr(info, body, compresslevel=1)
-    return buf.getvalue()
-
 
 # --------------------------------------------------------------------------- silver quirks
 
@@ -717,16 +703,6 @@ def silver_manifest(seed=1, rows=None):
 
 # --------------------------------------------------------------------------- writing
 
-def write_file(path, data, mtime):
-    """Replaces the file in one step, so a server reading it meanwhile sees old or new."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".partial"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.utime(tmp, (mtime, mtime))
-    os.replace(tmp, path)
-
-
 def write_archive(job):
     """Writes a zip and its CHECKSUM (or breaks the CHECKSUM on purpose); returns the zip's size."""
     out, a, rows, seed, broken, mtime = job
@@ -740,13 +716,7 @@ def write_archive(job):
         data = zip_bytes(csv_name, csv_text(a, rows, seed))
     path = os.path.join(out, BUCKET, *a.key.split("/"))
     write_file(path, data, mtime)
-    if broken == "no-checksum":
-        if os.path.exists(path + ".CHECKSUM"):
-            os.remove(path + ".CHECKSUM")
-        return len(data)
-    # A wrong checksum is still well formed: the sha256 of other bytes.
-    digest = hashlib.sha256(data + b"\n" if broken == "wrong-checksum" else data).hexdigest()
-    write_file(path + ".CHECKSUM", f"{digest}  {a.name}".encode(), mtime)
+    write_sidecar(path, data, a.name, mtime, "sha256", broken)
     return len(data)
 
 

@@ -25,6 +25,8 @@ import io
 import os
 import random
 
+from mirror_common import write_file
+
 BUCKET = "public.bybit.com"
 INDEX = "bybit-index"
 RPI_FROM = "2025-01-01"
@@ -116,15 +118,6 @@ def bybit_manifest():
                         "file_symbol": file_symbol, "period": "daily" if len(date) == 10 else "monthly",
                         "date": date, "empty": key in EMPTY}
     return out
-
-
-def write_file(path, data, mtime):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".partial"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.utime(tmp, (mtime, mtime))
-    os.replace(tmp, path)
 
 
 def index_page(path, folders, files, style):

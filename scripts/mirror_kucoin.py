@@ -20,14 +20,12 @@ each key to its name):
 The same arguments always write the same bytes and mtimes.
 """
 import datetime as dt
-import hashlib
-import io
 import os
 import random
-import zipfile
+
+from mirror_common import write_file, write_sidecar, zip_bytes
 
 BUCKET = "historical-data.kucoin.com"
-ZIP_DATE_TIME = (2020, 1, 1, 0, 0, 0)
 INTERVAL_S = {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "4h": 14400, "1d": 86400}
 KLINE_HEADER = {"spot": "time,open,close,high,low,volume,turnover", "futures": "time,open,close,high,low,volume"}
 TRADE_HEADER = "trade_id,trade_time,price,size,side"
@@ -134,26 +132,6 @@ def csv_text(k, market, type_, interval, date, rows, seed, quirk):
     return "\n".join([header] + lines) + "\n"
 
 
-def zip_bytes(csv_name, text):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        info = zipfile.ZipInfo(csv_name, date_time=ZIP_DATE_TIME)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.create_system = 3
-        info.external_attr = 0o644 << 16
-        z.writestr(info, text, compresslevel=1)
-    return buf.getvalue()
-
-
-def write_file(path, data, mtime):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".partial"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.utime(tmp, (mtime, mtime))
-    os.replace(tmp, path)
-
-
 def write_archive(out, market, type_, symbol, interval, date, rows, seed):
     """Writes a zip and its MD5 sidecar (or breaks it, per QUIRKS); returns the zip's size."""
     k = key(market, type_, symbol, interval, date)
@@ -163,12 +141,7 @@ def write_archive(out, market, type_, symbol, interval, date, rows, seed):
     path = os.path.join(out, BUCKET, *k.split("/"))
     mtime = published(date)
     write_file(path, data, mtime)
-    if quirk == "no-checksum":
-        if os.path.exists(path + ".CHECKSUM"):
-            os.remove(path + ".CHECKSUM")
-        return len(data)
-    digest = hashlib.md5(data + b"\n" if quirk == "wrong-checksum" else data).hexdigest()
-    write_file(path + ".CHECKSUM", f"{digest}  {name}".encode(), mtime)
+    write_sidecar(path, data, name, mtime, "md5", quirk)
     return len(data)
 
 

@@ -5,30 +5,10 @@
 // they are zlib's own reading of it (inflate with a gzip wrapper, member after member);
 // inflatedBytes counts what read returned; the reader stays at its end (or its error).
 import FuzzSupport
+import FuzzContainers
 import ArcCore
 import CZlib
 @testable import ArcSilver
-
-/// The input handed out in pieces of the given sizes in turn.
-private final class Pieces: ByteSource {
-    private let bytes: [UInt8]
-    private let pieces: [Int]
-    private var offset = 0
-    private var turn = 0
-
-    init(_ bytes: [UInt8], pieces: [Int]) {
-        self.bytes = bytes
-        self.pieces = pieces
-    }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let count = min(buffer.count, bytes.count - offset, pieces[turn % pieces.count])
-        turn += 1
-        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
-        offset += count
-        return count
-    }
-}
 
 private struct Outcome: Equatable {
     var bytes: [UInt8] = []
@@ -41,31 +21,18 @@ private struct Outcome: Equatable {
 private let outputLimit = 1 << 22
 
 private func readGzip(_ input: [UInt8], pieces: [Int], chunk: Int, bufferSize: Int) -> Outcome? {
-    let reader = GzipReader(source: Pieces(input, pieces: pieces), name: "fuzz.csv.gz", bufferSize: bufferSize)
+    let reader = GzipReader(source: PieceSource(input, pieces: pieces), name: "fuzz.csv.gz", bufferSize: bufferSize)
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 1)
     defer { buffer.deallocate() }
     var outcome = Outcome()
     do {
-        while true {
-            let n = try reader.read(into: buffer)
-            if n == 0 { break }
-            outcome.bytes.append(contentsOf: buffer[0..<n])
-            if outcome.bytes.count > outputLimit { return nil }
-        }
+        guard let bytes = try readToEnd(reader, through: buffer, limit: outputLimit) else { return nil }
+        outcome.bytes = bytes
         fuzzCheck(reader.inflatedBytes == Int64(outcome.bytes.count), "inflatedBytes \(reader.inflatedBytes), read \(outcome.bytes.count)")
         fuzzCheck(reader.members >= 1, "a file read with no member")
         fuzzCheck((try? reader.read(into: buffer)) == 0, "a read after the end did not return 0")
     } catch let error as GzipError {
-        let text = error.description
-        fuzzCheck(text.hasPrefix("fuzz.csv.gz: ") && !text.contains("\n"), "a message that does not name the file on one line: \(text)")
-        do {
-            _ = try reader.read(into: buffer)
-            fuzzFail("a read after \(error.code) did not throw it again")
-        } catch let again as GzipError {
-            fuzzCheck(again.code == error.code, "a read after \(error.code) threw \(again.code)")
-        } catch {
-            fuzzFail("a read after \(error) threw \(error)")
-        }
+        checkContainerError(error, file: "fuzz.csv.gz", reader: reader, buffer: buffer)
         outcome.code = error.code.rawValue
         outcome.bytes = []
     } catch {

@@ -120,8 +120,7 @@ public final class FolderListing: @unchecked Sendable { // confined to the engin
 
     private func fail(_ prefix: String, _ error: Error) {
         counts.withLock { $0.failedRequests += 1 }
-        let code = ((error as? ArcError)?.code ?? .ioError).rawValue
-        log.error("listing \(prefix) failed: \(error)", ["prefix": .string(prefix), "code": .string(code)])
+        log.listingFailed(prefix, error)
     }
 }
 

@@ -1,5 +1,4 @@
 import ArcCore
-import CZlib
 
 /// A gzip file (RFC 1952) inflated as it streams: the CSV inside Bybit's `.csv.gz`, read
 /// from a file or an S3 object without seeking and without a temporary file.
@@ -21,9 +20,10 @@ public final class GzipReader: ByteSource {
     public private(set) var inflatedBytes: Int64 = 0
 
     private let input: ZipInput
-    private let stream: UnsafeMutablePointer<z_stream>
+    /// Raw deflate: the gzip header and trailer are read here, to say which part is wrong.
+    private let inflater = RawInflater()
     private var phase = Phase.header
-    private var failure: GzipError?
+    private var failure = StickyFailure<GzipError>()
     /// The current member's deflate bytes consumed, inflated bytes, and their CRC-32.
     private var memberCompressed: Int64 = 0
     private var memberInflated: Int64 = 0
@@ -36,26 +36,10 @@ public final class GzipReader: ByteSource {
     public init(source: ByteSource, name: String, bufferSize: Int = 1 << 20) {
         self.name = name
         input = ZipInput(source: source, capacity: bufferSize)
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        // Raw deflate: the gzip header and trailer are read here, to say which part is wrong.
-        let rc = arc_inflate_init2(stream, -15)
-        precondition(rc == Z_OK, "inflateInit2 failed: \(rc)")
-    }
-
-    deinit {
-        inflateEnd(stream)
-        stream.deallocate()
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        if let failure { throw failure }
-        do {
-            return try step(into: buffer)
-        } catch let error as GzipError {
-            failure = error
-            throw error
-        }
+        try failure.read { try step(into: buffer) }
     }
 
     private func step(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
@@ -138,7 +122,7 @@ public final class GzipReader: ByteSource {
         if flags & 0x02 != 0 { // FHCRC: the low 16 bits of the CRC-32 of the header before it
             guard try input.request(length + 2) else { throw truncatedHeader(offset) }
             let header = input.bytes(0, length)
-            let crc = UInt32(crc32_z(0, header.baseAddress!.assumingMemoryBound(to: Bytef.self), length))
+            let crc = crc32(continuing: 0, header.baseAddress!, count: length)
             guard UInt16(truncatingIfNeeded: crc) == input.u16(length) else {
                 throw error(.corruptArchive, "the header CRC of \(memberLabel) does not match its header")
             }
@@ -148,7 +132,7 @@ public final class GzipReader: ByteSource {
         memberCompressed = 0
         memberInflated = 0
         memberCRC = 0
-        inflateReset(stream)
+        inflater.reset()
     }
 
     private func truncatedHeader(_ offset: Int64) -> GzipError {
@@ -177,37 +161,27 @@ public final class GzipReader: ByteSource {
     private func inflate(into out: UnsafeMutableRawBufferPointer) throws -> (count: Int, ended: Bool) {
         var produced = 0
         while true {
-            let offered = min(input.available, Int(UInt32.max))
-            let room = min(out.count - produced, Int(UInt32.max))
-            stream.pointee.next_in = (input.buffer.baseAddress! + input.position).assumingMemoryBound(to: Bytef.self)
-            stream.pointee.avail_in = UInt32(offered)
-            stream.pointee.next_out = (out.baseAddress! + produced).assumingMemoryBound(to: Bytef.self)
-            stream.pointee.avail_out = UInt32(room)
-            let rc = CZlib.inflate(stream, Z_NO_FLUSH)
-            let used = offered - Int(stream.pointee.avail_in)
-            let made = room - Int(stream.pointee.avail_out)
-            input.consume(used)
-            memberCompressed += Int64(used)
-            if made > 0 {
-                memberCRC = UInt32(crc32_z(UInt(memberCRC), (out.baseAddress! + produced).assumingMemoryBound(to: Bytef.self), made))
-                memberInflated += Int64(made)
-                inflatedBytes += Int64(made)
-                produced += made
+            let step = inflater.inflate(from: input, into: out, after: produced)
+            memberCompressed += Int64(step.used)
+            if step.made > 0 {
+                memberCRC = crc32(continuing: memberCRC, out.baseAddress! + produced, count: step.made)
+                memberInflated += Int64(step.made)
+                inflatedBytes += Int64(step.made)
+                produced += step.made
             }
-            switch rc {
-            case Z_STREAM_END:
+            switch step.outcome {
+            case .ended:
                 return (produced, true)
-            case Z_OK, Z_BUF_ERROR:
+            case .going:
                 break
-            case Z_DATA_ERROR:
-                let reason = stream.pointee.msg.map { String(cString: $0) } ?? "invalid data"
+            case .corrupt(let reason):
                 throw error(.corruptStream, "the deflate data of \(memberLabel) is corrupt (\(reason)) after \(memberCompressed) compressed bytes")
-            default:
-                throw error(.corruptStream, "inflating \(memberLabel) failed (zlib code \(rc))")
+            case .failed(let code):
+                throw error(.corruptStream, "inflating \(memberLabel) failed (zlib code \(code))")
             }
             if produced == out.count || produced > 0 { return (produced, false) }
             // Nothing came out and room is left: inflate wants more input.
-            if input.available == 0 || used == 0, !(try input.refill()) {
+            if input.available == 0 || step.used == 0, !(try input.refill()) {
                 throw error(.truncated, "ends inside the deflate data of \(memberLabel) after \(memberCompressed) compressed bytes")
             }
         }

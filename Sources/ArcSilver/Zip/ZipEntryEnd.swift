@@ -1,4 +1,3 @@
-import CZlib
 import Glibc
 
 // Where an entry's data ends and what it is checked against: its local header, or the
@@ -130,7 +129,7 @@ extension ZipEntryReader {
                     // Sizes first: the CRC over the bytes is the dearer test.
                     guard descriptorMatches(pending, at: dataEnd, layout, crc: descriptorCRC(pending, at: dataEnd, layout),
                                             compressed: length, size: length) else { continue }
-                    let crc = UInt32(crc32_z(UInt(entryCRC), pending.baseAddress!.assumingMemoryBound(to: Bytef.self), dataEnd))
+                    let crc = crc32(continuing: entryCRC, pending.baseAddress!, count: dataEnd)
                     guard descriptorMatches(pending, at: dataEnd, layout, crc: crc, compressed: length, size: length) else { continue }
                     storedDescriptorEnd = (input.offset + Int64(dataEnd), layout)
                     return (dataEnd, layout)

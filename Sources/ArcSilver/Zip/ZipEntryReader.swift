@@ -1,5 +1,4 @@
 import ArcCore
-import CZlib
 
 /// The first entry of a zip archive, inflated as it streams: the CSV inside a Binance
 /// archive, read from a file or an S3 object without seeking and without a temporary file.
@@ -27,10 +26,10 @@ public final class ZipEntryReader: ByteSource {
     public private(set) var inflatedBytes: Int64 = 0
 
     let input: ZipInput
-    private let stream: UnsafeMutablePointer<z_stream>
+    /// Raw deflate: zip entries have no zlib header or trailer.
+    private let inflater = RawInflater()
     private var phase = Phase.firstHeader
-    /// The error that stopped the reader: every later read throws it again.
-    private var failure: ZipError?
+    private var failure = StickyFailure<ZipError>()
 
     /// The entry whose data is being read, and what its data came to so far.
     var current: LocalHeader?
@@ -55,27 +54,12 @@ public final class ZipEntryReader: ByteSource {
     public init(source: ByteSource, name: String, bufferSize: Int = 1 << 20) {
         self.name = name
         input = ZipInput(source: source, capacity: bufferSize)
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        // Raw deflate (negative window bits): zip entries have no zlib header or trailer.
-        let rc = arc_inflate_init2(stream, -15)
-        precondition(rc == Z_OK, "inflateInit2 failed: \(rc)")
     }
 
-    deinit {
-        inflateEnd(stream)
-        stream.deallocate()
-        scratch?.deallocate()
-    }
+    deinit { scratch?.deallocate() }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        if let failure { throw failure }
-        do {
-            return try step(into: buffer)
-        } catch let error as ZipError {
-            failure = error
-            throw error
-        }
+        try failure.read { try step(into: buffer) }
     }
 
     private func step(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
@@ -191,7 +175,7 @@ public final class ZipEntryReader: ByteSource {
         entryCRC = 0
         scannedTo = input.offset
         storedDescriptorEnd = nil
-        if header.method == 8 { inflateReset(stream) }
+        if header.method == 8 { inflater.reset() }
     }
 
     // MARK: Later entries
@@ -220,33 +204,23 @@ public final class ZipEntryReader: ByteSource {
         var produced = 0
         while true {
             let remaining = header.compressedSize.map { $0 - entryCompressed }
-            let offered = min(input.available, remaining.map { Int(clamping: $0) } ?? Int.max, Int(UInt32.max))
-            let room = min(out.count - produced, Int(UInt32.max))
-            stream.pointee.next_in = (input.buffer.baseAddress! + input.position).assumingMemoryBound(to: Bytef.self)
-            stream.pointee.avail_in = UInt32(offered)
-            stream.pointee.next_out = (out.baseAddress! + produced).assumingMemoryBound(to: Bytef.self)
-            stream.pointee.avail_out = UInt32(room)
-            let rc = CZlib.inflate(stream, Z_NO_FLUSH)
-            let used = offered - Int(stream.pointee.avail_in)
-            let made = room - Int(stream.pointee.avail_out)
-            input.consume(used)
-            entryCompressed += Int64(used)
-            if made > 0 {
-                entryCRC = UInt32(crc32_z(UInt(entryCRC), (out.baseAddress! + produced).assumingMemoryBound(to: Bytef.self), made))
-                entryInflated += Int64(made)
-                produced += made
+            let step = inflater.inflate(from: input, limit: remaining.map { Int(clamping: $0) } ?? .max, into: out, after: produced)
+            entryCompressed += Int64(step.used)
+            if step.made > 0 {
+                entryCRC = crc32(continuing: entryCRC, out.baseAddress! + produced, count: step.made)
+                entryInflated += Int64(step.made)
+                produced += step.made
             }
-            switch rc {
-            case Z_STREAM_END:
+            switch step.outcome {
+            case .ended:
                 return (produced, true)
-            case Z_OK, Z_BUF_ERROR:
+            case .going:
                 break
-            case Z_DATA_ERROR:
-                let reason = stream.pointee.msg.map { String(cString: $0) } ?? "invalid data"
+            case .corrupt(let reason):
                 throw error(.corruptStream, "\(entryLabel(header)): deflate data is corrupt (\(reason)) "
                                 + "after \(entryCompressed) compressed bytes")
-            default:
-                throw error(.corruptStream, "\(entryLabel(header)): inflate failed (zlib code \(rc))")
+            case .failed(let code):
+                throw error(.corruptStream, "\(entryLabel(header)): inflate failed (zlib code \(code))")
             }
             if produced == out.count { return (produced, false) }
             // Room is left, so inflate stopped for want of input.
@@ -277,7 +251,7 @@ public final class ZipEntryReader: ByteSource {
         guard count > 0 else { return }
         let from = input.buffer.baseAddress! + input.position
         out.baseAddress!.copyMemory(from: from, byteCount: count)
-        entryCRC = UInt32(crc32_z(UInt(entryCRC), from.assumingMemoryBound(to: Bytef.self), count))
+        entryCRC = crc32(continuing: entryCRC, from, count: count)
         input.consume(count)
         entryCompressed += Int64(count)
         entryInflated += Int64(count)

@@ -1,9 +1,10 @@
 import ArcCore
 
-/// Why a zip archive could not be read to its end record, naming the archive (its path or
-/// S3 key). The checker reports the code; the message says where in the archive it went wrong.
-public struct ZipError: ArcError {
-    public enum Kind: Sendable, Equatable {
+/// Why a zip archive could not be read to its end record (see ContainerError).
+public typealias ZipError = ContainerError<ZipFormat>
+
+public enum ZipFormat: ContainerFormat {
+    public enum Kind: ContainerFaultKind {
         /// No zip signature at the start: an HTML error page, a CSV, an empty object.
         case notZip
         /// The source ended early: in a header, inside the entry's data, before the end record.
@@ -23,36 +24,20 @@ public struct ZipError: ArcError {
         /// another file than the local header, lists an entry never seen, the end record
         /// counts differently, or bytes stand where a record should start.
         case corruptArchive
-    }
 
-    public let kind: Kind
-    /// The archive's path or key.
-    public let archive: String
-    public let message: String
-
-    public init(_ kind: Kind, archive: String, _ message: String) {
-        self.kind = kind
-        self.archive = archive
-        self.message = message
-    }
-
-    public var code: FailureCode {
-        switch kind {
-        case .notZip: return .notZip
-        case .truncated: return .zipTruncated
-        case .corruptStream: return .corruptStream
-        case .crcMismatch: return .crcMismatch
-        case .sizeMismatch: return .sizeMismatch
-        case .unsupported: return .zipUnsupported
-        case .noEntry: return .noEntry
-        case .corruptArchive: return .corruptArchive
+        public var code: FailureCode {
+            switch self {
+            case .notZip: return .notZip
+            case .truncated: return .zipTruncated
+            case .corruptStream: return .corruptStream
+            case .crcMismatch: return .crcMismatch
+            case .sizeMismatch: return .sizeMismatch
+            case .unsupported: return .zipUnsupported
+            case .noEntry: return .noEntry
+            case .corruptArchive: return .corruptArchive
+            }
         }
     }
-
-    /// Bad input data, as an InputError's.
-    public var exitStatus: ExitStatus { .usage }
-
-    public var description: String { "\(archive): \(message)" }
 }
 
 extension FailureCode {

@@ -101,7 +101,7 @@ public struct BybitEndpoints: Sendable {
 }
 
 /// What the user asked for. Empty filters mean everything listed.
-public struct BybitSelection: Sendable {
+public struct BybitSelection: SymbolSelecting, Sendable {
     public var markets: [BybitMarket] = BybitMarket.allCases
     public var periods: [ArchivePeriod] = ArchivePeriod.allCases
     /// Exact names or globs; empty: every symbol listed.
@@ -109,13 +109,4 @@ public struct BybitSelection: Sendable {
     public var dates = ArchiveDateRange()
 
     public init() {}
-
-    public var literalSymbols: [String]? {
-        guard !symbols.isEmpty, symbols.allSatisfy({ $0.isLiteral }) else { return nil }
-        return symbols.map { $0.pattern }
-    }
-
-    public func wantsSymbol(_ symbol: String) -> Bool {
-        symbols.isEmpty || symbols.contains { $0.matches(symbol) }
-    }
 }

@@ -189,8 +189,7 @@ public final class TreeLister<Tree: DatedArchiveTree>: @unchecked Sendable { // 
     private func fail(_ prefix: String, _ error: Error) {
         // The folder stays unfinished: no catalog mark is recorded for it.
         counts.withLock { $0.failedRequests += 1 }
-        let code = ((error as? ArcError)?.code ?? .ioError).rawValue
-        log.error("listing \(prefix) failed: \(error)", ["prefix": .string(prefix), "code": .string(code)])
+        log.listingFailed(prefix, error)
     }
 
     private func foundType(_ market: Market, _ period: ArchivePeriod, _ type: String) {

@@ -1,7 +1,7 @@
 import ArcCore
 
 /// What the user asked arc-discover for. Empty filters mean everything listed.
-public struct TreeSelection<Market: ArchiveMarket>: Sendable {
+public struct TreeSelection<Market: ArchiveMarket>: SymbolSelecting, Sendable {
     public var markets: [Market] = Array(Market.allCases)
     public var periods: [ArchivePeriod] = ArchivePeriod.allCases
     /// nil: every type the listing shows.
@@ -14,16 +14,6 @@ public struct TreeSelection<Market: ArchiveMarket>: Sendable {
     public var until: Day?
 
     public init() {}
-
-    /// The symbols named exactly, when no pattern needs a listing to expand.
-    public var literalSymbols: [String]? {
-        guard !symbols.isEmpty, symbols.allSatisfy({ $0.isLiteral }) else { return nil }
-        return symbols.map { $0.pattern }
-    }
-
-    public func wantsSymbol(_ symbol: String) -> Bool {
-        symbols.isEmpty || symbols.contains { $0.matches(symbol) }
-    }
 
     public func wantsType(_ type: String) -> Bool { types.map { $0.contains(type) } ?? true }
 
