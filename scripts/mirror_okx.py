@@ -17,13 +17,12 @@ GAPS lists (instrument, day) pairs left out on purpose: days an instrument has n
 The same arguments always write the same bytes and mtimes.
 """
 import datetime as dt
-import io
 import os
 import random
-import zipfile
+
+from mirror_common import write_file, zip_bytes
 
 HOST = "static.okx.com"
-ZIP_DATE_TIME = (2020, 1, 1, 0, 0, 0)
 OLD_HEADER = "trade_id/交易id,side/交易方向,size/数量,price/价格,created_time/成交时间"
 NEW_HEADER = "instrument_name,trade_id,side,price,size,created_time"
 FUNDING_HEADER = "instrument_name,contract_type,funding_rate,real_funding_rate,funding_time"
@@ -84,26 +83,10 @@ def funding_csv(date, seed):
     return "\n".join(lines) + "\n"
 
 
-def zip_bytes(csv_name, text):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        info = zipfile.ZipInfo(csv_name, date_time=ZIP_DATE_TIME)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.create_system = 3
-        info.external_attr = 0o644 << 16
-        z.writestr(info, text.encode(), compresslevel=1)
-    return buf.getvalue()
-
-
 def write(out, key, text, date):
     data = zip_bytes(key.rsplit("/", 1)[1][:-len(".zip")] + ".csv", text)
-    path = os.path.join(out, HOST, *key.split("/"))
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path + ".partial", "wb") as f:
-        f.write(data)
     mtime = day_start_ms(date) // 1000 + 86_400 + 3_600  # published an hour after the day ends
-    os.utime(path + ".partial", (mtime, mtime))
-    os.replace(path + ".partial", path)
+    write_file(os.path.join(out, HOST, *key.split("/")), data, mtime)
     return len(data)
 
 
