@@ -377,6 +377,54 @@ final class TransferEngineTests: XCTestCase {
         XCTAssertEqual(e.stats.bytesReceived, Int64((0..<count).reduce(0) { $0 + 5000 + $1 }))
     }
 
+    // MARK: requests a second per host (HostThrottle, on the engine thread)
+
+    func testTheRatePerHostSpacesRequestsAcrossConcurrentTransfers() throws {
+        let count = 8
+        for i in 0..<count { server.serve("/r\(i)", Self.bytes(100, seed: i)) }
+        var configuration = TransferConfiguration(maxConcurrent: 8, stallTimeout: 10)
+        configuration.hostRates = HostRateLimits(everyHost: 20)
+        let e = engine(configuration)
+        let outcomes = (0..<count).map { i -> Outcome in
+            let outcome = Outcome()
+            e.submit(Transfer(TransferRequest(url: server.base + "/r\(i)", retry: quick), sink: MemorySink(),
+                              completion: outcome.completion))
+            return outcome
+        }
+        for outcome in outcomes { XCTAssertNotNil(outcome.response()) }
+        let times = server.requests.map(\.receivedAt).sorted()
+        XCTAssertEqual(times.count, count)
+        // One token a 1/20 s: no two requests start closer than that (less the clock's slack).
+        for (a, b) in zip(times, times.dropFirst()) {
+            XCTAssertGreaterThanOrEqual(seconds(a, b), 0.04, "two requests 1/20 s apart at most")
+        }
+    }
+
+    func testABanFromALimitedHostIsWaitedOutNotReportedMissing() throws {
+        server.serve("/b0", Self.bytes(100))
+        server.serve("/b1", Self.bytes(200))
+        server.script("/b1", .status(403), .status(403))
+        var configuration = TransferConfiguration(maxConcurrent: 2, stallTimeout: 10)
+        configuration.hostRates = HostRateLimits(everyHost: 50, banBackoff: 0.05)
+        let e = engine(configuration)
+        let first = Outcome()
+        e.submit(Transfer(TransferRequest(url: server.base + "/b0", retry: quick), sink: MemorySink(), completion: first.completion))
+        XCTAssertNotNil(first.response())
+        // The host has answered: its 403s now are a ban, waited out (and not counted as attempts).
+        let sink = MemorySink()
+        let banned = Outcome()
+        e.submit(Transfer(TransferRequest(url: server.base + "/b1", retry: RetryPolicy(maxAttempts: 1)), sink: sink,
+                          completion: banned.completion))
+        XCTAssertEqual(try XCTUnwrap(banned.response()).status, 200)
+        XCTAssertEqual(sink.bytes, Self.bytes(200))
+        let seen = server.requests(to: "/b1")
+        XCTAssertEqual(seen.count, 3)
+        if seen.count == 3 {
+            XCTAssertGreaterThanOrEqual(seconds(seen[0].receivedAt, seen[1].receivedAt), 0.04, "the first ban was not waited out")
+            XCTAssertGreaterThanOrEqual(seconds(seen[1].receivedAt, seen[2].receivedAt), 0.09, "the wait did not double")
+        }
+    }
+
     // MARK: ranges into one file (RangeSink's writer threads)
 
     func testRangesDownloadInParallelIntoOneFile() throws {
