@@ -185,16 +185,17 @@ public struct LinePrefilter {
 
 /// A prefilter's search of a reader's buffer: each anchor's next hit is kept, in offsets
 /// of the input, so however many candidates a buffer holds it is searched once per anchor
-/// (kept across candidates until the next read into the buffer; then `reset`).
+/// (kept across candidates until the next read into the buffer; then `reset`). It holds
+/// no prefilter (each call is given it): a reader keeps it in a stored property, and
+/// putting back a value whose destruction could run a class's deinit had that property
+/// checked for exclusive access on every line.
 struct PrefilterScan {
-    let prefilter: LinePrefilter
     /// Per searcher of the primary condition: its next hit (an input offset, and which
     /// anchor) at or after `searchedFrom`, or Int.max for none before the buffer's end.
     private var next: [(at: Int, anchor: Int)]
     private var searchedFrom: [Int]
 
     init(_ prefilter: LinePrefilter) {
-        self.prefilter = prefilter
         next = Array(repeating: (-1, 0), count: prefilter.primary.searchers.count)
         searchedFrom = Array(repeating: -1, count: prefilter.primary.searchers.count)
     }
@@ -207,7 +208,8 @@ struct PrefilterScan {
     /// The first candidate line in `bytes[..<end]`, which starts at input offset `origin`
     /// with a line: its start, and its newline's offset, or nil when it runs to the end
     /// (the rest is not read yet). nil when no line holds a hit.
-    mutating func nextCandidate(_ bytes: UnsafePointer<UInt8>, end: Int, origin: Int) -> (start: Int, newline: Int?)? {
+    mutating func nextCandidate(_ prefilter: LinePrefilter, _ bytes: UnsafePointer<UInt8>, end: Int,
+                                origin: Int) -> (start: Int, newline: Int?)? {
         var lineFrom = 0
         let condition = prefilter.primary
         let searchers = condition.searchers
