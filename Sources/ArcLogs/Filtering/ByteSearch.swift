@@ -260,10 +260,21 @@ enum ByteScan {
         return total
     }
 
-    /// The offset of the last newline in `bytes[from..<end]`. A plain loop (Swift's Glibc
-    /// has no memrchr): it runs back to the start of one line.
+    /// The offset of the last newline in `bytes[from..<end]`: back to the start of one
+    /// line, 16 bytes at a time (Swift's Glibc has no memrchr; a byte loop here was 9% of
+    /// `--where symbol=ETHUSDT`, whose hit is some 190 bytes into its line).
     static func lastNewline(in bytes: UnsafePointer<UInt8>, from: Int, end: Int) -> Int? {
-        var i = end - 1
+        let raw = UnsafeRawPointer(bytes)
+        let nl = SIMD16<UInt8>(repeating: 0x0A)
+        var blockEnd = end
+        while blockEnd - 16 >= from {
+            let x = raw.loadUnaligned(fromByteOffset: blockEnd - 16, as: SIMD16<UInt8>.self)
+            let bits = ByteNeedles.hitBits(x .== nl)
+            // The highest lane that holds a newline: bit 15 is the block's last byte.
+            if bits != 0 { return blockEnd - 16 + (31 - bits.leadingZeroBitCount) }
+            blockEnd -= 16
+        }
+        var i = blockEnd - 1
         while i >= from {
             if bytes[i] == 0x0A { return i }
             i -= 1
