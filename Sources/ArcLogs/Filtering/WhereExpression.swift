@@ -79,29 +79,35 @@ public struct WhereExpression {
 
     public func test(_ entry: LogEntry) -> Bool {
         guard let v = entry.value(path) else { return op == .notEqual || op == .notMatches }
-        return entry.withText(of: v) { text in
-            if let regex {
-                return regex.matches(text) == (op == .matches)
-            }
-            let order: Int
-            if op.isOrdering {
-                guard let number, v.kind == .number || v.kind == .string,
-                      let mine = LogNumber.parse(LogNumber.trimmed(text)) else { return false }
-                order = mine < number ? -1 : (mine > number ? 1 : 0)
-            } else if let number, v.kind == .number || v.kind == .string, let mine = LogNumber.parse(text) {
-                order = mine < number ? -1 : (mine > number ? 1 : 0)
-            } else {
-                order = compare(text)
-            }
-            switch op {
-            case .equal: return order == 0
-            case .notEqual: return order != 0
-            case .greater: return order > 0
-            case .greaterOrEqual: return order >= 0
-            case .less: return order < 0
-            case .lessOrEqual: return order <= 0
-            case .matches, .notMatches: return false
-            }
+        // Most values need no decoding: tested in place, with no closure (whose context
+        // copied this expression, four retains and releases a line).
+        if let text = entry.directText(of: v) { return test(text, kind: v.kind) }
+        return entry.withText(of: v) { test($0, kind: v.kind) }
+    }
+
+    /// The test on a value's text (`kind` is the value's JSON kind).
+    private func test(_ text: UnsafeBufferPointer<UInt8>, kind: JSONKind) -> Bool {
+        if let regex {
+            return regex.matches(text) == (op == .matches)
+        }
+        let order: Int
+        if op.isOrdering {
+            guard let number, kind == .number || kind == .string,
+                  let mine = LogNumber.parse(LogNumber.trimmed(text)) else { return false }
+            order = mine < number ? -1 : (mine > number ? 1 : 0)
+        } else if let number, kind == .number || kind == .string, let mine = LogNumber.parse(text) {
+            order = mine < number ? -1 : (mine > number ? 1 : 0)
+        } else {
+            order = compare(text)
+        }
+        switch op {
+        case .equal: return order == 0
+        case .notEqual: return order != 0
+        case .greater: return order > 0
+        case .greaterOrEqual: return order >= 0
+        case .less: return order < 0
+        case .lessOrEqual: return order <= 0
+        case .matches, .notMatches: return false
         }
     }
 
