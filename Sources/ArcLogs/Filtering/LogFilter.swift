@@ -34,8 +34,7 @@ public struct LogFilter {
         }
         if !tools.isEmpty && !matchesAny(e, FieldKey.toolKeys, tools) { return false }
         if let trace, !matchesAny(e, FieldKey.traceKeys, [trace]) { return false }
-        // By index: `for w in wheres` copied each expression (four retains and releases).
-        for i in wheres.indices where !wheres[i].test(e) { return false }
+        for w in wheres where !w.test(e) { return false }
         if let grep, !grep.matches(e.bytes) { return false }
         return true
     }

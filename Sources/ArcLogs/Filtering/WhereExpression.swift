@@ -8,7 +8,10 @@ import ArcCore
 /// numeric string (spaces around it trimmed) can hold; text, true, false, null, objects
 /// and arrays never do, so `v>10` is no accident of byte order ("abc" > "10"). A missing
 /// field fails every test except `!=` and `!~` (it is not the value), as jq's select does.
-public struct WhereExpression {
+/// A class, not a struct: a filter tests each line with each expression, and a struct
+/// (two arrays, two strings, a regex) was copied out of the filter's array for the call,
+/// four retains and releases a line; a reference is one.
+public final class WhereExpression {
     public enum Operator: String, CaseIterable, Sendable {
         case equal = "=", notEqual = "!=", greater = ">", greaterOrEqual = ">=", less = "<", lessOrEqual = "<="
         case matches = "~", notMatches = "!~"
