@@ -40,6 +40,8 @@ public final class LogReader {
         buffer = LineBuffer(size: bufferSize, maxLineLength: maxLineLength)
     }
 
+    deinit { scan?.deallocate() }
+
     /// The offset just after the last line handed out: where a later read resumes.
     public var offset: Int64 { buffer.offset }
 
@@ -180,16 +182,21 @@ public final class LogReader {
     private func takeCandidate(_ prefilter: LinePrefilter) -> UnsafeBufferPointer<UInt8>? {
         let region = buffer.unread
         guard let base = region.baseAddress, !region.isEmpty else { return nil }
-        // Taken out of the property and put back, not mutated in place: an access to a
-        // stored property that spans a call is checked at run time, and with it every
-        // other access to that property (two calls into the runtime a line).
-        var scan = self.scan.take() ?? PrefilterScan(prefilter)
+        // A plain value over memory of its own, read out of the property: a value mutated
+        // in place there across the call, or holding arrays, had the property checked
+        // for exclusive access at run time (two calls into the runtime a line) and retained.
+        let scan: PrefilterScan
+        if let made = self.scan {
+            scan = made
+        } else {
+            scan = PrefilterScan(prefilter)
+            self.scan = scan
+        }
         if scanIsStale {
             scan.reset()
             scanIsStale = false
         }
         let found = scan.nextCandidate(prefilter, base, end: region.count, origin: Int(buffer.offset))
-        self.scan = scan
         let passed = found.map { $0.start } ?? (ByteScan.lastNewline(in: base, from: 0, end: region.count).map { $0 + 1 } ?? 0)
         if passed > 0 {
             lineNumber += ByteScan.newlines(in: base, from: 0, end: passed)
