@@ -101,10 +101,13 @@ public enum JSONText {
             let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
             let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
             // A zero byte in x shows as (x - 1) & ~x & 0x80 per byte; a byte below 0x20 as
-            // (w - 0x20) & ~w & 0x80. Exact for "is there one", which is all we ask here.
+            // (w - 0x20) & ~w & 0x80. A borrow runs only upwards from a byte that shows, so
+            // the lowest byte that shows is the first special one (little-endian): its
+            // index comes straight from the bits, with no byte loop to find it again.
             var special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- ones &* 0x20) & ~w)
             if nonASCII { special |= w }
-            if special & highs != 0 { break }
+            special &= highs
+            if special != 0 { return i + special.trailingZeroBitCount >> 3 }
             i += 8
         }
         while i < end {
