@@ -241,9 +241,20 @@ enum ByteScan {
         var p = from
         while p + 16 <= end {
             // Lanes count down from 0 (a match is all ones, -1); 255 blocks at most before
-            // a lane could wrap.
+            // a lane could wrap. Four blocks a step while they fit (the loop's own cost
+            // was most of it: 6% of --tool s3x, which passes over four lines in five).
             var lanes = SIMD16<UInt8>(repeating: 0)
             var blocks = 0
+            while blocks <= 255 - 4 && p + 64 <= end {
+                let a = raw.loadUnaligned(fromByteOffset: p, as: SIMD16<UInt8>.self)
+                let b = raw.loadUnaligned(fromByteOffset: p + 16, as: SIMD16<UInt8>.self)
+                let c = raw.loadUnaligned(fromByteOffset: p + 32, as: SIMD16<UInt8>.self)
+                let d = raw.loadUnaligned(fromByteOffset: p + 48, as: SIMD16<UInt8>.self)
+                lanes &-= unsafeBitCast(a .== nl, to: SIMD16<UInt8>.self) &+ unsafeBitCast(b .== nl, to: SIMD16<UInt8>.self)
+                lanes &-= unsafeBitCast(c .== nl, to: SIMD16<UInt8>.self) &+ unsafeBitCast(d .== nl, to: SIMD16<UInt8>.self)
+                p += 64
+                blocks += 4
+            }
             while blocks < 255 && p + 16 <= end {
                 let x = raw.loadUnaligned(fromByteOffset: p, as: SIMD16<UInt8>.self)
                 lanes &-= unsafeBitCast(x .== nl, to: SIMD16<UInt8>.self)
