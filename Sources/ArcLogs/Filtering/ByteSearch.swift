@@ -107,27 +107,47 @@ final class ByteNeedles {
     func find(in hay: UnsafePointer<UInt8>, from: Int, end: Int) -> (at: Int, needle: Int)? {
         if let rareAt { return findRare(hay, from: from, end: end, at: rareAt).map { ($0, 0) } }
         if sharedPlaceCount > 0 { return findShared(hay, from: from, end: end, sharedByte) }
-        let raw = UnsafeRawPointer(hay)
-        var p = from
-        // Blocks of 16 starts, while every load stays inside the buffer.
-        while p + reach + 16 <= end {
-            let hits: SIMDMask<SIMD16<Int8>>
-            switch count {
-            case 1: hits = probe(raw, p, probes[0])
-            case 2: hits = probe(raw, p, probes[0]) .| probe(raw, p, probes[1])
-            case 3: hits = probe(raw, p, probes[0]) .| probe(raw, p, probes[1]) .| probe(raw, p, probes[2])
-            default:
+        // One loop per number of needles, with their probes in registers: a switch on the
+        // count inside it was taken on every block.
+        switch count {
+        case 1:
+            let a = probes[0]
+            return findBlocks(hay, from: from, end: end) { raw, p in probe(raw, p, a) }
+        case 2:
+            let a = probes[0], b = probes[1]
+            return findBlocks(hay, from: from, end: end) { raw, p in probe(raw, p, a) .| probe(raw, p, b) }
+        default:
+            return findBlocks(hay, from: from, end: end) { raw, p in
                 var all = probe(raw, p, probes[0])
                 for k in 1..<count { all = all .| probe(raw, p, probes[k]) }
-                hits = all
+                return all
             }
-            var bits = ByteNeedles.hitBits(hits)
+        }
+    }
+
+    /// `find` over blocks of 16 starts, `hits` giving a block's candidate starts.
+    @inline(__always) private func findBlocks(_ hay: UnsafePointer<UInt8>, from: Int, end: Int,
+                                              _ hits: (UnsafeRawPointer, Int) -> SIMDMask<SIMD16<Int8>>) -> (at: Int, needle: Int)? {
+        let raw = UnsafeRawPointer(hay)
+        var p = from
+        // Offsets within a buffer: the sums cannot overflow (wrapping arithmetic spares the
+        // checks in the loop). Every load stays inside the buffer: up to `last16` (`last64`)
+        // a block (four) can start.
+        let last16 = end &- reach &- 16, last64 = end &- reach &- 64
+        while p <= last16 {
+            // Four blocks without a hit passed over with one test: most blocks have none.
+            if p <= last64 && ByteNeedles.hitBits(hits(raw, p) .| hits(raw, p &+ 16) .| hits(raw, p &+ 32)
+                                                   .| hits(raw, p &+ 48)) == 0 {
+                p &+= 64
+                continue
+            }
+            var bits = ByteNeedles.hitBits(hits(raw, p))
             while bits != 0 {
-                let at = p + bits.trailingZeroBitCount
-                bits &= bits - 1
+                let at = p &+ bits.trailingZeroBitCount
+                bits &= bits &- 1
                 if let k = needle(at: at, hay, end: end) { return (at, k) }
             }
-            p += 16
+            p &+= 16
         }
         while p < end {
             if let k = needle(at: p, hay, end: end) { return (p, k) }
@@ -137,8 +157,8 @@ final class ByteNeedles {
     }
 
     @inline(__always) private func probe(_ raw: UnsafeRawPointer, _ p: Int, _ q: Probe) -> SIMDMask<SIMD16<Int8>> {
-        let x = raw.loadUnaligned(fromByteOffset: p + q.first, as: SIMD16<UInt8>.self)
-        let y = raw.loadUnaligned(fromByteOffset: p + q.second, as: SIMD16<UInt8>.self)
+        let x = raw.loadUnaligned(fromByteOffset: p &+ q.first, as: SIMD16<UInt8>.self)
+        let y = raw.loadUnaligned(fromByteOffset: p &+ q.second, as: SIMD16<UInt8>.self)
         return (x .== q.firstByte) .& (y .== q.secondByte)
     }
 
