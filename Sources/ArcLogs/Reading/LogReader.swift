@@ -203,9 +203,10 @@ public final class LogReader {
             onPassed?(UnsafeBufferPointer(start: base, count: passed))
             buffer.skip(passed)
         }
-        guard let found, found.newline != nil else { return nil }
+        guard let found, let newline = found.newline else { return nil }
         lineNumber += 1
-        return buffer.takeLine()
+        // The scan found the newline: the line is taken without searching for it again.
+        return buffer.takeLine(length: newline - passed)
     }
 
     /// Kept out of line: it runs once per buffer, and inlined into the loop its reads of
