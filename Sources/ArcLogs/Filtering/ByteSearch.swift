@@ -1,4 +1,5 @@
 import Glibc
+import CByteScan
 
 /// Literals searched for in a whole buffer, together in one pass, 16 bytes at a time, the
 /// way ripgrep's memchr crate does it ("packed pair"): for each needle two of its rarer
@@ -26,6 +27,8 @@ final class ByteNeedles {
     private let sharedPlaces: UnsafeMutablePointer<(Int, Int)>
     private let sharedPlaceCount: Int
     private let maxShared: Int
+    /// One or two needles are searched 32 bytes a step where the CPU has AVX2.
+    private let wide: Bool
 
     struct Probe {
         let needle: UnsafeMutablePointer<UInt8>
@@ -55,6 +58,7 @@ final class ByteNeedles {
             reach = max(reach, second)
         }
         self.reach = reach
+        wide = ByteScan.avx2 && needles.count <= 2
         let shared = ByteNeedles.sharedByte(needles)
         maxShared = shared.map { $0.offsets.joined().max() ?? 0 } ?? 0
         let places = (shared?.offsets ?? []).enumerated().flatMap { k, os in os.map { (k, $0) } }
@@ -125,11 +129,29 @@ final class ByteNeedles {
         }
     }
 
-    /// `find` over blocks of 16 starts, `hits` giving a block's candidate starts.
+    /// `find` over blocks of 16 starts, `hits` giving a block's candidate starts; with AVX2,
+    /// blocks of 32 first (CByteScan), as far as they fit.
     @inline(__always) private func findBlocks(_ hay: UnsafePointer<UInt8>, from: Int, end: Int,
                                               _ hits: (UnsafeRawPointer, Int) -> SIMDMask<SIMD16<Int8>>) -> (at: Int, needle: Int)? {
         let raw = UnsafeRawPointer(hay)
         var p = from
+        #if arch(x86_64)
+        if wide {
+            let a = probes[0], b = probes[count - 1]
+            var bits: UInt32 = 0
+            while true {
+                p = arc_pair_scan_avx2(hay, p, end, reach, a.first, a.second, a.needle[a.first], a.needle[a.second],
+                                       count == 2 ? 1 : 0, b.first, b.second, b.needle[b.first], b.needle[b.second], &bits)
+                if bits == 0 { break }
+                while bits != 0 {
+                    let at = p &+ bits.trailingZeroBitCount
+                    bits &= bits &- 1
+                    if let k = needle(at: at, hay, end: end) { return (at, k) }
+                }
+                p &+= 32
+            }
+        }
+        #endif
         // Offsets within a buffer: the sums cannot overflow (wrapping arithmetic spares the
         // checks in the loop). Every load stays inside the buffer: up to `last16` (`last64`)
         // a block (four) can start.
@@ -252,9 +274,15 @@ final class ByteNeedles {
 }
 
 enum ByteScan {
+    /// Whether this CPU runs CByteScan's AVX2 loops.
+    static let avx2 = arc_has_avx2() != 0
+
     /// How many newlines `bytes[from..<end]` holds: the lines a prefilter passed over still
     /// count, so a line too long to keep is named by its right number.
     static func newlines(in bytes: UnsafePointer<UInt8>, from: Int, end: Int) -> Int {
+        #if arch(x86_64)
+        if avx2 { return end > from ? arc_count_newlines_avx2(bytes + from, end - from) : 0 }
+        #endif
         let raw = UnsafeRawPointer(bytes)
         let nl = SIMD16<UInt8>(repeating: 0x0A)
         var total = 0
