@@ -13,13 +13,6 @@ typedef char arc_v32i8 __attribute__((vector_size(32)));
 #define ARC_SPLAT8(b) b, b, b, b, b, b, b, b
 #define ARC_SPLAT32(b) (arc_v32u8){ARC_SPLAT8(b), ARC_SPLAT8(b), ARC_SPLAT8(b), ARC_SPLAT8(b)}
 
-__attribute__((target("avx2")))
-static inline uint32_t arc_eq_mask32(const uint8_t *p, uint8_t byte) {
-    arc_v32u8 x, b = ARC_SPLAT32(byte);
-    memcpy(&x, p, 32);
-    return (uint32_t)__builtin_ia32_pmovmskb256((arc_v32i8)(x == b));
-}
-
 /// The start `p` (from `from`, in steps of 32, while `p + reach + 32 <= end`) of the first
 /// block of 32 starts where needle 1's byte `a1` is at offset `f1` and `b1` at `s1`, or,
 /// with `two`, needle 2's `a2` at `f2` and `b2` at `s2`; its starts that hit in `*bits`
