@@ -4,6 +4,10 @@ import ArcCore
 /// One log line as read: its bytes in a buffer the entry owns and reuses, and, when the
 /// line is a JSON object, where its top-level members are. Nothing is decoded unless a
 /// filter or an output asks: a line that only passes through costs a scan and a copy.
+///
+/// Its stored properties are internal (as LogReader's): public ones, and any accessed
+/// across a call the optimizer cannot see into (`&fields` to the scanner), were checked
+/// for exclusive access at run time on each line.
 public final class LogEntry {
     private(set) var base: UnsafeMutablePointer<UInt8>
     private(set) var count = 0

@@ -5,6 +5,10 @@ import ArcCore
 /// also knows each line's byte offset (ingest resumes a file where it stopped) and can
 /// stop at the end of the data written so far without losing a half-written last line
 /// (`-f` waits for its newline).
+///
+/// Its stored properties are internal, not public (only telem-log uses ArcLogs; tests are
+/// @testable): a public class property keeps its runtime exclusivity checks on every
+/// access, and these are read for each line.
 public final class LogReader {
     private(set) var fd: Int32
     private let buffer: LineBuffer
