@@ -78,6 +78,8 @@ let package = Package(
         .systemLibrary(name: "CSystem"),
         // Header-only (static inline C): CRC-32C with the CPU's instruction, CRC combination.
         .systemLibrary(name: "CChecksum"),
+        // Header-only (static inline C): telem-log's prefilter loops with AVX2 where the CPU has it.
+        .systemLibrary(name: "CByteScan"),
 
         library("ArcCore", ["CCurl", "CSQLite", "CPq", "CCrypto", "CZlib", "CSystem", "CChecksum"]),
 
@@ -91,7 +93,7 @@ let package = Package(
         // The silver stage: zip, CSV and Parquet beside the checks and the converter.
         library("ArcSilver", ["ArcCore", "CZlib", "CZstd"]),
         library("ArcS3x", ["ArcCore"]),
-        library("ArcLogs", ["ArcCore"]),
+        library("ArcLogs", ["ArcCore", "CByteScan"]),
         library("ArcTraces", ["ArcCore", "ArcHTTPServer"]),
         library("ArcWorkflow", ["ArcCore", "ArcTOML", "ArcSchedule"]),
 

@@ -90,21 +90,45 @@ public enum JSONText {
     }
 
     /// The index of the first byte at or after `from` that a JSON string cannot hold as
-    /// is (a quote, a backslash or a control character), or `end`. Eight bytes a step
-    /// (SWAR): most of a record is long plain strings, and this is the loop they go through.
+    /// is (a quote, a backslash or a control character), or `end`. Sixteen bytes a step,
+    /// then eight (SWAR): most of a record is plain strings, and this is the loop they go
+    /// through.
     /// With `nonASCII`, bytes from 0x80 up stop the scan too (the scanner validates UTF-8).
     @inline(__always)
     public static func nextSpecial(_ base: UnsafePointer<UInt8>, from: Int, end: Int, nonASCII: Bool = false) -> Int {
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         var i = from
+        // Sixteen bytes a step while they fit (a record's strings mostly end within one):
+        // a mask lane is all ones, so the first special byte is the lowest set byte of
+        // the mask's low half, else of its high half (Swift has no movemask).
+        // The constants typed and made once: written inline in the compares, these became
+        // loops over the lanes (2.5x the instructions of the SWAR loop, by callgrind).
+        let raw = UnsafeRawPointer(base)
+        let quotes = SIMD16<UInt8>(repeating: 0x22), backslashes = SIMD16<UInt8>(repeating: 0x5C)
+        let zeros = SIMD16<UInt8>(repeating: 0), top3 = SIMD16<UInt8>(repeating: 0xE0)
+        let high = SIMD16<UInt8>(repeating: nonASCII ? 0x80 : 0)
+        while i &+ 16 <= end {
+            let x = raw.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
+            // Control characters are the bytes with none of the top three bits; with
+            // `nonASCII`, a byte with its top bit is special too (`high` is 0 without).
+            let m: SIMDMask<SIMD16<Int8>> = (x .== quotes) .| (x .== backslashes) .| ((x & top3) .== zeros)
+                .| ((x & high) .!= zeros)
+            let halves = unsafeBitCast(m, to: SIMD2<UInt64>.self)
+            if halves[0] != 0 { return i &+ halves[0].trailingZeroBitCount >> 3 }
+            if halves[1] != 0 { return i &+ 8 &+ halves[1].trailingZeroBitCount >> 3 }
+            i &+= 16
+        }
         while i + 8 <= end {
             let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
             let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
             // A zero byte in x shows as (x - 1) & ~x & 0x80 per byte; a byte below 0x20 as
-            // (w - 0x20) & ~w & 0x80. Exact for "is there one", which is all we ask here.
+            // (w - 0x20) & ~w & 0x80. A borrow runs only upwards from a byte that shows, so
+            // the lowest byte that shows is the first special one (little-endian): its
+            // index comes straight from the bits, with no byte loop to find it again.
             var special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- ones &* 0x20) & ~w)
             if nonASCII { special |= w }
-            if special & highs != 0 { break }
+            special &= highs
+            if special != 0 { return i + special.trailingZeroBitCount >> 3 }
             i += 8
         }
         while i < end {

@@ -54,6 +54,16 @@ public final class LineBuffer {
         return line
     }
 
+    /// Takes the next line, whose newline a reader already found `length` bytes into the
+    /// unread input (telem-log's prefilter): `takeLine` without searching for it again.
+    public func takeLine(length: Int) -> UnsafeBufferPointer<UInt8> {
+        let newline = start + length
+        assert(newline < end && bytes[newline] == 0x0A, "takeLine(length:) not at a newline")
+        let line = trimmed(upTo: newline)
+        start = newline + 1
+        return line
+    }
+
     /// Takes all the unread input as a last line that has no newline.
     public func takeRest() -> UnsafeBufferPointer<UInt8> {
         let line = trimmed(upTo: end)

@@ -185,29 +185,41 @@ public struct LinePrefilter {
 
 /// A prefilter's search of a reader's buffer: each anchor's next hit is kept, in offsets
 /// of the input, so however many candidates a buffer holds it is searched once per anchor
-/// (kept across candidates until the next read into the buffer; then `reset`).
+/// (kept across candidates until the next read into the buffer; then `reset`). A plain
+/// value over memory of its own, freed by `deallocate` (the reader's deinit): a reader
+/// takes it out of a stored property and puts it back for each candidate, and a value
+/// holding arrays (or the prefilter) cost retains, releases and a runtime exclusivity
+/// check a line there.
 struct PrefilterScan {
-    let prefilter: LinePrefilter
     /// Per searcher of the primary condition: its next hit (an input offset, and which
     /// anchor) at or after `searchedFrom`, or Int.max for none before the buffer's end.
-    private var next: [(at: Int, anchor: Int)]
-    private var searchedFrom: [Int]
+    private let next: UnsafeMutablePointer<(at: Int, anchor: Int)>
+    private let searchedFrom: UnsafeMutablePointer<Int>
+    private let count: Int
 
     init(_ prefilter: LinePrefilter) {
-        self.prefilter = prefilter
-        next = Array(repeating: (-1, 0), count: prefilter.primary.searchers.count)
-        searchedFrom = Array(repeating: -1, count: prefilter.primary.searchers.count)
+        count = prefilter.primary.searchers.count
+        next = .allocate(capacity: count)
+        next.initialize(repeating: (-1, 0), count: count)
+        searchedFrom = .allocate(capacity: count)
+        searchedFrom.initialize(repeating: -1, count: count)
+    }
+
+    func deallocate() {
+        next.deallocate()
+        searchedFrom.deallocate()
     }
 
     /// Forgets the hits: the buffer was read into.
-    mutating func reset() {
-        for i in next.indices { next[i] = (-1, 0); searchedFrom[i] = -1 }
+    func reset() {
+        for i in 0..<count { next[i] = (-1, 0); searchedFrom[i] = -1 }
     }
 
     /// The first candidate line in `bytes[..<end]`, which starts at input offset `origin`
     /// with a line: its start, and its newline's offset, or nil when it runs to the end
     /// (the rest is not read yet). nil when no line holds a hit.
-    mutating func nextCandidate(_ bytes: UnsafePointer<UInt8>, end: Int, origin: Int) -> (start: Int, newline: Int?)? {
+    func nextCandidate(_ prefilter: LinePrefilter, _ bytes: UnsafePointer<UInt8>, end: Int,
+                                origin: Int) -> (start: Int, newline: Int?)? {
         var lineFrom = 0
         let condition = prefilter.primary
         let searchers = condition.searchers
@@ -230,7 +242,7 @@ struct PrefilterScan {
                 // going round the loop above, whose copies of each searcher cost a retain
                 // and a release per hit (7% of --level error).
                 next[which] = PrefilterScan.skipRefused(searchers[which], condition.anchors, bytes, from: hit + 1,
-                                                        end: end, origin: origin, before: PrefilterScan.earliest(next, but: which))
+                                                        end: end, origin: origin, before: earliest(but: which))
                 continue
             }
             let start = ByteScan.lastNewline(in: bytes, from: lineFrom, end: hit).map { $0 + 1 } ?? lineFrom
@@ -244,9 +256,9 @@ struct PrefilterScan {
     }
 
     /// The earliest next hit of the searchers other than `which`.
-    private static func earliest(_ next: [(at: Int, anchor: Int)], but which: Int) -> Int {
+    private func earliest(but which: Int) -> Int {
         var best = Int.max
-        for i in next.indices where i != which && next[i].at < best { best = next[i].at }
+        for i in 0..<count where i != which && next[i].at < best { best = next[i].at }
         return best
     }
 

@@ -44,10 +44,19 @@ public struct LogFilter {
         for key in keys {
             guard let f = e.field(key) else { continue }
             guard f.kind == .string else { return false }
-            return e.withText(of: FieldValue(f)) { text in
-                values.contains { v in
-                    v.count == text.count && (v.isEmpty || v.withUnsafeBufferPointer { memcmp($0.baseAddress!, text.baseAddress!, v.count) == 0 })
-                }
+            let value = FieldValue(f)
+            // In place when the string has no escapes: no closure (its context retained).
+            if let text = e.directText(of: value) { return LogFilter.contains(values, text) }
+            return e.withText(of: value) { LogFilter.contains(values, $0) }
+        }
+        return false
+    }
+
+    private static func contains(_ values: [[UInt8]], _ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        for i in values.indices {
+            let n = values[i].count
+            if n == text.count && (n == 0 || values[i].withUnsafeBufferPointer { memcmp($0.baseAddress!, text.baseAddress!, n) == 0 }) {
+                return true
             }
         }
         return false

@@ -8,7 +8,10 @@ import ArcCore
 /// numeric string (spaces around it trimmed) can hold; text, true, false, null, objects
 /// and arrays never do, so `v>10` is no accident of byte order ("abc" > "10"). A missing
 /// field fails every test except `!=` and `!~` (it is not the value), as jq's select does.
-public struct WhereExpression {
+/// A class, not a struct: a filter tests each line with each expression, and a struct
+/// (two arrays, two strings, a regex) was copied out of the filter's array for the call,
+/// four retains and releases a line; a reference is one.
+public final class WhereExpression {
     public enum Operator: String, CaseIterable, Sendable {
         case equal = "=", notEqual = "!=", greater = ">", greaterOrEqual = ">=", less = "<", lessOrEqual = "<="
         case matches = "~", notMatches = "!~"
@@ -79,29 +82,35 @@ public struct WhereExpression {
 
     public func test(_ entry: LogEntry) -> Bool {
         guard let v = entry.value(path) else { return op == .notEqual || op == .notMatches }
-        return entry.withText(of: v) { text in
-            if let regex {
-                return regex.matches(text) == (op == .matches)
-            }
-            let order: Int
-            if op.isOrdering {
-                guard let number, v.kind == .number || v.kind == .string,
-                      let mine = LogNumber.parse(LogNumber.trimmed(text)) else { return false }
-                order = mine < number ? -1 : (mine > number ? 1 : 0)
-            } else if let number, v.kind == .number || v.kind == .string, let mine = LogNumber.parse(text) {
-                order = mine < number ? -1 : (mine > number ? 1 : 0)
-            } else {
-                order = compare(text)
-            }
-            switch op {
-            case .equal: return order == 0
-            case .notEqual: return order != 0
-            case .greater: return order > 0
-            case .greaterOrEqual: return order >= 0
-            case .less: return order < 0
-            case .lessOrEqual: return order <= 0
-            case .matches, .notMatches: return false
-            }
+        // Most values need no decoding: tested in place, with no closure (whose context
+        // copied this expression, four retains and releases a line).
+        if let text = entry.directText(of: v) { return test(text, kind: v.kind) }
+        return entry.withText(of: v) { test($0, kind: v.kind) }
+    }
+
+    /// The test on a value's text (`kind` is the value's JSON kind).
+    private func test(_ text: UnsafeBufferPointer<UInt8>, kind: JSONKind) -> Bool {
+        if let regex {
+            return regex.matches(text) == (op == .matches)
+        }
+        let order: Int
+        if op.isOrdering {
+            guard let number, kind == .number || kind == .string,
+                  let mine = LogNumber.parse(LogNumber.trimmed(text)) else { return false }
+            order = mine < number ? -1 : (mine > number ? 1 : 0)
+        } else if let number, kind == .number || kind == .string, let mine = LogNumber.parse(text) {
+            order = mine < number ? -1 : (mine > number ? 1 : 0)
+        } else {
+            order = compare(text)
+        }
+        switch op {
+        case .equal: return order == 0
+        case .notEqual: return order != 0
+        case .greater: return order > 0
+        case .greaterOrEqual: return order >= 0
+        case .less: return order < 0
+        case .lessOrEqual: return order <= 0
+        case .matches, .notMatches: return false
         }
     }
 

@@ -4,26 +4,32 @@ import ArcCore
 /// One log line as read: its bytes in a buffer the entry owns and reuses, and, when the
 /// line is a JSON object, where its top-level members are. Nothing is decoded unless a
 /// filter or an output asks: a line that only passes through costs a scan and a copy.
+///
+/// Its stored properties are internal (as LogReader's): public ones, and any accessed
+/// across a call the optimizer cannot see into (`&fields` to the scanner), were checked
+/// for exclusive access at run time on each line.
 public final class LogEntry {
-    public private(set) var base: UnsafeMutablePointer<UInt8>
-    public private(set) var count = 0
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    private(set) var count = 0
     private var capacity: Int
-    public private(set) var fields: [JSONField] = []
+    private(set) var fields: [JSONField] = []
     /// False for plain text and for anything that is not one valid JSON object: such a
     /// line is kept as its `msg`, never dropped.
-    public private(set) var isJSON = false
+    private(set) var isJSON = false
     /// Milliseconds since the epoch: the line's own time, or else the time of the line
     /// before it in the same file (a stack trace sorts with the error it belongs to).
-    public var ts: Int64?
-    public var hasOwnTime = false
+    var ts: Int64?
+    var hasOwnTime = false
     /// Which input the line came from (the merge breaks ties by input, then by order).
-    public var source = 0
-    public var sequence = 0
+    var source = 0
+    var sequence = 0
 
     public init(capacity: Int = 1024) {
         self.capacity = capacity
         base = .allocate(capacity: capacity)
+        var fields: [JSONField] = []
         fields.reserveCapacity(32)
+        self.fields = fields
     }
 
     deinit { base.deallocate() }
@@ -60,22 +66,35 @@ public final class LogEntry {
         return i < count && base[i] == UInt8(ascii: "{")
     }
 
+    /// The fields array, emptied (its storage kept), left empty in the entry meanwhile.
+    private func takeFields() -> [JSONField] {
+        var found = fields
+        fields = []
+        found.removeAll(keepingCapacity: true)
+        return found
+    }
+
     private func scan() {
-        fields.removeAll(keepingCapacity: true)
         ts = nil
         hasOwnTime = false
         // Only a line that starts with `{` can be an object; plain text skips the scanner.
         guard looksLikeObject else {
+            fields = takeFields()
             isJSON = false
             return
         }
+        // Scanned into a local array, not `&fields`: an inout access to a stored property
+        // that spans a call into ArcCore could overlap another, so every access to
+        // `fields` would be checked at run time (swift_beginAccess, several a line).
+        var found = takeFields()
         do {
-            try JSONScanner.scanObject(bytes, into: &fields)
+            try JSONScanner.scanObject(bytes, into: &found)
             isJSON = true
         } catch {
-            fields.removeAll(keepingCapacity: true)
+            found.removeAll(keepingCapacity: true)
             isJSON = false
         }
+        fields = found
     }
 
     public func load(_ text: String) {
@@ -148,6 +167,16 @@ public final class LogEntry {
             return v.escaped ? JSONText.unescape(inner.arraySlice) : String(decoding: inner, as: UTF8.self)
         }
         return String(decoding: raw, as: UTF8.self)
+    }
+
+    /// A value's text as bytes in the line, when that needs no decoding: a string without
+    /// escapes (its contents), anything else as written; nil for an escaped string. What
+    /// the filters test first, with no closure (which copied the filter's values in).
+    func directText(of v: FieldValue) -> UnsafeBufferPointer<UInt8>? {
+        if v.kind == .string && v.quoted {
+            return v.escaped ? nil : UnsafeBufferPointer(start: base + v.start + 1, count: v.end - v.start - 2)
+        }
+        return UnsafeBufferPointer(start: base + v.start, count: v.end - v.start)
     }
 
     /// Calls `body` with a value's text as bytes: a string's contents (unescaped only when

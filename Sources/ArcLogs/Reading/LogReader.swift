@@ -5,28 +5,35 @@ import ArcCore
 /// also knows each line's byte offset (ingest resumes a file where it stopped) and can
 /// stop at the end of the data written so far without losing a half-written last line
 /// (`-f` waits for its newline).
+///
+/// Its stored properties are internal, not public (only telem-log uses ArcLogs; tests are
+/// @testable): a public class property keeps its runtime exclusivity checks on every
+/// access, and these are read for each line.
 public final class LogReader {
-    public private(set) var fd: Int32
+    private(set) var fd: Int32
     private let buffer: LineBuffer
     /// Inside a line too long to keep: bytes are dropped up to its newline.
     private var skipping = false
+    /// `buffer.eof` as of the last read, kept here: LineBuffer's public `eof` read from
+    /// this module is checked for exclusive access at run time, once a line here.
+    private var inputEnded = false
     /// With `follow`, the end of the file is only the end for now: a last line without
     /// its newline is kept for the next call instead of being handed out.
-    public var follow: Bool
+    var follow: Bool
     public var maxLineLength: Int { buffer.maxLineLength }
     /// The lines read so far, skipped ones included: the last line's number in its file
     /// when `countsFromStart`.
-    public private(set) var lineNumber = 0
+    private(set) var lineNumber = 0
     /// False after a seek into the middle (a resumed ingest): line numbers are then
     /// counted from there, and only offsets say where a line is.
-    public private(set) var countsFromStart = true
+    private(set) var countsFromStart = true
     /// Lines over `maxLineLength` skipped so far.
-    public private(set) var skippedLongLines = 0
+    private(set) var skippedLongLines = 0
     /// Runs as a line over `maxLineLength` starts being skipped, with its place: a caller
     /// reports it (a reader must not lose a line silently), or throws to stop there.
-    public var onLongLine: ((LongLine) throws -> Void)?
+    var onLongLine: ((LongLine) throws -> Void)?
     /// Runs before each read that may block (flush output while input pauses).
-    public var willBlock: (() throws -> Void)?
+    var willBlock: (() throws -> Void)?
     public let name: String
 
     public init(fd: Int32, name: String, follow: Bool = false, bufferSize: Int = 1 << 20,
@@ -36,6 +43,8 @@ public final class LogReader {
         self.follow = follow
         buffer = LineBuffer(size: bufferSize, maxLineLength: maxLineLength)
     }
+
+    deinit { scan?.deallocate() }
 
     /// The offset just after the last line handed out: where a later read resumes.
     public var offset: Int64 { buffer.offset }
@@ -58,6 +67,7 @@ public final class LogReader {
         skipping = false
         lineNumber = 0
         buffer.reset(at: offset)
+        inputEnded = false
         recent = []
         recentEnd = offset
     }
@@ -65,8 +75,8 @@ public final class LogReader {
     /// With `follow`, the last bytes taken, up to `recentCount`, ending at `recentEnd`
     /// (`offset` when the buffer was last refilled, so `offset` itself once a read found
     /// nothing new): what a follower expects to find there in the file.
-    public private(set) var recent: [UInt8] = []
-    public private(set) var recentEnd: Int64 = 0
+    private(set) var recent: [UInt8] = []
+    private(set) var recentEnd: Int64 = 0
     static let recentCount = 64
 
     /// Notes the bytes just before `offset`, joined to those noted before when the buffer
@@ -101,10 +111,11 @@ public final class LogReader {
                 lineNumber += 1
                 return line
             }
-            if buffer.eof {
+            if inputEnded {
                 if follow {
                     // Ask the file again next time: it may have grown.
                     buffer.eof = false
+                    inputEnded = false
                     return nil
                 }
                 guard buffer.hasUnread else { return nil }
@@ -124,14 +135,13 @@ public final class LogReader {
     /// Runs with the lines a prefilter passes over (`nextCandidate`), whole, each with its
     /// newline but perhaps the last: what a caller still needs of them (the time a text
     /// line after them inherits).
-    public var onPassed: ((UnsafeBufferPointer<UInt8>) -> Void)?
+    var onPassed: ((UnsafeBufferPointer<UInt8>) -> Void)?
 
     /// The next line that `prefilter` leaves as a candidate, handed out as `nextLine` does
     /// (a line too long to keep is skipped and reported the same way); the lines passed
     /// over are counted, so line numbers stay those of the file. Not for following: a
     /// last line without its newline is taken as the end of the input.
     public func nextCandidate(_ prefilter: LinePrefilter) throws -> UnsafeBufferPointer<UInt8>? {
-        if scan == nil { scan = PrefilterScan(prefilter) }
         while true {
             if skipping {
                 if buffer.takeLine() != nil {
@@ -143,7 +153,7 @@ public final class LogReader {
             } else if let line = takeCandidate(prefilter) {
                 return line
             }
-            if buffer.eof {
+            if inputEnded {
                 guard buffer.hasUnread else { return nil }
                 lineNumber += 1
                 if skipping {
@@ -161,12 +171,14 @@ public final class LogReader {
                 return nil
             }
             try fill()
-            scan!.reset()
+            scanIsStale = true
         }
     }
 
-    /// The prefilter's hits in the buffer, kept between candidates.
+    /// The prefilter's hits in the buffer, kept between candidates; made at the first.
     private var scan: PrefilterScan?
+    /// The buffer was read into since `scan` was last used: its hits are forgotten.
+    private var scanIsStale = false
 
     /// The first candidate line whose newline is in the buffer, after passing over the
     /// lines before it; nil when there is none yet (the whole lines passed, an unfinished
@@ -174,16 +186,31 @@ public final class LogReader {
     private func takeCandidate(_ prefilter: LinePrefilter) -> UnsafeBufferPointer<UInt8>? {
         let region = buffer.unread
         guard let base = region.baseAddress, !region.isEmpty else { return nil }
-        let found = scan!.nextCandidate(base, end: region.count, origin: Int(buffer.offset))
+        // A plain value over memory of its own, read out of the property: a value mutated
+        // in place there across the call, or holding arrays, had the property checked
+        // for exclusive access at run time (two calls into the runtime a line) and retained.
+        let scan: PrefilterScan
+        if let made = self.scan {
+            scan = made
+        } else {
+            scan = PrefilterScan(prefilter)
+            self.scan = scan
+        }
+        if scanIsStale {
+            scan.reset()
+            scanIsStale = false
+        }
+        let found = scan.nextCandidate(prefilter, base, end: region.count, origin: Int(buffer.offset))
         let passed = found.map { $0.start } ?? (ByteScan.lastNewline(in: base, from: 0, end: region.count).map { $0 + 1 } ?? 0)
         if passed > 0 {
             lineNumber += ByteScan.newlines(in: base, from: 0, end: passed)
             onPassed?(UnsafeBufferPointer(start: base, count: passed))
             buffer.skip(passed)
         }
-        guard let found, found.newline != nil else { return nil }
+        guard let found, let newline = found.newline else { return nil }
         lineNumber += 1
-        return buffer.takeLine()
+        // The scan found the newline: the line is taken without searching for it again.
+        return buffer.takeLine(length: newline - passed)
     }
 
     /// Kept out of line: it runs once per buffer, and inlined into the loop its reads of
@@ -201,6 +228,7 @@ public final class LogReader {
         }
         try willBlock?()
         try buffer.read(from: fd, name: name)
+        inputEnded = buffer.eof
         if follow && wasReplaced() {
             lseek(fd, 0, SEEK_SET)
             reset(at: 0)
