@@ -59,8 +59,9 @@ transfers each (aws: max_concurrent_requests = 64 in its config; aws runs one ro
                100,000 as the anchor (s5cmd sync needs minutes and GBs); then of s3x ls -r
                over 20,000 and over 200,000 objects (s5cmd ls the anchor)
 Every s3 run is wrapped in /usr/bin/time: CPU seconds (user + sys) and peak RSS of each
-tool go to a second table. The page cache is flushed (sync) before every timed run, and
-the sync right after it is timed too: s3x fsyncs every download before renaming it into
+tool go to a second table. The page cache is written out and dropped before every timed
+run (on this kind of VM, writing into a full page cache costs ten times the CPU, and the
+tool after a 1 GiB write paid for it), and the sync right after it is timed too: s3x fsyncs every download before renaming it into
 place, the others leave it in the page cache, so the download rows get a second line,
 "until on disk", with wall + sync for everyone.
 """
