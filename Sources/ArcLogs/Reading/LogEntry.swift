@@ -9,8 +9,11 @@ import ArcCore
 /// across a call the optimizer cannot see into (`&fields` to the scanner), were checked
 /// for exclusive access at run time on each line.
 public final class LogEntry {
-    private(set) var base: UnsafeMutablePointer<UInt8>
+    /// The line's bytes: `owned`, or the reader's buffer after `load(borrowing:)`.
+    private(set) var base: UnsafePointer<UInt8>
     private(set) var count = 0
+    /// Storage the entry owns, for lines it copies (and a borrowed line once repaired).
+    private var owned: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private(set) var fields: [JSONField] = []
     /// False for plain text and for anything that is not one valid JSON object: such a
@@ -26,13 +29,14 @@ public final class LogEntry {
 
     public init(capacity: Int = 1024) {
         self.capacity = capacity
-        base = .allocate(capacity: capacity)
+        owned = .allocate(capacity: capacity)
+        base = UnsafePointer(owned)
         var fields: [JSONField] = []
         fields.reserveCapacity(32)
         self.fields = fields
     }
 
-    deinit { base.deallocate() }
+    deinit { owned.deallocate() }
 
     public var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
 
@@ -50,13 +54,33 @@ public final class LogEntry {
         }
     }
 
+    /// As `load`, but the entry reads `line` where it is, without a copy: for a reader's
+    /// line, which stays put until that reader's next call (LogSources.advance). A line
+    /// that needs its UTF-8 repaired is copied then (the repair is the entry's own).
+    /// Most candidate lines only pass through, so the copy was one memcpy a line for nothing.
+    func load(borrowing line: UnsafeBufferPointer<UInt8>) {
+        guard let p = line.baseAddress else { return load(line) }
+        base = p
+        count = line.count
+        scan()
+        if !isJSON, looksLikeObject, let repaired = LogText.replacingInvalidUTF8(bytes) {
+            repaired.withUnsafeBufferPointer { copy($0) }
+            scan()
+            if !isJSON {
+                base = p
+                count = line.count
+            }
+        }
+    }
+
     private func copy(_ line: UnsafeBufferPointer<UInt8>) {
         if line.count > capacity {
-            base.deallocate()
+            owned.deallocate()
             capacity = max(line.count, capacity * 2)
-            base = .allocate(capacity: capacity)
+            owned = .allocate(capacity: capacity)
         }
-        if let p = line.baseAddress { base.update(from: p, count: line.count) }
+        if let p = line.baseAddress { owned.update(from: p, count: line.count) }
+        base = UnsafePointer(owned)
         count = line.count
     }
 

@@ -87,7 +87,9 @@ public final class LogSources {
             let next = try prefilter.map { try source.reader.nextCandidate($0) } ?? source.reader.nextLine()
             guard let line = next else { return false }
             if LogText.isBlank(line) { continue }
-            entry.load(line)
+            // The line stays in the reader's buffer until this source is advanced again,
+            // and the entry is used only until then (the merge holds one line a source).
+            entry.load(borrowing: line)
             source.sequence += 1
             entry.sequence = source.sequence
             if needsTime {
