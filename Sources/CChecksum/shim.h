@@ -87,3 +87,62 @@ static inline uint32_t arc_crc_combine(uint32_t crc1, uint32_t crc2, uint64_t le
     }
     return arc_crc_multmodp(p, crc1, poly) ^ crc2;
 }
+
+// Not a checksum: JSONScanner's quote map (Records/JSONScanner.swift, QuoteMap), here
+// because this is the C header ArcCore already imports, and Swift has no movemask (its
+// multiply-gathered masks cost three times the instructions, by callgrind).
+#if defined(__x86_64__)
+typedef uint8_t arc_json_v16u8 __attribute__((vector_size(16)));
+typedef char arc_json_v16i8 __attribute__((vector_size(16)));
+#define ARC_JSON_SPLAT16(b) (arc_json_v16u8){b, b, b, b, b, b, b, b, b, b, b, b, b, b, b, b}
+
+static inline uint64_t arc_json_quote_bits16(arc_json_v16u8 x) {
+    return (uint64_t)(uint16_t)__builtin_ia32_pmovmskb128((arc_json_v16i8)(x == ARC_JSON_SPLAT16(0x22)));
+}
+
+// Bytes below 0x20 or from 0x80 up (those with (byte - 0x20) mod 256 above 0x5F), and backslashes.
+static inline arc_json_v16u8 arc_json_unclean16(arc_json_v16u8 x) {
+    return (arc_json_v16u8)((arc_json_v16u8)(x - ARC_JSON_SPLAT16(0x20)) > ARC_JSON_SPLAT16(0x5F))
+         | (arc_json_v16u8)(x == ARC_JSON_SPLAT16(0x5C));
+}
+#endif
+
+/// Sets bit k of `words[k / 64]` where `p[k]` is a quote, for k < n (every word up to
+/// the n-th byte's is written); returns 1 when no byte is a backslash, below 0x20 or
+/// from 0x80 up.
+static inline int arc_json_quote_map(const uint8_t *p, long n, uint64_t *words) {
+    long i = 0;
+    int clean = 1;
+    uint64_t word = 0;
+#if defined(__x86_64__)
+    arc_json_v16u8 dirty = ARC_JSON_SPLAT16(0);
+    for (; i + 64 <= n; i += 64) {
+        arc_json_v16u8 a, b, c, d;
+        memcpy(&a, p + i, 16);
+        memcpy(&b, p + i + 16, 16);
+        memcpy(&c, p + i + 32, 16);
+        memcpy(&d, p + i + 48, 16);
+        dirty |= arc_json_unclean16(a) | arc_json_unclean16(b) | arc_json_unclean16(c) | arc_json_unclean16(d);
+        words[i >> 6] = arc_json_quote_bits16(a) | arc_json_quote_bits16(b) << 16
+                      | arc_json_quote_bits16(c) << 32 | arc_json_quote_bits16(d) << 48;
+    }
+    for (; i + 16 <= n; i += 16) {
+        arc_json_v16u8 x;
+        memcpy(&x, p + i, 16);
+        dirty |= arc_json_unclean16(x);
+        word |= arc_json_quote_bits16(x) << (i & 63);
+    }
+    if (__builtin_ia32_pmovmskb128((arc_json_v16i8)dirty)) clean = 0;
+#endif
+    for (; i < n; i++) {
+        uint8_t ch = p[i];
+        word |= (uint64_t)(ch == '"') << (i & 63);
+        if ((uint8_t)(ch - 0x20) > 0x5F || ch == '\\') clean = 0;
+        if (((i + 1) & 63) == 0) {
+            words[i >> 6] = word;
+            word = 0;
+        }
+    }
+    if (n & 63) words[n >> 6] = word;
+    return clean;
+}
