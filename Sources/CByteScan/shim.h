@@ -41,6 +41,54 @@ static inline long arc_pair_scan_avx2(const uint8_t *hay, long from, long end, l
     return p;
 }
 
+/// The first place `j` in `[from, stop)` of `byte` that may start a hit of ByteNeedles'
+/// needles that share it, or `stop`. A place is passed over only when, for every needle
+/// place k (the needle's bytes after its shared byte: `suffix[k]`, `len[k]` bytes), the
+/// bytes after `j` are not that suffix, or they are and are followed by `:"` and a byte
+/// that, or-ed with 0x20, `starts[k]` (256 entries; NULL: none) holds 0 for: a level key
+/// whose string value ranks too low (ByteNeedles.refused). Reads stay before `end`.
+__attribute__((target("avx2")))
+static inline long arc_shared_next_avx2(const uint8_t *hay, long from, long stop, long end, uint8_t byte,
+                                        long places, const uint8_t *const *suffix, const long *len,
+                                        const uint8_t *const *starts) {
+    arc_v32u8 want = ARC_SPLAT32(byte);
+    long p = from;
+    for (;;) {
+        uint64_t mask;
+        if (p + 64 <= end) {
+            // 64 bytes a step: the byte is in one block of 64 in three here.
+            arc_v32u8 x, y;
+            memcpy(&x, hay + p, 32);
+            memcpy(&y, hay + p + 32, 32);
+            mask = (uint32_t)__builtin_ia32_pmovmskb256((arc_v32i8)(x == want))
+                | (uint64_t)(uint32_t)__builtin_ia32_pmovmskb256((arc_v32i8)(y == want)) << 32;
+        } else {
+            if (p >= stop) return stop;
+            mask = 0;
+            for (long i = 0; i < 64 && p + i < end; i++) mask |= (uint64_t)(hay[p + i] == byte) << i;
+        }
+        while (mask) {
+            long j = p + __builtin_ctzll(mask);
+            mask &= mask - 1;
+            if (j >= stop) return stop;
+            for (long k = 0; k < places; k++) {
+                long i = j + 1 + len[k];
+                if (i > end) continue;
+                // By hand: the suffixes are a few bytes, and a call to memcmp a place was
+                // as slow as the search.
+                const uint8_t *s = suffix[k], *h = hay + j + 1;
+                long m = 0;
+                while (m < len[k] && h[m] == s[m]) m++;
+                if (m < len[k]) continue;
+                if (starts[k] && i + 2 < end && hay[i] == ':' && hay[i + 1] == '"' && !starts[k][hay[i + 2] | 0x20]) continue;
+                return j;
+            }
+        }
+        p += 64;
+        if (p >= stop) return stop;
+    }
+}
+
 /// How many newlines `p[0..<n]` holds.
 __attribute__((target("avx2,popcnt")))
 static inline long arc_count_newlines_avx2(const uint8_t *p, long n) {

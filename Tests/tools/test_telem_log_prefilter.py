@@ -289,3 +289,98 @@ def test_hits_of_the_whole_member_are_still_parsed_before_they_match(tmp_path):
     symbol = [SHORTCUT_TRAPS[22].replace(b"\xc3", fffd)] + [SHORTCUT_TRAPS[i] for i in (30, 31, 32, 33, 34)]
     got = assert_same(["--where", "symbol=ETHUSDT"], path, tmp_path)
     assert got[1] == b"".join(line + b"\n" for line in symbol)
+
+
+# --level warn and above pass over a level key whose string value starts with a byte no
+# name of that rank starts with (ASCII case folded), without parsing its line. Every
+# spelling Severity reads, in every case, beside near misses, under each key and key form.
+LEVEL_NAMES = ["info", "debug", "warn", "error", "warning", "trace", "fatal", "critical", "err", "crit",
+               "notice", "dbg", "inf", "wrn", "eror", "panic", "alert", "emerg", "ftl", "d", "i", "w",
+               "e", "f", "information", "emergency"]
+LEVEL_NEAR_MISSES = [b"errors", b"", b" error", b"error ", b"\x00e", b"\x00\x00err", b"\x00warn", b"x",
+                     b"\xc3\x89RROR", b"\xe2\x84\xaarit", b"e\\u0072r", b"\\u0065rr", b"@rror", b"`rror",
+                     b"%rror", b"Emergency\x00", b"\x00\x00\x00\x00\x00\x00\x00\x00fatal", b"EMERGENCY!"]
+
+
+def level_values():
+    values = []
+    for name in LEVEL_NAMES:
+        values += [name, name.upper(), name.capitalize(), "".join(
+            c.upper() if k % 2 else c for k, c in enumerate(name))]
+    return [v.encode() for v in dict.fromkeys(values)] + LEVEL_NEAR_MISSES
+
+
+LEVEL_KEYS = [b'"level"', b'"severity"', b'"lvl"', b'"LEVEL"', b'"Level"', b'"le\\u0076el"', b'"sev\\u0065rity"',
+              b'"xlevel"', b'"lvl "']
+LEVEL_SEPARATORS = [b":", b" :", b": ", b" : ", b"\t:\t", b":\r", b"  :  "]
+LEVEL_NUMBERS = [b"39", b"40", b"49", b"50", b"59", b"60", b"100", b"1e2", b"-1", b"50.5", b"0040", b"-50",
+                 b"99999999999999999999", b"40 ", b"4e1", b"true", b"null", b'{"level":"error"}', b'["error"]']
+
+
+def level_lines():
+    lines = []
+    for value in level_values():
+        for key in LEVEL_KEYS[:3]:
+            lines.append(b'{"ts":"2026-11-25T10:00:00Z",' + key + b':"' + value + b'","msg":"v"}')
+        lines.append(b'{' + LEVEL_KEYS[len(lines) % len(LEVEL_KEYS)] + b':"' + value + b'"}')
+        lines.append(b'{"msg":"level ' + value + b'","level' + b'":"' + value + b'"}')
+        lines.append(b'{"level"' + LEVEL_SEPARATORS[len(lines) % len(LEVEL_SEPARATORS)] + b'"' + value + b'"}')
+    for number in LEVEL_NUMBERS:
+        for key in LEVEL_KEYS:
+            for sep in LEVEL_SEPARATORS[:3]:
+                lines.append(b'{' + key + sep + number + b',"msg":"n"}')
+            lines.append(b'{"msg":"m",' + key + b':' + number + b'}')
+    # The first level key present wins (level, then severity, then lvl), the last of a
+    # repeated key, a nested object's keys are not the line's, values inside messages.
+    for a, b in [(b"error", b"info"), (b"info", b"error"), (b"FATAL", b"debug"), (b"debug", b"Warn")]:
+        lines += [
+            b'{"severity":"' + a + b'","level":"' + b + b'"}',
+            b'{"lvl":"' + a + b'","severity":"' + b + b'"}',
+            b'{"level":"' + a + b'","lvl":"' + b + b'"}',
+            b'{"level":"' + a + b'","level":"' + b + b'"}',
+            b'{"ctx":{"level":"' + a + b'"},"level":"' + b + b'"}',
+            b'{"level":"' + b + b'","ctx":{"severity":"' + a + b'"}}',
+            b'{"level":"' + b + b'","msg":"\\"level\\":\\"' + a + b'\\""}',
+            b'{"level":"' + b + b'","msg":"level\\":\\"' + a + b'"}',
+            b'{"msg":"\\"level\\":\\"' + a + b'\\"","level":"' + b + b'"}',
+            b'{"level":"' + b + b'","msg":"\\u0022level\\u0022:\\u0022' + a + b'\\u0022"}',
+            b'{"level":"' + b + b'","x":"level":"' + a + b'"}',
+            b'{"le\\u0076el":"' + a + b'","level":"' + b + b'"}',
+            b'{"level":"' + a + b'","le\\u0076el":"' + b + b'"}',
+            b'{"level":' + a + b'}',
+            b'"level":"' + a + b'"',
+            b'{"level":"' + a,
+            b'{"level":"' + a + b'"',
+            b'{"level":"' + a + b'" , "level" : "' + b + b'"}',
+        ]
+    return lines
+
+
+LEVEL_QUERIES = [["--level", "warn"], ["--level", "error"], ["--level", "fatal"],
+                 ["count", "--by", "level", "--level", "warn", "--format", "json"]]
+
+
+@pytest.mark.parametrize("args", LEVEL_QUERIES, ids=lambda q: " ".join(q))
+def test_level_values_in_every_spelling_give_the_answers_of_parsing_every_line(tmp_path, args):
+    lines = level_lines()
+    path = write(tmp_path, "levels.log", lines, final_newline=False)
+    status, out, _ = assert_same(args, path, tmp_path)
+    assert out.count(b"\n") > (2 if args[0] == "count" else 100)
+    assert_same(args, write(tmp_path, "reversed.log", lines[::-1], final_newline=False), tmp_path)
+
+
+@pytest.mark.parametrize("args", LEVEL_QUERIES[:3], ids=lambda q: " ".join(q))
+def test_level_values_at_every_offset_and_across_read_boundaries(tmp_path, args):
+    """The key, its `:"` and the value's first byte fall at every offset of a 64-byte
+    block and on each side of the 1 MiB read boundaries (the search reads 64 bytes a
+    step and stops short of a buffer's end)."""
+    rng = random.Random(16)
+    pieces = level_lines()
+    lines = []
+    while sum(len(x) + 1 for x in lines) < 3 << 20:
+        pad = b"x" * rng.randint(0, 300)
+        lines.append(b'{"msg":"' + pad + b'",' + rng.choice(pieces)[1:] if rng.random() < 0.5 else
+                     pad + rng.choice(pieces))
+    path = write(tmp_path, "big-levels.log", lines, final_newline=False)
+    _, out, _ = assert_same(args, path, tmp_path)
+    assert out.count(b"\n") > 1000

@@ -29,15 +29,35 @@ final class ByteNeedles {
     private let maxShared: Int
     /// One or two needles are searched 32 bytes a step where the CPU has AVX2.
     private let wide: Bool
+    /// The shared byte is searched 32 bytes a step where the CPU has AVX2.
+    private let wideShared = ByteScan.avx2
+    /// With AVX2 and a value filter on every needle (the level keys): per shared-byte
+    /// place, the needle's bytes after it and its filter, for CByteScan's
+    /// arc_shared_next_avx2, which passes over the places whose key is refused without
+    /// coming back here (one stop a line, each key, was 0.1 s a GiB of --level error).
+    private let kernelSuffixes: UnsafeMutablePointer<UnsafePointer<UInt8>?>
+    private let kernelLengths: UnsafeMutablePointer<Int>
+    private let kernelStarts: UnsafeMutablePointer<UnsafePointer<UInt8>?>
+    private let kernel: Bool
 
     struct Probe {
         let needle: UnsafeMutablePointer<UInt8>
         let length: Int
         let first: Int, second: Int
         let firstByte: SIMD16<UInt8>, secondByte: SIMD16<UInt8>
+        /// For a level key: per byte (folded by `valueStart`), whether a string value
+        /// starting with it can rank high enough; nil for a needle whose hits all count.
+        let valueStarts: UnsafeMutablePointer<Bool>?
     }
 
-    init(_ needles: [[UInt8]]) {
+    /// `valueStarts`, per needle (a level key with its closing quote), or none: a hit
+    /// followed at once by `:"` and a byte not in its set is no hit (see `refused`), in
+    /// the search by a shared byte (the level keys share `v`). Elsewhere such hits are
+    /// still found, and turned down by the caller's check: a shortcut, not a meaning (in
+    /// `needle(at:)`, the AVX2 pair loop of --grep was 15 ms a GiB slower with it). Under
+    /// `--level error` every line holds a level key; this way the search does not stop at
+    /// each (0.34 s a GiB), only at the keys whose value may rank high enough.
+    init(_ needles: [[UInt8]], valueStarts: [Set<UInt8>?]? = nil) {
         precondition(!needles.isEmpty && !needles.contains { $0.isEmpty }, "an empty needle is found everywhere")
         self.needles = needles
         count = needles.count
@@ -52,9 +72,15 @@ final class ByteNeedles {
             let stored = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count)
             stored.initialize(from: bytes, count: bytes.count)
             let first = min(a, b), second = max(a, b)
+            var table: UnsafeMutablePointer<Bool>? = nil
+            if let starts = valueStarts?[k] {
+                table = .allocate(capacity: 256)
+                table!.initialize(repeating: false, count: 256)
+                for c in starts { table![Int(c)] = true }
+            }
             (probes + k).initialize(to: Probe(needle: stored, length: bytes.count, first: first, second: second,
                                               firstByte: SIMD16(repeating: bytes[first]),
-                                              secondByte: SIMD16(repeating: bytes[second])))
+                                              secondByte: SIMD16(repeating: bytes[second]), valueStarts: table))
             reach = max(reach, second)
         }
         self.reach = reach
@@ -66,15 +92,32 @@ final class ByteNeedles {
         sharedPlaces.initialize(from: places, count: places.count)
         sharedPlaceCount = places.count
         sharedByte = shared?.byte ?? 0
+        let filtered = valueStarts.map { v in v.count == needles.count && v.allSatisfy { $0 != nil } } ?? false
+        kernel = wideShared && filtered && !places.isEmpty
+        kernelSuffixes = .allocate(capacity: max(places.count, 1))
+        kernelLengths = .allocate(capacity: max(places.count, 1))
+        kernelStarts = .allocate(capacity: max(places.count, 1))
+        for (i, (k, o)) in places.enumerated() {
+            let q = self.probes[k]
+            (kernelSuffixes + i).initialize(to: UnsafePointer(q.needle + o + 1))
+            (kernelLengths + i).initialize(to: q.length - o - 1)
+            (kernelStarts + i).initialize(to: q.valueStarts.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) })
+        }
         let rare = needles.count == 1 ? needles[0].indices.min { ByteNeedles.rank(needles[0][$0]) < ByteNeedles.rank(needles[0][$1]) } : nil
         rareAt = rare.flatMap { ByteNeedles.rank(needles[0][$0]) <= ByteNeedles.rareRank ? $0 : nil }
     }
 
     deinit {
-        for k in 0..<count { probes[k].needle.deallocate() }
+        for k in 0..<count {
+            probes[k].needle.deallocate()
+            probes[k].valueStarts?.deallocate()
+        }
         probes.deinitialize(count: count)
         probes.deallocate()
         sharedPlaces.deallocate()
+        kernelSuffixes.deallocate()
+        kernelLengths.deallocate()
+        kernelStarts.deallocate()
     }
 
     static let rareRank = 10
@@ -218,13 +261,41 @@ final class ByteNeedles {
                 guard hay[start] == q.needle[0] else { continue }
                 var same = true
                 for m in 1..<max(q.length, 1) where hay[start + m] != q.needle[m] { same = false; break }
-                if same {
+                if same && !ByteNeedles.refused(q, after: start + q.length, hay, end: end) {
                     best = (start, k)
                     limit = min(limit, start + maxShared + 1)
                 }
             }
         }
         var p = from
+        #if arch(x86_64)
+        if kernel {
+            while p < limit {
+                let stop = min(limit, end)
+                let j = arc_shared_next_avx2(hay, p, stop, end, byte, placeCount, kernelSuffixes, kernelLengths, kernelStarts)
+                if j >= stop { break }
+                tryAt(j)
+                p = j + 1
+            }
+            return best
+        }
+        // 32 bytes a step where the CPU has AVX2 (the shared byte as a pair with itself):
+        // under --level error, the 16-byte loop below was most of the time.
+        if wideShared {
+            var bits: UInt32 = 0
+            while p < limit {
+                p = arc_pair_scan_avx2(hay, p, end, 0, 0, 0, byte, byte, 0, 0, 0, 0, 0, &bits)
+                if bits == 0 { break }
+                while bits != 0 {
+                    let j = p &+ bits.trailingZeroBitCount
+                    bits &= bits &- 1
+                    if j >= limit { break }
+                    tryAt(j)
+                }
+                p &+= 32
+            }
+        }
+        #endif
         while p + 16 <= end && p < limit {
             let x = raw.loadUnaligned(fromByteOffset: p, as: SIMD16<UInt8>.self)
             var bits = ByteNeedles.hitBits(x .== wanted)
@@ -255,6 +326,15 @@ final class ByteNeedles {
             i = h + 1
         }
         return nil
+    }
+
+    /// Whether a hit of `q` ending at `i` is followed at once by `:"` and a first byte of
+    /// the string value that its `valueStarts` turns down (ASCII upper case folded to lower,
+    /// NUL to space, by or-ing 0x20; other bytes that fold onto a set member are only
+    /// more hits). Not when the buffer ends first: the line is not all here yet.
+    @inline(__always) static func refused(_ q: Probe, after i: Int, _ hay: UnsafePointer<UInt8>, end: Int) -> Bool {
+        guard let starts = q.valueStarts, i + 2 < end else { return false }
+        return hay[i] == UInt8(ascii: ":") && hay[i + 1] == UInt8(ascii: "\"") && !starts[Int(hay[i + 2] | 0x20)]
     }
 
     /// The lanes of a block that hit, one bit each; 0 at once for a block without a hit,

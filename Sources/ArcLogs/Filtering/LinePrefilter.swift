@@ -44,7 +44,13 @@ public struct LinePrefilter {
                     common.append(i)
                 }
             }
-            if !common.isEmpty { searchers.append((ByteNeedles(common.map { anchors[$0].bytes }), common)) }
+            if !common.isEmpty {
+                let starts = common.map { i -> Set<UInt8>? in
+                    if case .severityAtLeast(let min) = anchors[i].check { return Severity.nameStarts(atLeast: min) }
+                    return nil
+                }
+                searchers.append((ByteNeedles(common.map { anchors[$0].bytes }, valueStarts: starts), common))
+            }
             self.searchers = searchers
         }
     }

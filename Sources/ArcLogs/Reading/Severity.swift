@@ -70,6 +70,23 @@ public enum Severity: Int, Comparable, CaseIterable, Sendable {
         return nil
     }
 
+    /// The first bytes (lower case) of the names that rank at least `min`, and a space for
+    /// a NUL: `parseName` skips leading NULs (they pack to nothing). A string value whose
+    /// first byte, ASCII upper case folded to lower and NUL to space, is not in this set
+    /// has no severity of `min` or above (LinePrefilter passes over such level keys).
+    static func nameStarts(atLeast min: Severity) -> Set<UInt8> {
+        var starts: Set<UInt8> = [0x20]
+        for (word, severity) in packedNames where severity >= min {
+            var top = word
+            while top > 0xFF { top >>= 8 }
+            starts.insert(UInt8(top))
+        }
+        // The names over 8 bytes, read in parseName's first branch.
+        if Severity.fatal >= min { starts.insert(UInt8(ascii: "e")) }
+        if Severity.info >= min { starts.insert(UInt8(ascii: "i")) }
+        return starts
+    }
+
     private static let packedNames: [(UInt64, Severity)] = [
         ("info", .info), ("debug", .debug), ("warn", .warn), ("error", .error), ("warning", .warn),
         ("trace", .trace), ("fatal", .fatal), ("critical", .fatal), ("err", .error), ("crit", .fatal),
