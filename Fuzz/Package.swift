@@ -22,7 +22,7 @@
 //   fuzz-where           Corpus/where         ArcLogs, ArcCore   WhereExpression, ByteRegex
 //   fuzz-otlp-traces     Corpus/otlp-traces   ArcTraces, ArcCore OTLPTraceDecoder; Telemetry's OTLPJSON writes back
 //   fuzz-span-record     Corpus/span-record   ArcTraces, ArcCore StoredSpan(record:), span NDJSON, Waterfall
-//   fuzz-http-request    Corpus/http-request  ArcHTTPServer      HTTPConnection over bytes, Gzip
+//   fuzz-http-request    Corpus/http-request  ArcHTTPServer, ArcCore HTTPConnection over bytes, Gzip
 //   fuzz-secrets         Corpus/secrets       ArcCore            Secrets.redact (what every log line, span and error passes)
 //   fuzz-dotenv          Corpus/dotenv        ArcWorkflow        DotEnv.parse (wf-run's env_file)
 //   fuzz-csv-table       Corpus/csv-table     ArcSilver, ArcCore TableParser and its checks, CheckReport's JSON
@@ -47,7 +47,7 @@ let targets: [(name: String, modules: [String], local: [String])] = [
     ("fuzz-where", ["ArcLogs", "ArcCore"], []),
     ("fuzz-otlp-traces", ["ArcTraces", "ArcCore"], ["FuzzSpans"]),
     ("fuzz-span-record", ["ArcTraces", "ArcCore"], ["FuzzSpans"]),
-    ("fuzz-http-request", ["ArcHTTPServer"], []),
+    ("fuzz-http-request", ["ArcHTTPServer", "ArcCore"], []),
     ("fuzz-secrets", ["ArcCore"], []),
     ("fuzz-dotenv", ["ArcWorkflow", "ArcCore"], []),
     ("fuzz-csv-table", ["ArcSilver", "ArcCore"], []),

@@ -7,6 +7,7 @@
 // its output limit.
 import FuzzSupport
 @testable import ArcHTTPServer
+import ArcCore
 
 private let maxBody = 1 << 16
 
