@@ -160,8 +160,36 @@ final class OTLPTests: XCTestCase {
         XCTAssertNil(endpoint(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://h", "OTEL_TRACES_EXPORTER": "none"])?.tracesURL)
     }
 
+    func testProtocolPerSignalFromTheEnvironment() {
+        func endpoint(_ env: [String: String]) -> OTLPEndpoint? {
+            OTLPEndpoint.fromEnvironment { (["OTEL_EXPORTER_OTLP_ENDPOINT": "http://h"].merging(env) { $1 })[$0] }
+        }
+        let plain = endpoint([:])
+        XCTAssertEqual(plain?.tracesProtocol, .protobuf, "http/protobuf is the default")
+        XCTAssertEqual(plain?.logsProtocol, .protobuf)
+        XCTAssertEqual(plain?.warnings, [])
+        let json = endpoint(["OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"])
+        XCTAssertEqual(json?.tracesProtocol, .json)
+        XCTAssertEqual(json?.logsProtocol, .json)
+        // The signal's own variable wins over the common one.
+        let split = endpoint(["OTEL_EXPORTER_OTLP_PROTOCOL": "http/json", "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": "http/protobuf"])
+        XCTAssertEqual(split?.tracesProtocol, .json)
+        XCTAssertEqual(split?.logsProtocol, .protobuf)
+        XCTAssertEqual(endpoint(["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/json"])?.logsProtocol, .protobuf)
+        // Anything else: protobuf, and one warning naming the variable and its value.
+        let grpc = endpoint(["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"])
+        XCTAssertEqual(grpc?.tracesProtocol, .protobuf)
+        XCTAssertEqual(grpc?.logsProtocol, .protobuf)
+        XCTAssertEqual(grpc?.warnings, ["OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported (http/protobuf or http/json): sending http/protobuf"])
+        // A signal that is not sent is not asked about.
+        XCTAssertEqual(endpoint(["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc", "OTEL_TRACES_EXPORTER": "none"])?.warnings, [])
+        XCTAssertEqual(OTLPProtocol.protobuf.contentType, "application/x-protobuf")
+        XCTAssertEqual(OTLPProtocol.json.contentType, "application/json")
+    }
+
     func testADeadCollectorDropsAndReportsWithoutBlocking() {
-        let batcher = OTLPBatcher<Int>(url: "http://127.0.0.1:9/v1/traces", headers: [], what: "spans") { _ in Array("{}".utf8) }
+        let batcher = OTLPBatcher<Int>(url: "http://127.0.0.1:9/v1/traces", headers: [], contentType: "application/json",
+                                       what: "spans") { _ in Array("{}".utf8) }
         let started = MonotonicClock.nanos()
         for i in 0..<100 { batcher.add(i) }
         XCTAssertLessThan(MonotonicClock.nanos() - started, 100_000_000, "add never waits for the network")

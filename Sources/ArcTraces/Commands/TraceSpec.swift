@@ -91,14 +91,17 @@ extension TraceCommand {
         examples: [Example("How long downloads took this week:", "telem-trace stats --since 7d --name collect.task")])
 
     static let export = CommandSpec(
-        name: "export", summary: "send stored spans to an OpenTelemetry collector (OTLP/HTTP JSON)",
-        usage: ["[--otlp URL] [--trace-id ID] [--since WHEN]"],
+        name: "export", summary: "send stored spans to an OpenTelemetry collector (OTLP/HTTP)",
+        usage: ["[--otlp URL] [--protocol http/protobuf|http/json] [--trace-id ID] [--since WHEN]"],
         description: """
-        POSTs the stored spans (all, one trace, or those since WHEN) to URL/v1/traces as \
-        OTLP/HTTP JSON, --batch spans per request, grouped by service. A URL that already \
+        POSTs the stored spans (all, one trace, or those since WHEN) to URL/v1/traces over \
+        OTLP/HTTP, --batch spans per request, grouped by service. A URL that already \
         ends in /v1/traces is used as given. Without --otlp, OTEL_EXPORTER_OTLP_ENDPOINT (or \
         OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is used; OTEL_EXPORTER_OTLP_HEADERS (or \
         OTEL_EXPORTER_OTLP_TRACES_HEADERS) are sent either way. \
+        Requests are protobuf unless --protocol, or else OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or \
+        OTEL_EXPORTER_OTLP_PROTOCOL, says http/json (another value in those is warned about, \
+        and protobuf is sent). \
         Attribute values that are arrays or objects are sent as their JSON text.
 
         A receiver that cannot be reached stops the export at once (exit 3). A request the \
@@ -106,6 +109,9 @@ extension TraceCommand {
         on (exit 1); 429 and 5xx answers are retried twice.
         """,
         options: [OptionSpec("otlp", valueName: "URL", help: "the collector's base URL, e.g. http://127.0.0.1:4318"),
+                  OptionSpec("protocol", valueName: "PROTOCOL",
+                             help: "the requests' encoding (default: from OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)",
+                             choices: OTLPProtocol.allCases.map(\.rawValue)),
                   OptionSpec("trace-id", valueName: "ID", help: "only this trace (a unique prefix will do)"),
                   sinceOption,
                   OptionSpec("batch", valueName: "N", help: "spans per request", defaultValue: "512"),

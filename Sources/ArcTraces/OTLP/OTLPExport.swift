@@ -1,14 +1,23 @@
 import Glibc
 import ArcCore
 
-/// `telem-trace export --otlp URL`: stored spans to an OpenTelemetry collector as
-/// OTLP/HTTP JSON, a batch per request, streamed from the store (memory holds one batch).
+/// `telem-trace export --otlp URL`: stored spans to an OpenTelemetry collector over
+/// OTLP/HTTP (protobuf, or JSON when asked), a batch per request, streamed from the store
+/// (memory holds one batch).
 enum OTLPExport {
     static func run(_ tool: ToolContext) throws -> ExitStatus {
         let p = tool.parsed
         let endpoint = OTLPEndpoint.fromEnvironment()
         let url: String
-        var headers = ["Content-Type: application/json"]
+        let encoding: OTLPProtocol
+        if let given = p.value("protocol") {
+            encoding = OTLPProtocol(rawValue: given) ?? .protobuf // the parser allows only the two
+        } else {
+            let (fromEnvironment, warning) = OTLPProtocol.fromEnvironment(signal: "TRACES")
+            encoding = fromEnvironment
+            OTLPProtocol.warnOnce(warning.map { [$0] } ?? [], tool.log)
+        }
+        var headers = ["Content-Type: " + encoding.contentType]
         if let given = p.value("otlp") {
             url = tracesURL(given)
         } else if let fromEnvironment = endpoint?.tracesURL {
@@ -25,7 +34,7 @@ enum OTLPExport {
             guard let id = try store.resolve(prefix: given) else { throw TraceLookupError.notFound(given) }
             traceID = id
         }
-        let sender = Sender(url: url, headers: headers, timeout: timeout, log: tool.log)
+        let sender = Sender(url: url, headers: headers, encoding: encoding, timeout: timeout, log: tool.log)
         var batch: [SpanRecord] = []
         batch.reserveCapacity(batchSize)
         try store.forEachSpan(trace: traceID, since: try TraceCommand.since(p)) { span in
@@ -51,15 +60,17 @@ enum OTLPExport {
     final class Sender {
         let url: String
         let headers: [String]
+        let encoding: OTLPProtocol
         let timeout: Double
         let log: Logger
         private(set) var sent = 0
         private(set) var rejected = 0
         private(set) var requests = 0
 
-        init(url: String, headers: [String], timeout: Double, log: Logger) {
+        init(url: String, headers: [String], encoding: OTLPProtocol, timeout: Double, log: Logger) {
             self.url = url
             self.headers = headers
+            self.encoding = encoding
             self.timeout = timeout
             self.log = log
         }
@@ -67,7 +78,10 @@ enum OTLPExport {
         /// One request. Unreachable: throws (exit 3) at once. 429 and 5xx: two retries.
         /// Another status, or spans the receiver reports rejected: counted, and on.
         func send(_ spans: [SpanRecord]) throws {
-            let body = OTLPJSON.traces(spans, defaultService: "unknown_service")
+            let body = switch encoding {
+            case .protobuf: OTLPProtobuf.traces(spans, defaultService: "unknown_service")
+            case .json: OTLPJSON.traces(spans, defaultService: "unknown_service")
+            }
             var attempt = 0
             while true {
                 attempt += 1
@@ -80,10 +94,15 @@ enum OTLPExport {
                     throw UnavailableError("OTLP receiver \(url)", "\(error)")
                 }
                 if (200..<300).contains(response.status) {
-                    let refused = rejectedCount(response.body)
+                    let answer = OTLPAnswer.rejected(response)
+                    let refused = min(answer.count, spans.count)
                     rejected += refused
                     sent += spans.count - refused
-                    if refused > 0 { log.warn("the receiver rejected \(refused) spans: \(String(response.text.prefix(300)))") }
+                    if refused > 0 {
+                        // A JSON answer is shown as it came; a protobuf one by its error_message.
+                        let why = OTLPAnswer.isProtobuf(response) ? answer.message : response.text
+                        log.warn("the receiver rejected \(refused) spans: \(String(why.prefix(300)))")
+                    }
                     return
                 }
                 if (response.status == 429 || response.status >= 500) && attempt < 3 {
@@ -92,16 +111,10 @@ enum OTLPExport {
                 }
                 rejected += spans.count
                 log.error("the receiver answered HTTP \(response.status) for \(spans.count) spans: "
-                          + String(response.text.prefix(300)).replacing("\n", with: " "),
+                          + OTLPAnswer.describe(response),
                           ["status": .int(Int64(response.status))])
                 return
             }
-        }
-
-        /// `{"partialSuccess":{"rejectedSpans":"3",...}}` -> 3.
-        func rejectedCount(_ body: [UInt8]) -> Int {
-            guard !body.isEmpty, let answer = try? JSONValue(parsing: body) else { return 0 }
-            return Int(answer["partialSuccess"]?["rejectedSpans"]?.int64Value ?? 0)
         }
     }
 }

@@ -5,10 +5,15 @@
 /// receiver's `Authorization=Bearer%20TOKEN` is given), replaced for one signal by
 /// `OTEL_EXPORTER_OTLP_TRACES_HEADERS` / `..._LOGS_HEADERS` as the SDKs do, and
 /// `OTEL_SDK_DISABLED=true`, `OTEL_TRACES_EXPORTER=none`, `OTEL_LOGS_EXPORTER=none`, and
-/// `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds, default 10,000 as the spec has it).
+/// `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds, default 10,000 as the spec has it), and
+/// each signal's encoding (OTLPProtocol).
 public struct OTLPEndpoint: Sendable {
     public var tracesURL: String?
     public var logsURL: String?
+    public var tracesProtocol: OTLPProtocol
+    public var logsProtocol: OTLPProtocol
+    /// Protocol variables set to what we do not speak: `OTLPProtocol.warnOnce` them.
+    public var warnings: [String]
     /// `Name: value` lines for each signal's requests. They may hold secrets: never logged.
     public var tracesHeaders: [String]
     public var logsHeaders: [String]
@@ -17,9 +22,13 @@ public struct OTLPEndpoint: Sendable {
     public var timeout: Double
 
     public init(tracesURL: String?, logsURL: String?, tracesHeaders: [String] = [], logsHeaders: [String] = [],
-                timeout: Double = 10) {
+                timeout: Double = 10, tracesProtocol: OTLPProtocol = .protobuf, logsProtocol: OTLPProtocol = .protobuf,
+                warnings: [String] = []) {
         self.tracesURL = tracesURL
         self.logsURL = logsURL
+        self.tracesProtocol = tracesProtocol
+        self.logsProtocol = logsProtocol
+        self.warnings = warnings
         self.tracesHeaders = tracesHeaders
         self.logsHeaders = logsHeaders
         self.timeout = timeout
@@ -35,9 +44,17 @@ public struct OTLPEndpoint: Sendable {
         if value("OTEL_LOGS_EXPORTER")?.lowercased() == "none" { logs = nil }
         if traces == nil && logs == nil { return nil }
         let millis = value("OTEL_EXPORTER_OTLP_TIMEOUT").flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 10_000
+        // A protocol is only read (and warned about) for a signal that is sent.
+        let tracesProtocol = traces == nil ? (.protobuf, nil) : OTLPProtocol.fromEnvironment(signal: "TRACES", get)
+        let logsProtocol = logs == nil ? (.protobuf, nil) : OTLPProtocol.fromEnvironment(signal: "LOGS", get)
+        var warnings: [String] = []
+        for warning in [tracesProtocol.warning, logsProtocol.warning].compactMap({ $0 }) where !warnings.contains(warning) {
+            warnings.append(warning)
+        }
         return OTLPEndpoint(tracesURL: traces, logsURL: logs,
                             tracesHeaders: headers(signal: "TRACES", get), logsHeaders: headers(signal: "LOGS", get),
-                            timeout: millis / 1000)
+                            timeout: millis / 1000, tracesProtocol: tracesProtocol.0, logsProtocol: logsProtocol.0,
+                            warnings: warnings)
     }
 
     /// The headers for one signal (`TRACES`, `LOGS`): its own variable when set, else the

@@ -1,6 +1,6 @@
 import Glibc
 
-/// Sends items (spans, log lines) to an OTLP/HTTP JSON endpoint in batches, on its own
+/// Sends items (spans, log lines) to an OTLP/HTTP endpoint in batches, on its own
 /// thread: the work never waits for the collector. The queue is bounded; when it is full,
 /// or a batch cannot be delivered (collector down, 4xx, 5xx), the items are dropped and
 /// counted, and `shutdown` reports the count once. A collector that refuses connections
@@ -8,6 +8,7 @@ import Glibc
 public final class OTLPBatcher<Item: Sendable>: @unchecked Sendable { // the queue and counts are guarded by `state`
     public let url: String
     private let headers: [String]
+    private let contentType: String
     private let timeout: Double
     private let encode: @Sendable ([Item]) -> [UInt8]
     private let what: String
@@ -28,10 +29,12 @@ public final class OTLPBatcher<Item: Sendable>: @unchecked Sendable { // the que
     private var firstFailure: String?
     private var thread: WorkerThread?
 
-    /// `what` names the items in the report ("spans", "log records").
-    public init(url: String, headers: [String], what: String, timeout: Double = 10, capacity: Int = 8192,
-                batchSize: Int = 512, encode: @escaping @Sendable ([Item]) -> [UInt8]) {
+    /// `what` names the items in the report ("spans", "log records"); `encode` writes a
+    /// batch in the encoding `contentType` names.
+    public init(url: String, headers: [String], contentType: String, what: String, timeout: Double = 10,
+                capacity: Int = 8192, batchSize: Int = 512, encode: @escaping @Sendable ([Item]) -> [UInt8]) {
         self.url = url
+        self.contentType = contentType
         self.timeout = timeout
         self.headers = headers
         self.what = what
@@ -100,10 +103,10 @@ public final class OTLPBatcher<Item: Sendable>: @unchecked Sendable { // the que
         for attempt in 0..<2 {
             if attempt > 0 { usleep(200_000) }
             do {
-                let response = try SimpleHTTP.request(url, method: "POST", headers: ["Content-Type: application/json"] + headers,
+                let response = try SimpleHTTP.request(url, method: "POST", headers: ["Content-Type: " + contentType] + headers,
                                                       body: body, timeout: timeout, connectTimeout: min(timeout, 2))
                 if (200..<300).contains(response.status) { return nil }
-                let text = String(response.text.prefix(200)).replacing("\n", with: " ")
+                let text = OTLPAnswer.describe(response, limit: 200)
                 failure = "HTTP \(response.status)" + (text.isEmpty ? "" : ": \(text)")
                 if ![429, 502, 503, 504].contains(response.status) { return failure }
             } catch {
@@ -144,9 +147,13 @@ public final class OTLPBatcher<Item: Sendable>: @unchecked Sendable { // the que
 public final class OTLPSpanExporter: SpanExporter, Sendable {
     let batcher: OTLPBatcher<SpanRecord>
 
-    public init(url: String, headers: [String], service: String, timeout: Double = 10) {
-        batcher = OTLPBatcher(url: url, headers: headers, what: "spans", timeout: timeout) {
-            OTLPJSON.traces($0, defaultService: service)
+    public init(url: String, headers: [String], service: String, timeout: Double = 10, protocol: OTLPProtocol = .protobuf) {
+        batcher = OTLPBatcher(url: url, headers: headers, contentType: `protocol`.contentType, what: "spans",
+                              timeout: timeout) { spans in
+            switch `protocol` {
+            case .protobuf: return OTLPProtobuf.traces(spans, defaultService: service)
+            case .json: return OTLPJSON.traces(spans, defaultService: service)
+            }
         }
     }
 

@@ -3,23 +3,24 @@
 /// trace and span ids are hex, not base64, and enums are numbers). 64-bit integers are
 /// strings, as the mapping requires.
 public enum OTLPJSON {
-    public static let scopeName = "arc"
+    public static let scopeName = OTLPContent.scopeName
 
     /// One request for `spans`, grouped by service (each service is a resource).
     public static func traces(_ spans: [SpanRecord], defaultService: String) -> [UInt8] {
         var b = RecordBuilder(capacity: 256 + spans.count * 400)
         b.begin()
-        let groups = grouped(spans) { $0.service ?? defaultService }
+        let groups = OTLPContent.groupedByService(spans, defaultService: defaultService)
         b.objects("resourceSpans", groups) { r, group in
-            resource(group.key, into: &r)
-            r.objects("scopeSpans", [group.items]) { s, items in
+            resource(group.service, into: &r)
+            r.objects("scopeSpans", [group.indices]) { s, indices in
                 scope(into: &s)
-                s.objects("spans", items) { o, span in
+                s.objects("spans", indices) { o, i in
+                    let span = spans[i]
                     o.string("traceId", span.traceID)
                     o.string("spanId", span.spanID)
                     if let parent = span.parentSpanID { o.string("parentSpanId", parent) }
                     o.string("name", span.name)
-                    o.int("kind", 1) // SPAN_KIND_INTERNAL
+                    o.int("kind", OTLPContent.spanKind)
                     o.string("startTimeUnixNano", String(span.startNanos))
                     o.string("endTimeUnixNano", String(span.endNanos))
                     keyValues("attributes", span.attributes, into: &o)
@@ -31,7 +32,7 @@ public enum OTLPJSON {
                         }
                     }
                     o.object("status") { st in
-                        st.int("code", span.status == .ok ? 1 : span.status == .error ? 2 : 0)
+                        st.int("code", OTLPContent.statusCode(span.status))
                         if let message = span.statusMessage { st.string("message", message) }
                     }
                 }
@@ -52,8 +53,8 @@ public enum OTLPJSON {
                 s.objects("logRecords", items) { o, log in
                     o.string("timeUnixNano", String(log.timeNanos))
                     o.string("observedTimeUnixNano", String(log.timeNanos))
-                    o.int("severityNumber", severityNumber(log.level))
-                    o.string("severityText", log.level.name.uppercased())
+                    o.int("severityNumber", OTLPContent.severityNumber(log.level))
+                    o.string("severityText", OTLPContent.severityText(log.level))
                     o.object("body") { v in v.string("stringValue", log.message) }
                     keyValues("attributes", log.fields, into: &o)
                     if let trace = log.traceID, let span = log.spanID {
@@ -67,21 +68,9 @@ public enum OTLPJSON {
         return b.bytes
     }
 
-    /// SeverityNumber: DEBUG 5, INFO 9, WARN 13, ERROR 17.
-    static func severityNumber(_ level: LogLevel) -> Int {
-        switch level {
-        case .debug: return 5
-        case .info: return 9
-        case .warn: return 13
-        case .error: return 17
-        }
-    }
-
     private static func resource(_ service: String, into r: inout RecordBuilder) {
         r.object("resource") { res in
-            keyValues("attributes", [("service.name", .string(service)), ("telemetry.sdk.name", .string("arc")),
-                                     ("telemetry.sdk.language", .string("swift")),
-                                     ("telemetry.sdk.version", .string(ArcVersion.current))], into: &res)
+            keyValues("attributes", OTLPContent.resourceAttributes(service), into: &res)
         }
     }
 
@@ -104,17 +93,6 @@ public enum OTLPJSON {
                 }
             }
         }
-    }
-
-    private static func grouped<T>(_ items: [T], by key: (T) -> String) -> [(key: String, items: [T])] {
-        var order: [String] = []
-        var groups: [String: [T]] = [:]
-        for item in items {
-            let k = key(item)
-            if groups[k] == nil { order.append(k) }
-            groups[k, default: []].append(item)
-        }
-        return order.map { ($0, groups[$0]!) }
     }
 }
 

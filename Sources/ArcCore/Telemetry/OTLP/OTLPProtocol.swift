@@ -1,0 +1,38 @@
+/// How OTLP/HTTP requests are encoded: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` /
+/// `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`; `http/protobuf`
+/// (the spec's default) or `http/json`. Any other value (`grpc`) is warned about once and
+/// protobuf is sent: a telemetry setting never fails the work.
+public enum OTLPProtocol: String, Sendable, CaseIterable {
+    case protobuf = "http/protobuf"
+    case json = "http/json"
+
+    public var contentType: String {
+        switch self {
+        case .protobuf: return "application/x-protobuf"
+        case .json: return "application/json"
+        }
+    }
+
+    /// The protocol for one signal (`TRACES`, `LOGS`), and the warning to give when the
+    /// variable that decided it names one we do not speak.
+    public static func fromEnvironment(signal: String, _ get: (String) -> String? = FileSystem.environment)
+        -> (OTLPProtocol, warning: String?) {
+        for variable in ["OTEL_EXPORTER_OTLP_\(signal)_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"] {
+            guard let value = get(variable)?.trimmed(), !value.isEmpty else { continue }
+            if let known = OTLPProtocol(rawValue: value.lowercased()) { return (known, nil) }
+            return (.protobuf, "\(variable)=\(value) is not supported (http/protobuf or http/json): sending http/protobuf")
+        }
+        return (.protobuf, nil)
+    }
+
+    /// Warnings already given: the tool's own telemetry and `telem-trace export` read
+    /// the same variables, and one line says it.
+    private static let warned = Locked<Set<String>>([])
+
+    /// Logs each of `warnings` as a warning, once per process.
+    public static func warnOnce(_ warnings: [String], _ log: Logger) {
+        for warning in warnings where warned.withLock({ $0.insert(warning).inserted }) {
+            log.warn(warning)
+        }
+    }
+}
