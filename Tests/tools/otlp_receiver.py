@@ -1,16 +1,22 @@
-"""A strict OTLP/HTTP JSON receiver for tool tests.
+"""A strict OTLP/HTTP receiver for tool tests, protobuf and JSON.
 
-Every request body is checked against the reference definition, opentelemetry-proto: the
-hex ids OTLP/JSON uses are turned into the base64 the generic protobuf JSON mapping
-expects (as the OpenTelemetry collector does), then the body is parsed with
-`google.protobuf.json_format.Parse(..., ignore_unknown_fields=False)`. A body that does
-not parse is recorded in `.errors` and answered 400.
+Every request body is checked against the reference definition, opentelemetry-proto.
+`application/x-protobuf` bodies (gzip or not) are parsed with `ParseFromString`, and must
+serialize back to exactly the bytes sent, with no unknown fields: the canonical encoding
+(fields in number order, proto3 defaults left out) the reference serializer writes.
+`application/json` bodies: the hex ids OTLP/JSON uses are turned into the base64 the
+generic protobuf JSON mapping expects (as the OpenTelemetry collector does), then the body
+is parsed with `google.protobuf.json_format.Parse(..., ignore_unknown_fields=False)`. A
+body that does not pass is recorded in `.errors` and answered 400. Answers come in the
+request's encoding, as the OTLP/HTTP spec has it.
 
     with OTLPReceiver() as r:
         run("telem-trace", "export", "--otlp", r.url)
         [(service, span)] = r.spans      # span: opentelemetry.proto.trace.v1.Span
+        assert r.content_types == ["application/x-protobuf"]
 
-`OTLPReceiver(status=500)` answers every request with that status (after checking it).
+`OTLPReceiver(status=500)` answers every request with that status (after checking it);
+`OTLPReceiver(partial=(2, "why"))` answers 200 with a partial_success rejecting 2 items.
 """
 import base64
 import gzip
@@ -19,8 +25,15 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from google.protobuf import json_format
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from google.protobuf.message import DecodeError
+from google.rpc.status_pb2 import Status
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (ExportLogsServiceRequest,
+                                                                    ExportLogsServiceResponse)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (ExportTraceServiceRequest,
+                                                                      ExportTraceServiceResponse)
+
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
 
 ID_FIELDS = {"traceId", "spanId", "parentSpanId"}
 
@@ -44,6 +57,21 @@ def hex_ids_to_base64(value):
     return value
 
 
+def parse_canonical(body, message):
+    """Parses protobuf `body` into `message`; raises ValueError unless the body is exactly
+    what the reference serializer writes for it, with nothing it does not know."""
+    message.ParseFromString(body)
+    known = type(message)()
+    known.CopyFrom(message)
+    known.DiscardUnknownFields()
+    again = known.SerializeToString()
+    if again != body:
+        at = next((i for i, (a, b) in enumerate(zip(again, body)) if a != b), min(len(again), len(body)))
+        raise ValueError(f"not the canonical encoding (or unknown fields): {len(body)} bytes sent, "
+                         f"{len(again)} re-serialized, first difference at byte {at}: "
+                         f"sent {body[at:at + 16].hex()}, canonical {again[at:at + 16].hex()}")
+
+
 def service_name(resource):
     for kv in resource.attributes:
         if kv.key == "service.name":
@@ -52,13 +80,16 @@ def service_name(resource):
 
 
 class OTLPReceiver:
-    def __init__(self, status=200):
+    def __init__(self, status=200, partial=None):
         self.status = status
+        self.partial = partial  # (rejected count, error message) in every 200 answer
         self.spans = []         # (service.name, opentelemetry.proto.trace.v1.Span)
         self.log_records = []   # (service.name, opentelemetry.proto.logs.v1.LogRecord)
         self.errors = []        # why a body was refused
         self.requests = 0
-        self.bodies = []        # (path, parsed JSON as sent) of every well-formed request
+        self.bodies = []        # (path, the body as JSON: as sent, or a protobuf one's mapping)
+        self.content_types = []  # of every request, in order
+        self.messages = []      # (path, Export*ServiceRequest) of every well-formed request
         self.lock = threading.Lock()
         self.server = None
         self.thread = None
@@ -82,10 +113,14 @@ class OTLPReceiver:
                 body = self.rfile.read(length)
                 if self.headers.get("Content-Encoding") == "gzip":
                     body = gzip.decompress(body)
-                status, answer = receiver._receive(self.path, self.headers.get("Content-Type", ""), body)
-                data = json.dumps(answer).encode()
+                content_type = self.headers.get("Content-Type", "")
+                status, answer = receiver._receive(self.path, content_type, body)
+                if content_type.startswith(PROTOBUF):
+                    answer_type, data = PROTOBUF, answer.SerializeToString()
+                else:
+                    answer_type, data = JSON, json.dumps(json_format.MessageToDict(answer)).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", answer_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -102,21 +137,31 @@ class OTLPReceiver:
         self.thread.join()
 
     def _receive(self, path, content_type, body):
+        """(status, answer message): an Export*ServiceResponse, or a google.rpc.Status."""
         with self.lock:
             self.requests += 1
+            self.content_types.append(content_type)
         if path not in ("/v1/traces", "/v1/logs"):
-            return 404, {"code": 12, "message": f"no such path {path}"}
-        if not content_type.startswith("application/json"):
-            return self._refuse(415, f"{path}: Content-Type {content_type!r}, expected application/json")
-        try:
-            sent = json.loads(body)
-            converted = json.dumps(hex_ids_to_base64(sent))
-            message = ExportTraceServiceRequest() if path == "/v1/traces" else ExportLogsServiceRequest()
-            json_format.Parse(converted, message, ignore_unknown_fields=False)
-        except (ValueError, json_format.ParseError) as e:
-            return self._refuse(400, f"{path}: {e}")
+            return 404, Status(code=12, message=f"no such path {path}")
+        message = ExportTraceServiceRequest() if path == "/v1/traces" else ExportLogsServiceRequest()
+        if content_type.startswith(PROTOBUF):
+            try:
+                parse_canonical(body, message)
+            except (ValueError, DecodeError) as e:
+                return self._refuse(400, f"{path}: {e}")
+            sent = json_format.MessageToDict(message)
+        elif content_type.startswith(JSON):
+            try:
+                sent = json.loads(body)
+                converted = json.dumps(hex_ids_to_base64(sent))
+                json_format.Parse(converted, message, ignore_unknown_fields=False)
+            except (ValueError, json_format.ParseError) as e:
+                return self._refuse(400, f"{path}: {e}")
+        else:
+            return self._refuse(415, f"{path}: Content-Type {content_type!r}, expected {PROTOBUF} or {JSON}")
         with self.lock:
             self.bodies.append((path, sent))
+            self.messages.append((path, message))
             if path == "/v1/traces":
                 for rs in message.resource_spans:
                     for ss in rs.scope_spans:
@@ -125,9 +170,19 @@ class OTLPReceiver:
                 for rl in message.resource_logs:
                     for sl in rl.scope_logs:
                         self.log_records.extend((service_name(rl.resource), r) for r in sl.log_records)
-        return self.status, {} if self.status == 200 else {"code": 14, "message": f"status {self.status} as configured"}
+        if self.status != 200:
+            return self.status, Status(code=14, message=f"status {self.status} as configured")
+        answer = ExportTraceServiceResponse() if path == "/v1/traces" else ExportLogsServiceResponse()
+        if self.partial:
+            rejected, why = self.partial
+            if path == "/v1/traces":
+                answer.partial_success.rejected_spans = rejected
+            else:
+                answer.partial_success.rejected_log_records = rejected
+            answer.partial_success.error_message = why
+        return 200, answer
 
     def _refuse(self, status, why):
         with self.lock:
             self.errors.append(why)
-        return status, {"code": 3, "message": why}
+        return status, Status(code=3, message=why)

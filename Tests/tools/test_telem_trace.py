@@ -501,6 +501,7 @@ def test_export_sends_spans_a_strict_receiver_accepts(tenv, tmp_path):
         r = run("telem-trace", "export", "--otlp", receiver.url, "--batch", "2", env=tenv)
         assert r.status == 0, r
     assert receiver.errors == [] and receiver.requests == 3
+    assert receiver.content_types == ["application/x-protobuf"] * 3, "protobuf by default"
     got = {s.span_id.hex(): (service, s) for service, s in receiver.spans}
     assert len(got) == 5
     for record in NIGHTLY:

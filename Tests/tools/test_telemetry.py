@@ -285,6 +285,7 @@ def test_otlp_spans_and_logs_of_a_pipeline_pass_the_reference_definitions(mirror
         proc = shell_pipeline(traced, tmp_path / "data")
         assert proc.returncode == 0, proc.stderr
         assert receiver.errors == []
+        assert set(receiver.content_types) == {"application/x-protobuf"}, "protobuf by default"
         spans = receiver.spans
         logs = receiver.log_records
     assert not [r for r in records(proc.stderr) if r["msg"].startswith("otlp:")], "nothing dropped"
