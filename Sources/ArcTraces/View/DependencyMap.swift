@@ -83,19 +83,27 @@ public struct DependencyMap {
     public mutating func add(trace spans: [StoredSpan], since: Int64? = nil) {
         traces += 1
         self.spans += spans.count
-        var index: [String: Int] = [:]
-        index.reserveCapacity(spans.count)
-        for (i, span) in spans.enumerated() { index[span.spanID] = i }
+        // Parents found by binary search in the spans sorted by id: no hashing of every id
+        // (most traces are small, and hashing was the largest cost in a profile).
+        let byID = spans.indices.sorted { spans[$0].spanID < spans[$1].spanID }
+        func position(of id: String) -> Int? {
+            var low = 0, high = byID.count
+            while low < high {
+                let mid = (low + high) / 2
+                if spans[byID[mid]].spanID < id { low = mid + 1 } else { high = mid }
+            }
+            return low < byID.count && spans[byID[low]].spanID == id ? byID[low] : nil
+        }
         // Spans with a child in another service: their call is that child, not a guess from peer.service.
-        var calledAcross = Set<String>()
+        var calledAcross = [Bool](repeating: false, count: spans.count)
         for span in spans {
-            guard let parentID = span.parentSpanID, let p = index[parentID] else { continue }
+            guard let parentID = span.parentSpanID, let p = position(of: parentID) else { continue }
             let caller = Self.service(spans[p]), callee = Self.service(span)
             guard caller != callee else { continue }
-            calledAcross.insert(parentID)
+            calledAcross[p] = true
             record(caller, callee, span, since: since)
         }
-        for span in spans where !calledAcross.contains(span.spanID) {
+        for (i, span) in spans.enumerated() where !calledAcross[i] {
             guard let peer = Self.peerCallee(span) else { continue }
             let caller = Self.service(span)
             if peer != caller { record(caller, peer, span, since: since) }
@@ -131,13 +139,30 @@ public struct DependencyMap {
     /// The `peer.service` of a client or producer span; nil for any other span.
     static func peerCallee(_ span: StoredSpan) -> String? {
         // Most spans have no peer.service: a substring test spares parsing their attributes.
-        guard let json = span.attributesJSON, json.utf8.count > 14, json.contains("peer.service"),
-              let r = try? Record(parsing: json),
+        guard let json = span.attributesJSON, mentionsPeerService(json), let r = try? Record(parsing: json),
               let peer = try? r.string("peer.service"), !peer.isEmpty,
               let kind = try? r.string("span.kind") else { return nil }
         // The receiver stores the kind as `client`; other writers may use the enum's name.
         var k = kind.lowercased()
         if k.hasPrefix("span_kind_") { k = String(k.dropFirst(10)) }
         return k == "client" || k == "producer" ? peer : nil
+    }
+
+    private static let peerService = Array("peer.service".utf8)
+
+    /// Whether the bytes `peer.service` occur in `json` (a byte search: String's own
+    /// `contains` compares Characters, which cost more than the rest of a span's work).
+    static func mentionsPeerService(_ json: String) -> Bool {
+        var json = json
+        return json.withUTF8 { b in
+            let key = peerService, n = key.count
+            guard b.count >= n else { return false }
+            for i in 0...(b.count - n) where b[i] == key[0] {
+                var j = 1
+                while j < n && b[i + j] == key[j] { j += 1 }
+                if j == n { return true }
+            }
+            return false
+        }
     }
 }
