@@ -1,7 +1,7 @@
 import Glibc
 import ArcCore
 
-/// telem-trace: the entry point. One command per job: exec, ls, show, stats, export,
+/// telem-trace: the entry point. One command per job: exec, ls, show, stats, deps, export,
 /// ingest, serve.
 public enum TraceCommand {
     public static func main() -> Never {
@@ -16,6 +16,7 @@ public enum TraceCommand {
         case "ls": return try list(tool)
         case "show": return try show(tool)
         case "stats": return try stats(tool)
+        case "deps": return try DepsCommand.run(tool)
         case "export": return try OTLPExport.run(tool)
         case "ingest": return try ingest(tool)
         case "serve": return try OTLPServe.run(tool)

@@ -3,7 +3,7 @@ import ArcCore
 /// telem-trace's command line: one command per job. The parser, --help, the man page and
 /// the completions all come from here.
 extension TraceCommand {
-    /// What ls, show and stats read instead of the state database.
+    /// What ls, show, stats and deps read instead of the state database.
     static let fileOption = OptionSpec("file", short: "f", kind: .list, valueName: "FILE",
                                        help: "read span records from FILE (repeatable) instead of the state database",
                                        completion: .file)
@@ -89,6 +89,45 @@ extension TraceCommand {
         options: [sinceOption, OptionSpec("name", kind: .list, valueName: "NAME", help: "only spans named NAME (repeatable)"),
                   fileOption, .flag("json", help: "NDJSON even on a terminal")],
         examples: [Example("How long downloads took this week:", "telem-trace stats --since 7d --name collect.task")])
+
+    static let deps = CommandSpec(
+        name: "deps", summary: "the service dependency map: calls, errors and time per caller -> callee",
+        usage: ["[--since WHEN] [--trace-id ID] [--name GLOB] [--file FILE] [--format table|json|dot]"],
+        description: """
+        Which service waits on which, and where the time goes. A call is a span: one whose \
+        parent span belongs to another service is a call from the parent's service to its \
+        own; a client or producer span (attribute span.kind) with a peer.service attribute \
+        is a call to that service when it has no child span in another service (the callee \
+        was not traced). Parent and child in one service are not a call. Spans without a \
+        service count as unknown_service.
+
+        One line per caller -> callee: calls, errors (calls whose span failed), the p50, p95 \
+        and p99 of the calls' durations (nearest rank, as stats) and their total, the most \
+        total time first. NDJSON (caller, callee, calls, errors, p50_ms, p95_ms, p99_ms, \
+        total_ms; whole milliseconds) when stdout is not a terminal; a table on a terminal; \
+        with --format dot, a Graphviz digraph: a node per service, an edge per pair labelled \
+        with its calls, errors and p95, red when some calls failed.
+
+        --since counts the calls that started after WHEN (their parents may be older); \
+        --trace-id and --name choose whole traces. --file - reads span records from stdin. Finding no calls is not an error: \
+        nothing is written (an empty digraph with --format dot, the header on a terminal) \
+        and a line on stderr says how many traces and spans were read. With --file, bad \
+        lines are reported with their file and line and skipped, as ingest does (exit 1).
+        """,
+        options: [sinceOption,
+                  OptionSpec("trace-id", valueName: "ID", help: "only this trace (a unique prefix will do)"),
+                  OptionSpec("name", valueName: "GLOB",
+                             help: "only traces that have a span whose name matches GLOB (*, ?, [abc]); all of such a trace's calls count"),
+                  fileOption,
+                  OptionSpec("format", valueName: "FORMAT",
+                             help: "table, json (NDJSON) or dot (Graphviz) [default: table on a terminal, else json]",
+                             choices: ["table", "json", "dot"]),
+                  .flag("json", help: "NDJSON even on a terminal (as --format json)")],
+        examples: [Example("Where the last day's time went, between services:", "telem-trace deps --since 1d"),
+                   Example("Draw it:", "telem-trace deps --since 1d --format dot | dot -Tsvg > deps.svg"),
+                   Example("The services the nightly runs call, from a span file:",
+                           "telem-trace deps --name nightly --file run.ndjson"),
+                   Example("The edges with failed calls:", "telem-trace deps | jq -c 'select(.errors > 0)'")])
 
     static let export = CommandSpec(
         name: "export", summary: "send stored spans to an OpenTelemetry collector (OTLP/HTTP)",
@@ -183,14 +222,14 @@ extension TraceCommand {
         OTEL_EXPORTER_OTLP_ENDPOINT) and joins the trace named by TRACEPARENT. telem-trace \
         ties that together: exec runs a command (a whole shell pipeline) inside one trace; \
         ingest and serve store spans from files and from OpenTelemetry SDKs in the state \
-        database; ls, show and stats read them back (or read span files directly with \
-        --file); export sends them on to any OpenTelemetry collector.
+        database; ls, show and stats read them back and deps maps the calls between \
+        services (or read span files directly with --file); export sends them on to any OpenTelemetry collector.
 
         Span records (NDJSON, one per line): trace_id, span_id, parent_span_id?, name, \
         service?, start, end (RFC 3339, microseconds), duration_ms, status (ok, error, \
         unset), status_message?, attributes {...}, events? [{name, time, attributes?}].
         """,
-        subcommands: [exec, ls, show, stats, export, ingest, serve],
+        subcommands: [exec, ls, show, stats, deps, export, ingest, serve],
         examples: [Example("Trace a pipeline and see where the time went:",
                            "telem-trace exec --name nightly -- sh -c 'arc-plan --dest /data < a.ndjson | arc-collect'; telem-trace show")],
         sections: [("Exit status of exec", """

@@ -49,7 +49,7 @@ public final class TraceStore {
         trace_id, span_id, parent_span_id, name, service, start_ns, end_ns, status, status_message, attributes, events
         """
 
-    private static func span(_ s: Statement) -> StoredSpan {
+    static func span(_ s: Statement) -> StoredSpan {
         StoredSpan(traceID: s.text(0) ?? "", spanID: s.text(1) ?? "", parentSpanID: s.text(2), name: s.text(3) ?? "",
                    service: s.text(4), startNanos: s.int(5), endNanos: s.int(6),
                    status: SpanStatus(rawValue: s.text(7) ?? "") ?? .unset, statusMessage: s.text(8),
