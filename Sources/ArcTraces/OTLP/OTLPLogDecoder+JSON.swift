@@ -37,8 +37,8 @@ extension OTLPLogDecoder {
         f.severityText = r["severityText"]?.stringValue
         if let body = r["body"], case .object = body { f.body = OTLPJSONValues.anyValue(body) }
         f.attributes = OTLPJSONValues.keyValues(r["attributes"])
-        f.traceID = OTLPJSONValues.id(r["traceId"], bytes: 16)
-        f.spanID = OTLPJSONValues.id(r["spanId"], bytes: 8)
+        f.traceID = OTLPJSONValues.id(r["traceId"], bytes: 16, zeroIsAbsent: true)
+        f.spanID = OTLPJSONValues.id(r["spanId"], bytes: 8, zeroIsAbsent: true)
         return f
     }
 

@@ -81,8 +81,8 @@ extension OTLPLogDecoder {
                 try OTLPProtobufValues.appendKeyValue(&r, wire: wire, index: attributeIndex, name: "attributes",
                                                       to: &f.attributes)
                 attributeIndex += 1
-            case 9: f.traceID = try OTLPTraceDecoder.id(&r, wire, "trace_id", count: 16)
-            case 10: f.spanID = try OTLPTraceDecoder.id(&r, wire, "span_id", count: 8)
+            case 9: f.traceID = try OTLPTraceDecoder.id(&r, wire, "trace_id", count: 16, zeroIsAbsent: true)
+            case 10: f.spanID = try OTLPTraceDecoder.id(&r, wire, "span_id", count: 8, zeroIsAbsent: true)
             default: try r.skip(wire)
             }
         }

@@ -37,8 +37,8 @@ struct OTLPLogFields {
     var severityText: String?
     var body: AttributeValue?
     var attributes: [(String, AttributeValue)] = []
-    var traceID = OTLPSpanFields.ID.absent
-    var spanID = OTLPSpanFields.ID.absent
+    var traceID: OTLPSpanFields.ID = .absent
+    var spanID: OTLPSpanFields.ID = .absent
 
     /// The fields arc's Logger writes first; an attribute of the same name is kept as
     /// `attr.NAME` so the line has each key once.

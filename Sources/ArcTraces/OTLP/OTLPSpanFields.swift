@@ -11,9 +11,9 @@ struct OTLPSpanFields {
         case hex(String)
     }
 
-    var traceID = ID.absent
-    var spanID = ID.absent
-    var parentSpanID = ID.absent
+    var traceID: ID = .absent
+    var spanID: ID = .absent
+    var parentSpanID: ID = .absent
     var name: String?
     var startNanos: Int64?
     var endNanos: Int64?
@@ -74,10 +74,12 @@ struct OTLPSpanFields {
     /// SPAN_KIND_INTERNAL (1) and unspecified (0) say nothing worth keeping.
     static let kindNames = [2: "server", 3: "client", 4: "producer", 5: "consumer"]
 
-    /// An id from its bytes (protobuf): `count` bytes, not all zero; empty is absent.
-    static func id<C: Collection>(bytes: C, count: Int) -> ID where C.Element == UInt8 {
+    /// An id from its bytes (protobuf): `count` bytes, not all zero; empty is absent. A
+    /// log record outside any span may carry all zeros for "none" (`zeroIsAbsent`).
+    static func id<C: Collection>(bytes: C, count: Int, zeroIsAbsent: Bool = false) -> ID where C.Element == UInt8 {
         if bytes.isEmpty { return .absent }
-        guard bytes.count == count, bytes.contains(where: { $0 != 0 }) else { return .bad }
+        guard bytes.count == count else { return .bad }
+        guard bytes.contains(where: { $0 != 0 }) else { return zeroIsAbsent ? .absent : .bad }
         return .hex(Hex.encode(bytes))
     }
 }

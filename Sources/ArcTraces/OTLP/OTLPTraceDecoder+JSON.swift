@@ -74,7 +74,7 @@ enum OTLPJSONValues {
 
     /// A trace or span id: `bytes` bytes, in hex (OTLP/JSON) or base64 (the protobuf JSON
     /// mapping); lowercase hex out; absent when missing, null or empty.
-    static func id(_ raw: JSONValue?, bytes: Int) -> OTLPSpanFields.ID {
+    static func id(_ raw: JSONValue?, bytes: Int, zeroIsAbsent: Bool = false) -> OTLPSpanFields.ID {
         guard let raw, raw != .null, raw != .string("") else { return .absent }
         guard let text = raw.stringValue else { return .bad }
         var hex: String?
@@ -83,6 +83,7 @@ enum OTLPJSONValues {
         } else if let decoded = Base64.decode(text), decoded.count == bytes {
             hex = Hex.encode(decoded)
         }
+        if zeroIsAbsent, let hex, hex.utf8.allSatisfy({ $0 == UInt8(ascii: "0") }) { return .absent }
         guard let hex, TraceIDs.isValid(hex, length: bytes * 2) else { return .bad }
         return .hex(hex)
     }

@@ -136,10 +136,10 @@ extension OTLPTraceDecoder {
     }
 
     static func id(_ reader: inout ProtobufReader, _ wire: ProtobufReader.WireType, _ field: String,
-                   count: Int) throws -> OTLPSpanFields.ID {
+                   count: Int, zeroIsAbsent: Bool = false) throws -> OTLPSpanFields.ID {
         try ProtobufError.at(field) {
             try reader.expect(.lengthDelimited, wire, field: field)
-            return OTLPSpanFields.id(bytes: try reader.byteSlice(), count: count)
+            return OTLPSpanFields.id(bytes: try reader.byteSlice(), count: count, zeroIsAbsent: zeroIsAbsent)
         }
     }
 }
