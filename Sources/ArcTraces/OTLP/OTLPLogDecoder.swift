@@ -29,7 +29,7 @@ public enum OTLPLogDecoder {
 }
 
 /// One LogRecord as either encoding gave it.
-struct OTLPLogFields {
+struct OTLPLogFields: Sendable {
     /// Unix nanoseconds; 0 when unset. Nil past Int64 (2262): rejected.
     var timeNanos: Int64? = 0
     var observedNanos: Int64? = 0

@@ -3,9 +3,9 @@ import ArcCore
 /// One span as either encoding gave it, before the rules telem-trace stores spans by.
 /// The JSON and protobuf decoders fill it in; `stored(service:)` is the one place the
 /// rules are: ids, a name, times, kind, status, events and attribute flattening.
-struct OTLPSpanFields {
+struct OTLPSpanFields: Sendable {
     /// An id as sent: absent (empty), lowercase hex when well formed, or bad.
-    enum ID: Equatable {
+    enum ID: Equatable, Sendable {
         case absent
         case bad
         case hex(String)
@@ -26,7 +26,7 @@ struct OTLPSpanFields {
     var attributes: [(String, AttributeValue)] = []
     var events: [Event] = []
 
-    struct Event {
+    struct Event: Sendable {
         var name = ""
         /// Nil when absent or past Int64 (such an event is left out, as a bad time).
         var timeNanos: Int64?
