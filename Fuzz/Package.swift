@@ -21,6 +21,7 @@
 //   fuzz-log-line        Corpus/log-line      ArcLogs, ArcCore   LogReader, LogEntry, Redactor, log writers
 //   fuzz-where           Corpus/where         ArcLogs, ArcCore   WhereExpression, ByteRegex
 //   fuzz-otlp-traces     Corpus/otlp-traces   ArcTraces, ArcCore OTLPTraceDecoder; Telemetry's OTLPJSON writes back
+//   fuzz-otlp-protobuf   Corpus/otlp-protobuf ArcTraces, ArcCore ProtobufReader, OTLPTraceDecoder/OTLPLogDecoder.decodeProtobuf
 //   fuzz-span-record     Corpus/span-record   ArcTraces, ArcCore StoredSpan(record:), span NDJSON, Waterfall
 //   fuzz-http-request    Corpus/http-request  ArcHTTPServer, ArcCore HTTPConnection over bytes, Gzip
 //   fuzz-secrets         Corpus/secrets       ArcCore            Secrets.redact (what every log line, span and error passes)
@@ -46,6 +47,7 @@ let targets: [(name: String, modules: [String], local: [String])] = [
     ("fuzz-log-line", ["ArcLogs", "ArcCore"], []),
     ("fuzz-where", ["ArcLogs", "ArcCore"], []),
     ("fuzz-otlp-traces", ["ArcTraces", "ArcCore"], ["FuzzSpans"]),
+    ("fuzz-otlp-protobuf", ["ArcTraces", "ArcCore"], ["FuzzSpans"]),
     ("fuzz-span-record", ["ArcTraces", "ArcCore"], ["FuzzSpans"]),
     ("fuzz-http-request", ["ArcHTTPServer", "ArcCore"], []),
     ("fuzz-secrets", ["ArcCore"], []),
@@ -63,7 +65,7 @@ let package = Package(
     dependencies: [.package(name: "arc", path: "..")],
     targets: [
         .target(name: "FuzzSupport"),
-        // The span checks fuzz-otlp-traces and fuzz-span-record share.
+        // The span checks fuzz-otlp-traces, fuzz-otlp-protobuf and fuzz-span-record share.
         .target(name: "FuzzSpans", dependencies: ["FuzzSupport", .product(name: "ArcTraces", package: "arc"),
                                                   .product(name: "ArcCore", package: "arc")]),
         // The piece-fed reading and error checks fuzz-zip and fuzz-gzip share.

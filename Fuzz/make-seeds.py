@@ -12,6 +12,9 @@ What each target starts from:
   log-line, where       their stderr logs (--log-format json), with --where expressions
   span-record           their span records (--trace FILE)
   otlp-traces           the OTLP/HTTP JSON bodies they sent to OTEL_EXPORTER_OTLP_ENDPOINT
+  otlp-protobuf         ExportTraceServiceRequest and ExportLogsServiceRequest bodies built with
+                        opentelemetry-proto's Python classes (.venv): every AnyValue kind,
+                        events, statuses, kinds, unknown fields; cut and over-long ones
   http-request          those requests as raw bytes, and curl's (chunked, gzip, Expect)
   workflow, toml        examples/*.toml, and TOML 1.0 specification examples (below)
   cron                  examples/crontab's schedules and cron forms from the tests
@@ -464,8 +467,68 @@ def checksum_seeds():
     put("checksum", "gzip-one-byte", gzip.compress(b"1", mtime=0))
 
 
+# Run by .venv's python (opentelemetry-proto is installed there): prints NAME HEX lines.
+OTLP_PROTOBUF_SEEDS = r"""
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+
+def kinds():
+    inner = KeyValueList(values=[KeyValue(key="zone", value=AnyValue(int_value=3))])
+    return [KeyValue(key="s", value=AnyValue(string_value="x")), KeyValue(key="b", value=AnyValue(bool_value=True)),
+            KeyValue(key="i", value=AnyValue(int_value=-5)), KeyValue(key="d", value=AnyValue(double_value=0.25)),
+            KeyValue(key="raw", value=AnyValue(bytes_value=b"\x00\xff")),
+            KeyValue(key="arr", value=AnyValue(array_value=ArrayValue(values=[AnyValue(string_value="a"),
+                     AnyValue(kvlist_value=inner), AnyValue(array_value=ArrayValue(values=[AnyValue(int_value=1)]))]))),
+            KeyValue(key="kv", value=AnyValue(kvlist_value=inner))]
+
+t0 = 1_700_000_000_000_000_000
+tr = ExportTraceServiceRequest()
+rs = tr.resource_spans.add()
+rs.resource.attributes.add(key="service.name", value=AnyValue(string_value="checkout"))
+ss = rs.scope_spans.add()
+ss.scope.name = "seed"
+root = ss.spans.add(trace_id=bytes(range(1, 17)), span_id=bytes(range(1, 9)), name="GET /cart", kind=Span.SPAN_KIND_SERVER,
+                    start_time_unix_nano=t0, end_time_unix_nano=t0 + 5_000_000, attributes=kinds())
+root.status.CopyFrom(Status(code=Status.STATUS_CODE_OK))
+child = ss.spans.add(trace_id=bytes(range(1, 17)), span_id=bytes(range(2, 10)), parent_span_id=bytes(range(1, 9)),
+                     name="SELECT", kind=Span.SPAN_KIND_CLIENT, start_time_unix_nano=t0 + 1, end_time_unix_nano=t0 + 2)
+child.status.CopyFrom(Status(code=Status.STATUS_CODE_ERROR, message="deadlock"))
+child.events.add(time_unix_nano=t0 + 1, name="retry", attributes=[KeyValue(key="n", value=AnyValue(int_value=2))])
+lr = ExportLogsServiceRequest()
+rl = lr.resource_logs.add()
+rl.resource.attributes.add(key="service.name", value=AnyValue(string_value="checkout"))
+sl = rl.scope_logs.add()
+sl.log_records.add(time_unix_nano=t0, severity_number=17, severity_text="ERROR", body=AnyValue(string_value="failed"),
+                   trace_id=bytes(range(1, 17)), span_id=bytes(range(1, 9)), attributes=kinds())
+sl.log_records.add(observed_time_unix_nano=t0, severity_number=9,
+                   body=AnyValue(kvlist_value=KeyValueList(values=kinds())))
+sl.log_records.add(body=AnyValue(array_value=ArrayValue(values=[AnyValue(int_value=1)])))
+unknown = bytes([0xA0, 0x06, 0x07, 0xA9, 0x06, 1, 2, 3, 4, 5, 6, 7, 8, 0xB2, 0x06, 1, 0x61, 0xBD, 0x06, 1, 2, 3, 4])
+t, l = tr.SerializeToString(), lr.SerializeToString()
+seeds = {"traces": t, "logs": l, "traces-unknown-fields": t + unknown, "logs-unknown-fields": l + unknown,
+         "traces-cut": t[: len(t) // 2], "logs-cut": l[: len(l) // 3], "empty-resource": b"\x0a\x00",
+         "huge-length": b"\x0a\xff\xff\xff\xff\xff\xff\xff\xff\x3f\x00"}
+for name, body in seeds.items():
+    print(name, body.hex())
+"""
+
+
+def otlp_protobuf_seeds():
+    python = VENV_BIN / "python"
+    if not python.exists():
+        print("make-seeds: no .venv python; otlp-protobuf seeds left out", file=sys.stderr)
+        return
+    out = subprocess.run([str(python), "-c", OTLP_PROTOBUF_SEEDS], check=True, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        name, hexed = line.split()
+        put("otlp-protobuf", name, bytes.fromhex(hexed))
+
+
 def main():
     checksum_seeds()
+    otlp_protobuf_seeds()
     zip_seeds()
     gzip_seeds()
     static_seeds()

@@ -50,7 +50,7 @@ public struct HTTPResponse {
     }
 
     /// The gRPC code OTLP pairs with an HTTP status.
-    static func grpcCode(_ status: Int) -> Int {
+    public static func grpcCode(_ status: Int) -> Int {
         switch status {
         case 400, 413, 415: return 3  // INVALID_ARGUMENT
         case 401: return 16           // UNAUTHENTICATED

@@ -7,7 +7,7 @@ complete -c telem-trace -n '__fish_use_subcommand' -a stats -d 'durations per sp
 complete -c telem-trace -n '__fish_use_subcommand' -a deps -d 'the service dependency map: calls, errors and time per caller -> callee'
 complete -c telem-trace -n '__fish_use_subcommand' -a export -d 'send stored spans to an OpenTelemetry collector (OTLP/HTTP)'
 complete -c telem-trace -n '__fish_use_subcommand' -a ingest -d 'store span records (NDJSON) from files or stdin'
-complete -c telem-trace -n '__fish_use_subcommand' -a serve -d 'receive spans from OpenTelemetry SDKs (OTLP/HTTP JSON) into the store'
+complete -c telem-trace -n '__fish_use_subcommand' -a serve -d 'receive spans and logs from OpenTelemetry SDKs (OTLP/HTTP) into the store'
 complete -c telem-trace -l state -r -F -d 'state database (ledger, catalog, queues, runs): a SQLite file, or postgres://... for arc-discover, arc-plan, arc-collect, arc-queue, arc-check, arc-convert and wf-run [default: $XDG_STATE_HOME/arc/state.db]'
 complete -c telem-trace -l log-level -x -a 'debug info warn error' -d 'lowest level of log line written to stderr'
 complete -c telem-trace -l log-format -x -a 'human json' -d 'log format on stderr; human on a terminal, json otherwise unless set'

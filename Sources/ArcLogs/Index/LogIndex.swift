@@ -35,28 +35,19 @@ public final class LogIndex {
                 result.fromOffset = done
             }
         }
-        let insert = """
-            INSERT INTO logs (ts_ms, level, tool, msg, trace_id, span_id, source, line)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """
         var more = true
         while more && !(stop?.requested ?? false) {
             try db.transaction {
                 var n = 0
-                let s = try db.statement(insert)
+                let s = try LogTable.statement(db)
                 while n < LogIndex.batch {
                     guard try sources.advance(source) else { more = false; break }
                     let e = source.entry
                     guard filter.accepts(e) else { continue }
-                    s.bind(1, e.ts)
-                    s.bind(2, e.isJSON ? (e.severity?.name) : nil)
-                    s.bind(3, e.string(FieldKey.toolKeys))
-                    s.bind(4, e.message)
-                    s.bind(5, e.string(FieldKey.traceKeys))
-                    s.bind(6, e.string(FieldKey.spanKeys))
-                    s.bind(7, path)
-                    s.bind(8, e.text)
-                    try s.run()
+                    try LogTable.insert(s, tsMillis: e.ts, level: e.isJSON ? (e.severity?.name) : nil,
+                                        tool: e.string(FieldKey.toolKeys), msg: e.message,
+                                        traceID: e.string(FieldKey.traceKeys), spanID: e.string(FieldKey.spanKeys),
+                                        source: path, line: e.text)
                     n += 1
                 }
                 result.lines += n

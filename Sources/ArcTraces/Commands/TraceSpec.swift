@@ -175,16 +175,28 @@ extension TraceCommand {
                            "arc-plan --dest /data --trace run.ndjson < archives.ndjson | arc-collect --trace run.ndjson; telem-trace ingest run.ndjson")])
 
     static let serve = CommandSpec(
-        name: "serve", summary: "receive spans from OpenTelemetry SDKs (OTLP/HTTP JSON) into the store",
+        name: "serve", summary: "receive spans and logs from OpenTelemetry SDKs (OTLP/HTTP) into the store",
         usage: ["[--otlp HOST:PORT] [--token-file FILE | --no-auth]"],
         description: """
-        An OTLP/HTTP receiver: POST /v1/traces with Content-Type application/json (an \
-        ExportTraceServiceRequest, ids in hex or base64) stores the spans and answers 200 \
-        {}. Bodies may be sent with Content-Length or chunked, and gzip-compressed. Protobuf \
-        bodies get 415 (configure the SDK's exporter for http/json), malformed JSON 400, \
-        other paths 404. Spans with bad ids are skipped and reported back as rejected \
-        (partialSuccess). Attribute values of every kind are kept: arrays as JSON arrays, \
-        key-value lists flattened into dotted names, bytes as base64.
+        An OTLP/HTTP receiver. POST /v1/traces (an ExportTraceServiceRequest) stores the \
+        spans where ls, show and stats read them; POST /v1/logs (an \
+        ExportLogsServiceRequest) stores the log records in the logs table telem-log \
+        search and count --db read, each as an arc log line: ts, level (from the severity \
+        number), tool (the resource's service.name), msg (the body; a body that is not a \
+        string as its JSON text), trace_id, span_id, then the attributes. A record without \
+        a time gets its observed time, else the time it came.
+
+        Both encodings are taken, as SDKs send them: Content-Type application/x-protobuf \
+        (or application/protobuf; the http/protobuf protocol, SDKs' default) and \
+        application/json (http/json; ids in hex or base64). Bodies may be sent with \
+        Content-Length or chunked, and gzip-compressed. The answer is in the request's \
+        encoding: an ExportTraceServiceResponse or ExportLogsServiceResponse (empty, or \
+        partial_success naming how many spans or records were skipped, for bad ids or \
+        times, and why), and for errors a google.rpc.Status (code, message): 400 for a \
+        malformed body (truncated, wrong lengths, messages nested over 32 deep; the \
+        message names the field), 404 for other paths, 415 for other content types. \
+        Unknown fields are skipped. Attribute values of every kind are kept: arrays as \
+        JSON arrays, key-value lists flattened into dotted names, bytes as base64.
 
         With --token-file, every request must carry Authorization: Bearer TOKEN, TOKEN \
         being the file's content with surrounding whitespace trimmed; any other request \
@@ -206,8 +218,10 @@ extension TraceCommand {
                              help: "require Authorization: Bearer TOKEN on every request, TOKEN read from FILE",
                              completion: .file),
                   .flag("no-auth", help: "listen on a non-loopback address without a token (anyone who can reach it may send spans)")],
-        examples: [Example("Receive spans from a Python service:",
-                           "telem-trace serve & OTEL_EXPORTER_OTLP_PROTOCOL=http/json OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 python app.py"),
+        examples: [Example("Receive spans and logs from a Python service:",
+                           "telem-trace serve & OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 python app.py"),
+                   Example("Find its error logs and the traces they belong to:",
+                           "telem-log search --tool checkout --level error timeout"),
                    Example("Receive spans from other machines, every request carrying the token in the file:",
                            "telem-trace serve --otlp 0.0.0.0:4318 --token-file /etc/arc/otlp-token"),
                    Example("Send a tool's spans there from another machine:",

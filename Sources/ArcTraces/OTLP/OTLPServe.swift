@@ -3,8 +3,9 @@ import ArcCore
 import ArcHTTPServer
 
 
-/// `telem-trace serve --otlp HOST:PORT`: an OTLP/HTTP JSON receiver that stores what
-/// OpenTelemetry SDKs send to /v1/traces, so ls, show and stats see other programs' traces.
+/// `telem-trace serve --otlp HOST:PORT`: an OTLP/HTTP receiver (protobuf and JSON) that
+/// stores what OpenTelemetry SDKs send to /v1/traces (so ls, show and stats see other
+/// programs' traces) and to /v1/logs (into the logs table telem-log searches).
 enum OTLPServe {
     static func run(_ tool: ToolContext) throws -> ExitStatus {
         let (host, port) = try HTTPServer.address(tool.parsed.value("otlp") ?? "127.0.0.1:4318", option: "otlp",
@@ -15,13 +16,14 @@ enum OTLPServe {
         server.token = token
         let receiver = Receiver(store: store, log: tool.log)
         server.stopOnSignals()
-        tool.log.info("listening on http://\(server.address)/v1/traces" + (token == nil ? "" : " (bearer token required)"),
+        tool.log.info("listening on http://\(server.address)/v1/traces and /v1/logs" + (token == nil ? "" : " (bearer token required)"),
                       ["address": .string(server.address), "port": .int(Int64(server.port)),
                        "auth": .string(token == nil ? "none" : "bearer")])
         server.serve { request in receiver.handle(request) }
         let totals = receiver.totals
-        tool.log.info("stopped: stored \(totals.spans) spans from \(totals.requests) requests",
-                      ["spans": .int(Int64(totals.spans)), "requests": .int(Int64(totals.requests))])
+        tool.log.info("stopped: stored \(totals.spans) spans and \(totals.logs) log records from \(totals.requests) requests",
+                      ["spans": .int(Int64(totals.spans)), "logs": .int(Int64(totals.logs)),
+                       "requests": .int(Int64(totals.requests))])
         return HTTPServer.stoppedStatus
     }
 
@@ -49,8 +51,8 @@ enum OTLPServe {
         let store: TraceStore
         let log: Logger
         private let lock = Lock()
-        private var counts = (requests: 0, spans: 0)
-        var totals: (requests: Int, spans: Int) { lock.withLock { counts } }
+        private var counts = (requests: 0, spans: 0, logs: 0)
+        var totals: (requests: Int, spans: Int, logs: Int) { lock.withLock { counts } }
         static let maxInflated = 256 << 20
 
         init(store: TraceStore, log: Logger) {
@@ -59,32 +61,50 @@ enum OTLPServe {
         }
 
         func handle(_ request: HTTPRequest) -> HTTPResponse {
-            guard request.path == "/v1/traces" else {
-                return .error(404, "no such path \(request.path); OTLP traces go to POST /v1/traces")
-            }
-            guard request.method == "POST" else { return .error(405, "use POST for /v1/traces") }
+            typealias R = OTLPResponses
+            // The encoding first: even a 404 answers a protobuf client in protobuf.
+            let encoding: R.Encoding?
             switch request.mediaType {
-            case "application/json": break
-            case "application/x-protobuf", "application/protobuf":
-                return .error(415, "protobuf bodies are not supported; configure the exporter for JSON "
-                              + "(OTEL_EXPORTER_OTLP_PROTOCOL=http/json, Content-Type: application/json)")
+            case "application/json": encoding = .json
+            case "application/x-protobuf", "application/protobuf": encoding = .protobuf
+            default: encoding = nil
+            }
+            let signal: R.Signal
+            switch request.path {
+            case "/v1/traces": signal = .traces
+            case "/v1/logs": signal = .logs
             default:
-                return .error(415, "unsupported Content-Type \(request.header("content-type") ?? "(none)"); send application/json")
+                return R.error(404, "no such path \(request.path); OTLP traces go to POST /v1/traces, logs to POST /v1/logs",
+                               encoding)
+            }
+            guard request.method == "POST" else { return R.error(405, "use POST for \(signal.path)", encoding) }
+            guard let encoding else {
+                return R.error(415, "unsupported Content-Type \(request.header("content-type") ?? "(none)"); "
+                               + "send application/x-protobuf or application/json", nil)
             }
             var body = request.body
             switch request.header("content-encoding")?.lowercased() ?? "identity" {
             case "identity", "": break
             case "gzip", "deflate":
                 guard let inflated = Gzip.decompress(body, maxOutput: Self.maxInflated) else {
-                    return .error(400, "the body is not valid gzip (or inflates past 256 MiB)")
+                    return R.error(400, "the body is not valid gzip (or inflates past 256 MiB)", encoding)
                 }
                 body = inflated
             case let other:
-                return .error(415, "unsupported Content-Encoding \(other); send gzip or none")
+                return R.error(415, "unsupported Content-Encoding \(other); send gzip or none", encoding)
             }
+            switch signal {
+            case .traces: return traces(body, encoding)
+            case .logs: return logs(body, encoding)
+            }
+        }
+
+        private func traces(_ body: [UInt8], _ encoding: OTLPResponses.Encoding) -> HTTPResponse {
             let decoded: OTLPTraceDecoder.Result
-            do { decoded = try OTLPTraceDecoder.decode(body) } catch {
-                return .error(400, "\(error)")
+            do {
+                decoded = encoding == .protobuf ? try OTLPTraceDecoder.decodeProtobuf(body) : try OTLPTraceDecoder.decode(body)
+            } catch {
+                return OTLPResponses.error(400, "\(error)", encoding)
             }
             do {
                 try lock.withLock {
@@ -94,19 +114,37 @@ enum OTLPServe {
                 }
             } catch {
                 log.error("cannot store spans: \(error)")
-                return .error(503, "cannot store spans: \(error)")
+                return OTLPResponses.error(503, "cannot store spans: \(error)", encoding)
             }
             log.debug("stored \(decoded.spans.count) spans", ["spans": .int(Int64(decoded.spans.count))])
-            guard decoded.rejected > 0 else { return HTTPResponse(status: 200, body: Array("{}".utf8)) }
-            log.warn("rejected \(decoded.rejected) spans: \(decoded.firstProblem ?? "")")
-            var b = RecordBuilder(capacity: 128)
-            b.begin()
-            b.object("partialSuccess") { o in
-                o.string("rejectedSpans", String(decoded.rejected))
-                o.string("errorMessage", decoded.firstProblem ?? "bad spans")
+            if decoded.rejected > 0 { log.warn("rejected \(decoded.rejected) spans: \(decoded.firstProblem ?? "")") }
+            return OTLPResponses.success(.traces, encoding, rejected: decoded.rejected,
+                                         problem: decoded.firstProblem ?? "bad spans")
+        }
+
+        private func logs(_ body: [UInt8], _ encoding: OTLPResponses.Encoding) -> HTTPResponse {
+            let decoded: OTLPLogDecoder.Result
+            let now = WallClock.nowNanos()
+            do {
+                decoded = encoding == .protobuf ? try OTLPLogDecoder.decodeProtobuf(body, receivedNanos: now)
+                    : try OTLPLogDecoder.decode(body, receivedNanos: now)
+            } catch {
+                return OTLPResponses.error(400, "\(error)", encoding)
             }
-            b.end()
-            return HTTPResponse(status: 200, body: Array(b.bytes.dropLast()))
+            do {
+                try lock.withLock {
+                    try LogTable.insert(decoded.rows, into: store.db)
+                    counts.requests += 1
+                    counts.logs += decoded.rows.count
+                }
+            } catch {
+                log.error("cannot store log records: \(error)")
+                return OTLPResponses.error(503, "cannot store log records: \(error)", encoding)
+            }
+            log.debug("stored \(decoded.rows.count) log records", ["logs": .int(Int64(decoded.rows.count))])
+            if decoded.rejected > 0 { log.warn("rejected \(decoded.rejected) log records: \(decoded.firstProblem ?? "")") }
+            return OTLPResponses.success(.logs, encoding, rejected: decoded.rejected,
+                                         problem: decoded.firstProblem ?? "bad log records")
         }
     }
 }

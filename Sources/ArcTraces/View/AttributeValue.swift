@@ -1,7 +1,7 @@
 import ArcCore
 
 /// An attribute value as stored: a scalar, or (from OTLP) an array or nested object.
-indirect enum AttributeValue {
+indirect enum AttributeValue: Sendable {
     case scalar(LogValue)
     case array([AttributeValue])
     case object([(String, AttributeValue)])
