@@ -112,9 +112,8 @@ def test_a_non_loopback_address_needs_a_token_or_no_auth(tenv, token_file):
 
 def test_arc_tools_send_the_token_from_otel_exporter_otlp_headers(tenv, token_file, tmp_path):
     server = Server(tenv, "--token-file", str(token_file))
-    # http/json pinned until serve takes protobuf (issue 17, the receiver's part).
     exporting = dict(tenv, OTEL_EXPORTER_OTLP_ENDPOINT=server.url, OTEL_LOGS_EXPORTER="none",
-                     ARC_STATE=str(tmp_path / "plan.db"), OTEL_EXPORTER_OTLP_PROTOCOL="http/json")
+                     ARC_STATE=str(tmp_path / "plan.db"))
     try:
         # Values are URL-encoded, as the OpenTelemetry spec has it: %20 is the space.
         sent = run("arc-plan", "--dest", str(tmp_path / "d"), input="",

@@ -24,12 +24,12 @@ enum OTLPResponses {
         switch encoding {
         case .protobuf:
             guard rejected > 0 else { return HTTPResponse(status: 200, contentType: protobufType, body: []) }
-            var partial: [UInt8] = []
-            appendVarintField(1, UInt64(rejected), to: &partial)
-            appendBytesField(2, Array((problem ?? "").utf8), to: &partial)
-            var response: [UInt8] = []
-            appendBytesField(1, partial, to: &response)  // ExportXServiceResponse.partial_success = 1
-            return HTTPResponse(status: 200, contentType: protobufType, body: response)
+            var response = ProtobufWriter(capacity: 64)
+            response.message(1) { partial in  // ExportXServiceResponse.partial_success = 1
+                partial.int64(1, Int64(rejected))
+                partial.string(2, problem ?? "")
+            }
+            return HTTPResponse(status: 200, contentType: protobufType, body: response.bytes)
         case .json:
             guard rejected > 0 else { return HTTPResponse(status: 200, body: Array("{}".utf8)) }
             var b = RecordBuilder(capacity: 128)
@@ -47,30 +47,9 @@ enum OTLPResponses {
     /// code OTLP pairs with the HTTP status.
     static func error(_ status: Int, _ message: String, _ encoding: Encoding?) -> HTTPResponse {
         guard encoding == .protobuf else { return .error(status, message) }
-        var body: [UInt8] = []
-        appendVarintField(1, UInt64(HTTPResponse.grpcCode(status)), to: &body)
-        appendBytesField(2, Array(message.utf8), to: &body)
-        return HTTPResponse(status: status, contentType: protobufType, body: body)
-    }
-
-    // The two wire forms these small messages need.
-    private static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
-        var v = value
-        while v >= 0x80 {
-            out.append(UInt8(v & 0x7F) | 0x80)
-            v >>= 7
-        }
-        out.append(UInt8(v))
-    }
-
-    private static func appendVarintField(_ number: UInt64, _ value: UInt64, to out: inout [UInt8]) {
-        appendVarint(number << 3, to: &out)
-        appendVarint(value, to: &out)
-    }
-
-    private static func appendBytesField(_ number: UInt64, _ bytes: [UInt8], to out: inout [UInt8]) {
-        appendVarint(number << 3 | 2, to: &out)
-        appendVarint(UInt64(bytes.count), to: &out)
-        out += bytes
+        var body = ProtobufWriter(capacity: 64 + message.utf8.count)
+        body.int64(1, Int64(HTTPResponse.grpcCode(status)))
+        body.string(2, message)
+        return HTTPResponse(status: status, contentType: protobufType, body: body.bytes)
     }
 }

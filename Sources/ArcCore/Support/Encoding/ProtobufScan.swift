@@ -1,6 +1,6 @@
 /// One field read out of a protobuf message without its schema: enough for the small
-/// answers a sender reads (an OTLP partial success, a google.rpc.Status message). The
-/// receiver's full reader lives in ArcTraces.
+/// answers a sender reads (an OTLP partial success, a google.rpc.Status message), with
+/// the receiver's reader.
 public enum ProtobufScan {
     public enum Value: Equatable {
         case varint(UInt64)
@@ -13,36 +13,28 @@ public enum ProtobufScan {
     /// last occurrence winning as in a parse; nil when absent or when the bytes are not
     /// a well-formed message.
     public static func field(_ path: [Int], in message: ArraySlice<UInt8>) -> Value? {
-        guard let number = path.first else { return nil }
+        guard !path.isEmpty else { return nil }
+        let bytes = Array(message)
+        return try? find(path[...], in: ProtobufReader(bytes), bytes)
+    }
+
+    private static func find(_ path: ArraySlice<Int>, in message: ProtobufReader, _ bytes: [UInt8]) throws -> Value? {
+        var r = message
         var found: Value?
-        var i = message.startIndex
-        while i < message.endIndex {
-            guard let key = varint(message, &i) else { return nil }
-            let value: Value
-            switch key & 7 {
-            case 0:
-                guard let v = varint(message, &i) else { return nil }
-                value = .varint(v)
-            case 1:
-                guard message.endIndex - i >= 8 else { return nil }
-                value = .fixed64(message[i..<i + 8].reversed().reduce(0) { $0 << 8 | UInt64($1) })
-                i += 8
-            case 2:
-                guard let length = varint(message, &i), length <= UInt64(message.endIndex - i) else { return nil }
-                value = .bytes(message[i..<i + Int(length)])
-                i += Int(length)
-            case 5:
-                guard message.endIndex - i >= 4 else { return nil }
-                value = .fixed32(message[i..<i + 4].reversed().reduce(0) { $0 << 8 | UInt32($1) })
-                i += 4
-            default:
-                return nil // groups: not in any message we read
+        while let (number, wire) = try r.nextField() {
+            guard number == path.first else {
+                try r.skip(wire)
+                continue
             }
-            guard key >> 3 == UInt64(number) else { continue }
-            if path.count == 1 {
-                found = value
-            } else if case .bytes(let nested) = value, let inner = field(Array(path.dropFirst()), in: nested) {
-                found = inner
+            switch wire {
+            case .lengthDelimited where path.count > 1:
+                if let inner = try find(path.dropFirst(), in: r.message(), bytes) { found = inner }
+            case _ where path.count > 1: try r.skip(wire)
+            case .varint: found = .varint(try r.varint())
+            case .fixed64: found = .fixed64(try r.fixed64())
+            case .fixed32: found = .fixed32(try r.fixed32())
+            case .lengthDelimited: found = .bytes(bytes[try r.lengthDelimited()])
+            case .startGroup, .endGroup: return nil
             }
         }
         return found
@@ -55,20 +47,6 @@ public enum ProtobufScan {
 
     public static func string(_ path: [Int], in message: [UInt8]) -> String? {
         if case .bytes(let b) = field(path, in: message[...]) { return String(decoding: b, as: UTF8.self) }
-        return nil
-    }
-
-    /// A varint at `i`, moving `i` past it; nil when cut short or longer than ten bytes.
-    static func varint(_ bytes: ArraySlice<UInt8>, _ i: inout Int) -> UInt64? {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < bytes.endIndex && shift < 64 {
-            let b = bytes[i]
-            i += 1
-            value |= UInt64(b & 0x7f) << shift
-            if b < 0x80 { return value }
-            shift += 7
-        }
         return nil
     }
 }

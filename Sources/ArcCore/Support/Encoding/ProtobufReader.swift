@@ -1,5 +1,5 @@
-/// Reads the protobuf wire format from a request body, field by field, for the OTLP
-/// decoders. A reader is a window (`position..<end`) on the one body array: a
+/// Reads the protobuf wire format, field by field: the OTLP receiver's decoders, and
+/// `ProtobufScan` for the small answers our exporters read. A reader is a window (`position..<end`) on the one body array: a
 /// sub-message is a narrower window on the same bytes, never a copy. Everything the
 /// sender declares is checked against what is really there before it is used: a
 /// length-delimited field claiming 2^62 bytes is an error, not an allocation.

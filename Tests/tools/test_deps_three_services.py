@@ -1,0 +1,91 @@
+"""telem-trace deps over one trace that crosses three services nobody stitched by hand: a
+Python service instrumented with the official OpenTelemetry SDK (its OTLP/HTTP protobuf
+exporter) runs a wf-run workflow whose step runs arc-collect. All three send their spans to
+one `telem-trace serve`, each through its own exporter, and the trace context travels as
+TRACEPARENT from the SDK to wf-run to the step. The map must show exactly the two calls,
+and its DOT must render with Graphviz."""
+import html
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from conftest import BIN, records, run, tool
+from test_telem_trace import Server
+
+APP = textwrap.dedent('''
+    import os, subprocess, sys
+    from opentelemetry import trace
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    provider = TracerProvider(resource=Resource.create({"service.name": "lake-app"}))
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=sys.argv[1] + "/v1/traces")))
+    tracer = provider.get_tracer("lake-app")
+    with tracer.start_as_current_span("nightly refresh") as root:
+        with tracer.start_as_current_span("run workflow", kind=trace.SpanKind.CLIENT,
+                                          attributes={"peer.service": "wf-run"}):
+            carrier = {}
+            TraceContextTextMapPropagator().inject(carrier)
+            code = subprocess.call(sys.argv[2:], env=dict(os.environ, TRACEPARENT=carrier["traceparent"]))
+    provider.shutdown()
+    print(format(root.get_span_context().trace_id, "032x"))
+    sys.exit(code)
+''')
+
+DISCOVER = ("binance", "--market", "um", "--type", "klines", "--interval", "1m",
+            "--symbol", "BTCUSDT", "--since", "2024-01-01")
+
+
+def test_deps_of_an_sdk_app_a_workflow_and_arc_collect(mirror, env, tmp_path):
+    # The tasks are planned beforehand, untraced: the trace is the app's run.
+    d = run("arc-discover", *DISCOVER, env=env)
+    assert d.status == 0, d
+    p = run("arc-plan", "--dest", str(tmp_path / "data"), input=d.stdout, env=env)
+    assert p.status == 0 and p.stdout, p
+    tasks = tmp_path / "tasks.ndjson"
+    tasks.write_text(p.stdout)
+    flow = tmp_path / "flow.toml"
+    flow.write_text(f'name = "nightly"\n[[step]]\nid = "collect"\nrun = "arc-collect < {tasks}"\n')
+    (tmp_path / "app.py").write_text(APP)
+
+    server_env = dict(env, ARC_STATE=str(tmp_path / "traces.db"))
+    server = Server(server_env)
+    try:
+        traced = dict(env, OTEL_EXPORTER_OTLP_ENDPOINT=server.url, PATH=f"{BIN}:{os.environ['PATH']}")
+        app = subprocess.run([sys.executable, str(tmp_path / "app.py"), server.url, tool("wf-run"), "run", str(flow)],
+                             env=traced, capture_output=True, text=True, timeout=120)
+        assert app.returncode == 0, app.stderr
+        assert "Failed to export" not in app.stderr, app.stderr
+        # wf-run and arc-collect log NDJSON to the app's stderr: none says spans were dropped.
+        assert not [line for line in app.stderr.splitlines() if '"otlp:' in line], app.stderr
+        trace_id = app.stdout.strip().splitlines()[-1]
+    finally:
+        code, err = server.stop()
+    assert code == 143, err
+
+    spans = run("telem-trace", "show", "--json", trace_id, env=server_env)
+    assert spans.status == 0, spans
+    services = {s["service"] for s in spans.records}
+    assert services == {"lake-app", "wf-run", "arc-collect"}, services
+
+    deps = run("telem-trace", "deps", "--json", env=server_env)
+    assert deps.status == 0, deps
+    edges = {(e["caller"], e["callee"]): e for e in deps.records}
+    assert set(edges) == {("lake-app", "wf-run"), ("wf-run", "arc-collect")}, edges
+    assert all(e["calls"] == 1 and e["errors"] == 0 for e in edges.values())
+    # The call into the workflow takes at least as long as the workflow's call into arc-collect.
+    assert edges[("lake-app", "wf-run")]["total_ms"] >= edges[("wf-run", "arc-collect")]["total_ms"]
+
+    dot = run("telem-trace", "deps", "--format", "dot", env=server_env)
+    assert dot.status == 0, dot
+    svg = subprocess.run(["dot", "-Tsvg"], input=dot.stdout, capture_output=True, text=True)
+    assert svg.returncode == 0, svg.stderr
+    text = html.unescape(svg.stdout)  # dot writes "-" as &#45;
+    for name in ("lake-app", "wf-run", "arc-collect"):
+        assert f">{name}</text>" in text
+    assert text.count('class="edge"') == 2 and text.count(">1 call</text>") == 2
