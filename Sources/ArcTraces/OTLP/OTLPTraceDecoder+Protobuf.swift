@@ -7,58 +7,14 @@ import ArcCore
 extension OTLPTraceDecoder {
     public static func decodeProtobuf(_ body: [UInt8]) throws -> Result {
         var result = Result()
-        var request = ProtobufReader(body)
         do {
-            var i = 0
-            // ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
-            while let (number, wire) = try request.nextField() {
-                guard number == 1 else { try request.skip(wire); continue }
-                try ProtobufError.at("resource_spans[\(i)]") {
-                    try request.expect(.lengthDelimited, wire, field: "resource_spans")
-                    var rs = try request.message()
-                    try resourceSpans(&rs, into: &result)
-                }
-                i += 1
+            try OTLPProtobufValues.forEachItem(in: body, names: ("resource_spans", "scope_spans", "spans")) { span, service in
+                result.add(try spanFields(&span), service: service)
             }
         } catch let e as ProtobufError {
             throw DecodeError(description: e.description)
         }
         return result
-    }
-
-    /// ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2; }.
-    /// The resource may come after the spans, so it is looked for first.
-    private static func resourceSpans(_ rs: inout ProtobufReader, into result: inout Result) throws {
-        var service: String?
-        var first = rs
-        while let (number, wire) = try first.nextField() {
-            guard number == 1 else { try first.skip(wire); continue }
-            try ProtobufError.at("resource") {
-                try first.expect(.lengthDelimited, wire, field: "resource")
-                var resource = try first.message()
-                service = try OTLPProtobufValues.serviceName(&resource)
-            }
-        }
-        var i = 0
-        while let (number, wire) = try rs.nextField() {
-            guard number == 2 else { try rs.skip(wire); continue }
-            try ProtobufError.at("scope_spans[\(i)]") {
-                try rs.expect(.lengthDelimited, wire, field: "scope_spans")
-                var scope = try rs.message()
-                // ScopeSpans { InstrumentationScope scope = 1; repeated Span spans = 2; }
-                var j = 0
-                while let (n, w) = try scope.nextField() {
-                    guard n == 2 else { try scope.skip(w); continue }
-                    try ProtobufError.at("spans[\(j)]") {
-                        try scope.expect(.lengthDelimited, w, field: "spans")
-                        var span = try scope.message()
-                        result.add(try spanFields(&span), service: service)
-                    }
-                    j += 1
-                }
-            }
-            i += 1
-        }
     }
 
     /// Span (trace.proto): ids are bytes, times fixed64, kind an enum, status a message.

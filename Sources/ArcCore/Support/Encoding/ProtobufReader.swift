@@ -126,6 +126,28 @@ public struct ProtobufReader {
     }
 }
 
+extension ProtobufReader {
+    /// Calls `body` with each occurrence of the message field `number` (a repeated field,
+    /// or a single one, read each time it comes), skipping every other field. An error
+    /// inside names where: `name[i]`, or `name` when `indexed` is false.
+    public mutating func forEachMessage(_ number: Int, named name: String, indexed: Bool = true,
+                                        _ body: (inout ProtobufReader) throws -> Void) throws {
+        var i = 0
+        while let (n, wire) = try nextField() {
+            guard n == number else {
+                try skip(wire)
+                continue
+            }
+            try ProtobufError.at(indexed ? "\(name)[\(i)]" : name) {
+                try expect(.lengthDelimited, wire, field: name)
+                var nested = try message()
+                try body(&nested)
+            }
+            i += 1
+        }
+    }
+}
+
 /// A body that is not the protobuf message expected. `path` is where (outermost first,
 /// `resource_spans[0].scope_spans[0].spans[3].attributes[1].value`), `reason` what.
 public struct ProtobufError: Error, CustomStringConvertible, Sendable {

@@ -3,18 +3,29 @@ import ArcCore
 /// The protobuf messages both the trace and the log decoder read: Resource, KeyValue,
 /// AnyValue (opentelemetry/proto/common/v1/common.proto, resource/v1/resource.proto).
 enum OTLPProtobufValues {
+    /// The walk both requests share: Export{Trace,Logs}ServiceRequest { repeated
+    /// Resource{Spans,Logs} = 1; }, each { Resource resource = 1; repeated Scope{Spans,Logs}
+    /// = 2; }, each { repeated Span / LogRecord = 2; }. Calls `item` with each span or log
+    /// record and its resource's service.name; errors name the path with `names`.
+    static func forEachItem(in body: [UInt8], names: (resource: String, scope: String, item: String),
+                            _ item: (inout ProtobufReader, _ service: String?) throws -> Void) throws {
+        var request = ProtobufReader(body)
+        try request.forEachMessage(1, named: names.resource) { group in
+            // The resource may come after the items, so it is looked for first.
+            var service: String?
+            var first = group
+            try first.forEachMessage(1, named: "resource", indexed: false) { service = try serviceName(&$0) }
+            try group.forEachMessage(2, named: names.scope) { scope in
+                try scope.forEachMessage(2, named: names.item) { try item(&$0, service) }
+            }
+        }
+    }
+
     /// Resource { repeated KeyValue attributes = 1; } -> its service.name.
     static func serviceName(_ resource: inout ProtobufReader) throws -> String? {
         var attributes: [(String, AttributeValue)] = []
-        var i = 0
-        while let (number, wire) = try resource.nextField() {
-            guard number == 1 else { try resource.skip(wire); continue }
-            try ProtobufError.at("attributes[\(i)]") {
-                try resource.expect(.lengthDelimited, wire, field: "attributes")
-                var kv = try resource.message()
-                if let pair = try keyValue(&kv) { attributes.append(pair) }
-            }
-            i += 1
+        try resource.forEachMessage(1, named: "attributes") { kv in
+            if let pair = try keyValue(&kv) { attributes.append(pair) }
         }
         return OTLPAttributes.serviceName(OTLPAttributes.flatten(attributes))
     }
