@@ -68,6 +68,28 @@ def run(name, *args, input=None, env=None, timeout=120, cwd=None):
     return Result(proc, stdout, stderr)
 
 
+def on_tty(name, *args, env, columns=100):
+    """Runs a tool with stdout on a pseudo-terminal (as a user at a shell sees it): its
+    exit status and what it wrote, with the terminal's CRLFs back to LFs."""
+    import pty
+    main, secondary = pty.openpty()
+    p = subprocess.Popen([tool(name), *args], env=dict(env, TERM="xterm", COLUMNS=str(columns)),
+                         stdout=secondary, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    os.close(secondary)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    p.wait(timeout=20)
+    os.close(main)
+    return p.returncode, out.decode().replace("\r\n", "\n")
+
+
 def wait_for(condition, what, timeout=30, interval=0.02):
     """Polls `condition` until it returns something true, and returns that; fails the test
     after `timeout` seconds. Tests wait for what they check, never a fixed time."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, free_port, records, run, tool
+from conftest import BIN, free_port, on_tty, records, run, tool
 from otlp_receiver import OTLPReceiver
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -679,38 +679,19 @@ def test_serve_takes_concurrent_clients_curl_with_expect_100_continue_and_limits
 
 
 def test_on_a_terminal_ls_and_stats_are_tables_and_show_has_colour(tenv, tmp_path):
-    import pty
     ingest(tenv, write_spans(tmp_path / "n.ndjson", NIGHTLY))
 
-    def on_tty(*args):
-        main, secondary = pty.openpty()
-        p = subprocess.Popen([tool("telem-trace"), *args], env=dict(tenv, TERM="xterm", COLUMNS="100"),
-                             stdout=secondary, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-        os.close(secondary)
-        out = b""
-        while True:
-            try:
-                chunk = os.read(main, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-        p.wait(timeout=20)
-        os.close(main)
-        return p.returncode, out.decode().replace("\r\n", "\n")
-
-    code, text = on_tty("ls")
+    code, text = on_tty("telem-trace", "ls", env=tenv)
     assert code == 0
     header, row = text.splitlines()
     assert header.split() == ["TRACE", "START", "DURATION", "SPANS", "ERRORS", "STATUS", "NAME"]
     assert row.split() == [TRACE, "2024-01-02T03:00:00.000Z", "1.20s", "5", "3", "error", "nightly"]
-    code, text = on_tty("stats")
+    code, text = on_tty("telem-trace", "stats", env=tenv)
     assert text.splitlines()[0].split() == ["NAME", "COUNT", "ERRORS", "P50", "P95", "P99", "MAX"]
     assert "collect.task" in text and "400ms" in text
-    code, text = on_tty("show", "--width", "60", TRACE)
+    code, text = on_tty("telem-trace", "show", "--width", "60", TRACE, env=tenv)
     assert "\x1b[31m\x1b[1m✗ nightly" in text and "\x1b[0m" in text
-    code, plain = on_tty("show", "--width", "60", "--no-color", TRACE)
+    code, plain = on_tty("telem-trace", "show", "--width", "60", "--no-color", TRACE, env=tenv)
     assert plain == SHOW_60
 
 

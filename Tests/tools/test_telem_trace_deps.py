@@ -4,13 +4,12 @@ instrumented with an OpenTelemetry SDK, arc-collect, a wf-run step) stored with
 Graphviz's own `dot`."""
 import json
 import os
-import pty
 import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import run, tool
+from conftest import on_tty, run, tool
 
 T1 = "4bf92f3577b34da6a3ce929d0e0e4736"
 T2 = "5bf92f3577b34da6a3ce929d0e0e4736"
@@ -226,27 +225,8 @@ def test_dot_quotes_names_with_quotes_spaces_and_backslashes(tenv):
     assert names == {(odd[0], odd[1]), (odd[1], odd[2]), (odd[0], odd[3])}
 
 
-def on_tty(env, *args):
-    main, secondary = pty.openpty()
-    p = subprocess.Popen([tool("telem-trace"), *args], env=dict(env, TERM="xterm", COLUMNS="120"),
-                         stdout=secondary, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    os.close(secondary)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(main, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    p.wait(timeout=20)
-    os.close(main)
-    return p.returncode, out.decode().replace("\r\n", "\n")
-
-
 def test_on_a_terminal_an_aligned_table(stored):
-    code, text = on_tty(stored, "deps")
+    code, text = on_tty("telem-trace", "deps", env=stored, columns=120)
     assert code == 0
     lines = text.splitlines()
     assert [l.split() for l in lines] == [
@@ -260,7 +240,7 @@ def test_on_a_terminal_an_aligned_table(stored):
     ends = {len(l) for l in lines}
     assert len(ends) == 1, lines
     # --json on a terminal, and --format dot, as asked.
-    code, text = on_tty(stored, "deps", "--json")
+    code, text = on_tty("telem-trace", "deps", "--json", env=stored, columns=120)
     assert [json.loads(l) for l in text.splitlines()] == ALL_EDGES
-    code, text = on_tty(stored, "deps", "--format", "dot")
+    code, text = on_tty("telem-trace", "deps", "--format", "dot", env=stored, columns=120)
     assert text.startswith("digraph services {")
