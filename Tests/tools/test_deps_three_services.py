@@ -1,7 +1,7 @@
 """telem-trace deps over one trace that crosses three services nobody stitched by hand: a
 Python service instrumented with the official OpenTelemetry SDK (its OTLP/HTTP protobuf
 exporter) runs a wf-run workflow whose step runs arc-collect. All three send their spans to
-one `telem-trace serve`, each through its own exporter, and the trace context travels as
+one `telem-trace serve`, each through its own exporter (their logs too), and the trace context travels as
 TRACEPARENT from the SDK to wf-run to the step. The map must show exactly the two calls,
 and its DOT must render with Graphviz."""
 import html
@@ -72,6 +72,15 @@ def test_deps_of_an_sdk_app_a_workflow_and_arc_collect(mirror, env, tmp_path):
     assert spans.status == 0, spans
     services = {s["service"] for s in spans.records}
     assert services == {"lake-app", "wf-run", "arc-collect"}, services
+
+    # The tools' log lines came over OTLP too, into the same state, named by tool and trace.
+    logs = run("telem-log", "search", "--tool", "arc-collect", "--trace", trace_id, env=server_env)
+    assert logs.status == 0, logs
+    tasks = len(p.stdout.splitlines())
+    [summary] = [r for r in logs.records if r["msg"].startswith(f"{tasks} tasks: {tasks} ok")]
+    assert summary["ok"] == tasks and summary["level"] == "info", summary
+    arc_collect = [s for s in spans.records if s["service"] == "arc-collect" and s["name"] == "arc-collect"]
+    assert [summary["span_id"]] == [s["span_id"] for s in arc_collect]
 
     deps = run("telem-trace", "deps", "--json", env=server_env)
     assert deps.status == 0, deps
