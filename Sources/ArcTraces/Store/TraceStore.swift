@@ -94,27 +94,34 @@ public final class TraceStore {
     /// default checkpoint (every 1,000 pages) copied them into the database and fsynced it
     /// every third batch, inside the writer's commit. Checkpointing every 10,000 pages (a
     /// WAL of up to 40 MB) copies a page rewritten by many batches once. Durability is the
-    /// same: a commit is in the WAL either way. And a page cache of at least 16 MiB (the
-    /// default is 2) keeps the indexes' pages between batches instead of reading them back;
-    /// a larger one set by the caller (`SpanIngest`) is kept.
+    /// same: a commit is in the WAL either way. A page cache of at least 16 MiB (the default
+    /// is 2) keeps the indexes' pages between batches instead of reading them back; a larger
+    /// one set by the caller (`SpanIngest`) is kept. And temporary files in memory: a
+    /// statement of many rows keeps a journal of the pages it changed (INSERT OR REPLACE may
+    /// abort halfway), which SQLite writes to a temporary file past 64 KiB; here it is at
+    /// most the pages of 32 rows. (This connection only writes spans; a large sort on it
+    /// would be held in memory too.)
     private func prepareForWrites() throws {
         guard !preparedForWrites else { return }
         preparedForWrites = true
         guard db.path != ":memory:" else { return }
         try db.execute("PRAGMA wal_autocheckpoint = 10000")
         try db.execute("PRAGMA temp_store = MEMORY")
-        let cache = try db.statement("PRAGMA cache_size")
-        defer { cache.reset() }
-        // Negative: KiB; positive: pages.
-        let kib = try cache.step() ? cache.int(0) : 0
-        cache.reset()
-        let pages = try db.statement("PRAGMA page_size")
-        defer { pages.reset() }
-        let pageSize = try pages.step() ? pages.int(0) : 4096
-        pages.reset()
-        if (kib < 0 ? -kib : kib * pageSize / 1024) < 16 * 1024 {
+        if try cacheKiB() < 16 * 1024 {
             try db.execute("PRAGMA cache_size = -16384")
         }
+    }
+
+    /// The connection's page cache limit in KiB (`cache_size` is in KiB when negative,
+    /// in pages when positive).
+    private func cacheKiB() throws -> Int64 {
+        func pragma(_ name: String) throws -> Int64 {
+            let s = try db.statement("PRAGMA \(name)")
+            defer { s.reset() }
+            return try s.step() ? s.int(0) : 0
+        }
+        let size = try pragma("cache_size")
+        return size < 0 ? -size : size * (try pragma("page_size")) / 1024
     }
 
     static let columns = """
