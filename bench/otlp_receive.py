@@ -323,6 +323,8 @@ def bench_otlp_receive(table, rounds, work):
         runs["protobuf"] = (tool("telem-trace"), "application/x-protobuf", pb)
     if common.BEFORE:
         runs["json-before"] = (tool("telem-trace", before=True), "application/json", js)
+        if with_pb and protobuf_taken(tool("telem-trace", before=True), db)[0]:
+            runs["protobuf-before"] = (tool("telem-trace", before=True), "application/x-protobuf", pb)
     figures = {name: [] for name in list(runs) + ["sink"]}
     for _ in range(rounds):
         for name, (binary, content_type, bodies) in runs.items():
@@ -351,8 +353,10 @@ def bench_otlp_receive(table, rounds, work):
               "spans/s", TARGET if not with_pb else "context")
     if not with_pb:
         table.add("otlp-receive peak RSS: JSON", "the 64 MB budget", 64, m["json"][1], "MB", "< 64 MB")
-    if "json-before" in m:
-        BUILDS.add(f"otlp-receive JSON, {spans} spans, 4 clients (wall)", m["json-before"][4], m["json"][4], "s")
+    for kind in ("JSON", "protobuf"):
+        if f"{kind.lower()}-before" in m:
+            BUILDS.add(f"otlp-receive {kind}, {spans} spans, {CLIENTS} clients (wall)", m[f"{kind.lower()}-before"][4],
+                       m[kind.lower()][4], "s")
     lines = [f"otlp-receive: CPU seconds of a run (medians; {os.cpu_count()} cores): "]
     for name, (_, _, client_cpu, server_cpu, wall) in m.items():
         lines.append(f"{name}: wall {wall:.2f} s, server {server_cpu:.2f} s, clients {client_cpu:.2f} s "

@@ -41,7 +41,7 @@ Rows:
             spans/s as protobuf vs the same spans as JSON (target >= 50,000/s, < 64 MB peak
             RSS, the server's VmHWM), every span counted in the store after each run; the
             clients against a sink server as their ceiling, CPU of server and clients. A
-            build that answers 415 to protobuf runs JSON only, said so. --before: JSON wall
+            build that answers 415 to protobuf runs JSON only, said so. --before: the walls
   wf-run    per-step overhead of wf-run run on 1,000 `true` steps, a chain and 8 lanes of 125
             (concurrency 8), vs the same flows in Prefect 3 (each task runs sh -c true;
             ephemeral API server, no server of its own), wall / 1,000 (target < 5 ms), and with
