@@ -36,6 +36,12 @@ Rows:
             (target: 5x faster than jq, < 64 MB). A missing rg or jq is skipped, said so
   telem-trace  telem-trace ingest of 1,000,000 span records (random ids, 20,000 traces)
             into a fresh state database vs jq -c . on the same file (target < 60 s)
+  otlp-receive  telem-trace serve storing 400 OTLP batches of 512 spans (built with
+            opentelemetry-proto) posted by 4 client processes over keep-alive connections:
+            spans/s as protobuf vs the same spans as JSON (target >= 50,000/s, < 64 MB peak
+            RSS, the server's VmHWM), every span counted in the store after each run; the
+            clients against a sink server as their ceiling, CPU of server and clients. A
+            build that answers 415 to protobuf runs JSON only, said so. --before: the walls
   wf-run    per-step overhead of wf-run run on 1,000 `true` steps, a chain and 8 lanes of 125
             (concurrency 8), vs the same flows in Prefect 3 (each task runs sh -c true;
             ephemeral API server, no server of its own), wall / 1,000 (target < 5 ms), and with
@@ -90,6 +96,7 @@ from bench.servers import Server, StaticServer  # noqa: E402
 from bench.silver import bench_silver  # noqa: E402
 from bench.telem_log import bench_telem_log  # noqa: E402
 from bench.telem_trace import bench_trace  # noqa: E402
+from bench.otlp_receive import bench_otlp_receive  # noqa: E402
 from bench.tracing import bench_tracing  # noqa: E402
 from bench.wf_run import bench_wf  # noqa: E402
 
@@ -98,7 +105,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--jobs", type=int, default=64)
-    p.add_argument("--only", default="pipeline,tracing,collect,plan,startup,memory,queue-drain,queue-pipeline,queue-memory,telem-log,telem-trace,wf-run,"
+    p.add_argument("--only", default="pipeline,tracing,collect,plan,startup,memory,queue-drain,queue-pipeline,queue-memory,telem-log,telem-trace,otlp-receive,wf-run,"
                    "silver-convert,silver-check," + ",".join(S3_ROWS))
     p.add_argument("--before", metavar="DIR",
                    help="an earlier build's bin directory, alternated with this one in the pipeline, plan and "
@@ -143,6 +150,8 @@ def main():
             bench_telem_log(table, args.rounds)
         if "telem-trace" in rows:
             bench_trace(table, args.rounds, work)
+        if "otlp-receive" in rows:
+            bench_otlp_receive(table, args.rounds, work)
         if "wf-run" in rows:
             bench_wf(table, args.rounds)
         if rows & {"silver-convert", "silver-check"}:

@@ -241,6 +241,40 @@ final class TraceStoreTests: XCTestCase {
         XCTAssertEqual(stats.first?.errors, 1)
     }
 
+    /// Inserts go in statements of many rows and the rest one by one: every span of a
+    /// batch that is not a multiple of the rows a statement takes is stored, a span sent
+    /// twice in one batch (across a statement's boundary) is stored once, the later copy,
+    /// and a row refused midway rolls the whole batch back.
+    func testLargeBatchesAreStoredWholeAndTheLastCopyWins() throws {
+        let store = try TraceStore.open(dir.file("state.db"))
+        var spans = (1...70).map { span(String($0, radix: 16), "s\($0 % 5)", Int64($0), Int64($0) + 10) }
+        spans[40] = span("1", "again", 7, 9, status: .error, message: "later")
+        try store.insert(spans)
+        let stored = try store.spans(ofTrace: trace)
+        XCTAssertEqual(stored.count, 69)
+        XCTAssertEqual(stored.first { $0.spanID == "0000000000000001" }?.name, "again")
+        XCTAssertEqual(Set(stored.map(\.spanID)), Set(spans.map(\.spanID)))
+
+        let other = "00000000000000000000000000000abc"
+        var rolledBack = (1...40).map { n -> StoredSpan in
+            var s = span(String(n, radix: 16), "r", Int64(n), Int64(n) + 1)
+            s.traceID = other
+            return s
+        }
+        rolledBack.append(rolledBack[0])
+        // A row refused after a whole statement of rows went in (the 39th, among the rows
+        // inserted one by one): the transaction is rolled back, nothing of the batch is left.
+        try store.db.execute("""
+            CREATE TEMP TRIGGER refuse BEFORE INSERT ON spans WHEN NEW.span_id = '0000000000000027'
+            BEGIN SELECT RAISE(ABORT, 'refused'); END
+            """)
+        XCTAssertThrowsError(try store.insert(rolledBack))
+        XCTAssertEqual(try store.spans(ofTrace: other).count, 0)
+        try store.db.execute("DROP TRIGGER refuse")
+        try store.insert(rolledBack)
+        XCTAssertEqual(try store.spans(ofTrace: other).count, 40)
+    }
+
     func testIngestCountsBadLinesAndCommitsWhatCameBeforeAStrictStop() throws {
         let store = try TraceStore.open(dir.file("state.db"))
         var b = RecordBuilder()
