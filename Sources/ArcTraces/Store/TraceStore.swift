@@ -89,8 +89,8 @@ public final class TraceStore {
     }
 
     /// Once per connection, before its first write. Span and trace ids are random, so a
-    /// batch of spans lands on pages all over the primary key and the `spans_name` index:
-    /// each commit appends a few hundred pages to the WAL (for 512 spans), and SQLite's
+    /// batch of spans lands on pages all over the primary key (and, before migration 8, the
+    /// name index): each commit appends a few hundred pages to the WAL (for 512 spans), and SQLite's
     /// default checkpoint (every 1,000 pages) copied them into the database and fsynced it
     /// every third batch, inside the writer's commit. Checkpointing every 10,000 pages (a
     /// WAL of up to 40 MB) copies a page rewritten by many batches once. Durability is the
