@@ -89,6 +89,7 @@ class OTLPReceiver:
         self.requests = 0
         self.bodies = []        # (path, the body as JSON: as sent, or a protobuf one's mapping)
         self.content_types = []  # of every request, in order
+        self.encodings = []     # (path, Content-Encoding or None) of every request, in order
         self.messages = []      # (path, Export*ServiceRequest) of every well-formed request
         self.lock = threading.Lock()
         self.server = None
@@ -111,8 +112,11 @@ class OTLPReceiver:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
+                encoding = self.headers.get("Content-Encoding")
+                with receiver.lock:
+                    receiver.encodings.append((self.path, encoding))
+                if encoding == "gzip":
+                    body = gzip.decompress(body)  # raises on a body that is not one whole gzip stream
                 content_type = self.headers.get("Content-Type", "")
                 status, answer = receiver._receive(self.path, content_type, body)
                 if content_type.startswith(PROTOBUF):

@@ -161,6 +161,46 @@ def test_an_unknown_protocol_warns_once_and_protobuf_is_delivered(penv, tmp_path
     assert len(receiver.spans) == 1
 
 
+def test_gzip_when_asked_per_signal_and_an_unknown_compression_warns_and_sends_plain(penv, tmp_path):
+    def plan(receiver, **variables):
+        r = run("arc-plan", "--log-level", "debug", "--dest", str(tmp_path / "d"), input="",
+                env=dict(penv, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, **variables))
+        assert r.status == 0 and "otlp:" not in r.stderr, r
+        assert receiver.errors == [] and len(receiver.spans) == 1 and receiver.log_records
+        return r
+
+    def encodings(receiver, path):
+        return {e for p, e in receiver.encodings if p == path}
+
+    with OTLPReceiver() as plain:
+        plan(plain)
+    assert encodings(plain, "/v1/traces") == {None} and encodings(plain, "/v1/logs") == {None}
+    with OTLPReceiver() as zipped:
+        plan(zipped, OTEL_EXPORTER_OTLP_COMPRESSION="gzip")
+    assert encodings(zipped, "/v1/traces") == {"gzip"} and encodings(zipped, "/v1/logs") == {"gzip"}
+    assert len(zipped.log_records) == len(plain.log_records)
+    with OTLPReceiver() as split:
+        plan(split, OTEL_EXPORTER_OTLP_COMPRESSION="gzip", OTEL_EXPORTER_OTLP_LOGS_COMPRESSION="none",
+             OTEL_EXPORTER_OTLP_PROTOCOL="http/json")
+    assert encodings(split, "/v1/traces") == {"gzip"} and encodings(split, "/v1/logs") == {None}
+    with OTLPReceiver() as receiver:
+        r = plan(receiver, OTEL_EXPORTER_OTLP_TRACES_COMPRESSION="zstd")
+    assert [json.loads(line)["msg"] for line in r.stderr.splitlines() if "zstd" in line] == \
+        ["OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=zstd is not supported (gzip or none): sending uncompressed"]
+    assert encodings(receiver, "/v1/traces") == {None}
+
+    # telem-trace export: --compression, else the variables; the strict receiver parses both.
+    ingest(penv, write_spans(tmp_path / "e.ndjson", EVERYTHING))
+    with OTLPReceiver() as receiver:
+        assert export(penv, receiver, "--compression", "gzip").status == 0
+        assert export(dict(penv, OTEL_EXPORTER_OTLP_COMPRESSION="gzip"), receiver, "--compression", "none").status == 0
+        assert export(dict(penv, OTEL_EXPORTER_OTLP_TRACES_COMPRESSION="gzip"), receiver).status == 0
+    assert [e for _, e in receiver.encodings] == ["gzip", None, "gzip"]
+    assert receiver.errors == [] and len(receiver.spans) == 3 * len(EVERYTHING)
+    r = export(penv, receiver, "--compression", "br")
+    assert r.status == 2 and "--compression" in r.stderr, r
+
+
 def test_export_protocol_flag_beats_the_environment_and_a_bad_value_is_usage(penv, tmp_path):
     ingest(penv, write_spans(tmp_path / "e.ndjson", EVERYTHING[:2]))
     with OTLPReceiver() as receiver:

@@ -38,6 +38,7 @@ complete -c telem-trace -n '__fish_seen_subcommand_from deps' -l format -x -a 't
 complete -c telem-trace -n '__fish_seen_subcommand_from deps' -l json -d 'NDJSON even on a terminal (as --format json)'
 complete -c telem-trace -n '__fish_seen_subcommand_from export' -l otlp -x -d 'the collector\'s base URL, e.g. http://127.0.0.1:4318'
 complete -c telem-trace -n '__fish_seen_subcommand_from export' -l protocol -x -a 'http/protobuf http/json' -d 'the requests\' encoding (default: from OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)'
+complete -c telem-trace -n '__fish_seen_subcommand_from export' -l compression -x -a 'none gzip' -d 'gzip the request bodies, or not (default: from OTEL_EXPORTER_OTLP_TRACES_COMPRESSION or OTEL_EXPORTER_OTLP_COMPRESSION, else none)'
 complete -c telem-trace -n '__fish_seen_subcommand_from export' -l trace-id -x -d 'only this trace (a unique prefix will do)'
 complete -c telem-trace -n '__fish_seen_subcommand_from export' -l since -x -d 'only spans that started after WHEN: a duration ago (30m, 2h, 7d) or an RFC 3339 time'
 complete -c telem-trace -n '__fish_seen_subcommand_from export' -l batch -x -d 'spans per request'

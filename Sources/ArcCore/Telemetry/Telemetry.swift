@@ -33,7 +33,7 @@ public final class Telemetry: @unchecked Sendable { // `finished` and `exportTim
     public static let environment: [EnvironmentSpec] = [
         EnvironmentSpec("TRACEPARENT", "W3C trace context; the run's span becomes its child, and the tool passes its own to the processes it starts"),
         EnvironmentSpec("ARC_TRACE_FILE", "append span records to this file (--trace)"),
-        EnvironmentSpec("OTEL_EXPORTER_OTLP_ENDPOINT", "send spans and logs over OTLP/HTTP to this base URL (/v1/traces, /v1/logs); also OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf, the default, or http/json; OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_LOGS_PROTOCOL for one signal; any other value is warned about and protobuf is sent), OTEL_EXPORTER_OTLP_HEADERS (k=v,k2=v2, values URL-encoded: Authorization=Bearer%20TOKEN; OTEL_EXPORTER_OTLP_TRACES_HEADERS or OTEL_EXPORTER_OTLP_LOGS_HEADERS for one signal), OTEL_EXPORTER_OTLP_TIMEOUT (ms; also the longest a tool waits at exit for its last batches, default 10000), OTEL_SERVICE_NAME, OTEL_SDK_DISABLED"),
+        EnvironmentSpec("OTEL_EXPORTER_OTLP_ENDPOINT", "send spans and logs over OTLP/HTTP to this base URL (/v1/traces, /v1/logs); also OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf, the default, or http/json; OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_LOGS_PROTOCOL for one signal; any other value is warned about and protobuf is sent), OTEL_EXPORTER_OTLP_COMPRESSION (gzip, or none, the default; _TRACES_ or _LOGS_ for one signal), OTEL_EXPORTER_OTLP_HEADERS (k=v,k2=v2, values URL-encoded: Authorization=Bearer%20TOKEN; OTEL_EXPORTER_OTLP_TRACES_HEADERS or OTEL_EXPORTER_OTLP_LOGS_HEADERS for one signal), OTEL_EXPORTER_OTLP_TIMEOUT (ms; also the longest a tool waits at exit for its last batches, default 10000), OTEL_SERVICE_NAME, OTEL_SDK_DISABLED"),
         EnvironmentSpec("ARC_METRICS_FILE", "write Prometheus metrics here (--metrics-file)"),
         EnvironmentSpec("ARC_PUSHGATEWAY", "push Prometheus metrics here (--pushgateway)"),
     ]
@@ -52,12 +52,12 @@ public final class Telemetry: @unchecked Sendable { // `finished` and `exportTim
         if let otlp { OTLPProtocol.warnOnce(otlp.warnings, log) }
         if let otlp, let url = otlp.tracesURL {
             exporters.append(OTLPSpanExporter(url: url, headers: otlp.tracesHeaders, service: service, timeout: otlp.timeout,
-                                              protocol: otlp.tracesProtocol))
+                                              protocol: otlp.tracesProtocol, compression: otlp.tracesCompression))
         }
         let logs = otlp.flatMap { otlp in
             otlp.logsURL.map { url in
                 OTLPBatcher<OTLPLogRecord>(url: url, headers: otlp.logsHeaders, contentType: otlp.logsProtocol.contentType,
-                                           what: "log records", timeout: otlp.timeout) { [logsProtocol = otlp.logsProtocol] in
+                                           compression: otlp.logsCompression, what: "log records", timeout: otlp.timeout) { [logsProtocol = otlp.logsProtocol] in
                     switch logsProtocol {
                     case .protobuf: return OTLPProtobuf.logs($0, service: service)
                     case .json: return OTLPJSON.logs($0, service: service)

@@ -131,7 +131,7 @@ extension TraceCommand {
 
     static let export = CommandSpec(
         name: "export", summary: "send stored spans to an OpenTelemetry collector (OTLP/HTTP)",
-        usage: ["[--otlp URL] [--protocol http/protobuf|http/json] [--trace-id ID] [--since WHEN]"],
+        usage: ["[--otlp URL] [--protocol http/protobuf|http/json] [--compression gzip|none] [--trace-id ID] [--since WHEN]"],
         description: """
         POSTs the stored spans (all, one trace, or those since WHEN) to URL/v1/traces over \
         OTLP/HTTP, --batch spans per request, grouped by service. A URL that already \
@@ -140,7 +140,8 @@ extension TraceCommand {
         OTEL_EXPORTER_OTLP_TRACES_HEADERS) are sent either way. \
         Requests are protobuf unless --protocol, or else OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or \
         OTEL_EXPORTER_OTLP_PROTOCOL, says http/json (another value in those is warned about, \
-        and protobuf is sent). \
+        and protobuf is sent). Bodies are gzip-compressed when --compression, or else \
+        OTEL_EXPORTER_OTLP_TRACES_COMPRESSION or OTEL_EXPORTER_OTLP_COMPRESSION, says gzip. \
         Attribute values that are arrays or objects are sent as their JSON text.
 
         A receiver that cannot be reached stops the export at once (exit 3). A request the \
@@ -151,6 +152,9 @@ extension TraceCommand {
                   OptionSpec("protocol", valueName: "PROTOCOL",
                              help: "the requests' encoding (default: from OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)",
                              choices: OTLPProtocol.allCases.map(\.rawValue)),
+                  OptionSpec("compression", valueName: "KIND",
+                             help: "gzip the request bodies, or not (default: from OTEL_EXPORTER_OTLP_TRACES_COMPRESSION or OTEL_EXPORTER_OTLP_COMPRESSION, else none)",
+                             choices: OTLPCompression.allCases.map(\.rawValue)),
                   OptionSpec("trace-id", valueName: "ID", help: "only this trace (a unique prefix will do)"),
                   sinceOption,
                   OptionSpec("batch", valueName: "N", help: "spans per request", defaultValue: "512"),

@@ -18,6 +18,14 @@ enum OTLPExport {
             OTLPProtocol.warnOnce(warning.map { [$0] } ?? [], tool.log)
         }
         var headers = ["Content-Type: " + encoding.contentType]
+        let compression: OTLPCompression
+        if let given = p.value("compression") {
+            compression = OTLPCompression(rawValue: given) ?? .none // the parser allows only the two
+        } else {
+            let (fromEnvironment, warning) = OTLPCompression.fromEnvironment(signal: "TRACES")
+            compression = fromEnvironment
+            OTLPProtocol.warnOnce(warning.map { [$0] } ?? [], tool.log)
+        }
         if let given = p.value("otlp") {
             url = tracesURL(given)
         } else if let fromEnvironment = endpoint?.tracesURL {
@@ -34,7 +42,8 @@ enum OTLPExport {
             guard let id = try store.resolve(prefix: given) else { throw TraceLookupError.notFound(given) }
             traceID = id
         }
-        let sender = Sender(url: url, headers: headers, encoding: encoding, timeout: timeout, log: tool.log)
+        let sender = Sender(url: url, headers: headers, encoding: encoding, compression: compression, timeout: timeout,
+                            log: tool.log)
         var batch: [SpanRecord] = []
         batch.reserveCapacity(batchSize)
         try store.forEachSpan(trace: traceID, since: try TraceCommand.since(p)) { span in
@@ -61,16 +70,19 @@ enum OTLPExport {
         let url: String
         let headers: [String]
         let encoding: OTLPProtocol
+        let compression: OTLPCompression
         let timeout: Double
         let log: Logger
         private(set) var sent = 0
         private(set) var rejected = 0
         private(set) var requests = 0
 
-        init(url: String, headers: [String], encoding: OTLPProtocol, timeout: Double, log: Logger) {
+        init(url: String, headers: [String], encoding: OTLPProtocol, compression: OTLPCompression, timeout: Double,
+             log: Logger) {
             self.url = url
             self.headers = headers
             self.encoding = encoding
+            self.compression = compression
             self.timeout = timeout
             self.log = log
         }
@@ -78,9 +90,14 @@ enum OTLPExport {
         /// One request. Unreachable: throws (exit 3) at once. 429 and 5xx: two retries.
         /// Another status, or spans the receiver reports rejected: counted, and on.
         func send(_ spans: [SpanRecord]) throws {
-            let body = switch encoding {
+            var body = switch encoding {
             case .protobuf: OTLPProtobuf.traces(spans, defaultService: "unknown_service")
             case .json: OTLPJSON.traces(spans, defaultService: "unknown_service")
+            }
+            var headers = self.headers
+            if compression == .gzip, let compressed = Gzip.compress(body) {
+                body = compressed
+                headers.append("Content-Encoding: gzip")
             }
             var attempt = 0
             while true {

@@ -1,6 +1,6 @@
 import CZlib
 
-/// Inflating whole gzip (or zlib) streams held in memory: a `Content-Encoding: gzip` body
+/// Whole gzip (or zlib) streams held in memory: a `Content-Encoding: gzip` body
 /// (OpenTelemetry exporters compress when configured to) or a small `.gz` file.
 public enum Gzip {
     public enum Header: Sendable {
@@ -46,5 +46,28 @@ public enum Gzip {
                 if stream.avail_in == 0 && produced == 0 { return nil }
             }
         }
+    }
+
+    /// `input` as one gzip member at zlib's default level (what an OTLP exporter sends
+    /// with `Content-Encoding: gzip`); nil only when zlib cannot start (out of memory).
+    public static func compress(_ input: [UInt8]) -> [UInt8]? {
+        var stream = z_stream()
+        guard arc_deflate_init2(&stream, Z_DEFAULT_COMPRESSION, 15 + 16) == Z_OK else { return nil }
+        defer { deflateEnd(&stream) }
+        // deflateBound is room for the whole stream: one deflate call finishes it.
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))))
+        var input = input
+        let rc = input.withUnsafeMutableBufferPointer { inBuffer in
+            output.withUnsafeMutableBufferPointer { outBuffer in
+                stream.next_in = inBuffer.baseAddress
+                stream.avail_in = uInt(inBuffer.count)
+                stream.next_out = outBuffer.baseAddress
+                stream.avail_out = uInt(outBuffer.count)
+                return deflate(&stream, Z_FINISH)
+            }
+        }
+        guard rc == Z_STREAM_END else { return nil }
+        output.removeSubrange(Int(stream.total_out)...)
+        return output
     }
 }

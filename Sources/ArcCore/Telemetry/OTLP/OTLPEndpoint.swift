@@ -6,12 +6,14 @@
 /// `OTEL_EXPORTER_OTLP_TRACES_HEADERS` / `..._LOGS_HEADERS` as the SDKs do, and
 /// `OTEL_SDK_DISABLED=true`, `OTEL_TRACES_EXPORTER=none`, `OTEL_LOGS_EXPORTER=none`, and
 /// `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds, default 10,000 as the spec has it), and
-/// each signal's encoding (OTLPProtocol).
+/// each signal's encoding (OTLPProtocol) and compression (OTLPCompression).
 public struct OTLPEndpoint: Sendable {
     public var tracesURL: String?
     public var logsURL: String?
     public var tracesProtocol: OTLPProtocol
     public var logsProtocol: OTLPProtocol
+    public var tracesCompression: OTLPCompression = .none
+    public var logsCompression: OTLPCompression = .none
     /// Protocol variables set to what we do not speak: `OTLPProtocol.warnOnce` them.
     public var warnings: [String]
     /// `Name: value` lines for each signal's requests. They may hold secrets: never logged.
@@ -47,14 +49,29 @@ public struct OTLPEndpoint: Sendable {
         // A protocol is only read (and warned about) for a signal that is sent.
         let tracesProtocol = traces == nil ? (.protobuf, nil) : OTLPProtocol.fromEnvironment(signal: "TRACES", get)
         let logsProtocol = logs == nil ? (.protobuf, nil) : OTLPProtocol.fromEnvironment(signal: "LOGS", get)
+        let tracesCompression = traces == nil ? (.none, nil) : OTLPCompression.fromEnvironment(signal: "TRACES", get)
+        let logsCompression = logs == nil ? (.none, nil) : OTLPCompression.fromEnvironment(signal: "LOGS", get)
         var warnings: [String] = []
-        for warning in [tracesProtocol.warning, logsProtocol.warning].compactMap({ $0 }) where !warnings.contains(warning) {
+        for warning in [tracesProtocol.warning, logsProtocol.warning, tracesCompression.warning, logsCompression.warning]
+            .compactMap({ $0 }) where !warnings.contains(warning) {
             warnings.append(warning)
         }
-        return OTLPEndpoint(tracesURL: traces, logsURL: logs,
-                            tracesHeaders: headers(signal: "TRACES", get), logsHeaders: headers(signal: "LOGS", get),
-                            timeout: millis / 1000, tracesProtocol: tracesProtocol.0, logsProtocol: logsProtocol.0,
-                            warnings: warnings)
+        var endpoint = OTLPEndpoint(tracesURL: traces, logsURL: logs,
+                                    tracesHeaders: headers(signal: "TRACES", get), logsHeaders: headers(signal: "LOGS", get),
+                                    timeout: millis / 1000, tracesProtocol: tracesProtocol.0, logsProtocol: logsProtocol.0,
+                                    warnings: warnings)
+        endpoint.tracesCompression = tracesCompression.0
+        endpoint.logsCompression = logsCompression.0
+        return endpoint
+    }
+
+    /// One signal's setting `name` (`PROTOCOL`, `COMPRESSION`): `OTEL_EXPORTER_OTLP_{signal}_{name}`,
+    /// else `OTEL_EXPORTER_OTLP_{name}`, with the variable it came from; nil when neither is set.
+    static func setting(_ name: String, signal: String, _ get: (String) -> String?) -> (variable: String, value: String)? {
+        for variable in ["OTEL_EXPORTER_OTLP_\(signal)_\(name)", "OTEL_EXPORTER_OTLP_\(name)"] {
+            if let value = get(variable)?.trimmed(), !value.isEmpty { return (variable, value) }
+        }
+        return nil
     }
 
     /// The headers for one signal (`TRACES`, `LOGS`): its own variable when set, else the

@@ -9,6 +9,7 @@ public final class OTLPBatcher<Item: Sendable>: @unchecked Sendable { // the que
     public let url: String
     private let headers: [String]
     private let contentType: String
+    private let compression: OTLPCompression
     private let timeout: Double
     private let encode: @Sendable ([Item]) -> [UInt8]
     private let what: String
@@ -30,11 +31,13 @@ public final class OTLPBatcher<Item: Sendable>: @unchecked Sendable { // the que
     private var thread: WorkerThread?
 
     /// `what` names the items in the report ("spans", "log records"); `encode` writes a
-    /// batch in the encoding `contentType` names.
-    public init(url: String, headers: [String], contentType: String, what: String, timeout: Double = 10,
-                capacity: Int = 8192, batchSize: Int = 512, encode: @escaping @Sendable ([Item]) -> [UInt8]) {
+    /// batch in the encoding `contentType` names, and `compression` says how it travels.
+    public init(url: String, headers: [String], contentType: String, compression: OTLPCompression = .none, what: String,
+                timeout: Double = 10, capacity: Int = 8192, batchSize: Int = 512,
+                encode: @escaping @Sendable ([Item]) -> [UInt8]) {
         self.url = url
         self.contentType = contentType
+        self.compression = compression
         self.timeout = timeout
         self.headers = headers
         self.what = what
@@ -98,12 +101,17 @@ public final class OTLPBatcher<Item: Sendable>: @unchecked Sendable { // the que
     /// 429, 502, 503, 504) gets a second try a moment later, as the spec's exporters do;
     /// one, not more, so a dead collector costs the work nothing.
     private func send(_ batch: [Item]) -> String? {
-        let body = encode(batch)
+        var body = encode(batch)
+        var requestHeaders = ["Content-Type: " + contentType] + headers
+        if compression == .gzip, let compressed = Gzip.compress(body) {
+            body = compressed
+            requestHeaders.append("Content-Encoding: gzip")
+        }
         var failure: String?
         for attempt in 0..<2 {
             if attempt > 0 { usleep(200_000) }
             do {
-                let response = try SimpleHTTP.request(url, method: "POST", headers: ["Content-Type: " + contentType] + headers,
+                let response = try SimpleHTTP.request(url, method: "POST", headers: requestHeaders,
                                                       body: body, timeout: timeout, connectTimeout: min(timeout, 2))
                 if (200..<300).contains(response.status) { return nil }
                 let text = OTLPAnswer.describe(response, limit: 200)
@@ -147,9 +155,10 @@ public final class OTLPBatcher<Item: Sendable>: @unchecked Sendable { // the que
 public final class OTLPSpanExporter: SpanExporter, Sendable {
     let batcher: OTLPBatcher<SpanRecord>
 
-    public init(url: String, headers: [String], service: String, timeout: Double = 10, protocol: OTLPProtocol = .protobuf) {
-        batcher = OTLPBatcher(url: url, headers: headers, contentType: `protocol`.contentType, what: "spans",
-                              timeout: timeout) { spans in
+    public init(url: String, headers: [String], service: String, timeout: Double = 10, protocol: OTLPProtocol = .protobuf,
+                compression: OTLPCompression = .none) {
+        batcher = OTLPBatcher(url: url, headers: headers, contentType: `protocol`.contentType, compression: compression,
+                              what: "spans", timeout: timeout) { spans in
             switch `protocol` {
             case .protobuf: return OTLPProtobuf.traces(spans, defaultService: service)
             case .json: return OTLPJSON.traces(spans, defaultService: service)

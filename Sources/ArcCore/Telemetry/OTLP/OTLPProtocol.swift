@@ -1,3 +1,19 @@
+/// Whether OTLP/HTTP request bodies are compressed: `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION` /
+/// `OTEL_EXPORTER_OTLP_LOGS_COMPRESSION`, else `OTEL_EXPORTER_OTLP_COMPRESSION`; `gzip`, or
+/// `none` (the spec's default). Any other value is warned about once and nothing is
+/// compressed.
+public enum OTLPCompression: String, Sendable, CaseIterable {
+    case none
+    case gzip
+
+    public static func fromEnvironment(signal: String, _ get: (String) -> String? = FileSystem.environment)
+        -> (OTLPCompression, warning: String?) {
+        guard let (variable, value) = OTLPEndpoint.setting("COMPRESSION", signal: signal, get) else { return (.none, nil) }
+        if let known = OTLPCompression(rawValue: value.lowercased()) { return (known, nil) }
+        return (.none, "\(variable)=\(value) is not supported (gzip or none): sending uncompressed")
+    }
+}
+
 /// How OTLP/HTTP requests are encoded: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` /
 /// `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`; `http/protobuf`
 /// (the spec's default) or `http/json`. Any other value (`grpc`) is warned about once and
@@ -17,12 +33,9 @@ public enum OTLPProtocol: String, Sendable, CaseIterable {
     /// variable that decided it names one we do not speak.
     public static func fromEnvironment(signal: String, _ get: (String) -> String? = FileSystem.environment)
         -> (OTLPProtocol, warning: String?) {
-        for variable in ["OTEL_EXPORTER_OTLP_\(signal)_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"] {
-            guard let value = get(variable)?.trimmed(), !value.isEmpty else { continue }
-            if let known = OTLPProtocol(rawValue: value.lowercased()) { return (known, nil) }
-            return (.protobuf, "\(variable)=\(value) is not supported (http/protobuf or http/json): sending http/protobuf")
-        }
-        return (.protobuf, nil)
+        guard let (variable, value) = OTLPEndpoint.setting("PROTOCOL", signal: signal, get) else { return (.protobuf, nil) }
+        if let known = OTLPProtocol(rawValue: value.lowercased()) { return (known, nil) }
+        return (.protobuf, "\(variable)=\(value) is not supported (http/protobuf or http/json): sending http/protobuf")
     }
 
     /// Warnings already given: the tool's own telemetry and `telem-trace export` read
