@@ -84,16 +84,21 @@ final class HTTPConnection: @unchecked Sendable { // owned by its connection's t
         let target = String(requestLine[1])
         var request = HTTPRequest(method: String(requestLine[0]), path: String(target.split(separator: "?", maxSplits: 1).first ?? ""),
                                   version: String(requestLine[2]), headers: headers, body: [])
-        try authenticate(&request)
-        if request.header("expect")?.lowercased() == "100-continue" {
-            try send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
-        }
-        if request.header("transfer-encoding")?.lowercased().contains("chunked") == true {
-            request.body = try readChunked()
-        } else if let length = request.header("content-length") {
-            guard let n = Int(length), n >= 0 else { throw HTTPReadError(status: 400, message: "bad Content-Length") }
-            guard n <= maxBody else { throw HTTPReadError(status: 413, message: "body over \(maxBody) bytes") }
-            request.body = try readExactly(n)
+        do {
+            try authenticate(&request)
+            if request.header("expect")?.lowercased() == "100-continue" {
+                try send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+            }
+            if request.header("transfer-encoding")?.lowercased().contains("chunked") == true {
+                request.body = try readChunked()
+            } else if let length = request.header("content-length") {
+                guard let n = Int(length), n >= 0 else { throw HTTPReadError(status: 400, message: "bad Content-Length") }
+                guard n <= maxBody else { throw HTTPReadError(status: 413, message: "body over \(maxBody) bytes") }
+                request.body = try readExactly(n)
+            }
+        } catch var refused as HTTPReadError {
+            refused.head = request
+            throw refused
         }
         return request
     }

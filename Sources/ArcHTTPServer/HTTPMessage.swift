@@ -2,7 +2,7 @@ import ArcCore
 
 /// One HTTP/1.1 request as the server read it: the body complete (de-chunked), header
 /// names lower-cased.
-public struct HTTPRequest {
+public struct HTTPRequest: Sendable {
     public var method: String
     /// The path without the query string.
     public var path: String
@@ -24,7 +24,7 @@ public struct HTTPRequest {
     }
 }
 
-public struct HTTPResponse {
+public struct HTTPResponse: Sendable {
     public var status: Int
     public var contentType: String
     /// Headers besides Content-Type, Content-Length and Connection (`WWW-Authenticate`).
@@ -94,6 +94,9 @@ struct HTTPReadError: Error {
     let status: Int
     let message: String
     var headers: [(name: String, value: String)] = []
+    /// The request's head (its body not read) when the refusal came after it: a 401 or a
+    /// 413. A server may answer in the encoding its Content-Type asks for.
+    var head: HTTPRequest?
 
     var response: HTTPResponse { .error(status, message, headers: headers) }
 }

@@ -5,7 +5,7 @@ import ArcCore
 /// connection (keep-alive: many requests per connection), Content-Length and chunked
 /// bodies. Enough for receivers on a loopback or LAN address (`telem-trace serve`), not a
 /// general web server: no TLS, no pipelining beyond reading requests in order.
-/// `maxBody`, `maxConnections` and `token` are set before `serve`; the rest is behind `lock`.
+/// `maxBody`, `maxConnections`, `refusalBody` and `token` are set before `serve`; the rest is behind `lock`.
 public final class HTTPServer: @unchecked Sendable { // `stopped` and `active` are guarded by `lock`
     public let host: String
     /// The bound port (the one picked when 0 was asked for).
@@ -16,6 +16,10 @@ public final class HTTPServer: @unchecked Sendable { // `stopped` and `active` a
     private var active = 0
     public var maxBody = 64 << 20
     public var maxConnections = 128
+    /// The answer to a request this server refuses after reading its head (401 without the
+    /// token, 413 for a body over `maxBody`), given its status, reason and head; nil, or
+    /// none set: the JSON Status body. OTLP answers a protobuf request in protobuf.
+    public var refusalBody: (@Sendable (_ status: Int, _ message: String, _ head: HTTPRequest) -> HTTPResponse?)?
     /// When set, every request must carry `Authorization: Bearer <token>`; others get 401.
     public var token: BearerToken?
 
@@ -145,7 +149,12 @@ public final class HTTPServer: @unchecked Sendable { // `stopped` and `active` a
                 try connection.respond(response, keepAlive: keep)
                 if !keep { return }
             } catch let error as HTTPReadError {
-                try? connection.respond(error.response, keepAlive: false)
+                var response = error.response
+                if let head = error.head, let custom = refusalBody?(error.status, error.message, head) {
+                    response = custom
+                    response.headers += error.headers // WWW-Authenticate
+                }
+                try? connection.respond(response, keepAlive: false)
                 connection.lingeringClose()
                 return
             } catch {

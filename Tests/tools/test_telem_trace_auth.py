@@ -63,6 +63,41 @@ def test_with_a_token_file_only_requests_carrying_the_token_are_stored(tenv, tok
     assert TOKEN not in err and "s3cr3t" not in err, "the token never reaches the log"
 
 
+def test_refusals_before_the_body_answer_a_protobuf_request_in_protobuf(tenv, token_file):
+    """401 (no token) and 413 (a body over 64 MiB) are decided from the request's head,
+    before the handler; OTLP still wants a google.rpc.Status in the request's encoding."""
+    import http.client
+    from google.rpc import status_pb2
+    server = Server(tenv, "--token-file", str(token_file))
+    try:
+        def head_only(headers):
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            conn.putrequest("POST", "/v1/traces")
+            for k, v in headers.items():
+                conn.putheader(k, v)
+            conn.endheaders()  # the body never comes: the answer must not wait for it
+            r = conn.getresponse()
+            answer = (r.status, r.getheader("Content-Type"), r.getheader("WWW-Authenticate"), r.read())
+            conn.close()
+            return answer
+
+        protobuf = {"Content-Type": "application/x-protobuf", "Content-Length": "10"}
+        status, ctype, challenge, body = head_only(protobuf)
+        assert (status, ctype, challenge) == (401, "application/x-protobuf", "Bearer")
+        assert status_pb2.Status.FromString(body) == status_pb2.Status(code=16, message="missing Authorization: Bearer token")
+        status, ctype, _, body = head_only(dict(protobuf, **{"Content-Length": str(65 << 20)}, **bearer()))
+        assert (status, ctype) == (413, "application/x-protobuf")
+        assert status_pb2.Status.FromString(body).message == f"body over {64 << 20} bytes"
+        # JSON requests, and those of no known type, keep the JSON Status.
+        status, ctype, _, body = head_only({"Content-Type": "application/json", "Content-Length": "10"})
+        assert (status, ctype, json.loads(body)["code"]) == (401, "application/json", 16)
+        status, ctype, _, _ = head_only({"Content-Type": "text/plain", "Content-Length": str(65 << 20), **bearer()})
+        assert (status, ctype) == (413, "application/json")
+    finally:
+        code, err = server.stop()
+    assert code == 143, err
+
+
 def test_a_token_file_others_can_read_draws_a_warning_and_bad_files_are_usage_errors(tenv, token_file, tmp_path):
     token_file.chmod(0o644)
     server = Server(tenv, "--token-file", str(token_file))

@@ -6,7 +6,18 @@ import ArcHTTPServer
 /// when nothing was rejected) and google.rpc.Status for errors; for JSON the same
 /// messages in the protobuf JSON mapping (`{}`, `{"partialSuccess": …}`, `{"code", "message"}`).
 enum OTLPResponses {
-    enum Encoding { case json, protobuf }
+    enum Encoding {
+        case json, protobuf
+
+        /// From the request's Content-Type; nil for one OTLP does not define.
+        init?(_ request: HTTPRequest) {
+            switch request.mediaType {
+            case "application/json": self = .json
+            case "application/x-protobuf", "application/protobuf": self = .protobuf
+            default: return nil
+            }
+        }
+    }
 
     enum Signal {
         case traces, logs

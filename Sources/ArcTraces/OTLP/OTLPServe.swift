@@ -14,6 +14,10 @@ enum OTLPServe {
         let store = try TraceStore.open(tool.statePath)
         let server = try HTTPServer(host: host, port: port)
         server.token = token
+        // A 401 or 413 is decided before the handler runs; it too answers in the request's encoding.
+        server.refusalBody = { status, message, head in
+            OTLPResponses.Encoding(head).map { OTLPResponses.error(status, message, $0) }
+        }
         let receiver = Receiver(store: store, log: tool.log)
         server.stopOnSignals()
         tool.log.info("listening on http://\(server.address)/v1/traces and /v1/logs" + (token == nil ? "" : " (bearer token required)"),
@@ -63,12 +67,7 @@ enum OTLPServe {
         func handle(_ request: HTTPRequest) -> HTTPResponse {
             typealias R = OTLPResponses
             // The encoding first: even a 404 answers a protobuf client in protobuf.
-            let encoding: R.Encoding?
-            switch request.mediaType {
-            case "application/json": encoding = .json
-            case "application/x-protobuf", "application/protobuf": encoding = .protobuf
-            default: encoding = nil
-            }
+            let encoding = R.Encoding(request)
             let signal: R.Signal
             switch request.path {
             case "/v1/traces": signal = .traces
