@@ -9,7 +9,7 @@ enum DepsCommand {
         let format = try outputFormat(p)
         let since = try TraceCommand.since(p)
         let name = p.value("name").map(Glob.init)
-        let (store, badLines) = try readStore(tool)
+        let (store, badLines) = try TraceCommand.readStoreCountingBadLines(tool)
         var traceID: String?
         if let given = p.value("trace-id") {
             guard let id = try store.resolve(prefix: given) else {
@@ -55,17 +55,6 @@ enum DepsCommand {
         }
         if p.flag("json") && format != .json { throw UsageError("--json and --format \(text) contradict each other") }
         return format
-    }
-
-    /// The state database, or the --file span files read into a database in memory (bad
-    /// lines reported with their file and line, as ingest reports them), with how many
-    /// lines were bad.
-    static func readStore(_ tool: ToolContext) throws -> (TraceStore, badLines: Int) {
-        let files = tool.parsed.list("file")
-        guard !files.isEmpty else { return (try TraceStore.open(tool.statePath), 0) }
-        let store = try TraceStore.inMemory()
-        let outcome = try SpanIngest(store: store, log: tool.log).run(paths: files, strict: false)
-        return (store, outcome.badLines)
     }
 
     /// No edge: one line on stderr saying what was read (and where the spans went, when

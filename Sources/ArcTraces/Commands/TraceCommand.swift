@@ -27,11 +27,17 @@ public enum TraceCommand {
     /// The store ls, show and stats read: the state database, or (--file) the given span
     /// files loaded into a database in memory, bad lines reported as ingest reports them.
     static func readStore(_ tool: ToolContext) throws -> TraceStore {
+        try readStoreCountingBadLines(tool).store
+    }
+
+    /// The same, with how many lines of the files were bad (`deps` exits 1 for them, as
+    /// ingest does).
+    static func readStoreCountingBadLines(_ tool: ToolContext) throws -> (store: TraceStore, badLines: Int) {
         let files = tool.parsed.list("file")
-        guard !files.isEmpty else { return try TraceStore.open(tool.statePath) }
+        guard !files.isEmpty else { return (try TraceStore.open(tool.statePath), 0) }
         let store = try TraceStore.inMemory()
-        _ = try SpanIngest(store: store, log: tool.log).run(paths: files, strict: false)
-        return store
+        let outcome = try SpanIngest(store: store, log: tool.log).run(paths: files, strict: false)
+        return (store, outcome.badLines)
     }
 
     /// With no --file but ARC_TRACE_FILE set, the tools wrote their spans to that file, not
