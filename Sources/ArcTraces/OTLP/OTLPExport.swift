@@ -9,23 +9,9 @@ enum OTLPExport {
         let p = tool.parsed
         let endpoint = OTLPEndpoint.fromEnvironment()
         let url: String
-        let encoding: OTLPProtocol
-        if let given = p.value("protocol") {
-            encoding = OTLPProtocol(rawValue: given) ?? .protobuf // the parser allows only the two
-        } else {
-            let (fromEnvironment, warning) = OTLPProtocol.fromEnvironment(signal: "TRACES")
-            encoding = fromEnvironment
-            OTLPProtocol.warnOnce(warning.map { [$0] } ?? [], tool.log)
-        }
+        let encoding: OTLPProtocol = setting("protocol", tool)
         var headers = ["Content-Type: " + encoding.contentType]
-        let compression: OTLPCompression
-        if let given = p.value("compression") {
-            compression = OTLPCompression(rawValue: given) ?? .none // the parser allows only the two
-        } else {
-            let (fromEnvironment, warning) = OTLPCompression.fromEnvironment(signal: "TRACES")
-            compression = fromEnvironment
-            OTLPProtocol.warnOnce(warning.map { [$0] } ?? [], tool.log)
-        }
+        let compression: OTLPCompression = setting("compression", tool)
         if let given = p.value("otlp") {
             url = tracesURL(given)
         } else if let fromEnvironment = endpoint?.tracesURL {
@@ -58,6 +44,15 @@ enum OTLPExport {
                       + (sender.rejected > 0 ? "; \(sender.rejected) rejected" : ""),
                       ["spans": .int(Int64(sender.sent)), "rejected": .int(Int64(sender.rejected)), "url": .string(url)])
         return sender.rejected > 0 ? .failures : .ok
+    }
+
+    /// Option `name` when given (the parser allows only the setting's values), else the
+    /// environment's value for traces, warned about once when it is not one we speak.
+    static func setting<S: OTLPSetting>(_ name: String, _ tool: ToolContext) -> S {
+        if let given = tool.parsed.value(name), let value = S(rawValue: given) { return value }
+        let (value, warning) = S.fromEnvironment(signal: "TRACES", FileSystem.environment)
+        OTLPProtocol.warnOnce(warning.map { [$0] } ?? [], tool.log)
+        return value
     }
 
     /// A base URL gets `/v1/traces`; one that already names it is kept.

@@ -2,7 +2,7 @@
 /// `OTEL_EXPORTER_OTLP_LOGS_COMPRESSION`, else `OTEL_EXPORTER_OTLP_COMPRESSION`; `gzip`, or
 /// `none` (the spec's default). Any other value is warned about once and nothing is
 /// compressed.
-public enum OTLPCompression: String, Sendable, CaseIterable {
+public enum OTLPCompression: String, Sendable, CaseIterable, OTLPSetting {
     case none
     case gzip
 
@@ -18,7 +18,7 @@ public enum OTLPCompression: String, Sendable, CaseIterable {
 /// `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`; `http/protobuf`
 /// (the spec's default) or `http/json`. Any other value (`grpc`) is warned about once and
 /// protobuf is sent: a telemetry setting never fails the work.
-public enum OTLPProtocol: String, Sendable, CaseIterable {
+public enum OTLPProtocol: String, Sendable, CaseIterable, OTLPSetting {
     case protobuf = "http/protobuf"
     case json = "http/json"
 
@@ -48,4 +48,10 @@ public enum OTLPProtocol: String, Sendable, CaseIterable {
             log.warn(warning)
         }
     }
+}
+
+/// A per-signal exporter setting read from the environment (protocol, compression), with
+/// the warning for a value we do not speak.
+public protocol OTLPSetting: RawRepresentable<String> {
+    static func fromEnvironment(signal: String, _ get: (String) -> String?) -> (Self, warning: String?)
 }
