@@ -8,34 +8,9 @@ import html
 import os
 import subprocess
 import sys
-import textwrap
-from pathlib import Path
 
-from conftest import BIN, records, run, tool
+from conftest import BIN, ROOT, run, tool
 from test_telem_trace import Server
-
-APP = textwrap.dedent('''
-    import os, subprocess, sys
-    from opentelemetry import trace
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-
-    provider = TracerProvider(resource=Resource.create({"service.name": "lake-app"}))
-    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=sys.argv[1] + "/v1/traces")))
-    tracer = provider.get_tracer("lake-app")
-    with tracer.start_as_current_span("nightly refresh") as root:
-        with tracer.start_as_current_span("run workflow", kind=trace.SpanKind.CLIENT,
-                                          attributes={"peer.service": "wf-run"}):
-            carrier = {}
-            TraceContextTextMapPropagator().inject(carrier)
-            code = subprocess.call(sys.argv[2:], env=dict(os.environ, TRACEPARENT=carrier["traceparent"]))
-    provider.shutdown()
-    print(format(root.get_span_context().trace_id, "032x"))
-    sys.exit(code)
-''')
 
 DISCOVER = ("binance", "--market", "um", "--type", "klines", "--interval", "1m",
             "--symbol", "BTCUSDT", "--since", "2024-01-01")
@@ -51,14 +26,15 @@ def test_deps_of_an_sdk_app_a_workflow_and_arc_collect(mirror, env, tmp_path):
     tasks.write_text(p.stdout)
     flow = tmp_path / "flow.toml"
     flow.write_text(f'name = "nightly"\n[[step]]\nid = "collect"\nrun = "arc-collect < {tasks}"\n')
-    (tmp_path / "app.py").write_text(APP)
 
     server_env = dict(env, ARC_STATE=str(tmp_path / "traces.db"))
     server = Server(server_env)
     try:
-        traced = dict(env, OTEL_EXPORTER_OTLP_ENDPOINT=server.url, PATH=f"{BIN}:{os.environ['PATH']}")
-        app = subprocess.run([sys.executable, str(tmp_path / "app.py"), server.url, tool("wf-run"), "run", str(flow)],
-                             env=traced, capture_output=True, text=True, timeout=120)
+        traced = dict(env, OTEL_EXPORTER_OTLP_ENDPOINT=server.url, OTEL_SERVICE_NAME="lake-app",
+                      PATH=f"{BIN}:{os.environ['PATH']}")
+        # examples/otel-traced-run.py: the SDK app, run as its docstring says.
+        app = subprocess.run([sys.executable, str(ROOT / "examples" / "otel-traced-run.py"), "nightly refresh",
+                              tool("wf-run"), "run", str(flow)], env=traced, capture_output=True, text=True, timeout=120)
         assert app.returncode == 0, app.stderr
         assert "Failed to export" not in app.stderr, app.stderr
         # wf-run and arc-collect log NDJSON to the app's stderr: none says spans were dropped.
