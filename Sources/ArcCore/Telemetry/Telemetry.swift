@@ -57,11 +57,9 @@ public final class Telemetry: @unchecked Sendable { // `finished` and `exportTim
         let logs = otlp.flatMap { otlp in
             otlp.logsURL.map { url in
                 OTLPBatcher<OTLPLogRecord>(url: url, headers: otlp.logsHeaders, contentType: otlp.logsProtocol.contentType,
-                                           compression: otlp.logsCompression, what: "log records", timeout: otlp.timeout) { [logsProtocol = otlp.logsProtocol] in
-                    switch logsProtocol {
-                    case .protobuf: return OTLPProtobuf.logs($0, service: service)
-                    case .json: return OTLPJSON.logs($0, service: service)
-                    }
+                                           compression: otlp.logsCompression, what: "log records",
+                                           timeout: otlp.timeout) { [logsProtocol = otlp.logsProtocol] in
+                    logsProtocol.logs($0, service: service)
                 }
             }
         }

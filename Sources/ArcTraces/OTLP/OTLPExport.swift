@@ -85,15 +85,9 @@ enum OTLPExport {
         /// One request. Unreachable: throws (exit 3) at once. 429 and 5xx: two retries.
         /// Another status, or spans the receiver reports rejected: counted, and on.
         func send(_ spans: [SpanRecord]) throws {
-            var body = switch encoding {
-            case .protobuf: OTLPProtobuf.traces(spans, defaultService: "unknown_service")
-            case .json: OTLPJSON.traces(spans, defaultService: "unknown_service")
-            }
+            var body = encoding.traces(spans, defaultService: "unknown_service")
             var headers = self.headers
-            if compression == .gzip, let compressed = Gzip.compress(body) {
-                body = compressed
-                headers.append("Content-Encoding: gzip")
-            }
+            compression.apply(to: &body, headers: &headers)
             var attempt = 0
             while true {
                 attempt += 1

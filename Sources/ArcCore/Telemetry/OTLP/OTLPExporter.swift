@@ -103,10 +103,7 @@ public final class OTLPBatcher<Item: Sendable>: @unchecked Sendable { // the que
     private func send(_ batch: [Item]) -> String? {
         var body = encode(batch)
         var requestHeaders = ["Content-Type: " + contentType] + headers
-        if compression == .gzip, let compressed = Gzip.compress(body) {
-            body = compressed
-            requestHeaders.append("Content-Encoding: gzip")
-        }
+        compression.apply(to: &body, headers: &requestHeaders)
         var failure: String?
         for attempt in 0..<2 {
             if attempt > 0 { usleep(200_000) }
@@ -158,12 +155,7 @@ public final class OTLPSpanExporter: SpanExporter, Sendable {
     public init(url: String, headers: [String], service: String, timeout: Double = 10, protocol: OTLPProtocol = .protobuf,
                 compression: OTLPCompression = .none) {
         batcher = OTLPBatcher(url: url, headers: headers, contentType: `protocol`.contentType, compression: compression,
-                              what: "spans", timeout: timeout) { spans in
-            switch `protocol` {
-            case .protobuf: return OTLPProtobuf.traces(spans, defaultService: service)
-            case .json: return OTLPJSON.traces(spans, defaultService: service)
-            }
-        }
+                              what: "spans", timeout: timeout) { `protocol`.traces($0, defaultService: service) }
     }
 
     public func export(_ span: SpanRecord) { batcher.add(span) }

@@ -12,6 +12,13 @@ public enum OTLPCompression: String, Sendable, CaseIterable, OTLPSetting {
         if let known = OTLPCompression(rawValue: value.lowercased()) { return (known, nil) }
         return (.none, "\(variable)=\(value) is not supported (gzip or none): sending uncompressed")
     }
+
+    /// `body` as it travels, with the Content-Encoding header that says so added to `headers`.
+    public func apply(to body: inout [UInt8], headers: inout [String]) {
+        guard self == .gzip, let compressed = Gzip.compress(body) else { return }
+        body = compressed
+        headers.append("Content-Encoding: gzip")
+    }
 }
 
 /// How OTLP/HTTP requests are encoded: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` /
@@ -26,6 +33,22 @@ public enum OTLPProtocol: String, Sendable, CaseIterable, OTLPSetting {
         switch self {
         case .protobuf: return "application/x-protobuf"
         case .json: return "application/json"
+        }
+    }
+
+    /// One request for `spans` in this encoding (OTLPProtobuf or OTLPJSON).
+    public func traces(_ spans: [SpanRecord], defaultService: String) -> [UInt8] {
+        switch self {
+        case .protobuf: return OTLPProtobuf.traces(spans, defaultService: defaultService)
+        case .json: return OTLPJSON.traces(spans, defaultService: defaultService)
+        }
+    }
+
+    /// One request for `logs` in this encoding.
+    public func logs(_ logs: [OTLPLogRecord], service: String) -> [UInt8] {
+        switch self {
+        case .protobuf: return OTLPProtobuf.logs(logs, service: service)
+        case .json: return OTLPJSON.logs(logs, service: service)
         }
     }
 
