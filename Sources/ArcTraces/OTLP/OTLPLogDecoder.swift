@@ -48,18 +48,8 @@ struct OTLPLogFields: Sendable {
         guard let time = timeNanos, let observed = observedNanos else {
             throw OTLPTraceDecoder.DecodeError(description: "log record with a time past 2262")
         }
-        var trace: String?
-        switch traceID {
-        case .absent: trace = nil
-        case .bad: throw OTLPTraceDecoder.DecodeError(description: "log record with a bad traceId")
-        case .hex(let t): trace = t
-        }
-        var span: String?
-        switch spanID {
-        case .absent: span = nil
-        case .bad: throw OTLPTraceDecoder.DecodeError(description: "log record with a bad spanId")
-        case .hex(let s): span = s
-        }
+        let trace = try traceID.value(orThrow: "log record with a bad traceId")
+        let span = try spanID.value(orThrow: "log record with a bad spanId")
         // A record without a time of its own is dated when the SDK saw it, else when it came.
         let nanos = time > 0 ? time : observed > 0 ? observed : receivedNanos
         let level = Self.level(number: severityNumber, text: severityText)
@@ -80,17 +70,11 @@ struct OTLPLogFields: Sendable {
         b.string("msg", msg)
         if let trace { b.string("trace_id", trace) }
         if let span { b.string("span_id", span) }
+        var json: [UInt8] = []
         for (key, value) in OTLPAttributes.flatten(attributes) {
-            let name = Self.headerKeys.contains(key) ? "attr." + key : key
-            switch value {
-            case .scalar(.string(let s)): b.string(name, s)
-            case .scalar(.int(let i)): b.int(name, i)
-            case .scalar(.bool(let v)): b.bool(name, v)
-            case .scalar(.double), .array, .object:
-                var json: [UInt8] = []
-                value.write(into: &json)
-                b.raw(name, json)
-            }
+            json.removeAll(keepingCapacity: true)
+            value.write(into: &json)
+            b.raw(Self.headerKeys.contains(key) ? "attr." + key : key, json)
         }
         b.end()
         let floorMillis = nanos / 1_000_000

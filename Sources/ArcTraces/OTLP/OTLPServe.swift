@@ -99,51 +99,59 @@ enum OTLPServe {
         }
 
         private func traces(_ body: [UInt8], _ encoding: OTLPResponses.Encoding) -> HTTPResponse {
-            let decoded: OTLPTraceDecoder.Result
-            do {
-                decoded = encoding == .protobuf ? try OTLPTraceDecoder.decodeProtobuf(body) : try OTLPTraceDecoder.decode(body)
-            } catch {
-                return OTLPResponses.error(400, "\(error)", encoding)
-            }
-            do {
-                try lock.withLock {
-                    try store.insert(decoded.spans)
-                    counts.requests += 1
-                    counts.spans += decoded.spans.count
+            receive(.traces, encoding, what: "spans") {
+                let decoded = encoding == .protobuf ? try OTLPTraceDecoder.decodeProtobuf(body) : try OTLPTraceDecoder.decode(body)
+                return Decoded(count: decoded.spans.count, rejected: decoded.rejected, problem: decoded.firstProblem) {
+                    try $0.insert(decoded.spans)
                 }
-            } catch {
-                log.error("cannot store spans: \(error)")
-                return OTLPResponses.error(503, "cannot store spans: \(error)", encoding)
             }
-            log.debug("stored \(decoded.spans.count) spans", ["spans": .int(Int64(decoded.spans.count))])
-            if decoded.rejected > 0 { log.warn("rejected \(decoded.rejected) spans: \(decoded.firstProblem ?? "")") }
-            return OTLPResponses.success(.traces, encoding, rejected: decoded.rejected,
-                                         problem: decoded.firstProblem ?? "bad spans")
         }
 
         private func logs(_ body: [UInt8], _ encoding: OTLPResponses.Encoding) -> HTTPResponse {
-            let decoded: OTLPLogDecoder.Result
             let now = WallClock.nowNanos()
-            do {
-                decoded = encoding == .protobuf ? try OTLPLogDecoder.decodeProtobuf(body, receivedNanos: now)
+            return receive(.logs, encoding, what: "log records") {
+                let decoded = encoding == .protobuf ? try OTLPLogDecoder.decodeProtobuf(body, receivedNanos: now)
                     : try OTLPLogDecoder.decode(body, receivedNanos: now)
-            } catch {
+                return Decoded(count: decoded.rows.count, rejected: decoded.rejected, problem: decoded.firstProblem) {
+                    try LogTable.insert(decoded.rows, into: $0.db)
+                }
+            }
+        }
+
+        /// A request's items, decoded: how many, those left out (with the first reason),
+        /// and how to store them.
+        private struct Decoded {
+            var count: Int
+            var rejected: Int
+            var problem: String?
+            var store: (TraceStore) throws -> Void
+        }
+
+        /// What both signals do with a body: decode it (a 400 when it is not the message),
+        /// store what is good under the lock (a 503 when the database refuses), and answer
+        /// with what was left out.
+        private func receive(_ signal: OTLPResponses.Signal, _ encoding: OTLPResponses.Encoding, what: String,
+                             _ decode: () throws -> Decoded) -> HTTPResponse {
+            let decoded: Decoded
+            do { decoded = try decode() } catch {
                 return OTLPResponses.error(400, "\(error)", encoding)
             }
             do {
                 try lock.withLock {
-                    try LogTable.insert(decoded.rows, into: store.db)
+                    try decoded.store(store)
                     counts.requests += 1
-                    counts.logs += decoded.rows.count
+                    switch signal {
+                    case .traces: counts.spans += decoded.count
+                    case .logs: counts.logs += decoded.count
+                    }
                 }
             } catch {
-                log.error("cannot store log records: \(error)")
-                return OTLPResponses.error(503, "cannot store log records: \(error)", encoding)
+                log.error("cannot store \(what): \(error)")
+                return OTLPResponses.error(503, "cannot store \(what): \(error)", encoding)
             }
-            log.debug("stored \(decoded.rows.count) log records", ["logs": .int(Int64(decoded.rows.count))])
-            if decoded.rejected > 0 { log.warn("rejected \(decoded.rejected) log records: \(decoded.firstProblem ?? "")") }
-            return OTLPResponses.success(.logs, encoding, rejected: decoded.rejected,
-                                         problem: decoded.firstProblem ?? "bad log records")
+            log.debug("stored \(decoded.count) \(what)", [signal == .traces ? "spans" : "logs": .int(Int64(decoded.count))])
+            if decoded.rejected > 0 { log.warn("rejected \(decoded.rejected) \(what): \(decoded.problem ?? "")") }
+            return OTLPResponses.success(signal, encoding, rejected: decoded.rejected, problem: decoded.problem ?? "bad \(what)")
         }
     }
 }

@@ -9,6 +9,15 @@ struct OTLPSpanFields: Sendable {
         case absent
         case bad
         case hex(String)
+
+        /// The hex, nil when absent; a bad id is a DecodeError saying `problem`.
+        func value(orThrow problem: @autoclosure () -> String) throws -> String? {
+            switch self {
+            case .absent: return nil
+            case .bad: throw OTLPTraceDecoder.DecodeError(description: problem())
+            case .hex(let hex): return hex
+            }
+        }
     }
 
     var traceID: ID = .absent
@@ -36,12 +45,7 @@ struct OTLPSpanFields: Sendable {
     func stored(service: String?) throws -> StoredSpan {
         guard case .hex(let traceID) = traceID else { throw OTLPTraceDecoder.DecodeError(description: "span with a bad traceId") }
         guard case .hex(let spanID) = spanID else { throw OTLPTraceDecoder.DecodeError(description: "span with a bad spanId") }
-        var parent: String?
-        switch parentSpanID {
-        case .absent: parent = nil
-        case .bad: throw OTLPTraceDecoder.DecodeError(description: "span with a bad parentSpanId")
-        case .hex(let p): parent = p
-        }
+        let parent = try parentSpanID.value(orThrow: "span with a bad parentSpanId")
         // Span records need a name (ingest refuses one without), so `show --json | ingest` keeps every span.
         guard let name, !name.isEmpty else { throw OTLPTraceDecoder.DecodeError(description: "span without a name") }
         guard let start = startNanos, let end = endNanos else {

@@ -91,13 +91,11 @@ enum OTLPProtobufValues {
             case 6:
                 try any.expect(.lengthDelimited, wire, field: "kvlist_value")
                 value = .object(try ProtobufError.at("kvlist_value") {
+                    // KeyValueList { repeated KeyValue values = 1; }
                     var list = try any.message()
                     var members: [(String, AttributeValue)] = []
-                    var i = 0
-                    while let (n, w) = try list.nextField() {
-                        guard n == 1 else { try list.skip(w); continue }
-                        try appendKeyValue(&list, wire: w, index: i, name: "values", to: &members)
-                        i += 1
+                    try list.forEachMessage(1, named: "values") { kv in
+                        if let pair = try keyValue(&kv) { members.append(pair) }
                     }
                     return members
                 })
@@ -114,15 +112,8 @@ enum OTLPProtobufValues {
     /// ArrayValue { repeated AnyValue values = 1; }, unset members left out.
     private static func arrayValues(_ array: inout ProtobufReader) throws -> [AttributeValue] {
         var items: [AttributeValue] = []
-        var i = 0
-        while let (number, wire) = try array.nextField() {
-            guard number == 1 else { try array.skip(wire); continue }
-            try ProtobufError.at("values[\(i)]") {
-                try array.expect(.lengthDelimited, wire, field: "values")
-                var any = try array.message()
-                if let v = try anyValue(&any) { items.append(v) }
-            }
-            i += 1
+        try array.forEachMessage(1, named: "values") { any in
+            if let v = try anyValue(&any) { items.append(v) }
         }
         return items
     }
