@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import signal
 import sqlite3
+import statistics
 import struct
 import subprocess
 import sys
@@ -299,11 +300,6 @@ def protobuf_taken(binary, db):
 
 # --- the row --------------------------------------------------------------------------------
 
-def median(values):
-    import statistics
-    return statistics.median(values)
-
-
 def bench_otlp_receive(table, rounds, work):
     pb, js = requests()
     spans = BATCHES * BATCH_SPANS
@@ -344,7 +340,7 @@ def bench_otlp_receive(table, rounds, work):
         figures["sink"].append((spans / wall, 0, client_cpu, 0, wall))
         print(f"  otlp-receive sink: {spans / wall:,.0f} spans/s, clients {client_cpu:.2f} s CPU", file=sys.stderr)
 
-    m = {name: tuple(median([f[i] for f in values]) for i in range(5)) for name, values in figures.items()}
+    m = {name: tuple(statistics.median([f[i] for f in values]) for i in range(5)) for name, values in figures.items()}
     work_name = f"otlp-receive, {spans} spans in batches of {BATCH_SPANS}, {CLIENTS} clients"
     if with_pb:
         table.add(f"{work_name}: protobuf", "the same spans as JSON", m["json"][0], m["protobuf"][0], "spans/s", TARGET)

@@ -45,8 +45,6 @@ BUCKET = "data.binance.vision"
 OTHER_ARCHIVES = {"kucoin": mirror_kucoin, "bybit": mirror_bybit, "okx": mirror_okx}
 MARKETS = ("spot", "futures/um", "futures/cm", "option")
 KLINE_TYPES = {"klines", "indexPriceKlines", "markPriceKlines", "premiumIndexKlines"}
-# The zip member's timestamp is fixed: zipfile would otherwise stamp the current time
-# and two runs would differ.
 # Spot switched its timestamps from milliseconds to microseconds on this day.
 SPOT_MICROSECONDS_FROM = "2025-01-01"
 SPOT_MICROSECOND_TYPES = {"klines", "trades", "aggTrades"}

@@ -1,9 +1,10 @@
 """What every exchange's mirror writer shares (make-mirror.py, mirror_bybit.py,
-mirror_kucoin.py): files replaced in one step with a fixed mtime, zips whose bytes do not
+mirror_kucoin.py, mirror_okx.py): a run of days, files replaced in one step with a fixed mtime, zips whose bytes do not
 depend on the machine, and a zip's `HASH  NAME` sidecar (or its quirks).
 
 The same arguments always write the same bytes and mtimes.
 """
+import datetime as dt
 import hashlib
 import io
 import os
@@ -48,3 +49,10 @@ def write_sidecar(path, data, name, mtime, algorithm, quirk=None):
         return
     digest = hashlib.new(algorithm, data + b"\n" if quirk == "wrong-checksum" else data).hexdigest()
     write_file(sidecar, f"{digest}  {name}".encode(), mtime)
+
+
+def days(first, count):
+    """`count` ISO dates from `first` on."""
+    start = dt.date.fromisoformat(first)
+    return [(start + dt.timedelta(days=i)).isoformat() for i in range(count)]
+

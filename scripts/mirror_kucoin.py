@@ -23,17 +23,12 @@ import datetime as dt
 import os
 import random
 
-from mirror_common import write_file, write_sidecar, zip_bytes
+from mirror_common import days, write_file, write_sidecar, zip_bytes
 
 BUCKET = "historical-data.kucoin.com"
 INTERVAL_S = {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "4h": 14400, "1d": 86400}
 KLINE_HEADER = {"spot": "time,open,close,high,low,volume,turnover", "futures": "time,open,close,high,low,volume"}
 TRADE_HEADER = "trade_id,trade_time,price,size,side"
-
-
-def days(first, count):
-    start = dt.date.fromisoformat(first)
-    return [(start + dt.timedelta(days=i)).isoformat() for i in range(count)]
 
 
 def key(market, type_, symbol, interval, date):

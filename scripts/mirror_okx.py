@@ -20,6 +20,7 @@ import datetime as dt
 import os
 import random
 
+import mirror_common
 from mirror_common import write_file, zip_bytes
 
 HOST = "static.okx.com"
@@ -39,8 +40,7 @@ UTC8 = dt.timezone(dt.timedelta(hours=8))
 
 
 def days(first=FIRST_DAY, count=DAY_COUNT):
-    start = dt.date.fromisoformat(first)
-    return [(start + dt.timedelta(days=i)).isoformat() for i in range(count)]
+    return mirror_common.days(first, count)
 
 
 def day_start_ms(date):

@@ -21,11 +21,9 @@ import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import mirror_okx
 from arcservers import free_port
 
-import sys
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
-import mirror_okx  # noqa: E402
 
 DAY_MS = 86_400_000
 MODULES = {"1": "trades", "3": "fundingRates"}

@@ -2,7 +2,6 @@
 make-mirror.py --preset okx: calls cut to OKX's limits (5 instruments, 10 UTC+8 days),
 the records (UTC+8 days, no exact size: checksum none), 50011 waited out, --incremental,
 usage errors, an API error, and discover | plan | collect."""
-import json
 
 import pytest
 

@@ -5,26 +5,17 @@ goes to the strict receiver (otlp_receiver.py), which parses protobuf with
 opentelemetry-proto and requires it to re-serialize to the very bytes sent."""
 import gzip
 import json
-import os
 import urllib.error
 import urllib.request
 
 import pytest
 
-from conftest import BIN, run
+from conftest import run
 from otlp_receiver import JSON, PROTOBUF, OTLPReceiver
-from test_telem_trace import TRACE, ingest, span, write_spans
+from test_telem_trace_otlp_protobuf import wrap
+from test_telem_trace import TRACE, ingest, span, tenv, write_spans  # noqa: F401 (tenv: the fixture)
 
 GRPC_WARNING = "OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported (http/protobuf or http/json): sending http/protobuf"
-
-
-@pytest.fixture
-def penv(tmp_path):
-    """No inherited trace context or collector; a fresh state; JSON logs."""
-    e = {k: v for k, v in os.environ.items() if not k.startswith(("ARC_", "OTEL_")) and k != "TRACEPARENT"}
-    e.update(ARC_STATE=str(tmp_path / "state.db"), ARC_LOG_FORMAT="json", TMPDIR=str(tmp_path),
-             PATH=f"{BIN}:{os.environ['PATH']}")
-    return e
 
 
 LONG = "ü" * 9000  # 18,000 bytes: the AnyValue, KeyValue and Span lengths take three bytes
@@ -51,11 +42,11 @@ def export(env, receiver, *args):
     return run("telem-trace", "export", "--otlp", receiver.url, *args, env=env)
 
 
-def test_export_sends_strict_protobuf_with_every_kind_of_value_and_the_same_content_as_json(penv, tmp_path):
-    ingest(penv, write_spans(tmp_path / "e.ndjson", EVERYTHING))
+def test_export_sends_strict_protobuf_with_every_kind_of_value_and_the_same_content_as_json(tenv, tmp_path):
+    ingest(tenv, write_spans(tmp_path / "e.ndjson", EVERYTHING))
     with OTLPReceiver() as proto, OTLPReceiver() as js:
-        assert export(penv, proto, "--batch", "3").status == 0
-        r = export(penv, js, "--batch", "3", "--protocol", "http/json")
+        assert export(tenv, proto, "--batch", "3").status == 0
+        r = export(tenv, js, "--batch", "3", "--protocol", "http/json")
         assert r.status == 0, r
     assert proto.errors == [] and js.errors == []
     assert proto.content_types == [PROTOBUF, PROTOBUF] and js.content_types == [JSON, JSON]
@@ -98,10 +89,10 @@ def test_export_sends_strict_protobuf_with_every_kind_of_value_and_the_same_cont
         assert [ss.scope.name for ss in rs.scope_spans] == ["arc"]
 
 
-def test_tools_send_protobuf_by_default_and_json_when_asked(penv, tmp_path):
+def test_tools_send_protobuf_by_default_and_json_when_asked(tenv, tmp_path):
     def plan(receiver, **variables):
         r = run("arc-plan", "--log-level", "debug", "--dest", str(tmp_path / "d"), input="",
-                env=dict(penv, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, **variables))
+                env=dict(tenv, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, **variables))
         assert r.status == 0 and "otlp:" not in r.stderr, r
         assert receiver.errors == []
         return r
@@ -132,10 +123,10 @@ def test_tools_send_protobuf_by_default_and_json_when_asked(penv, tmp_path):
     assert len(split.spans) == 1 and split.log_records
 
 
-def test_an_unknown_protocol_warns_once_and_protobuf_is_delivered(penv, tmp_path):
+def test_an_unknown_protocol_warns_once_and_protobuf_is_delivered(tenv, tmp_path):
     with OTLPReceiver() as receiver:
         r = run("arc-plan", "--dest", str(tmp_path / "d"), input="",
-                env=dict(penv, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL="grpc"))
+                env=dict(tenv, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL="grpc"))
     assert r.status == 0, r
     warnings = [json.loads(line) for line in r.stderr.splitlines() if "grpc" in line]
     assert [(w["level"], w["msg"]) for w in warnings] == [("warn", GRPC_WARNING)], r.stderr
@@ -143,9 +134,9 @@ def test_an_unknown_protocol_warns_once_and_protobuf_is_delivered(penv, tmp_path
     assert set(receiver.content_types) == {PROTOBUF}
 
     # telem-trace export reads the variable for its requests and for its own span: one line.
-    ingest(penv, write_spans(tmp_path / "e.ndjson", EVERYTHING[:2]))
+    ingest(tenv, write_spans(tmp_path / "e.ndjson", EVERYTHING[:2]))
     with OTLPReceiver() as receiver:
-        r = run("telem-trace", "export", env=dict(penv, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url,
+        r = run("telem-trace", "export", env=dict(tenv, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url,
                                                   OTEL_EXPORTER_OTLP_PROTOCOL="grpc"))
     assert r.status == 0, r
     assert [json.loads(line)["msg"] for line in r.stderr.splitlines() if "grpc" in line] == [GRPC_WARNING]
@@ -155,16 +146,16 @@ def test_an_unknown_protocol_warns_once_and_protobuf_is_delivered(penv, tmp_path
     # A per-signal variable is named as such.
     with OTLPReceiver() as receiver:
         r = run("arc-plan", "--dest", str(tmp_path / "d"), input="",
-                env=dict(penv, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=receiver.url + "/v1/traces",
+                env=dict(tenv, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=receiver.url + "/v1/traces",
                          OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="http/thrift"))
     assert r.status == 0 and "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/thrift is not supported" in r.stderr, r
     assert len(receiver.spans) == 1
 
 
-def test_gzip_when_asked_per_signal_and_an_unknown_compression_warns_and_sends_plain(penv, tmp_path):
+def test_gzip_when_asked_per_signal_and_an_unknown_compression_warns_and_sends_plain(tenv, tmp_path):
     def plan(receiver, **variables):
         r = run("arc-plan", "--log-level", "debug", "--dest", str(tmp_path / "d"), input="",
-                env=dict(penv, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, **variables))
+                env=dict(tenv, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, **variables))
         assert r.status == 0 and "otlp:" not in r.stderr, r
         assert receiver.errors == [] and len(receiver.spans) == 1 and receiver.log_records
         return r
@@ -190,50 +181,50 @@ def test_gzip_when_asked_per_signal_and_an_unknown_compression_warns_and_sends_p
     assert encodings(receiver, "/v1/traces") == {None}
 
     # telem-trace export: --compression, else the variables; the strict receiver parses both.
-    ingest(penv, write_spans(tmp_path / "e.ndjson", EVERYTHING))
+    ingest(tenv, write_spans(tmp_path / "e.ndjson", EVERYTHING))
     with OTLPReceiver() as receiver:
-        assert export(penv, receiver, "--compression", "gzip").status == 0
-        assert export(dict(penv, OTEL_EXPORTER_OTLP_COMPRESSION="gzip"), receiver, "--compression", "none").status == 0
-        assert export(dict(penv, OTEL_EXPORTER_OTLP_TRACES_COMPRESSION="gzip"), receiver).status == 0
+        assert export(tenv, receiver, "--compression", "gzip").status == 0
+        assert export(dict(tenv, OTEL_EXPORTER_OTLP_COMPRESSION="gzip"), receiver, "--compression", "none").status == 0
+        assert export(dict(tenv, OTEL_EXPORTER_OTLP_TRACES_COMPRESSION="gzip"), receiver).status == 0
     assert [e for _, e in receiver.encodings] == ["gzip", None, "gzip"]
     assert receiver.errors == [] and len(receiver.spans) == 3 * len(EVERYTHING)
-    r = export(penv, receiver, "--compression", "br")
+    r = export(tenv, receiver, "--compression", "br")
     assert r.status == 2 and "--compression" in r.stderr, r
 
 
-def test_export_protocol_flag_beats_the_environment_and_a_bad_value_is_usage(penv, tmp_path):
-    ingest(penv, write_spans(tmp_path / "e.ndjson", EVERYTHING[:2]))
+def test_export_protocol_flag_beats_the_environment_and_a_bad_value_is_usage(tenv, tmp_path):
+    ingest(tenv, write_spans(tmp_path / "e.ndjson", EVERYTHING[:2]))
     with OTLPReceiver() as receiver:
-        r = export(dict(penv, OTEL_EXPORTER_OTLP_PROTOCOL="http/json"), receiver)
+        r = export(dict(tenv, OTEL_EXPORTER_OTLP_PROTOCOL="http/json"), receiver)
         assert r.status == 0, r
-        assert export(dict(penv, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="http/json"), receiver,
+        assert export(dict(tenv, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="http/json"), receiver,
                       "--protocol", "http/protobuf").status == 0
-        assert export(dict(penv, OTEL_EXPORTER_OTLP_PROTOCOL="http/json", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="http/protobuf"),
+        assert export(dict(tenv, OTEL_EXPORTER_OTLP_PROTOCOL="http/json", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="http/protobuf"),
                       receiver).status == 0
     assert receiver.content_types == [JSON, PROTOBUF, PROTOBUF] and receiver.errors == []
-    bad = export(penv, receiver, "--protocol", "grpc")
+    bad = export(tenv, receiver, "--protocol", "grpc")
     assert bad.status == 2 and "--protocol" in bad.stderr, bad
 
 
 @pytest.mark.parametrize("protocol", ["http/protobuf", "http/json"])
-def test_export_reads_partial_success_and_errors_in_either_encoding(penv, tmp_path, protocol):
-    ingest(penv, write_spans(tmp_path / "e.ndjson", EVERYTHING))
+def test_export_reads_partial_success_and_errors_in_either_encoding(tenv, tmp_path, protocol):
+    ingest(tenv, write_spans(tmp_path / "e.ndjson", EVERYTHING))
     with OTLPReceiver(partial=(2, "two spans too old")) as receiver:
-        r = export(penv, receiver, "--protocol", protocol)
+        r = export(tenv, receiver, "--protocol", protocol)
     assert r.status == 1, r
     assert "the receiver rejected 2 spans: " in r.stderr and "two spans too old" in r.stderr, r.stderr
     [summary] = [json.loads(line) for line in r.stderr.splitlines() if "exported" in line]
     assert (summary["spans"], summary["rejected"]) == (3, 2)
     with OTLPReceiver(status=400) as receiver:
-        r = export(penv, receiver, "--protocol", protocol)
+        r = export(tenv, receiver, "--protocol", protocol)
     # The google.rpc.Status of a protobuf answer is read for its message, as the JSON one is shown.
     assert r.status == 1 and "HTTP 400" in r.stderr and "status 400 as configured" in r.stderr, r.stderr
 
 
-def test_a_refusing_collector_is_reported_with_the_protobuf_status_message(penv, tmp_path):
+def test_a_refusing_collector_is_reported_with_the_protobuf_status_message(tenv, tmp_path):
     with OTLPReceiver(status=503) as refusing:
         r = run("arc-plan", "--dest", str(tmp_path / "d"), input="",
-                env=dict(penv, OTEL_EXPORTER_OTLP_ENDPOINT=refusing.url, OTEL_LOGS_EXPORTER="none"))
+                env=dict(tenv, OTEL_EXPORTER_OTLP_ENDPOINT=refusing.url, OTEL_LOGS_EXPORTER="none"))
     assert r.status == 0, r
     assert "otlp: 1 spans not delivered" in r.stderr and "HTTP 503: status 503 as configured" in r.stderr, r.stderr
 
@@ -248,11 +239,6 @@ def post(receiver, body, content_type=PROTOBUF, path="/v1/traces", encoding=None
             return r.status, r.headers["Content-Type"], r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.headers["Content-Type"], e.read()
-
-
-def wrap(field, message):
-    """`message` as length-delimited field `field` (lengths under 128 here)."""
-    return bytes([field << 3 | 2, len(message)]) + message
 
 
 def test_the_receiver_takes_only_canonical_protobuf_gzip_or_not():

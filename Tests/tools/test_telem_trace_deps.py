@@ -3,13 +3,13 @@ instrumented with an OpenTelemetry SDK, arc-collect, a wf-run step) stored with
 `telem-trace ingest` or read with --file; NDJSON, the table on a terminal, and DOT drawn by
 Graphviz's own `dot`."""
 import json
-import os
 import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import on_tty, run, tool
+from conftest import on_tty, run
+from test_telem_trace import tenv  # noqa: F401 (tenv: the fixture)
 
 T1 = "4bf92f3577b34da6a3ce929d0e0e4736"
 T2 = "5bf92f3577b34da6a3ce929d0e0e4736"
@@ -70,14 +70,6 @@ ALL_EDGES = [
 
 def ndjson(spans):
     return "".join(json.dumps(s) + "\n" for s in spans)
-
-
-@pytest.fixture
-def tenv(tmp_path):
-    """A fresh state database, no inherited trace context; logs as NDJSON."""
-    e = {k: v for k, v in os.environ.items() if not k.startswith(("ARC_", "OTEL_")) and k != "TRACEPARENT"}
-    e.update(ARC_STATE=str(tmp_path / "state.db"), ARC_LOG_FORMAT="json", TMPDIR=str(tmp_path))
-    return e
 
 
 @pytest.fixture

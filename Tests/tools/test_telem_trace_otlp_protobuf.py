@@ -12,7 +12,6 @@ import sys
 import textwrap
 from datetime import datetime, timezone
 
-import pytest
 from google.rpc import status_pb2
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (ExportLogsServiceRequest,
                                                                     ExportLogsServiceResponse)
@@ -22,7 +21,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyVa
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status
 
-from conftest import records, run
+from conftest import run
 from test_telem_trace import Server, tenv  # noqa: F401 (tenv: the fixture)
 
 PB = "application/x-protobuf"
@@ -336,7 +335,6 @@ def nested_arrays(depth):
 
 def hostile_bodies():
     good = trace_request().SerializeToString()
-    span = trace_request().resource_spans[0].scope_spans[0].spans[0]
     deep = trace_request()
     deep.resource_spans[0].scope_spans[0].spans[0].attributes.add(key="deep", value=nested_arrays(40))
     return {

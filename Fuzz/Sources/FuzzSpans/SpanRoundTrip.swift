@@ -1,5 +1,5 @@
-// What telem-trace keeps of a span, checked the same way by fuzz-otlp-traces and
-// fuzz-span-record: valid ids, an end no earlier than the start, and a span record round trip.
+// What telem-trace keeps of a span, checked the same way by fuzz-otlp-traces,
+// fuzz-otlp-protobuf and fuzz-span-record: valid ids, an end no earlier than the start, and a span record round trip.
 import FuzzSupport
 @testable import ArcTraces
 @testable import ArcCore
@@ -24,3 +24,12 @@ public func checkSpanRecordRoundTrip(_ span: StoredSpan) {
 }
 
 private func micros(_ nanos: Int64) -> Int64 { (nanos >= 0 ? nanos / 1000 : (nanos - 999) / 1000) * 1000 }
+
+/// What telem-trace keeps of a span from OTLP: valid, the same after a span record round
+/// trip, and stored attributes and events that are valid JSON.
+public func checkStoredSpan(_ span: StoredSpan) {
+    checkSpanRecordRoundTrip(span)
+    if let a = span.attributesJSON { fuzzCheck((try? Record(parsing: a)) != nil, "attributes are not a JSON object: \(a)") }
+    if let e = span.eventsJSON { fuzzCheck((try? Record(parsing: #"{"e":"# + e + "}")) != nil, "events are not JSON: \(e)") }
+}
+
