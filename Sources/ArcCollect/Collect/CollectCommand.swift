@@ -154,12 +154,7 @@ public enum CollectCommand {
         options.dryRun = p.flag("dry-run")
         options.failFast = p.flag("fail-fast")
         options.requireChecksum = p.flag("require-checksum")
-        if let text = p.value("rate") {
-            guard let rate = Double(text), rate > 0, rate.isFinite else {
-                throw UsageError("--rate: expected requests a second above 0, got '\(text)'")
-            }
-            options.hostRates = HostRateLimits.forTool(rate: rate)
-        }
+        if let rate = try p.rate("rate") { options.hostRates = HostRateLimits.forTool(rate: rate) }
 
         let queueOptions = try QueueWorkerOptions.parse(p, statePath: context.statePath)
         let stop = StopSignal.shared

@@ -58,6 +58,15 @@ public struct ParsedCommand: Sendable {
         return v
     }
 
+    /// A request rate (`--rate`): requests a second, above 0.
+    public func rate(_ name: String) throws -> Double? {
+        guard let text = value(name) else { return nil }
+        guard let v = Double(text), v > 0, v.isFinite else {
+            throw UsageError("--\(name): expected requests a second above 0, got '\(text)'")
+        }
+        return v
+    }
+
     /// A duration such as `500ms`, `30s`, `5m`, in seconds.
     public func duration(_ name: String) throws -> Double? {
         guard let text = value(name) else { return nil }

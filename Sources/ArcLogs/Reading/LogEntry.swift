@@ -206,13 +206,11 @@ public final class LogEntry {
     /// Calls `body` with a value's text as bytes: a string's contents (unescaped only when
     /// it holds escapes), anything else as written. No String is made on the common path.
     public func withText<T>(of v: FieldValue, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
-        if v.kind == .string && v.quoted {
-            let inner = UnsafeBufferPointer(start: base + v.start + 1, count: v.end - v.start - 2)
-            if !v.escaped { return try body(inner) }
-            let decoded = Array(JSONText.unescape(inner.arraySlice).utf8)
-            return try decoded.withUnsafeBufferPointer { try body($0) }
-        }
-        return try body(UnsafeBufferPointer(start: base + v.start, count: v.end - v.start))
+        if let direct = directText(of: v) { return try body(direct) }
+        // An escaped string: its contents decoded.
+        let inner = UnsafeBufferPointer(start: base + v.start + 1, count: v.end - v.start - 2)
+        let decoded = Array(JSONText.unescape(inner.arraySlice).utf8)
+        return try decoded.withUnsafeBufferPointer { try body($0) }
     }
 
     /// The raw JSON of a value (a text line's msg quoted and escaped).

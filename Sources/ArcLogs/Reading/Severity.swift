@@ -55,11 +55,8 @@ public enum Severity: Int, Comparable, CaseIterable, Sendable {
     static func parseName(_ b: UnsafeBufferPointer<UInt8>) -> Severity? {
         guard b.count >= 1 else { return nil }
         guard b.count <= 8 else {
-            switch String(decoding: b, as: UTF8.self).lowercased() {
-            case "information": return .info
-            case "emergency": return .fatal
-            default: return nil
-            }
+            let name = String(decoding: b, as: UTF8.self).lowercased()
+            return longNames.first { $0.0 == name }?.1
         }
         var word: UInt64 = 0
         for c in b {
@@ -81,11 +78,12 @@ public enum Severity: Int, Comparable, CaseIterable, Sendable {
             while top > 0xFF { top >>= 8 }
             starts.insert(UInt8(top))
         }
-        // The names over 8 bytes, read in parseName's first branch.
-        if Severity.fatal >= min { starts.insert(UInt8(ascii: "e")) }
-        if Severity.info >= min { starts.insert(UInt8(ascii: "i")) }
+        for (name, severity) in longNames where severity >= min { starts.insert(name.utf8.first!) }
         return starts
     }
+
+    /// The names over 8 bytes (they do not pack into one integer), lower case.
+    private static let longNames: [(String, Severity)] = [("information", .info), ("emergency", .fatal)]
 
     private static let packedNames: [(UInt64, Severity)] = [
         ("info", .info), ("debug", .debug), ("warn", .warn), ("error", .error), ("warning", .warn),

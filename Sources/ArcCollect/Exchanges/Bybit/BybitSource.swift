@@ -173,13 +173,7 @@ public enum BybitSource: ArchiveSource {
         return problem.current
     }
 
-    static func rate(_ p: ParsedCommand) throws -> Double {
-        guard let text = p.value("rate") else { return defaultRate }
-        guard let r = Double(text), r > 0, r.isFinite else {
-            throw UsageError("--rate: expected requests a second above 0, got '\(text)'")
-        }
-        return r
-    }
+    static func rate(_ p: ParsedCommand) throws -> Double { try p.rate("rate") ?? defaultRate }
 
     static func selection(from p: ParsedCommand) throws -> BybitSelection {
         var s = BybitSelection()

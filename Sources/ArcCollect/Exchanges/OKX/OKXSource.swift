@@ -204,7 +204,7 @@ public enum OKXSource: ArchiveSource {
         let markets = Set(p.list("market").compactMap(OKXMarket.init(rawValue:)))
         var out: [(String, OKXMarket)] = []
         for id in ids {
-            if id.contains(where: { "*?[".contains($0) }) {
+            if !Glob(id).isLiteral {
                 throw UsageError("--symbol \(id): globs cannot be expanded (OKX's manifest lists only instruments it is given); name each instrument")
             }
             guard let market = OKXMarket(instrument: id) else {
@@ -221,11 +221,5 @@ public enum OKXSource: ArchiveSource {
         return out
     }
 
-    static func rate(_ p: ParsedCommand) throws -> Double {
-        guard let text = p.value("rate") else { return defaultRate }
-        guard let r = Double(text), r > 0, r.isFinite else {
-            throw UsageError("--rate: expected requests a second above 0, got '\(text)'")
-        }
-        return r
-    }
+    static func rate(_ p: ParsedCommand) throws -> Double { try p.rate("rate") ?? defaultRate }
 }
