@@ -171,14 +171,12 @@ public final class LogReader {
                 return nil
             }
             try fill()
-            scanIsStale = true
+            scan?.reset() // the buffer was read into: its hits are forgotten
         }
     }
 
     /// The prefilter's hits in the buffer, kept between candidates; made at the first.
     private var scan: PrefilterScan?
-    /// The buffer was read into since `scan` was last used: its hits are forgotten.
-    private var scanIsStale = false
 
     /// The first candidate line whose newline is in the buffer, after passing over the
     /// lines before it; nil when there is none yet (the whole lines passed, an unfinished
@@ -195,10 +193,6 @@ public final class LogReader {
         } else {
             scan = PrefilterScan(prefilter)
             self.scan = scan
-        }
-        if scanIsStale {
-            scan.reset()
-            scanIsStale = false
         }
         let found = scan.nextCandidate(prefilter, base, end: region.count, origin: Int(buffer.offset))
         let passed = found.map { $0.start } ?? (ByteScan.lastNewline(in: base, from: 0, end: region.count).map { $0 + 1 } ?? 0)
